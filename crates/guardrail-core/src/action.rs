@@ -1,0 +1,193 @@
+//! Actions: what someone asked to do, who asked, where, and why.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Whether the actor is software acting on someone's behalf or a person.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// An AI agent or other automation. The default: when nobody says who is
+    /// acting, the gate assumes the least trusted kind of actor.
+    #[default]
+    Agent,
+    Human,
+}
+
+impl ActorKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Agent => "agent",
+            ActorKind::Human => "human",
+        }
+    }
+}
+
+impl fmt::Display for ActorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActorKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "agent" => Ok(ActorKind::Agent),
+            "human" => Ok(ActorKind::Human),
+            other => Err(format!("unknown actor kind {other:?} (expected \"agent\" or \"human\")")),
+        }
+    }
+}
+
+/// Who is acting.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: String,
+    pub kind: ActorKind,
+    /// Roles the actor holds; policies match them with `principal in Role::"..."`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The person or service an agent acts for, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+}
+
+impl Actor {
+    /// The id given to an actor nobody named.
+    pub const ANONYMOUS: &'static str = "anonymous";
+
+    pub fn new(id: impl Into<String>, kind: ActorKind) -> Actor {
+        Actor { id: id.into(), kind, roles: Vec::new(), on_behalf_of: None }
+    }
+}
+
+impl Default for Actor {
+    /// An unnamed agent: the default policy judges unnamed actors as agents.
+    fn default() -> Actor {
+        Actor::new(Actor::ANONYMOUS, ActorKind::Agent)
+    }
+}
+
+/// The language an action's text is written in, which picks the analyzer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Sql,
+    Shell,
+}
+
+impl ActionKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Sql => "sql",
+            ActionKind::Shell => "shell",
+        }
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActionKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sql" => Ok(ActionKind::Sql),
+            "shell" => Ok(ActionKind::Shell),
+            other => Err(format!("unknown kind {other:?} (expected \"sql\" or \"shell\")")),
+        }
+    }
+}
+
+/// Why and in what circumstances the action is taken.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ActionContext {
+    /// The actor's stated reason. Satisfies `require_justification`, and
+    /// nothing stronger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    /// The environment of the target; `production` unless said otherwise.
+    pub environment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The prompt or conversation the action came from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The working directory a shell command runs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+}
+
+impl ActionContext {
+    pub const DEFAULT_ENVIRONMENT: &'static str = "production";
+
+    /// The justification, if one was given with some content. A blank
+    /// justification is no justification.
+    pub fn justification(&self) -> Option<&str> {
+        self.justification.as_deref().map(str::trim).filter(|text| !text.is_empty())
+    }
+}
+
+impl Default for ActionContext {
+    fn default() -> ActionContext {
+        ActionContext {
+            justification: None,
+            environment: ActionContext::DEFAULT_ENVIRONMENT.to_owned(),
+            session: None,
+            prompt: None,
+            cwd: None,
+        }
+    }
+}
+
+/// One action an agent or a person asked to take.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Action {
+    pub actor: Actor,
+    /// The surface the action came through: `cli`, `pgproxy`, `hook`, ...
+    pub channel: String,
+    /// The system acted on: a database name, a host.
+    pub target: String,
+    pub kind: ActionKind,
+    pub text: String,
+    pub context: ActionContext,
+}
+
+impl Action {
+    /// The target assumed when none is named.
+    pub const DEFAULT_TARGET: &'static str = "default";
+
+    /// An action by an unnamed agent on the default target, in production.
+    pub fn new(kind: ActionKind, text: impl Into<String>) -> Action {
+        Action {
+            actor: Actor::default(),
+            channel: "cli".to_owned(),
+            target: Action::DEFAULT_TARGET.to_owned(),
+            kind,
+            text: text.into(),
+            context: ActionContext::default(),
+        }
+    }
+
+    pub fn sql(text: impl Into<String>) -> Action {
+        Action::new(ActionKind::Sql, text)
+    }
+
+    pub fn with_actor(mut self, actor: Actor) -> Action {
+        self.actor = actor;
+        self
+    }
+
+    pub fn with_justification(mut self, justification: impl Into<String>) -> Action {
+        self.context.justification = Some(justification.into());
+        self
+    }
+}

@@ -1,0 +1,235 @@
+//! The gate: analyze an action, judge each intent, combine into a decision.
+
+use std::sync::Arc;
+
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+use crate::action::{Action, ActionKind, Actor};
+use crate::decision::{Decision, Judgement, Obligation, Verdict};
+use crate::intent::{Intent, IntentKind, Scope, Span};
+use crate::policy::{self, Policy};
+
+/// Turns an action's text into intents. Implementations never fail: what
+/// they cannot parse or resolve becomes an intent of its own (`unknown`,
+/// `code.dynamic`), which the policy judges. They know nothing of policy.
+pub trait Analyzer: Send + Sync {
+    fn analyze(&self, text: &str) -> Vec<Intent>;
+}
+
+/// The rule reported when an action has no effect at all.
+pub const RULE_NO_EFFECT: &str = "no-effect";
+
+/// Bytes of decision cache, by default: texts plus a fixed allowance per entry.
+const DEFAULT_CACHE_BYTES: u64 = 32 << 20;
+const CACHE_ENTRY_OVERHEAD: u64 = 512;
+
+/// Analyzes, decides and (in a later issue) records every action. Every
+/// surface goes through one `Guard`, so no path is judged differently.
+pub struct Guard {
+    policy: Arc<Policy>,
+    sql: Option<Arc<dyn Analyzer>>,
+    shell: Option<Arc<dyn Analyzer>>,
+    cache: Option<Cache<CacheKey, Arc<Decision>, KeyWeighter>>,
+}
+
+impl Guard {
+    /// A gate with the given policy and no analyzers yet: every action is
+    /// `unknown` until one is added for its kind.
+    pub fn new(policy: Policy) -> Guard {
+        Guard { policy: Arc::new(policy), sql: None, shell: None, cache: Some(new_cache(DEFAULT_CACHE_BYTES)) }
+    }
+
+    pub fn with_analyzer(mut self, kind: ActionKind, analyzer: Arc<dyn Analyzer>) -> Guard {
+        match kind {
+            ActionKind::Sql => self.sql = Some(analyzer),
+            ActionKind::Shell => self.shell = Some(analyzer),
+        }
+        self
+    }
+
+    /// Turns the decision cache off (for measuring the uncached path) or
+    /// sizes it in bytes.
+    pub fn with_cache_bytes(mut self, bytes: u64) -> Guard {
+        self.cache = (bytes > 0).then(|| new_cache(bytes));
+        self
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Decides one action. Repeated actions (same text, actor, target and
+    /// circumstances) are answered from a cache: the decision is a pure
+    /// function of those inputs and the policy, which a `Guard` never changes.
+    pub fn check(&self, action: &Action) -> Arc<Decision> {
+        let Some(cache) = &self.cache else {
+            return Arc::new(self.decide(action));
+        };
+        let key = CacheKey::of(action);
+        if let Some(decision) = cache.get(&key) {
+            return decision;
+        }
+        let decision = Arc::new(self.decide(action));
+        cache.insert(key, Arc::clone(&decision));
+        decision
+    }
+
+    /// The intents of an action's text, from the analyzer for its kind.
+    pub fn analyze(&self, action: &Action) -> Vec<Intent> {
+        let analyzer = match action.kind {
+            ActionKind::Sql => &self.sql,
+            ActionKind::Shell => &self.shell,
+        };
+        match analyzer {
+            Some(analyzer) => analyzer.analyze(&action.text),
+            None => vec![
+                Intent::new(IntentKind::Unknown, Scope::Unbounded, Span::new(0, action.text.len()))
+                    .with_note(format!("no {} analyzer is available yet", action.kind)),
+            ],
+        }
+    }
+
+    fn decide(&self, action: &Action) -> Decision {
+        let intents = self.analyze(action);
+        let justification = action.context.justification();
+        let judgements: Vec<(Judgement, Vec<Obligation>)> = intents
+            .into_iter()
+            .map(|intent| {
+                let outcome = self.policy.judge(&policy::Request {
+                    actor: &action.actor,
+                    intent: &intent,
+                    target: &action.target,
+                    channel: &action.channel,
+                    environment: &action.context.environment,
+                    justification,
+                });
+                let judgement = Judgement {
+                    intent,
+                    verdict: outcome.verdict,
+                    rule: outcome.rule.clone(),
+                    reason: outcome.reason.clone(),
+                };
+                (judgement, outcome.obligations.clone())
+            })
+            .collect();
+        combine(judgements, justification.is_some())
+    }
+}
+
+/// Combines per-intent judgements: the most restrictive verdict wins, the
+/// first intent in text order breaking ties; a justification lifts
+/// `require_justification` to `allow` and nothing stronger.
+fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> Decision {
+    let effective = |judgement: &Judgement| match judgement.verdict {
+        Verdict::RequireJustification if justified => Verdict::Allow,
+        verdict => verdict,
+    };
+    let Some(verdict) = judgements.iter().map(|(judgement, _)| effective(judgement)).max() else {
+        return Decision {
+            verdict: Verdict::Allow,
+            rule: RULE_NO_EFFECT.to_owned(),
+            reason: "the text contains nothing to run".to_owned(),
+            obligations: Vec::new(),
+            intents: Vec::new(),
+            justified: false,
+        };
+    };
+    let used_justification =
+        verdict == Verdict::Allow && judgements.iter().any(|(j, _)| j.verdict == Verdict::RequireJustification);
+    let decisive = if verdict == Verdict::Allow {
+        // The rule worth naming for an allowed action is the one that asked
+        // for the justification, else one that attached obligations.
+        judgements
+            .iter()
+            .find(|(j, _)| j.verdict == Verdict::RequireJustification)
+            .or_else(|| judgements.iter().find(|(_, obligations)| !obligations.is_empty()))
+            .unwrap_or(&judgements[0])
+    } else {
+        judgements.iter().find(|(j, _)| effective(j) == verdict).expect("the maximum comes from some judgement")
+    };
+    let (rule, reason) = if used_justification {
+        (decisive.0.rule.clone(), format!("allowed on the justification given ({})", decisive.0.reason))
+    } else {
+        (decisive.0.rule.clone(), decisive.0.reason.clone())
+    };
+    let obligations = if verdict == Verdict::Allow {
+        merge(judgements.iter().flat_map(|(_, obligations)| obligations))
+    } else {
+        Vec::new()
+    };
+    Decision {
+        verdict,
+        rule,
+        reason,
+        obligations,
+        intents: judgements.into_iter().map(|(judgement, _)| judgement).collect(),
+        justified: used_justification,
+    }
+}
+
+/// The smallest row cap and the union of masked columns.
+fn merge<'o>(obligations: impl Iterator<Item = &'o Obligation>) -> Vec<Obligation> {
+    let mut merged: Vec<Obligation> = Vec::new();
+    for obligation in obligations {
+        match (obligation, merged.iter_mut().find(|o| std::mem::discriminant(*o) == std::mem::discriminant(obligation))) {
+            (Obligation::CapRows { rows }, Some(Obligation::CapRows { rows: cap })) => *cap = (*cap).min(*rows),
+            (Obligation::MaskColumns { columns }, Some(Obligation::MaskColumns { columns: masked })) => {
+                for column in columns {
+                    if !masked.contains(column) {
+                        masked.push(column.clone());
+                    }
+                }
+            }
+            (_, _) => merged.push(obligation.clone()),
+        }
+    }
+    merged.sort();
+    merged
+}
+
+/// Everything a decision depends on besides the policy. Session and prompt
+/// ids are left out: they are recorded, not judged.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct CacheKey {
+    kind: ActionKind,
+    text: String,
+    actor: Actor,
+    channel: String,
+    target: String,
+    environment: String,
+    justification: Option<String>,
+    cwd: Option<String>,
+}
+
+impl CacheKey {
+    fn of(action: &Action) -> CacheKey {
+        CacheKey {
+            kind: action.kind,
+            text: action.text.clone(),
+            actor: action.actor.clone(),
+            channel: action.channel.clone(),
+            target: action.target.clone(),
+            environment: action.context.environment.clone(),
+            justification: action.context.justification.clone(),
+            cwd: action.context.cwd.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct KeyWeighter;
+
+impl Weighter<CacheKey, Arc<Decision>> for KeyWeighter {
+    fn weight(&self, key: &CacheKey, _decision: &Arc<Decision>) -> u64 {
+        key.text.len() as u64 + CACHE_ENTRY_OVERHEAD
+    }
+}
+
+fn new_cache(bytes: u64) -> Cache<CacheKey, Arc<Decision>, KeyWeighter> {
+    let estimated_items = (bytes / (CACHE_ENTRY_OVERHEAD + 256)).max(16) as usize;
+    Cache::with_weighter(estimated_items, bytes, KeyWeighter)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,92 @@
+use super::*;
+use crate::intent::Object;
+
+/// An analyzer that answers from a fixed table: each line of text is
+/// `intent-id scope`.
+struct Table;
+
+impl Analyzer for Table {
+    fn analyze(&self, text: &str) -> Vec<Intent> {
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let mut words = line.split_whitespace();
+                let kind = IntentKind::from_id(words.next().unwrap()).unwrap();
+                let scope = match words.next() {
+                    Some("unbounded") => Scope::Unbounded,
+                    _ => Scope::Bounded,
+                };
+                Intent::new(kind, scope, Span::new(0, line.len())).with_object(Object::new("table", "t"))
+            })
+            .collect()
+    }
+}
+
+fn guard() -> Guard {
+    Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::new(Table))
+}
+
+fn check(text: &str, justification: Option<&str>) -> (Verdict, String, bool) {
+    let mut action = Action::sql(text);
+    action.context.justification = justification.map(str::to_owned);
+    let decision = guard().check(&action);
+    (decision.verdict, decision.rule.clone(), decision.justified)
+}
+
+#[test]
+fn combination_follows_the_most_restrictive_intent() {
+    // (intents, justification, expected verdict, expected rule, justified)
+    let cases: &[(&str, Option<&str>, Verdict, &str, bool)] = &[
+        ("data.read", None, Verdict::Allow, "baseline", false),
+        ("data.read unbounded", None, Verdict::Allow, "cap-unbounded-reads", false),
+        ("schema.create", None, Verdict::RequireJustification, "schema-change", false),
+        ("schema.create", Some("INC-1: new index for the report"), Verdict::Allow, "schema-change", true),
+        ("schema.create", Some("   "), Verdict::RequireJustification, "schema-change", false),
+        ("data.read\nschema.create\ncode.call", Some("because"), Verdict::RequireApproval, "opaque-code", false),
+        ("code.call", Some("because"), Verdict::RequireApproval, "opaque-code", false),
+        ("schema.drop", Some("because"), Verdict::Deny, "drop", false),
+        ("schema.create\ndata.delete_all", None, Verdict::Deny, "unbounded-write", false),
+        ("lock.exclusive\nadmin.alter_system", None, Verdict::RequireApproval, "heavy-lock", false),
+        ("", None, Verdict::Allow, RULE_NO_EFFECT, false),
+    ];
+    for &(text, justification, verdict, rule, justified) in cases {
+        assert_eq!(
+            check(text, justification),
+            (verdict, rule.to_owned(), justified),
+            "intents {text:?} with justification {justification:?}"
+        );
+    }
+}
+
+#[test]
+fn obligations_apply_only_to_actions_that_run() {
+    let guard = guard();
+    let allowed = guard.check(&Action::sql("data.read unbounded\ndata.insert"));
+    assert_eq!(allowed.obligations, vec![Obligation::CapRows { rows: 1000 }]);
+    let held = guard.check(&Action::sql("data.read unbounded\nschema.create"));
+    assert_eq!(held.verdict, Verdict::RequireJustification);
+    assert!(held.obligations.is_empty());
+}
+
+#[test]
+fn a_kind_without_an_analyzer_is_unknown_and_held() {
+    let decision = guard().check(&Action::new(ActionKind::Shell, "rm -rf /"));
+    assert_eq!(decision.verdict, Verdict::RequireApproval);
+    assert_eq!(decision.intents[0].intent.kind, IntentKind::Unknown);
+}
+
+#[test]
+fn cached_decisions_depend_on_every_input() {
+    let guard = guard();
+    let plain = Action::sql("schema.create");
+    assert_eq!(guard.check(&plain).verdict, Verdict::RequireJustification);
+    let justified = plain.clone().with_justification("INC-7");
+    assert_eq!(guard.check(&justified).verdict, Verdict::Allow);
+    assert_eq!(guard.check(&plain).verdict, Verdict::RequireJustification);
+    let uncached = Guard::new(Policy::default_policy())
+        .with_analyzer(ActionKind::Sql, Arc::new(Table))
+        .with_cache_bytes(0);
+    for action in [&plain, &justified] {
+        assert_eq!(*guard.check(action), *uncached.check(action));
+    }
+}

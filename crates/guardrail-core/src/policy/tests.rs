@@ -1,0 +1,234 @@
+use super::*;
+use crate::action::Actor;
+use crate::intent::{Object, Scope, Span};
+
+fn intent(kind: IntentKind, scope: Scope) -> Intent {
+    Intent::new(kind, scope, Span::new(0, 0)).with_object(Object::new("table", "public.users"))
+}
+
+fn judge_with(policy: &Policy, actor: &Actor, intent: &Intent, justification: Option<&str>) -> Outcome {
+    let request = Request {
+        actor,
+        intent,
+        target: "app",
+        channel: "cli",
+        environment: "production",
+        justification,
+    };
+    let memoised = policy.judge(&request);
+    let fresh = policy.evaluate(&request);
+    assert_eq!(*memoised, fresh, "the memo must agree with a fresh evaluation");
+    fresh
+}
+
+fn load(text: &str) -> Result<Policy, PolicyError> {
+    Policy::from_sources(vec![Source::new("test.cedar", text)])
+}
+
+#[test]
+fn generated_schema_parses_and_names_every_intent() {
+    let schema = policy_schema();
+    let actions: Vec<String> = schema.actions().map(|uid| uid.id().unescaped().to_owned()).collect();
+    for kind in IntentKind::ALL {
+        assert!(actions.iter().any(|action| action == kind.id()), "schema lacks action {kind}");
+    }
+}
+
+#[test]
+fn default_policy_loads_and_reads_its_annotations() {
+    let policy = Policy::default_policy();
+    assert_eq!(policy.version().len(), 16);
+    // The default policy names neither principals nor resources, so its
+    // memo is keyed on intents and context alone.
+    assert!(!policy.uses_principal);
+    assert!(!policy.uses_resource);
+}
+
+#[test]
+fn verdict_annotations_decide_and_the_strongest_forbid_wins() {
+    let policy = load(
+        r#"
+        @id("all") permit (principal, action, resource);
+        @id("soft") @verdict("require_justification") @reason("say why")
+        forbid (principal, action in Action::"schema.change", resource);
+        @id("hard") @reason("never")
+        forbid (principal, action == Action::"schema.drop", resource);
+        "#,
+    )
+    .unwrap();
+    let actor = Actor::default();
+    let create = judge_with(&policy, &actor, &intent(IntentKind::SchemaCreate, Scope::Bounded), None);
+    assert_eq!((create.verdict, create.rule.as_str(), create.reason.as_str()), (Verdict::RequireJustification, "soft", "say why"));
+    let drop = judge_with(&policy, &actor, &intent(IntentKind::SchemaDrop, Scope::Bounded), None);
+    assert_eq!((drop.verdict, drop.rule.as_str()), (Verdict::Deny, "hard"));
+    let read = judge_with(&policy, &actor, &intent(IntentKind::DataRead, Scope::Bounded), None);
+    assert_eq!((read.verdict, read.rule.as_str()), (Verdict::Allow, "all"));
+}
+
+#[test]
+fn an_intent_no_permit_covers_is_denied_even_under_a_softer_forbid() {
+    let policy = load(
+        r#"
+        @id("reads") permit (principal, action == Action::"data.read", resource);
+        @id("soft") @verdict("require_justification")
+        forbid (principal, action == Action::"schema.create", resource);
+        "#,
+    )
+    .unwrap();
+    let actor = Actor::default();
+    let create = judge_with(&policy, &actor, &intent(IntentKind::SchemaCreate, Scope::Bounded), Some("because"));
+    assert_eq!((create.verdict, create.rule.as_str()), (Verdict::Deny, RULE_NO_PERMIT));
+    let insert = judge_with(&policy, &actor, &intent(IntentKind::DataInsert, Scope::Bounded), None);
+    assert_eq!((insert.verdict, insert.rule.as_str()), (Verdict::Deny, RULE_NO_PERMIT));
+}
+
+#[test]
+fn a_forbid_that_fails_to_evaluate_denies_instead_of_being_skipped() {
+    // Cedar skips a policy whose evaluation errors; here that would let the
+    // permit through. Guardrail denies.
+    let policy = load(
+        r#"
+        @id("all") permit (principal, action, resource);
+        @id("overflow") @verdict("require_approval")
+        forbid (principal, action, resource) when { 9223372036854775807 + 1 > 0 };
+        "#,
+    )
+    .unwrap();
+    let outcome = judge_with(&policy, &Actor::default(), &intent(IntentKind::DataRead, Scope::Bounded), None);
+    assert_eq!((outcome.verdict, outcome.rule.as_str()), (Verdict::Deny, RULE_POLICY_ERROR));
+    assert!(outcome.reason.contains("overflow"), "{}", outcome.reason);
+}
+
+#[test]
+fn obligations_come_from_satisfied_permits_and_merge() {
+    let policy = load(
+        r#"
+        @id("all") permit (principal, action, resource);
+        @id("cap") @cap_rows("500") permit (principal, action == Action::"data.read", resource)
+            when { context.scope == "unbounded" };
+        @id("tighter") @cap_rows("100") @mask_columns("ssn, card")
+        permit (principal in Role::"contractor", action == Action::"data.read", resource);
+        @id("soft") @verdict("require_justification")
+        forbid (principal, action == Action::"data.read", resource) when { resource.name == "secrets" };
+        "#,
+    )
+    .unwrap();
+    let mut contractor = Actor::default();
+    contractor.roles.push("contractor".to_owned());
+    let read = intent(IntentKind::DataRead, Scope::Unbounded);
+    let outcome = judge_with(&policy, &contractor, &read, None);
+    assert_eq!(outcome.verdict, Verdict::Allow);
+    assert_eq!(
+        outcome.obligations,
+        vec![Obligation::CapRows { rows: 100 }, Obligation::MaskColumns { columns: vec!["ssn".into(), "card".into()] }]
+    );
+    assert_eq!(outcome.rule, "cap", "a permit with obligations explains an allow better than the baseline");
+    // A justified read of a guarded resource keeps the permits' obligations.
+    let secrets = Intent::new(IntentKind::DataRead, Scope::Unbounded, Span::new(0, 0))
+        .with_object(Object::new("table", "secrets"));
+    let outcome = judge_with(&policy, &Actor::default(), &secrets, None);
+    assert_eq!(outcome.verdict, Verdict::RequireJustification);
+    assert_eq!(outcome.obligations, vec![Obligation::CapRows { rows: 500 }]);
+    assert!(policy.uses_principal && policy.uses_resource);
+}
+
+#[test]
+fn the_memo_keeps_principals_and_resources_apart_when_policies_mention_them() {
+    let policy = load(
+        r#"
+        @id("all") permit (principal, action, resource);
+        @id("agents") forbid (principal is Agent, action == Action::"data.insert", resource)
+            unless { principal in Role::"writer" };
+        @id("ledger") forbid (principal, action == Action::"data.update", resource)
+            when { resource.name == "ledger" };
+        "#,
+    )
+    .unwrap();
+    let agent = Actor::default();
+    let mut writer = Actor::default();
+    writer.roles.push("writer".to_owned());
+    let human = Actor::new("ada", crate::ActorKind::Human);
+    let insert = intent(IntentKind::DataInsert, Scope::Bounded);
+    // Alternate so that a memo keyed too coarsely would answer wrongly.
+    for _ in 0..2 {
+        assert_eq!(judge_with(&policy, &agent, &insert, None).verdict, Verdict::Deny);
+        assert_eq!(judge_with(&policy, &writer, &insert, None).verdict, Verdict::Allow);
+        assert_eq!(judge_with(&policy, &human, &insert, None).verdict, Verdict::Allow);
+    }
+    let update = |name: &str| {
+        Intent::new(IntentKind::DataUpdate, Scope::Bounded, Span::new(0, 0)).with_object(Object::new("table", name))
+    };
+    for _ in 0..2 {
+        assert_eq!(judge_with(&policy, &agent, &update("ledger"), None).verdict, Verdict::Deny);
+        assert_eq!(judge_with(&policy, &agent, &update("users"), None).verdict, Verdict::Allow);
+    }
+}
+
+#[test]
+fn the_memo_keeps_justification_text_apart() {
+    let policy = load(
+        r#"
+        @id("all") permit (principal, action, resource);
+        @id("tickets") @verdict("require_approval")
+        forbid (principal, action == Action::"schema.create", resource)
+        unless { context has justification && context.justification like "INC-*" };
+        "#,
+    )
+    .unwrap();
+    let create = intent(IntentKind::SchemaCreate, Scope::Bounded);
+    let actor = Actor::default();
+    for _ in 0..2 {
+        assert_eq!(judge_with(&policy, &actor, &create, Some("INC-1: migrate")).verdict, Verdict::Allow);
+        assert_eq!(judge_with(&policy, &actor, &create, Some("trust me")).verdict, Verdict::RequireApproval);
+        assert_eq!(judge_with(&policy, &actor, &create, None).verdict, Verdict::RequireApproval);
+    }
+}
+
+/// Loads `text` and returns the single problem found, as printed.
+fn single_error(text: &str) -> String {
+    let error = load(text).expect_err("the policy should be rejected");
+    assert_eq!(error.diagnostics.len(), 1, "{error}");
+    error.to_string()
+}
+
+#[test]
+fn problems_are_reported_with_file_line_and_a_hint() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "@id(\"a\") permit (principal, action, resource);\n@verdcit(\"deny\") forbid (principal, action, resource);",
+            "test.cedar:2:1: unknown annotation @verdcit (did you mean @verdict?)",
+        ),
+        (
+            "@id(\"a\") @verdict(\"maybe\") forbid (principal, action, resource);",
+            "test.cedar:1:1: @verdict: unknown verdict \"maybe\"",
+        ),
+        ("@id(\"a\") @verdict(\"deny\") permit (principal, action, resource);", "@verdict belongs on forbid policies"),
+        ("@id(\"a\") @cap_rows(\"lots\") permit (principal, action, resource);", "@cap_rows must be a whole number"),
+        (
+            "@id(\"a\") permit (principal, action, resource);\n\n@id(\"a\") forbid (principal, action, resource);",
+            "test.cedar:3:1: duplicate rule id \"a\"; first used at test.cedar:1",
+        ),
+        ("@id(\"a\") permit (principal, action, resource) when { 1 + };", "test.cedar:1:"),
+        (
+            "@id(\"a\")\nforbid (principal, action == Action::\"data.delet_all\", resource);",
+            "test.cedar:2:",
+        ),
+    ];
+    for (text, expected) in cases {
+        let message = single_error(text);
+        assert!(message.contains(expected), "for policy:\n{text}\nexpected {expected:?} in:\n{message}");
+    }
+}
+
+#[test]
+fn an_unknown_action_is_named_by_validation() {
+    let message = single_error("@id(\"a\")\nforbid (principal, action == Action::\"data.delet_all\", resource);");
+    assert!(message.contains("data.delet_all"), "{message}");
+}
+
+#[test]
+fn policies_without_an_id_are_named_by_source_and_line() {
+    let policy = load("\n\nforbid (principal, action, resource);").unwrap();
+    let outcome = judge_with(&policy, &Actor::default(), &intent(IntentKind::DataRead, Scope::Bounded), None);
+    assert_eq!(outcome.rule, "test.cedar:3");
+}
