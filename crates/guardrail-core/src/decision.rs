@@ -22,8 +22,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 4] =
-        [Verdict::Allow, Verdict::RequireJustification, Verdict::RequireApproval, Verdict::Deny];
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Allow,
+        Verdict::RequireJustification,
+        Verdict::RequireApproval,
+        Verdict::Deny,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {

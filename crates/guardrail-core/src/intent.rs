@@ -255,7 +255,10 @@ pub struct Object {
 
 impl Object {
     pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Object {
-        Object { kind: kind.into(), name: name.into() }
+        Object {
+            kind: kind.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -283,7 +286,13 @@ pub struct Intent {
 
 impl Intent {
     pub fn new(kind: IntentKind, scope: Scope, span: Span) -> Intent {
-        Intent { kind, object: None, scope, span, note: None }
+        Intent {
+            kind,
+            object: None,
+            scope,
+            span,
+            note: None,
+        }
     }
 
     pub fn with_object(mut self, object: Object) -> Intent {
@@ -313,7 +322,10 @@ mod tests {
                     && id.split('.').all(|part| {
                         !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_')
                     });
-            assert!(well_formed, "intent id {id} is not <domain>.<effect> in snake_case");
+            assert!(
+                well_formed,
+                "intent id {id} is not <domain>.<effect> in snake_case"
+            );
         }
     }
 
@@ -327,10 +339,15 @@ mod tests {
         }
         for group in &groups {
             assert!(
-                IntentKind::ALL.iter().any(|kind| kind.groups().contains(group)),
+                IntentKind::ALL
+                    .iter()
+                    .any(|kind| kind.groups().contains(group)),
                 "group {group} has no members"
             );
-            assert!(IntentKind::from_id(group).is_none(), "group {group} shadows an intent");
+            assert!(
+                IntentKind::from_id(group).is_none(),
+                "group {group} shadows an intent"
+            );
         }
     }
 }

@@ -1,1 +1,102 @@
-//! placeholder
+//! Guardrail's PostgreSQL analyzer: what a SQL text would do, read with
+//! PostgreSQL's own grammar.
+//!
+//! [`analyze`] parses the text with libpg_query (the `pg_query` crate, the
+//! real server's parser) and walks every node of every statement, emitting
+//! [`Intent`]s: `data.delete_all` for a DELETE whose WHERE clause selects
+//! every row, `server.read_file` for `pg_read_file()` in a column default,
+//! `schema.drop` for a DROP inside a function body. The text is classified
+//! by everything in it; the policy then judges the worst.
+//!
+//! Why the real grammar: text inside string literals, dollar quotes and
+//! comments is data, and identifiers that look like keywords are
+//! identifiers. Only the parser that PostgreSQL itself runs agrees with
+//! PostgreSQL on where a statement is.
+//!
+//! The analyzer never fails. Text that does not parse, nests beyond the
+//! parser's limits, or holds a statement kind it does not know becomes an
+//! `unknown` intent, which the default policy holds for approval. It knows
+//! nothing of policy.
+//!
+//! Rules live one per file in [`rules`], each documented with what it
+//! catches, why, an example and a harmless look-alike; [`rules::RULES`] is
+//! the registry `docs/intents.md` is generated from.
+
+mod names;
+mod parse;
+mod plpgsql;
+pub mod rules;
+mod spans;
+mod truth;
+mod walk;
+
+#[path = "generated/children.rs"]
+mod children;
+
+use guardrail_core::{Analyzer, Intent};
+use pg_query::ParserOptions;
+
+/// The intents of a SQL text, in text order.
+pub fn analyze(text: &str) -> Vec<Intent> {
+    let mut intents = walk::analyze_text(text, ParserOptions::DEFAULT, 0, true);
+    // Text order, then the first of identical findings (an ALTER TABLE
+    // adding three columns is one schema.alter).
+    intents.sort_by_key(|intent| intent.span.start);
+    let mut seen = std::collections::HashSet::new();
+    intents.retain(|intent| seen.insert(intent.clone()));
+    intents
+}
+
+/// The analyzer as the gate sees it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SqlAnalyzer;
+
+impl Analyzer for SqlAnalyzer {
+    fn analyze(&self, text: &str) -> Vec<Intent> {
+        analyze(text)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! The one helper rule tests call: the intents of a text, rendered one
+    //! per finding as `id scope [kind:name]`, joined with `; `.
+
+    use guardrail_core::Intent;
+
+    pub(crate) fn render(intents: &[Intent]) -> String {
+        intents
+            .iter()
+            .map(|intent| match &intent.object {
+                Some(object) => format!(
+                    "{} {} {}:{}",
+                    intent.kind, intent.scope, object.kind, object.name
+                ),
+                None => format!("{} {}", intent.kind, intent.scope),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Checks a table of `(sql, expected rendering)` cases, reporting every
+    /// mismatch at once.
+    #[track_caller]
+    pub(crate) fn check(cases: &[(&str, &str)]) {
+        let mut failures = Vec::new();
+        for (sql, expected) in cases {
+            let actual = render(&super::analyze(sql));
+            if actual != *expected {
+                failures.push(format!(
+                    "  sql:      {sql}\n  expected: {expected}\n  actual:   {actual}\n"
+                ));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases differ:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+    }
+}

@@ -56,7 +56,11 @@ pub fn schema_text() -> String {
             .map(|group| format!("\"{group}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let membership = if parents.is_empty() { String::new() } else { format!(" in [{parents}]") };
+        let membership = if parents.is_empty() {
+            String::new()
+        } else {
+            format!(" in [{parents}]")
+        };
         writeln!(
             out,
             "action \"{}\"{membership} appliesTo {{\n  principal: [Agent, Human],\n  resource: [Database, DatabaseObject],\n  context: RequestContext,\n}};",

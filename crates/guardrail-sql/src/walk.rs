@@ -1,0 +1,261 @@
+//! The walk over every node of every statement.
+//!
+//! [`Walker::visit`] hands each node to the rule for its type
+//! ([`crate::rules::check`]), which records intents and says whether the
+//! generic walk should go on into the node's children. Every child of
+//! every node is reached through the generated [`for_each_child`], so a
+//! dangerous call hidden in a column default or an index expression is
+//! seen like one in a SELECT list.
+//!
+//! SQL inside SQL (function bodies, DO blocks, strings given to EXECUTE)
+//! is parsed and walked by a nested walker whose intents are mapped back to
+//! where the body sits in the outer text.
+
+use guardrail_core::{Intent, IntentKind, Object, Scope, Span};
+use pg_query::protobuf::RawStmt;
+use pg_query::{NodeEnum, ParserOptions};
+
+use crate::children::for_each_child;
+use crate::names::inner;
+use crate::{parse, rules, spans};
+
+/// How many bodies deep SQL may nest (a DO block that EXECUTEs a string
+/// that creates a function...) before the rest is judged `unknown`.
+const MAX_NESTING: usize = 8;
+
+/// Where a node sits, for the one rule that cares: a SELECT at statement
+/// position returns rows; one nested in an expression does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Position {
+    Statement,
+    Nested,
+}
+
+/// Whether the generic walk continues into a node's children after its rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Descend,
+    Skip,
+}
+
+/// Where a nested body's text sits in the outer text.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Origin {
+    /// The body appears verbatim, starting at this offset.
+    At(usize),
+    /// The body was unescaped from a literal; its intents point at the
+    /// whole literal (or statement).
+    Within(Span),
+}
+
+pub(crate) struct Walker<'t> {
+    pub(crate) text: &'t str,
+    /// The statement being walked, within `text`.
+    pub(crate) statement: Span,
+    /// A construct inside the statement (a CTE) whose span is better
+    /// evidence for what is found within it than the whole statement.
+    focus: Option<Span>,
+    pub(crate) intents: Vec<Intent>,
+    /// Statements prepared earlier in this text, so that EXECUTE of one is
+    /// judged by its body rather than as opaque.
+    pub(crate) prepared: Vec<String>,
+    nesting: usize,
+    /// Whether a top-level SELECT returns rows to the client (the action's
+    /// own text) or not (a function body).
+    client_facing: bool,
+}
+
+/// Analyzes `text` as SQL; what does not parse is `unknown`.
+pub(crate) fn analyze_text(
+    text: &str,
+    mode: ParserOptions,
+    nesting: usize,
+    client_facing: bool,
+) -> Vec<Intent> {
+    if nesting > MAX_NESTING {
+        return vec![unknown(
+            Span::new(0, text.len()),
+            "SQL nests inside SQL too deeply to follow",
+        )];
+    }
+    parse::with_tree(text, mode, |tree| match tree {
+        Err(message) => vec![unknown(
+            Span::new(0, text.len()),
+            &format!("PostgreSQL's parser rejects this text: {message}"),
+        )],
+        Ok(tree) => {
+            let mut walker = Walker {
+                text,
+                statement: Span::new(0, text.len()),
+                focus: None,
+                intents: Vec::new(),
+                prepared: Vec::new(),
+                nesting,
+                client_facing,
+            };
+            walker.statements(&tree.stmts);
+            walker.intents
+        }
+    })
+}
+
+pub(crate) fn unknown(span: Span, note: &str) -> Intent {
+    Intent::new(IntentKind::Unknown, Scope::Unbounded, span).with_note(note)
+}
+
+impl<'t> Walker<'t> {
+    fn statements(&mut self, statements: &[RawStmt]) {
+        for raw in statements {
+            let start = usize::try_from(raw.stmt_location)
+                .unwrap_or(0)
+                .min(self.text.len());
+            let end = match usize::try_from(raw.stmt_len) {
+                Ok(0) | Err(_) => self.text.len(),
+                Ok(length) => (start + length).min(self.text.len()),
+            };
+            let start = spans::skip_trivia(self.text, start, end);
+            let end = start + self.text[start..end].trim_end().len();
+            self.statement = Span::new(start, end);
+            self.focus = None;
+            if let Some(node) = raw.stmt.as_deref().and_then(inner) {
+                self.visit(node, Position::Statement);
+            }
+        }
+    }
+
+    /// Judges a node with its rule, then its children.
+    pub(crate) fn visit(&mut self, node: &NodeEnum, position: Position) {
+        if rules::check(self, node, position) == Flow::Descend {
+            self.visit_children(node);
+        }
+    }
+
+    pub(crate) fn visit_children(&mut self, node: &NodeEnum) {
+        for_each_child(node, &mut |_, child| self.visit(child, Position::Nested));
+    }
+
+    /// Whether a SELECT at statement position sends its rows to the client.
+    pub(crate) fn client_facing(&self) -> bool {
+        self.client_facing
+    }
+
+    /// The text of the statement being walked.
+    pub(crate) fn statement_text(&self) -> &'t str {
+        &self.text[self.statement.start..self.statement.end]
+    }
+
+    /// An intent whose evidence is the whole statement, or the construct
+    /// in focus.
+    pub(crate) fn emit(
+        &mut self,
+        kind: IntentKind,
+        scope: Scope,
+        object: Option<Object>,
+    ) -> &mut Intent {
+        let span = self.focus.unwrap_or(self.statement);
+        self.push(kind, scope, object, span)
+    }
+
+    /// Walks a node's children with the construct starting at `location`
+    /// as the evidence for what they hold.
+    pub(crate) fn visit_children_focused(&mut self, node: &NodeEnum, location: i32) {
+        let outer = self.focus;
+        self.focus = Some(self.span_at(location));
+        self.visit_children(node);
+        self.focus = outer;
+    }
+
+    /// An intent whose evidence is the construct starting at a node's
+    /// location (a function call, a CTE), or the statement when the
+    /// location is unknown.
+    pub(crate) fn emit_at(
+        &mut self,
+        kind: IntentKind,
+        scope: Scope,
+        object: Option<Object>,
+        location: i32,
+    ) -> &mut Intent {
+        let span = self.span_at(location);
+        self.push(kind, scope, object, span)
+    }
+
+    fn push(
+        &mut self,
+        kind: IntentKind,
+        scope: Scope,
+        object: Option<Object>,
+        span: Span,
+    ) -> &mut Intent {
+        let mut intent = Intent::new(kind, scope, span);
+        intent.object = object;
+        self.intents.push(intent);
+        self.intents.last_mut().expect("just pushed")
+    }
+
+    fn span_at(&self, location: i32) -> Span {
+        match usize::try_from(location) {
+            Ok(start) if start >= self.statement.start && start < self.statement.end => {
+                Span::new(start, spans::extent(self.text, start, self.statement.end))
+            }
+            _ => self.statement,
+        }
+    }
+
+    /// Where `body` sits in the current statement: verbatim (a
+    /// dollar-quoted body) or only somewhere inside it (a quoted literal
+    /// whose escapes were undone).
+    pub(crate) fn locate(&self, body: &str) -> Origin {
+        match self.statement_text().find(body) {
+            Some(offset) if !body.is_empty() => Origin::At(self.statement.start + offset),
+            _ => Origin::Within(self.statement),
+        }
+    }
+
+    /// Where a string literal's value sits: verbatim after its opening
+    /// quote or dollar tag when the literal has no escapes, else somewhere
+    /// within the literal.
+    pub(crate) fn literal_origin(&self, location: i32, value: &str) -> Origin {
+        let Some(rest) = usize::try_from(location)
+            .ok()
+            .and_then(|start| self.text.get(start..))
+        else {
+            return Origin::Within(self.statement);
+        };
+        let start = self.text.len() - rest.len();
+        let opening = if rest.starts_with('\'') {
+            Some("'")
+        } else if rest.starts_with('$') {
+            rest[1..].find('$').map(|end| &rest[..end + 2])
+        } else {
+            None
+        };
+        if let Some(opening) = opening {
+            let closing = if opening == "'" { "'" } else { opening };
+            let body = &rest[opening.len()..];
+            if body.starts_with(value) && body[value.len()..].starts_with(closing) {
+                return Origin::At(start + opening.len());
+            }
+        }
+        Origin::Within(self.span_at(location))
+    }
+
+    /// Analyzes SQL found inside the statement and takes its intents,
+    /// mapped back to where the SQL sits.
+    pub(crate) fn nested_sql(&mut self, sql: &str, mode: ParserOptions, origin: Origin) {
+        let intents = analyze_text(sql, mode, self.nesting + 1, false);
+        self.adopt(intents, origin);
+    }
+
+    /// Takes intents found in a nested body.
+    pub(crate) fn adopt(&mut self, intents: Vec<Intent>, origin: Origin) {
+        for mut intent in intents {
+            intent.span = match origin {
+                Origin::At(offset) => {
+                    Span::new(intent.span.start + offset, intent.span.end + offset)
+                }
+                Origin::Within(span) => span,
+            };
+            self.intents.push(intent);
+        }
+    }
+}
