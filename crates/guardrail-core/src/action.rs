@@ -38,9 +38,7 @@ impl FromStr for ActorKind {
         match s {
             "agent" => Ok(ActorKind::Agent),
             "human" => Ok(ActorKind::Human),
-            other => Err(format!(
-                "unknown actor kind {other:?} (expected \"agent\" or \"human\")"
-            )),
+            other => Err(format!("unknown actor kind {other:?} (expected \"agent\" or \"human\")")),
         }
     }
 }
@@ -63,12 +61,7 @@ impl Actor {
     pub const ANONYMOUS: &'static str = "anonymous";
 
     pub fn new(id: impl Into<String>, kind: ActorKind) -> Actor {
-        Actor {
-            id: id.into(),
-            kind,
-            roles: Vec::new(),
-            on_behalf_of: None,
-        }
+        Actor { id: id.into(), kind, roles: Vec::new(), on_behalf_of: None }
     }
 }
 
@@ -109,9 +102,7 @@ impl FromStr for ActionKind {
         match s {
             "sql" => Ok(ActionKind::Sql),
             "shell" => Ok(ActionKind::Shell),
-            other => Err(format!(
-                "unknown kind {other:?} (expected \"sql\" or \"shell\")"
-            )),
+            other => Err(format!("unknown kind {other:?} (expected \"sql\" or \"shell\")")),
         }
     }
 }
@@ -141,10 +132,7 @@ impl ActionContext {
     /// The justification, if one was given with some content. A blank
     /// justification is no justification.
     pub fn justification(&self) -> Option<&str> {
-        self.justification
-            .as_deref()
-            .map(str::trim)
-            .filter(|text| !text.is_empty())
+        self.justification.as_deref().map(str::trim).filter(|text| !text.is_empty())
     }
 }
 

@@ -22,12 +22,8 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 4] = [
-        Verdict::Allow,
-        Verdict::RequireJustification,
-        Verdict::RequireApproval,
-        Verdict::Deny,
-    ];
+    pub const ALL: [Verdict; 4] =
+        [Verdict::Allow, Verdict::RequireJustification, Verdict::RequireApproval, Verdict::Deny];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -61,9 +57,7 @@ impl FromStr for Verdict {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Verdict::ALL.into_iter().find(|verdict| verdict.as_str() == s).ok_or_else(|| {
-            format!(
-                "unknown verdict {s:?} (expected one of allow, require_justification, require_approval, deny)"
-            )
+            format!("unknown verdict {s:?} (expected one of allow, require_justification, require_approval, deny)")
         })
     }
 }

@@ -37,12 +37,7 @@ impl Guard {
     /// A gate with the given policy and no analyzers yet: every action is
     /// `unknown` until one is added for its kind.
     pub fn new(policy: Policy) -> Guard {
-        Guard {
-            policy: Arc::new(policy),
-            sql: None,
-            shell: None,
-            cache: Some(new_cache(DEFAULT_CACHE_BYTES)),
-        }
+        Guard { policy: Arc::new(policy), sql: None, shell: None, cache: Some(new_cache(DEFAULT_CACHE_BYTES)) }
     }
 
     pub fn with_analyzer(mut self, kind: ActionKind, analyzer: Arc<dyn Analyzer>) -> Guard {
@@ -89,12 +84,8 @@ impl Guard {
         match analyzer {
             Some(analyzer) => analyzer.analyze(&action.text),
             None => vec![
-                Intent::new(
-                    IntentKind::Unknown,
-                    Scope::Unbounded,
-                    Span::new(0, action.text.len()),
-                )
-                .with_note(format!("no {} analyzer is available yet", action.kind)),
+                Intent::new(IntentKind::Unknown, Scope::Unbounded, Span::new(0, action.text.len()))
+                    .with_note(format!("no {} analyzer is available yet", action.kind)),
             ],
         }
     }
@@ -134,11 +125,7 @@ fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> De
         Verdict::RequireJustification if justified => Verdict::Allow,
         verdict => verdict,
     };
-    let Some(verdict) = judgements
-        .iter()
-        .map(|(judgement, _)| effective(judgement))
-        .max()
-    else {
+    let Some(verdict) = judgements.iter().map(|(judgement, _)| effective(judgement)).max() else {
         return Decision {
             verdict: Verdict::Allow,
             rule: RULE_NO_EFFECT.to_owned(),
@@ -148,33 +135,21 @@ fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> De
             justified: false,
         };
     };
-    let used_justification = verdict == Verdict::Allow
-        && judgements
-            .iter()
-            .any(|(j, _)| j.verdict == Verdict::RequireJustification);
+    let used_justification =
+        verdict == Verdict::Allow && judgements.iter().any(|(j, _)| j.verdict == Verdict::RequireJustification);
     let decisive = if verdict == Verdict::Allow {
         // The rule worth naming for an allowed action is the one that asked
         // for the justification, else one that attached obligations.
         judgements
             .iter()
             .find(|(j, _)| j.verdict == Verdict::RequireJustification)
-            .or_else(|| {
-                judgements
-                    .iter()
-                    .find(|(_, obligations)| !obligations.is_empty())
-            })
+            .or_else(|| judgements.iter().find(|(_, obligations)| !obligations.is_empty()))
             .unwrap_or(&judgements[0])
     } else {
-        judgements
-            .iter()
-            .find(|(j, _)| effective(j) == verdict)
-            .expect("the maximum comes from some judgement")
+        judgements.iter().find(|(j, _)| effective(j) == verdict).expect("the maximum comes from some judgement")
     };
     let (rule, reason) = if used_justification {
-        (
-            decisive.0.rule.clone(),
-            format!("allowed on the justification given ({})", decisive.0.reason),
-        )
+        (decisive.0.rule.clone(), format!("allowed on the justification given ({})", decisive.0.reason))
     } else {
         (decisive.0.rule.clone(), decisive.0.reason.clone())
     };
@@ -188,10 +163,7 @@ fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> De
         rule,
         reason,
         obligations,
-        intents: judgements
-            .into_iter()
-            .map(|(judgement, _)| judgement)
-            .collect(),
+        intents: judgements.into_iter().map(|(judgement, _)| judgement).collect(),
         justified: used_justification,
     }
 }
@@ -200,19 +172,10 @@ fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> De
 fn merge<'o>(obligations: impl Iterator<Item = &'o Obligation>) -> Vec<Obligation> {
     let mut merged: Vec<Obligation> = Vec::new();
     for obligation in obligations {
-        match (
-            obligation,
-            merged
-                .iter_mut()
-                .find(|o| std::mem::discriminant(*o) == std::mem::discriminant(obligation)),
-        ) {
-            (Obligation::CapRows { rows }, Some(Obligation::CapRows { rows: cap })) => {
-                *cap = (*cap).min(*rows)
-            }
-            (
-                Obligation::MaskColumns { columns },
-                Some(Obligation::MaskColumns { columns: masked }),
-            ) => {
+        match (obligation, merged.iter_mut().find(|o| std::mem::discriminant(*o) == std::mem::discriminant(obligation)))
+        {
+            (Obligation::CapRows { rows }, Some(Obligation::CapRows { rows: cap })) => *cap = (*cap).min(*rows),
+            (Obligation::MaskColumns { columns }, Some(Obligation::MaskColumns { columns: masked })) => {
                 for column in columns {
                     if !masked.contains(column) {
                         masked.push(column.clone());

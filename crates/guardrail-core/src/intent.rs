@@ -185,8 +185,7 @@ impl Serialize for IntentKind {
 impl<'de> Deserialize<'de> for IntentKind {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let id = String::deserialize(deserializer)?;
-        IntentKind::from_id(&id)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown intent {id:?}")))
+        IntentKind::from_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown intent {id:?}")))
     }
 }
 
@@ -255,10 +254,7 @@ pub struct Object {
 
 impl Object {
     pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Object {
-        Object {
-            kind: kind.into(),
-            name: name.into(),
-        }
+        Object { kind: kind.into(), name: name.into() }
     }
 }
 
@@ -286,13 +282,7 @@ pub struct Intent {
 
 impl Intent {
     pub fn new(kind: IntentKind, scope: Scope, span: Span) -> Intent {
-        Intent {
-            kind,
-            object: None,
-            scope,
-            span,
-            note: None,
-        }
+        Intent { kind, object: None, scope, span, note: None }
     }
 
     pub fn with_object(mut self, object: Object) -> Intent {
@@ -319,13 +309,10 @@ mod tests {
             assert_eq!(IntentKind::from_id(id), Some(kind));
             let well_formed = id == "unknown"
                 || id.split('.').count() == 2
-                    && id.split('.').all(|part| {
-                        !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                    });
-            assert!(
-                well_formed,
-                "intent id {id} is not <domain>.<effect> in snake_case"
-            );
+                    && id
+                        .split('.')
+                        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(well_formed, "intent id {id} is not <domain>.<effect> in snake_case");
         }
     }
 
@@ -338,16 +325,8 @@ mod tests {
             }
         }
         for group in &groups {
-            assert!(
-                IntentKind::ALL
-                    .iter()
-                    .any(|kind| kind.groups().contains(group)),
-                "group {group} has no members"
-            );
-            assert!(
-                IntentKind::from_id(group).is_none(),
-                "group {group} shadows an intent"
-            );
+            assert!(IntentKind::ALL.iter().any(|kind| kind.groups().contains(group)), "group {group} has no members");
+            assert!(IntentKind::from_id(group).is_none(), "group {group} shadows an intent");
         }
     }
 }

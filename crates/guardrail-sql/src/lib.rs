@@ -68,10 +68,7 @@ pub(crate) mod test_support {
         intents
             .iter()
             .map(|intent| match &intent.object {
-                Some(object) => format!(
-                    "{} {} {}:{}",
-                    intent.kind, intent.scope, object.kind, object.name
-                ),
+                Some(object) => format!("{} {} {}:{}", intent.kind, intent.scope, object.kind, object.name),
                 None => format!("{} {}", intent.kind, intent.scope),
             })
             .collect::<Vec<_>>()
@@ -86,17 +83,9 @@ pub(crate) mod test_support {
         for (sql, expected) in cases {
             let actual = render(&super::analyze(sql));
             if actual != *expected {
-                failures.push(format!(
-                    "  sql:      {sql}\n  expected: {expected}\n  actual:   {actual}\n"
-                ));
+                failures.push(format!("  sql:      {sql}\n  expected: {expected}\n  actual:   {actual}\n"));
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} of {} cases differ:\n{}",
-            failures.len(),
-            cases.len(),
-            failures.join("\n")
-        );
+        assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
     }
 }

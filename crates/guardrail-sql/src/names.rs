@@ -5,16 +5,12 @@ use pg_query::protobuf::{DefElem, FuncCall, Node, ObjectType, RangeVar, RoleSpec
 
 /// `schema.table` as written (catalog and schema only when given).
 pub(crate) fn relation(range: &RangeVar) -> String {
-    [
-        range.catalogname.as_str(),
-        range.schemaname.as_str(),
-        range.relname.as_str(),
-    ]
-    .iter()
-    .filter(|part| !part.is_empty())
-    .copied()
-    .collect::<Vec<_>>()
-    .join(".")
+    [range.catalogname.as_str(), range.schemaname.as_str(), range.relname.as_str()]
+        .iter()
+        .filter(|part| !part.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Whether a relation is temporary: `CREATE TEMP ...` or in `pg_temp`.
@@ -58,12 +54,7 @@ pub(crate) fn object(node: &NodeEnum) -> String {
 
 /// Names joined with dots, from a list of string nodes.
 pub(crate) fn dotted(items: &[Node]) -> String {
-    items
-        .iter()
-        .filter_map(inner)
-        .map(object)
-        .collect::<Vec<_>>()
-        .join(".")
+    items.iter().filter_map(inner).map(object).collect::<Vec<_>>().join(".")
 }
 
 /// Each item's name, from a list of name nodes.
@@ -87,11 +78,7 @@ pub(crate) fn role_name(role: &RoleSpec) -> String {
 /// the built-in, since a wrapper may call it and extensions (dblink) live
 /// in any schema.
 pub(crate) fn function_name(call: &FuncCall) -> &str {
-    call.funcname
-        .last()
-        .and_then(inner)
-        .and_then(string)
-        .unwrap_or("")
+    call.funcname.last().and_then(inner).and_then(string).unwrap_or("")
 }
 
 /// A `DefElem`'s value as a boolean the way PostgreSQL reads options:
@@ -164,9 +151,9 @@ pub(crate) fn object_kind(object_type: i32) -> &'static str {
         ObjectType::ObjectParameterAcl => "parameter",
         ObjectType::ObjectPolicy => "policy",
         ObjectType::ObjectProcedure => "procedure",
-        ObjectType::ObjectPublication
-        | ObjectType::ObjectPublicationNamespace
-        | ObjectType::ObjectPublicationRel => "publication",
+        ObjectType::ObjectPublication | ObjectType::ObjectPublicationNamespace | ObjectType::ObjectPublicationRel => {
+            "publication"
+        }
         ObjectType::ObjectRole => "role",
         ObjectType::ObjectRoutine => "routine",
         ObjectType::ObjectRule => "rule",

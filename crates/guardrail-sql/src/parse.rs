@@ -3,65 +3,95 @@
 //! libpg_query bounds its own recursion, but hands back trees up to 10,000
 //! protobuf levels deep, and decoding and dropping them recurses in Rust:
 //! `SELECT 1+1+...+1` with 5,000 terms (25 KB of legal SQL) overflows an
-//! 8 MiB thread and aborts the process. Every tree is therefore parsed,
-//! walked and dropped on a stack sized for the text: a tree cannot be
-//! deeper than its text is long (each level of nesting costs at least one
-//! byte of operator or keyword), so the stack needed grows with the text's
-//! length. Short statements run on the caller's stack at no cost; long ones
-//! get a fresh stack segment, whose cost is small beside their parse.
+//! 8 MiB thread and aborts the process. So every tree is parsed, walked and
+//! dropped on a stack sized for its text: a tree cannot be deeper than its
+//! text is long (each level of nesting costs at least one byte of operator
+//! or keyword), so the stack needed grows with the text's length.
+//!
+//! The stack must be a real thread's. libpg_query sizes its own depth
+//! limit from the calling thread's stack bounds (`pthread_getattr_np`); on
+//! a segment allocated by a stack-growing library it falls back to 100 kB
+//! and rejects even 25 nested subqueries. Short texts run on the caller's
+//! thread at no cost; a text too long for the stack left gets a scoped
+//! thread of its own, whose start-up is small beside its parse.
+
+use std::sync::Mutex;
 
 use pg_query::ParserOptions;
 use pg_query::protobuf::ParseResult;
 
-/// Stack for the smallest tree, and per byte of text. Measured with the
-/// `deep_*` tests in `tests/robustness.rs` on debug builds (whose frames are
-/// the largest) and doubled.
-const STACK_BASE: usize = 512 << 10;
-const STACK_PER_BYTE: usize = 8 << 10;
-/// libpg_query refuses to serialize trees deeper than 10,000 levels, which
-/// caps the stack any text can need.
+/// Stack for the smallest tree, and per byte of text: about twice the most
+/// measured. Measured by finding the smallest thread stack on which each
+/// text of `tests/robustness.rs`'s deep cases is analysed without overflow
+/// (release: at most 1,121 bytes of stack per byte of text, for chains of
+/// `+1`, and 80 KiB for `SELECT 1`; debug: up to 25 KB per byte, its frames
+/// being far larger). `scripts/measure-stack` repeats the measurement.
+const STACK_BASE: usize = 256 << 10;
+const STACK_PER_BYTE: usize = if cfg!(debug_assertions) { 48 << 10 } else { 2560 };
+/// libpg_query allows itself up to 2 MiB plus 512 KiB of slop, and refuses
+/// to serialize trees deeper than 10,000 levels, which caps the stack any
+/// text can need.
+const THREAD_STACK_MIN: usize = 4 << 20;
 const STACK_MAX: usize = 1 << 30;
 
 /// The stack needed to parse, walk and drop the tree of `length` bytes of SQL.
 pub(crate) fn stack_needed(length: usize) -> usize {
-    STACK_BASE
-        .saturating_add(length.saturating_mul(STACK_PER_BYTE))
-        .min(STACK_MAX)
+    STACK_BASE.saturating_add(length.saturating_mul(STACK_PER_BYTE)).min(STACK_MAX)
 }
 
 /// Parses `text` in the given grammar mode and hands the tree (or the
 /// parser's error message) to `f`, all on a stack deep enough for it.
-pub(crate) fn with_tree<R>(
+pub(crate) fn with_tree<R: Send>(
     text: &str,
     options: ParserOptions,
-    f: impl FnOnce(Result<&ParseResult, String>) -> R,
+    f: impl FnOnce(Result<&ParseResult, String>) -> R + Send,
 ) -> R {
-    let needed = stack_needed(text.len());
-    stacker::maybe_grow(needed, needed, || {
-        let parsed = pg_query::parse(text, options);
-        let result = f(parsed
-            .as_ref()
-            .map(|parsed| &parsed.protobuf)
-            .map_err(describe));
-        // The tree is dropped here, on the same stack: dropping recurses too.
-        drop(parsed);
-        result
+    with_stack_for(text.len(), |stack| match stack {
+        Ok(()) => {
+            let parsed = pg_query::parse(text, options);
+            let result = f(parsed.as_ref().map(|parsed| &parsed.protobuf).map_err(describe));
+            // The tree is dropped here, on the same stack: dropping recurses too.
+            drop(parsed);
+            result
+        }
+        Err(message) => f(Err(message)),
     })
 }
 
-/// Runs `f` on a stack deep enough to walk trees parsed from `length`
-/// bytes of text, for work that recurses over JSON or nested bodies.
-pub(crate) fn with_stack_for<R>(length: usize, f: impl FnOnce() -> R) -> R {
+/// Runs `f` on a stack deep enough for trees parsed from `length` bytes of
+/// text. `f` is told if no such stack could be had (no thread could be
+/// started), and must then fail closed.
+pub(crate) fn with_stack_for<R: Send>(length: usize, f: impl FnOnce(Result<(), String>) -> R + Send) -> R {
     let needed = stack_needed(length);
-    stacker::maybe_grow(needed, needed, f)
+    if stacker::remaining_stack().is_some_and(|remaining| remaining >= needed) {
+        return f(Ok(()));
+    }
+    // The closure is shared with the thread so that, if the thread cannot
+    // start, it can still be called here to report that.
+    let work = Mutex::new(Some(f));
+    let take = || work.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+    let outcome = std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("guardrail-sql-deep".to_owned())
+            .stack_size(needed.max(THREAD_STACK_MIN))
+            .spawn_scoped(scope, || take().map(|f| f(Ok(()))));
+        spawned.map(|thread| thread.join())
+    });
+    match outcome {
+        Ok(Ok(Some(result))) => result,
+        Ok(Ok(None)) => unreachable!("the work is taken once"),
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(error) => match take() {
+            Some(f) => f(Err(format!("no thread with a stack deep enough for this text could be started: {error}"))),
+            None => unreachable!("the thread did not start, so the work is still here"),
+        },
+    }
 }
 
 fn describe(error: &pg_query::Error) -> String {
     match error {
         pg_query::Error::Parse(message) => message.clone(),
-        pg_query::Error::Conversion(_) => {
-            "the text contains a NUL byte, which PostgreSQL rejects".to_owned()
-        }
+        pg_query::Error::Conversion(_) => "the text contains a NUL byte, which PostgreSQL rejects".to_owned(),
         other => other.to_string(),
     }
 }

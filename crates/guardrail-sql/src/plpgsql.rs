@@ -32,17 +32,19 @@ pub(crate) const RULE: Rule = Rule {
 /// walker's current statement.
 pub(crate) fn analyze(walker: &mut Walker<'_>) {
     let statement = walker.statement_text();
-    let parsed = parse::with_stack_for(statement.len(), || parse_plpgsql(statement));
-    match parsed {
-        Ok(functions) => {
-            parse::with_stack_for(statement.len(), || visit(walker, &functions, false))
-        }
+    // Parsing and walking both recurse as deep as the body nests, so both
+    // run on a stack sized for it, with a walker of their own.
+    let mut nested = walker.fork();
+    let found: Result<Vec<_>, String> = parse::with_stack_for(statement.len(), |stack| {
+        let functions = stack.and_then(|()| parse_plpgsql(statement))?;
+        visit(&mut nested, &functions, false);
+        Ok(nested.intents)
+    });
+    match found {
+        Ok(intents) => walker.intents.extend(intents),
         Err(message) => {
             let span = walker.statement;
-            walker.intents.push(unknown(
-                span,
-                &format!("the PL/pgSQL parser rejects this body: {message}"),
-            ));
+            walker.intents.push(unknown(span, &format!("the PL/pgSQL parser rejects this body: {message}")));
         }
     }
 }
@@ -65,15 +67,11 @@ fn parse_plpgsql(statement: &str) -> Result<Value, String> {
     let raw = unsafe {
         let result = ffi::pg_query_parse_plpgsql(input.as_ptr());
         let raw = if !result.error.is_null() {
-            Err(std::ffi::CStr::from_ptr((*result.error).message)
-                .to_string_lossy()
-                .into_owned())
+            Err(std::ffi::CStr::from_ptr((*result.error).message).to_string_lossy().into_owned())
         } else if result.plpgsql_funcs.is_null() {
             Err("the PL/pgSQL parser returned nothing".to_owned())
         } else {
-            Ok(std::ffi::CStr::from_ptr(result.plpgsql_funcs)
-                .to_string_lossy()
-                .into_owned())
+            Ok(std::ffi::CStr::from_ptr(result.plpgsql_funcs).to_string_lossy().into_owned())
         };
         ffi::pg_query_free_plpgsql_parse_result(result);
         raw
@@ -157,9 +155,7 @@ fn visit(walker: &mut Walker<'_>, value: &Value, dynamic_query: bool) {
             for (key, child) in map {
                 match key.as_str() {
                     "PLpgSQL_expr" => expression(walker, child, false),
-                    "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => {
-                        visit(walker, child, true)
-                    }
+                    "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => visit(walker, child, true),
                     "dynquery" => visit_dynamic(walker, child),
                     "query" if dynamic_query => visit_dynamic(walker, child),
                     _ => visit(walker, child, false),
@@ -183,20 +179,14 @@ fn expression(walker: &mut Walker<'_>, expr: &Value, dynamic: bool) {
     let Some(query) = expr.get("query").and_then(Value::as_str) else {
         return;
     };
-    let mode = expr
-        .get("parseMode")
-        .and_then(Value::as_i64)
-        .and_then(|mode| i32::try_from(mode).ok())
-        .unwrap_or(0);
+    let mode = expr.get("parseMode").and_then(Value::as_i64).and_then(|mode| i32::try_from(mode).ok()).unwrap_or(0);
     let options = ParserOptions::from(mode);
     let origin = walker.locate(query);
     if !dynamic {
         walker.nested_sql(query, options, origin);
         return;
     }
-    let literal = parse::with_tree(query, options, |tree| {
-        tree.ok().and_then(single_string_literal)
-    });
+    let literal = parse::with_tree(query, options, |tree| tree.ok().and_then(single_string_literal));
     match literal {
         Some(sql) => {
             let origin = walker.locate(&sql);
@@ -207,9 +197,8 @@ fn expression(walker: &mut Walker<'_>, expr: &Value, dynamic: bool) {
                 Origin::At(offset) => Span::new(offset, offset + query.len()),
                 Origin::Within(span) => span,
             };
-            let mut intent =
-                guardrail_core::Intent::new(IntentKind::CodeDynamic, Scope::Unbounded, span)
-                    .with_object(Object::new("expression", query));
+            let mut intent = guardrail_core::Intent::new(IntentKind::CodeDynamic, Scope::Unbounded, span)
+                .with_object(Object::new("expression", query));
             intent.note = Some("EXECUTE runs SQL built at run time".to_owned());
             walker.intents.push(intent);
             // What builds the string may itself reach the server.

@@ -152,27 +152,17 @@ mod tests {
     #[test]
     fn extent_ends_at_the_matching_parenthesis_past_quotes_and_comments() {
         let cases = [
-            (
-                "pg_read_file('/etc/passwd') || 'x'",
-                "pg_read_file('/etc/passwd')",
-            ),
+            ("pg_read_file('/etc/passwd') || 'x'", "pg_read_file('/etc/passwd')"),
             (
                 "f(')', \")\", $$)$$, $t$ ) $t$, /* ) /* ) */ */ -- )\n 1) + 2",
                 "f(')', \")\", $$)$$, $t$ ) $t$, /* ) /* ) */ */ -- )\n 1)",
             ),
             ("f(E'\\')', 1) x", "f(E'\\')', 1)"),
-            (
-                "x AS (DELETE FROM t RETURNING (a)) SELECT",
-                "x AS (DELETE FROM t RETURNING (a))",
-            ),
+            ("x AS (DELETE FROM t RETURNING (a)) SELECT", "x AS (DELETE FROM t RETURNING (a))"),
             ("no_parens; next", "no_parens"),
         ];
         for (text, expected) in cases {
-            assert_eq!(
-                &text[..extent(text, 0, text.len())],
-                expected,
-                "in {text:?}"
-            );
+            assert_eq!(&text[..extent(text, 0, text.len())], expected, "in {text:?}");
         }
     }
 

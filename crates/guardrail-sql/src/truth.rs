@@ -14,9 +14,7 @@
 //! table; an unqualified one may be correlated, so it counts.
 
 use pg_query::NodeEnum;
-use pg_query::protobuf::{
-    AExpr, AExprKind, BoolExpr, BoolExprType, BoolTestType, ColumnRef, NullTestType, a_const,
-};
+use pg_query::protobuf::{AExpr, AExprKind, BoolExpr, BoolExprType, BoolTestType, ColumnRef, NullTestType, a_const};
 
 use crate::children::for_each_child;
 use crate::names::{self, inner, parse_bool};
@@ -57,9 +55,7 @@ pub(crate) fn reach(condition: Option<&NodeEnum>, targets: &Targets<'_>) -> Reac
     };
     match truth(condition, targets) {
         Truth::True => Reach::Every("the WHERE clause is true for every row"),
-        Truth::Constant => Reach::Every(
-            "the WHERE clause does not depend on the row, so it selects every row or none",
-        ),
+        Truth::Constant => Reach::Every("the WHERE clause does not depend on the row, so it selects every row or none"),
         Truth::False | Truth::Null => Reach::None("the WHERE clause is never true"),
         Truth::Varies => Reach::Some,
     }
@@ -71,11 +67,7 @@ pub(crate) fn truth(node: &NodeEnum, targets: &Targets<'_>) -> Truth {
         NodeEnum::BoolExpr(expression) => boolean(expression, targets),
         NodeEnum::AExpr(expression) => comparison(expression, targets),
         NodeEnum::NullTest(test) => {
-            let value = test
-                .arg
-                .as_deref()
-                .and_then(inner)
-                .map_or(Value::Constant, |arg| value(arg, targets));
+            let value = test.arg.as_deref().and_then(inner).map_or(Value::Constant, |arg| value(arg, targets));
             let is_null = match value {
                 Value::Null => Truth::True,
                 Value::Int(_) | Value::Text(_) | Value::Bool(_) => Truth::False,
@@ -88,11 +80,7 @@ pub(crate) fn truth(node: &NodeEnum, targets: &Targets<'_>) -> Truth {
             }
         }
         NodeEnum::BooleanTest(test) => {
-            let operand = test
-                .arg
-                .as_deref()
-                .and_then(inner)
-                .map_or(Truth::Constant, |arg| truth(arg, targets));
+            let operand = test.arg.as_deref().and_then(inner).map_or(Truth::Constant, |arg| truth(arg, targets));
             let (is, when) = match BoolTestType::try_from(test.booltesttype) {
                 Ok(BoolTestType::IsTrue) => (true, Truth::True),
                 Ok(BoolTestType::IsNotTrue) => (false, Truth::True),
@@ -139,10 +127,7 @@ fn not(truth: Truth) -> Truth {
 
 fn boolean(expression: &BoolExpr, targets: &Targets<'_>) -> Truth {
     let arguments: Vec<&NodeEnum> = expression.args.iter().filter_map(inner).collect();
-    let truths: Vec<Truth> = arguments
-        .iter()
-        .map(|argument| truth(argument, targets))
-        .collect();
+    let truths: Vec<Truth> = arguments.iter().map(|argument| truth(argument, targets)).collect();
     let any = |wanted: Truth| truths.contains(&wanted);
     match BoolExprType::try_from(expression.boolop) {
         Ok(BoolExprType::AndExpr) => {
@@ -190,9 +175,7 @@ fn has_complementary_pair(arguments: &[&NodeEnum]) -> bool {
 /// `p` for `NOT p`.
 fn negated(node: &NodeEnum) -> Option<&NodeEnum> {
     match node {
-        NodeEnum::BoolExpr(expression)
-            if BoolExprType::try_from(expression.boolop) == Ok(BoolExprType::NotExpr) =>
-        {
+        NodeEnum::BoolExpr(expression) if BoolExprType::try_from(expression.boolop) == Ok(BoolExprType::NotExpr) => {
             expression.args.first().and_then(inner)
         }
         _ => None,
@@ -204,10 +187,7 @@ fn null_test(node: &NodeEnum) -> Option<(bool, &NodeEnum)> {
     match node {
         NodeEnum::NullTest(test) => {
             let is_null = NullTestType::try_from(test.nulltesttype) == Ok(NullTestType::IsNull);
-            test.arg
-                .as_deref()
-                .and_then(inner)
-                .map(|arg| (is_null, arg))
+            test.arg.as_deref().and_then(inner).map(|arg| (is_null, arg))
         }
         _ => None,
     }
@@ -242,41 +222,30 @@ fn value<'a>(node: &'a NodeEnum, targets: &Targets<'_>) -> Value<'a> {
             let Some(argument) = cast.arg.as_deref().and_then(inner) else {
                 return Value::Constant;
             };
-            let target = cast
-                .type_name
-                .as_ref()
-                .map(|type_name| names::dotted(&type_name.names))
-                .unwrap_or_default();
+            let target = cast.type_name.as_ref().map(|type_name| names::dotted(&type_name.names)).unwrap_or_default();
             let target = target.strip_prefix("pg_catalog.").unwrap_or(&target);
             match (value(argument, targets), target) {
                 (Value::Null, _) => Value::Null,
                 (Value::Varies, _) => Value::Varies,
-                (Value::Text(text), "bool") => {
-                    parse_bool(text).map_or(Value::Constant, Value::Bool)
-                }
+                (Value::Text(text), "bool") => parse_bool(text).map_or(Value::Constant, Value::Bool),
                 (Value::Int(integer), "bool") => Value::Bool(integer != 0),
                 (bool @ Value::Bool(_), "bool") => bool,
-                (Value::Text(text), "int2" | "int4" | "int8") => text
-                    .trim()
-                    .parse::<i64>()
-                    .map_or(Value::Constant, Value::Int),
+                (Value::Text(text), "int2" | "int4" | "int8") => {
+                    text.trim().parse::<i64>().map_or(Value::Constant, Value::Int)
+                }
                 (Value::Bool(boolean), "int4") => Value::Int(i64::from(boolean)),
                 (integer @ Value::Int(_), "int2" | "int4" | "int8") => integer,
                 (text @ Value::Text(_), "text" | "varchar" | "bpchar") => text,
                 _ => Value::Constant,
             }
         }
-        NodeEnum::AExpr(expression)
-            if AExprKind::try_from(expression.kind) == Ok(AExprKind::AexprOp) =>
-        {
+        NodeEnum::AExpr(expression) if AExprKind::try_from(expression.kind) == Ok(AExprKind::AexprOp) => {
             let operator = operator(expression);
             let left = expression.lexpr.as_deref().and_then(inner);
             let right = expression.rexpr.as_deref().and_then(inner);
             match (left, right, operator) {
                 (None, Some(right), "-") => match value(right, targets) {
-                    Value::Int(integer) => {
-                        integer.checked_neg().map_or(Value::Constant, Value::Int)
-                    }
+                    Value::Int(integer) => integer.checked_neg().map_or(Value::Constant, Value::Int),
                     other => other,
                 },
                 (None, Some(right), "+") => value(right, targets),
@@ -303,10 +272,9 @@ fn value<'a>(node: &'a NodeEnum, targets: &Targets<'_>) -> Value<'a> {
                 _ => from_truth(comparison(expression, targets)),
             }
         }
-        NodeEnum::AExpr(_)
-        | NodeEnum::BoolExpr(_)
-        | NodeEnum::NullTest(_)
-        | NodeEnum::BooleanTest(_) => from_truth(truth(node, targets)),
+        NodeEnum::AExpr(_) | NodeEnum::BoolExpr(_) | NodeEnum::NullTest(_) | NodeEnum::BooleanTest(_) => {
+            from_truth(truth(node, targets))
+        }
         NodeEnum::ColumnRef(_) | NodeEnum::CurrentOfExpr(_) => Value::Varies,
         NodeEnum::ParamRef(_) => Value::Constant,
         _ => {
@@ -330,12 +298,7 @@ fn from_truth(truth: Truth) -> Value<'static> {
 }
 
 fn operator(expression: &AExpr) -> &str {
-    expression
-        .name
-        .last()
-        .and_then(inner)
-        .and_then(names::string)
-        .unwrap_or("")
+    expression.name.last().and_then(inner).and_then(names::string).unwrap_or("")
 }
 
 fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
@@ -344,10 +307,7 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
     let operator = operator(expression);
     let kind = AExprKind::try_from(expression.kind).unwrap_or(AExprKind::Undefined);
     let (Some(left), Some(right)) = (left, right) else {
-        return row_dependence(
-            expression.lexpr.as_deref().and_then(inner).or(right),
-            targets,
-        );
+        return row_dependence(expression.lexpr.as_deref().and_then(inner).or(right), targets);
     };
     match kind {
         AExprKind::AexprOp => {
@@ -358,11 +318,7 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
             if a == Value::Varies || b == Value::Varies {
                 if same_expression(left, right) {
                     // `x = x` holds for every row where x has a value.
-                    return if matches!(operator, "=" | "<=" | ">=") {
-                        Truth::True
-                    } else {
-                        Truth::False
-                    };
+                    return if matches!(operator, "=" | "<=" | ">=") { Truth::True } else { Truth::False };
                 }
                 return Truth::Varies;
             }
@@ -389,12 +345,7 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
             let NodeEnum::List(list) = right else {
                 return row_dependence_of_both(left, right, targets);
             };
-            let items: Vec<Value> = list
-                .items
-                .iter()
-                .filter_map(inner)
-                .map(|item| value(item, targets))
-                .collect();
+            let items: Vec<Value> = list.items.iter().filter_map(inner).map(|item| value(item, targets)).collect();
             if a == Value::Varies || items.contains(&Value::Varies) {
                 return Truth::Varies;
             }
@@ -406,11 +357,7 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
             } else {
                 Truth::Constant
             };
-            if operator == "<>" {
-                not(membership)
-            } else {
-                membership
-            }
+            if operator == "<>" { not(membership) } else { membership }
         }
         AExprKind::AexprBetween
         | AExprKind::AexprNotBetween
@@ -419,31 +366,19 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
             let NodeEnum::List(list) = right else {
                 return row_dependence_of_both(left, right, targets);
             };
-            let bounds: Vec<Value> = list
-                .items
-                .iter()
-                .filter_map(inner)
-                .map(|item| value(item, targets))
-                .collect();
+            let bounds: Vec<Value> = list.items.iter().filter_map(inner).map(|item| value(item, targets)).collect();
             let a = value(left, targets);
             if a == Value::Varies || bounds.contains(&Value::Varies) {
                 return Truth::Varies;
             }
-            let (Value::Int(x), [Value::Int(low), Value::Int(high)]) = (a, bounds.as_slice())
-            else {
+            let (Value::Int(x), [Value::Int(low), Value::Int(high)]) = (a, bounds.as_slice()) else {
                 return Truth::Constant;
             };
             let (low, high) = match kind {
-                AExprKind::AexprBetweenSym | AExprKind::AexprNotBetweenSym => {
-                    ((*low).min(*high), (*low).max(*high))
-                }
+                AExprKind::AexprBetweenSym | AExprKind::AexprNotBetweenSym => ((*low).min(*high), (*low).max(*high)),
                 _ => (*low, *high),
             };
-            let inside = if low <= x && x <= high {
-                Truth::True
-            } else {
-                Truth::False
-            };
+            let inside = if low <= x && x <= high { Truth::True } else { Truth::False };
             match kind {
                 AExprKind::AexprNotBetween | AExprKind::AexprNotBetweenSym => not(inside),
                 _ => inside,
@@ -473,9 +408,7 @@ fn compare(operator: &str, a: Value<'_>, b: Value<'_>) -> Truth {
     use std::cmp::Ordering;
     let ordering: Option<Ordering> = match (a, b) {
         (Value::Null, _) | (_, Value::Null) => return Truth::Null,
-        (Value::Constant, _) | (_, Value::Constant) | (Value::Varies, _) | (_, Value::Varies) => {
-            None
-        }
+        (Value::Constant, _) | (_, Value::Constant) | (Value::Varies, _) | (_, Value::Varies) => None,
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(&y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(&y)),
         // An untyped literal takes the other side's type; if it does not
@@ -486,11 +419,7 @@ fn compare(operator: &str, a: Value<'_>, b: Value<'_>) -> Truth {
         (Value::Text(text), Value::Bool(y)) => parse_bool(text).map(|x| x.cmp(&y)),
         // Text order depends on collation; only equality is certain.
         (Value::Text(x), Value::Text(y)) => match operator {
-            "=" | "<>" | "!=" => Some(if x == y {
-                Ordering::Equal
-            } else {
-                Ordering::Less
-            }),
+            "=" | "<>" | "!=" => Some(if x == y { Ordering::Equal } else { Ordering::Less }),
             _ => None,
         },
         _ => None,
@@ -517,16 +446,12 @@ pub(crate) fn mentions_row(node: &NodeEnum, targets: &Targets<'_>, in_subquery: 
         NodeEnum::CurrentOfExpr(_) => true,
         NodeEnum::SelectStmt(_) => {
             let mut found = false;
-            for_each_child(node, &mut |_, child| {
-                found = found || mentions_row(child, targets, true)
-            });
+            for_each_child(node, &mut |_, child| found = found || mentions_row(child, targets, true));
             found
         }
         _ => {
             let mut found = false;
-            for_each_child(node, &mut |_, child| {
-                found = found || mentions_row(child, targets, in_subquery)
-            });
+            for_each_child(node, &mut |_, child| found = found || mentions_row(child, targets, in_subquery));
             found
         }
     }
@@ -535,18 +460,10 @@ pub(crate) fn mentions_row(node: &NodeEnum, targets: &Targets<'_>, in_subquery: 
 /// A column inside a subquery refers to the outer row when it is
 /// unqualified (it may be) or qualified with the target's name or alias.
 fn may_be_correlated(column: &ColumnRef, targets: &Targets<'_>) -> bool {
-    let parts: Vec<&str> = column
-        .fields
-        .iter()
-        .filter_map(inner)
-        .filter_map(names::string)
-        .collect();
+    let parts: Vec<&str> = column.fields.iter().filter_map(inner).filter_map(names::string).collect();
     match parts.as_slice() {
         [_] | [] => true,
-        [.., qualifier, _] => targets
-            .names
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case(qualifier)),
+        [.., qualifier, _] => targets.names.iter().any(|name| name.eq_ignore_ascii_case(qualifier)),
     }
 }
 

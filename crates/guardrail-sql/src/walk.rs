@@ -66,23 +66,14 @@ pub(crate) struct Walker<'t> {
 }
 
 /// Analyzes `text` as SQL; what does not parse is `unknown`.
-pub(crate) fn analyze_text(
-    text: &str,
-    mode: ParserOptions,
-    nesting: usize,
-    client_facing: bool,
-) -> Vec<Intent> {
+pub(crate) fn analyze_text(text: &str, mode: ParserOptions, nesting: usize, client_facing: bool) -> Vec<Intent> {
     if nesting > MAX_NESTING {
-        return vec![unknown(
-            Span::new(0, text.len()),
-            "SQL nests inside SQL too deeply to follow",
-        )];
+        return vec![unknown(Span::new(0, text.len()), "SQL nests inside SQL too deeply to follow")];
     }
     parse::with_tree(text, mode, |tree| match tree {
-        Err(message) => vec![unknown(
-            Span::new(0, text.len()),
-            &format!("PostgreSQL's parser rejects this text: {message}"),
-        )],
+        Err(message) => {
+            vec![unknown(Span::new(0, text.len()), &format!("PostgreSQL's parser rejects this text: {message}"))]
+        }
         Ok(tree) => {
             let mut walker = Walker {
                 text,
@@ -106,9 +97,7 @@ pub(crate) fn unknown(span: Span, note: &str) -> Intent {
 impl<'t> Walker<'t> {
     fn statements(&mut self, statements: &[RawStmt]) {
         for raw in statements {
-            let start = usize::try_from(raw.stmt_location)
-                .unwrap_or(0)
-                .min(self.text.len());
+            let start = usize::try_from(raw.stmt_location).unwrap_or(0).min(self.text.len());
             let end = match usize::try_from(raw.stmt_len) {
                 Ok(0) | Err(_) => self.text.len(),
                 Ok(length) => (start + length).min(self.text.len()),
@@ -146,12 +135,7 @@ impl<'t> Walker<'t> {
 
     /// An intent whose evidence is the whole statement, or the construct
     /// in focus.
-    pub(crate) fn emit(
-        &mut self,
-        kind: IntentKind,
-        scope: Scope,
-        object: Option<Object>,
-    ) -> &mut Intent {
+    pub(crate) fn emit(&mut self, kind: IntentKind, scope: Scope, object: Option<Object>) -> &mut Intent {
         let span = self.focus.unwrap_or(self.statement);
         self.push(kind, scope, object, span)
     }
@@ -179,13 +163,7 @@ impl<'t> Walker<'t> {
         self.push(kind, scope, object, span)
     }
 
-    fn push(
-        &mut self,
-        kind: IntentKind,
-        scope: Scope,
-        object: Option<Object>,
-        span: Span,
-    ) -> &mut Intent {
+    fn push(&mut self, kind: IntentKind, scope: Scope, object: Option<Object>, span: Span) -> &mut Intent {
         let mut intent = Intent::new(kind, scope, span);
         intent.object = object;
         self.intents.push(intent);
@@ -211,14 +189,26 @@ impl<'t> Walker<'t> {
         }
     }
 
+    /// A walker over the same text and statement that starts with no
+    /// findings, for work done on another thread; its intents are taken
+    /// back afterwards.
+    pub(crate) fn fork(&self) -> Walker<'t> {
+        Walker {
+            text: self.text,
+            statement: self.statement,
+            focus: self.focus,
+            intents: Vec::new(),
+            prepared: self.prepared.clone(),
+            nesting: self.nesting,
+            client_facing: self.client_facing,
+        }
+    }
+
     /// Where a string literal's value sits: verbatim after its opening
     /// quote or dollar tag when the literal has no escapes, else somewhere
     /// within the literal.
     pub(crate) fn literal_origin(&self, location: i32, value: &str) -> Origin {
-        let Some(rest) = usize::try_from(location)
-            .ok()
-            .and_then(|start| self.text.get(start..))
-        else {
+        let Some(rest) = usize::try_from(location).ok().and_then(|start| self.text.get(start..)) else {
             return Origin::Within(self.statement);
         };
         let start = self.text.len() - rest.len();
@@ -250,9 +240,7 @@ impl<'t> Walker<'t> {
     pub(crate) fn adopt(&mut self, intents: Vec<Intent>, origin: Origin) {
         for mut intent in intents {
             intent.span = match origin {
-                Origin::At(offset) => {
-                    Span::new(intent.span.start + offset, intent.span.end + offset)
-                }
+                Origin::At(offset) => Span::new(intent.span.start + offset, intent.span.end + offset),
                 Origin::Within(span) => span,
             };
             self.intents.push(intent);

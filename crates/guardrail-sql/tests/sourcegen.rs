@@ -21,8 +21,7 @@ use std::process::Command;
 #[test]
 fn generated_walker_is_fresh() {
     let protobuf = pg_query_source().join("src/protobuf.rs");
-    let source = std::fs::read_to_string(&protobuf)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", protobuf.display()));
+    let source = std::fs::read_to_string(&protobuf).unwrap_or_else(|e| panic!("reading {}: {e}", protobuf.display()));
     let generated = generate(&source, &version_of(&protobuf));
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/generated/children.rs");
     let current = std::fs::read_to_string(&target).unwrap_or_default();
@@ -47,11 +46,7 @@ fn pg_query_source() -> PathBuf {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
         .output()
         .expect("running cargo metadata");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let manifest = metadata["packages"]
         .as_array()
@@ -66,21 +61,10 @@ fn pg_query_source() -> PathBuf {
 }
 
 fn version_of(protobuf: &Path) -> String {
-    let manifest = std::fs::read_to_string(
-        protobuf
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("Cargo.toml"),
-    )
-    .unwrap();
+    let manifest = std::fs::read_to_string(protobuf.parent().unwrap().parent().unwrap().join("Cargo.toml")).unwrap();
     manifest
         .lines()
-        .find_map(|line| {
-            line.strip_prefix("version = \"")
-                .and_then(|rest| rest.strip_suffix('"'))
-        })
+        .find_map(|line| line.strip_prefix("version = \"").and_then(|rest| rest.strip_suffix('"')))
         .unwrap_or("unknown")
         .to_owned()
 }
@@ -100,10 +84,7 @@ fn generate(source: &str, version: &str) -> String {
     loop {
         let before = holds_nodes.len();
         for (name, fields) in &structs {
-            if fields
-                .iter()
-                .any(|field| field.type_name == "Node" || holds_nodes.contains(&field.type_name))
-            {
+            if fields.iter().any(|field| field.type_name == "Node" || holds_nodes.contains(&field.type_name)) {
                 holds_nodes.insert(name.clone());
             }
         }
@@ -118,13 +99,7 @@ fn generate(source: &str, version: &str) -> String {
         let before = reachable.len();
         let found: Vec<String> = reachable
             .iter()
-            .flat_map(|name| {
-                structs
-                    .get(name)
-                    .into_iter()
-                    .flatten()
-                    .map(|field| field.type_name.clone())
-            })
+            .flat_map(|name| structs.get(name).into_iter().flatten().map(|field| field.type_name.clone()))
             .collect();
         reachable.extend(found);
         if reachable.len() == before {
@@ -155,12 +130,7 @@ fn generate(source: &str, version: &str) -> String {
     let mut leaves = Vec::new();
     for (variant, struct_name) in &variants {
         if holds_nodes.contains(struct_name) {
-            writeln!(
-                out,
-                "        NodeEnum::{variant}(n) => {}(n, visit),",
-                function_name(struct_name)
-            )
-            .unwrap();
+            writeln!(out, "        NodeEnum::{variant}(n) => {}(n, visit),", function_name(struct_name)).unwrap();
         } else {
             leaves.push(variant.clone());
         }
@@ -205,17 +175,9 @@ fn generate(source: &str, version: &str) -> String {
             };
             let access = raw_identifier(&field.name);
             if field.repeated {
-                writeln!(
-                    out,
-                    "    for child in &n.{access} {{\n        {call};\n    }}"
-                )
-                .unwrap();
+                writeln!(out, "    for child in &n.{access} {{\n        {call};\n    }}").unwrap();
             } else {
-                writeln!(
-                    out,
-                    "    if let Some(child) = &n.{access} {{\n        {call};\n    }}"
-                )
-                .unwrap();
+                writeln!(out, "    if let Some(child) = &n.{access} {{\n        {call};\n    }}").unwrap();
             }
         }
         out.push_str("}\n");
@@ -266,25 +228,16 @@ fn parse(source: &str) -> (BTreeMap<String, Vec<Field>>, Vec<(String, String)>) 
             }
             let text = pending_variant.take().unwrap();
             let (variant, rest) = text.split_once('(').expect("a variant wraps a type");
-            let inner = rest
-                .trim_end_matches(',')
-                .trim_end_matches(')')
-                .trim_end_matches(',');
+            let inner = rest.trim_end_matches(',').trim_end_matches(')').trim_end_matches(',');
             variants.push((variant.to_owned(), clean_type(inner)));
             continue;
         }
         if module_depth == 0 {
-            if let Some(name) = trimmed
-                .strip_prefix("pub struct ")
-                .and_then(|rest| rest.strip_suffix(" {}"))
-            {
+            if let Some(name) = trimmed.strip_prefix("pub struct ").and_then(|rest| rest.strip_suffix(" {}")) {
                 structs.entry(name.to_owned()).or_default();
                 continue;
             }
-            if let Some(name) = trimmed
-                .strip_prefix("pub struct ")
-                .and_then(|rest| rest.strip_suffix(" {"))
-            {
+            if let Some(name) = trimmed.strip_prefix("pub struct ").and_then(|rest| rest.strip_suffix(" {")) {
                 current = Some(name.to_owned());
                 structs.entry(name.to_owned()).or_default();
                 continue;
@@ -305,9 +258,7 @@ fn parse(source: &str) -> (BTreeMap<String, Vec<Field>>, Vec<(String, String)>) 
             continue;
         }
         if let Some(repeated) = pending.take() {
-            let declaration = trimmed
-                .strip_prefix("pub ")
-                .expect("a field follows its attribute");
+            let declaration = trimmed.strip_prefix("pub ").expect("a field follows its attribute");
             let (name, type_text) = declaration.split_once(": ").expect("field: Type");
             let type_text = type_text.trim_end_matches(',');
             structs.get_mut(struct_name).unwrap().push(Field {
@@ -317,11 +268,7 @@ fn parse(source: &str) -> (BTreeMap<String, Vec<Field>>, Vec<(String, String)>) 
             });
         }
     }
-    assert!(
-        variants.len() > 200,
-        "found only {} Node variants; has the prost output changed shape?",
-        variants.len()
-    );
+    assert!(variants.len() > 200, "found only {} Node variants; has the prost output changed shape?", variants.len());
     for (variant, struct_name) in &variants {
         assert!(
             structs.contains_key(struct_name),
@@ -335,11 +282,7 @@ fn parse(source: &str) -> (BTreeMap<String, Vec<Field>>, Vec<(String, String)>) 
 /// `::core::option::Option<::prost::alloc::boxed::Box<Node>>` -> `Node`.
 fn clean_type(type_text: &str) -> String {
     let mut text = type_text.trim();
-    for wrapper in [
-        "::core::option::Option<",
-        "::prost::alloc::vec::Vec<",
-        "::prost::alloc::boxed::Box<",
-    ] {
+    for wrapper in ["::core::option::Option<", "::prost::alloc::vec::Vec<", "::prost::alloc::boxed::Box<"] {
         if let Some(inner) = text.strip_prefix(wrapper) {
             text = inner.strip_suffix('>').unwrap_or(inner);
         }
@@ -357,8 +300,8 @@ fn function_name(struct_name: &str) -> String {
     let chars: Vec<char> = struct_name.chars().collect();
     for (index, &c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            let previous_lower = index > 0
-                && (chars[index - 1].is_ascii_lowercase() || chars[index - 1].is_ascii_digit());
+            let previous_lower =
+                index > 0 && (chars[index - 1].is_ascii_lowercase() || chars[index - 1].is_ascii_digit());
             let next_lower = chars.get(index + 1).is_some_and(|n| n.is_ascii_lowercase());
             let previous_upper = index > 0 && chars[index - 1].is_ascii_uppercase();
             if index > 0 && (previous_lower || (previous_upper && next_lower)) {
@@ -374,9 +317,5 @@ fn function_name(struct_name: &str) -> String {
 
 fn raw_identifier(name: &str) -> String {
     const KEYWORDS: [&str; 6] = ["type", "as", "ref", "where", "match", "self"];
-    if KEYWORDS.contains(&name) {
-        format!("r#{name}")
-    } else {
-        name.to_owned()
-    }
+    if KEYWORDS.contains(&name) { format!("r#{name}") } else { name.to_owned() }
 }

@@ -16,8 +16,7 @@ impl Analyzer for Table {
                     Some("unbounded") => Scope::Unbounded,
                     _ => Scope::Bounded,
                 };
-                Intent::new(kind, scope, Span::new(0, line.len()))
-                    .with_object(Object::new("table", "t"))
+                Intent::new(kind, scope, Span::new(0, line.len())).with_object(Object::new("table", "t"))
             })
             .collect()
     }
@@ -39,63 +38,15 @@ fn combination_follows_the_most_restrictive_intent() {
     // (intents, justification, expected verdict, expected rule, justified)
     let cases: &[(&str, Option<&str>, Verdict, &str, bool)] = &[
         ("data.read", None, Verdict::Allow, "baseline", false),
-        (
-            "data.read unbounded",
-            None,
-            Verdict::Allow,
-            "cap-unbounded-reads",
-            false,
-        ),
-        (
-            "schema.create",
-            None,
-            Verdict::RequireJustification,
-            "schema-change",
-            false,
-        ),
-        (
-            "schema.create",
-            Some("INC-1: new index for the report"),
-            Verdict::Allow,
-            "schema-change",
-            true,
-        ),
-        (
-            "schema.create",
-            Some("   "),
-            Verdict::RequireJustification,
-            "schema-change",
-            false,
-        ),
-        (
-            "data.read\nschema.create\ncode.call",
-            Some("because"),
-            Verdict::RequireApproval,
-            "opaque-code",
-            false,
-        ),
-        (
-            "code.call",
-            Some("because"),
-            Verdict::RequireApproval,
-            "opaque-code",
-            false,
-        ),
+        ("data.read unbounded", None, Verdict::Allow, "cap-unbounded-reads", false),
+        ("schema.create", None, Verdict::RequireJustification, "schema-change", false),
+        ("schema.create", Some("INC-1: new index for the report"), Verdict::Allow, "schema-change", true),
+        ("schema.create", Some("   "), Verdict::RequireJustification, "schema-change", false),
+        ("data.read\nschema.create\ncode.call", Some("because"), Verdict::RequireApproval, "opaque-code", false),
+        ("code.call", Some("because"), Verdict::RequireApproval, "opaque-code", false),
         ("schema.drop", Some("because"), Verdict::Deny, "drop", false),
-        (
-            "schema.create\ndata.delete_all",
-            None,
-            Verdict::Deny,
-            "unbounded-write",
-            false,
-        ),
-        (
-            "lock.exclusive\nadmin.alter_system",
-            None,
-            Verdict::RequireApproval,
-            "heavy-lock",
-            false,
-        ),
+        ("schema.create\ndata.delete_all", None, Verdict::Deny, "unbounded-write", false),
+        ("lock.exclusive\nadmin.alter_system", None, Verdict::RequireApproval, "heavy-lock", false),
         ("", None, Verdict::Allow, RULE_NO_EFFECT, false),
     ];
     for &(text, justification, verdict, rule, justified) in cases {
@@ -111,10 +62,7 @@ fn combination_follows_the_most_restrictive_intent() {
 fn obligations_apply_only_to_actions_that_run() {
     let guard = guard();
     let allowed = guard.check(&Action::sql("data.read unbounded\ndata.insert"));
-    assert_eq!(
-        allowed.obligations,
-        vec![Obligation::CapRows { rows: 1000 }]
-    );
+    assert_eq!(allowed.obligations, vec![Obligation::CapRows { rows: 1000 }]);
     let held = guard.check(&Action::sql("data.read unbounded\nschema.create"));
     assert_eq!(held.verdict, Verdict::RequireJustification);
     assert!(held.obligations.is_empty());
@@ -135,9 +83,8 @@ fn cached_decisions_depend_on_every_input() {
     let justified = plain.clone().with_justification("INC-7");
     assert_eq!(guard.check(&justified).verdict, Verdict::Allow);
     assert_eq!(guard.check(&plain).verdict, Verdict::RequireJustification);
-    let uncached = Guard::new(Policy::default_policy())
-        .with_analyzer(ActionKind::Sql, Arc::new(Table))
-        .with_cache_bytes(0);
+    let uncached =
+        Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::new(Table)).with_cache_bytes(0);
     for action in [&plain, &justified] {
         assert_eq!(*guard.check(action), *uncached.check(action));
     }

@@ -18,21 +18,12 @@ impl Diagnostic {
     /// A problem at a byte offset of a source.
     pub(super) fn at(source: &Source, offset: usize, message: impl Into<String>) -> Diagnostic {
         let (line, column) = line_column(&source.text, offset);
-        Diagnostic {
-            source: source.name.clone(),
-            line,
-            column,
-            message: message.into(),
-            help: None,
-        }
+        Diagnostic { source: source.name.clone(), line, column, message: message.into(), help: None }
     }
 
     /// A problem Cedar reported, located by its first label.
     pub(super) fn from_miette(source: &Source, error: &dyn miette::Diagnostic) -> Diagnostic {
-        let labels: Vec<miette::LabeledSpan> = error
-            .labels()
-            .map(|labels| labels.collect())
-            .unwrap_or_default();
+        let labels: Vec<miette::LabeledSpan> = error.labels().map(|labels| labels.collect()).unwrap_or_default();
         let offset = labels.first().map(|label| label.offset()).unwrap_or(0);
         let mut message = error.to_string();
         // Cedar's labels often carry the useful half of the message
@@ -52,11 +43,7 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.source, self.line, self.column, self.message
-        )?;
+        write!(f, "{}:{}:{}: {}", self.source, self.line, self.column, self.message)?;
         if let Some(help) = &self.help {
             write!(f, " ({help})")?;
         }
@@ -89,11 +76,7 @@ pub(super) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |tail| tail.chars().count())
-        + 1;
+    let column = before.rsplit('\n').next().map_or(0, |tail| tail.chars().count()) + 1;
     (line, column)
 }
 
@@ -185,17 +168,8 @@ mod tests {
 
     #[test]
     fn misspellings_find_their_annotation_and_strangers_do_not() {
-        assert_eq!(
-            did_you_mean("verdcit", &super::super::KNOWN_ANNOTATIONS),
-            Some("verdict")
-        );
-        assert_eq!(
-            did_you_mean("reasons", &super::super::KNOWN_ANNOTATIONS),
-            Some("reason")
-        );
-        assert_eq!(
-            did_you_mean("owner", &super::super::KNOWN_ANNOTATIONS),
-            None
-        );
+        assert_eq!(did_you_mean("verdcit", &super::super::KNOWN_ANNOTATIONS), Some("verdict"));
+        assert_eq!(did_you_mean("reasons", &super::super::KNOWN_ANNOTATIONS), Some("reason"));
+        assert_eq!(did_you_mean("owner", &super::super::KNOWN_ANNOTATIONS), None);
     }
 }

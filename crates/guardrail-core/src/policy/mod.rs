@@ -31,9 +31,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Effect, Entities, Entity, EntityId,
-    EntityTypeName, EntityUid, Policy as CedarPolicy, PolicyId, PolicySet, Request as CedarRequest,
-    RestrictedExpression, Schema, ValidationMode, Validator,
+    Authorizer, Context, Decision as CedarDecision, Effect, Entities, Entity, EntityId, EntityTypeName, EntityUid,
+    Policy as CedarPolicy, PolicyId, PolicySet, Request as CedarRequest, RestrictedExpression, Schema, ValidationMode,
+    Validator,
 };
 use quick_cache::Equivalent;
 use quick_cache::sync::Cache;
@@ -73,10 +73,7 @@ pub struct Source {
 
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Source {
-        Source {
-            name: name.into(),
-            text: text.into(),
-        }
+        Source { name: name.into(), text: text.into() }
     }
 }
 
@@ -133,10 +130,7 @@ pub struct Policy {
 
 impl std::fmt::Debug for Policy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Policy")
-            .field("version", &self.version)
-            .field("rules", &self.rules.len())
-            .finish()
+        f.debug_struct("Policy").field("version", &self.version).field("rules", &self.rules.len()).finish()
     }
 }
 
@@ -164,11 +158,7 @@ impl Policy {
             let parsed = match PolicySet::from_str(&source.text) {
                 Ok(parsed) => parsed,
                 Err(errors) => {
-                    diagnostics.extend(
-                        errors
-                            .iter()
-                            .map(|error| Diagnostic::from_miette(source, error)),
-                    );
+                    diagnostics.extend(errors.iter().map(|error| Diagnostic::from_miette(source, error)));
                     continue;
                 }
             };
@@ -182,11 +172,7 @@ impl Policy {
             let starts = diagnostics::policy_starts(&source.text);
             // Cedar names parsed policies policy0, policy1, ... in source order.
             let mut parsed: Vec<&CedarPolicy> = parsed.policies().collect();
-            parsed.sort_by_key(|policy| {
-                policy.id().to_string()[6..]
-                    .parse::<usize>()
-                    .unwrap_or(usize::MAX)
-            });
+            parsed.sort_by_key(|policy| policy.id().to_string()[6..].parse::<usize>().unwrap_or(usize::MAX));
             for (index, policy) in parsed.into_iter().enumerate() {
                 let offset = starts.get(index).copied().unwrap_or(0);
                 let located = |message: String| Diagnostic::at(source, offset, message);
@@ -196,11 +182,7 @@ impl Policy {
                         diagnostics.push(located("@id must not be empty".to_owned()));
                         continue;
                     }
-                    None => format!(
-                        "{}:{}",
-                        source.name,
-                        diagnostics::line_column(&source.text, offset).0
-                    ),
+                    None => format!("{}:{}", source.name, diagnostics::line_column(&source.text, offset).0),
                 };
                 for (key, _) in policy.annotations() {
                     if !KNOWN_ANNOTATIONS.contains(&key) {
@@ -225,10 +207,7 @@ impl Policy {
                 if let Some(&(first_source, first_offset)) = origins.get(&policy_id) {
                     let first = &sources[first_source];
                     let (line, _) = diagnostics::line_column(&first.text, first_offset);
-                    diagnostics.push(located(format!(
-                        "duplicate rule id {id:?}; first used at {}:{line}",
-                        first.name
-                    )));
+                    diagnostics.push(located(format!("duplicate rule id {id:?}; first used at {}:{line}", first.name)));
                     continue;
                 }
                 origins.insert(policy_id.clone(), (source_index, offset));
@@ -255,20 +234,13 @@ impl Policy {
             return Err(PolicyError { diagnostics });
         }
 
-        let actions = schema
-            .action_entities()
-            .expect("the generated schema's actions form entities");
+        let actions = schema.action_entities().expect("the generated schema's actions form entities");
         let mut hasher = Sha256::new();
         for source in &sources {
             hasher.update((source.text.len() as u64).to_le_bytes());
             hasher.update(source.text.as_bytes());
         }
-        let version = hasher
-            .finalize()
-            .iter()
-            .take(8)
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let version = hasher.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect();
 
         Ok(Policy {
             set,
@@ -310,19 +282,14 @@ impl Policy {
             Ok(built) => built,
             Err(message) => return policy_error(message),
         };
-        let response = self
-            .authorizer
-            .is_authorized(&cedar_request, &self.set, &entities);
+        let response = self.authorizer.is_authorized(&cedar_request, &self.set, &entities);
         if let Some(error) = response.diagnostics().errors().next() {
             return policy_error(error.to_string());
         }
         let satisfied: Vec<&Rule> = self.satisfied(response.diagnostics().reason());
         match response.decision() {
             CedarDecision::Allow => {
-                let decisive = satisfied
-                    .iter()
-                    .copied()
-                    .min_by_key(|rule| (rule.obligations.is_empty(), rule.order));
+                let decisive = satisfied.iter().copied().min_by_key(|rule| (rule.obligations.is_empty(), rule.order));
                 let obligations = merge_obligations(&satisfied);
                 match decisive {
                     Some(rule) => Outcome {
@@ -335,10 +302,8 @@ impl Policy {
                 }
             }
             CedarDecision::Deny => {
-                let Some(strongest) = satisfied
-                    .iter()
-                    .copied()
-                    .max_by_key(|rule| (rule.verdict, std::cmp::Reverse(rule.order)))
+                let Some(strongest) =
+                    satisfied.iter().copied().max_by_key(|rule| (rule.verdict, std::cmp::Reverse(rule.order)))
                 else {
                     return Outcome {
                         verdict: Verdict::Deny,
@@ -356,9 +321,7 @@ impl Policy {
                 if strongest.verdict < Verdict::Deny {
                     // A softer forbid only matters if a permit would let the
                     // intent run once its condition is met.
-                    let permitted =
-                        self.authorizer
-                            .is_authorized(&cedar_request, &self.permits, &entities);
+                    let permitted = self.authorizer.is_authorized(&cedar_request, &self.permits, &entities);
                     if let Some(error) = permitted.diagnostics().errors().next() {
                         return policy_error(error.to_string());
                     }
@@ -370,8 +333,7 @@ impl Policy {
                             obligations: Vec::new(),
                         };
                     }
-                    outcome.obligations =
-                        merge_obligations(&self.satisfied(permitted.diagnostics().reason()));
+                    outcome.obligations = merge_obligations(&self.satisfied(permitted.diagnostics().reason()));
                 }
                 outcome
             }
@@ -390,94 +352,57 @@ impl Policy {
             ActorKind::Human => "Human",
         };
         let principal = uid(principal_type, &request.actor.id);
-        let roles: HashSet<EntityUid> = request
-            .actor
-            .roles
-            .iter()
-            .map(|role| uid("Role", role))
-            .collect();
+        let roles: HashSet<EntityUid> = request.actor.roles.iter().map(|role| uid("Role", role)).collect();
         let database = uid("Database", request.target);
         let intent = request.intent;
         let action = uid("Action", intent.kind.id());
 
         let mut entities: Vec<Entity> = self.actions.clone();
-        entities.extend(
-            roles
-                .iter()
-                .map(|role| Entity::new_no_attrs(role.clone(), HashSet::new())),
-        );
+        entities.extend(roles.iter().map(|role| Entity::new_no_attrs(role.clone(), HashSet::new())));
         entities.push(Entity::new_no_attrs(principal.clone(), roles));
         let named = |kind: &str, name: &str| {
             [
-                (
-                    "kind".to_owned(),
-                    RestrictedExpression::new_string(kind.to_owned()),
-                ),
-                (
-                    "name".to_owned(),
-                    RestrictedExpression::new_string(name.to_owned()),
-                ),
+                ("kind".to_owned(), RestrictedExpression::new_string(kind.to_owned())),
+                ("name".to_owned(), RestrictedExpression::new_string(name.to_owned())),
             ]
             .into_iter()
             .collect()
         };
         entities.push(
-            Entity::new(
-                database.clone(),
-                named("database", request.target),
-                HashSet::new(),
-            )
-            .map_err(|error| error.to_string())?,
+            Entity::new(database.clone(), named("database", request.target), HashSet::new())
+                .map_err(|error| error.to_string())?,
         );
         let resource = match &intent.object {
             Some(object) => {
                 let resource = uid("DatabaseObject", &object.name);
-                let entity = Entity::new(
-                    resource.clone(),
-                    named(&object.kind, &object.name),
-                    HashSet::from([database]),
-                )
-                .map_err(|error| error.to_string())?;
+                let entity =
+                    Entity::new(resource.clone(), named(&object.kind, &object.name), HashSet::from([database]))
+                        .map_err(|error| error.to_string())?;
                 entities.push(entity);
                 resource
             }
             None => database,
         };
-        let entities =
-            Entities::from_entities(entities, None).map_err(|error| error.to_string())?;
+        let entities = Entities::from_entities(entities, None).map_err(|error| error.to_string())?;
 
         let mut context = vec![
-            (
-                "channel".to_owned(),
-                RestrictedExpression::new_string(request.channel.to_owned()),
-            ),
-            (
-                "environment".to_owned(),
-                RestrictedExpression::new_string(request.environment.to_owned()),
-            ),
-            (
-                "scope".to_owned(),
-                RestrictedExpression::new_string(intent.scope.as_str().to_owned()),
-            ),
+            ("channel".to_owned(), RestrictedExpression::new_string(request.channel.to_owned())),
+            ("environment".to_owned(), RestrictedExpression::new_string(request.environment.to_owned())),
+            ("scope".to_owned(), RestrictedExpression::new_string(intent.scope.as_str().to_owned())),
         ];
         if let Some(justification) = request.justification {
-            context.push((
-                "justification".to_owned(),
-                RestrictedExpression::new_string(justification.to_owned()),
-            ));
+            context.push(("justification".to_owned(), RestrictedExpression::new_string(justification.to_owned())));
         }
         let context = Context::from_pairs(context).map_err(|error| error.to_string())?;
-        let cedar_request = CedarRequest::new(principal, action, resource, context, None)
-            .map_err(|error| error.to_string())?;
+        let cedar_request =
+            CedarRequest::new(principal, action, resource, context, None).map_err(|error| error.to_string())?;
         Ok((cedar_request, entities))
     }
 }
 
 /// The schema every policy is validated against.
 pub fn policy_schema() -> Schema {
-    Schema::from_cedarschema_str(&schema_text())
-        .expect("the generated schema parses; a test checks it")
-        .0
+    Schema::from_cedarschema_str(&schema_text()).expect("the generated schema parses; a test checks it").0
 }
 
 fn uid(entity_type: &str, id: &str) -> EntityUid {
@@ -503,10 +428,7 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
         (Effect::Forbid, None) => Verdict::Deny,
         (Effect::Forbid, Some(text)) => match text.parse::<Verdict>() {
             Ok(Verdict::Allow) => {
-                return Err(
-                    "@verdict(\"allow\") on a forbid has no meaning; write a permit instead"
-                        .to_owned(),
-                );
+                return Err("@verdict(\"allow\") on a forbid has no meaning; write a permit instead".to_owned());
             }
             Ok(verdict) => verdict,
             Err(message) => return Err(format!("@verdict: {message}")),
@@ -531,12 +453,8 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
         if effect == Effect::Forbid {
             return Err("@mask_columns belongs on permit policies".to_owned());
         }
-        let columns: Vec<String> = columns
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let columns: Vec<String> =
+            columns.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
         if columns.is_empty() {
             return Err("@mask_columns names no columns".to_owned());
         }
@@ -549,14 +467,7 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
             Effect::Forbid => "forbidden by policy".to_owned(),
         },
     };
-    Ok(Rule {
-        id,
-        effect,
-        verdict,
-        reason,
-        obligations,
-        order,
-    })
+    Ok(Rule { id, effect, verdict, reason, obligations, order })
 }
 
 /// Combines the obligations of several permits: the smallest row cap, the
@@ -594,12 +505,8 @@ fn mentions_principal_and_resource(policy: &CedarPolicy) -> (bool, bool) {
         // Unknown shape: assume the worst, which only costs memo hits.
         return (true, true);
     };
-    let constrained = |slot: &str| {
-        json.get(slot)
-            .and_then(|scope| scope.get("op"))
-            .and_then(|op| op.as_str())
-            != Some("All")
-    };
+    let constrained =
+        |slot: &str| json.get(slot).and_then(|scope| scope.get("op")).and_then(|op| op.as_str()) != Some("All");
     let mut principal = constrained("principal");
     let mut resource = constrained("resource");
     if let Some(conditions) = json.get("conditions") {
@@ -615,9 +522,7 @@ fn mentions_variable(json: &serde_json::Value, variable: &str) -> bool {
             map.get("Var").and_then(|value| value.as_str()) == Some(variable)
                 || map.values().any(|value| mentions_variable(value, variable))
         }
-        serde_json::Value::Array(items) => {
-            items.iter().any(|item| mentions_variable(item, variable))
-        }
+        serde_json::Value::Array(items) => items.iter().any(|item| mentions_variable(item, variable)),
         _ => false,
     }
 }
@@ -654,21 +559,10 @@ impl<'a> MemoKeyRef<'a> {
             channel: request.channel,
             environment: request.environment,
             justification: request.justification,
-            principal: uses_principal.then(|| {
-                (
-                    request.actor.kind,
-                    request.actor.id.as_str(),
-                    request.actor.roles.as_slice(),
-                )
-            }),
+            principal: uses_principal
+                .then(|| (request.actor.kind, request.actor.id.as_str(), request.actor.roles.as_slice())),
             resource: uses_resource.then(|| {
-                (
-                    request.target,
-                    intent
-                        .object
-                        .as_ref()
-                        .map(|object| (object.kind.as_str(), object.name.as_str())),
-                )
+                (request.target, intent.object.as_ref().map(|object| (object.kind.as_str(), object.name.as_str())))
             }),
         }
     }
@@ -680,15 +574,10 @@ impl<'a> MemoKeyRef<'a> {
             channel: self.channel.to_owned(),
             environment: self.environment.to_owned(),
             justification: self.justification.map(str::to_owned),
-            principal: self
-                .principal
-                .map(|(kind, id, roles)| (kind, id.to_owned(), roles.to_vec())),
-            resource: self.resource.map(|(target, object)| {
-                (
-                    target.to_owned(),
-                    object.map(|(k, n)| (k.to_owned(), n.to_owned())),
-                )
-            }),
+            principal: self.principal.map(|(kind, id, roles)| (kind, id.to_owned(), roles.to_vec())),
+            resource: self
+                .resource
+                .map(|(target, object)| (target.to_owned(), object.map(|(k, n)| (k.to_owned(), n.to_owned())))),
         }
     }
 }
@@ -714,18 +603,10 @@ impl Hash for MemoKey {
         self.channel.as_str().hash(state);
         self.environment.as_str().hash(state);
         self.justification.as_deref().hash(state);
-        self.principal
-            .as_ref()
-            .map(|(kind, id, roles)| (*kind, id.as_str(), roles.as_slice()))
-            .hash(state);
+        self.principal.as_ref().map(|(kind, id, roles)| (*kind, id.as_str(), roles.as_slice())).hash(state);
         self.resource
             .as_ref()
-            .map(|(target, object)| {
-                (
-                    target.as_str(),
-                    object.as_ref().map(|(k, n)| (k.as_str(), n.as_str())),
-                )
-            })
+            .map(|(target, object)| (target.as_str(), object.as_ref().map(|(k, n)| (k.as_str(), n.as_str()))))
             .hash(state);
     }
 }
@@ -737,18 +618,12 @@ impl Equivalent<MemoKey> for MemoKeyRef<'_> {
             && self.channel == key.channel
             && self.environment == key.environment
             && self.justification == key.justification.as_deref()
-            && self.principal
-                == key
-                    .principal
-                    .as_ref()
-                    .map(|(kind, id, roles)| (*kind, id.as_str(), roles.as_slice()))
+            && self.principal == key.principal.as_ref().map(|(kind, id, roles)| (*kind, id.as_str(), roles.as_slice()))
             && self.resource
-                == key.resource.as_ref().map(|(target, object)| {
-                    (
-                        target.as_str(),
-                        object.as_ref().map(|(k, n)| (k.as_str(), n.as_str())),
-                    )
-                })
+                == key
+                    .resource
+                    .as_ref()
+                    .map(|(target, object)| (target.as_str(), object.as_ref().map(|(k, n)| (k.as_str(), n.as_str()))))
     }
 }
 

@@ -50,17 +50,8 @@ pub fn schema_text() -> String {
     }
     out.push_str("\n// One action per intent; see docs/intents.md.\n");
     for &kind in IntentKind::ALL {
-        let parents = kind
-            .groups()
-            .iter()
-            .map(|group| format!("\"{group}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let membership = if parents.is_empty() {
-            String::new()
-        } else {
-            format!(" in [{parents}]")
-        };
+        let parents = kind.groups().iter().map(|group| format!("\"{group}\"")).collect::<Vec<_>>().join(", ");
+        let membership = if parents.is_empty() { String::new() } else { format!(" in [{parents}]") };
         writeln!(
             out,
             "action \"{}\"{membership} appliesTo {{\n  principal: [Agent, Human],\n  resource: [Database, DatabaseObject],\n  context: RequestContext,\n}};",

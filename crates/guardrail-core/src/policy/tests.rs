@@ -6,26 +6,11 @@ fn intent(kind: IntentKind, scope: Scope) -> Intent {
     Intent::new(kind, scope, Span::new(0, 0)).with_object(Object::new("table", "public.users"))
 }
 
-fn judge_with(
-    policy: &Policy,
-    actor: &Actor,
-    intent: &Intent,
-    justification: Option<&str>,
-) -> Outcome {
-    let request = Request {
-        actor,
-        intent,
-        target: "app",
-        channel: "cli",
-        environment: "production",
-        justification,
-    };
+fn judge_with(policy: &Policy, actor: &Actor, intent: &Intent, justification: Option<&str>) -> Outcome {
+    let request = Request { actor, intent, target: "app", channel: "cli", environment: "production", justification };
     let memoised = policy.judge(&request);
     let fresh = policy.evaluate(&request);
-    assert_eq!(
-        *memoised, fresh,
-        "the memo must agree with a fresh evaluation"
-    );
+    assert_eq!(*memoised, fresh, "the memo must agree with a fresh evaluation");
     fresh
 }
 
@@ -36,15 +21,9 @@ fn load(text: &str) -> Result<Policy, PolicyError> {
 #[test]
 fn generated_schema_parses_and_names_every_intent() {
     let schema = policy_schema();
-    let actions: Vec<String> = schema
-        .actions()
-        .map(|uid| uid.id().unescaped().to_owned())
-        .collect();
+    let actions: Vec<String> = schema.actions().map(|uid| uid.id().unescaped().to_owned()).collect();
     for kind in IntentKind::ALL {
-        assert!(
-            actions.iter().any(|action| action == kind.id()),
-            "schema lacks action {kind}"
-        );
+        assert!(actions.iter().any(|action| action == kind.id()), "schema lacks action {kind}");
     }
 }
 
@@ -71,29 +50,14 @@ fn verdict_annotations_decide_and_the_strongest_forbid_wins() {
     )
     .unwrap();
     let actor = Actor::default();
-    let create = judge_with(
-        &policy,
-        &actor,
-        &intent(IntentKind::SchemaCreate, Scope::Bounded),
-        None,
-    );
+    let create = judge_with(&policy, &actor, &intent(IntentKind::SchemaCreate, Scope::Bounded), None);
     assert_eq!(
         (create.verdict, create.rule.as_str(), create.reason.as_str()),
         (Verdict::RequireJustification, "soft", "say why")
     );
-    let drop = judge_with(
-        &policy,
-        &actor,
-        &intent(IntentKind::SchemaDrop, Scope::Bounded),
-        None,
-    );
+    let drop = judge_with(&policy, &actor, &intent(IntentKind::SchemaDrop, Scope::Bounded), None);
     assert_eq!((drop.verdict, drop.rule.as_str()), (Verdict::Deny, "hard"));
-    let read = judge_with(
-        &policy,
-        &actor,
-        &intent(IntentKind::DataRead, Scope::Bounded),
-        None,
-    );
+    let read = judge_with(&policy, &actor, &intent(IntentKind::DataRead, Scope::Bounded), None);
     assert_eq!((read.verdict, read.rule.as_str()), (Verdict::Allow, "all"));
 }
 
@@ -108,26 +72,10 @@ fn an_intent_no_permit_covers_is_denied_even_under_a_softer_forbid() {
     )
     .unwrap();
     let actor = Actor::default();
-    let create = judge_with(
-        &policy,
-        &actor,
-        &intent(IntentKind::SchemaCreate, Scope::Bounded),
-        Some("because"),
-    );
-    assert_eq!(
-        (create.verdict, create.rule.as_str()),
-        (Verdict::Deny, RULE_NO_PERMIT)
-    );
-    let insert = judge_with(
-        &policy,
-        &actor,
-        &intent(IntentKind::DataInsert, Scope::Bounded),
-        None,
-    );
-    assert_eq!(
-        (insert.verdict, insert.rule.as_str()),
-        (Verdict::Deny, RULE_NO_PERMIT)
-    );
+    let create = judge_with(&policy, &actor, &intent(IntentKind::SchemaCreate, Scope::Bounded), Some("because"));
+    assert_eq!((create.verdict, create.rule.as_str()), (Verdict::Deny, RULE_NO_PERMIT));
+    let insert = judge_with(&policy, &actor, &intent(IntentKind::DataInsert, Scope::Bounded), None);
+    assert_eq!((insert.verdict, insert.rule.as_str()), (Verdict::Deny, RULE_NO_PERMIT));
 }
 
 #[test]
@@ -142,16 +90,8 @@ fn a_forbid_that_fails_to_evaluate_denies_instead_of_being_skipped() {
         "#,
     )
     .unwrap();
-    let outcome = judge_with(
-        &policy,
-        &Actor::default(),
-        &intent(IntentKind::DataRead, Scope::Bounded),
-        None,
-    );
-    assert_eq!(
-        (outcome.verdict, outcome.rule.as_str()),
-        (Verdict::Deny, RULE_POLICY_ERROR)
-    );
+    let outcome = judge_with(&policy, &Actor::default(), &intent(IntentKind::DataRead, Scope::Bounded), None);
+    assert_eq!((outcome.verdict, outcome.rule.as_str()), (Verdict::Deny, RULE_POLICY_ERROR));
     assert!(outcome.reason.contains("overflow"), "{}", outcome.reason);
 }
 
@@ -176,17 +116,9 @@ fn obligations_come_from_satisfied_permits_and_merge() {
     assert_eq!(outcome.verdict, Verdict::Allow);
     assert_eq!(
         outcome.obligations,
-        vec![
-            Obligation::CapRows { rows: 100 },
-            Obligation::MaskColumns {
-                columns: vec!["ssn".into(), "card".into()]
-            }
-        ]
+        vec![Obligation::CapRows { rows: 100 }, Obligation::MaskColumns { columns: vec!["ssn".into(), "card".into()] }]
     );
-    assert_eq!(
-        outcome.rule, "cap",
-        "a permit with obligations explains an allow better than the baseline"
-    );
+    assert_eq!(outcome.rule, "cap", "a permit with obligations explains an allow better than the baseline");
     // A justified read of a guarded resource keeps the permits' obligations.
     let secrets = Intent::new(IntentKind::DataRead, Scope::Unbounded, Span::new(0, 0))
         .with_object(Object::new("table", "secrets"));
@@ -215,32 +147,16 @@ fn the_memo_keeps_principals_and_resources_apart_when_policies_mention_them() {
     let insert = intent(IntentKind::DataInsert, Scope::Bounded);
     // Alternate so that a memo keyed too coarsely would answer wrongly.
     for _ in 0..2 {
-        assert_eq!(
-            judge_with(&policy, &agent, &insert, None).verdict,
-            Verdict::Deny
-        );
-        assert_eq!(
-            judge_with(&policy, &writer, &insert, None).verdict,
-            Verdict::Allow
-        );
-        assert_eq!(
-            judge_with(&policy, &human, &insert, None).verdict,
-            Verdict::Allow
-        );
+        assert_eq!(judge_with(&policy, &agent, &insert, None).verdict, Verdict::Deny);
+        assert_eq!(judge_with(&policy, &writer, &insert, None).verdict, Verdict::Allow);
+        assert_eq!(judge_with(&policy, &human, &insert, None).verdict, Verdict::Allow);
     }
     let update = |name: &str| {
-        Intent::new(IntentKind::DataUpdate, Scope::Bounded, Span::new(0, 0))
-            .with_object(Object::new("table", name))
+        Intent::new(IntentKind::DataUpdate, Scope::Bounded, Span::new(0, 0)).with_object(Object::new("table", name))
     };
     for _ in 0..2 {
-        assert_eq!(
-            judge_with(&policy, &agent, &update("ledger"), None).verdict,
-            Verdict::Deny
-        );
-        assert_eq!(
-            judge_with(&policy, &agent, &update("users"), None).verdict,
-            Verdict::Allow
-        );
+        assert_eq!(judge_with(&policy, &agent, &update("ledger"), None).verdict, Verdict::Deny);
+        assert_eq!(judge_with(&policy, &agent, &update("users"), None).verdict, Verdict::Allow);
     }
 }
 
@@ -258,18 +174,9 @@ fn the_memo_keeps_justification_text_apart() {
     let create = intent(IntentKind::SchemaCreate, Scope::Bounded);
     let actor = Actor::default();
     for _ in 0..2 {
-        assert_eq!(
-            judge_with(&policy, &actor, &create, Some("INC-1: migrate")).verdict,
-            Verdict::Allow
-        );
-        assert_eq!(
-            judge_with(&policy, &actor, &create, Some("trust me")).verdict,
-            Verdict::RequireApproval
-        );
-        assert_eq!(
-            judge_with(&policy, &actor, &create, None).verdict,
-            Verdict::RequireApproval
-        );
+        assert_eq!(judge_with(&policy, &actor, &create, Some("INC-1: migrate")).verdict, Verdict::Allow);
+        assert_eq!(judge_with(&policy, &actor, &create, Some("trust me")).verdict, Verdict::RequireApproval);
+        assert_eq!(judge_with(&policy, &actor, &create, None).verdict, Verdict::RequireApproval);
     }
 }
 
@@ -291,52 +198,30 @@ fn problems_are_reported_with_file_line_and_a_hint() {
             "@id(\"a\") @verdict(\"maybe\") forbid (principal, action, resource);",
             "test.cedar:1:1: @verdict: unknown verdict \"maybe\"",
         ),
-        (
-            "@id(\"a\") @verdict(\"deny\") permit (principal, action, resource);",
-            "@verdict belongs on forbid policies",
-        ),
-        (
-            "@id(\"a\") @cap_rows(\"lots\") permit (principal, action, resource);",
-            "@cap_rows must be a whole number",
-        ),
+        ("@id(\"a\") @verdict(\"deny\") permit (principal, action, resource);", "@verdict belongs on forbid policies"),
+        ("@id(\"a\") @cap_rows(\"lots\") permit (principal, action, resource);", "@cap_rows must be a whole number"),
         (
             "@id(\"a\") permit (principal, action, resource);\n\n@id(\"a\") forbid (principal, action, resource);",
             "test.cedar:3:1: duplicate rule id \"a\"; first used at test.cedar:1",
         ),
-        (
-            "@id(\"a\") permit (principal, action, resource) when { 1 + };",
-            "test.cedar:1:",
-        ),
-        (
-            "@id(\"a\")\nforbid (principal, action == Action::\"data.delet_all\", resource);",
-            "test.cedar:2:",
-        ),
+        ("@id(\"a\") permit (principal, action, resource) when { 1 + };", "test.cedar:1:"),
+        ("@id(\"a\")\nforbid (principal, action == Action::\"data.delet_all\", resource);", "test.cedar:2:"),
     ];
     for (text, expected) in cases {
         let message = single_error(text);
-        assert!(
-            message.contains(expected),
-            "for policy:\n{text}\nexpected {expected:?} in:\n{message}"
-        );
+        assert!(message.contains(expected), "for policy:\n{text}\nexpected {expected:?} in:\n{message}");
     }
 }
 
 #[test]
 fn an_unknown_action_is_named_by_validation() {
-    let message = single_error(
-        "@id(\"a\")\nforbid (principal, action == Action::\"data.delet_all\", resource);",
-    );
+    let message = single_error("@id(\"a\")\nforbid (principal, action == Action::\"data.delet_all\", resource);");
     assert!(message.contains("data.delet_all"), "{message}");
 }
 
 #[test]
 fn policies_without_an_id_are_named_by_source_and_line() {
     let policy = load("\n\nforbid (principal, action, resource);").unwrap();
-    let outcome = judge_with(
-        &policy,
-        &Actor::default(),
-        &intent(IntentKind::DataRead, Scope::Bounded),
-        None,
-    );
+    let outcome = judge_with(&policy, &Actor::default(), &intent(IntentKind::DataRead, Scope::Bounded), None);
     assert_eq!(outcome.rule, "test.cedar:3");
 }

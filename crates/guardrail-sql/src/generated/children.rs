@@ -11,10 +11,7 @@ use pg_query::protobuf::*;
 /// order, and the name of the field it sits in. Nodes inside plain
 /// message fields (a `RangeVar`'s `Alias`, a `WithClause`) are listed
 /// too: only `Node`s count as children.
-pub(crate) fn for_each_child<'a>(
-    node: &'a NodeEnum,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+pub(crate) fn for_each_child<'a>(node: &'a NodeEnum, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     match node {
         NodeEnum::Alias(n) => visit_alias(n, visit),
         NodeEnum::RangeVar(n) => visit_range_var(n, visit),
@@ -567,11 +564,7 @@ pub(crate) fn node_name(node: &NodeEnum) -> &'static str {
     }
 }
 
-fn node<'a>(
-    field: &'static str,
-    node: &'a Node,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn node<'a>(field: &'static str, node: &'a Node, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(inner) = &node.node {
         visit(field, inner);
     }
@@ -649,28 +642,19 @@ fn visit_alias<'a>(n: &'a Alias, visit: &mut dyn FnMut(&'static str, &'a NodeEnu
     }
 }
 
-fn visit_alter_collation_stmt<'a>(
-    n: &'a AlterCollationStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_collation_stmt<'a>(n: &'a AlterCollationStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.collname {
         node("collname", child, visit);
     }
 }
 
-fn visit_alter_database_set_stmt<'a>(
-    n: &'a AlterDatabaseSetStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_database_set_stmt<'a>(n: &'a AlterDatabaseSetStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.setstmt {
         visit_variable_set_stmt(child, visit);
     }
 }
 
-fn visit_alter_database_stmt<'a>(
-    n: &'a AlterDatabaseStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_database_stmt<'a>(n: &'a AlterDatabaseStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -688,10 +672,7 @@ fn visit_alter_default_privileges_stmt<'a>(
     }
 }
 
-fn visit_alter_domain_stmt<'a>(
-    n: &'a AlterDomainStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_domain_stmt<'a>(n: &'a AlterDomainStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.type_name {
         node("type_name", child, visit);
     }
@@ -700,10 +681,7 @@ fn visit_alter_domain_stmt<'a>(
     }
 }
 
-fn visit_alter_enum_stmt<'a>(
-    n: &'a AlterEnumStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_enum_stmt<'a>(n: &'a AlterEnumStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.type_name {
         node("type_name", child, visit);
     }
@@ -718,19 +696,13 @@ fn visit_alter_extension_contents_stmt<'a>(
     }
 }
 
-fn visit_alter_extension_stmt<'a>(
-    n: &'a AlterExtensionStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_extension_stmt<'a>(n: &'a AlterExtensionStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
 }
 
-fn visit_alter_fdw_stmt<'a>(
-    n: &'a AlterFdwStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_fdw_stmt<'a>(n: &'a AlterFdwStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.func_options {
         node("func_options", child, visit);
     }
@@ -748,10 +720,7 @@ fn visit_alter_foreign_server_stmt<'a>(
     }
 }
 
-fn visit_alter_function_stmt<'a>(
-    n: &'a AlterFunctionStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_function_stmt<'a>(n: &'a AlterFunctionStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.func {
         visit_object_with_args(child, visit);
     }
@@ -772,10 +741,7 @@ fn visit_alter_object_depends_stmt<'a>(
     }
 }
 
-fn visit_alter_object_schema_stmt<'a>(
-    n: &'a AlterObjectSchemaStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_object_schema_stmt<'a>(n: &'a AlterObjectSchemaStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
@@ -784,10 +750,7 @@ fn visit_alter_object_schema_stmt<'a>(
     }
 }
 
-fn visit_alter_op_family_stmt<'a>(
-    n: &'a AlterOpFamilyStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_op_family_stmt<'a>(n: &'a AlterOpFamilyStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.opfamilyname {
         node("opfamilyname", child, visit);
     }
@@ -796,10 +759,7 @@ fn visit_alter_op_family_stmt<'a>(
     }
 }
 
-fn visit_alter_operator_stmt<'a>(
-    n: &'a AlterOperatorStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_operator_stmt<'a>(n: &'a AlterOperatorStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.opername {
         visit_object_with_args(child, visit);
     }
@@ -808,10 +768,7 @@ fn visit_alter_operator_stmt<'a>(
     }
 }
 
-fn visit_alter_owner_stmt<'a>(
-    n: &'a AlterOwnerStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_owner_stmt<'a>(n: &'a AlterOwnerStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
@@ -820,10 +777,7 @@ fn visit_alter_owner_stmt<'a>(
     }
 }
 
-fn visit_alter_policy_stmt<'a>(
-    n: &'a AlterPolicyStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_policy_stmt<'a>(n: &'a AlterPolicyStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.table {
         visit_range_var(child, visit);
     }
@@ -838,10 +792,7 @@ fn visit_alter_policy_stmt<'a>(
     }
 }
 
-fn visit_alter_publication_stmt<'a>(
-    n: &'a AlterPublicationStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_publication_stmt<'a>(n: &'a AlterPublicationStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -850,28 +801,19 @@ fn visit_alter_publication_stmt<'a>(
     }
 }
 
-fn visit_alter_role_set_stmt<'a>(
-    n: &'a AlterRoleSetStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_role_set_stmt<'a>(n: &'a AlterRoleSetStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.setstmt {
         visit_variable_set_stmt(child, visit);
     }
 }
 
-fn visit_alter_role_stmt<'a>(
-    n: &'a AlterRoleStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_role_stmt<'a>(n: &'a AlterRoleStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
 }
 
-fn visit_alter_seq_stmt<'a>(
-    n: &'a AlterSeqStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_seq_stmt<'a>(n: &'a AlterSeqStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.sequence {
         visit_range_var(child, visit);
     }
@@ -880,10 +822,7 @@ fn visit_alter_seq_stmt<'a>(
     }
 }
 
-fn visit_alter_stats_stmt<'a>(
-    n: &'a AlterStatsStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_stats_stmt<'a>(n: &'a AlterStatsStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.defnames {
         node("defnames", child, visit);
     }
@@ -892,10 +831,7 @@ fn visit_alter_stats_stmt<'a>(
     }
 }
 
-fn visit_alter_subscription_stmt<'a>(
-    n: &'a AlterSubscriptionStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_subscription_stmt<'a>(n: &'a AlterSubscriptionStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.publication {
         node("publication", child, visit);
     }
@@ -904,19 +840,13 @@ fn visit_alter_subscription_stmt<'a>(
     }
 }
 
-fn visit_alter_system_stmt<'a>(
-    n: &'a AlterSystemStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_system_stmt<'a>(n: &'a AlterSystemStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.setstmt {
         visit_variable_set_stmt(child, visit);
     }
 }
 
-fn visit_alter_table_cmd<'a>(
-    n: &'a AlterTableCmd,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_table_cmd<'a>(n: &'a AlterTableCmd, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.def {
         node("def", child, visit);
     }
@@ -940,10 +870,7 @@ fn visit_alter_table_space_options_stmt<'a>(
     }
 }
 
-fn visit_alter_table_stmt<'a>(
-    n: &'a AlterTableStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_table_stmt<'a>(n: &'a AlterTableStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
@@ -967,10 +894,7 @@ fn visit_alter_ts_configuration_stmt<'a>(
     }
 }
 
-fn visit_alter_ts_dictionary_stmt<'a>(
-    n: &'a AlterTsDictionaryStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_ts_dictionary_stmt<'a>(n: &'a AlterTsDictionaryStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.dictname {
         node("dictname", child, visit);
     }
@@ -979,10 +903,7 @@ fn visit_alter_ts_dictionary_stmt<'a>(
     }
 }
 
-fn visit_alter_type_stmt<'a>(
-    n: &'a AlterTypeStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_type_stmt<'a>(n: &'a AlterTypeStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.type_name {
         node("type_name", child, visit);
     }
@@ -991,19 +912,13 @@ fn visit_alter_type_stmt<'a>(
     }
 }
 
-fn visit_alter_user_mapping_stmt<'a>(
-    n: &'a AlterUserMappingStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_user_mapping_stmt<'a>(n: &'a AlterUserMappingStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
 }
 
-fn visit_alternative_sub_plan<'a>(
-    n: &'a AlternativeSubPlan,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alternative_sub_plan<'a>(n: &'a AlternativeSubPlan, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -1012,10 +927,7 @@ fn visit_alternative_sub_plan<'a>(
     }
 }
 
-fn visit_array_coerce_expr<'a>(
-    n: &'a ArrayCoerceExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_array_coerce_expr<'a>(n: &'a ArrayCoerceExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -1081,10 +993,7 @@ fn visit_case_expr<'a>(n: &'a CaseExpr, visit: &mut dyn FnMut(&'static str, &'a 
     }
 }
 
-fn visit_case_test_expr<'a>(
-    n: &'a CaseTestExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_case_test_expr<'a>(n: &'a CaseTestExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -1120,10 +1029,7 @@ fn visit_coalesce_expr<'a>(n: &'a CoalesceExpr, visit: &mut dyn FnMut(&'static s
     }
 }
 
-fn visit_coerce_to_domain<'a>(
-    n: &'a CoerceToDomain,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_coerce_to_domain<'a>(n: &'a CoerceToDomain, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -1132,10 +1038,7 @@ fn visit_coerce_to_domain<'a>(
     }
 }
 
-fn visit_coerce_to_domain_value<'a>(
-    n: &'a CoerceToDomainValue,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_coerce_to_domain_value<'a>(n: &'a CoerceToDomainValue, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -1150,10 +1053,7 @@ fn visit_coerce_via_io<'a>(n: &'a CoerceViaIo, visit: &mut dyn FnMut(&'static st
     }
 }
 
-fn visit_collate_clause<'a>(
-    n: &'a CollateClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_collate_clause<'a>(n: &'a CollateClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.arg {
         node("arg", child, visit);
     }
@@ -1207,10 +1107,7 @@ fn visit_comment_stmt<'a>(n: &'a CommentStmt, visit: &mut dyn FnMut(&'static str
     }
 }
 
-fn visit_common_table_expr<'a>(
-    n: &'a CommonTableExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_common_table_expr<'a>(n: &'a CommonTableExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.aliascolnames {
         node("aliascolnames", child, visit);
     }
@@ -1237,10 +1134,7 @@ fn visit_common_table_expr<'a>(
     }
 }
 
-fn visit_composite_type_stmt<'a>(
-    n: &'a CompositeTypeStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_composite_type_stmt<'a>(n: &'a CompositeTypeStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.typevar {
         visit_range_var(child, visit);
     }
@@ -1285,19 +1179,13 @@ fn visit_constraint<'a>(n: &'a Constraint, visit: &mut dyn FnMut(&'static str, &
     }
 }
 
-fn visit_constraints_set_stmt<'a>(
-    n: &'a ConstraintsSetStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_constraints_set_stmt<'a>(n: &'a ConstraintsSetStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.constraints {
         node("constraints", child, visit);
     }
 }
 
-fn visit_convert_rowtype_expr<'a>(
-    n: &'a ConvertRowtypeExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_convert_rowtype_expr<'a>(n: &'a ConvertRowtypeExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -1324,19 +1212,13 @@ fn visit_copy_stmt<'a>(n: &'a CopyStmt, visit: &mut dyn FnMut(&'static str, &'a 
     }
 }
 
-fn visit_create_am_stmt<'a>(
-    n: &'a CreateAmStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_am_stmt<'a>(n: &'a CreateAmStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.handler_name {
         node("handler_name", child, visit);
     }
 }
 
-fn visit_create_cast_stmt<'a>(
-    n: &'a CreateCastStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_cast_stmt<'a>(n: &'a CreateCastStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.sourcetype {
         visit_type_name(child, visit);
     }
@@ -1348,10 +1230,7 @@ fn visit_create_cast_stmt<'a>(
     }
 }
 
-fn visit_create_conversion_stmt<'a>(
-    n: &'a CreateConversionStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_conversion_stmt<'a>(n: &'a CreateConversionStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.conversion_name {
         node("conversion_name", child, visit);
     }
@@ -1360,10 +1239,7 @@ fn visit_create_conversion_stmt<'a>(
     }
 }
 
-fn visit_create_domain_stmt<'a>(
-    n: &'a CreateDomainStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_domain_stmt<'a>(n: &'a CreateDomainStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.domainname {
         node("domainname", child, visit);
     }
@@ -1378,10 +1254,7 @@ fn visit_create_domain_stmt<'a>(
     }
 }
 
-fn visit_create_enum_stmt<'a>(
-    n: &'a CreateEnumStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_enum_stmt<'a>(n: &'a CreateEnumStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.type_name {
         node("type_name", child, visit);
     }
@@ -1390,10 +1263,7 @@ fn visit_create_enum_stmt<'a>(
     }
 }
 
-fn visit_create_event_trig_stmt<'a>(
-    n: &'a CreateEventTrigStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_event_trig_stmt<'a>(n: &'a CreateEventTrigStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.whenclause {
         node("whenclause", child, visit);
     }
@@ -1402,19 +1272,13 @@ fn visit_create_event_trig_stmt<'a>(
     }
 }
 
-fn visit_create_extension_stmt<'a>(
-    n: &'a CreateExtensionStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_extension_stmt<'a>(n: &'a CreateExtensionStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
 }
 
-fn visit_create_fdw_stmt<'a>(
-    n: &'a CreateFdwStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_fdw_stmt<'a>(n: &'a CreateFdwStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.func_options {
         node("func_options", child, visit);
     }
@@ -1444,10 +1308,7 @@ fn visit_create_foreign_table_stmt<'a>(
     }
 }
 
-fn visit_create_function_stmt<'a>(
-    n: &'a CreateFunctionStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_function_stmt<'a>(n: &'a CreateFunctionStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.funcname {
         node("funcname", child, visit);
     }
@@ -1465,10 +1326,7 @@ fn visit_create_function_stmt<'a>(
     }
 }
 
-fn visit_create_op_class_item<'a>(
-    n: &'a CreateOpClassItem,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_op_class_item<'a>(n: &'a CreateOpClassItem, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.name {
         visit_object_with_args(child, visit);
     }
@@ -1483,10 +1341,7 @@ fn visit_create_op_class_item<'a>(
     }
 }
 
-fn visit_create_op_class_stmt<'a>(
-    n: &'a CreateOpClassStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_op_class_stmt<'a>(n: &'a CreateOpClassStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.opclassname {
         node("opclassname", child, visit);
     }
@@ -1501,19 +1356,13 @@ fn visit_create_op_class_stmt<'a>(
     }
 }
 
-fn visit_create_op_family_stmt<'a>(
-    n: &'a CreateOpFamilyStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_op_family_stmt<'a>(n: &'a CreateOpFamilyStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.opfamilyname {
         node("opfamilyname", child, visit);
     }
 }
 
-fn visit_create_p_lang_stmt<'a>(
-    n: &'a CreatePLangStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_p_lang_stmt<'a>(n: &'a CreatePLangStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.plhandler {
         node("plhandler", child, visit);
     }
@@ -1525,10 +1374,7 @@ fn visit_create_p_lang_stmt<'a>(
     }
 }
 
-fn visit_create_policy_stmt<'a>(
-    n: &'a CreatePolicyStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_policy_stmt<'a>(n: &'a CreatePolicyStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.table {
         visit_range_var(child, visit);
     }
@@ -1543,10 +1389,7 @@ fn visit_create_policy_stmt<'a>(
     }
 }
 
-fn visit_create_publication_stmt<'a>(
-    n: &'a CreatePublicationStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_publication_stmt<'a>(n: &'a CreatePublicationStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -1555,10 +1398,7 @@ fn visit_create_publication_stmt<'a>(
     }
 }
 
-fn visit_create_range_stmt<'a>(
-    n: &'a CreateRangeStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_range_stmt<'a>(n: &'a CreateRangeStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.type_name {
         node("type_name", child, visit);
     }
@@ -1567,28 +1407,19 @@ fn visit_create_range_stmt<'a>(
     }
 }
 
-fn visit_create_role_stmt<'a>(
-    n: &'a CreateRoleStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_role_stmt<'a>(n: &'a CreateRoleStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
 }
 
-fn visit_create_schema_stmt<'a>(
-    n: &'a CreateSchemaStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_schema_stmt<'a>(n: &'a CreateSchemaStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.schema_elts {
         node("schema_elts", child, visit);
     }
 }
 
-fn visit_create_seq_stmt<'a>(
-    n: &'a CreateSeqStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_seq_stmt<'a>(n: &'a CreateSeqStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.sequence {
         visit_range_var(child, visit);
     }
@@ -1597,10 +1428,7 @@ fn visit_create_seq_stmt<'a>(
     }
 }
 
-fn visit_create_stats_stmt<'a>(
-    n: &'a CreateStatsStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_stats_stmt<'a>(n: &'a CreateStatsStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.defnames {
         node("defnames", child, visit);
     }
@@ -1657,10 +1485,7 @@ fn visit_create_subscription_stmt<'a>(
     }
 }
 
-fn visit_create_table_as_stmt<'a>(
-    n: &'a CreateTableAsStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_table_as_stmt<'a>(n: &'a CreateTableAsStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.query {
         node("query", child, visit);
     }
@@ -1669,19 +1494,13 @@ fn visit_create_table_as_stmt<'a>(
     }
 }
 
-fn visit_create_table_space_stmt<'a>(
-    n: &'a CreateTableSpaceStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_table_space_stmt<'a>(n: &'a CreateTableSpaceStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
 }
 
-fn visit_create_transform_stmt<'a>(
-    n: &'a CreateTransformStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_transform_stmt<'a>(n: &'a CreateTransformStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.type_name {
         visit_type_name(child, visit);
     }
@@ -1693,10 +1512,7 @@ fn visit_create_transform_stmt<'a>(
     }
 }
 
-fn visit_create_trig_stmt<'a>(
-    n: &'a CreateTrigStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_trig_stmt<'a>(n: &'a CreateTrigStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
@@ -1720,10 +1536,7 @@ fn visit_create_trig_stmt<'a>(
     }
 }
 
-fn visit_create_user_mapping_stmt<'a>(
-    n: &'a CreateUserMappingStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_user_mapping_stmt<'a>(n: &'a CreateUserMappingStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -1735,10 +1548,7 @@ fn visit_createdb_stmt<'a>(n: &'a CreatedbStmt, visit: &mut dyn FnMut(&'static s
     }
 }
 
-fn visit_cte_cycle_clause<'a>(
-    n: &'a CteCycleClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_cte_cycle_clause<'a>(n: &'a CteCycleClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.cycle_col_list {
         node("cycle_col_list", child, visit);
     }
@@ -1750,28 +1560,19 @@ fn visit_cte_cycle_clause<'a>(
     }
 }
 
-fn visit_cte_search_clause<'a>(
-    n: &'a CteSearchClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_cte_search_clause<'a>(n: &'a CteSearchClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.search_col_list {
         node("search_col_list", child, visit);
     }
 }
 
-fn visit_current_of_expr<'a>(
-    n: &'a CurrentOfExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_current_of_expr<'a>(n: &'a CurrentOfExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
 }
 
-fn visit_declare_cursor_stmt<'a>(
-    n: &'a DeclareCursorStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_declare_cursor_stmt<'a>(n: &'a DeclareCursorStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.query {
         node("query", child, visit);
     }
@@ -1828,19 +1629,13 @@ fn visit_do_stmt<'a>(n: &'a DoStmt, visit: &mut dyn FnMut(&'static str, &'a Node
     }
 }
 
-fn visit_drop_owned_stmt<'a>(
-    n: &'a DropOwnedStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_drop_owned_stmt<'a>(n: &'a DropOwnedStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.roles {
         node("roles", child, visit);
     }
 }
 
-fn visit_drop_role_stmt<'a>(
-    n: &'a DropRoleStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_drop_role_stmt<'a>(n: &'a DropRoleStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.roles {
         node("roles", child, visit);
     }
@@ -1933,10 +1728,7 @@ fn visit_func_expr<'a>(n: &'a FuncExpr, visit: &mut dyn FnMut(&'static str, &'a 
     }
 }
 
-fn visit_function_parameter<'a>(
-    n: &'a FunctionParameter,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_function_parameter<'a>(n: &'a FunctionParameter, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.arg_type {
         visit_type_name(child, visit);
     }
@@ -1945,10 +1737,7 @@ fn visit_function_parameter<'a>(
     }
 }
 
-fn visit_grant_role_stmt<'a>(
-    n: &'a GrantRoleStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_grant_role_stmt<'a>(n: &'a GrantRoleStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.granted_roles {
         node("granted_roles", child, visit);
     }
@@ -2047,10 +1836,7 @@ fn visit_infer_clause<'a>(n: &'a InferClause, visit: &mut dyn FnMut(&'static str
     }
 }
 
-fn visit_inference_elem<'a>(
-    n: &'a InferenceElem,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_inference_elem<'a>(n: &'a InferenceElem, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -2119,10 +1905,7 @@ fn visit_join_expr<'a>(n: &'a JoinExpr, visit: &mut dyn FnMut(&'static str, &'a 
     }
 }
 
-fn visit_json_agg_constructor<'a>(
-    n: &'a JsonAggConstructor,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_agg_constructor<'a>(n: &'a JsonAggConstructor, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.output {
         visit_json_output(child, visit);
     }
@@ -2143,19 +1926,13 @@ fn visit_json_argument<'a>(n: &'a JsonArgument, visit: &mut dyn FnMut(&'static s
     }
 }
 
-fn visit_json_array_agg<'a>(
-    n: &'a JsonArrayAgg,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_array_agg<'a>(n: &'a JsonArrayAgg, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.arg {
         visit_json_value_expr(child, visit);
     }
 }
 
-fn visit_json_array_constructor<'a>(
-    n: &'a JsonArrayConstructor,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_array_constructor<'a>(n: &'a JsonArrayConstructor, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.exprs {
         node("exprs", child, visit);
     }
@@ -2182,10 +1959,7 @@ fn visit_json_behavior<'a>(n: &'a JsonBehavior, visit: &mut dyn FnMut(&'static s
     }
 }
 
-fn visit_json_constructor_expr<'a>(
-    n: &'a JsonConstructorExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_constructor_expr<'a>(n: &'a JsonConstructorExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -2224,10 +1998,7 @@ fn visit_json_expr<'a>(n: &'a JsonExpr, visit: &mut dyn FnMut(&'static str, &'a 
     }
 }
 
-fn visit_json_func_expr<'a>(
-    n: &'a JsonFuncExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_func_expr<'a>(n: &'a JsonFuncExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.context_item {
         visit_json_value_expr(child, visit);
     }
@@ -2248,19 +2019,13 @@ fn visit_json_func_expr<'a>(
     }
 }
 
-fn visit_json_is_predicate<'a>(
-    n: &'a JsonIsPredicate,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_is_predicate<'a>(n: &'a JsonIsPredicate, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.expr {
         node("expr", child, visit);
     }
 }
 
-fn visit_json_key_value<'a>(
-    n: &'a JsonKeyValue,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_key_value<'a>(n: &'a JsonKeyValue, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.key {
         node("key", child, visit);
     }
@@ -2269,19 +2034,13 @@ fn visit_json_key_value<'a>(
     }
 }
 
-fn visit_json_object_agg<'a>(
-    n: &'a JsonObjectAgg,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_object_agg<'a>(n: &'a JsonObjectAgg, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.arg {
         visit_json_key_value(child, visit);
     }
 }
 
-fn visit_json_object_constructor<'a>(
-    n: &'a JsonObjectConstructor,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_object_constructor<'a>(n: &'a JsonObjectConstructor, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.exprs {
         node("exprs", child, visit);
     }
@@ -2296,10 +2055,7 @@ fn visit_json_output<'a>(n: &'a JsonOutput, visit: &mut dyn FnMut(&'static str, 
     }
 }
 
-fn visit_json_parse_expr<'a>(
-    n: &'a JsonParseExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_parse_expr<'a>(n: &'a JsonParseExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.expr {
         visit_json_value_expr(child, visit);
     }
@@ -2308,10 +2064,7 @@ fn visit_json_parse_expr<'a>(
     }
 }
 
-fn visit_json_scalar_expr<'a>(
-    n: &'a JsonScalarExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_scalar_expr<'a>(n: &'a JsonScalarExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.expr {
         node("expr", child, visit);
     }
@@ -2320,10 +2073,7 @@ fn visit_json_scalar_expr<'a>(
     }
 }
 
-fn visit_json_serialize_expr<'a>(
-    n: &'a JsonSerializeExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_serialize_expr<'a>(n: &'a JsonSerializeExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.expr {
         visit_json_value_expr(child, visit);
     }
@@ -2353,10 +2103,7 @@ fn visit_json_table<'a>(n: &'a JsonTable, visit: &mut dyn FnMut(&'static str, &'
     }
 }
 
-fn visit_json_table_column<'a>(
-    n: &'a JsonTableColumn,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_table_column<'a>(n: &'a JsonTableColumn, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.type_name {
         visit_type_name(child, visit);
     }
@@ -2374,10 +2121,7 @@ fn visit_json_table_column<'a>(
     }
 }
 
-fn visit_json_table_path_scan<'a>(
-    n: &'a JsonTablePathScan,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_table_path_scan<'a>(n: &'a JsonTablePathScan, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.plan {
         node("plan", child, visit);
     }
@@ -2386,19 +2130,13 @@ fn visit_json_table_path_scan<'a>(
     }
 }
 
-fn visit_json_table_path_spec<'a>(
-    n: &'a JsonTablePathSpec,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_table_path_spec<'a>(n: &'a JsonTablePathSpec, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.string {
         node("string", child, visit);
     }
 }
 
-fn visit_json_table_sibling_join<'a>(
-    n: &'a JsonTableSiblingJoin,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_table_sibling_join<'a>(n: &'a JsonTableSiblingJoin, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.plan {
         node("plan", child, visit);
     }
@@ -2410,10 +2148,7 @@ fn visit_json_table_sibling_join<'a>(
     }
 }
 
-fn visit_json_value_expr<'a>(
-    n: &'a JsonValueExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_value_expr<'a>(n: &'a JsonValueExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.raw_expr {
         node("raw_expr", child, visit);
     }
@@ -2434,10 +2169,7 @@ fn visit_lock_stmt<'a>(n: &'a LockStmt, visit: &mut dyn FnMut(&'static str, &'a 
     }
 }
 
-fn visit_locking_clause<'a>(
-    n: &'a LockingClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_locking_clause<'a>(n: &'a LockingClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.locked_rels {
         node("locked_rels", child, visit);
     }
@@ -2476,19 +2208,13 @@ fn visit_merge_stmt<'a>(n: &'a MergeStmt, visit: &mut dyn FnMut(&'static str, &'
     }
 }
 
-fn visit_merge_support_func<'a>(
-    n: &'a MergeSupportFunc,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_merge_support_func<'a>(n: &'a MergeSupportFunc, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
 }
 
-fn visit_merge_when_clause<'a>(
-    n: &'a MergeWhenClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_merge_when_clause<'a>(n: &'a MergeWhenClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.condition {
         node("condition", child, visit);
     }
@@ -2509,19 +2235,13 @@ fn visit_min_max_expr<'a>(n: &'a MinMaxExpr, visit: &mut dyn FnMut(&'static str,
     }
 }
 
-fn visit_multi_assign_ref<'a>(
-    n: &'a MultiAssignRef,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_multi_assign_ref<'a>(n: &'a MultiAssignRef, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.source {
         node("source", child, visit);
     }
 }
 
-fn visit_named_arg_expr<'a>(
-    n: &'a NamedArgExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_named_arg_expr<'a>(n: &'a NamedArgExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -2530,10 +2250,7 @@ fn visit_named_arg_expr<'a>(
     }
 }
 
-fn visit_next_value_expr<'a>(
-    n: &'a NextValueExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_next_value_expr<'a>(n: &'a NextValueExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -2557,10 +2274,7 @@ fn visit_null_test<'a>(n: &'a NullTest, visit: &mut dyn FnMut(&'static str, &'a 
     }
 }
 
-fn visit_object_with_args<'a>(
-    n: &'a ObjectWithArgs,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_object_with_args<'a>(n: &'a ObjectWithArgs, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.objname {
         node("objname", child, visit);
     }
@@ -2578,10 +2292,7 @@ fn visit_oid_list<'a>(n: &'a OidList, visit: &mut dyn FnMut(&'static str, &'a No
     }
 }
 
-fn visit_on_conflict_clause<'a>(
-    n: &'a OnConflictClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_on_conflict_clause<'a>(n: &'a OnConflictClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.infer {
         visit_infer_clause(child, visit);
     }
@@ -2593,10 +2304,7 @@ fn visit_on_conflict_clause<'a>(
     }
 }
 
-fn visit_on_conflict_expr<'a>(
-    n: &'a OnConflictExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_on_conflict_expr<'a>(n: &'a OnConflictExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.arbiter_elems {
         node("arbiter_elems", child, visit);
     }
@@ -2629,10 +2337,7 @@ fn visit_param<'a>(n: &'a Param, visit: &mut dyn FnMut(&'static str, &'a NodeEnu
     }
 }
 
-fn visit_partition_bound_spec<'a>(
-    n: &'a PartitionBoundSpec,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_partition_bound_spec<'a>(n: &'a PartitionBoundSpec, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.listdatums {
         node("listdatums", child, visit);
     }
@@ -2653,10 +2358,7 @@ fn visit_partition_cmd<'a>(n: &'a PartitionCmd, visit: &mut dyn FnMut(&'static s
     }
 }
 
-fn visit_partition_elem<'a>(
-    n: &'a PartitionElem,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_partition_elem<'a>(n: &'a PartitionElem, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.expr {
         node("expr", child, visit);
     }
@@ -2668,28 +2370,19 @@ fn visit_partition_elem<'a>(
     }
 }
 
-fn visit_partition_range_datum<'a>(
-    n: &'a PartitionRangeDatum,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_partition_range_datum<'a>(n: &'a PartitionRangeDatum, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.value {
         node("value", child, visit);
     }
 }
 
-fn visit_partition_spec<'a>(
-    n: &'a PartitionSpec,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_partition_spec<'a>(n: &'a PartitionSpec, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.part_params {
         node("part_params", child, visit);
     }
 }
 
-fn visit_pl_assign_stmt<'a>(
-    n: &'a PlAssignStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_pl_assign_stmt<'a>(n: &'a PlAssignStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.indirection {
         node("indirection", child, visit);
     }
@@ -2707,19 +2400,13 @@ fn visit_prepare_stmt<'a>(n: &'a PrepareStmt, visit: &mut dyn FnMut(&'static str
     }
 }
 
-fn visit_publication_obj_spec<'a>(
-    n: &'a PublicationObjSpec,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_publication_obj_spec<'a>(n: &'a PublicationObjSpec, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.pubtable {
         visit_publication_table(child, visit);
     }
 }
 
-fn visit_publication_table<'a>(
-    n: &'a PublicationTable,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_publication_table<'a>(n: &'a PublicationTable, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
@@ -2800,10 +2487,7 @@ fn visit_query<'a>(n: &'a Query, visit: &mut dyn FnMut(&'static str, &'a NodeEnu
     }
 }
 
-fn visit_range_function<'a>(
-    n: &'a RangeFunction,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_range_function<'a>(n: &'a RangeFunction, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.functions {
         node("functions", child, visit);
     }
@@ -2815,10 +2499,7 @@ fn visit_range_function<'a>(
     }
 }
 
-fn visit_range_subselect<'a>(
-    n: &'a RangeSubselect,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_range_subselect<'a>(n: &'a RangeSubselect, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.subquery {
         node("subquery", child, visit);
     }
@@ -2827,10 +2508,7 @@ fn visit_range_subselect<'a>(
     }
 }
 
-fn visit_range_table_func<'a>(
-    n: &'a RangeTableFunc,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_range_table_func<'a>(n: &'a RangeTableFunc, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.docexpr {
         node("docexpr", child, visit);
     }
@@ -2848,10 +2526,7 @@ fn visit_range_table_func<'a>(
     }
 }
 
-fn visit_range_table_func_col<'a>(
-    n: &'a RangeTableFuncCol,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_range_table_func_col<'a>(n: &'a RangeTableFuncCol, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.type_name {
         visit_type_name(child, visit);
     }
@@ -2863,10 +2538,7 @@ fn visit_range_table_func_col<'a>(
     }
 }
 
-fn visit_range_table_sample<'a>(
-    n: &'a RangeTableSample,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_range_table_sample<'a>(n: &'a RangeTableSample, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         node("relation", child, visit);
     }
@@ -2881,10 +2553,7 @@ fn visit_range_table_sample<'a>(
     }
 }
 
-fn visit_range_tbl_entry<'a>(
-    n: &'a RangeTblEntry,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_range_tbl_entry<'a>(n: &'a RangeTblEntry, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.alias {
         visit_alias(child, visit);
     }
@@ -2932,10 +2601,7 @@ fn visit_range_tbl_entry<'a>(
     }
 }
 
-fn visit_range_tbl_function<'a>(
-    n: &'a RangeTblFunction,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_range_tbl_function<'a>(n: &'a RangeTblFunction, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.funcexpr {
         node("funcexpr", child, visit);
     }
@@ -2965,19 +2631,13 @@ fn visit_raw_stmt<'a>(n: &'a RawStmt, visit: &mut dyn FnMut(&'static str, &'a No
     }
 }
 
-fn visit_reassign_owned_stmt<'a>(
-    n: &'a ReassignOwnedStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_reassign_owned_stmt<'a>(n: &'a ReassignOwnedStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.roles {
         node("roles", child, visit);
     }
 }
 
-fn visit_refresh_mat_view_stmt<'a>(
-    n: &'a RefreshMatViewStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_refresh_mat_view_stmt<'a>(n: &'a RefreshMatViewStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
@@ -3025,10 +2685,7 @@ fn visit_return_stmt<'a>(n: &'a ReturnStmt, visit: &mut dyn FnMut(&'static str, 
     }
 }
 
-fn visit_returning_clause<'a>(
-    n: &'a ReturningClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_returning_clause<'a>(n: &'a ReturningClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -3037,10 +2694,7 @@ fn visit_returning_clause<'a>(
     }
 }
 
-fn visit_returning_expr<'a>(
-    n: &'a ReturningExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_returning_expr<'a>(n: &'a ReturningExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -3049,10 +2703,7 @@ fn visit_returning_expr<'a>(
     }
 }
 
-fn visit_row_compare_expr<'a>(
-    n: &'a RowCompareExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_row_compare_expr<'a>(n: &'a RowCompareExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -3097,10 +2748,7 @@ fn visit_rule_stmt<'a>(n: &'a RuleStmt, visit: &mut dyn FnMut(&'static str, &'a 
     }
 }
 
-fn visit_scalar_array_op_expr<'a>(
-    n: &'a ScalarArrayOpExpr,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_scalar_array_op_expr<'a>(n: &'a ScalarArrayOpExpr, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -3109,10 +2757,7 @@ fn visit_scalar_array_op_expr<'a>(
     }
 }
 
-fn visit_sec_label_stmt<'a>(
-    n: &'a SecLabelStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_sec_label_stmt<'a>(n: &'a SecLabelStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.object {
         node("object", child, visit);
     }
@@ -3169,10 +2814,7 @@ fn visit_select_stmt<'a>(n: &'a SelectStmt, visit: &mut dyn FnMut(&'static str, 
     }
 }
 
-fn visit_set_operation_stmt<'a>(
-    n: &'a SetOperationStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_set_operation_stmt<'a>(n: &'a SetOperationStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.larg {
         node("larg", child, visit);
     }
@@ -3193,10 +2835,7 @@ fn visit_set_operation_stmt<'a>(
     }
 }
 
-fn visit_set_to_default<'a>(
-    n: &'a SetToDefault,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_set_to_default<'a>(n: &'a SetToDefault, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -3211,10 +2850,7 @@ fn visit_sort_by<'a>(n: &'a SortBy, visit: &mut dyn FnMut(&'static str, &'a Node
     }
 }
 
-fn visit_sql_value_function<'a>(
-    n: &'a SqlValueFunction,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_sql_value_function<'a>(n: &'a SqlValueFunction, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -3262,10 +2898,7 @@ fn visit_sub_plan<'a>(n: &'a SubPlan, visit: &mut dyn FnMut(&'static str, &'a No
     }
 }
 
-fn visit_subscripting_ref<'a>(
-    n: &'a SubscriptingRef,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_subscripting_ref<'a>(n: &'a SubscriptingRef, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }
@@ -3325,19 +2958,13 @@ fn visit_table_func<'a>(n: &'a TableFunc, visit: &mut dyn FnMut(&'static str, &'
     }
 }
 
-fn visit_table_like_clause<'a>(
-    n: &'a TableLikeClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_table_like_clause<'a>(n: &'a TableLikeClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
 }
 
-fn visit_table_sample_clause<'a>(
-    n: &'a TableSampleClause,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_table_sample_clause<'a>(n: &'a TableSampleClause, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.args {
         node("args", child, visit);
     }
@@ -3355,10 +2982,7 @@ fn visit_target_entry<'a>(n: &'a TargetEntry, visit: &mut dyn FnMut(&'static str
     }
 }
 
-fn visit_transaction_stmt<'a>(
-    n: &'a TransactionStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_transaction_stmt<'a>(n: &'a TransactionStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -3412,10 +3036,7 @@ fn visit_update_stmt<'a>(n: &'a UpdateStmt, visit: &mut dyn FnMut(&'static str, 
     }
 }
 
-fn visit_vacuum_relation<'a>(
-    n: &'a VacuumRelation,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_vacuum_relation<'a>(n: &'a VacuumRelation, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
@@ -3439,10 +3060,7 @@ fn visit_var<'a>(n: &'a Var, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) 
     }
 }
 
-fn visit_variable_set_stmt<'a>(
-    n: &'a VariableSetStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_variable_set_stmt<'a>(n: &'a VariableSetStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.args {
         node("args", child, visit);
     }
@@ -3520,10 +3138,7 @@ fn visit_window_func_run_condition<'a>(
     }
 }
 
-fn visit_with_check_option<'a>(
-    n: &'a WithCheckOption,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_with_check_option<'a>(n: &'a WithCheckOption, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.qual {
         node("qual", child, visit);
     }

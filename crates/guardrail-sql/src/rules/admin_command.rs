@@ -29,11 +29,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
             );
         }
         _ => {
-            walker.emit(
-                IntentKind::AdminFunction,
-                Scope::Server,
-                Some(Object::new("command", "CHECKPOINT")),
-            );
+            walker.emit(IntentKind::AdminFunction, Scope::Server, Some(Object::new("command", "CHECKPOINT")));
         }
     }
     Flow::Skip
@@ -46,10 +42,7 @@ mod tests {
     #[test]
     fn administration_commands() {
         check(&[
-            (
-                "LOAD 'auto_explain'",
-                "admin.load_library server library:auto_explain",
-            ),
+            ("LOAD 'auto_explain'", "admin.load_library server library:auto_explain"),
             ("CHECKPOINT", "admin.function server command:CHECKPOINT"),
         ]);
     }

@@ -21,16 +21,8 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &AlterSystemStmt) -> Flow {
-    let name = statement
-        .setstmt
-        .as_ref()
-        .map(|setting| setting.name.clone())
-        .unwrap_or_default();
-    walker.emit(
-        IntentKind::AdminAlterSystem,
-        Scope::Server,
-        Some(Object::new("setting", name)),
-    );
+    let name = statement.setstmt.as_ref().map(|setting| setting.name.clone()).unwrap_or_default();
+    walker.emit(IntentKind::AdminAlterSystem, Scope::Server, Some(Object::new("setting", name)));
     if let Some(setting) = &statement.setstmt {
         set::judge_lasting_setting(walker, setting);
     }
@@ -44,14 +36,8 @@ mod tests {
     #[test]
     fn alter_system_changes_the_whole_server() {
         check(&[
-            (
-                "ALTER SYSTEM SET fsync = off",
-                "admin.alter_system server setting:fsync",
-            ),
-            (
-                "ALTER SYSTEM RESET ALL",
-                "admin.alter_system server setting:",
-            ),
+            ("ALTER SYSTEM SET fsync = off", "admin.alter_system server setting:fsync"),
+            ("ALTER SYSTEM RESET ALL", "admin.alter_system server setting:"),
             (
                 "ALTER SYSTEM SET session_replication_role = replica",
                 "admin.alter_system server setting:session_replication_role; integrity.disable_triggers bounded setting:session_replication_role",

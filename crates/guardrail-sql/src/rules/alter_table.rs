@@ -31,11 +31,7 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &AlterTableStmt) -> Flow {
-    let table = statement
-        .relation
-        .as_ref()
-        .map(relation)
-        .unwrap_or_default();
+    let table = statement.relation.as_ref().map(relation).unwrap_or_default();
     let kind = object_kind(statement.objtype);
     for command in statement.cmds.iter().filter_map(inner) {
         let NodeEnum::AlterTableCmd(command) = command else {
@@ -43,32 +39,22 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &AlterTableStmt) -> Flow
         };
         let part = |name: &str| Object::new(kind, format!("{table}.{name}"));
         let whole = || Object::new(kind, table.clone());
-        let (intent, object) = match AlterTableType::try_from(command.subtype)
-            .unwrap_or(AlterTableType::Undefined)
-        {
+        let (intent, object) = match AlterTableType::try_from(command.subtype).unwrap_or(AlterTableType::Undefined) {
             AlterTableType::AtDropColumn => (IntentKind::SchemaDropColumn, part(&command.name)),
-            AlterTableType::AtDropConstraint => {
-                (IntentKind::SchemaDropConstraint, part(&command.name))
+            AlterTableType::AtDropConstraint => (IntentKind::SchemaDropConstraint, part(&command.name)),
+            AlterTableType::AtDropNotNull => {
+                (IntentKind::SchemaDropConstraint, part(&format!("{} NOT NULL", command.name)))
             }
-            AlterTableType::AtDropNotNull => (
-                IntentKind::SchemaDropConstraint,
-                part(&format!("{} NOT NULL", command.name)),
-            ),
-            AlterTableType::AtDisableTrig
-            | AlterTableType::AtDisableTrigAll
-            | AlterTableType::AtDisableTrigUser => (IntentKind::IntegrityDisableTriggers, whole()),
+            AlterTableType::AtDisableTrig | AlterTableType::AtDisableTrigAll | AlterTableType::AtDisableTrigUser => {
+                (IntentKind::IntegrityDisableTriggers, whole())
+            }
             AlterTableType::AtDisableRowSecurity | AlterTableType::AtNoForceRowSecurity => {
                 (IntentKind::IntegrityDisableRowSecurity, whole())
             }
             AlterTableType::AtChangeOwner => {
                 let owner = command.newowner.as_ref().map(role_name).unwrap_or_default();
-                walker
-                    .emit(
-                        IntentKind::PrivilegeOwnerChange,
-                        Scope::Bounded,
-                        Some(whole()),
-                    )
-                    .note = Some(format!("new owner {owner}"));
+                walker.emit(IntentKind::PrivilegeOwnerChange, Scope::Bounded, Some(whole())).note =
+                    Some(format!("new owner {owner}"));
                 continue;
             }
             _ => (IntentKind::SchemaAlter, whole()),
@@ -85,10 +71,7 @@ mod tests {
     #[test]
     fn each_sub_command_is_judged() {
         check(&[
-            (
-                "ALTER TABLE users DROP COLUMN email",
-                "schema.drop_column bounded table:users.email",
-            ),
+            ("ALTER TABLE users DROP COLUMN email", "schema.drop_column bounded table:users.email"),
             (
                 "ALTER TABLE users DROP COLUMN IF EXISTS a, DROP b CASCADE",
                 "schema.drop_column bounded table:users.a; schema.drop_column bounded table:users.b",
@@ -101,58 +84,22 @@ mod tests {
                 "ALTER TABLE users ALTER COLUMN email DROP NOT NULL",
                 "schema.drop_constraint bounded table:users.email NOT NULL",
             ),
-            (
-                "ALTER TABLE users DISABLE TRIGGER ALL",
-                "integrity.disable_triggers bounded table:users",
-            ),
-            (
-                "ALTER TABLE users DISABLE TRIGGER audit",
-                "integrity.disable_triggers bounded table:users",
-            ),
-            (
-                "ALTER TABLE users DISABLE TRIGGER USER",
-                "integrity.disable_triggers bounded table:users",
-            ),
-            (
-                "ALTER TABLE users DISABLE ROW LEVEL SECURITY",
-                "integrity.disable_row_security bounded table:users",
-            ),
-            (
-                "ALTER TABLE users NO FORCE ROW LEVEL SECURITY",
-                "integrity.disable_row_security bounded table:users",
-            ),
-            (
-                "ALTER TABLE users OWNER TO mallory",
-                "privilege.owner_change bounded table:users",
-            ),
-            (
-                "ALTER TABLE users ADD COLUMN a int, ADD COLUMN b int",
-                "schema.alter bounded table:users",
-            ),
-            (
-                "ALTER TABLE users ENABLE TRIGGER ALL",
-                "schema.alter bounded table:users",
-            ),
-            (
-                "ALTER TABLE users ENABLE ROW LEVEL SECURITY",
-                "schema.alter bounded table:users",
-            ),
+            ("ALTER TABLE users DISABLE TRIGGER ALL", "integrity.disable_triggers bounded table:users"),
+            ("ALTER TABLE users DISABLE TRIGGER audit", "integrity.disable_triggers bounded table:users"),
+            ("ALTER TABLE users DISABLE TRIGGER USER", "integrity.disable_triggers bounded table:users"),
+            ("ALTER TABLE users DISABLE ROW LEVEL SECURITY", "integrity.disable_row_security bounded table:users"),
+            ("ALTER TABLE users NO FORCE ROW LEVEL SECURITY", "integrity.disable_row_security bounded table:users"),
+            ("ALTER TABLE users OWNER TO mallory", "privilege.owner_change bounded table:users"),
+            ("ALTER TABLE users ADD COLUMN a int, ADD COLUMN b int", "schema.alter bounded table:users"),
+            ("ALTER TABLE users ENABLE TRIGGER ALL", "schema.alter bounded table:users"),
+            ("ALTER TABLE users ENABLE ROW LEVEL SECURITY", "schema.alter bounded table:users"),
             (
                 "ALTER TABLE users ALTER COLUMN id SET DEFAULT pg_read_file('/etc/passwd')",
                 "schema.alter bounded table:users; server.read_file server file:/etc/passwd",
             ),
-            (
-                "ALTER INDEX users_pkey RENAME TO users_pk",
-                "schema.alter bounded index:users_pkey",
-            ),
-            (
-                "ALTER SEQUENCE s RESTART",
-                "schema.alter bounded sequence:s",
-            ),
-            (
-                "ALTER VIEW v OWNER TO bob",
-                "privilege.owner_change bounded view:v",
-            ),
+            ("ALTER INDEX users_pkey RENAME TO users_pk", "schema.alter bounded index:users_pkey"),
+            ("ALTER SEQUENCE s RESTART", "schema.alter bounded sequence:s"),
+            ("ALTER VIEW v OWNER TO bob", "privilege.owner_change bounded view:v"),
         ]);
     }
 }

@@ -20,16 +20,8 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &CallStmt) -> Flow {
-    let name = statement
-        .funccall
-        .as_deref()
-        .map(|call| names::dotted(&call.funcname))
-        .unwrap_or_default();
-    walker.emit(
-        IntentKind::CodeCall,
-        Scope::Unbounded,
-        Some(Object::new("procedure", name)),
-    );
+    let name = statement.funccall.as_deref().map(|call| names::dotted(&call.funcname)).unwrap_or_default();
+    walker.emit(IntentKind::CodeCall, Scope::Unbounded, Some(Object::new("procedure", name)));
     // The call node itself would be judged as a function call; walk only
     // its arguments.
     if let Some(call) = statement.funccall.as_deref() {
@@ -47,14 +39,8 @@ mod tests {
     #[test]
     fn calls_are_opaque() {
         check(&[
-            (
-                "CALL archive_orders(2024)",
-                "code.call unbounded procedure:archive_orders",
-            ),
-            (
-                "CALL app.cleanup()",
-                "code.call unbounded procedure:app.cleanup",
-            ),
+            ("CALL archive_orders(2024)", "code.call unbounded procedure:archive_orders"),
+            ("CALL app.cleanup()", "code.call unbounded procedure:app.cleanup"),
             (
                 "CALL log_it(pg_read_file('/etc/passwd'))",
                 "code.call unbounded procedure:log_it; server.read_file server file:/etc/passwd",

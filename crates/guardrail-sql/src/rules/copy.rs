@@ -40,26 +40,11 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &CopyStmt) -> Flow {
                 Scope::Server,
                 Some(Object::new("program", statement.filename.clone())),
             )
-            .note = Some(format!(
-            "copies {direction} {} through a program run on the server",
-            source.name
-        ));
+            .note = Some(format!("copies {direction} {} through a program run on the server", source.name));
     } else if !statement.filename.is_empty() {
-        let intent = if statement.is_from {
-            IntentKind::ServerReadFile
-        } else {
-            IntentKind::ServerWriteFile
-        };
-        walker
-            .emit(
-                intent,
-                Scope::Server,
-                Some(Object::new("file", statement.filename.clone())),
-            )
-            .note = Some(format!(
-            "copies {direction} {} through a file on the server",
-            source.name
-        ));
+        let intent = if statement.is_from { IntentKind::ServerReadFile } else { IntentKind::ServerWriteFile };
+        walker.emit(intent, Scope::Server, Some(Object::new("file", statement.filename.clone()))).note =
+            Some(format!("copies {direction} {} through a file on the server", source.name));
     } else if statement.is_from {
         walker.emit(IntentKind::DataInsert, Scope::Bounded, Some(source));
     } else {
@@ -75,40 +60,19 @@ mod tests {
     #[test]
     fn programs_files_and_streams() {
         check(&[
-            (
-                "COPY users TO PROGRAM 'gzip > /tmp/u.gz'",
-                "server.execute_program server program:gzip > /tmp/u.gz",
-            ),
-            (
-                "COPY users FROM PROGRAM 'cat /etc/passwd'",
-                "server.execute_program server program:cat /etc/passwd",
-            ),
-            (
-                "COPY (SELECT 1) TO PROGRAM 'sh -c id'",
-                "server.execute_program server program:sh -c id",
-            ),
-            (
-                "COPY users TO '/var/lib/postgresql/x.csv'",
-                "server.write_file server file:/var/lib/postgresql/x.csv",
-            ),
-            (
-                "COPY users FROM '/etc/passwd'",
-                "server.read_file server file:/etc/passwd",
-            ),
+            ("COPY users TO PROGRAM 'gzip > /tmp/u.gz'", "server.execute_program server program:gzip > /tmp/u.gz"),
+            ("COPY users FROM PROGRAM 'cat /etc/passwd'", "server.execute_program server program:cat /etc/passwd"),
+            ("COPY (SELECT 1) TO PROGRAM 'sh -c id'", "server.execute_program server program:sh -c id"),
+            ("COPY users TO '/var/lib/postgresql/x.csv'", "server.write_file server file:/var/lib/postgresql/x.csv"),
+            ("COPY users FROM '/etc/passwd'", "server.read_file server file:/etc/passwd"),
             ("COPY users TO STDOUT", "data.export unbounded table:users"),
-            (
-                "COPY (SELECT id FROM users) TO STDOUT WITH CSV",
-                "data.export unbounded query:COPY (query)",
-            ),
+            ("COPY (SELECT id FROM users) TO STDOUT WITH CSV", "data.export unbounded query:COPY (query)"),
             ("COPY users FROM STDIN", "data.insert bounded table:users"),
             (
                 "COPY (DELETE FROM users RETURNING *) TO STDOUT",
                 "data.export unbounded query:COPY (query); data.delete_all unbounded table:users",
             ),
-            (
-                "SELECT 'COPY users TO PROGRAM ''sh''' LIMIT 1",
-                "data.read bounded",
-            ),
+            ("SELECT 'COPY users TO PROGRAM ''sh''' LIMIT 1", "data.read bounded"),
         ]);
     }
 }

@@ -38,17 +38,13 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &DeleteStmt) -> Flow {
     let condition = statement.where_clause.as_deref().and_then(inner);
     match reach(condition, &targets) {
         Reach::Every(why) => {
-            walker
-                .emit(IntentKind::DataDeleteAll, Scope::Unbounded, object)
-                .note = Some(why.to_owned());
+            walker.emit(IntentKind::DataDeleteAll, Scope::Unbounded, object).note = Some(why.to_owned());
         }
         Reach::Some => {
             walker.emit(IntentKind::DataDelete, Scope::Bounded, object);
         }
         Reach::None(why) => {
-            walker
-                .emit(IntentKind::DataDelete, Scope::Bounded, object)
-                .note = Some(why.to_owned());
+            walker.emit(IntentKind::DataDelete, Scope::Bounded, object).note = Some(why.to_owned());
         }
     }
     Flow::Descend
@@ -62,167 +58,53 @@ mod tests {
     fn unbounded_deletes_are_told_from_bounded_ones() {
         check(&[
             ("DELETE FROM users", "data.delete_all unbounded table:users"),
-            (
-                "delete from public.users;",
-                "data.delete_all unbounded table:public.users",
-            ),
-            (
-                "DELETE FROM users USING orders",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 1=1",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 2 > 1 AND 'a' = 'a'",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE true",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 'yes'",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 't'::boolean",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 1::bool",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE id = id",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users u WHERE u.id = u.id",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE id = 1 OR 1 = 1",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE NOT false",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 1 IN (1, 2)",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 5 BETWEEN 1 AND 10",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 2 + 2 = 4",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 7 / 2 = 3",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE NULL IS NULL",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 1 IS NOT DISTINCT FROM 1",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE (1 = 1) IS TRUE",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE email IS NULL OR email IS NOT NULL",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE active OR NOT active",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE now() > '2020-01-01'",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE random() < 2",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE EXISTS (SELECT 1 FROM banned)",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE (SELECT count(*) FROM banned) > 0",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE $1",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE id = 3 OR $1",
-                "data.delete_all unbounded table:users",
-            ),
+            ("delete from public.users;", "data.delete_all unbounded table:public.users"),
+            ("DELETE FROM users USING orders", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 1=1", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 2 > 1 AND 'a' = 'a'", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE true", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 'yes'", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 't'::boolean", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 1::bool", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE id = id", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users u WHERE u.id = u.id", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE id = 1 OR 1 = 1", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE NOT false", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 1 IN (1, 2)", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 5 BETWEEN 1 AND 10", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 2 + 2 = 4", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 7 / 2 = 3", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE NULL IS NULL", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE 1 IS NOT DISTINCT FROM 1", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE (1 = 1) IS TRUE", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE email IS NULL OR email IS NOT NULL", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE active OR NOT active", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE now() > '2020-01-01'", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE random() < 2", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE EXISTS (SELECT 1 FROM banned)", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE (SELECT count(*) FROM banned) > 0", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE $1", "data.delete_all unbounded table:users"),
+            ("DELETE FROM users WHERE id = 3 OR $1", "data.delete_all unbounded table:users"),
             (
                 "WITH gone AS (DELETE FROM users RETURNING *) SELECT count(*) FROM gone",
                 "data.read bounded table:gone; data.delete_all unbounded table:users",
             ),
             // Bounded: the WHERE clause depends on the row, or is never true.
-            (
-                "DELETE FROM users WHERE id = 1",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE id = $1",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE created_at < now() - interval '30 days'",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE id = 1 AND 1 = 1",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users USING orders WHERE users.id = orders.user_id",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE id IN (SELECT user_id FROM banned)",
-                "data.delete bounded table:users",
-            ),
+            ("DELETE FROM users WHERE id = 1", "data.delete bounded table:users"),
+            ("DELETE FROM users WHERE id = $1", "data.delete bounded table:users"),
+            ("DELETE FROM users WHERE created_at < now() - interval '30 days'", "data.delete bounded table:users"),
+            ("DELETE FROM users WHERE id = 1 AND 1 = 1", "data.delete bounded table:users"),
+            ("DELETE FROM users USING orders WHERE users.id = orders.user_id", "data.delete bounded table:users"),
+            ("DELETE FROM users WHERE id IN (SELECT user_id FROM banned)", "data.delete bounded table:users"),
             (
                 "DELETE FROM users u WHERE EXISTS (SELECT 1 FROM banned b WHERE b.user_id = u.id)",
                 "data.delete bounded table:users",
             ),
-            (
-                "DELETE FROM users WHERE CURRENT OF c",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE 1 = 0",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE NULL",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE id <> id",
-                "data.delete bounded table:users",
-            ),
-            (
-                "DELETE FROM users WHERE random() = random()",
-                "data.delete_all unbounded table:users",
-            ),
+            ("DELETE FROM users WHERE CURRENT OF c", "data.delete bounded table:users"),
+            ("DELETE FROM users WHERE 1 = 0", "data.delete bounded table:users"),
+            ("DELETE FROM users WHERE NULL", "data.delete bounded table:users"),
+            ("DELETE FROM users WHERE id <> id", "data.delete bounded table:users"),
+            ("DELETE FROM users WHERE random() = random()", "data.delete_all unbounded table:users"),
         ]);
     }
 
@@ -231,19 +113,10 @@ mod tests {
         check(&[
             ("SELECT 'DELETE FROM users' LIMIT 1", "data.read bounded"),
             ("SELECT $$DELETE FROM users$$", "data.read bounded"),
-            (
-                "SELECT 1 /* DELETE FROM users; /* nested */ DROP TABLE x; */",
-                "data.read bounded",
-            ),
+            ("SELECT 1 /* DELETE FROM users; /* nested */ DROP TABLE x; */", "data.read bounded"),
             ("SELECT 1 -- ; DELETE FROM users", "data.read bounded"),
-            (
-                "SELECT \"delete\" FROM \"from\" LIMIT 1",
-                "data.read bounded table:from",
-            ),
-            (
-                "COMMENT ON TABLE users IS 'never DELETE FROM users'",
-                "schema.alter bounded table:users",
-            ),
+            ("SELECT \"delete\" FROM \"from\" LIMIT 1", "data.read bounded table:from"),
+            ("COMMENT ON TABLE users IS 'never DELETE FROM users'", "schema.alter bounded table:users"),
         ]);
     }
 }

@@ -25,31 +25,17 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &DoStmt) -> Flow {
     let mut language = "plpgsql".to_owned();
     for option in options(&statement.args) {
         if option.defname == "language" {
-            if let Some(name) = option
-                .arg
-                .as_deref()
-                .and_then(inner)
-                .and_then(names::string)
-            {
+            if let Some(name) = option.arg.as_deref().and_then(inner).and_then(names::string) {
                 language = name.to_ascii_lowercase();
             }
         }
     }
-    walker.emit(
-        IntentKind::CodeAnonymousBlock,
-        Scope::Unbounded,
-        Some(Object::new("language", language.clone())),
-    );
+    walker.emit(IntentKind::CodeAnonymousBlock, Scope::Unbounded, Some(Object::new("language", language.clone())));
     if language == "plpgsql" {
         plpgsql::analyze(walker);
     } else {
-        walker
-            .emit(
-                IntentKind::CodeOpaque,
-                Scope::Unbounded,
-                Some(Object::new("language", language)),
-            )
-            .note = Some("the analyzer cannot read code in this language".to_owned());
+        walker.emit(IntentKind::CodeOpaque, Scope::Unbounded, Some(Object::new("language", language))).note =
+            Some("the analyzer cannot read code in this language".to_owned());
     }
     crate::walk::Flow::Skip
 }
@@ -61,10 +47,7 @@ mod tests {
     #[test]
     fn do_bodies_are_walked() {
         check(&[
-            (
-                "DO $$ BEGIN RAISE NOTICE 'hi'; END $$",
-                "code.anonymous_block unbounded language:plpgsql",
-            ),
+            ("DO $$ BEGIN RAISE NOTICE 'hi'; END $$", "code.anonymous_block unbounded language:plpgsql"),
             (
                 "DO $$ BEGIN DELETE FROM users; END $$",
                 "code.anonymous_block unbounded language:plpgsql; data.delete_all unbounded table:users",
@@ -89,14 +72,8 @@ mod tests {
                 "DO $$ import os $$ LANGUAGE plpython3u",
                 "code.anonymous_block unbounded language:plpython3u; code.opaque unbounded language:plpython3u",
             ),
-            (
-                "DO $$ BEGIN DELETE FROM $$",
-                "code.anonymous_block unbounded language:plpgsql; unknown unbounded",
-            ),
-            (
-                "DO $$ BEGIN DO_SOMETHING; END $$",
-                "code.anonymous_block unbounded language:plpgsql; unknown unbounded",
-            ),
+            ("DO $$ BEGIN DELETE FROM $$", "code.anonymous_block unbounded language:plpgsql; unknown unbounded"),
+            ("DO $$ BEGIN DO_SOMETHING; END $$", "code.anonymous_block unbounded language:plpgsql; unknown unbounded"),
         ]);
     }
 }

@@ -26,17 +26,12 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
     let mut drop = |kind: &str, name: String, cascade: bool| {
-        let intent = walker.emit(
-            IntentKind::SchemaDrop,
-            Scope::Bounded,
-            Some(Object::new(kind, name)),
-        );
+        let intent = walker.emit(IntentKind::SchemaDrop, Scope::Bounded, Some(Object::new(kind, name)));
         if cascade {
             intent.note = Some("CASCADE also drops every object that depends on it".to_owned());
         }
     };
-    let cascades =
-        |behavior: i32| DropBehavior::try_from(behavior) == Ok(DropBehavior::DropCascade);
+    let cascades = |behavior: i32| DropBehavior::try_from(behavior) == Ok(DropBehavior::DropCascade);
     match node {
         NodeEnum::DropStmt(statement) => {
             let kind = object_kind(statement.remove_type);
@@ -50,38 +45,20 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
                 drop("role", names::object(role), false);
             }
         }
-        NodeEnum::DropTableSpaceStmt(statement) => {
-            drop("tablespace", statement.tablespacename.clone(), false)
+        NodeEnum::DropTableSpaceStmt(statement) => drop("tablespace", statement.tablespacename.clone(), false),
+        NodeEnum::DropSubscriptionStmt(statement) => {
+            drop("subscription", statement.subname.clone(), cascades(statement.behavior))
         }
-        NodeEnum::DropSubscriptionStmt(statement) => drop(
-            "subscription",
-            statement.subname.clone(),
-            cascades(statement.behavior),
-        ),
         NodeEnum::DropUserMappingStmt(statement) => {
             let user = statement.user.as_ref().map(role_name).unwrap_or_default();
-            drop(
-                "user_mapping",
-                format!("{user} on {}", statement.servername),
-                false,
-            )
+            drop("user_mapping", format!("{user} on {}", statement.servername), false)
         }
         NodeEnum::DropOwnedStmt(statement) => {
             for role in statement.roles.iter().filter_map(inner) {
                 let role = names::object(role);
-                walker
-                    .emit(
-                        IntentKind::SchemaDrop,
-                        Scope::Unbounded,
-                        Some(Object::new("role", role.clone())),
-                    )
-                    .note =
+                walker.emit(IntentKind::SchemaDrop, Scope::Unbounded, Some(Object::new("role", role.clone()))).note =
                     Some("DROP OWNED drops every object the role owns in this database".to_owned());
-                walker.emit(
-                    IntentKind::PrivilegeRevoke,
-                    Scope::Unbounded,
-                    Some(Object::new("role", role)),
-                );
+                walker.emit(IntentKind::PrivilegeRevoke, Scope::Unbounded, Some(Object::new("role", role)));
             }
         }
         _ => {}
@@ -97,58 +74,25 @@ mod tests {
     fn every_kind_of_drop_is_a_drop_of_each_object() {
         check(&[
             ("DROP TABLE users", "schema.drop bounded table:users"),
-            (
-                "DROP TABLE IF EXISTS a, s.b CASCADE",
-                "schema.drop bounded table:a; schema.drop bounded table:s.b",
-            ),
+            ("DROP TABLE IF EXISTS a, s.b CASCADE", "schema.drop bounded table:a; schema.drop bounded table:s.b"),
             ("DROP VIEW v", "schema.drop bounded view:v"),
-            (
-                "DROP MATERIALIZED VIEW mv",
-                "schema.drop bounded materialized_view:mv",
-            ),
+            ("DROP MATERIALIZED VIEW mv", "schema.drop bounded materialized_view:mv"),
             ("DROP INDEX CONCURRENTLY i", "schema.drop bounded index:i"),
             ("DROP FUNCTION f(int)", "schema.drop bounded function:f"),
             ("DROP SCHEMA app CASCADE", "schema.drop bounded schema:app"),
             ("DROP DATABASE prod", "schema.drop bounded database:prod"),
-            (
-                "DROP DATABASE IF EXISTS prod WITH (FORCE)",
-                "schema.drop bounded database:prod",
-            ),
-            (
-                "DROP ROLE alice, bob",
-                "schema.drop bounded role:alice; schema.drop bounded role:bob",
-            ),
+            ("DROP DATABASE IF EXISTS prod WITH (FORCE)", "schema.drop bounded database:prod"),
+            ("DROP ROLE alice, bob", "schema.drop bounded role:alice; schema.drop bounded role:bob"),
             ("DROP USER alice", "schema.drop bounded role:alice"),
-            (
-                "DROP TABLESPACE fast",
-                "schema.drop bounded tablespace:fast",
-            ),
+            ("DROP TABLESPACE fast", "schema.drop bounded tablespace:fast"),
             ("DROP SUBSCRIPTION s", "schema.drop bounded subscription:s"),
-            (
-                "DROP USER MAPPING FOR bob SERVER remote",
-                "schema.drop bounded user_mapping:bob on remote",
-            ),
-            (
-                "DROP TRIGGER audit ON users",
-                "schema.drop bounded trigger:users.audit",
-            ),
-            (
-                "DROP POLICY p ON users",
-                "schema.drop bounded policy:users.p",
-            ),
-            (
-                "DROP EXTENSION pgcrypto",
-                "schema.drop bounded extension:pgcrypto",
-            ),
+            ("DROP USER MAPPING FOR bob SERVER remote", "schema.drop bounded user_mapping:bob on remote"),
+            ("DROP TRIGGER audit ON users", "schema.drop bounded trigger:users.audit"),
+            ("DROP POLICY p ON users", "schema.drop bounded policy:users.p"),
+            ("DROP EXTENSION pgcrypto", "schema.drop bounded extension:pgcrypto"),
             ("DROP TYPE mood", "schema.drop bounded type:mood"),
-            (
-                "DROP OWNED BY alice",
-                "schema.drop unbounded role:alice; privilege.revoke unbounded role:alice",
-            ),
-            (
-                "SELECT 'DROP TABLE users' AS x LIMIT 1",
-                "data.read bounded",
-            ),
+            ("DROP OWNED BY alice", "schema.drop unbounded role:alice; privilege.revoke unbounded role:alice"),
+            ("SELECT 'DROP TABLE users' AS x LIMIT 1", "data.read bounded"),
         ]);
     }
 }

@@ -22,8 +22,8 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &ExplainStmt) -> Flow {
     walker.emit(IntentKind::QueryExplain, Scope::Session, None);
-    let analyze = options(&statement.options)
-        .any(|option| option.defname == "analyze" && option_bool(option) != Some(false));
+    let analyze =
+        options(&statement.options).any(|option| option.defname == "analyze" && option_bool(option) != Some(false));
     if analyze {
         if let Some(query) = statement.query.as_deref().and_then(inner) {
             walker.visit(query, Position::Statement);
@@ -41,34 +41,16 @@ mod tests {
         check(&[
             ("EXPLAIN DELETE FROM users", "query.explain session"),
             ("EXPLAIN (COSTS off) DROP TABLE users", "unknown unbounded"),
-            (
-                "EXPLAIN SELECT pg_terminate_backend(1)",
-                "query.explain session",
-            ),
-            (
-                "EXPLAIN ANALYZE DELETE FROM users",
-                "query.explain session; data.delete_all unbounded table:users",
-            ),
-            (
-                "EXPLAIN (ANALYZE) DELETE FROM users",
-                "query.explain session; data.delete_all unbounded table:users",
-            ),
+            ("EXPLAIN SELECT pg_terminate_backend(1)", "query.explain session"),
+            ("EXPLAIN ANALYZE DELETE FROM users", "query.explain session; data.delete_all unbounded table:users"),
+            ("EXPLAIN (ANALYZE) DELETE FROM users", "query.explain session; data.delete_all unbounded table:users"),
             (
                 "EXPLAIN (ANALYZE true, BUFFERS) UPDATE t SET x = 1",
                 "query.explain session; data.update_all unbounded table:t",
             ),
-            (
-                "EXPLAIN (ANALYZE off) DELETE FROM users",
-                "query.explain session",
-            ),
-            (
-                "EXPLAIN (ANALYZE 0) DELETE FROM users",
-                "query.explain session",
-            ),
-            (
-                "EXPLAIN ANALYZE SELECT * FROM users",
-                "query.explain session; data.read unbounded table:users",
-            ),
+            ("EXPLAIN (ANALYZE off) DELETE FROM users", "query.explain session"),
+            ("EXPLAIN (ANALYZE 0) DELETE FROM users", "query.explain session"),
+            ("EXPLAIN ANALYZE SELECT * FROM users", "query.explain session; data.read unbounded table:users"),
         ]);
     }
 }

@@ -64,11 +64,7 @@ pub struct Function {
 }
 
 const fn function(name: &'static str, intent: IntentKind, argument: Argument) -> Function {
-    Function {
-        name,
-        intent: Some(intent),
-        argument,
-    }
+    Function { name, intent: Some(intent), argument }
 }
 
 /// Built-in functions with effects beyond their statement.
@@ -88,294 +84,78 @@ const fn function(name: &'static str, intent: IntentKind, argument: Argument) ->
 ///        OR proname ~ '^pg_.*replication_(slot|origin)' AND provolatile = 'v');
 /// ```
 pub const FUNCTIONS: &[Function] = &[
-    function(
-        "pg_read_file",
-        IntentKind::ServerReadFile,
-        Argument::Path(0),
-    ),
-    function(
-        "pg_read_binary_file",
-        IntentKind::ServerReadFile,
-        Argument::Path(0),
-    ),
-    function(
-        "pg_stat_file",
-        IntentKind::ServerReadFile,
-        Argument::Path(0),
-    ),
+    function("pg_read_file", IntentKind::ServerReadFile, Argument::Path(0)),
+    function("pg_read_binary_file", IntentKind::ServerReadFile, Argument::Path(0)),
+    function("pg_stat_file", IntentKind::ServerReadFile, Argument::Path(0)),
     function("pg_ls_dir", IntentKind::ServerReadFile, Argument::Path(0)),
     function("pg_ls_logdir", IntentKind::ServerReadFile, Argument::None),
     function("pg_ls_waldir", IntentKind::ServerReadFile, Argument::None),
     function("pg_ls_tmpdir", IntentKind::ServerReadFile, Argument::None),
-    function(
-        "pg_ls_archive_statusdir",
-        IntentKind::ServerReadFile,
-        Argument::None,
-    ),
-    function(
-        "pg_ls_logicalsnapdir",
-        IntentKind::ServerReadFile,
-        Argument::None,
-    ),
-    function(
-        "pg_ls_logicalmapdir",
-        IntentKind::ServerReadFile,
-        Argument::None,
-    ),
-    function(
-        "pg_ls_replslotdir",
-        IntentKind::ServerReadFile,
-        Argument::None,
-    ),
-    function(
-        "pg_ls_summariesdir",
-        IntentKind::ServerReadFile,
-        Argument::None,
-    ),
+    function("pg_ls_archive_statusdir", IntentKind::ServerReadFile, Argument::None),
+    function("pg_ls_logicalsnapdir", IntentKind::ServerReadFile, Argument::None),
+    function("pg_ls_logicalmapdir", IntentKind::ServerReadFile, Argument::None),
+    function("pg_ls_replslotdir", IntentKind::ServerReadFile, Argument::None),
+    function("pg_ls_summariesdir", IntentKind::ServerReadFile, Argument::None),
     function("pg_logdir_ls", IntentKind::ServerReadFile, Argument::None),
     function("lo_import", IntentKind::ServerReadFile, Argument::Path(0)),
     function("lo_export", IntentKind::ServerWriteFile, Argument::Path(1)),
-    function(
-        "pg_file_write",
-        IntentKind::ServerWriteFile,
-        Argument::Path(0),
-    ),
-    function(
-        "pg_file_rename",
-        IntentKind::ServerWriteFile,
-        Argument::Path(0),
-    ),
-    function(
-        "pg_file_unlink",
-        IntentKind::ServerWriteFile,
-        Argument::Path(0),
-    ),
-    function(
-        "pg_file_sync",
-        IntentKind::ServerWriteFile,
-        Argument::Path(0),
-    ),
+    function("pg_file_write", IntentKind::ServerWriteFile, Argument::Path(0)),
+    function("pg_file_rename", IntentKind::ServerWriteFile, Argument::Path(0)),
+    function("pg_file_unlink", IntentKind::ServerWriteFile, Argument::Path(0)),
+    function("pg_file_sync", IntentKind::ServerWriteFile, Argument::Path(0)),
     function("dblink", IntentKind::ServerRemoteExec, Argument::LastSql),
-    function(
-        "dblink_exec",
-        IntentKind::ServerRemoteExec,
-        Argument::LastSql,
-    ),
-    function(
-        "dblink_send_query",
-        IntentKind::ServerRemoteExec,
-        Argument::LastSql,
-    ),
-    function(
-        "dblink_open",
-        IntentKind::ServerRemoteExec,
-        Argument::LastSql,
-    ),
-    function(
-        "pg_terminate_backend",
-        IntentKind::AdminTerminateBackend,
-        Argument::None,
-    ),
-    function(
-        "pg_cancel_backend",
-        IntentKind::AdminCancelBackend,
-        Argument::None,
-    ),
+    function("dblink_exec", IntentKind::ServerRemoteExec, Argument::LastSql),
+    function("dblink_send_query", IntentKind::ServerRemoteExec, Argument::LastSql),
+    function("dblink_open", IntentKind::ServerRemoteExec, Argument::LastSql),
+    function("pg_terminate_backend", IntentKind::AdminTerminateBackend, Argument::None),
+    function("pg_cancel_backend", IntentKind::AdminCancelBackend, Argument::None),
     function("pg_reload_conf", IntentKind::AdminFunction, Argument::None),
-    function(
-        "pg_rotate_logfile",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
+    function("pg_rotate_logfile", IntentKind::AdminFunction, Argument::None),
     function("pg_switch_wal", IntentKind::AdminFunction, Argument::None),
     function("pg_promote", IntentKind::AdminFunction, Argument::None),
-    function(
-        "pg_create_restore_point",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
+    function("pg_create_restore_point", IntentKind::AdminFunction, Argument::None),
     function("pg_backup_start", IntentKind::AdminFunction, Argument::None),
     function("pg_backup_stop", IntentKind::AdminFunction, Argument::None),
     function("pg_start_backup", IntentKind::AdminFunction, Argument::None),
     function("pg_stop_backup", IntentKind::AdminFunction, Argument::None),
-    function(
-        "pg_wal_replay_pause",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_wal_replay_resume",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_log_backend_memory_contexts",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_create_physical_replication_slot",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_create_logical_replication_slot",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_drop_replication_slot",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_copy_physical_replication_slot",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_copy_logical_replication_slot",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_replication_slot_advance",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_sync_replication_slots",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_replication_origin_create",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_replication_origin_drop",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_replication_origin_advance",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_replication_origin_session_setup",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_replication_origin_session_reset",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_replication_origin_xact_setup",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_replication_origin_xact_reset",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_logical_emit_message",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
+    function("pg_wal_replay_pause", IntentKind::AdminFunction, Argument::None),
+    function("pg_wal_replay_resume", IntentKind::AdminFunction, Argument::None),
+    function("pg_log_backend_memory_contexts", IntentKind::AdminFunction, Argument::None),
+    function("pg_create_physical_replication_slot", IntentKind::AdminFunction, Argument::None),
+    function("pg_create_logical_replication_slot", IntentKind::AdminFunction, Argument::None),
+    function("pg_drop_replication_slot", IntentKind::AdminFunction, Argument::None),
+    function("pg_copy_physical_replication_slot", IntentKind::AdminFunction, Argument::None),
+    function("pg_copy_logical_replication_slot", IntentKind::AdminFunction, Argument::None),
+    function("pg_replication_slot_advance", IntentKind::AdminFunction, Argument::None),
+    function("pg_sync_replication_slots", IntentKind::AdminFunction, Argument::None),
+    function("pg_replication_origin_create", IntentKind::AdminFunction, Argument::None),
+    function("pg_replication_origin_drop", IntentKind::AdminFunction, Argument::None),
+    function("pg_replication_origin_advance", IntentKind::AdminFunction, Argument::None),
+    function("pg_replication_origin_session_setup", IntentKind::AdminFunction, Argument::None),
+    function("pg_replication_origin_session_reset", IntentKind::AdminFunction, Argument::None),
+    function("pg_replication_origin_xact_setup", IntentKind::AdminFunction, Argument::None),
+    function("pg_replication_origin_xact_reset", IntentKind::AdminFunction, Argument::None),
+    function("pg_logical_emit_message", IntentKind::AdminFunction, Argument::None),
     function("pg_stat_reset", IntentKind::AdminFunction, Argument::None),
-    function(
-        "pg_stat_reset_shared",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_stat_reset_single_table_counters",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_stat_reset_single_function_counters",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_stat_reset_slru",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_stat_reset_replication_slot",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_stat_reset_subscription_stats",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_stat_reset_backend_stats",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_stat_statements_reset",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_import_system_collations",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_clear_relation_stats",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_clear_attribute_stats",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_restore_relation_stats",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
-    function(
-        "pg_restore_attribute_stats",
-        IntentKind::AdminFunction,
-        Argument::None,
-    ),
+    function("pg_stat_reset_shared", IntentKind::AdminFunction, Argument::None),
+    function("pg_stat_reset_single_table_counters", IntentKind::AdminFunction, Argument::None),
+    function("pg_stat_reset_single_function_counters", IntentKind::AdminFunction, Argument::None),
+    function("pg_stat_reset_slru", IntentKind::AdminFunction, Argument::None),
+    function("pg_stat_reset_replication_slot", IntentKind::AdminFunction, Argument::None),
+    function("pg_stat_reset_subscription_stats", IntentKind::AdminFunction, Argument::None),
+    function("pg_stat_reset_backend_stats", IntentKind::AdminFunction, Argument::None),
+    function("pg_stat_statements_reset", IntentKind::AdminFunction, Argument::None),
+    function("pg_import_system_collations", IntentKind::AdminFunction, Argument::None),
+    function("pg_clear_relation_stats", IntentKind::AdminFunction, Argument::None),
+    function("pg_clear_attribute_stats", IntentKind::AdminFunction, Argument::None),
+    function("pg_restore_relation_stats", IntentKind::AdminFunction, Argument::None),
+    function("pg_restore_attribute_stats", IntentKind::AdminFunction, Argument::None),
     function("lo_unlink", IntentKind::DataDelete, Argument::None),
     function("pg_notify", IntentKind::SessionNotify, Argument::None),
-    Function {
-        name: "query_to_xml",
-        intent: None,
-        argument: Argument::Sql(0),
-    },
-    Function {
-        name: "query_to_xmlschema",
-        intent: None,
-        argument: Argument::Sql(0),
-    },
-    Function {
-        name: "query_to_xml_and_xmlschema",
-        intent: None,
-        argument: Argument::Sql(0),
-    },
-    Function {
-        name: "ts_stat",
-        intent: None,
-        argument: Argument::Sql(0),
-    },
+    Function { name: "query_to_xml", intent: None, argument: Argument::Sql(0) },
+    Function { name: "query_to_xmlschema", intent: None, argument: Argument::Sql(0) },
+    Function { name: "query_to_xml_and_xmlschema", intent: None, argument: Argument::Sql(0) },
+    Function { name: "ts_stat", intent: None, argument: Argument::Sql(0) },
 ];
 
 fn lookup(name: &str) -> Option<&'static Function> {
@@ -387,12 +167,7 @@ fn lookup(name: &str) -> Option<&'static Function> {
 pub(crate) fn reaches_server(name: &str) -> bool {
     lookup(name)
         .and_then(|function| function.intent)
-        .is_some_and(|intent| {
-            intent
-                .groups()
-                .iter()
-                .any(|group| matches!(*group, "server.access" | "admin.operation"))
-        })
+        .is_some_and(|intent| intent.groups().iter().any(|group| matches!(*group, "server.access" | "admin.operation")))
 }
 
 pub(crate) fn check(walker: &mut Walker<'_>, call: &FuncCall) -> Flow {
@@ -409,9 +184,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, call: &FuncCall) -> Flow {
     let sql_argument = match function.argument {
         Argument::None => None,
         Argument::Path(index) => {
-            let path = argument(index)
-                .and_then(names::string)
-                .map_or_else(|| "(computed)".to_owned(), str::to_owned);
+            let path = argument(index).and_then(names::string).map_or_else(|| "(computed)".to_owned(), str::to_owned);
             object = Some(Object::new("file", path));
             None
         }
@@ -430,12 +203,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, call: &FuncCall) -> Flow {
             IntentKind::SessionNotify => Scope::Session,
             _ => Scope::Server,
         };
-        walker.emit_at(
-            intent,
-            scope,
-            object.or_else(|| Some(Object::new("function", name))),
-            call.location,
-        );
+        walker.emit_at(intent, scope, object.or_else(|| Some(Object::new("function", name))), call.location);
     }
     if let Some(sql) = sql_argument {
         run_sql_argument(walker, name, sql, call.location);
@@ -453,12 +221,7 @@ fn run_sql_argument(walker: &mut Walker<'_>, name: &str, argument: &NodeEnum, lo
         }
         _ => {
             walker
-                .emit_at(
-                    IntentKind::CodeDynamic,
-                    Scope::Unbounded,
-                    Some(Object::new("function", name)),
-                    location,
-                )
+                .emit_at(IntentKind::CodeDynamic, Scope::Unbounded, Some(Object::new("function", name)), location)
                 .note = Some(format!("{name} runs SQL computed at run time"));
         }
     }
@@ -467,11 +230,7 @@ fn run_sql_argument(walker: &mut Walker<'_>, name: &str, argument: &NodeEnum, lo
 fn argument_location(node: &NodeEnum) -> Option<i32> {
     match node {
         NodeEnum::AConst(constant) => Some(constant.location),
-        NodeEnum::TypeCast(cast) => cast
-            .arg
-            .as_deref()
-            .and_then(inner)
-            .and_then(argument_location),
+        NodeEnum::TypeCast(cast) => cast.arg.as_deref().and_then(inner).and_then(argument_location),
         _ => None,
     }
 }
@@ -504,26 +263,14 @@ mod tests {
     #[test]
     fn server_functions_anywhere_in_the_text() {
         check(&[
-            (
-                "SELECT pg_read_file('/etc/passwd')",
-                "data.read bounded; server.read_file server file:/etc/passwd",
-            ),
+            ("SELECT pg_read_file('/etc/passwd')", "data.read bounded; server.read_file server file:/etc/passwd"),
             (
                 "SELECT pg_catalog.pg_read_binary_file('global/pg_control')",
                 "data.read bounded; server.read_file server file:global/pg_control",
             ),
-            (
-                "SELECT * FROM pg_ls_dir('.') LIMIT 5",
-                "data.read bounded; server.read_file server file:.",
-            ),
-            (
-                "SELECT lo_import('/etc/shadow')",
-                "data.read bounded; server.read_file server file:/etc/shadow",
-            ),
-            (
-                "SELECT lo_export(16384, '/tmp/x')",
-                "data.read bounded; server.write_file server file:/tmp/x",
-            ),
+            ("SELECT * FROM pg_ls_dir('.') LIMIT 5", "data.read bounded; server.read_file server file:."),
+            ("SELECT lo_import('/etc/shadow')", "data.read bounded; server.read_file server file:/etc/shadow"),
+            ("SELECT lo_export(16384, '/tmp/x')", "data.read bounded; server.write_file server file:/tmp/x"),
             (
                 "SELECT pg_read_file(p) FROM paths",
                 "data.read unbounded table:paths; server.read_file server file:(computed)",
@@ -544,10 +291,7 @@ mod tests {
                 "SELECT pg_cancel_backend(42)",
                 "data.read bounded; admin.cancel_backend server function:pg_cancel_backend",
             ),
-            (
-                "SELECT pg_reload_conf()",
-                "data.read bounded; admin.function server function:pg_reload_conf",
-            ),
+            ("SELECT pg_reload_conf()", "data.read bounded; admin.function server function:pg_reload_conf"),
             (
                 "SELECT pg_drop_replication_slot('s')",
                 "data.read bounded; admin.function server function:pg_drop_replication_slot",
@@ -569,14 +313,8 @@ mod tests {
                 "CREATE VIEW v AS SELECT pg_ls_logdir()",
                 "schema.create bounded view:v; server.read_file server function:pg_ls_logdir",
             ),
-            (
-                "SELECT pg_notify('jobs', 'go')",
-                "data.read bounded; session.notify session function:pg_notify",
-            ),
-            (
-                "SELECT 'pg_read_file(''/etc/passwd'')' LIMIT 1",
-                "data.read bounded",
-            ),
+            ("SELECT pg_notify('jobs', 'go')", "data.read bounded; session.notify session function:pg_notify"),
+            ("SELECT 'pg_read_file(''/etc/passwd'')' LIMIT 1", "data.read bounded"),
         ]);
     }
 
@@ -595,10 +333,7 @@ mod tests {
                 "SELECT query_to_xml(q, true, true, '') FROM queries",
                 "data.read unbounded table:queries; code.dynamic unbounded function:query_to_xml",
             ),
-            (
-                "SELECT * FROM ts_stat('SELECT vector FROM docs') LIMIT 1",
-                "data.read bounded",
-            ),
+            ("SELECT * FROM ts_stat('SELECT vector FROM docs') LIMIT 1", "data.read bounded"),
         ]);
     }
 
@@ -613,10 +348,7 @@ mod tests {
                 "SELECT set_config('session_replication_role', 'origin', false)",
                 "data.read bounded; session.set session setting:session_replication_role",
             ),
-            (
-                "SELECT set_config('role', 'admin', false)",
-                "data.read bounded; privilege.set_role session role:admin",
-            ),
+            ("SELECT set_config('role', 'admin', false)", "data.read bounded; privilege.set_role session role:admin"),
             (
                 "SELECT set_config('search_path', 'app', true)",
                 "data.read bounded; session.set session setting:search_path",

@@ -20,10 +20,7 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &InsertStmt) -> Flow {
-    let object = statement
-        .relation
-        .as_ref()
-        .map(|table| Object::new("table", relation(table)));
+    let object = statement.relation.as_ref().map(|table| Object::new("table", relation(table)));
     walker.emit(IntentKind::DataInsert, Scope::Bounded, object);
     Flow::Descend
 }
@@ -36,14 +33,8 @@ mod tests {
     fn inserts_are_bounded_writes_and_their_queries_are_walked() {
         check(&[
             ("INSERT INTO t VALUES (1)", "data.insert bounded table:t"),
-            (
-                "INSERT INTO t SELECT * FROM u",
-                "data.insert bounded table:t",
-            ),
-            (
-                "INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET n = t.n + 1",
-                "data.insert bounded table:t",
-            ),
+            ("INSERT INTO t SELECT * FROM u", "data.insert bounded table:t"),
+            ("INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET n = t.n + 1", "data.insert bounded table:t"),
             (
                 "INSERT INTO t VALUES (pg_read_file('/etc/passwd'))",
                 "data.insert bounded table:t; server.read_file server file:/etc/passwd",

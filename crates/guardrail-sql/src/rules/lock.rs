@@ -25,18 +25,10 @@ pub(crate) const RULE: Rule = Rule {
 const ACCESS_EXCLUSIVE: i32 = 8;
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &LockStmt) -> Flow {
-    let intent = if statement.mode >= ACCESS_EXCLUSIVE {
-        IntentKind::LockExclusive
-    } else {
-        IntentKind::LockTable
-    };
+    let intent = if statement.mode >= ACCESS_EXCLUSIVE { IntentKind::LockExclusive } else { IntentKind::LockTable };
     for table in statement.relations.iter().filter_map(inner) {
         if let NodeEnum::RangeVar(table) = table {
-            walker.emit(
-                intent,
-                Scope::Bounded,
-                Some(Object::new("table", relation(table))),
-            );
+            walker.emit(intent, Scope::Bounded, Some(Object::new("table", relation(table))));
         }
     }
     Flow::Skip
@@ -50,18 +42,9 @@ mod tests {
     fn lock_modes() {
         check(&[
             ("LOCK TABLE users", "lock.exclusive bounded table:users"),
-            (
-                "LOCK users IN ACCESS EXCLUSIVE MODE NOWAIT",
-                "lock.exclusive bounded table:users",
-            ),
-            (
-                "LOCK TABLE a, b IN ACCESS SHARE MODE",
-                "lock.table bounded table:a; lock.table bounded table:b",
-            ),
-            (
-                "LOCK TABLE users IN EXCLUSIVE MODE",
-                "lock.table bounded table:users",
-            ),
+            ("LOCK users IN ACCESS EXCLUSIVE MODE NOWAIT", "lock.exclusive bounded table:users"),
+            ("LOCK TABLE a, b IN ACCESS SHARE MODE", "lock.table bounded table:a; lock.table bounded table:b"),
+            ("LOCK TABLE users IN EXCLUSIVE MODE", "lock.table bounded table:users"),
         ]);
     }
 }

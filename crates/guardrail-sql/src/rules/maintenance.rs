@@ -9,11 +9,7 @@ use crate::walk::{Flow, Walker};
 
 pub(crate) const RULE: Rule = Rule {
     name: "maintenance",
-    intents: &[
-        IntentKind::LockExclusive,
-        IntentKind::DataRefresh,
-        IntentKind::MaintenanceRun,
-    ],
+    intents: &[IntentKind::LockExclusive, IntentKind::DataRefresh, IntentKind::MaintenanceRun],
     status: Status::Stable,
     catches: "VACUUM FULL, CLUSTER, REINDEX without CONCURRENTLY and REFRESH MATERIALIZED VIEW \
               without CONCURRENTLY, which hold locks that block readers while they rewrite; plain \
@@ -41,14 +37,13 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
             Some(table) => vec![relation(table)],
             None => vec![statement.name.clone()],
         },
-        NodeEnum::RefreshMatViewStmt(statement) => {
-            statement.relation.iter().map(relation).collect()
-        }
+        NodeEnum::RefreshMatViewStmt(statement) => statement.relation.iter().map(relation).collect(),
         _ => Vec::new(),
     };
     let heavy = match node {
-        NodeEnum::VacuumStmt(statement) => options(&statement.options)
-            .any(|option| option.defname == "full" && option_bool(option) != Some(false)),
+        NodeEnum::VacuumStmt(statement) => {
+            options(&statement.options).any(|option| option.defname == "full" && option_bool(option) != Some(false))
+        }
         NodeEnum::ClusterStmt(_) => true,
         NodeEnum::ReindexStmt(statement) => !options(&statement.params)
             .any(|option| option.defname == "concurrently" && option_bool(option) != Some(false)),
@@ -62,10 +57,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
     let objects: Vec<Option<Object>> = if tables.is_empty() {
         vec![None]
     } else {
-        tables
-            .into_iter()
-            .map(|table| Some(Object::new(kind, table)))
-            .collect()
+        tables.into_iter().map(|table| Some(Object::new(kind, table))).collect()
     };
     for object in objects {
         if let NodeEnum::RefreshMatViewStmt(_) = node {
@@ -92,37 +84,19 @@ mod tests {
                 "VACUUM (FULL, ANALYZE) orders, items",
                 "lock.exclusive bounded table:orders; lock.exclusive bounded table:items",
             ),
-            (
-                "VACUUM (FULL false) orders",
-                "maintenance.run bounded table:orders",
-            ),
+            ("VACUUM (FULL false) orders", "maintenance.run bounded table:orders"),
             ("VACUUM orders", "maintenance.run bounded table:orders"),
             ("VACUUM", "maintenance.run bounded"),
             ("ANALYZE orders", "maintenance.run bounded table:orders"),
-            (
-                "CLUSTER orders USING orders_pkey",
-                "lock.exclusive bounded table:orders",
-            ),
-            (
-                "REINDEX TABLE orders",
-                "lock.exclusive bounded table:orders",
-            ),
-            (
-                "REINDEX (CONCURRENTLY) TABLE orders",
-                "maintenance.run bounded table:orders",
-            ),
-            (
-                "REINDEX TABLE CONCURRENTLY orders",
-                "maintenance.run bounded table:orders",
-            ),
+            ("CLUSTER orders USING orders_pkey", "lock.exclusive bounded table:orders"),
+            ("REINDEX TABLE orders", "lock.exclusive bounded table:orders"),
+            ("REINDEX (CONCURRENTLY) TABLE orders", "maintenance.run bounded table:orders"),
+            ("REINDEX TABLE CONCURRENTLY orders", "maintenance.run bounded table:orders"),
             (
                 "REFRESH MATERIALIZED VIEW totals",
                 "data.refresh bounded materialized_view:totals; lock.exclusive bounded materialized_view:totals",
             ),
-            (
-                "REFRESH MATERIALIZED VIEW CONCURRENTLY totals",
-                "data.refresh bounded materialized_view:totals",
-            ),
+            ("REFRESH MATERIALIZED VIEW CONCURRENTLY totals", "data.refresh bounded materialized_view:totals"),
         ]);
     }
 }

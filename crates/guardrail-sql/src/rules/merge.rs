@@ -40,10 +40,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &MergeStmt) -> Flow {
         }
     }
     let object = table.map(|table| Object::new("table", relation(table)));
-    let join = reach(
-        statement.join_condition.as_deref().and_then(inner),
-        &targets,
-    );
+    let join = reach(statement.join_condition.as_deref().and_then(inner), &targets);
     for clause in statement.merge_when_clauses.iter().filter_map(inner) {
         let NodeEnum::MergeWhenClause(clause) = clause else {
             continue;
@@ -59,11 +56,8 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &MergeStmt) -> Flow {
         };
         let own_condition = clause.condition.as_deref().and_then(inner);
         let every = match MergeMatchKind::try_from(clause.match_kind) {
-            Ok(MergeMatchKind::MergeWhenNotMatchedBySource) => match reach(own_condition, &targets)
-            {
-                Reach::Every(_) => Some(
-                    "WHEN NOT MATCHED BY SOURCE reaches every target row missing from the source",
-                ),
+            Ok(MergeMatchKind::MergeWhenNotMatchedBySource) => match reach(own_condition, &targets) {
+                Reach::Every(_) => Some("WHEN NOT MATCHED BY SOURCE reaches every target row missing from the source"),
                 _ => None,
             },
             _ => match (join, reach(own_condition, &targets)) {
@@ -74,11 +68,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &MergeStmt) -> Flow {
             },
         };
         match every {
-            Some(why) => {
-                walker
-                    .emit(unbounded, Scope::Unbounded, object.clone())
-                    .note = Some(why.to_owned())
-            }
+            Some(why) => walker.emit(unbounded, Scope::Unbounded, object.clone()).note = Some(why.to_owned()),
             None => {
                 walker.emit(bounded, Scope::Bounded, object.clone());
             }
@@ -114,10 +104,7 @@ mod tests {
                 "MERGE INTO stock s USING deliveries d ON s.item = d.item WHEN NOT MATCHED BY SOURCE AND s.qty = 0 THEN DELETE",
                 "data.delete bounded table:stock",
             ),
-            (
-                "MERGE INTO stock s USING deliveries d ON s.item = d.item WHEN MATCHED THEN DO NOTHING",
-                "",
-            ),
+            ("MERGE INTO stock s USING deliveries d ON s.item = d.item WHEN MATCHED THEN DO NOTHING", ""),
         ]);
     }
 }

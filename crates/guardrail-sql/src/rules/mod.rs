@@ -123,9 +123,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum, position: Position
         N::AlterTableStmt(statement) => alter_table::check(walker, statement),
         N::GrantStmt(statement) => grant::check_grant(walker, statement),
         N::GrantRoleStmt(statement) => grant::check_role_grant(walker, statement),
-        N::AlterDefaultPrivilegesStmt(statement) => {
-            grant::check_default_privileges(walker, statement)
-        }
+        N::AlterDefaultPrivilegesStmt(statement) => grant::check_default_privileges(walker, statement),
         N::CreateRoleStmt(statement) => role::check_create(walker, statement),
         N::AlterRoleStmt(statement) => role::check_alter(walker, statement),
         N::AlterRoleSetStmt(statement) => role::check_alter_set(walker, statement),
@@ -149,9 +147,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum, position: Position
         N::CreateFunctionStmt(statement) => routine::check(walker, statement),
         N::RuleStmt(statement) => rule::check(walker, statement),
         N::ExplainStmt(statement) => explain::check(walker, statement),
-        N::PrepareStmt(_) | N::ExecuteStmt(_) | N::DeallocateStmt(_) => {
-            prepared::check(walker, node)
-        }
+        N::PrepareStmt(_) | N::ExecuteStmt(_) | N::DeallocateStmt(_) => prepared::check(walker, node),
         N::TransactionStmt(_)
         | N::ConstraintsSetStmt(_)
         | N::ListenStmt(_)
@@ -166,13 +162,9 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum, position: Position
             Some(flow) => flow,
             None if is_statement(node) => {
                 let span = walker.statement;
-                walker.intents.push(unknown(
-                    span,
-                    &format!(
-                        "the analyzer does not classify {} statements yet",
-                        node_name(node)
-                    ),
-                ));
+                walker
+                    .intents
+                    .push(unknown(span, &format!("the analyzer does not classify {} statements yet", node_name(node))));
                 Flow::Descend
             }
             None => Flow::Descend,
@@ -185,11 +177,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum, position: Position
 /// only inside routine bodies, where their expressions are walked.)
 fn is_statement(node: &NodeEnum) -> bool {
     let name = node_name(node);
-    name.ends_with("Stmt")
-        && !matches!(
-            name,
-            "RawStmt" | "PlassignStmt" | "ReturnStmt" | "SetOperationStmt"
-        )
+    name.ends_with("Stmt") && !matches!(name, "RawStmt" | "PlassignStmt" | "ReturnStmt" | "SetOperationStmt")
 }
 
 #[cfg(test)]
@@ -202,18 +190,8 @@ mod tests {
         for rule in RULES {
             assert!(names.insert(rule.name), "duplicate rule name {}", rule.name);
             assert!(!rule.intents.is_empty(), "{} emits no intent", rule.name);
-            for text in [
-                rule.catches,
-                rule.why,
-                rule.example,
-                rule.look_alike,
-                rule.gaps,
-            ] {
-                assert!(
-                    !text.trim().is_empty(),
-                    "{} has an empty documentation field",
-                    rule.name
-                );
+            for text in [rule.catches, rule.why, rule.example, rule.look_alike, rule.gaps] {
+                assert!(!text.trim().is_empty(), "{} has an empty documentation field", rule.name);
             }
             let primary = rule.intents[0];
             let example = crate::analyze(rule.example);
@@ -240,10 +218,7 @@ mod tests {
         // The SQL analyzer emits every intent of the taxonomy; each must be
         // documented by at least one rule.
         for kind in IntentKind::ALL {
-            assert!(
-                RULES.iter().any(|rule| rule.intents.contains(kind)),
-                "no rule documents intent {kind}"
-            );
+            assert!(RULES.iter().any(|rule| rule.intents.contains(kind)), "no rule documents intent {kind}");
         }
     }
 }

@@ -24,19 +24,12 @@ pub(crate) const RULE: Rule = Rule {
 pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
     match node {
         NodeEnum::AlterOwnerStmt(statement) => {
-            let name = match (
-                &statement.relation,
-                statement.object.as_deref().and_then(inner),
-            ) {
+            let name = match (&statement.relation, statement.object.as_deref().and_then(inner)) {
                 (Some(range), _) => relation(range),
                 (None, Some(object)) => names::object(object),
                 (None, None) => String::new(),
             };
-            let owner = statement
-                .newowner
-                .as_ref()
-                .map(role_name)
-                .unwrap_or_default();
+            let owner = statement.newowner.as_ref().map(role_name).unwrap_or_default();
             walker
                 .emit(
                     IntentKind::PrivilegeOwnerChange,
@@ -46,11 +39,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
                 .note = Some(format!("new owner {owner}"));
         }
         NodeEnum::ReassignOwnedStmt(statement) => {
-            let owner = statement
-                .newrole
-                .as_ref()
-                .map(role_name)
-                .unwrap_or_default();
+            let owner = statement.newrole.as_ref().map(role_name).unwrap_or_default();
             for role in statement.roles.iter().filter_map(inner) {
                 walker
                     .emit(
@@ -73,18 +62,9 @@ mod tests {
     #[test]
     fn ownership_changes() {
         check(&[
-            (
-                "ALTER FUNCTION f(int) OWNER TO bob",
-                "privilege.owner_change bounded function:f",
-            ),
-            (
-                "ALTER SCHEMA app OWNER TO bob",
-                "privilege.owner_change bounded schema:app",
-            ),
-            (
-                "ALTER DATABASE prod OWNER TO bob",
-                "privilege.owner_change bounded database:prod",
-            ),
+            ("ALTER FUNCTION f(int) OWNER TO bob", "privilege.owner_change bounded function:f"),
+            ("ALTER SCHEMA app OWNER TO bob", "privilege.owner_change bounded schema:app"),
+            ("ALTER DATABASE prod OWNER TO bob", "privilege.owner_change bounded database:prod"),
             (
                 "REASSIGN OWNED BY alice, carol TO mallory",
                 "privilege.owner_change unbounded role:alice; privilege.owner_change unbounded role:carol",

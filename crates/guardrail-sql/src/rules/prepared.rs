@@ -37,8 +37,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
                         Scope::Unbounded,
                         Some(Object::new("prepared_statement", statement.name.clone())),
                     )
-                    .note =
-                    Some("prepared outside this text, so its body is not known here".to_owned());
+                    .note = Some("prepared outside this text, so its body is not known here".to_owned());
             }
             for parameter in statement.params.iter().filter_map(inner) {
                 walker.visit(parameter, Position::Nested);
@@ -58,22 +57,10 @@ mod tests {
     #[test]
     fn prepared_bodies_count_and_unknown_names_are_opaque() {
         check(&[
-            (
-                "PREPARE wipe AS DELETE FROM users",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "PREPARE q(int) AS SELECT * FROM users WHERE id = $1",
-                "data.read unbounded table:users",
-            ),
-            (
-                "PREPARE wipe AS DELETE FROM users; EXECUTE wipe",
-                "data.delete_all unbounded table:users",
-            ),
-            (
-                "EXECUTE wipe",
-                "code.execute_prepared unbounded prepared_statement:wipe",
-            ),
+            ("PREPARE wipe AS DELETE FROM users", "data.delete_all unbounded table:users"),
+            ("PREPARE q(int) AS SELECT * FROM users WHERE id = $1", "data.read unbounded table:users"),
+            ("PREPARE wipe AS DELETE FROM users; EXECUTE wipe", "data.delete_all unbounded table:users"),
+            ("EXECUTE wipe", "code.execute_prepared unbounded prepared_statement:wipe"),
             (
                 "EXECUTE q(pg_read_file('/etc/passwd'))",
                 "code.execute_prepared unbounded prepared_statement:q; server.read_file server file:/etc/passwd",

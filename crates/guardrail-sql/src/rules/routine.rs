@@ -11,11 +11,7 @@ use crate::walk::{Flow, Walker};
 
 pub(crate) const RULE: Rule = Rule {
     name: "routine",
-    intents: &[
-        IntentKind::SchemaCreate,
-        IntentKind::CodeOpaque,
-        IntentKind::SchemaCreateTemporary,
-    ],
+    intents: &[IntentKind::SchemaCreate, IntentKind::CodeOpaque, IntentKind::SchemaCreateTemporary],
     status: Status::Stable,
     catches: "CREATE [OR REPLACE] FUNCTION and PROCEDURE: a schema change whose body is judged by \
               what it would do when called. SQL bodies (quoted or BEGIN ATOMIC) and PL/pgSQL \
@@ -30,11 +26,7 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &CreateFunctionStmt) -> Flow {
     let name = names::dotted(&statement.funcname);
-    let kind = if statement.is_procedure {
-        "procedure"
-    } else {
-        "function"
-    };
+    let kind = if statement.is_procedure { "procedure" } else { "function" };
     let temporary = name.to_ascii_lowercase().starts_with("pg_temp.");
     let (intent, scope) = if temporary {
         (IntentKind::SchemaCreateTemporary, Scope::Temporary)
@@ -46,14 +38,9 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &CreateFunctionStmt) -> 
     let mut language = None;
     let mut body = None;
     for option in options(&statement.options) {
-        match (
-            option.defname.as_str(),
-            option.arg.as_deref().and_then(inner),
-        ) {
+        match (option.defname.as_str(), option.arg.as_deref().and_then(inner)) {
             ("language", Some(node)) => language = names::string(node).map(str::to_ascii_lowercase),
-            ("as", Some(NodeEnum::List(list))) => {
-                body = list.items.first().and_then(inner).and_then(names::string)
-            }
+            ("as", Some(NodeEnum::List(list))) => body = list.items.first().and_then(inner).and_then(names::string),
             ("as", Some(node)) => body = names::string(node),
             _ => {}
         }
@@ -69,13 +56,8 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &CreateFunctionStmt) -> 
             (Some("plpgsql"), Some(_)) => plpgsql::analyze(walker),
             (language, _) => {
                 let language = language.unwrap_or("(none given)").to_owned();
-                walker
-                    .emit(
-                        IntentKind::CodeOpaque,
-                        Scope::Unbounded,
-                        Some(Object::new("language", language)),
-                    )
-                    .note = Some("the analyzer cannot read a body in this language".to_owned());
+                walker.emit(IntentKind::CodeOpaque, Scope::Unbounded, Some(Object::new("language", language))).note =
+                    Some("the analyzer cannot read a body in this language".to_owned());
             }
         }
     }
@@ -105,10 +87,7 @@ mod tests {
                 "CREATE FUNCTION f() RETURNS void BEGIN ATOMIC DELETE FROM users; END",
                 "schema.create bounded function:f; data.delete_all unbounded table:users",
             ),
-            (
-                "CREATE FUNCTION f(a int) RETURNS int RETURN a + 1",
-                "schema.create bounded function:f",
-            ),
+            ("CREATE FUNCTION f(a int) RETURNS int RETURN a + 1", "schema.create bounded function:f"),
             (
                 "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN TRUNCATE logs; COMMIT; END $$",
                 "schema.create bounded procedure:p; data.truncate unbounded table:logs",

@@ -21,18 +21,11 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &RuleStmt) -> Flow {
-    let table = statement
-        .relation
-        .as_ref()
-        .map(relation)
-        .unwrap_or_default();
+    let table = statement.relation.as_ref().map(relation).unwrap_or_default();
     walker.emit(
         IntentKind::SchemaCreate,
         Scope::Bounded,
-        Some(Object::new(
-            "rule",
-            format!("{table}.{}", statement.rulename),
-        )),
+        Some(Object::new("rule", format!("{table}.{}", statement.rulename))),
     );
     Flow::Descend
 }
@@ -48,14 +41,8 @@ mod tests {
                 "CREATE RULE wipe AS ON INSERT TO logs DO ALSO DELETE FROM users",
                 "schema.create bounded rule:logs.wipe; data.delete_all unbounded table:users",
             ),
-            (
-                "CREATE RULE r AS ON UPDATE TO t DO INSTEAD (TRUNCATE u; NOTIFY t)",
-                "unknown unbounded",
-            ),
-            (
-                "CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING",
-                "schema.create bounded rule:t.r",
-            ),
+            ("CREATE RULE r AS ON UPDATE TO t DO INSTEAD (TRUNCATE u; NOTIFY t)", "unknown unbounded"),
+            ("CREATE RULE r AS ON DELETE TO t DO INSTEAD NOTHING", "schema.create bounded rule:t.r"),
             (
                 "CREATE RULE r AS ON INSERT TO t DO INSTEAD INSERT INTO u VALUES (new.*)",
                 "schema.create bounded rule:t.r; data.insert bounded table:u",

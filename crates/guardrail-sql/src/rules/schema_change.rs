@@ -37,29 +37,19 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Option<Flow> {
 }
 
 fn create(kind: &str, name: impl Into<String>) -> (IntentKind, Scope, Option<Object>) {
-    (
-        IntentKind::SchemaCreate,
-        Scope::Bounded,
-        Some(Object::new(kind, name)),
-    )
+    (IntentKind::SchemaCreate, Scope::Bounded, Some(Object::new(kind, name)))
 }
 
 fn alter(kind: &str, name: impl Into<String>) -> (IntentKind, Scope, Option<Object>) {
-    (
-        IntentKind::SchemaAlter,
-        Scope::Bounded,
-        Some(Object::new(kind, name)),
-    )
+    (IntentKind::SchemaAlter, Scope::Bounded, Some(Object::new(kind, name)))
 }
 
 /// CREATE of a relation that may be temporary.
 fn create_relation(kind: &str, range: Option<&RangeVar>) -> (IntentKind, Scope, Option<Object>) {
     match range {
-        Some(range) if is_temporary(range) => (
-            IntentKind::SchemaCreateTemporary,
-            Scope::Temporary,
-            Some(Object::new(kind, relation(range))),
-        ),
+        Some(range) if is_temporary(range) => {
+            (IntentKind::SchemaCreateTemporary, Scope::Temporary, Some(Object::new(kind, relation(range))))
+        }
         Some(range) => create(kind, relation(range)),
         None => (IntentKind::SchemaCreate, Scope::Bounded, None),
     }
@@ -72,44 +62,24 @@ fn classify(node: &NodeEnum) -> Option<(IntentKind, Scope, Option<Object>)> {
         N::CreateStmt(statement) => create_relation("table", statement.relation.as_ref()),
         N::CreateForeignTableStmt(statement) => create(
             "foreign_table",
-            statement
-                .base_stmt
-                .as_ref()
-                .and_then(|base| base.relation.as_ref())
-                .map(relation)
-                .unwrap_or_default(),
+            statement.base_stmt.as_ref().and_then(|base| base.relation.as_ref()).map(relation).unwrap_or_default(),
         ),
         N::ViewStmt(statement) => create_relation("view", statement.view.as_ref()),
         N::CreateSeqStmt(statement) => create_relation("sequence", statement.sequence.as_ref()),
         N::CreateTableAsStmt(statement) => {
             let kind = object_kind(statement.objtype);
-            create_relation(
-                kind,
-                statement.into.as_deref().and_then(|into| into.rel.as_ref()),
-            )
+            create_relation(kind, statement.into.as_deref().and_then(|into| into.rel.as_ref()))
         }
         N::IndexStmt(statement) => {
-            let table = statement
-                .relation
-                .as_ref()
-                .map(relation)
-                .unwrap_or_default();
-            let name = if statement.idxname.is_empty() {
-                format!("on {table}")
-            } else {
-                statement.idxname.clone()
-            };
+            let table = statement.relation.as_ref().map(relation).unwrap_or_default();
+            let name = if statement.idxname.is_empty() { format!("on {table}") } else { statement.idxname.clone() };
             create("index", name)
         }
         N::CreateSchemaStmt(statement) => create("schema", statement.schemaname.clone()),
         N::CreateExtensionStmt(statement) => create("extension", statement.extname.clone()),
         N::CreatedbStmt(statement) => create("database", statement.dbname.clone()),
         N::CreateTrigStmt(statement) => {
-            let table = statement
-                .relation
-                .as_ref()
-                .map(relation)
-                .unwrap_or_default();
+            let table = statement.relation.as_ref().map(relation).unwrap_or_default();
             create("trigger", format!("{table}.{}", statement.trigname))
         }
         N::CreateEventTrigStmt(statement) => create("event_trigger", statement.trigname.clone()),
@@ -117,10 +87,7 @@ fn classify(node: &NodeEnum) -> Option<(IntentKind, Scope, Option<Object>)> {
             let table = statement.table.as_ref().map(relation).unwrap_or_default();
             create("policy", format!("{table}.{}", statement.policy_name))
         }
-        N::DefineStmt(statement) => create(
-            object_kind(statement.kind),
-            names::dotted(&statement.defnames),
-        ),
+        N::DefineStmt(statement) => create(object_kind(statement.kind), names::dotted(&statement.defnames)),
         N::CreateDomainStmt(_)
         | N::CreateEnumStmt(_)
         | N::CompositeTypeStmt(_)
@@ -143,48 +110,25 @@ fn classify(node: &NodeEnum) -> Option<(IntentKind, Scope, Option<Object>)> {
 
         N::CommentStmt(statement) => alter(
             object_kind(statement.objtype),
-            statement
-                .object
-                .as_deref()
-                .and_then(inner)
-                .map(names::object)
-                .unwrap_or_default(),
+            statement.object.as_deref().and_then(inner).map(names::object).unwrap_or_default(),
         ),
         N::SecLabelStmt(statement) => alter(
             object_kind(statement.objtype),
-            statement
-                .object
-                .as_deref()
-                .and_then(inner)
-                .map(names::object)
-                .unwrap_or_default(),
+            statement.object.as_deref().and_then(inner).map(names::object).unwrap_or_default(),
         ),
         N::RenameStmt(statement) => {
-            let name = match (
-                &statement.relation,
-                statement.object.as_deref().and_then(inner),
-            ) {
+            let name = match (&statement.relation, statement.object.as_deref().and_then(inner)) {
                 (Some(range), _) => relation(range),
                 (None, Some(object)) => names::object(object),
                 (None, None) => statement.subname.clone(),
             };
             alter(object_kind(statement.rename_type), name)
         }
-        N::AlterSeqStmt(statement) => alter(
-            "sequence",
-            statement
-                .sequence
-                .as_ref()
-                .map(relation)
-                .unwrap_or_default(),
-        ),
+        N::AlterSeqStmt(statement) => alter("sequence", statement.sequence.as_ref().map(relation).unwrap_or_default()),
         N::AlterDatabaseStmt(statement) => alter("database", statement.dbname.clone()),
         N::AlterExtensionStmt(statement) => alter("extension", statement.extname.clone()),
         N::AlterObjectSchemaStmt(statement) => {
-            let name = match (
-                &statement.relation,
-                statement.object.as_deref().and_then(inner),
-            ) {
+            let name = match (&statement.relation, statement.object.as_deref().and_then(inner)) {
                 (Some(range), _) => relation(range),
                 (None, Some(object)) => names::object(object),
                 (None, None) => String::new(),
@@ -198,10 +142,7 @@ fn classify(node: &NodeEnum) -> Option<(IntentKind, Scope, Option<Object>)> {
                 "X" => (
                     IntentKind::SchemaDropConstraint,
                     Scope::Bounded,
-                    Some(Object::new(
-                        "domain",
-                        format!("{domain}.{}", statement.name),
-                    )),
+                    Some(Object::new("domain", format!("{domain}.{}", statement.name))),
                 ),
                 "N" => (
                     IntentKind::SchemaDropConstraint,
@@ -250,119 +191,41 @@ mod tests {
     fn lasting_objects_are_schema_changes_and_temporary_ones_are_not() {
         check(&[
             ("CREATE TABLE t (id int)", "schema.create bounded table:t"),
-            (
-                "CREATE TEMP TABLE t (id int)",
-                "schema.create_temporary temporary table:t",
-            ),
-            (
-                "CREATE TEMPORARY TABLE t (id int) ON COMMIT DROP",
-                "schema.create_temporary temporary table:t",
-            ),
-            (
-                "CREATE TABLE pg_temp.t (id int)",
-                "schema.create_temporary temporary table:pg_temp.t",
-            ),
-            (
-                "CREATE UNLOGGED TABLE t (id int)",
-                "schema.create bounded table:t",
-            ),
-            (
-                "CREATE TEMP VIEW v AS SELECT 1",
-                "schema.create_temporary temporary view:v",
-            ),
-            (
-                "CREATE VIEW v AS SELECT * FROM users",
-                "schema.create bounded view:v",
-            ),
-            (
-                "CREATE TEMP SEQUENCE s",
-                "schema.create_temporary temporary sequence:s",
-            ),
-            (
-                "CREATE TABLE archive AS SELECT * FROM users",
-                "schema.create bounded table:archive",
-            ),
-            (
-                "CREATE TEMP TABLE scratch AS SELECT * FROM users",
-                "schema.create_temporary temporary table:scratch",
-            ),
-            (
-                "CREATE MATERIALIZED VIEW mv AS SELECT 1",
-                "schema.create bounded materialized_view:mv",
-            ),
-            (
-                "CREATE INDEX CONCURRENTLY ON users (email)",
-                "schema.create bounded index:on users",
-            ),
+            ("CREATE TEMP TABLE t (id int)", "schema.create_temporary temporary table:t"),
+            ("CREATE TEMPORARY TABLE t (id int) ON COMMIT DROP", "schema.create_temporary temporary table:t"),
+            ("CREATE TABLE pg_temp.t (id int)", "schema.create_temporary temporary table:pg_temp.t"),
+            ("CREATE UNLOGGED TABLE t (id int)", "schema.create bounded table:t"),
+            ("CREATE TEMP VIEW v AS SELECT 1", "schema.create_temporary temporary view:v"),
+            ("CREATE VIEW v AS SELECT * FROM users", "schema.create bounded view:v"),
+            ("CREATE TEMP SEQUENCE s", "schema.create_temporary temporary sequence:s"),
+            ("CREATE TABLE archive AS SELECT * FROM users", "schema.create bounded table:archive"),
+            ("CREATE TEMP TABLE scratch AS SELECT * FROM users", "schema.create_temporary temporary table:scratch"),
+            ("CREATE MATERIALIZED VIEW mv AS SELECT 1", "schema.create bounded materialized_view:mv"),
+            ("CREATE INDEX CONCURRENTLY ON users (email)", "schema.create bounded index:on users"),
             (
                 "CREATE SCHEMA app CREATE TABLE t (id int)",
                 "schema.create bounded schema:app; schema.create bounded table:t",
             ),
-            (
-                "CREATE EXTENSION pgcrypto",
-                "schema.create bounded extension:pgcrypto",
-            ),
-            (
-                "CREATE DATABASE scratch",
-                "schema.create bounded database:scratch",
-            ),
+            ("CREATE EXTENSION pgcrypto", "schema.create bounded extension:pgcrypto"),
+            ("CREATE DATABASE scratch", "schema.create bounded database:scratch"),
             (
                 "CREATE TRIGGER t BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION f()",
                 "schema.create bounded trigger:users.t",
             ),
-            (
-                "CREATE POLICY p ON users USING (true)",
-                "schema.create bounded policy:users.p",
-            ),
+            ("CREATE POLICY p ON users USING (true)", "schema.create bounded policy:users.p"),
             ("CREATE TYPE mood AS ENUM ('ok')", "schema.create bounded"),
-            (
-                "CREATE AGGREGATE agg (int) (sfunc = int4pl, stype = int)",
-                "schema.create bounded aggregate:agg",
-            ),
-            (
-                "COMMENT ON TABLE users IS 'people'",
-                "schema.alter bounded table:users",
-            ),
-            (
-                "ALTER TABLE users RENAME TO people",
-                "schema.alter bounded table:users",
-            ),
-            (
-                "ALTER INDEX users_pkey RENAME TO users_pk",
-                "schema.alter bounded index:users_pkey",
-            ),
-            (
-                "ALTER SEQUENCE s RESTART",
-                "schema.alter bounded sequence:s",
-            ),
-            (
-                "ALTER TABLE users SET SCHEMA archive",
-                "schema.alter bounded table:users",
-            ),
-            (
-                "ALTER DOMAIN d DROP CONSTRAINT positive",
-                "schema.drop_constraint bounded domain:d.positive",
-            ),
-            (
-                "ALTER DOMAIN d DROP NOT NULL",
-                "schema.drop_constraint bounded domain:d NOT NULL",
-            ),
-            (
-                "ALTER DOMAIN d SET DEFAULT 1",
-                "schema.alter bounded domain:d",
-            ),
-            (
-                "ALTER EVENT TRIGGER guard DISABLE",
-                "integrity.disable_triggers bounded event_trigger:guard",
-            ),
-            (
-                "ALTER EVENT TRIGGER guard ENABLE",
-                "schema.alter bounded event_trigger:guard",
-            ),
-            (
-                "ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b",
-                "schema.alter unbounded",
-            ),
+            ("CREATE AGGREGATE agg (int) (sfunc = int4pl, stype = int)", "schema.create bounded aggregate:agg"),
+            ("COMMENT ON TABLE users IS 'people'", "schema.alter bounded table:users"),
+            ("ALTER TABLE users RENAME TO people", "schema.alter bounded table:users"),
+            ("ALTER INDEX users_pkey RENAME TO users_pk", "schema.alter bounded index:users_pkey"),
+            ("ALTER SEQUENCE s RESTART", "schema.alter bounded sequence:s"),
+            ("ALTER TABLE users SET SCHEMA archive", "schema.alter bounded table:users"),
+            ("ALTER DOMAIN d DROP CONSTRAINT positive", "schema.drop_constraint bounded domain:d.positive"),
+            ("ALTER DOMAIN d DROP NOT NULL", "schema.drop_constraint bounded domain:d NOT NULL"),
+            ("ALTER DOMAIN d SET DEFAULT 1", "schema.alter bounded domain:d"),
+            ("ALTER EVENT TRIGGER guard DISABLE", "integrity.disable_triggers bounded event_trigger:guard"),
+            ("ALTER EVENT TRIGGER guard ENABLE", "schema.alter bounded event_trigger:guard"),
+            ("ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b", "schema.alter unbounded"),
             (
                 "CREATE TABLE t (id int DEFAULT (pg_read_file('/etc/passwd'))::int)",
                 "schema.create bounded table:t; server.read_file server file:/etc/passwd",

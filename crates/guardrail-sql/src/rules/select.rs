@@ -10,11 +10,7 @@ use crate::walk::{Flow, Position, Walker};
 
 pub(crate) const RULE: Rule = Rule {
     name: "select",
-    intents: &[
-        IntentKind::DataRead,
-        IntentKind::SchemaCreate,
-        IntentKind::SchemaCreateTemporary,
-    ],
+    intents: &[IntentKind::DataRead, IntentKind::SchemaCreate, IntentKind::SchemaCreateTemporary],
     status: Status::Stable,
     catches: "Queries whose rows go back to the client: a SELECT, TABLE or VALUES statement, or the \
               query of a DECLARE CURSOR or EXPLAIN ANALYZE. A read is unbounded when it reads a \
@@ -30,30 +26,14 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(walker: &mut Walker<'_>, select: &SelectStmt, position: Position) -> Flow {
-    if let Some(into) = select
-        .into_clause
-        .as_deref()
-        .and_then(|into| into.rel.as_ref())
-    {
-        let kind = if is_temporary(into) {
-            IntentKind::SchemaCreateTemporary
-        } else {
-            IntentKind::SchemaCreate
-        };
-        let scope = if is_temporary(into) {
-            Scope::Temporary
-        } else {
-            Scope::Bounded
-        };
+    if let Some(into) = select.into_clause.as_deref().and_then(|into| into.rel.as_ref()) {
+        let kind = if is_temporary(into) { IntentKind::SchemaCreateTemporary } else { IntentKind::SchemaCreate };
+        let scope = if is_temporary(into) { Scope::Temporary } else { Scope::Bounded };
         walker.emit(kind, scope, Some(Object::new("table", relation(into))));
         return Flow::Descend;
     }
     if position == Position::Statement && walker.client_facing() {
-        let scope = if bounded(select) {
-            Scope::Bounded
-        } else {
-            Scope::Unbounded
-        };
+        let scope = if bounded(select) { Scope::Bounded } else { Scope::Unbounded };
         let object = first_relation(&select.from_clause).map(|table| Object::new("table", table));
         walker.emit(IntentKind::DataRead, scope, object);
     }
@@ -73,12 +53,24 @@ pub(crate) fn bounded(select: &SelectStmt) -> bool {
     }
     match SetOperation::try_from(select.op) {
         Ok(SetOperation::SetopNone) | Err(_) => {
-            select.from_clause.is_empty() || only_aggregates(select)
+            select.from_clause.iter().filter_map(inner).all(bounded_source) || only_aggregates(select)
         }
-        Ok(_) => {
-            select.larg.as_deref().is_some_and(bounded)
-                && select.rarg.as_deref().is_some_and(bounded)
-        }
+        Ok(_) => select.larg.as_deref().is_some_and(bounded) && select.rarg.as_deref().is_some_and(bounded),
+    }
+}
+
+/// A FROM item with a bounded number of rows: a bounded subquery, or a
+/// join of bounded ones. A table or a set-returning function is not.
+fn bounded_source(item: &NodeEnum) -> bool {
+    match item {
+        NodeEnum::RangeSubselect(subquery) => match subquery.subquery.as_deref().and_then(inner) {
+            Some(NodeEnum::SelectStmt(select)) => bounded(select),
+            _ => false,
+        },
+        NodeEnum::JoinExpr(join) => [join.larg.as_deref(), join.rarg.as_deref()]
+            .into_iter()
+            .all(|side| side.and_then(inner).is_some_and(bounded_source)),
+        _ => false,
     }
 }
 
@@ -93,8 +85,7 @@ fn only_aggregates(select: &SelectStmt) -> bool {
             match target.val.as_deref().and_then(inner) {
                 Some(NodeEnum::FuncCall(call)) => {
                     call.over.is_none()
-                        && AGGREGATES
-                            .contains(&names::function_name(call).to_ascii_lowercase().as_str())
+                        && AGGREGATES.contains(&names::function_name(call).to_ascii_lowercase().as_str())
                 }
                 Some(NodeEnum::AConst(_)) => true,
                 _ => false,
@@ -128,10 +119,7 @@ fn first_relation(from: &[pg_query::protobuf::Node]) -> Option<String> {
         NodeEnum::RangeVar(table) => Some(relation(table)),
         NodeEnum::JoinExpr(join) => {
             let sides = [join.larg.as_deref(), join.rarg.as_deref()];
-            sides
-                .into_iter()
-                .flatten()
-                .find_map(|side| first_relation(std::slice::from_ref(side)))
+            sides.into_iter().flatten().find_map(|side| first_relation(std::slice::from_ref(side)))
         }
         _ => None,
     })
@@ -146,72 +134,34 @@ mod tests {
         check(&[
             ("SELECT * FROM users", "data.read unbounded table:users"),
             ("TABLE users", "data.read unbounded table:users"),
-            (
-                "SELECT * FROM users LIMIT 10",
-                "data.read bounded table:users",
-            ),
-            (
-                "SELECT * FROM users LIMIT $1",
-                "data.read bounded table:users",
-            ),
-            (
-                "SELECT * FROM users LIMIT ALL",
-                "data.read unbounded table:users",
-            ),
-            (
-                "SELECT * FROM users LIMIT NULL",
-                "data.read unbounded table:users",
-            ),
-            (
-                "SELECT * FROM users FETCH FIRST 5 ROWS ONLY",
-                "data.read bounded table:users",
-            ),
-            (
-                "SELECT * FROM users u JOIN orders o ON o.uid = u.id",
-                "data.read unbounded table:users",
-            ),
-            (
-                "SELECT count(*) FROM users",
-                "data.read bounded table:users",
-            ),
-            (
-                "SELECT count(*) OVER () FROM users",
-                "data.read unbounded table:users",
-            ),
-            (
-                "SELECT status, count(*) FROM users GROUP BY status",
-                "data.read unbounded table:users",
-            ),
+            ("SELECT * FROM users LIMIT 10", "data.read bounded table:users"),
+            ("SELECT * FROM users LIMIT $1", "data.read bounded table:users"),
+            ("SELECT * FROM users LIMIT ALL", "data.read unbounded table:users"),
+            ("SELECT * FROM users LIMIT NULL", "data.read unbounded table:users"),
+            ("SELECT * FROM users FETCH FIRST 5 ROWS ONLY", "data.read bounded table:users"),
+            ("SELECT * FROM users u JOIN orders o ON o.uid = u.id", "data.read unbounded table:users"),
+            ("SELECT count(*) FROM users", "data.read bounded table:users"),
+            ("SELECT count(*) OVER () FROM users", "data.read unbounded table:users"),
+            ("SELECT status, count(*) FROM users GROUP BY status", "data.read unbounded table:users"),
             ("SELECT 1", "data.read bounded"),
             ("VALUES (1), (2)", "data.read bounded"),
             ("SELECT 1 UNION SELECT 2", "data.read bounded"),
             ("SELECT a FROM t UNION SELECT 2", "data.read unbounded"),
-            (
-                "(SELECT a FROM t UNION SELECT 2) LIMIT 3",
-                "data.read bounded",
-            ),
-            (
-                "SELECT * FROM generate_series(1, 10)",
-                "data.read unbounded",
-            ),
-            (
-                "SELECT * FROM users WHERE id IN (SELECT uid FROM banned) LIMIT 1",
-                "data.read bounded table:users",
-            ),
+            ("(SELECT a FROM t UNION SELECT 2) LIMIT 3", "data.read bounded"),
+            ("SELECT * FROM generate_series(1, 10)", "data.read unbounded"),
+            ("SELECT * FROM (SELECT 1) AS x", "data.read bounded"),
+            ("SELECT * FROM (SELECT 1) a JOIN (VALUES (2)) b ON true", "data.read bounded"),
+            ("SELECT * FROM (SELECT * FROM users) AS x", "data.read unbounded"),
+            ("SELECT * FROM (SELECT 1) a, users", "data.read unbounded table:users"),
+            ("SELECT * FROM users WHERE id IN (SELECT uid FROM banned) LIMIT 1", "data.read bounded table:users"),
         ]);
     }
 
     #[test]
     fn select_into_creates_a_table() {
         check(&[
-            (
-                "SELECT * INTO archive FROM users",
-                "schema.create bounded table:archive",
-            ),
-            (
-                "SELECT * INTO TEMP scratch FROM users",
-                "schema.create_temporary temporary table:scratch",
-            ),
+            ("SELECT * INTO archive FROM users", "schema.create bounded table:archive"),
+            ("SELECT * INTO TEMP scratch FROM users", "schema.create_temporary temporary table:scratch"),
         ]);
     }
 }

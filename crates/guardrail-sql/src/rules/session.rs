@@ -63,16 +63,8 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
         }
         NodeEnum::FetchStmt(statement) => {
             // FETCH ALL asks for LONG_MAX rows.
-            let scope = if statement.how_many == i64::MAX {
-                Scope::Unbounded
-            } else {
-                Scope::Bounded
-            };
-            walker.emit(
-                IntentKind::DataRead,
-                scope,
-                Some(Object::new("cursor", statement.portalname.clone())),
-            );
+            let scope = if statement.how_many == i64::MAX { Scope::Unbounded } else { Scope::Bounded };
+            walker.emit(IntentKind::DataRead, scope, Some(Object::new("cursor", statement.portalname.clone())));
         }
         _ => {}
     }
@@ -87,28 +79,19 @@ mod tests {
     fn session_commands() {
         check(&[
             ("BEGIN", "transaction.control session"),
-            (
-                "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
-                "transaction.control session",
-            ),
+            ("START TRANSACTION ISOLATION LEVEL SERIALIZABLE", "transaction.control session"),
             (
                 "COMMIT; ROLLBACK; SAVEPOINT a; RELEASE a",
                 "transaction.control session; transaction.control session; transaction.control session; transaction.control session",
             ),
             ("PREPARE TRANSACTION 'x'", "transaction.control session"),
-            (
-                "SET CONSTRAINTS ALL DEFERRED",
-                "transaction.control session",
-            ),
+            ("SET CONSTRAINTS ALL DEFERRED", "transaction.control session"),
             ("LISTEN jobs", "session.listen session channel:jobs"),
             ("UNLISTEN *", "session.listen session channel:"),
             ("NOTIFY jobs, 'go'", "session.notify session channel:jobs"),
             ("DISCARD ALL", "session.reset session"),
             ("CLOSE c", "session.reset session"),
-            (
-                "DECLARE c CURSOR FOR SELECT * FROM users",
-                "data.read unbounded table:users",
-            ),
+            ("DECLARE c CURSOR FOR SELECT * FROM users", "data.read unbounded table:users"),
             ("FETCH 10 FROM c", "data.read bounded cursor:c"),
             ("FETCH ALL FROM c", "data.read unbounded cursor:c"),
             ("MOVE NEXT IN c", "data.read bounded cursor:c"),

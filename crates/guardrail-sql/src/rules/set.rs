@@ -1,9 +1,7 @@
 //! SET, RESET and SHOW, and settings changed for a role or database.
 
 use guardrail_core::{IntentKind, Object, Scope};
-use pg_query::protobuf::{
-    AlterDatabaseSetStmt, VariableSetKind, VariableSetStmt, VariableShowStmt,
-};
+use pg_query::protobuf::{AlterDatabaseSetStmt, VariableSetKind, VariableSetStmt, VariableShowStmt};
 
 use super::{Rule, Status};
 use crate::names::{self, inner};
@@ -53,20 +51,12 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &VariableSetStmt) -> Flo
 }
 
 pub(crate) fn check_show(walker: &mut Walker<'_>, statement: &VariableShowStmt) -> Flow {
-    walker.emit(
-        IntentKind::SessionShow,
-        Scope::Session,
-        Some(Object::new("setting", statement.name.clone())),
-    );
+    walker.emit(IntentKind::SessionShow, Scope::Session, Some(Object::new("setting", statement.name.clone())));
     Flow::Skip
 }
 
 pub(crate) fn check_database(walker: &mut Walker<'_>, statement: &AlterDatabaseSetStmt) -> Flow {
-    walker.emit(
-        IntentKind::SchemaAlter,
-        Scope::Bounded,
-        Some(Object::new("database", statement.dbname.clone())),
-    );
+    walker.emit(IntentKind::SchemaAlter, Scope::Bounded, Some(Object::new("database", statement.dbname.clone())));
     if let Some(setting) = &statement.setstmt {
         judge_lasting_setting(walker, setting);
     }
@@ -87,18 +77,13 @@ pub(crate) fn judge_lasting_setting(walker: &mut Walker<'_>, setting: &VariableS
 }
 
 fn first_value(statement: &VariableSetStmt) -> Option<&str> {
-    statement
-        .args
-        .first()
-        .and_then(inner)
-        .and_then(names::string)
+    statement.args.first().and_then(inner).and_then(names::string)
 }
 
 fn disables_triggers(name: &str, value: Option<&str>) -> bool {
     name.eq_ignore_ascii_case("session_replication_role")
         && value.is_some_and(|value| {
-            !value.trim().eq_ignore_ascii_case("origin")
-                && !value.trim().eq_ignore_ascii_case("default")
+            !value.trim().eq_ignore_ascii_case("origin") && !value.trim().eq_ignore_ascii_case("default")
         })
 }
 
@@ -113,24 +98,13 @@ pub(crate) fn judge_setting(
 ) {
     let lowered = name.to_ascii_lowercase();
     let (intent, object) = if disables_triggers(&lowered, value) {
-        (
-            IntentKind::IntegrityDisableTriggers,
-            Object::new("setting", lowered),
-        )
+        (IntentKind::IntegrityDisableTriggers, Object::new("setting", lowered))
     } else if matches!(lowered.as_str(), "role" | "session_authorization")
-        && value.is_some_and(|value| {
-            !value.eq_ignore_ascii_case("none") && !value.eq_ignore_ascii_case("default")
-        })
+        && value.is_some_and(|value| !value.eq_ignore_ascii_case("none") && !value.eq_ignore_ascii_case("default"))
     {
-        (
-            IntentKind::PrivilegeSetRole,
-            Object::new("role", value.unwrap_or_default()),
-        )
+        (IntentKind::PrivilegeSetRole, Object::new("role", value.unwrap_or_default()))
     } else if lowered.starts_with("transaction_") {
-        (
-            IntentKind::TransactionControl,
-            Object::new("setting", lowered),
-        )
+        (IntentKind::TransactionControl, Object::new("setting", lowered))
     } else {
         (IntentKind::SessionSet, Object::new("setting", lowered))
     };
@@ -155,63 +129,27 @@ mod tests {
                 "SET LOCAL session_replication_role TO 'local'",
                 "integrity.disable_triggers session setting:session_replication_role",
             ),
-            (
-                "SET session_replication_role = origin",
-                "session.set session setting:session_replication_role",
-            ),
-            (
-                "SET session_replication_role TO DEFAULT",
-                "session.set session setting:session_replication_role",
-            ),
-            (
-                "RESET session_replication_role",
-                "session.set session setting:session_replication_role",
-            ),
+            ("SET session_replication_role = origin", "session.set session setting:session_replication_role"),
+            ("SET session_replication_role TO DEFAULT", "session.set session setting:session_replication_role"),
+            ("RESET session_replication_role", "session.set session setting:session_replication_role"),
             ("SET ROLE admin", "privilege.set_role session role:admin"),
-            (
-                "SET SESSION AUTHORIZATION postgres",
-                "privilege.set_role session role:postgres",
-            ),
+            ("SET SESSION AUTHORIZATION postgres", "privilege.set_role session role:postgres"),
             ("SET ROLE NONE", "session.set session setting:role"),
             ("RESET ROLE", "session.set session setting:role"),
-            (
-                "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
-                "transaction.control session",
-            ),
-            (
-                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
-                "transaction.control session",
-            ),
-            (
-                "SET transaction_read_only = on",
-                "transaction.control session setting:transaction_read_only",
-            ),
-            (
-                "SET search_path TO app, public",
-                "session.set session setting:search_path",
-            ),
-            (
-                "SET statement_timeout = '5s'",
-                "session.set session setting:statement_timeout",
-            ),
-            (
-                "SET TIME ZONE 'UTC'",
-                "session.set session setting:timezone",
-            ),
+            ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "transaction.control session"),
+            ("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "transaction.control session"),
+            ("SET transaction_read_only = on", "transaction.control session setting:transaction_read_only"),
+            ("SET search_path TO app, public", "session.set session setting:search_path"),
+            ("SET statement_timeout = '5s'", "session.set session setting:statement_timeout"),
+            ("SET TIME ZONE 'UTC'", "session.set session setting:timezone"),
             ("RESET ALL", "session.set session"),
-            (
-                "SHOW search_path",
-                "session.show session setting:search_path",
-            ),
+            ("SHOW search_path", "session.show session setting:search_path"),
             ("SHOW ALL", "session.show session setting:all"),
             (
                 "ALTER DATABASE app SET session_replication_role = replica",
                 "schema.alter bounded database:app; integrity.disable_triggers bounded setting:session_replication_role",
             ),
-            (
-                "ALTER DATABASE app SET work_mem = '64MB'",
-                "schema.alter bounded database:app",
-            ),
+            ("ALTER DATABASE app SET work_mem = '64MB'", "schema.alter bounded database:app"),
         ]);
     }
 }

@@ -23,11 +23,7 @@ pub(crate) const RULE: Rule = Rule {
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &TruncateStmt) -> Flow {
     for table in statement.relations.iter().filter_map(inner) {
         if let NodeEnum::RangeVar(table) = table {
-            walker.emit(
-                IntentKind::DataTruncate,
-                Scope::Unbounded,
-                Some(Object::new("table", relation(table))),
-            );
+            walker.emit(IntentKind::DataTruncate, Scope::Unbounded, Some(Object::new("table", relation(table))));
         }
     }
     Flow::Skip

@@ -45,17 +45,13 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &UpdateStmt) -> Flow {
     let object = table.map(|table| Object::new("table", relation(table)));
     match reach(statement.where_clause.as_deref().and_then(inner), &targets) {
         Reach::Every(why) => {
-            walker
-                .emit(IntentKind::DataUpdateAll, Scope::Unbounded, object)
-                .note = Some(why.to_owned());
+            walker.emit(IntentKind::DataUpdateAll, Scope::Unbounded, object).note = Some(why.to_owned());
         }
         Reach::Some => {
             walker.emit(IntentKind::DataUpdate, Scope::Bounded, object);
         }
         Reach::None(why) => {
-            walker
-                .emit(IntentKind::DataUpdate, Scope::Bounded, object)
-                .note = Some(why.to_owned());
+            walker.emit(IntentKind::DataUpdate, Scope::Bounded, object).note = Some(why.to_owned());
         }
     }
     Flow::Descend
@@ -68,42 +64,18 @@ mod tests {
     #[test]
     fn unbounded_updates_are_told_from_bounded_ones() {
         check(&[
-            (
-                "UPDATE accounts SET balance = 0",
-                "data.update_all unbounded table:accounts",
-            ),
-            (
-                "UPDATE accounts a SET balance = 0 FROM owners o",
-                "data.update_all unbounded table:accounts",
-            ),
-            (
-                "UPDATE accounts SET balance = 0 WHERE 1 = 1",
-                "data.update_all unbounded table:accounts",
-            ),
-            (
-                "UPDATE accounts SET balance = 0 WHERE 'on'",
-                "data.update_all unbounded table:accounts",
-            ),
-            (
-                "UPDATE accounts SET balance = 0 WHERE balance = balance",
-                "data.update_all unbounded table:accounts",
-            ),
-            (
-                "UPDATE accounts SET balance = 0 WHERE id = 42",
-                "data.update bounded table:accounts",
-            ),
+            ("UPDATE accounts SET balance = 0", "data.update_all unbounded table:accounts"),
+            ("UPDATE accounts a SET balance = 0 FROM owners o", "data.update_all unbounded table:accounts"),
+            ("UPDATE accounts SET balance = 0 WHERE 1 = 1", "data.update_all unbounded table:accounts"),
+            ("UPDATE accounts SET balance = 0 WHERE 'on'", "data.update_all unbounded table:accounts"),
+            ("UPDATE accounts SET balance = 0 WHERE balance = balance", "data.update_all unbounded table:accounts"),
+            ("UPDATE accounts SET balance = 0 WHERE id = 42", "data.update bounded table:accounts"),
             (
                 "UPDATE accounts a SET balance = 0 FROM owners o WHERE o.id = a.owner_id",
                 "data.update bounded table:accounts",
             ),
-            (
-                "UPDATE accounts SET balance = 0 WHERE id = ANY($1)",
-                "data.update bounded table:accounts",
-            ),
-            (
-                "UPDATE accounts SET balance = 0 WHERE false",
-                "data.update bounded table:accounts",
-            ),
+            ("UPDATE accounts SET balance = 0 WHERE id = ANY($1)", "data.update bounded table:accounts"),
+            ("UPDATE accounts SET balance = 0 WHERE false", "data.update bounded table:accounts"),
             (
                 "WITH u AS (UPDATE accounts SET balance = 0 RETURNING id) SELECT * FROM u",
                 "data.read unbounded table:u; data.update_all unbounded table:accounts",

@@ -1,0 +1,20 @@
+//! Analyzes SQL from stdin on a thread with the given stack (KiB, default
+//! 256), printing the intents. Used by `scripts/measure-stack`.
+
+use std::io::Read;
+
+fn main() {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).expect("reading stdin");
+    let kib: usize = std::env::args().nth(1).map_or(256, |kib| kib.parse().expect("a stack size in KiB"));
+    std::thread::Builder::new()
+        .stack_size(kib << 10)
+        .spawn(move || {
+            for intent in guardrail_sql::analyze(&text) {
+                println!("{} {} {}", intent.kind, intent.scope, intent.note.unwrap_or_default());
+            }
+        })
+        .expect("spawning a thread")
+        .join()
+        .expect("the analyzer panicked");
+}
