@@ -1,1 +1,105 @@
-fn main() {}
+//! The `guardrail` command: glue between the command line and the gate.
+//!
+//! Every subcommand that judges an action builds its gate with [`gate`],
+//! the one place the analyzers are wired to the policy, so no command
+//! judges differently from another.
+
+mod cli;
+mod commands;
+mod load;
+mod render;
+mod request;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use clap::Parser;
+use guardrail_core::policy::PolicyError;
+use guardrail_core::{ActionKind, Guard, Policy};
+
+use crate::cli::{Cli, Command, exit};
+use crate::load::LoadError;
+
+fn main() {
+    std::process::exit(run());
+}
+
+fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { exit::ERROR } else { exit::ALLOW };
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Policy(command) => commands::policy::run(command),
+    };
+    match result {
+        Ok(status) => status,
+        Err(Failure::Quiet) => exit::ERROR,
+        Err(failure) => {
+            eprintln!("{failure}");
+            exit::ERROR
+        }
+    }
+}
+
+/// The gate every command judges with.
+pub fn gate(policy: Policy) -> Guard {
+    Guard::new(policy).with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer))
+}
+
+/// Why a command could not do its job. Printed as `guardrail: ...`, exit 2.
+pub enum Failure {
+    Usage(String),
+    Io(String),
+    Policy(PolicyError),
+    /// Standard output went away (a closed pipe); nothing more to say.
+    Quiet,
+}
+
+impl Failure {
+    /// Wraps an I/O error about `what`.
+    pub fn io(what: &'static str) -> impl Fn(std::io::Error) -> Failure {
+        move |error| match error.kind() {
+            std::io::ErrorKind::BrokenPipe => Failure::Quiet,
+            _ => Failure::Io(format!("{what}: {error}")),
+        }
+    }
+}
+
+impl From<LoadError> for Failure {
+    fn from(error: LoadError) -> Failure {
+        match error {
+            LoadError::Io(message) => Failure::Io(message),
+            LoadError::Invalid(error) => Failure::Policy(error),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Usage(message) | Failure::Io(message) => write!(f, "guardrail: {message}"),
+            Failure::Policy(error) => {
+                for (index, diagnostic) in error.diagnostics.iter().enumerate() {
+                    if index > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "guardrail: {diagnostic}")?;
+                }
+                Ok(())
+            }
+            Failure::Quiet => Ok(()),
+        }
+    }
+}
+
+/// Writes to standard output; a closed pipe ends the command quietly.
+pub fn print(text: &str) -> Result<i32, Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Failure::io("standard output"))?;
+    Ok(exit::ALLOW)
+}

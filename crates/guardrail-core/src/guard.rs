@@ -82,7 +82,20 @@ impl Guard {
             ActionKind::Shell => &self.shell,
         };
         match analyzer {
-            Some(analyzer) => analyzer.analyze(&action.text),
+            // An analyzer that panics has a bug; the action is unknown, and
+            // held, rather than the caller's thread unwinding past the gate.
+            Some(analyzer) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyzer.analyze(&action.text)))
+                .unwrap_or_else(|panic| {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|message| (*message).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "no message".to_owned());
+                    vec![
+                        Intent::new(IntentKind::Unknown, Scope::Unbounded, Span::new(0, action.text.len()))
+                            .with_note(format!("the {} analyzer failed: {message}", action.kind)),
+                    ]
+                }),
             None => vec![
                 Intent::new(IntentKind::Unknown, Scope::Unbounded, Span::new(0, action.text.len()))
                     .with_note(format!("no {} analyzer is available yet", action.kind)),

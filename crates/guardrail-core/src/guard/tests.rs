@@ -89,3 +89,20 @@ fn cached_decisions_depend_on_every_input() {
         assert_eq!(*guard.check(action), *uncached.check(action));
     }
 }
+
+struct Broken;
+
+impl Analyzer for Broken {
+    fn analyze(&self, _text: &str) -> Vec<Intent> {
+        panic!("a bug in a rule")
+    }
+}
+
+#[test]
+fn an_analyzer_that_panics_makes_the_action_unknown() {
+    let guard = Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::new(Broken));
+    let decision = guard.check(&Action::sql("SELECT 1"));
+    assert_eq!(decision.verdict, Verdict::RequireApproval);
+    assert_eq!(decision.intents[0].intent.kind, IntentKind::Unknown);
+    assert!(decision.intents[0].intent.note.as_deref().unwrap().contains("a bug in a rule"));
+}

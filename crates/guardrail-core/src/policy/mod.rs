@@ -261,6 +261,13 @@ impl Policy {
         &self.version
     }
 
+    /// The ids of the policy's rules, in source order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        let mut rules: Vec<&Rule> = self.rules.values().collect();
+        rules.sort_by_key(|rule| rule.order);
+        rules.into_iter().map(|rule| rule.id.as_str())
+    }
+
     pub fn sources(&self) -> &[Source] {
         &self.sources
     }
