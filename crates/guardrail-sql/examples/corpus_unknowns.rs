@@ -19,7 +19,7 @@ fn main() {
         }
     }
     let mut sorted: Vec<_> = reasons.into_iter().collect();
-    sorted.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    sorted.sort_by_key(|(_, (count, _))| std::cmp::Reverse(*count));
     for (reason, (count, example)) in sorted {
         println!("{count:>5}  {reason}\n       e.g. {}", example.replace('\n', " "));
     }

@@ -31,6 +31,7 @@ mod truth;
 mod walk;
 
 #[path = "generated/children.rs"]
+#[rustfmt::skip]
 mod children;
 
 use guardrail_core::{Analyzer, Intent};

@@ -212,18 +212,16 @@ impl<'t> Walker<'t> {
             return Origin::Within(self.statement);
         };
         let start = self.text.len() - rest.len();
-        let opening = if rest.starts_with('\'') {
+        // The quote that opens the literal also closes it: `'` or `$tag$`.
+        let quote = if rest.starts_with('\'') {
             Some("'")
-        } else if rest.starts_with('$') {
-            rest[1..].find('$').map(|end| &rest[..end + 2])
         } else {
-            None
+            rest.strip_prefix('$').and_then(|tail| tail.find('$')).map(|end| &rest[..end + 2])
         };
-        if let Some(opening) = opening {
-            let closing = if opening == "'" { "'" } else { opening };
-            let body = &rest[opening.len()..];
-            if body.starts_with(value) && body[value.len()..].starts_with(closing) {
-                return Origin::At(start + opening.len());
+        if let Some(quote) = quote {
+            let body = &rest[quote.len()..];
+            if body.strip_prefix(value).is_some_and(|after| after.starts_with(quote)) {
+                return Origin::At(start + quote.len());
             }
         }
         Origin::Within(self.span_at(location))

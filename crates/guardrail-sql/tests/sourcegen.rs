@@ -69,6 +69,11 @@ fn version_of(protobuf: &Path) -> String {
         .to_owned()
 }
 
+/// Each protobuf struct's message-typed fields, by struct name.
+type Structs = BTreeMap<String, Vec<Field>>;
+/// Each `Node` variant with the struct it wraps.
+type Variants = Vec<(String, String)>;
+
 /// A message-typed field of a protobuf struct.
 struct Field {
     name: String,
@@ -187,7 +192,7 @@ fn generate(source: &str, version: &str) -> String {
 
 /// Reads the prost output: structs with their message fields, and the
 /// variants of the `Node` oneof with the struct each wraps.
-fn parse(source: &str) -> (BTreeMap<String, Vec<Field>>, Vec<(String, String)>) {
+fn parse(source: &str) -> (Structs, Variants) {
     let mut structs: BTreeMap<String, Vec<Field>> = BTreeMap::new();
     let mut variants = Vec::new();
     let mut current: Option<String> = None;

@@ -28,7 +28,9 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
         }
         Some(text) => text.to_owned(),
         None => {
-            return Err(Failure::Usage("give the action's text, `-` to read it from standard input, or --jsonl".into()));
+            return Err(Failure::Usage(
+                "give the action's text, `-` to read it from standard input, or --jsonl".into(),
+            ));
         }
     };
     let action = request::action_from_flags(&args, text);

@@ -72,19 +72,19 @@ fn test(cases: &Path, policy: Option<&Path>) -> Result<i32, Failure> {
                 case.expect, decision.verdict, decision.rule, decision.reason
             ));
         }
-        if let Some(rule) = &case.rule {
-            if &decision.rule != rule {
-                problems.push(format!("expected rule {rule}, got {}", decision.rule));
-            }
+        if let Some(rule) = &case.rule
+            && &decision.rule != rule
+        {
+            problems.push(format!("expected rule {rule}, got {}", decision.rule));
         }
-        if let Some(intents) = &case.intents {
-            if &found != intents {
-                problems.push(format!(
-                    "expected intents {}, got {}",
-                    intents.iter().cloned().collect::<Vec<_>>().join(", "),
-                    found.iter().cloned().collect::<Vec<_>>().join(", ")
-                ));
-            }
+        if let Some(intents) = &case.intents
+            && &found != intents
+        {
+            problems.push(format!(
+                "expected intents {}, got {}",
+                intents.iter().cloned().collect::<Vec<_>>().join(", "),
+                found.iter().cloned().collect::<Vec<_>>().join(", ")
+            ));
         }
         if !problems.is_empty() {
             failures += 1;

@@ -29,10 +29,10 @@ impl Diagnostic {
         // Cedar's labels often carry the useful half of the message
         // ("expected `!`, `(`, ..."); keep it.
         for label in &labels {
-            if let Some(text) = label.label() {
-                if !message.contains(text) {
-                    message = format!("{message}: {text}");
-                }
+            if let Some(text) = label.label()
+                && !message.contains(text)
+            {
+                message = format!("{message}: {text}");
             }
         }
         let mut diagnostic = Diagnostic::at(source, offset, message);

@@ -566,8 +566,11 @@ impl<'a> MemoKeyRef<'a> {
             channel: request.channel,
             environment: request.environment,
             justification: request.justification,
-            principal: uses_principal
-                .then(|| (request.actor.kind, request.actor.id.as_str(), request.actor.roles.as_slice())),
+            principal: uses_principal.then_some((
+                request.actor.kind,
+                request.actor.id.as_str(),
+                request.actor.roles.as_slice(),
+            )),
             resource: uses_resource.then(|| {
                 (request.target, intent.object.as_ref().map(|object| (object.kind.as_str(), object.name.as_str())))
             }),

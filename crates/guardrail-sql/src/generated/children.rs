@@ -660,10 +660,7 @@ fn visit_alter_database_stmt<'a>(n: &'a AlterDatabaseStmt, visit: &mut dyn FnMut
     }
 }
 
-fn visit_alter_default_privileges_stmt<'a>(
-    n: &'a AlterDefaultPrivilegesStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_default_privileges_stmt<'a>(n: &'a AlterDefaultPrivilegesStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -687,10 +684,7 @@ fn visit_alter_enum_stmt<'a>(n: &'a AlterEnumStmt, visit: &mut dyn FnMut(&'stati
     }
 }
 
-fn visit_alter_extension_contents_stmt<'a>(
-    n: &'a AlterExtensionContentsStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_extension_contents_stmt<'a>(n: &'a AlterExtensionContentsStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.object {
         node("object", child, visit);
     }
@@ -711,10 +705,7 @@ fn visit_alter_fdw_stmt<'a>(n: &'a AlterFdwStmt, visit: &mut dyn FnMut(&'static 
     }
 }
 
-fn visit_alter_foreign_server_stmt<'a>(
-    n: &'a AlterForeignServerStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_foreign_server_stmt<'a>(n: &'a AlterForeignServerStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -729,10 +720,7 @@ fn visit_alter_function_stmt<'a>(n: &'a AlterFunctionStmt, visit: &mut dyn FnMut
     }
 }
 
-fn visit_alter_object_depends_stmt<'a>(
-    n: &'a AlterObjectDependsStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_object_depends_stmt<'a>(n: &'a AlterObjectDependsStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.relation {
         visit_range_var(child, visit);
     }
@@ -852,19 +840,13 @@ fn visit_alter_table_cmd<'a>(n: &'a AlterTableCmd, visit: &mut dyn FnMut(&'stati
     }
 }
 
-fn visit_alter_table_move_all_stmt<'a>(
-    n: &'a AlterTableMoveAllStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_table_move_all_stmt<'a>(n: &'a AlterTableMoveAllStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.roles {
         node("roles", child, visit);
     }
 }
 
-fn visit_alter_table_space_options_stmt<'a>(
-    n: &'a AlterTableSpaceOptionsStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_table_space_options_stmt<'a>(n: &'a AlterTableSpaceOptionsStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
@@ -879,10 +861,7 @@ fn visit_alter_table_stmt<'a>(n: &'a AlterTableStmt, visit: &mut dyn FnMut(&'sta
     }
 }
 
-fn visit_alter_ts_configuration_stmt<'a>(
-    n: &'a AlterTsConfigurationStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_alter_ts_configuration_stmt<'a>(n: &'a AlterTsConfigurationStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.cfgname {
         node("cfgname", child, visit);
     }
@@ -1287,19 +1266,13 @@ fn visit_create_fdw_stmt<'a>(n: &'a CreateFdwStmt, visit: &mut dyn FnMut(&'stati
     }
 }
 
-fn visit_create_foreign_server_stmt<'a>(
-    n: &'a CreateForeignServerStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_foreign_server_stmt<'a>(n: &'a CreateForeignServerStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.options {
         node("options", child, visit);
     }
 }
 
-fn visit_create_foreign_table_stmt<'a>(
-    n: &'a CreateForeignTableStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_foreign_table_stmt<'a>(n: &'a CreateForeignTableStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.base_stmt {
         visit_create_stmt(child, visit);
     }
@@ -1473,10 +1446,7 @@ fn visit_create_stmt<'a>(n: &'a CreateStmt, visit: &mut dyn FnMut(&'static str, 
     }
 }
 
-fn visit_create_subscription_stmt<'a>(
-    n: &'a CreateSubscriptionStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_create_subscription_stmt<'a>(n: &'a CreateSubscriptionStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.publication {
         node("publication", child, visit);
     }
@@ -1779,10 +1749,7 @@ fn visit_grouping_set<'a>(n: &'a GroupingSet, visit: &mut dyn FnMut(&'static str
     }
 }
 
-fn visit_import_foreign_schema_stmt<'a>(
-    n: &'a ImportForeignSchemaStmt,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_import_foreign_schema_stmt<'a>(n: &'a ImportForeignSchemaStmt, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     for child in &n.table_list {
         node("table_list", child, visit);
     }
@@ -1941,10 +1908,7 @@ fn visit_json_array_constructor<'a>(n: &'a JsonArrayConstructor, visit: &mut dyn
     }
 }
 
-fn visit_json_array_query_constructor<'a>(
-    n: &'a JsonArrayQueryConstructor,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_json_array_query_constructor<'a>(n: &'a JsonArrayQueryConstructor, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.query {
         node("query", child, visit);
     }
@@ -3126,10 +3090,7 @@ fn visit_window_func<'a>(n: &'a WindowFunc, visit: &mut dyn FnMut(&'static str, 
     }
 }
 
-fn visit_window_func_run_condition<'a>(
-    n: &'a WindowFuncRunCondition,
-    visit: &mut dyn FnMut(&'static str, &'a NodeEnum),
-) {
+fn visit_window_func_run_condition<'a>(n: &'a WindowFuncRunCondition, visit: &mut dyn FnMut(&'static str, &'a NodeEnum)) {
     if let Some(child) = &n.xpr {
         node("xpr", child, visit);
     }

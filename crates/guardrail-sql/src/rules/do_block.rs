@@ -24,10 +24,10 @@ pub(crate) const RULE: Rule = Rule {
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &DoStmt) -> Flow {
     let mut language = "plpgsql".to_owned();
     for option in options(&statement.args) {
-        if option.defname == "language" {
-            if let Some(name) = option.arg.as_deref().and_then(inner).and_then(names::string) {
-                language = name.to_ascii_lowercase();
-            }
+        if option.defname == "language"
+            && let Some(name) = option.arg.as_deref().and_then(inner).and_then(names::string)
+        {
+            language = name.to_ascii_lowercase();
         }
     }
     walker.emit(IntentKind::CodeAnonymousBlock, Scope::Unbounded, Some(Object::new("language", language.clone())));

@@ -24,10 +24,8 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &ExplainStmt) -> Flow {
     walker.emit(IntentKind::QueryExplain, Scope::Session, None);
     let analyze =
         options(&statement.options).any(|option| option.defname == "analyze" && option_bool(option) != Some(false));
-    if analyze {
-        if let Some(query) = statement.query.as_deref().and_then(inner) {
-            walker.visit(query, Position::Statement);
-        }
+    if analyze && let Some(query) = statement.query.as_deref().and_then(inner) {
+        walker.visit(query, Position::Statement);
     }
     Flow::Skip
 }

@@ -69,23 +69,26 @@ const fn function(name: &'static str, intent: IntentKind, argument: Argument) ->
 
 /// Built-in functions with effects beyond their statement.
 ///
-/// Derived from PostgreSQL 15-18's `pg_proc`: the server-file functions
-/// (`pg_read%`, `pg_ls_%`, `pg_stat_file`, `lo_import`, `lo_export`), the
-/// signalling functions (`pg_%_backend`), the administration functions
-/// documented in "System Administration Functions" (configuration, backup,
-/// recovery, replication, statistics), plus adminpack's and dblink's.
-/// `tests/postgres.rs` checks against a live server that every pg_catalog
-/// function matching those patterns is listed here:
+/// Derived from PostgreSQL 15-18's `pg_proc`: the server-file functions,
+/// the signalling functions, the administration functions documented in
+/// "System Administration Functions" (configuration, backup, recovery,
+/// replication, statistics), plus adminpack's and dblink's.
+/// `tests/postgres.rs` checks against a live server that every volatile
+/// pg_catalog function of these families is listed here (`pg_%_progress`
+/// and other read-only status functions are left out on purpose):
 ///
 /// ```sql
-/// SELECT proname FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace
-///   AND (proname ~ '^pg_(read|ls_)' OR proname IN ('pg_stat_file', 'lo_import', 'lo_export')
-///        OR proname ~ '^pg_.*_backend$' OR proname ~ '^pg_stat_reset'
-///        OR proname ~ '^pg_.*replication_(slot|origin)' AND provolatile = 'v');
+/// SELECT DISTINCT proname FROM pg_proc
+/// WHERE pronamespace = 'pg_catalog'::regnamespace AND provolatile = 'v' AND (
+///      proname ~ '^pg_(read|ls_)' OR proname IN ('pg_stat_file', 'lo_import', 'lo_export')
+///   OR proname ~ '^pg_(terminate|cancel)_backend$' OR proname ~ '^pg_stat_reset'
+///   OR proname ~ '^pg_(create|drop|copy)_.*replication_slot$' OR proname = 'pg_replication_slot_advance'
+///   OR proname ~ '^pg_replication_origin_(create|drop|advance|session_setup|session_reset|xact_setup|xact_reset)$')
 /// ```
 pub const FUNCTIONS: &[Function] = &[
     function("pg_read_file", IntentKind::ServerReadFile, Argument::Path(0)),
     function("pg_read_binary_file", IntentKind::ServerReadFile, Argument::Path(0)),
+    function("pg_read_file_old", IntentKind::ServerReadFile, Argument::Path(0)),
     function("pg_stat_file", IntentKind::ServerReadFile, Argument::Path(0)),
     function("pg_ls_dir", IntentKind::ServerReadFile, Argument::Path(0)),
     function("pg_ls_logdir", IntentKind::ServerReadFile, Argument::None),
