@@ -25,6 +25,7 @@
 mod diagnostics;
 mod schema;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
@@ -119,13 +120,16 @@ pub struct Policy {
     /// whether any permit would cover the intent and with which obligations.
     permits: PolicySet,
     rules: std::collections::HashMap<PolicyId, Rule>,
-    actions: Vec<Entity>,
+    /// The schema's action entities, with their groups: all a request
+    /// needs when no policy mentions the principal or the resource.
+    actions: Entities,
     authorizer: Authorizer,
     uses_principal: bool,
     uses_resource: bool,
     version: String,
     sources: Vec<Source>,
-    memo: Cache<MemoKey, Arc<Outcome>>,
+    /// Outcomes already judged; `None` when turned off (to measure Cedar).
+    memo: Option<Cache<MemoKey, Arc<Outcome>>>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -246,13 +250,13 @@ impl Policy {
             set,
             permits,
             rules,
-            actions: actions.iter().cloned().collect(),
+            actions,
             authorizer: Authorizer::new(),
             uses_principal,
             uses_resource,
             version,
             sources,
-            memo: Cache::new(MEMO_CAPACITY),
+            memo: Some(Cache::new(MEMO_CAPACITY)),
         })
     }
 
@@ -272,14 +276,24 @@ impl Policy {
         &self.sources
     }
 
+    /// Turns the memo of outcomes off, so that every judgement runs Cedar:
+    /// for measuring, and for comparing the two in tests.
+    pub fn without_memo(mut self) -> Policy {
+        self.memo = None;
+        self
+    }
+
     /// Judges one intent.
     pub fn judge(&self, request: &Request<'_>) -> Arc<Outcome> {
+        let Some(memo) = &self.memo else {
+            return Arc::new(self.evaluate(request));
+        };
         let key = MemoKeyRef::new(request, self.uses_principal, self.uses_resource);
-        if let Some(outcome) = self.memo.get(&key) {
+        if let Some(outcome) = memo.get(&key) {
             return outcome;
         }
         let outcome = Arc::new(self.evaluate(request));
-        self.memo.insert(key.to_owned(), Arc::clone(&outcome));
+        memo.insert(key.to_owned(), Arc::clone(&outcome));
         outcome
     }
 
@@ -353,44 +367,54 @@ impl Policy {
         rules
     }
 
-    fn cedar_request(&self, request: &Request<'_>) -> Result<(CedarRequest, Entities), String> {
+    fn cedar_request(&self, request: &Request<'_>) -> Result<(CedarRequest, Cow<'_, Entities>), String> {
         let principal_type = match request.actor.kind {
             ActorKind::Agent => "Agent",
             ActorKind::Human => "Human",
         };
         let principal = uid(principal_type, &request.actor.id);
-        let roles: HashSet<EntityUid> = request.actor.roles.iter().map(|role| uid("Role", role)).collect();
         let database = uid("Database", request.target);
         let intent = request.intent;
         let action = uid("Action", intent.kind.id());
-
-        let mut entities: Vec<Entity> = self.actions.clone();
-        entities.extend(roles.iter().map(|role| Entity::new_no_attrs(role.clone(), HashSet::new())));
-        entities.push(Entity::new_no_attrs(principal.clone(), roles));
-        let named = |kind: &str, name: &str| {
-            [
-                ("kind".to_owned(), RestrictedExpression::new_string(kind.to_owned())),
-                ("name".to_owned(), RestrictedExpression::new_string(name.to_owned())),
-            ]
-            .into_iter()
-            .collect()
-        };
-        entities.push(
-            Entity::new(database.clone(), named("database", request.target), HashSet::new())
-                .map_err(|error| error.to_string())?,
-        );
         let resource = match &intent.object {
-            Some(object) => {
-                let resource = uid("DatabaseObject", &object.name);
-                let entity =
-                    Entity::new(resource.clone(), named(&object.kind, &object.name), HashSet::from([database]))
-                        .map_err(|error| error.to_string())?;
-                entities.push(entity);
-                resource
-            }
-            None => database,
+            Some(object) => uid("DatabaseObject", &object.name),
+            None => database.clone(),
         };
-        let entities = Entities::from_entities(entities, None).map_err(|error| error.to_string())?;
+
+        // Entities only matter to policies that look at them; building them
+        // (and Cedar's transitive closure over them) costs more than the
+        // evaluation, so they are added only when some policy mentions them.
+        let mut extra: Vec<Entity> = Vec::new();
+        if self.uses_principal {
+            let roles: HashSet<EntityUid> = request.actor.roles.iter().map(|role| uid("Role", role)).collect();
+            extra.extend(roles.iter().map(|role| Entity::new_no_attrs(role.clone(), HashSet::new())));
+            extra.push(Entity::new_no_attrs(principal.clone(), roles));
+        }
+        if self.uses_resource {
+            let named = |kind: &str, name: &str| {
+                [
+                    ("kind".to_owned(), RestrictedExpression::new_string(kind.to_owned())),
+                    ("name".to_owned(), RestrictedExpression::new_string(name.to_owned())),
+                ]
+                .into_iter()
+                .collect()
+            };
+            extra.push(
+                Entity::new(database.clone(), named("database", request.target), HashSet::new())
+                    .map_err(|error| error.to_string())?,
+            );
+            if let Some(object) = &intent.object {
+                extra.push(
+                    Entity::new(resource.clone(), named(&object.kind, &object.name), HashSet::from([database]))
+                        .map_err(|error| error.to_string())?,
+                );
+            }
+        }
+        let entities = if extra.is_empty() {
+            Cow::Borrowed(&self.actions)
+        } else {
+            Cow::Owned(self.actions.clone().add_entities(extra, None).map_err(|error| error.to_string())?)
+        };
 
         let mut context = vec![
             ("channel".to_owned(), RestrictedExpression::new_string(request.channel.to_owned())),
