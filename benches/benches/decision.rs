@@ -32,9 +32,12 @@ fn guard(memo: bool, cache: bool) -> Guard {
     if cache { guard } else { guard.with_cache_bytes(0) }
 }
 
+/// Runs one path over a batch of actions.
+type Run = Box<dyn Fn(&[Action])>;
+
 struct Path {
     name: &'static str,
-    run: Box<dyn Fn(&[Action])>,
+    run: Run,
 }
 
 fn paths() -> Vec<Path> {
