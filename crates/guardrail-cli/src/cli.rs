@@ -26,9 +26,38 @@ Exit status:
   3  needs a justification (`check` only)
   4  needs a person's approval (`check` only)";
 
+const CHECK_AFTER: &str = "\
+JSON lines (--jsonl):
+  Each input line is one request object:
+    {\"kind\":\"sql\",\"text\":\"DELETE FROM users\",\"justification\":\"...\",\"actor\":\"...\",\"cwd\":\"...\"}
+  `text` is required; `kind` defaults to \"sql\". Optional: justification, actor,
+  actor_kind (\"agent\" or \"human\"), roles (a list), target, environment, channel,
+  cwd, session. Unknown fields are an error, so that typos are not ignored.
+
+  Each output line answers the input line of the same number:
+    {\"decision\":\"deny\",\"rule\":\"unbounded-write\",\"reason\":\"...\",
+     \"obligations\":[...],\"justified\":true,\"intents\":[...],\"policy_version\":\"...\"}
+  `decision` is allow, deny, require_justification or require_approval; `obligations`
+  and `justified` appear only when there are any. Each intent has id, object (kind
+  and name, when known), scope, span (byte offsets start and end in the text),
+  evidence (the text of the span, cut at 200 characters), note (when the analyzer
+  says why), and the verdict, rule and reason it got. `--json` prints the same
+  object for a single action.
+
+  A line that cannot be read as a request gets
+    {\"decision\":\"error\",\"message\":\"line 3: ...\"}
+  and the stream goes on. The command exits 0 once every line is answered.
+
+Exit status:
+  0  allowed
+  1  denied
+  2  error: bad usage, unreadable input, invalid policy, internal error
+  3  needs a justification
+  4  needs a person's approval";
+
 /// Guardrail: a real-time policy gate for actions on production systems.
 #[derive(Debug, Parser)]
-#[command(name = "guardrail", version, about, after_long_help = EXIT_STATUS)]
+#[command(name = "guardrail", version, about, after_long_help = EXIT_STATUS, term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -41,7 +70,7 @@ pub enum Command {
     /// Analyzes the action's text with the real grammar, judges every
     /// intent found with the policy, and prints the most restrictive
     /// verdict. Nothing is executed and nothing is recorded.
-    #[command(after_long_help = EXIT_STATUS)]
+    #[command(after_long_help = CHECK_AFTER)]
     Check(CheckArgs),
     /// Show, validate and test policies.
     #[command(subcommand)]
@@ -102,8 +131,8 @@ pub struct CheckArgs {
     pub json: bool,
 
     /// Read one JSON request per line from standard input and write one
-    /// JSON answer per line, in order. See docs/cli.md for the format.
-    /// Exits 0 once every line is answered, whatever the verdicts.
+    /// JSON answer per line, in order (format below). Exits 0 once every
+    /// line is answered, whatever the verdicts.
     #[arg(long)]
     pub jsonl: bool,
 }
