@@ -44,8 +44,28 @@ pub(crate) enum Reach {
 
 /// The names by which the target's columns can be qualified: its name and
 /// alias, and those of tables joined to it.
+#[derive(Default)]
 pub(crate) struct Targets<'a> {
     pub(crate) names: Vec<&'a str>,
+}
+
+impl<'a> Targets<'a> {
+    /// The names of the written table, if the statement names one.
+    pub(crate) fn of(table: Option<&'a pg_query::protobuf::RangeVar>) -> Targets<'a> {
+        let mut targets = Targets::default();
+        if let Some(table) = table {
+            targets.add(table);
+        }
+        targets
+    }
+
+    /// Adds a table's name and alias.
+    pub(crate) fn add(&mut self, table: &'a pg_query::protobuf::RangeVar) {
+        self.names.push(&table.relname);
+        if let Some(alias) = &table.alias {
+            self.names.push(&alias.aliasname);
+        }
+    }
 }
 
 /// How far a WHERE clause (or MERGE join condition) reaches.

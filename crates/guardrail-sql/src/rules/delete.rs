@@ -1,11 +1,11 @@
 //! DELETE: bounded or every row.
 
-use guardrail_core::{IntentKind, Object, Scope};
+use guardrail_core::{IntentKind, Object};
 use pg_query::protobuf::DeleteStmt;
 
 use super::{Rule, Status};
 use crate::names::{inner, relation};
-use crate::truth::{Reach, Targets, reach};
+use crate::truth::{Targets, reach};
 use crate::walk::{Flow, Walker};
 
 pub(crate) const RULE: Rule = Rule {
@@ -27,26 +27,9 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &DeleteStmt) -> Flow {
     let table = statement.relation.as_ref();
-    let mut targets = Targets { names: Vec::new() };
-    if let Some(table) = table {
-        targets.names.push(&table.relname);
-        if let Some(alias) = &table.alias {
-            targets.names.push(&alias.aliasname);
-        }
-    }
+    let reach = reach(statement.where_clause.as_deref().and_then(inner), &Targets::of(table));
     let object = table.map(|table| Object::new("table", relation(table)));
-    let condition = statement.where_clause.as_deref().and_then(inner);
-    match reach(condition, &targets) {
-        Reach::Every(why) => {
-            walker.emit(IntentKind::DataDeleteAll, Scope::Unbounded, object).note = Some(why.to_owned());
-        }
-        Reach::Some => {
-            walker.emit(IntentKind::DataDelete, Scope::Bounded, object);
-        }
-        Reach::None(why) => {
-            walker.emit(IntentKind::DataDelete, Scope::Bounded, object).note = Some(why.to_owned());
-        }
-    }
+    super::emit_write(walker, reach, (IntentKind::DataDelete, IntentKind::DataDeleteAll), object);
     Flow::Descend
 }
 

@@ -32,20 +32,12 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &MergeStmt) -> Flow {
     let table = statement.relation.as_ref();
-    let mut targets = Targets { names: Vec::new() };
-    if let Some(table) = table {
-        targets.names.push(&table.relname);
-        if let Some(alias) = &table.alias {
-            targets.names.push(&alias.aliasname);
-        }
-    }
+    let targets = Targets::of(table);
     let object = table.map(|table| Object::new("table", relation(table)));
     let join = reach(statement.join_condition.as_deref().and_then(inner), &targets);
     for clause in statement.merge_when_clauses.iter().filter_map(inner) {
-        let NodeEnum::MergeWhenClause(clause) = clause else {
-            continue;
-        };
-        let (bounded, unbounded) = match CmdType::try_from(clause.command_type) {
+        let NodeEnum::MergeWhenClause(clause) = clause else { continue };
+        let intents = match CmdType::try_from(clause.command_type) {
             Ok(CmdType::CmdDelete) => (IntentKind::DataDelete, IntentKind::DataDeleteAll),
             Ok(CmdType::CmdUpdate) => (IntentKind::DataUpdate, IntentKind::DataUpdateAll),
             Ok(CmdType::CmdInsert) => {
@@ -54,25 +46,24 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &MergeStmt) -> Flow {
             }
             _ => continue,
         };
-        let own_condition = clause.condition.as_deref().and_then(inner);
-        let every = match MergeMatchKind::try_from(clause.match_kind) {
-            Ok(MergeMatchKind::MergeWhenNotMatchedBySource) => match reach(own_condition, &targets) {
-                Reach::Every(_) => Some("WHEN NOT MATCHED BY SOURCE reaches every target row missing from the source"),
-                _ => None,
-            },
-            _ => match (join, reach(own_condition, &targets)) {
-                (Reach::Every(_), Reach::Every(_)) => {
-                    Some("the join condition does not depend on the rows, so every row matches")
+        let own_condition = reach(clause.condition.as_deref().and_then(inner), &targets);
+        let clause_reach = match MergeMatchKind::try_from(clause.match_kind) {
+            // Every target row missing from the source, unless the clause's
+            // own condition narrows them.
+            Ok(MergeMatchKind::MergeWhenNotMatchedBySource) => match own_condition {
+                Reach::Every(_) => {
+                    Reach::Every("WHEN NOT MATCHED BY SOURCE reaches every target row missing from the source")
                 }
-                _ => None,
+                _ => Reach::Some,
+            },
+            _ => match (join, own_condition) {
+                (Reach::Every(_), Reach::Every(_)) => {
+                    Reach::Every("the join condition does not depend on the rows, so every row matches")
+                }
+                _ => Reach::Some,
             },
         };
-        match every {
-            Some(why) => walker.emit(unbounded, Scope::Unbounded, object.clone()).note = Some(why.to_owned()),
-            None => {
-                walker.emit(bounded, Scope::Bounded, object.clone());
-            }
-        }
+        super::emit_write(walker, clause_reach, intents, object.clone());
     }
     Flow::Descend
 }

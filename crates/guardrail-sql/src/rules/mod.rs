@@ -172,6 +172,25 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum, position: Position
     }
 }
 
+/// Emits the write a DELETE, UPDATE or MERGE action performs: the bounded
+/// intent, or the unbounded one when the condition reaches every row.
+pub(crate) fn emit_write(
+    walker: &mut Walker<'_>,
+    reach: crate::truth::Reach,
+    (bounded, unbounded): (IntentKind, IntentKind),
+    object: Option<guardrail_core::Object>,
+) {
+    use crate::truth::Reach;
+    use guardrail_core::Scope;
+    match reach {
+        Reach::Every(why) => walker.emit(unbounded, Scope::Unbounded, object).note = Some(why.to_owned()),
+        Reach::Some => {
+            walker.emit(bounded, Scope::Bounded, object);
+        }
+        Reach::None(why) => walker.emit(bounded, Scope::Bounded, object).note = Some(why.to_owned()),
+    }
+}
+
 /// Statement nodes are named `...Stmt`; expressions and clauses are not.
 /// (`RawStmt` wraps statements and `PlassignStmt`/`ReturnStmt` appear
 /// only inside routine bodies, where their expressions are walked.)

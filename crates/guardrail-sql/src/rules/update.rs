@@ -1,12 +1,12 @@
 //! UPDATE: bounded or every row.
 
-use guardrail_core::{IntentKind, Object, Scope};
+use guardrail_core::{IntentKind, Object};
 use pg_query::NodeEnum;
 use pg_query::protobuf::UpdateStmt;
 
 use super::{Rule, Status};
 use crate::names::{inner, relation};
-use crate::truth::{Reach, Targets, reach};
+use crate::truth::{Targets, reach};
 use crate::walk::{Flow, Walker};
 
 pub(crate) const RULE: Rule = Rule {
@@ -26,34 +26,16 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &UpdateStmt) -> Flow {
     let table = statement.relation.as_ref();
-    let mut targets = Targets { names: Vec::new() };
-    if let Some(table) = table {
-        targets.names.push(&table.relname);
-        if let Some(alias) = &table.alias {
-            targets.names.push(&alias.aliasname);
-        }
-    }
+    let mut targets = Targets::of(table);
     // Columns of tables joined with FROM vary per row too.
     for from in statement.from_clause.iter().filter_map(inner) {
         if let NodeEnum::RangeVar(joined) = from {
-            targets.names.push(&joined.relname);
-            if let Some(alias) = &joined.alias {
-                targets.names.push(&alias.aliasname);
-            }
+            targets.add(joined);
         }
     }
+    let reach = reach(statement.where_clause.as_deref().and_then(inner), &targets);
     let object = table.map(|table| Object::new("table", relation(table)));
-    match reach(statement.where_clause.as_deref().and_then(inner), &targets) {
-        Reach::Every(why) => {
-            walker.emit(IntentKind::DataUpdateAll, Scope::Unbounded, object).note = Some(why.to_owned());
-        }
-        Reach::Some => {
-            walker.emit(IntentKind::DataUpdate, Scope::Bounded, object);
-        }
-        Reach::None(why) => {
-            walker.emit(IntentKind::DataUpdate, Scope::Bounded, object).note = Some(why.to_owned());
-        }
-    }
+    super::emit_write(walker, reach, (IntentKind::DataUpdate, IntentKind::DataUpdateAll), object);
     Flow::Descend
 }
 
