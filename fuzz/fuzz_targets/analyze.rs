@@ -7,7 +7,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    for intent in guardrail_sql::analyze(&text) {
+    let analysis = guardrail_sql::analyze(&text);
+    for span in &analysis.secrets {
+        assert!(span.slice(&text).is_some(), "secret {span:?} is not a slice of the text");
+    }
+    for intent in analysis.intents {
         assert!(
             intent.span.start <= intent.span.end && intent.span.slice(&text).is_some(),
             "span {:?} is not a slice of a {}-byte text",

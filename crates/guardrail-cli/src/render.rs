@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use guardrail_core::secret::mask;
 use guardrail_core::{Decision, Judgement, Object, Obligation, Scope, Span, Verdict};
 use serde::Serialize;
 
@@ -39,7 +40,11 @@ pub struct IntentAnswer<'a> {
 }
 
 impl<'a> Answer<'a> {
+    /// The answer for `decision` on `text`, whose secrets are masked in
+    /// every excerpt.
     pub fn new(decision: &'a Decision, text: &'a str, policy_version: &'a str) -> Answer<'a> {
+        let text = mask(text, &decision.secrets);
+        let text = text.as_ref();
         Answer {
             decision: decision.verdict,
             rule: &decision.rule,
@@ -77,8 +82,10 @@ fn shorten(text: &str, limit: usize) -> String {
 }
 
 /// The human form: the verdict and reason; with `explain`, each intent
-/// with the text it came from.
+/// with the text it came from, its secrets masked.
 pub fn human(decision: &Decision, text: &str, explain: bool) -> String {
+    let text = mask(text, &decision.secrets);
+    let text = text.as_ref();
     let mut out = String::new();
     writeln!(out, "{}: {} [rule: {}]", decision.verdict, decision.reason, decision.rule).unwrap();
     for obligation in &decision.obligations {

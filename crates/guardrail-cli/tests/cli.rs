@@ -276,3 +276,19 @@ fn the_schema_is_printed_and_names_every_intent() {
     assert_eq!(run.status, 0);
     assert!(run.stdout.contains("action \"data.delete_all\" in [\"data.write\"] appliesTo"), "{run:?}");
 }
+
+#[test]
+fn secrets_are_never_printed() {
+    let sql = "CREATE ROLE app LOGIN PASSWORD 'hunter2'; SELECT dblink_connect('host=db password=s3cret')";
+    for args in [&["check", "--explain", sql][..], &["check", "--json", sql]] {
+        let run = guardrail(args, b"");
+        assert_eq!(run.status, 1, "{run:?}");
+        for secret in ["hunter2", "s3cret"] {
+            assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "{args:?} printed {secret}\n{run:?}");
+        }
+        assert!(run.stdout.contains("PASSWORD '*******'"), "{run:?}");
+    }
+    let request = serde_json::json!({"kind": "sql", "text": sql}).to_string() + "\n";
+    let run = guardrail(&["check", "--jsonl"], request.as_bytes());
+    assert!(!run.stdout.contains("hunter2") && !run.stdout.contains("s3cret"), "{run:?}");
+}

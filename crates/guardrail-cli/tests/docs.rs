@@ -154,7 +154,7 @@ fn intent_reference_is_fresh() {
     );
     for rule in rules {
         let found = |sql: &str| {
-            let intents = guardrail_sql::analyze(sql);
+            let intents = guardrail_sql::analyze(sql).intents;
             if intents.is_empty() {
                 "no intents".to_owned()
             } else {

@@ -97,6 +97,10 @@ pub struct Decision {
     /// Whether a justification was needed and accepted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub justified: bool,
+    /// Where the action's text holds secrets; mask them
+    /// ([`crate::secret::mask`]) before printing or storing the text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<crate::intent::Span>,
 }
 
 #[cfg(test)]

@@ -14,7 +14,17 @@ use crate::policy::{self, Policy};
 /// they cannot parse or resolve becomes an intent of its own (`unknown`,
 /// `code.dynamic`), which the policy judges. They know nothing of policy.
 pub trait Analyzer: Send + Sync {
-    fn analyze(&self, text: &str) -> Vec<Intent>;
+    fn analyze(&self, text: &str) -> Analysis;
+}
+
+/// What an analyzer found in a text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// The effects the text would have, in text order.
+    pub intents: Vec<Intent>,
+    /// Where secrets sit in the text (passwords, credentials in connection
+    /// strings): masked before the text is printed or stored.
+    pub secrets: Vec<Span>,
 }
 
 /// The rule reported when an action has no effect at all.
@@ -75,15 +85,18 @@ impl Guard {
         decision
     }
 
-    /// The intents of an action's text, from the analyzer for its kind.
-    pub fn analyze(&self, action: &Action) -> Vec<Intent> {
+    /// The intents of an action's text, and where its secrets are, from the
+    /// analyzer for its kind.
+    pub fn analyze(&self, action: &Action) -> Analysis {
         let analyzer = match action.kind {
             ActionKind::Sql => &self.sql,
             ActionKind::Shell => &self.shell,
         };
+        let everything = Span::new(0, action.text.len());
         match analyzer {
             // An analyzer that panics has a bug; the action is unknown, and
             // held, rather than the caller's thread unwinding past the gate.
+            // Nothing is known of its secrets, so the whole text is one.
             Some(analyzer) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyzer.analyze(&action.text)))
                 .unwrap_or_else(|panic| {
                     let message = panic
@@ -91,20 +104,26 @@ impl Guard {
                         .map(|message| (*message).to_owned())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_else(|| "no message".to_owned());
-                    vec![
-                        Intent::new(IntentKind::Unknown, Scope::Unbounded, Span::new(0, action.text.len()))
-                            .with_note(format!("the {} analyzer failed: {message}", action.kind)),
-                    ]
+                    Analysis {
+                        intents: vec![
+                            Intent::new(IntentKind::Unknown, Scope::Unbounded, everything)
+                                .with_note(format!("the {} analyzer failed: {message}", action.kind)),
+                        ],
+                        secrets: vec![everything],
+                    }
                 }),
-            None => vec![
-                Intent::new(IntentKind::Unknown, Scope::Unbounded, Span::new(0, action.text.len()))
-                    .with_note(format!("no {} analyzer is available yet", action.kind)),
-            ],
+            None => Analysis {
+                intents: vec![
+                    Intent::new(IntentKind::Unknown, Scope::Unbounded, everything)
+                        .with_note(format!("no {} analyzer is available yet", action.kind)),
+                ],
+                secrets: Vec::new(),
+            },
         }
     }
 
     fn decide(&self, action: &Action) -> Decision {
-        let intents = self.analyze(action);
+        let Analysis { intents, secrets } = self.analyze(action);
         let justification = action.context.justification();
         let judgements: Vec<(Judgement, Vec<Obligation>)> = intents
             .into_iter()
@@ -126,7 +145,9 @@ impl Guard {
                 (judgement, outcome.obligations.clone())
             })
             .collect();
-        combine(judgements, justification.is_some())
+        let mut decision = combine(judgements, justification.is_some());
+        decision.secrets = secrets;
+        decision
     }
 }
 
@@ -146,6 +167,7 @@ fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> De
             obligations: Vec::new(),
             intents: Vec::new(),
             justified: false,
+            secrets: Vec::new(),
         };
     };
     let used_justification =
@@ -178,6 +200,7 @@ fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> De
         obligations,
         intents: judgements.into_iter().map(|(judgement, _)| judgement).collect(),
         justified: used_justification,
+        secrets: Vec::new(),
     }
 }
 

@@ -19,9 +19,10 @@ pub mod decision;
 pub mod guard;
 pub mod intent;
 pub mod policy;
+pub mod secret;
 
 pub use action::{Action, ActionContext, ActionKind, Actor, ActorKind};
 pub use decision::{Decision, Judgement, Obligation, Verdict};
-pub use guard::{Analyzer, Guard};
+pub use guard::{Analysis, Analyzer, Guard};
 pub use intent::{Intent, IntentKind, Object, Scope, Span};
 pub use policy::Policy;

@@ -8,7 +8,7 @@ fn main() {
     for path in std::env::args().skip(1) {
         let text = std::fs::read_to_string(&path).expect("reading a file");
         for piece in pg_query::split_with_scanner(&text).unwrap_or_default() {
-            for intent in guardrail_sql::analyze(piece) {
+            for intent in guardrail_sql::analyze(piece).intents {
                 if intent.kind == guardrail_core::IntentKind::Unknown {
                     let note = intent.note.unwrap_or_default();
                     let key: String = note.split(" at or near").next().unwrap_or("").chars().take(90).collect();

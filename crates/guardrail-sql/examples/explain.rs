@@ -13,8 +13,10 @@ fn main() {
         texts.push(text);
     }
     for text in texts {
-        for intent in guardrail_sql::analyze(&text) {
-            let evidence = intent.span.slice(&text).unwrap_or("");
+        let analysis = guardrail_sql::analyze(&text);
+        let masked = guardrail_core::secret::mask(&text, &analysis.secrets);
+        for intent in analysis.intents {
+            let evidence = intent.span.slice(&masked).unwrap_or("");
             let evidence: String = evidence.chars().take(80).collect();
             let object = intent.object.as_ref().map(|object| format!(" {object}")).unwrap_or_default();
             let note = intent.note.as_ref().map(|note| format!(" ({note})")).unwrap_or_default();

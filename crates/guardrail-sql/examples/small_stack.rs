@@ -10,7 +10,7 @@ fn main() {
     std::thread::Builder::new()
         .stack_size(kib << 10)
         .spawn(move || {
-            for intent in guardrail_sql::analyze(&text) {
+            for intent in guardrail_sql::analyze(&text).intents {
                 println!("{} {} {}", intent.kind, intent.scope, intent.note.unwrap_or_default());
             }
         })

@@ -26,6 +26,7 @@ mod names;
 mod parse;
 mod plpgsql;
 pub mod rules;
+mod secrets;
 mod spans;
 mod truth;
 mod walk;
@@ -34,18 +35,20 @@ mod walk;
 #[rustfmt::skip]
 mod children;
 
-use guardrail_core::{Analyzer, Intent};
+use guardrail_core::{Analysis, Analyzer};
 use pg_query::ParserOptions;
 
-/// The intents of a SQL text, in text order.
-pub fn analyze(text: &str) -> Vec<Intent> {
-    let mut intents = walk::analyze_text(text, ParserOptions::DEFAULT, 0, true);
+/// The intents of a SQL text, in text order, and where its secrets sit.
+pub fn analyze(text: &str) -> Analysis {
+    let mut analysis = walk::analyze_text(text, ParserOptions::DEFAULT, 0, true);
     // Text order, then the first of identical findings (an ALTER TABLE
     // adding three columns is one schema.alter).
-    intents.sort_by_key(|intent| intent.span.start);
+    analysis.intents.sort_by_key(|intent| intent.span.start);
     let mut seen = std::collections::HashSet::new();
-    intents.retain(|intent| seen.insert(intent.clone()));
-    intents
+    analysis.intents.retain(|intent| seen.insert(intent.clone()));
+    analysis.secrets.sort_by_key(|span| (span.start, span.end));
+    analysis.secrets.dedup();
+    analysis
 }
 
 /// The analyzer as the gate sees it.
@@ -53,7 +56,7 @@ pub fn analyze(text: &str) -> Vec<Intent> {
 pub struct SqlAnalyzer;
 
 impl Analyzer for SqlAnalyzer {
-    fn analyze(&self, text: &str) -> Vec<Intent> {
+    fn analyze(&self, text: &str) -> Analysis {
         analyze(text)
     }
 }
@@ -82,7 +85,7 @@ pub(crate) mod test_support {
     pub(crate) fn check(cases: &[(&str, &str)]) {
         let mut failures = Vec::new();
         for (sql, expected) in cases {
-            let actual = render(&super::analyze(sql));
+            let actual = render(&super::analyze(sql).intents);
             if actual != *expected {
                 failures.push(format!("  sql:      {sql}\n  expected: {expected}\n  actual:   {actual}\n"));
             }

@@ -35,16 +35,20 @@ pub(crate) fn analyze(walker: &mut Walker<'_>) {
     // Parsing and walking both recurse as deep as the body nests, so both
     // run on a stack sized for it, with a walker of their own.
     let mut nested = walker.fork();
-    let found: Result<Vec<_>, String> = parse::with_stack_for(statement.len(), |stack| {
+    let found: Result<(Vec<_>, Vec<_>), String> = parse::with_stack_for(statement.len(), |stack| {
         let functions = stack.and_then(|()| parse_plpgsql(statement))?;
         visit(&mut nested, &functions, false);
-        Ok(nested.intents)
+        Ok((nested.intents, nested.secrets))
     });
     match found {
-        Ok(intents) => walker.intents.extend(intents),
+        Ok((intents, secrets)) => {
+            walker.intents.extend(intents);
+            walker.secrets.extend(secrets);
+        }
         Err(message) => {
             let span = walker.statement;
             walker.intents.push(unknown(span, &format!("the PL/pgSQL parser rejects this body: {message}")));
+            walker.secrets.push(span);
         }
     }
 }
@@ -189,7 +193,12 @@ fn expression(walker: &mut Walker<'_>, expr: &Value, dynamic: bool) {
     let literal = parse::with_tree(query, options, |tree| tree.ok().and_then(single_string_literal));
     match literal {
         Some(sql) => {
-            let origin = walker.locate(&sql);
+            // The literal's value is verbatim only without escapes; else
+            // its findings point at the expression holding the literal.
+            let origin = match (walker.locate(&sql), origin) {
+                (Origin::Within(_), Origin::At(offset)) => Origin::Within(Span::new(offset, offset + query.len())),
+                (located, _) => located,
+            };
             walker.nested_sql(&sql, ParserOptions::DEFAULT, origin);
         }
         None => {

@@ -51,6 +51,12 @@ pub(crate) fn skip_trivia(text: &str, start: usize, limit: usize) -> usize {
     index
 }
 
+/// The end of the literal, quoted identifier or comment starting at
+/// `start`, or `start + 1` for anything else.
+pub(crate) fn token_end(text: &str, start: usize, limit: usize) -> usize {
+    skip_token(text.as_bytes(), start, limit.min(text.len()))
+}
+
 /// The index after the token, literal or comment starting at `index`, or
 /// `index + 1` for anything else.
 fn skip_token(bytes: &[u8], index: usize, limit: usize) -> usize {

@@ -11,13 +11,13 @@
 //! is parsed and walked by a nested walker whose intents are mapped back to
 //! where the body sits in the outer text.
 
-use guardrail_core::{Intent, IntentKind, Object, Scope, Span};
+use guardrail_core::{Analysis, Intent, IntentKind, Object, Scope, Span};
 use pg_query::protobuf::RawStmt;
 use pg_query::{NodeEnum, ParserOptions};
 
 use crate::children::for_each_child;
 use crate::names::inner;
-use crate::{parse, rules, spans};
+use crate::{parse, rules, secrets, spans};
 
 /// How many bodies deep SQL may nest (a DO block that EXECUTEs a string
 /// that creates a function...) before the rest is judged `unknown`.
@@ -56,6 +56,8 @@ pub(crate) struct Walker<'t> {
     /// evidence for what is found within it than the whole statement.
     focus: Option<Span>,
     pub(crate) intents: Vec<Intent>,
+    /// Where the text holds secrets.
+    pub(crate) secrets: Vec<Span>,
     /// Statements prepared earlier in this text, so that EXECUTE of one is
     /// judged by its body rather than as opaque.
     pub(crate) prepared: Vec<String>,
@@ -65,27 +67,30 @@ pub(crate) struct Walker<'t> {
     client_facing: bool,
 }
 
-/// Analyzes `text` as SQL; what does not parse is `unknown`.
-pub(crate) fn analyze_text(text: &str, mode: ParserOptions, nesting: usize, client_facing: bool) -> Vec<Intent> {
+/// Analyzes `text` as SQL; what does not parse is `unknown`. Text that
+/// cannot be parsed cannot be searched for secrets, so all of it counts as
+/// one.
+pub(crate) fn analyze_text(text: &str, mode: ParserOptions, nesting: usize, client_facing: bool) -> Analysis {
+    let everything = Span::new(0, text.len());
+    let opaque = |note: &str| Analysis { intents: vec![unknown(everything, note)], secrets: vec![everything] };
     if nesting > MAX_NESTING {
-        return vec![unknown(Span::new(0, text.len()), "SQL nests inside SQL too deeply to follow")];
+        return opaque("SQL nests inside SQL too deeply to follow");
     }
     parse::with_tree(text, mode, |tree| match tree {
-        Err(message) => {
-            vec![unknown(Span::new(0, text.len()), &format!("PostgreSQL's parser rejects this text: {message}"))]
-        }
+        Err(message) => opaque(&format!("PostgreSQL's parser rejects this text: {message}")),
         Ok(tree) => {
             let mut walker = Walker {
                 text,
                 statement: Span::new(0, text.len()),
                 focus: None,
                 intents: Vec::new(),
+                secrets: Vec::new(),
                 prepared: Vec::new(),
                 nesting,
                 client_facing,
             };
             walker.statements(&tree.stmts);
-            walker.intents
+            Analysis { intents: walker.intents, secrets: walker.secrets }
         }
     })
 }
@@ -114,9 +119,20 @@ impl<'t> Walker<'t> {
 
     /// Judges a node with its rule, then its children.
     pub(crate) fn visit(&mut self, node: &NodeEnum, position: Position) {
-        if rules::check(self, node, position) == Flow::Descend {
-            self.visit_children(node);
+        secrets::collect(self, node);
+        match rules::check(self, node, position) {
+            Flow::Descend => self.visit_children(node),
+            // A rule that judged the node itself still must not hide the
+            // secrets beneath it (a role's PASSWORD option).
+            Flow::Skip => self.collect_secrets_below(node),
         }
+    }
+
+    fn collect_secrets_below(&mut self, node: &NodeEnum) {
+        for_each_child(node, &mut |_, child| {
+            secrets::collect(self, child);
+            self.collect_secrets_below(child);
+        });
     }
 
     pub(crate) fn visit_children(&mut self, node: &NodeEnum) {
@@ -198,6 +214,7 @@ impl<'t> Walker<'t> {
             statement: self.statement,
             focus: self.focus,
             intents: Vec::new(),
+            secrets: Vec::new(),
             prepared: self.prepared.clone(),
             nesting: self.nesting,
             client_facing: self.client_facing,
@@ -230,18 +247,22 @@ impl<'t> Walker<'t> {
     /// Analyzes SQL found inside the statement and takes its intents,
     /// mapped back to where the SQL sits.
     pub(crate) fn nested_sql(&mut self, sql: &str, mode: ParserOptions, origin: Origin) {
-        let intents = analyze_text(sql, mode, self.nesting + 1, false);
-        self.adopt(intents, origin);
+        let analysis = analyze_text(sql, mode, self.nesting + 1, false);
+        self.adopt(analysis, origin);
     }
 
-    /// Takes intents found in a nested body.
-    pub(crate) fn adopt(&mut self, intents: Vec<Intent>, origin: Origin) {
-        for mut intent in intents {
-            intent.span = match origin {
-                Origin::At(offset) => Span::new(intent.span.start + offset, intent.span.end + offset),
-                Origin::Within(span) => span,
-            };
+    /// Takes what was found in a nested body. Where the body is not
+    /// verbatim in the text, its intents point at the whole literal, and a
+    /// secret anywhere in it hides the whole literal.
+    pub(crate) fn adopt(&mut self, analysis: Analysis, origin: Origin) {
+        let map = |span: Span| match origin {
+            Origin::At(offset) => Span::new(span.start + offset, span.end + offset),
+            Origin::Within(whole) => whole,
+        };
+        for mut intent in analysis.intents {
+            intent.span = map(intent.span);
             self.intents.push(intent);
         }
+        self.secrets.extend(analysis.secrets.into_iter().map(map));
     }
 }

@@ -119,7 +119,7 @@ fn unbounded_means_every_row_to_postgresql_too() {
 
     let mut disagreements = Vec::new();
     for sql in cases {
-        let intents = guardrail_sql::analyze(sql);
+        let intents = guardrail_sql::analyze(sql).intents;
         let kinds: Vec<IntentKind> = intents.iter().map(|intent| intent.kind).collect();
         let unbounded = match kinds.as_slice() {
             [IntentKind::DataDeleteAll] | [IntentKind::DataUpdateAll] => true,
@@ -183,7 +183,7 @@ fn temporary_objects_are_temporary_to_postgresql() {
         ("SELECT 1 AS x INTO j", "j", false),
     ];
     for (sql, name, temporary) in cases {
-        let intents = guardrail_sql::analyze(sql);
+        let intents = guardrail_sql::analyze(sql).intents;
         let says_temporary = intents.iter().any(|intent| intent.kind == IntentKind::SchemaCreateTemporary);
         let says_lasting = intents.iter().any(|intent| intent.kind == IntentKind::SchemaCreate);
         assert_eq!((says_temporary, says_lasting), (temporary, !temporary), "{sql}");

@@ -10,7 +10,7 @@ use guardrail_core::{Intent, IntentKind, Scope};
 fn analyze_on_small_stack(sql: String) -> Vec<Intent> {
     std::thread::Builder::new()
         .stack_size(256 << 10)
-        .spawn(move || guardrail_sql::analyze(&sql))
+        .spawn(move || guardrail_sql::analyze(&sql).intents)
         .expect("spawning a thread")
         .join()
         .expect("the analyzer panicked")
@@ -127,7 +127,7 @@ fn spans_always_lie_inside_the_text_on_character_boundaries() {
         "SELECT 1; SELEC",
     ];
     for text in texts {
-        for intent in guardrail_sql::analyze(text) {
+        for intent in guardrail_sql::analyze(text).intents {
             assert!(intent.span.start <= intent.span.end && intent.span.end <= text.len(), "{text:?}: {intent:?}");
             assert!(intent.span.slice(text).is_some(), "{text:?}: span {:?} splits a character", intent.span);
         }

@@ -89,7 +89,8 @@ fn test(cases: &Path, policy: Option<&Path>) -> Result<i32, Failure> {
         if !problems.is_empty() {
             failures += 1;
             let name = case.name.map(|name| format!(" ({name})")).unwrap_or_default();
-            let shown: String = action.text.chars().take(100).collect();
+            let masked = guardrail_core::secret::mask(&action.text, &decision.secrets);
+            let shown: String = masked.chars().take(100).collect();
             writeln!(out, "FAIL line {}{name}: {shown}", case.line).map_err(Failure::io("standard output"))?;
             for problem in problems {
                 writeln!(out, "  {problem}").map_err(Failure::io("standard output"))?;

@@ -6,8 +6,9 @@ use crate::intent::Object;
 struct Table;
 
 impl Analyzer for Table {
-    fn analyze(&self, text: &str) -> Vec<Intent> {
-        text.lines()
+    fn analyze(&self, text: &str) -> Analysis {
+        let intents = text
+            .lines()
             .filter(|line| !line.trim().is_empty())
             .map(|line| {
                 let mut words = line.split_whitespace();
@@ -18,7 +19,8 @@ impl Analyzer for Table {
                 };
                 Intent::new(kind, scope, Span::new(0, line.len())).with_object(Object::new("table", "t"))
             })
-            .collect()
+            .collect();
+        Analysis { intents, secrets: Vec::new() }
     }
 }
 
@@ -93,7 +95,7 @@ fn cached_decisions_depend_on_every_input() {
 struct Broken;
 
 impl Analyzer for Broken {
-    fn analyze(&self, _text: &str) -> Vec<Intent> {
+    fn analyze(&self, _text: &str) -> Analysis {
         panic!("a bug in a rule")
     }
 }
@@ -105,4 +107,5 @@ fn an_analyzer_that_panics_makes_the_action_unknown() {
     assert_eq!(decision.verdict, Verdict::RequireApproval);
     assert_eq!(decision.intents[0].intent.kind, IntentKind::Unknown);
     assert!(decision.intents[0].intent.note.as_deref().unwrap().contains("a bug in a rule"));
+    assert_eq!(decision.secrets, vec![Span::new(0, 8)], "with nothing known, the whole text is withheld");
 }

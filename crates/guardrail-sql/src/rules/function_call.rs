@@ -106,6 +106,8 @@ pub const FUNCTIONS: &[Function] = &[
     function("pg_file_rename", IntentKind::ServerWriteFile, Argument::Path(0)),
     function("pg_file_unlink", IntentKind::ServerWriteFile, Argument::Path(0)),
     function("pg_file_sync", IntentKind::ServerWriteFile, Argument::Path(0)),
+    function("dblink_connect", IntentKind::ServerRemoteExec, Argument::None),
+    function("dblink_connect_u", IntentKind::ServerRemoteExec, Argument::None),
     function("dblink", IntentKind::ServerRemoteExec, Argument::LastSql),
     function("dblink_exec", IntentKind::ServerRemoteExec, Argument::LastSql),
     function("dblink_send_query", IntentKind::ServerRemoteExec, Argument::LastSql),

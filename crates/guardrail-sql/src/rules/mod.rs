@@ -213,7 +213,7 @@ mod tests {
                 assert!(!text.trim().is_empty(), "{} has an empty documentation field", rule.name);
             }
             let primary = rule.intents[0];
-            let example = crate::analyze(rule.example);
+            let example = crate::analyze(rule.example).intents;
             assert!(
                 example.iter().any(|intent| intent.kind == primary),
                 "{}: its example {:?} should emit {primary}, but emits {}",
@@ -221,7 +221,7 @@ mod tests {
                 rule.example,
                 crate::test_support::render(&example)
             );
-            let look_alike = crate::analyze(rule.look_alike);
+            let look_alike = crate::analyze(rule.look_alike).intents;
             assert!(
                 look_alike.iter().all(|intent| intent.kind != primary),
                 "{}: its look-alike {:?} should not emit {primary}, but emits {}",
