@@ -72,6 +72,32 @@ pub enum Obligation {
     MaskColumns { columns: Vec<String> },
 }
 
+impl Obligation {
+    /// Several obligations as one set: the smallest row cap, the union of
+    /// masked columns (in the order first named).
+    pub fn merge<'o>(obligations: impl IntoIterator<Item = &'o Obligation>) -> Vec<Obligation> {
+        let mut cap: Option<u64> = None;
+        let mut columns: Vec<String> = Vec::new();
+        for obligation in obligations {
+            match obligation {
+                Obligation::CapRows { rows } => cap = Some(cap.map_or(*rows, |cap| cap.min(*rows))),
+                Obligation::MaskColumns { columns: more } => {
+                    for column in more {
+                        if !columns.contains(column) {
+                            columns.push(column.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let mut merged: Vec<Obligation> = cap.map(|rows| Obligation::CapRows { rows }).into_iter().collect();
+        if !columns.is_empty() {
+            merged.push(Obligation::MaskColumns { columns });
+        }
+        merged
+    }
+}
+
 /// How the policy judged one intent of the action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Judgement {
@@ -115,6 +141,23 @@ mod tests {
         assert!(Verdict::Deny > Verdict::RequireApproval);
         assert!(Verdict::RequireApproval > Verdict::RequireJustification);
         assert!(Verdict::RequireJustification > Verdict::Allow);
+    }
+
+    #[test]
+    fn obligations_merge_to_the_tightest_cap_and_every_masked_column() {
+        let merged = Obligation::merge(&[
+            Obligation::MaskColumns { columns: vec!["ssn".into()] },
+            Obligation::CapRows { rows: 500 },
+            Obligation::CapRows { rows: 100 },
+            Obligation::MaskColumns { columns: vec!["card".into(), "ssn".into()] },
+        ]);
+        assert_eq!(
+            merged,
+            vec![
+                Obligation::CapRows { rows: 100 },
+                Obligation::MaskColumns { columns: vec!["ssn".into(), "card".into()] }
+            ]
+        );
     }
 
     #[test]

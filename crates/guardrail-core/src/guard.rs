@@ -189,7 +189,7 @@ fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> De
         (decisive.0.rule.clone(), decisive.0.reason.clone())
     };
     let obligations = if verdict == Verdict::Allow {
-        merge(judgements.iter().flat_map(|(_, obligations)| obligations))
+        Obligation::merge(judgements.iter().flat_map(|(_, obligations)| obligations))
     } else {
         Vec::new()
     };
@@ -202,27 +202,6 @@ fn combine(judgements: Vec<(Judgement, Vec<Obligation>)>, justified: bool) -> De
         justified: used_justification,
         secrets: Vec::new(),
     }
-}
-
-/// The smallest row cap and the union of masked columns.
-fn merge<'o>(obligations: impl Iterator<Item = &'o Obligation>) -> Vec<Obligation> {
-    let mut merged: Vec<Obligation> = Vec::new();
-    for obligation in obligations {
-        match (obligation, merged.iter_mut().find(|o| std::mem::discriminant(*o) == std::mem::discriminant(obligation)))
-        {
-            (Obligation::CapRows { rows }, Some(Obligation::CapRows { rows: cap })) => *cap = (*cap).min(*rows),
-            (Obligation::MaskColumns { columns }, Some(Obligation::MaskColumns { columns: masked })) => {
-                for column in columns {
-                    if !masked.contains(column) {
-                        masked.push(column.clone());
-                    }
-                }
-            }
-            (_, _) => merged.push(obligation.clone()),
-        }
-    }
-    merged.sort();
-    merged
 }
 
 /// Everything a decision depends on besides the policy. Session and prompt

@@ -501,31 +501,9 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
     Ok(Rule { id, effect, verdict, reason, obligations, order })
 }
 
-/// Combines the obligations of several permits: the smallest row cap, the
-/// union of masked columns.
+/// The obligations of several permits, combined.
 fn merge_obligations(rules: &[&Rule]) -> Vec<Obligation> {
-    let mut cap: Option<u64> = None;
-    let mut columns: Vec<String> = Vec::new();
-    for obligation in rules.iter().flat_map(|rule| &rule.obligations) {
-        match obligation {
-            Obligation::CapRows { rows } => cap = Some(cap.map_or(*rows, |cap| cap.min(*rows))),
-            Obligation::MaskColumns { columns: more } => {
-                for column in more {
-                    if !columns.contains(column) {
-                        columns.push(column.clone());
-                    }
-                }
-            }
-        }
-    }
-    let mut obligations = Vec::new();
-    if let Some(rows) = cap {
-        obligations.push(Obligation::CapRows { rows });
-    }
-    if !columns.is_empty() {
-        obligations.push(Obligation::MaskColumns { columns });
-    }
-    obligations
+    Obligation::merge(rules.iter().flat_map(|rule| &rule.obligations))
 }
 
 /// Whether a policy's scope or conditions mention the principal or the
