@@ -133,3 +133,27 @@ fn spans_always_lie_inside_the_text_on_character_boundaries() {
         }
     }
 }
+
+/// Found by the `analyze` fuzz target: libpg_query's PL/pgSQL compile
+/// writes past a fixed array of 100 arguments, and the JSON dump then
+/// follows a corrupted pointer (SIGSEGV). The fuzzer's input, minimized.
+#[test]
+fn regression_plpgsql_function_with_more_than_100_arguments() {
+    let minimized = include_bytes!("fixtures/crash-plpgsql-114-arguments.sql");
+    for sql in [
+        String::from_utf8_lossy(minimized).into_owned(),
+        format!(
+            "CREATE FUNCTION k({}) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$",
+            (0..200).map(|i| format!("p{i} int")).collect::<Vec<_>>().join(", ")
+        ),
+    ] {
+        let intents = analyze_on_small_stack(sql);
+        assert!(intents.iter().any(|intent| intent.kind == IntentKind::Unknown), "{:?}", ids(&intents));
+    }
+    // At the limit, the body is still read.
+    let at_limit = format!(
+        "CREATE FUNCTION k({}) RETURNS int LANGUAGE plpgsql AS $$ BEGIN DELETE FROM users; RETURN 1; END $$",
+        (0..100).map(|i| format!("p{i} int")).collect::<Vec<_>>().join(", ")
+    );
+    assert_eq!(ids(&analyze_on_small_stack(at_limit)), ["schema.create bounded", "data.delete_all unbounded"]);
+}

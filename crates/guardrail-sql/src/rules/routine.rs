@@ -24,6 +24,10 @@ pub(crate) const RULE: Rule = Rule {
     gaps: "Bodies that PL/pgSQL's parser rejects (they would fail to be created too) are unknown.",
 };
 
+/// PostgreSQL's limit on a routine's arguments (`FUNC_MAX_ARGS` in
+/// pg_config_manual.h).
+const FUNC_MAX_ARGS: usize = 100;
+
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &CreateFunctionStmt) -> Flow {
     let name = names::dotted(&statement.funcname);
     let kind = if statement.is_procedure { "procedure" } else { "function" };
@@ -52,6 +56,20 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &CreateFunctionStmt) -> 
             (Some("sql"), Some(body)) => {
                 let origin = walker.locate(body);
                 walker.nested_sql(body, ParserOptions::DEFAULT, origin);
+            }
+            // libpg_query copies each argument into a fixed array of
+            // FUNC_MAX_ARGS (100) entries without PostgreSQL's own check
+            // (pl_comp.c, fn_argvarnos), so a longer list corrupts its
+            // memory. PostgreSQL refuses such a function; so does the gate.
+            (Some("plpgsql"), Some(_)) if statement.parameters.len() > FUNC_MAX_ARGS => {
+                let span = walker.statement;
+                walker.intents.push(crate::walk::unknown(
+                    span,
+                    &format!(
+                        "a function with {} parameters: PostgreSQL allows at most {FUNC_MAX_ARGS}",
+                        statement.parameters.len()
+                    ),
+                ));
             }
             (Some("plpgsql"), Some(_)) => plpgsql::analyze(walker),
             (language, _) => {
