@@ -198,6 +198,23 @@ fn the_default_policy_passes_its_own_cases() {
 }
 
 #[test]
+fn the_default_cases_name_every_intent() {
+    let text = std::fs::read_to_string(repository().join("policies/default.cases.jsonl")).unwrap();
+    let named: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .flat_map(|line| {
+            let case: Value = serde_json::from_str(line).unwrap();
+            case["intents"].as_array().cloned().unwrap_or_default()
+        })
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    let missing: Vec<&str> =
+        guardrail_core::IntentKind::ALL.iter().map(|kind| kind.id()).filter(|id| !named.contains(*id)).collect();
+    assert!(missing.is_empty(), "policies/default.cases.jsonl has no case for {missing:?}");
+}
+
+#[test]
 fn the_example_policy_passes_its_cases() {
     let run = guardrail(
         &["policy", "test", "--policy", "policies/examples/read-only.cedar", "policies/examples/read-only.cases.jsonl"],
