@@ -168,6 +168,10 @@ mod tests {
                 "INSERT INTO config VALUES ('postgresql://app:*********@db.internal:5432/prod')",
             ),
             (
+                "DO $$ BEGIN EXECUTE $q$ALTER ROLE a PASSWORD 'pw1'$q$; EXECUTE $q$ALTER ROLE a PASSWORD 'pw1'$q$; END $$",
+                "DO $$ BEGIN EXECUTE $q$ALTER ROLE a PASSWORD '***'$q$; EXECUTE $q$ALTER ROLE a PASSWORD '***'$q$; END $$",
+            ),
+            (
                 "DO $$ BEGIN EXECUTE 'ALTER ROLE app PASSWORD ''x'''; END $$",
                 // Escaped, so not verbatim: the whole literal is withheld.
                 "DO $$ BEGIN EXECUTE *******************************; END $$",
