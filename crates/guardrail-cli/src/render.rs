@@ -118,15 +118,19 @@ pub fn human(decision: &Decision, text: &str, explain: bool) -> String {
     out
 }
 
-/// The first line of a span, with its line number and an underline.
+/// The first line of a span, with its line number and an underline; or
+/// nothing, should the span not fit the text (never worth a panic here).
 fn excerpt(text: &str, span: Span) -> String {
     let start = span.start.min(text.len());
-    let line_start = text[..start].rfind('\n').map_or(0, |index| index + 1);
-    let line_end = text[start..].find('\n').map_or(text.len(), |index| start + index);
-    let line_number = text[..start].matches('\n').count() + 1;
+    let (Some(before_span), Some(after_start)) = (text.get(..start), text.get(start..)) else {
+        return String::new();
+    };
+    let line_start = before_span.rfind('\n').map_or(0, |index| index + 1);
+    let line_end = after_start.find('\n').map_or(text.len(), |index| start + index);
+    let line_number = before_span.matches('\n').count() + 1;
     let line = &text[line_start..line_end];
     let before = text[line_start..start].chars().count();
-    let width = text[start..span.end.min(line_end).max(start)].chars().count().max(1);
+    let width = text.get(start..span.end.clamp(start, line_end)).map_or(1, |covered| covered.chars().count().max(1));
     let shown = shorten(line, 120);
     let gutter = line_number.to_string();
     let pad = " ".repeat(gutter.len());
@@ -146,6 +150,13 @@ mod tests {
         let text = "SELECT 1;\nDELETE FROM users";
         let shown = excerpt(text, Span::new(10, 27));
         assert_eq!(shown, "    |\n  2 | DELETE FROM users\n    | ^^^^^^^^^^^^^^^^^\n");
+    }
+
+    #[test]
+    fn a_span_that_does_not_fit_shows_no_excerpt() {
+        assert_eq!(excerpt("é", Span::new(1, 2)), "");
+        // Past the end, the caret points just after the text.
+        assert_eq!(excerpt("abc", Span::new(10, 20)), "    |\n  1 | abc\n    |    ^\n");
     }
 
     #[test]
