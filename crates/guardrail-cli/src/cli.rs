@@ -69,12 +69,48 @@ pub enum Command {
     ///
     /// Analyzes the action's text with the real grammar, judges every
     /// intent found with the policy, and prints the most restrictive
-    /// verdict. Nothing is executed and nothing is recorded.
+    /// verdict. Nothing is executed. Nothing is recorded either, unless
+    /// --record is given: then the decision is durable in the activity
+    /// record before the verdict is printed.
     #[command(after_long_help = CHECK_AFTER)]
     Check(CheckArgs),
     /// Show, validate and test policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Record a prompt, a response or a tool's output, read from standard input.
+    ///
+    /// The content is masked (passwords, tokens, keys) and appended to the
+    /// activity record; content over 4 KiB is stored once, by its SHA-256.
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// Read, verify and export the activity record.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+const STORE_HELP: &str = "\
+Where the record is:
+  By default, an SQLite file in the data directory: --data-dir, else
+  $GUARDRAIL_DATA_DIR, else $XDG_DATA_HOME/guardrail, else
+  ~/.local/share/guardrail. It and the node's signing key are created on
+  first use. --store (or $GUARDRAIL_STORE) names another store:
+  postgres://user@host/db for one shared by several nodes, or sqlite:PATH.";
+
+/// Where the activity record is, and who is writing it.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// The record's store: postgres://..., sqlite:PATH or a file path.
+    /// Default: the SQLite file in the data directory.
+    #[arg(long, value_name = "STORE", env = "GUARDRAIL_STORE", hide_env_values = true)]
+    pub store: Option<String>,
+
+    /// The data directory: the embedded store and this node's signing key.
+    #[arg(long, value_name = "DIR", env = "GUARDRAIL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// This node's name; each node keeps its own chain. Default: the host name.
+    #[arg(long, value_name = "NAME", env = "GUARDRAIL_NODE")]
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +171,24 @@ pub struct CheckArgs {
     /// line is answered, whatever the verdicts.
     #[arg(long)]
     pub jsonl: bool,
+
+    /// Record each decision in the activity record (durably, before the
+    /// answer is printed). `--record=STORE` records to another store
+    /// (postgres://... or sqlite:PATH). If it cannot be recorded, the
+    /// command fails with exit status 2.
+    #[arg(long, value_name = "STORE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub record: Option<String>,
+
+    /// The session the action belongs to, as recorded.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+
+    /// The conversation or prompt the action came from, as recorded.
+    #[arg(long, value_name = "ID")]
+    pub prompt_id: Option<String>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -197,4 +251,206 @@ pub enum PolicyCommand {
         #[arg(long, value_name = "PATH")]
         policy: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// The prompt an agent was given.
+    #[command(after_long_help = STORE_HELP)]
+    Prompt(ContentArgs),
+    /// The response an agent produced.
+    #[command(after_long_help = STORE_HELP)]
+    Response(ContentArgs),
+    /// The output of a tool an agent ran.
+    #[command(after_long_help = STORE_HELP)]
+    ToolOutput(ContentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContentArgs {
+    /// Who the content is from or for. Default: the agent "anonymous".
+    #[arg(long, value_name = "ID")]
+    pub actor: Option<String>,
+
+    /// Whether the actor is an AI agent or a person.
+    #[arg(long, value_enum, default_value_t = ActorKindArg::Agent)]
+    pub actor_kind: ActorKindArg,
+
+    /// The person or service the agent acts for.
+    #[arg(long, value_name = "ID")]
+    pub on_behalf_of: Option<String>,
+
+    /// The session the content belongs to.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+
+    /// The conversation or prompt it belongs to.
+    #[arg(long, value_name = "ID")]
+    pub prompt_id: Option<String>,
+
+    /// The tool whose output this is.
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+
+    /// The surface it came through.
+    #[arg(long, value_name = "NAME", default_value = "cli")]
+    pub channel: String,
+
+    /// Print the receipt (node, sequence number, hash) as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List records, oldest first (the last --limit that match).
+    #[command(after_long_help = STORE_HELP)]
+    List(ListArgs),
+    /// Show one record in full.
+    #[command(after_long_help = STORE_HELP)]
+    Show {
+        /// The record's sequence number in its node's chain.
+        #[arg(value_name = "SEQ")]
+        seq: u64,
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print the latest records, and with -f, new ones as they arrive.
+    #[command(after_long_help = STORE_HELP)]
+    Tail {
+        /// Keep printing records as they are written, until interrupted.
+        #[arg(short, long)]
+        follow: bool,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Recompute every hash and check every chain and checkpoint.
+    ///
+    /// Exits 0 when the record is intact, and 1 naming the first bad
+    /// sequence number of each node when any record was modified, deleted,
+    /// inserted or reordered, or the log was cut back behind a signed
+    /// checkpoint.
+    #[command(after_long_help = STORE_HELP)]
+    Verify {
+        /// Checkpoints kept elsewhere (the output of `audit checkpoints`),
+        /// checked as well as the store's own.
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+        /// A public key (hex, from `audit pubkey`) checkpoints must be
+        /// signed with; repeat for several nodes. Default: this node's key.
+        #[arg(long = "pubkey", value_name = "HEX")]
+        pubkeys: Vec<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print this node's public key, to keep somewhere the node cannot rewrite.
+    #[command(after_long_help = STORE_HELP)]
+    Pubkey {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Sign a checkpoint of this node's chain now, and print it.
+    #[command(after_long_help = STORE_HELP)]
+    Checkpoint {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print every signed checkpoint as JSON lines, to keep elsewhere and
+    /// give back to `audit verify --checkpoints`.
+    #[command(after_long_help = STORE_HELP)]
+    Checkpoints {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Export records as JSON lines or as OCSF events.
+    #[command(after_long_help = STORE_HELP)]
+    Export {
+        /// `jsonl`: each record as stored (chain fields included); `ocsf`:
+        /// OCSF 1.3 events (Datastore Activity 6005, Process Activity 1007,
+        /// API Activity 6003).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Measure durable appends per second, one writer and many.
+    ///
+    /// Appends to a fresh store in a temporary directory (or --store) and
+    /// prints records per second for each number of concurrent writers.
+    Bench {
+        /// Records per run.
+        #[arg(long, default_value_t = 20_000)]
+        records: usize,
+        /// Numbers of concurrent writers to measure.
+        #[arg(long, value_delimiter = ',', default_value = "1,4,16,64,256")]
+        writers: Vec<usize>,
+        /// Measure this store instead of a fresh SQLite file.
+        #[arg(long, value_name = "STORE")]
+        store: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Ocsf,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show at most this many records (the latest); 0 for all.
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+    /// Print each record as one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only this actor's records.
+    #[arg(long, value_name = "ID")]
+    pub actor: Option<String>,
+    /// Only decisions with this verdict.
+    #[arg(long, value_name = "VERDICT")]
+    pub verdict: Option<String>,
+    /// Only decisions with this intent (`data.delete_all`) or intent group (`schema.change`).
+    #[arg(long, value_name = "ID")]
+    pub intent: Option<String>,
+    /// Only records from this surface (`cli`, `hook`, `pgproxy`, ...).
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
+    /// Only this kind of record: decision, outcome, prompt, response, tool_output.
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Only this session's records.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// Only records at or after this time: RFC 3339, a date, or a duration ago (15m, 2h, 7d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only records before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only records whose text contains this (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+    /// Only this node's records.
+    #[arg(long = "from-node", value_name = "NAME")]
+    pub from_node: Option<String>,
 }

@@ -9,6 +9,7 @@ mod commands;
 mod load;
 mod render;
 mod request;
+mod store;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ fn run() -> i32 {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Policy(command) => commands::policy::run(command),
+        Command::Record(command) => commands::record::run(command),
+        Command::Audit(command) => commands::audit::run(command),
     };
     match result {
         Ok(status) => status,

@@ -22,6 +22,23 @@ pub struct Answer<'a> {
     pub justified: bool,
     pub intents: Vec<IntentAnswer<'a>>,
     pub policy_version: &'a str,
+    /// Where the decision sits in the activity record, when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordAnswer>,
+}
+
+/// A receipt as printed: the node, the sequence number, the record's hash.
+#[derive(Debug, Serialize)]
+pub struct RecordAnswer {
+    pub node: String,
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl From<&guardrail_audit::Receipt> for RecordAnswer {
+    fn from(receipt: &guardrail_audit::Receipt) -> RecordAnswer {
+        RecordAnswer { node: receipt.node.clone(), seq: receipt.seq, hash: receipt.hash.to_hex() }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -53,6 +70,7 @@ impl<'a> Answer<'a> {
             justified: decision.justified,
             intents: decision.intents.iter().map(|judgement| intent(judgement, text)).collect(),
             policy_version,
+            record: None,
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct Request {
     pub cwd: Option<String>,
     #[serde(default)]
     pub session: Option<String>,
+    #[serde(default)]
+    pub prompt_id: Option<String>,
 }
 
 fn default_kind() -> ActionKind {
@@ -56,7 +58,7 @@ impl Request {
             justification: self.justification,
             environment: self.environment.unwrap_or_else(|| ActionContext::DEFAULT_ENVIRONMENT.to_owned()),
             session: self.session,
-            prompt: None,
+            prompt: self.prompt_id,
             cwd: self.cwd,
         };
         action
@@ -76,5 +78,7 @@ pub fn action_from_flags(args: &crate::cli::CheckArgs, text: String) -> Action {
     action.context.justification = args.justification.clone();
     action.context.environment = args.environment.clone();
     action.context.cwd = args.cwd.clone();
+    action.context.session = args.session.clone();
+    action.context.prompt = args.prompt_id.clone();
     action
 }

@@ -2,22 +2,26 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 
-use guardrail_core::Guard;
+use guardrail_audit::Gate;
 use serde::Serialize;
 
 use crate::cli::CheckArgs;
-use crate::render::{self, Answer};
+use crate::render::{self, Answer, RecordAnswer};
 use crate::request::{self, Request};
 use crate::{Failure, load};
 
 pub fn run(args: CheckArgs) -> Result<i32, Failure> {
     let policy = load::policy(args.policy.as_deref())?;
-    let guard = crate::gate(policy);
+    let recorder = match &args.record {
+        Some(store) => Some(crate::store::recorder(&args.store, Some(store))?),
+        None => None,
+    };
+    let gate = Gate::new(crate::gate(policy), recorder);
     let stdout = std::io::stdout();
     if args.jsonl {
         let mut input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
         let mut output = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-        jsonl(&guard, &mut input, &mut output).map_err(Failure::io("standard input or output"))?;
+        jsonl(&gate, &mut input, &mut output).map_err(Failure::io("standard input or output"))?;
         return Ok(crate::cli::exit::ALLOW);
     }
     let text = match args.text.as_deref() {
@@ -34,13 +38,20 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
         }
     };
     let action = request::action_from_flags(&args, text);
-    let decision = guard.check(&action);
+    // Fail closed: a decision that cannot be recorded is an error, not a verdict.
+    let checked = gate.check(&action).map_err(|error| Failure::Io(error.to_string()))?;
+    let decision = &checked.decision;
     let mut out = stdout.lock();
     let written = if args.json {
-        let answer = Answer::new(&decision, &action.text, guard.policy().version());
+        let mut answer = Answer::new(decision, &action.text, gate.guard().policy().version());
+        answer.record = checked.receipt.as_ref().map(RecordAnswer::from);
         serde_json::to_writer(&mut out, &answer).map_err(std::io::Error::from).and_then(|()| writeln!(out))
     } else {
-        out.write_all(render::human(&decision, &action.text, args.explain).as_bytes())
+        let mut text = render::human(decision, &action.text, args.explain);
+        if let Some(receipt) = &checked.receipt {
+            text.push_str(&format!("recorded: {}#{}\n", receipt.node, receipt.seq));
+        }
+        out.write_all(text.as_bytes())
     };
     written.map_err(Failure::io("standard output"))?;
     Ok(decision.verdict.exit_code())
@@ -50,7 +61,7 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
 /// stops early: a line that cannot be read as a request is answered with
 /// `"decision":"error"`. Output is flushed whenever no more input is
 /// waiting, so a caller that writes one request and waits gets its answer.
-pub fn jsonl<R: Read, W: Write>(guard: &Guard, input: &mut BufReader<R>, output: &mut W) -> std::io::Result<()> {
+pub fn jsonl<R: Read, W: Write>(gate: &Gate, input: &mut BufReader<R>, output: &mut W) -> std::io::Result<()> {
     let mut line = Vec::new();
     let mut number = 0usize;
     loop {
@@ -65,8 +76,18 @@ pub fn jsonl<R: Read, W: Write>(guard: &Guard, input: &mut BufReader<R>, output:
         match parse(&line) {
             Ok(request) => {
                 let action = request.into_action();
-                let decision = guard.check(&action);
-                serde_json::to_writer(&mut *output, &Answer::new(&decision, &action.text, guard.policy().version()))?;
+                match gate.check(&action) {
+                    Ok(checked) => {
+                        let mut answer = Answer::new(&checked.decision, &action.text, gate.guard().policy().version());
+                        answer.record = checked.receipt.as_ref().map(RecordAnswer::from);
+                        serde_json::to_writer(&mut *output, &answer)?;
+                    }
+                    // Fail closed: no verdict for a decision that was not recorded.
+                    Err(error) => {
+                        let error = ErrorAnswer { decision: "error", message: format!("line {number}: {error}") };
+                        serde_json::to_writer(&mut *output, &error)?;
+                    }
+                }
             }
             Err(message) => {
                 let error = ErrorAnswer { decision: "error", message: format!("line {number}: {message}") };

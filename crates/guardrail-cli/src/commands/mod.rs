@@ -1,2 +1,4 @@
+pub mod audit;
 pub mod check;
 pub mod policy;
+pub mod record;

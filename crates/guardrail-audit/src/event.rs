@@ -1,0 +1,341 @@
+//! What is recorded: gate decisions, their outcomes, and free-standing
+//! events (the prompt an agent was given, its response, a tool's output).
+//!
+//! Every text here is masked before it becomes an event: constructors take
+//! the raw text and mask it, so an `Event` never holds a secret in clear.
+
+use guardrail_core::secret;
+use guardrail_core::{Action, Decision, Obligation, Verdict};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Texts longer than this are stored once, by content hash, in the blob
+/// table, and the record carries the hash and a preview.
+pub const INLINE_LIMIT: usize = 4096;
+/// Characters of a stored text kept in the record as a preview.
+const PREVIEW_CHARS: usize = 200;
+
+/// One event of the activity record (decisions boxed: they are large). Serialized as the record's body; the
+/// variant is the record's `kind`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Decision(Box<DecisionEvent>),
+    Outcome(OutcomeEvent),
+    Prompt(ContentEvent),
+    Response(ContentEvent),
+    ToolOutput(ContentEvent),
+}
+
+impl Event {
+    pub const KINDS: [&'static str; 5] = ["decision", "outcome", "prompt", "response", "tool_output"];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Decision(_) => "decision",
+            Event::Outcome(_) => "outcome",
+            Event::Prompt(_) => "prompt",
+            Event::Response(_) => "response",
+            Event::ToolOutput(_) => "tool_output",
+        }
+    }
+
+    /// The actor the event is about, when it names one.
+    pub fn actor(&self) -> Option<&RecordedActor> {
+        match self {
+            Event::Decision(event) => Some(&event.actor),
+            Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.actor),
+            Event::Outcome(_) => None,
+        }
+    }
+
+    pub fn channel(&self) -> Option<&str> {
+        match self {
+            Event::Decision(event) => Some(&event.channel),
+            Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.channel),
+            Event::Outcome(_) => None,
+        }
+    }
+
+    pub fn session(&self) -> Option<&str> {
+        match self {
+            Event::Decision(event) => event.session.as_deref(),
+            Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => event.session.as_deref(),
+            Event::Outcome(_) => None,
+        }
+    }
+
+    /// The event's main text: the action, the prompt, the output.
+    pub fn text(&self) -> Option<&Text> {
+        match self {
+            Event::Decision(event) => Some(&event.text),
+            Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.content),
+            Event::Outcome(_) => None,
+        }
+    }
+
+    /// The event's body as stored and hashed, and the large texts to store
+    /// beside it by hash.
+    pub(crate) fn encode(&self, blobs: Vec<Blob>) -> Encoded {
+        // Serializing a plain data type to a String cannot fail.
+        let mut body = serde_json::to_value(self).expect("events serialize");
+        if let Some(object) = body.as_object_mut() {
+            object.remove("kind");
+        }
+        Encoded { kind: self.kind(), body: body.to_string(), blobs }
+    }
+
+    /// Reads an event back from its record's kind and body.
+    pub fn decode(kind: &str, body: &str) -> Result<Event, String> {
+        let mut value: serde_json::Value =
+            serde_json::from_str(body).map_err(|error| format!("the body is not JSON: {error}"))?;
+        let object = value.as_object_mut().ok_or("the body is not a JSON object")?;
+        object.insert("kind".to_owned(), serde_json::Value::String(kind.to_owned()));
+        serde_json::from_value(value).map_err(|error| format!("the body is not a {kind} event: {error}"))
+    }
+}
+
+/// An event ready to append: its kind, its body's exact text, its blobs.
+#[derive(Clone, Debug)]
+pub struct Encoded {
+    pub kind: &'static str,
+    pub body: String,
+    pub blobs: Vec<Blob>,
+}
+
+/// A large text stored once under its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blob {
+    pub sha256: String,
+    pub content: Vec<u8>,
+}
+
+/// A text as recorded: inline when short, else by content hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Text {
+    Inline(String),
+    Stored {
+        sha256: String,
+        bytes: usize,
+        /// The first characters, so that listings read without the blob.
+        preview: String,
+    },
+}
+
+impl Text {
+    /// Masks `raw` (the given spans plus every detector's findings) and
+    /// keeps it inline or moves it to a blob, which is pushed to `blobs`.
+    pub fn masked(raw: &str, secrets: &[guardrail_core::Span], blobs: &mut Vec<Blob>) -> Text {
+        let masked = secret::redact(raw, secrets).into_owned();
+        if masked.len() <= INLINE_LIMIT {
+            return Text::Inline(masked);
+        }
+        let sha256 = hex::encode(Sha256::digest(masked.as_bytes()));
+        let preview = masked.chars().take(PREVIEW_CHARS).collect();
+        let bytes = masked.len();
+        blobs.push(Blob { sha256: sha256.clone(), content: masked.into_bytes() });
+        Text::Stored { sha256, bytes, preview }
+    }
+
+    /// The inline text, or the preview of a stored one.
+    pub fn preview(&self) -> &str {
+        match self {
+            Text::Inline(text) => text,
+            Text::Stored { preview, .. } => preview,
+        }
+    }
+
+    pub fn blob(&self) -> Option<&str> {
+        match self {
+            Text::Inline(_) => None,
+            Text::Stored { sha256, .. } => Some(sha256),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedActor {
+    pub id: String,
+    pub kind: guardrail_core::ActorKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+}
+
+impl From<&guardrail_core::Actor> for RecordedActor {
+    fn from(actor: &guardrail_core::Actor) -> RecordedActor {
+        RecordedActor { id: actor.id.clone(), kind: actor.kind, on_behalf_of: actor.on_behalf_of.clone() }
+    }
+}
+
+/// The gate's decision on one action, recorded before the action runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecisionEvent {
+    pub actor: RecordedActor,
+    pub channel: String,
+    pub target: String,
+    pub environment: String,
+    /// The action's language: `sql` or `shell`.
+    pub language: guardrail_core::ActionKind,
+    /// The action's text, secrets masked.
+    pub text: Text,
+    pub intents: Vec<RecordedIntent>,
+    pub verdict: Verdict,
+    pub rule: String,
+    pub reason: String,
+    /// The version hash of the policy that decided.
+    pub policy_version: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<Obligation>,
+    /// The actor's justification, secrets masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub justified: bool,
+    /// The approval this decision carried out, when a person approved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The conversation or prompt the action came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+}
+
+/// One intent of a recorded decision, with its own verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedIntent {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub scope: String,
+    pub span: [usize; 2],
+    pub verdict: Verdict,
+    pub rule: String,
+}
+
+impl DecisionEvent {
+    /// The record of `decision` on `action`, texts masked.
+    pub fn new(action: &Action, decision: &Decision, policy_version: &str, blobs: &mut Vec<Blob>) -> DecisionEvent {
+        let intents = decision
+            .intents
+            .iter()
+            .map(|judgement| RecordedIntent {
+                id: judgement.intent.kind.id().to_owned(),
+                object: judgement.intent.object.as_ref().map(|object| object.to_string()),
+                scope: judgement.intent.scope.to_string(),
+                span: [judgement.intent.span.start, judgement.intent.span.end],
+                verdict: judgement.verdict,
+                rule: judgement.rule.clone(),
+            })
+            .collect();
+        DecisionEvent {
+            actor: RecordedActor::from(&action.actor),
+            channel: action.channel.clone(),
+            target: action.target.clone(),
+            environment: action.context.environment.clone(),
+            language: action.kind,
+            text: Text::masked(&action.text, &decision.secrets, blobs),
+            intents,
+            verdict: decision.verdict,
+            rule: decision.rule.clone(),
+            reason: decision.reason.clone(),
+            policy_version: policy_version.to_owned(),
+            obligations: decision.obligations.clone(),
+            justification: action.context.justification.as_deref().map(|text| secret::redact(text, &[]).into_owned()),
+            justified: decision.justified,
+            approval: None,
+            session: action.context.session.clone(),
+            prompt: action.context.prompt.clone(),
+            cwd: action.context.cwd.clone(),
+        }
+    }
+}
+
+/// What happened when an allowed action ran, appended once known.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeEvent {
+    /// The sequence number of the decision record (same node) this is the outcome of.
+    pub decision: u64,
+    pub status: OutcomeStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    /// The error, secrets masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// SHA-256 of the output, when the surface saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_sha256: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    #[default]
+    Succeeded,
+    Failed,
+    /// The surface did not run the action (refused, or the approval never came).
+    NotRun,
+}
+
+impl OutcomeEvent {
+    /// Masks the error's secrets; call before recording.
+    pub fn masked(mut self) -> OutcomeEvent {
+        self.error = self.error.map(|error| secret::redact(&error, &[]).into_owned());
+        self
+    }
+}
+
+/// A prompt, a response or a tool's output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContentEvent {
+    pub actor: RecordedActor,
+    pub channel: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The conversation or prompt this belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The tool whose output this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// The content, secrets masked.
+    pub content: Text,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_through_their_stored_form() {
+        let mut blobs = Vec::new();
+        let long = "x".repeat(INLINE_LIMIT + 1);
+        let event = Event::Prompt(ContentEvent {
+            actor: RecordedActor { id: "claude".into(), kind: guardrail_core::ActorKind::Agent, on_behalf_of: None },
+            channel: "hook".into(),
+            session: Some("s1".into()),
+            prompt: None,
+            tool: None,
+            content: Text::masked(&long, &[], &mut blobs),
+        });
+        assert_eq!(blobs.len(), 1, "a long text goes to a blob");
+        let encoded = event.encode(blobs);
+        assert_eq!(encoded.kind, "prompt");
+        assert!(!encoded.body.contains("\"kind\":\"prompt\""), "the kind is a column of its own");
+        assert_eq!(Event::decode(encoded.kind, &encoded.body).unwrap(), event);
+    }
+
+    #[test]
+    fn texts_are_masked_before_they_become_events() {
+        let mut blobs = Vec::new();
+        let text = Text::masked("PGPASSWORD=hunter2 psql -c 'select 1'", &[], &mut blobs);
+        assert_eq!(text, Text::Inline("PGPASSWORD=******* psql -c 'select 1'".into()));
+    }
+}

@@ -1,0 +1,49 @@
+//! The gate with its record: decide, then record the decision durably,
+//! before anything runs.
+
+use std::sync::Arc;
+
+use guardrail_core::{Action, Decision, Guard};
+
+use crate::recorder::{Entry, Receipt, RecordError, Recorder};
+
+/// A [`Guard`] and, when recording, the [`Recorder`] every decision goes to.
+pub struct Gate {
+    guard: Guard,
+    recorder: Option<Recorder>,
+}
+
+/// A decision and, when recorded, the proof it is durable.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub decision: Arc<Decision>,
+    pub receipt: Option<Receipt>,
+}
+
+impl Gate {
+    pub fn new(guard: Guard, recorder: Option<Recorder>) -> Gate {
+        Gate { guard, recorder }
+    }
+
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
+    }
+
+    /// Decides `action` and, when recording, records the decision before
+    /// returning. An error means the decision could not be recorded: the
+    /// caller must not run the action, whatever the verdict.
+    pub fn check(&self, action: &Action) -> Result<Checked, RecordError> {
+        let decision = self.guard.check(action);
+        let receipt = match &self.recorder {
+            None => None,
+            Some(recorder) => {
+                Some(recorder.record(Entry::decision(action, &decision, self.guard.policy().version()))?)
+            }
+        };
+        Ok(Checked { decision, receipt })
+    }
+}

@@ -1,0 +1,68 @@
+//! Reading the record back: filters for `audit list`, `tail` and `export`.
+
+use guardrail_core::{IntentKind, Verdict};
+
+use crate::chain::Record;
+use crate::event::Event;
+
+/// A record read back, with its event decoded.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub record: Record,
+    pub event: Event,
+}
+
+impl Entry {
+    pub fn decode(record: Record) -> Result<Entry, String> {
+        let event = Event::decode(&record.kind, &record.body)
+            .map_err(|error| format!("record {}#{}: {error}", record.node, record.seq))?;
+        Ok(Entry { record, event })
+    }
+}
+
+/// Which records to show. Every condition given must hold.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub node: Option<String>,
+    pub actor: Option<String>,
+    pub verdict: Option<Verdict>,
+    /// An intent id (`data.delete_all`) or group (`schema.change`).
+    pub intent: Option<String>,
+    pub channel: Option<String>,
+    pub kind: Option<String>,
+    pub session: Option<String>,
+    /// Nanoseconds since the epoch, inclusive.
+    pub since: Option<i64>,
+    /// Nanoseconds since the epoch, exclusive.
+    pub until: Option<i64>,
+    /// Case-insensitive text to find in the action's text or the content.
+    pub text: Option<String>,
+}
+
+impl Filter {
+    pub fn matches(&self, entry: &Entry) -> bool {
+        let Entry { record, event } = entry;
+        let equal = |wanted: &Option<String>, actual: Option<&str>| wanted.as_deref().is_none_or(|w| actual == Some(w));
+        equal(&self.node, Some(&record.node))
+            && equal(&self.kind, Some(&record.kind))
+            && equal(&self.actor, event.actor().map(|actor| actor.id.as_str()))
+            && equal(&self.channel, event.channel())
+            && equal(&self.session, event.session())
+            && self.since.is_none_or(|since| record.time >= since)
+            && self.until.is_none_or(|until| record.time < until)
+            && self.verdict.is_none_or(|verdict| matches!(event, Event::Decision(d) if d.verdict == verdict))
+            && self.intent.as_deref().is_none_or(|wanted| match event {
+                Event::Decision(decision) => decision.intents.iter().any(|intent| intent_matches(&intent.id, wanted)),
+                _ => false,
+            })
+            && self.text.as_deref().is_none_or(|wanted| {
+                let wanted = wanted.to_lowercase();
+                event.text().is_some_and(|text| text.preview().to_lowercase().contains(&wanted))
+            })
+    }
+}
+
+/// Whether intent `id` is `wanted`, or belongs to the group `wanted`.
+fn intent_matches(id: &str, wanted: &str) -> bool {
+    id == wanted || IntentKind::from_id(id).is_some_and(|kind| kind.groups().contains(&wanted))
+}

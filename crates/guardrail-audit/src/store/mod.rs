@@ -1,0 +1,152 @@
+//! Where records live: SQLite in a data directory (the default), or a
+//! PostgreSQL database shared by several nodes.
+//!
+//! A store only keeps what it is given and hands it back. Chaining happens
+//! inside [`Store::append`], under the store's lock for the node, so two
+//! processes appending to one node's chain cannot fork it.
+
+mod postgres;
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+
+pub use self::postgres::PostgresStore;
+pub use self::sqlite::SqliteStore;
+use crate::chain::{Hash, Record};
+use crate::event::Blob;
+use crate::signing::Checkpoint;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Postgres(String),
+    #[error("{0}")]
+    Io(String),
+    /// The store holds something this version cannot read.
+    #[error("{0}")]
+    Incompatible(String),
+}
+
+impl From<::postgres::Error> for StoreError {
+    /// The server's own message, which the error's `Display` leaves out.
+    fn from(error: ::postgres::Error) -> StoreError {
+        StoreError::Postgres(match error.as_db_error() {
+            Some(db) => match db.detail() {
+                Some(detail) => format!("{}: {} ({detail})", db.severity(), db.message()),
+                None => format!("{}: {}", db.severity(), db.message()),
+            },
+            None => error.to_string(),
+        })
+    }
+}
+
+/// The head of a node's chain: its last record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: Hash,
+}
+
+/// One record to append, before it is chained.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub time: i64,
+    pub kind: &'static str,
+    pub body: String,
+    pub blobs: Vec<Blob>,
+}
+
+/// A record with its place in the store's order of arrival (across nodes).
+#[derive(Clone, Debug)]
+pub struct Stored {
+    pub id: i64,
+    pub record: Record,
+}
+
+pub trait Store: Send {
+    /// Appends `batch` to `node`'s chain in one durable transaction and
+    /// returns the chained records, in order. Either all are stored or none.
+    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Record>, StoreError>;
+
+    fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError>;
+
+    /// Records in order of arrival, after store id `after`, at most `limit`.
+    fn scan(&mut self, after: i64, limit: usize) -> Result<Vec<Stored>, StoreError>;
+
+    /// `node`'s records in chain order, after sequence number `after`, at most `limit`.
+    fn chain(&mut self, node: &str, after: u64, limit: usize) -> Result<Vec<Record>, StoreError>;
+
+    fn record(&mut self, node: &str, seq: u64) -> Result<Option<Record>, StoreError>;
+
+    /// Every node that has written a record or a checkpoint.
+    fn nodes(&mut self) -> Result<Vec<String>, StoreError>;
+
+    fn blob(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+
+    /// The node's checkpoints in sequence order (every node's when `None`).
+    fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError>;
+}
+
+/// Which store to use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// An SQLite database file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection string (`postgres://...`).
+    Postgres(String),
+}
+
+impl Location {
+    /// The file name of the embedded store inside a data directory.
+    pub const SQLITE_FILE: &'static str = "record.sqlite3";
+
+    /// Reads `postgres://...`, `postgresql://...`, `sqlite:PATH`, or a path
+    /// to an SQLite file.
+    pub fn parse(text: &str) -> Result<Location, String> {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Location::Postgres(text.to_owned()));
+        }
+        let path = text.strip_prefix("sqlite://").or_else(|| text.strip_prefix("sqlite:")).unwrap_or(text);
+        if path.is_empty() || text.contains("://") && !text.starts_with("sqlite:") {
+            return Err(format!(
+                "cannot read {:?} as a store: expected postgres://..., sqlite:PATH or a file path",
+                guardrail_core::secret::redact(text, &[])
+            ));
+        }
+        Ok(Location::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The embedded store of a data directory.
+    pub fn in_data_dir(dir: &Path) -> Location {
+        Location::Sqlite(dir.join(Location::SQLITE_FILE))
+    }
+
+    /// Opens (creating and migrating if needed) the store.
+    pub fn open(&self) -> Result<Box<dyn Store>, StoreError> {
+        Ok(match self {
+            Location::Sqlite(path) => Box::new(SqliteStore::open(path)?),
+            Location::Postgres(url) => Box::new(PostgresStore::open(url)?),
+        })
+    }
+}
+
+impl std::fmt::Display for Location {
+    /// The location with any password masked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(path) => write!(f, "{}", path.display()),
+            Location::Postgres(url) => f.write_str(&guardrail_core::secret::redact(url, &[])),
+        }
+    }
+}
+
+/// Parses a stored hash column; a malformed one reads as a hash nothing
+/// matches, so verification reports the record instead of failing to read.
+pub(crate) fn read_hash(text: &str) -> Hash {
+    Hash::from_hex(text).unwrap_or(Hash([0xff; 32]))
+}

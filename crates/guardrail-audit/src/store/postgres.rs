@@ -1,0 +1,221 @@
+//! The shared store: one PostgreSQL database for several Guardrail nodes,
+//! each appending to its own chain. A transaction-scoped advisory lock per
+//! node serializes appends to one chain; nodes never wait for each other.
+
+use postgres::{Client, NoTls};
+
+use super::{Head, Pending, Store, StoreError, Stored, read_hash};
+use crate::chain::{Hash, Record};
+use crate::signing::Checkpoint;
+
+/// Schema migrations, in order; `guardrail_schema` lists those applied.
+/// Never edit one that has shipped: add another.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE guardrail_records (
+        id    BIGSERIAL PRIMARY KEY,
+        node  TEXT NOT NULL,
+        seq   BIGINT NOT NULL,
+        time  BIGINT NOT NULL,
+        kind  TEXT NOT NULL,
+        body  TEXT NOT NULL,
+        prev  TEXT NOT NULL,
+        hash  TEXT NOT NULL,
+        UNIQUE (node, seq)
+    );
+    CREATE TABLE guardrail_blobs (
+        sha256  TEXT PRIMARY KEY,
+        content BYTEA NOT NULL
+    );
+    CREATE TABLE guardrail_checkpoints (
+        node      TEXT NOT NULL,
+        seq       BIGINT NOT NULL,
+        head      TEXT NOT NULL,
+        time      BIGINT NOT NULL,
+        key       TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (node, seq)
+    );
+"];
+
+/// Advisory lock key space: the migration lock, and one lock per node.
+const MIGRATION_LOCK: i64 = 0x6775_6172_6472_6169; // "guardrai"
+
+pub struct PostgresStore {
+    client: Client,
+}
+
+impl PostgresStore {
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let mut client = Client::connect(url, NoTls)?;
+        migrate(&mut client)?;
+        Ok(PostgresStore { client })
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let mut transaction = client.transaction()?;
+    transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    transaction.batch_execute(
+        "CREATE TABLE IF NOT EXISTS guardrail_schema (
+             version    INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )?;
+    let version: i32 = transaction.query_one("SELECT coalesce(max(version), 0) FROM guardrail_schema", &[])?.get(0);
+    let version = version as usize;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Incompatible(format!(
+            "the record's schema is version {version}, newer than this guardrail knows ({}); upgrade guardrail",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        transaction.batch_execute(migration)?;
+        transaction.execute("INSERT INTO guardrail_schema (version) VALUES ($1)", &[&(index as i32 + 1)])?;
+    }
+    transaction.commit()?;
+    Ok(())
+}
+
+const RECORD_COLUMNS: &str = "node, seq, time, kind, body, prev, hash";
+
+fn record(row: &postgres::Row, first: usize) -> Record {
+    Record {
+        node: row.get(first),
+        seq: row.get::<_, i64>(first + 1) as u64,
+        time: row.get(first + 2),
+        kind: row.get(first + 3),
+        body: row.get(first + 4),
+        prev: read_hash(row.get(first + 5)),
+        hash: read_hash(row.get(first + 6)),
+    }
+}
+
+fn head(client: &mut impl postgres::GenericClient, node: &str) -> Result<Option<Head>, StoreError> {
+    let row = client
+        .query_opt("SELECT seq, hash FROM guardrail_records WHERE node = $1 ORDER BY seq DESC LIMIT 1", &[&node])?;
+    Ok(row.map(|row| Head { seq: row.get::<_, i64>(0) as u64, hash: read_hash(row.get(1)) }))
+}
+
+impl Store for PostgresStore {
+    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Record>, StoreError> {
+        let mut transaction = self.client.transaction()?;
+        transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&node])?;
+        let head = head(&mut transaction, node)?;
+        let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
+        let mut records = Vec::with_capacity(batch.len());
+        let (mut blob_hashes, mut blob_contents) = (Vec::new(), Vec::new());
+        for pending in batch {
+            for blob in &pending.blobs {
+                blob_hashes.push(blob.sha256.as_str());
+                blob_contents.push(blob.content.as_slice());
+            }
+            seq += 1;
+            let record = Record::chain(node, seq, pending.time, pending.kind, pending.body.clone(), prev);
+            prev = record.hash;
+            records.push(record);
+        }
+        if !blob_hashes.is_empty() {
+            transaction.execute(
+                "INSERT INTO guardrail_blobs (sha256, content) SELECT * FROM unnest($1::text[], $2::bytea[])
+                 ON CONFLICT (sha256) DO NOTHING",
+                &[&blob_hashes, &blob_contents],
+            )?;
+        }
+        // One round trip for the whole batch.
+        let seqs: Vec<i64> = records.iter().map(|record| record.seq as i64).collect();
+        let times: Vec<i64> = records.iter().map(|record| record.time).collect();
+        let kinds: Vec<&str> = records.iter().map(|record| record.kind.as_str()).collect();
+        let bodies: Vec<&str> = records.iter().map(|record| record.body.as_str()).collect();
+        let prevs: Vec<String> = records.iter().map(|record| record.prev.to_hex()).collect();
+        let hashes: Vec<String> = records.iter().map(|record| record.hash.to_hex()).collect();
+        transaction.execute(
+            "INSERT INTO guardrail_records (node, seq, time, kind, body, prev, hash)
+             SELECT $1, seq, time, kind, body, prev, hash
+             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+                  WITH ORDINALITY AS batch(seq, time, kind, body, prev, hash, position)
+             ORDER BY position",
+            &[&node, &seqs, &times, &kinds, &bodies, &prevs, &hashes],
+        )?;
+        transaction.commit()?;
+        Ok(records)
+    }
+
+    fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError> {
+        head(&mut self.client, node)
+    }
+
+    fn scan(&mut self, after: i64, limit: usize) -> Result<Vec<Stored>, StoreError> {
+        let rows = self.client.query(
+            &format!("SELECT id, {RECORD_COLUMNS} FROM guardrail_records WHERE id > $1 ORDER BY id LIMIT $2"),
+            &[&after, &(limit as i64)],
+        )?;
+        Ok(rows.iter().map(|row| Stored { id: row.get(0), record: record(row, 1) }).collect())
+    }
+
+    fn chain(&mut self, node: &str, after: u64, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let rows = self.client.query(
+            &format!(
+                "SELECT {RECORD_COLUMNS} FROM guardrail_records WHERE node = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+            ),
+            &[&node, &(after as i64), &(limit as i64)],
+        )?;
+        Ok(rows.iter().map(|row| record(row, 0)).collect())
+    }
+
+    fn record(&mut self, node: &str, seq: u64) -> Result<Option<Record>, StoreError> {
+        let row = self.client.query_opt(
+            &format!("SELECT {RECORD_COLUMNS} FROM guardrail_records WHERE node = $1 AND seq = $2"),
+            &[&node, &(seq as i64)],
+        )?;
+        Ok(row.map(|row| record(&row, 0)))
+    }
+
+    fn nodes(&mut self) -> Result<Vec<String>, StoreError> {
+        let rows = self.client.query(
+            "SELECT node FROM guardrail_records UNION SELECT node FROM guardrail_checkpoints ORDER BY node",
+            &[],
+        )?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn blob(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = self.client.query_opt("SELECT content FROM guardrail_blobs WHERE sha256 = $1", &[&sha256])?;
+        Ok(row.map(|row| row.get(0)))
+    }
+
+    fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        self.client.execute(
+            "INSERT INTO guardrail_checkpoints (node, seq, head, time, key, signature)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            &[
+                &checkpoint.node,
+                &(checkpoint.seq as i64),
+                &checkpoint.head.to_hex(),
+                &checkpoint.time,
+                &checkpoint.key,
+                &checkpoint.signature,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows = self.client.query(
+            "SELECT node, seq, head, time, key, signature FROM guardrail_checkpoints
+             WHERE $1::text IS NULL OR node = $1 ORDER BY node, seq",
+            &[&node],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|row| Checkpoint {
+                node: row.get(0),
+                seq: row.get::<_, i64>(1) as u64,
+                head: read_hash(row.get(2)),
+                time: row.get(3),
+                key: row.get(4),
+                signature: row.get(5),
+            })
+            .collect())
+    }
+}

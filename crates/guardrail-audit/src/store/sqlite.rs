@@ -1,0 +1,214 @@
+//! The embedded store: one SQLite file, WAL mode, `synchronous = FULL`, so
+//! that a committed append has been fsync'd.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{Head, Pending, Store, StoreError, Stored, read_hash};
+use crate::chain::{Hash, Record};
+use crate::signing::Checkpoint;
+
+/// Schema migrations, in order; `PRAGMA user_version` is how many have run.
+/// Never edit one that has shipped: add another.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE records (
+        id    INTEGER PRIMARY KEY,
+        node  TEXT NOT NULL,
+        seq   INTEGER NOT NULL,
+        time  INTEGER NOT NULL,
+        kind  TEXT NOT NULL,
+        body  TEXT NOT NULL,
+        prev  TEXT NOT NULL,
+        hash  TEXT NOT NULL,
+        UNIQUE (node, seq)
+    );
+    CREATE TABLE blobs (
+        sha256  TEXT PRIMARY KEY,
+        content BLOB NOT NULL
+    );
+    CREATE TABLE checkpoints (
+        node      TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        head      TEXT NOT NULL,
+        time      INTEGER NOT NULL,
+        key       TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (node, seq)
+    );
+"];
+
+pub struct SqliteStore {
+    connection: Connection,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            crate::data_dir::create_private(parent).map_err(StoreError::Io)?;
+        }
+        let mut connection = Connection::open(path)?;
+        // Appends from several processes (hooks are one process per call)
+        // wait for each other instead of failing.
+        connection.busy_timeout(Duration::from_secs(10))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut connection)?;
+        Ok(SqliteStore { connection })
+    }
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: usize = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Incompatible(format!(
+            "the record's schema is version {version}, newer than this guardrail knows ({}); upgrade guardrail",
+            MIGRATIONS.len()
+        )));
+    }
+    for migration in &MIGRATIONS[version..] {
+        transaction.execute_batch(migration)?;
+    }
+    transaction.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    transaction.commit()?;
+    Ok(())
+}
+
+const RECORD_COLUMNS: &str = "node, seq, time, kind, body, prev, hash";
+
+fn record(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Record> {
+    Ok(Record {
+        node: row.get(first)?,
+        seq: row.get::<_, i64>(first + 1)? as u64,
+        time: row.get(first + 2)?,
+        kind: row.get(first + 3)?,
+        body: row.get(first + 4)?,
+        prev: read_hash(&row.get::<_, String>(first + 5)?),
+        hash: read_hash(&row.get::<_, String>(first + 6)?),
+    })
+}
+
+fn checkpoint(row: &rusqlite::Row<'_>) -> rusqlite::Result<Checkpoint> {
+    Ok(Checkpoint {
+        node: row.get(0)?,
+        seq: row.get::<_, i64>(1)? as u64,
+        head: read_hash(&row.get::<_, String>(2)?),
+        time: row.get(3)?,
+        key: row.get(4)?,
+        signature: row.get(5)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Record>, StoreError> {
+        // IMMEDIATE takes the write lock before reading the head, so no
+        // other writer can chain onto the same head.
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head = head(&transaction, node)?;
+        let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
+        let mut records = Vec::with_capacity(batch.len());
+        {
+            let mut insert_record = transaction.prepare_cached(
+                "INSERT INTO records (node, seq, time, kind, body, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut insert_blob =
+                transaction.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, content) VALUES (?1, ?2)")?;
+            for pending in batch {
+                for blob in &pending.blobs {
+                    insert_blob.execute(params![blob.sha256, blob.content])?;
+                }
+                seq += 1;
+                let record = Record::chain(node, seq, pending.time, pending.kind, pending.body.clone(), prev);
+                insert_record.execute(params![
+                    record.node,
+                    record.seq as i64,
+                    record.time,
+                    record.kind,
+                    record.body,
+                    record.prev.to_hex(),
+                    record.hash.to_hex()
+                ])?;
+                prev = record.hash;
+                records.push(record);
+            }
+        }
+        transaction.commit()?;
+        Ok(records)
+    }
+
+    fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError> {
+        head(&self.connection, node)
+    }
+
+    fn scan(&mut self, after: i64, limit: usize) -> Result<Vec<Stored>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(&format!("SELECT id, {RECORD_COLUMNS} FROM records WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
+        let rows = statement
+            .query_map(params![after, limit as i64], |row| Ok(Stored { id: row.get(0)?, record: record(row, 1)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn chain(&mut self, node: &str, after: u64, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE node = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows = statement.query_map(params![node, after as i64, limit as i64], |row| record(row, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn record(&mut self, node: &str, seq: u64) -> Result<Option<Record>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE node = ?1 AND seq = ?2"))?;
+        Ok(statement.query_row(params![node, seq as i64], |row| record(row, 0)).optional()?)
+    }
+
+    fn nodes(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut statement =
+            self.connection.prepare("SELECT node FROM records UNION SELECT node FROM checkpoints ORDER BY node")?;
+        let rows = statement.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn blob(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut statement = self.connection.prepare_cached("SELECT content FROM blobs WHERE sha256 = ?1")?;
+        Ok(statement.query_row(params![sha256], |row| row.get(0)).optional()?)
+    }
+
+    fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        self.connection.execute(
+            "INSERT OR IGNORE INTO checkpoints (node, seq, head, time, key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                checkpoint.node,
+                checkpoint.seq as i64,
+                checkpoint.head.to_hex(),
+                checkpoint.time,
+                checkpoint.key,
+                checkpoint.signature
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
+        let mut statement = self.connection.prepare(
+            "SELECT node, seq, head, time, key, signature FROM checkpoints
+             WHERE ?1 IS NULL OR node = ?1 ORDER BY node, seq",
+        )?;
+        let rows = statement.query_map(params![node], checkpoint)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn head(connection: &Connection, node: &str) -> Result<Option<Head>, StoreError> {
+    let mut statement =
+        connection.prepare_cached("SELECT seq, hash FROM records WHERE node = ?1 ORDER BY seq DESC LIMIT 1")?;
+    Ok(statement
+        .query_row(params![node], |row| {
+            Ok(Head { seq: row.get::<_, i64>(0)? as u64, hash: read_hash(&row.get::<_, String>(1)?) })
+        })
+        .optional()?)
+}

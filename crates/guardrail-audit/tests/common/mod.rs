@@ -1,0 +1,173 @@
+//! Stores to tamper with, and records to tamper with in them.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use guardrail_audit::chain::Hash;
+use guardrail_audit::{ContentDetails, ContentKind, Entry, Location, Recorder};
+use guardrail_core::{Action, Actor, Guard, Policy};
+
+pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A store whose rows a test can change behind the recorder's back.
+/// Statements name tables as `{records}`, `{blobs}` and `{checkpoints}`.
+pub trait Backend {
+    fn location(&self) -> Location;
+    fn execute(&mut self, statement: &str);
+    fn query_row(&mut self, statement: &str) -> (i64, String, String, String, String);
+
+    /// Time, kind, body and prev of record `seq`.
+    fn fields(&mut self, seq: u64) -> (i64, String, String, Hash) {
+        let (time, kind, body, prev, _) =
+            self.query_row(&format!("SELECT time, kind, body, prev, hash FROM {{records}} WHERE seq = {seq}"));
+        (time, kind, body, Hash::from_hex(&prev).unwrap())
+    }
+
+    fn hash(&mut self, seq: u64) -> Hash {
+        let (_, _, _, _, hash) =
+            self.query_row(&format!("SELECT time, kind, body, prev, hash FROM {{records}} WHERE seq = {seq}"));
+        Hash::from_hex(&hash).unwrap()
+    }
+}
+
+pub struct Sqlite {
+    path: PathBuf,
+    connection: rusqlite::Connection,
+}
+
+impl Sqlite {
+    pub fn new(path: PathBuf) -> Sqlite {
+        // The recorder creates the schema; open after it has, lazily.
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        Sqlite { path, connection }
+    }
+
+    fn sql(statement: &str) -> String {
+        statement
+            .replace("{records}", "records")
+            .replace("{blobs}", "blobs")
+            .replace("{checkpoints}", "checkpoints")
+            .replace("{some_bytes}", "X'00FF'")
+    }
+}
+
+impl Backend for Sqlite {
+    fn location(&self) -> Location {
+        Location::Sqlite(self.path.clone())
+    }
+
+    fn execute(&mut self, statement: &str) {
+        self.connection.execute_batch(&Sqlite::sql(statement)).unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+
+    fn query_row(&mut self, statement: &str) -> (i64, String, String, String, String) {
+        self.connection
+            .query_row(&Sqlite::sql(statement), [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+            })
+            .unwrap_or_else(|error| panic!("{statement}: {error}"))
+    }
+}
+
+/// A database of its own on the test server, dropped afterwards.
+pub struct Postgres {
+    admin: postgres::Client,
+    name: String,
+    url: String,
+    client: postgres::Client,
+}
+
+impl Postgres {
+    pub fn new(test: &str) -> Postgres {
+        let url = std::env::var("GUARDRAIL_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|error| {
+            panic!(
+                "cannot reach PostgreSQL at {url}: {error}\n\
+                 set GUARDRAIL_TEST_DATABASE_URL, or start the local server with\n  \
+                 pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+            )
+        });
+        let name = format!("guardrail_audit_{test}_{}", std::process::id());
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let mut config: postgres::Config = url.parse().unwrap();
+        config.dbname(&name);
+        let client = config.connect(postgres::NoTls).unwrap();
+        let url = database_url(&url, &name);
+        Postgres { admin, name, url, client }
+    }
+
+    fn sql(statement: &str) -> String {
+        statement
+            .replace("{records}", "guardrail_records")
+            .replace("{blobs}", "guardrail_blobs")
+            .replace("{checkpoints}", "guardrail_checkpoints")
+            .replace("{some_bytes}", "'\\x00ff'::bytea")
+    }
+}
+
+/// `url` with its database replaced by `name`.
+pub fn database_url(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
+    let scheme_end = base.find("://").map_or(0, |index| index + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+impl Backend for Postgres {
+    fn location(&self) -> Location {
+        Location::Postgres(self.url.clone())
+    }
+
+    fn execute(&mut self, statement: &str) {
+        self.client.batch_execute(&Postgres::sql(statement)).unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+
+    fn query_row(&mut self, statement: &str) -> (i64, String, String, String, String) {
+        let row = self
+            .client
+            .query_one(&Postgres::sql(statement), &[])
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4))
+    }
+}
+
+/// Records `count` events: decisions on SQL naming `users`, and at seq 10
+/// a prompt long enough to be stored as a blob.
+pub fn record_some(recorder: &Recorder, count: u64) {
+    let guard = Guard::new(Policy::default_policy());
+    for seq in 1..=count {
+        let entry = if seq == 10 {
+            let prompt = format!("clean up the users table {}", "please ".repeat(1000));
+            Entry::content(ContentKind::Prompt, &Actor::default(), ContentDetails::default(), &prompt)
+        } else {
+            let action = Action::sql(format!("DELETE FROM users WHERE id = {seq}"));
+            let decision = guard.check(&action);
+            Entry::decision(&action, &decision, guard.policy().version())
+        };
+        let receipt = recorder.record(entry).unwrap();
+        assert_eq!(receipt.seq, seq);
+    }
+}
+
+/// One append of a typical decision; `acknowledge` is told its sequence
+/// number and hash once it is durable.
+pub fn record_one(recorder: &Recorder, guard: &Guard, acknowledge: impl FnOnce(u64, String)) {
+    let action = Action::sql("UPDATE accounts SET balance = balance - 100 WHERE id = 42");
+    let decision = guard.check(&action);
+    let entry = Entry::decision(&action, &decision, guard.policy().version());
+    let receipt = recorder.record(entry).expect("append");
+    acknowledge(receipt.seq, receipt.hash.to_hex());
+}

@@ -1,0 +1,490 @@
+//! `guardrail audit`: read, verify and export the activity record.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use guardrail_audit::event::{Event, OutcomeStatus, Text};
+use guardrail_audit::export::{self, Ocsf};
+use guardrail_audit::query::{Entry as Read, Filter};
+use guardrail_audit::signing::{Checkpoint, CheckpointSigner};
+use guardrail_audit::verify::{self, Trust};
+use guardrail_audit::{Entry, Location, Recorder, RecorderConfig, Store, time};
+use guardrail_core::{Action, Verdict};
+
+use crate::Failure;
+use crate::cli::{AuditCommand, ExportFormat, FilterArgs, ListArgs, StoreArgs, exit};
+
+/// Records read per query.
+const PAGE: usize = 5_000;
+
+pub fn run(command: AuditCommand) -> Result<i32, Failure> {
+    match command {
+        AuditCommand::List(args) => list(&args),
+        AuditCommand::Show { seq, json, store } => show(seq, json, &store),
+        AuditCommand::Tail { follow, list: args } => tail(&args, follow),
+        AuditCommand::Verify { checkpoints, pubkeys, json, store } => {
+            verify(checkpoints.as_deref(), pubkeys, json, &store)
+        }
+        AuditCommand::Pubkey { store } => {
+            let signer = CheckpointSigner::load_or_create(&crate::store::data_dir(&store)?).map_err(Failure::Io)?;
+            crate::print(&format!("{}\n", signer.public_key()))
+        }
+        AuditCommand::Checkpoint { store } => {
+            let recorder = crate::store::recorder(&store, None)?;
+            match recorder.checkpoint().map_err(|error| Failure::Io(error.to_string()))? {
+                Some(checkpoint) => crate::print(&format!("{}\n", checkpoint_json(&checkpoint))),
+                None => Err(Failure::Usage(format!("node {} has no records to checkpoint yet", recorder.node()))),
+            }
+        }
+        AuditCommand::Checkpoints { store } => {
+            let mut store = crate::store::open(&store)?;
+            let checkpoints = store.checkpoints(None).map_err(store_error)?;
+            let text: String =
+                checkpoints.iter().map(|checkpoint| format!("{}\n", checkpoint_json(checkpoint))).collect();
+            crate::print(&text)
+        }
+        AuditCommand::Export { format, filter, store } => export(format, &filter, &store),
+        AuditCommand::Bench { records, writers, store } => bench(records, &writers, store.as_deref()),
+    }
+}
+
+fn store_error(error: guardrail_audit::StoreError) -> Failure {
+    Failure::Io(format!("reading the activity record: {error}"))
+}
+
+fn checkpoint_json(checkpoint: &Checkpoint) -> String {
+    serde_json::to_string(checkpoint).expect("checkpoints serialize")
+}
+
+fn filter(args: &FilterArgs) -> Result<Filter, Failure> {
+    let now = guardrail_audit::now();
+    let time = |text: &Option<String>| text.as_deref().map(|text| time::parse(text, now)).transpose();
+    let verdict = args
+        .verdict
+        .as_deref()
+        .map(str::parse::<Verdict>)
+        .transpose()
+        .map_err(|error| Failure::Usage(format!("--verdict: {error}")))?;
+    if let Some(kind) = &args.kind
+        && !Event::KINDS.contains(&kind.as_str())
+    {
+        return Err(Failure::Usage(format!(
+            "--kind: unknown kind {kind:?} (expected one of {})",
+            Event::KINDS.join(", ")
+        )));
+    }
+    Ok(Filter {
+        node: args.from_node.clone(),
+        actor: args.actor.clone(),
+        verdict,
+        intent: args.intent.clone(),
+        channel: args.channel.clone(),
+        kind: args.kind.clone(),
+        session: args.session.clone(),
+        since: time(&args.since).map_err(|error| Failure::Usage(format!("--since: {error}")))?,
+        until: time(&args.until).map_err(|error| Failure::Usage(format!("--until: {error}")))?,
+        text: args.text.clone(),
+    })
+}
+
+/// Every record in order of arrival that `filter` keeps, handed to `each`.
+fn scan(
+    store: &mut dyn Store,
+    filter: &Filter,
+    mut each: impl FnMut(Read) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut after = 0;
+    loop {
+        let page = store.scan(after, PAGE).map_err(store_error)?;
+        let Some(last) = page.last() else { return Ok(()) };
+        after = last.id;
+        for stored in page {
+            let entry = Read::decode(stored.record).map_err(Failure::Io)?;
+            if filter.matches(&entry) {
+                each(entry)?;
+            }
+        }
+    }
+}
+
+/// The latest `limit` records `filter` keeps (all when 0), oldest first.
+fn latest(store: &mut dyn Store, filter: &Filter, limit: usize) -> Result<(VecDeque<Read>, usize), Failure> {
+    let mut kept = VecDeque::new();
+    let mut total = 0;
+    scan(store, filter, |entry| {
+        total += 1;
+        kept.push_back(entry);
+        if limit > 0 && kept.len() > limit {
+            kept.pop_front();
+        }
+        Ok(())
+    })?;
+    Ok((kept, total))
+}
+
+fn list(args: &ListArgs) -> Result<i32, Failure> {
+    let filter = filter(&args.filter)?;
+    let mut store = crate::store::open(&args.store)?;
+    let (entries, total) = latest(store.as_mut(), &filter, args.limit)?;
+    let mut text = String::new();
+    for entry in &entries {
+        text.push_str(&render(entry, args.json));
+    }
+    crate::print(&text)?;
+    if entries.len() < total {
+        eprintln!("guardrail: showing the last {} of {total} records; --limit 0 shows all", entries.len());
+    }
+    Ok(exit::ALLOW)
+}
+
+fn render(entry: &Read, json: bool) -> String {
+    if json { format!("{}\n", export::jsonl(entry)) } else { format!("{}\n", line(entry)) }
+}
+
+/// One record on one line, for people.
+fn line(entry: &Read) -> String {
+    let record = &entry.record;
+    let head = format!("{}  {}#{}", time::rfc3339(record.time), record.node, record.seq);
+    let who = |actor: &guardrail_audit::event::RecordedActor, channel: &str| {
+        format!("{} ({}) via {channel}", actor.id, actor.kind)
+    };
+    match &entry.event {
+        Event::Decision(decision) => format!(
+            "{head}  {:<21}  {}  {}  [{}]",
+            decision.verdict.as_str(),
+            who(&decision.actor, &decision.channel),
+            one_line(decision.text.preview()),
+            decision.rule
+        ),
+        Event::Outcome(outcome) => {
+            let mut facts = vec![status(outcome.status).to_owned()];
+            facts.extend(outcome.rows.map(|rows| format!("{rows} rows")));
+            facts.extend(outcome.exit_code.map(|code| format!("exit {code}")));
+            facts.extend(outcome.duration_ms.map(|ms| format!("{ms:.1} ms")));
+            facts.extend(outcome.error.as_deref().map(one_line));
+            format!("{head}  {:<21}  of #{}: {}", "outcome", outcome.decision, facts.join(", "))
+        }
+        Event::Prompt(content) | Event::Response(content) | Event::ToolOutput(content) => format!(
+            "{head}  {:<21}  {}  {}",
+            record.kind,
+            who(&content.actor, &content.channel),
+            one_line(content.content.preview())
+        ),
+    }
+}
+
+fn status(status: OutcomeStatus) -> &'static str {
+    match status {
+        OutcomeStatus::Succeeded => "succeeded",
+        OutcomeStatus::Failed => "failed",
+        OutcomeStatus::NotRun => "not run",
+    }
+}
+
+/// The first 100 characters, on one line.
+fn one_line(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut chars = flat.chars();
+    let mut short: String = chars.by_ref().take(100).collect();
+    if chars.next().is_some() {
+        short.push('…');
+    }
+    short
+}
+
+fn show(seq: u64, json: bool, args: &StoreArgs) -> Result<i32, Failure> {
+    let node = crate::store::node(args);
+    let mut store = crate::store::open(args)?;
+    let Some(record) = store.record(&node, seq).map_err(store_error)? else {
+        let nodes = store.nodes().map_err(store_error)?;
+        let others: Vec<&String> = nodes.iter().filter(|other| **other != node).collect();
+        let hint = if others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (other nodes in this record: {}; choose one with --node)",
+                others.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        };
+        return Err(Failure::Usage(format!("node {node} has no record {seq}{hint}")));
+    };
+    let entry = Read::decode(record).map_err(Failure::Io)?;
+    // A stored text is shown in full.
+    let full = match entry.event.text() {
+        Some(Text::Stored { sha256, .. }) => {
+            store.blob(sha256).map_err(store_error)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        }
+        _ => None,
+    };
+    if json {
+        let mut value = export::jsonl(&entry);
+        if let Some(full) = full {
+            value["full_text"] = serde_json::Value::String(full);
+        }
+        return crate::print(&format!("{value}\n"));
+    }
+    crate::print(&details(&entry, full.as_deref()))
+}
+
+fn details(entry: &Read, full: Option<&str>) -> String {
+    use std::fmt::Write as _;
+    let record = &entry.record;
+    let mut out = String::new();
+    let mut field = |name: &str, value: &str| {
+        let _ = writeln!(out, "{name:<14}{value}");
+    };
+    field("record", &format!("{}#{}", record.node, record.seq));
+    field("time", &time::rfc3339(record.time));
+    field("kind", &record.kind);
+    let value = serde_json::to_value(&entry.event).expect("events serialize");
+    if let serde_json::Value::Object(object) = value {
+        for (key, value) in object {
+            if key == "kind" {
+                continue;
+            }
+            let shown = match (&key[..], &value) {
+                ("text" | "content", _) if full.is_some() => full.unwrap_or_default().to_owned(),
+                (_, serde_json::Value::String(text)) => text.clone(),
+                ("intents", serde_json::Value::Array(intents)) => intents
+                    .iter()
+                    .map(|intent| {
+                        format!(
+                            "\n  {} {} {} [{}..{}] -> {} ({})",
+                            intent["id"].as_str().unwrap_or(""),
+                            intent["object"].as_str().unwrap_or("-"),
+                            intent["scope"].as_str().unwrap_or(""),
+                            intent["span"][0],
+                            intent["span"][1],
+                            intent["verdict"].as_str().unwrap_or(""),
+                            intent["rule"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect(),
+                (_, other) => other.to_string(),
+            };
+            field(&key, &shown);
+        }
+    }
+    field("prev", &record.prev.to_hex());
+    field("hash", &record.hash.to_hex());
+    out
+}
+
+fn tail(args: &ListArgs, follow: bool) -> Result<i32, Failure> {
+    let filter = filter(&args.filter)?;
+    let mut store = crate::store::open(&args.store)?;
+    let limit = if args.limit == 0 { 10 } else { args.limit };
+    let (entries, _) = latest(store.as_mut(), &filter, limit)?;
+    let mut out = std::io::stdout().lock();
+    for entry in &entries {
+        out.write_all(render(entry, args.json).as_bytes()).map_err(Failure::io("standard output"))?;
+    }
+    out.flush().map_err(Failure::io("standard output"))?;
+    if !follow {
+        return Ok(exit::ALLOW);
+    }
+    // Follow each node's chain from its current head: chains only grow, so
+    // nothing committed later is missed, whatever order nodes commit in.
+    let mut heads: BTreeMap<String, u64> = BTreeMap::new();
+    for node in store.nodes().map_err(store_error)? {
+        let head = store.head(&node).map_err(store_error)?.map_or(0, |head| head.seq);
+        heads.insert(node, head);
+    }
+    loop {
+        for node in store.nodes().map_err(store_error)? {
+            let after = heads.get(&node).copied().unwrap_or(0);
+            let records = store.chain(&node, after, PAGE).map_err(store_error)?;
+            for record in records {
+                heads.insert(node.clone(), record.seq);
+                let entry = Read::decode(record).map_err(Failure::Io)?;
+                if filter.matches(&entry) {
+                    out.write_all(render(&entry, args.json).as_bytes()).map_err(Failure::io("standard output"))?;
+                }
+            }
+        }
+        out.flush().map_err(Failure::io("standard output"))?;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+fn verify(checkpoints: Option<&Path>, keys: Vec<String>, json: bool, args: &StoreArgs) -> Result<i32, Failure> {
+    let mut trust = Trust { keys, ..Trust::default() };
+    for key in &trust.keys {
+        if guardrail_audit::signing::decode_key(key).is_none() {
+            return Err(Failure::Usage(format!("--pubkey: {key:?} is not a public key (64 hex digits)")));
+        }
+    }
+    let data_dir = crate::store::data_dir(args)?;
+    if let Some(signer) = CheckpointSigner::load_from(&data_dir).map_err(Failure::Io)? {
+        trust.local = Some((crate::store::node(args), signer.public_key()));
+    }
+    if let Some(path) = checkpoints {
+        trust.external = read_checkpoints(path)?;
+    }
+    let mut store = crate::store::open(args)?;
+    let report = verify::verify(store.as_mut(), None, &trust).map_err(store_error)?;
+    let mut out = String::new();
+    if json {
+        let value = serde_json::json!({
+            "ok": report.is_ok(),
+            "nodes": report.nodes.iter().map(|node| serde_json::json!({
+                "node": node.node,
+                "records": node.records,
+                "head": node.head.map(|hash| hash.to_hex()),
+                "checkpoints": node.checkpoints,
+                "latest_checkpoint": node.latest_checkpoint,
+                "signers": node.signers,
+                "anchored": node.anchored,
+            })).collect::<Vec<_>>(),
+            "problems": report.problems.iter().map(|problem| serde_json::json!({
+                "node": problem.node,
+                "seq": problem.seq,
+                "kind": format!("{:?}", problem.kind).to_lowercase(),
+                "message": problem.message,
+            })).collect::<Vec<_>>(),
+        });
+        out.push_str(&format!("{value}\n"));
+    } else {
+        for node in &report.nodes {
+            let signed = match node.latest_checkpoint {
+                Some(seq) => format!(
+                    "{} checkpoint{} (latest at record {seq}), signed by {}{}",
+                    node.checkpoints,
+                    if node.checkpoints == 1 { "" } else { "s" },
+                    node.signers.join(", "),
+                    if node.anchored { "" } else { " (key taken from the record itself: pass --pubkey to anchor it)" }
+                ),
+                None => "no signed checkpoint (run `guardrail audit checkpoint`)".to_owned(),
+            };
+            out.push_str(&format!("node {}: {} records; {signed}\n", node.node, node.records));
+        }
+        // The first problem of each node names its first bad record; the
+        // rest follow from it more often than not, but are listed too.
+        let mut first: BTreeMap<&str, u64> = BTreeMap::new();
+        for problem in &report.problems {
+            first.entry(&problem.node).or_insert(problem.seq);
+        }
+        for (node, seq) in &first {
+            out.push_str(&format!("FAILED: node {node}: the first bad record is {seq}\n"));
+        }
+        for problem in &report.problems {
+            out.push_str(&format!("  {}#{}: {}\n", problem.node, problem.seq, problem.message));
+        }
+        if report.is_ok() {
+            out.push_str("ok: every record and checkpoint verifies\n");
+        }
+    }
+    crate::print(&out)?;
+    Ok(if report.is_ok() { exit::ALLOW } else { exit::DENY })
+}
+
+fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|error| Failure::Io(format!("{}: {error}", path.display())))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| {
+            serde_json::from_str(line)
+                .map_err(|error| Failure::Usage(format!("{}:{}: not a checkpoint: {error}", path.display(), index + 1)))
+        })
+        .collect()
+}
+
+fn export(format: ExportFormat, filter_args: &FilterArgs, args: &StoreArgs) -> Result<i32, Failure> {
+    let filter = filter(filter_args)?;
+    let mut store = crate::store::open(args)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut ocsf = Ocsf::default();
+    scan(store.as_mut(), &filter, |entry| {
+        let value = match format {
+            ExportFormat::Jsonl => export::jsonl(&entry),
+            ExportFormat::Ocsf => ocsf.event(&entry),
+        };
+        serde_json::to_writer(&mut out, &value).map_err(|error| Failure::Io(error.to_string()))?;
+        out.write_all(b"\n").map_err(Failure::io("standard output"))
+    })?;
+    out.flush().map_err(Failure::io("standard output"))?;
+    Ok(exit::ALLOW)
+}
+
+/// Durable appends per second for each number of concurrent writers, with
+/// the disk's own fsync rate measured in the same run as the baseline.
+fn bench(records: usize, writers: &[usize], store: Option<&str>) -> Result<i32, Failure> {
+    let scratch = tempdir()?;
+    let fsync = fsync_baseline(&scratch).map_err(Failure::io("measuring fsync"))?;
+    let mut out = format!(
+        "baseline: fsync of a 4 KiB write takes {:.0} µs (median of 200): {:.0} fsyncs/s\n\n",
+        fsync.as_secs_f64() * 1e6,
+        1.0 / fsync.as_secs_f64()
+    );
+    out.push_str("writers   records/s   p50 µs   p99 µs   records per fsync-time\n");
+    crate::print(&out)?;
+    let guard = crate::gate(guardrail_core::Policy::default_policy());
+    let action = Action::sql("UPDATE accounts SET balance = balance - 100 WHERE id = 42");
+    let decision = guard.check(&action);
+    let version = guard.policy().version().to_owned();
+    for (run, &count) in writers.iter().enumerate() {
+        let count = count.max(1);
+        let location = match store {
+            Some(store) => Location::parse(store).map_err(Failure::Usage)?,
+            None => Location::Sqlite(scratch.join(format!("bench-{run}.sqlite3"))),
+        };
+        let config = RecorderConfig::new(location, format!("bench-{}-{run}", std::process::id()), scratch.clone());
+        let recorder = Recorder::open(config).map_err(|error| Failure::Io(error.to_string()))?;
+        let per_writer = records.div_ceil(count);
+        let started = Instant::now();
+        let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..count)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut latencies = Vec::with_capacity(per_writer);
+                        for _ in 0..per_writer {
+                            let start = Instant::now();
+                            recorder.record(Entry::decision(&action, &decision, &version)).expect("bench append");
+                            latencies.push(start.elapsed());
+                        }
+                        latencies
+                    })
+                })
+                .collect();
+            threads.into_iter().flat_map(|thread| thread.join().expect("bench writer")).collect()
+        });
+        let elapsed = started.elapsed();
+        latencies.sort();
+        let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+        let quantile = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
+        crate::print(&format!(
+            "{count:>7}   {rate:>9.0}   {:>6.0}   {:>6.0}   {:>8.1}\n",
+            quantile(0.5),
+            quantile(0.99),
+            rate * fsync.as_secs_f64()
+        ))?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(exit::ALLOW)
+}
+
+fn tempdir() -> Result<std::path::PathBuf, Failure> {
+    let dir = std::env::temp_dir().join(format!("guardrail-bench-{}", std::process::id()));
+    guardrail_audit::data_dir::create_private(&dir).map_err(Failure::Io)?;
+    Ok(dir)
+}
+
+fn fsync_baseline(dir: &Path) -> std::io::Result<Duration> {
+    let path = dir.join("fsync-baseline");
+    let mut file = std::fs::File::create(&path)?;
+    let block = [0u8; 4096];
+    let mut times = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let start = Instant::now();
+        file.write_all(&block)?;
+        file.sync_data()?;
+        times.push(start.elapsed());
+    }
+    std::fs::remove_file(&path)?;
+    times.sort();
+    Ok(times[times.len() / 2])
+}
