@@ -77,21 +77,28 @@ impl Event {
     /// The event's body as stored and hashed, and the large texts to store
     /// beside it by hash.
     pub(crate) fn encode(&self, blobs: Vec<Blob>) -> Encoded {
-        // Serializing a plain data type to a String cannot fail.
-        let mut body = serde_json::to_value(self).expect("events serialize");
-        if let Some(object) = body.as_object_mut() {
-            object.remove("kind");
+        // The variant's fields, without the tag: the kind is a column of
+        // its own. Serializing plain data to a String cannot fail.
+        let body = match self {
+            Event::Decision(event) => serde_json::to_string(event),
+            Event::Outcome(event) => serde_json::to_string(event),
+            Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => serde_json::to_string(event),
         }
-        Encoded { kind: self.kind(), body: body.to_string(), blobs }
+        .expect("events serialize");
+        Encoded { kind: self.kind(), body, blobs }
     }
 
     /// Reads an event back from its record's kind and body.
     pub fn decode(kind: &str, body: &str) -> Result<Event, String> {
-        let mut value: serde_json::Value =
-            serde_json::from_str(body).map_err(|error| format!("the body is not JSON: {error}"))?;
-        let object = value.as_object_mut().ok_or("the body is not a JSON object")?;
-        object.insert("kind".to_owned(), serde_json::Value::String(kind.to_owned()));
-        serde_json::from_value(value).map_err(|error| format!("the body is not a {kind} event: {error}"))
+        let unreadable = |error: serde_json::Error| format!("the body is not a {kind} event: {error}");
+        Ok(match kind {
+            "decision" => Event::Decision(serde_json::from_str(body).map_err(unreadable)?),
+            "outcome" => Event::Outcome(serde_json::from_str(body).map_err(unreadable)?),
+            "prompt" => Event::Prompt(serde_json::from_str(body).map_err(unreadable)?),
+            "response" => Event::Response(serde_json::from_str(body).map_err(unreadable)?),
+            "tool_output" => Event::ToolOutput(serde_json::from_str(body).map_err(unreadable)?),
+            other => return Err(format!("unknown kind of record {other:?}")),
+        })
     }
 }
 

@@ -33,6 +33,6 @@ pub mod verify;
 pub use chain::{Hash, Record};
 pub use event::{Event, OutcomeEvent, OutcomeStatus};
 pub use gate::{Checked, Gate};
-pub use recorder::{ContentDetails, ContentKind, Entry, Receipt, RecordError, Recorder, RecorderConfig, now};
+pub use recorder::{ContentDetails, ContentKind, Entry, Receipt, RecordError, Recorder, RecorderConfig, Ticket, now};
 pub use signing::{Checkpoint, CheckpointSigner};
 pub use store::{Location, Store, StoreError};

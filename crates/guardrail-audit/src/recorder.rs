@@ -46,6 +46,12 @@ pub enum ContentKind {
 }
 
 impl Entry {
+    /// The size of the record's body; what preparing a record costs, without
+    /// appending it (for measurements).
+    pub fn encoded_len(&self) -> usize {
+        self.event.encode(Vec::new()).body.len()
+    }
+
     /// The gate's decision on an action; texts masked.
     pub fn decision(
         action: &guardrail_core::Action,
@@ -163,11 +169,18 @@ impl Recorder {
 
     /// Appends one entry and returns once it is durable.
     pub fn record(&self, entry: Entry) -> Result<Receipt, RecordError> {
+        self.submit(entry)?.wait()
+    }
+
+    /// Hands one entry to the writer and returns at once; the [`Ticket`]
+    /// yields the receipt once the entry is durable. One caller can keep
+    /// many appends in flight (a proxy with many sessions on few threads).
+    pub fn submit(&self, entry: Entry) -> Result<Ticket, RecordError> {
         let encoded = entry.event.encode(entry.blobs);
         let pending = Pending { time: 0, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs };
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(Job::Append(pending, reply))?;
-        answer.recv().map_err(|_| stopped())?
+        Ok(Ticket(answer))
     }
 
     /// Signs a checkpoint of the chain's head now (none if the chain is
@@ -189,6 +202,16 @@ impl Drop for Recorder {
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
+    }
+}
+
+/// An append in flight; [`Ticket::wait`] returns its receipt once durable.
+#[must_use = "an append is durable only once its ticket says so"]
+pub struct Ticket(mpsc::Receiver<Result<Receipt, RecordError>>);
+
+impl Ticket {
+    pub fn wait(self) -> Result<Receipt, RecordError> {
+        self.0.recv().map_err(|_| stopped())?
     }
 }
 
@@ -236,12 +259,12 @@ impl Writer {
         let (batch, replies): (Vec<Pending>, Vec<_>) =
             appends.into_iter().map(|(pending, reply)| (Pending { time, ..pending }, reply)).unzip();
         match self.store.append(&self.config.node, &batch) {
-            Ok(records) => {
-                for (record, reply) in records.iter().zip(replies) {
-                    let receipt = Receipt { node: record.node.clone(), seq: record.seq, hash: record.hash };
+            Ok(heads) => {
+                for (head, reply) in heads.iter().zip(replies) {
+                    let receipt = Receipt { node: self.config.node.clone(), seq: head.seq, hash: head.hash };
                     let _ = reply.send(Ok(receipt));
                 }
-                if let Some(last) = records.last() {
+                if let Some(last) = heads.last() {
                     self.maybe_checkpoint(last.seq, time);
                 }
             }

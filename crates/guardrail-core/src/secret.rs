@@ -283,12 +283,14 @@ enum Quoting {
 fn value_at(text: &str, at: usize) -> Option<(Span, Quoting)> {
     let bytes = text.as_bytes();
     let rest = bytes.get(at..)?;
-    let line_end = |from: usize| bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| from + i);
     match rest {
         [b'\\', b'"', ..] => {
             let start = at + 2;
-            let end = find(bytes, start, b"\\\"").unwrap_or_else(|| line_end(start));
-            Some((Span::new(start, end.min(line_end(start))), Quoting::Double))
+            let mut i = start;
+            while i < bytes.len() && bytes[i] != b'\n' && !bytes[i..].starts_with(b"\\\"") {
+                i += 1;
+            }
+            Some((Span::new(start, i), Quoting::Double))
         }
         [quote @ (b'"' | b'`'), ..] => {
             let start = at + 1;
@@ -447,16 +449,16 @@ fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
 /// The arguments of the shell command whose name ends at `from`, up to the
 /// end of the command (a newline, `;`, `|`, `&`, `)` or a backtick).
 /// Quoted parts stay inside their argument; a backslash escapes the next
-/// character, and before a newline continues the command.
-fn arguments(bytes: &[u8], from: usize) -> Vec<Span> {
-    let mut arguments = Vec::new();
+/// character, and before a newline continues the command. Read lazily, so
+/// that a caller that stops early does not read the rest.
+fn arguments(bytes: &[u8], from: usize) -> impl Iterator<Item = Span> {
     let mut i = from;
-    loop {
+    std::iter::from_fn(move || {
         while i < bytes.len() && (matches!(bytes[i], b' ' | b'\t') || bytes[i..].starts_with(b"\\\n")) {
             i += if bytes[i] == b'\\' { 2 } else { 1 };
         }
         if i >= bytes.len() || b"\r\n;|&)`".contains(&bytes[i]) {
-            return arguments;
+            return None;
         }
         let start = i;
         while i < bytes.len() && !b" \t\r\n;|&)`".contains(&bytes[i]) {
@@ -470,8 +472,8 @@ fn arguments(bytes: &[u8], from: usize) -> Vec<Span> {
             }
         }
         i = i.min(bytes.len());
-        arguments.push(Span::new(start, i));
-    }
+        Some(Span::new(start, i))
+    })
 }
 
 /// Matches a command's name (lowercase) where a command starts: at the
@@ -497,15 +499,36 @@ fn role_password(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     static SET_PASSWORD: LazyLock<Regex> =
         LazyLock::new(|| regex(r"\bset\s+password\b[^;=]*=\s*(?:password\s*\(\s*)?"));
     let lower = haystack.lower.as_bytes();
+    // Where the last literal found ends: what starts inside it is part of
+    // it. (Skipping it also keeps the work linear in the text's length.)
+    let mut done = 0;
+    let mut literal_at = |at: usize, done: &mut usize| {
+        if let Some(literal) = sql_literal(haystack.text, at) {
+            *done = literal.end;
+            out.push(literal);
+        }
+    };
     for set in SET_PASSWORD.find_iter(lower) {
-        out.extend(sql_literal(haystack.text, set.end()));
+        if set.start() >= done {
+            literal_at(set.end(), &mut done);
+        }
     }
-    for role in ROLE.find_iter(lower) {
+    done = 0;
+    let mut roles = ROLE.find_iter(lower).peekable();
+    while let Some(role) = roles.next() {
+        if role.start() < done {
+            continue;
+        }
+        // The statement ends at a `;`, at the next CREATE/ALTER ROLE, or
+        // after STATEMENT_LIMIT bytes.
         let from = role.end();
-        let limit = (from + STATEMENT_LIMIT).min(lower.len());
+        let next = roles.peek().map_or(lower.len(), |next| next.start());
+        let limit = (from + STATEMENT_LIMIT).min(next);
         let end = lower[from..limit].iter().position(|&b| b == b';').map_or(limit, |i| from + i);
         for password in PASSWORD.find_iter(&lower[from..end]) {
-            out.extend(sql_literal(haystack.text, from + password.end()));
+            if from + password.start() >= done {
+                literal_at(from + password.end(), &mut done);
+            }
         }
     }
 }
@@ -569,15 +592,29 @@ fn env_password(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     let bytes = haystack.bytes();
     if haystack.mentions(&["pgpassword", "mysql_pwd"]) {
         static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| regex(r"\b(?:pgpassword|mysql_pwd)[ \t]*=[ \t]*"));
+        // What starts inside a value read is part of it.
+        let mut done = 0;
         for assignment in ASSIGNMENT.find_iter(haystack.lower.as_bytes()) {
-            out.extend(secret_value(text, assignment.end()));
+            if assignment.start() < done {
+                continue;
+            }
+            if let Some((span, quoting)) = value_at(text, assignment.end()) {
+                done = span.end;
+                out.extend(worth_masking(text, span, quoting));
+            }
         }
     }
     if haystack.mentions(&["mysql", "mariadb", "sshpass", "redis-cli", "mongo"]) {
         static COMMAND: LazyLock<Regex> =
             LazyLock::new(|| command(r"mysql[a-z_\-]*|mariadb[a-z_\-]*|sshpass|redis-cli|mongo[a-z]*"));
         let lower = haystack.lower.as_bytes();
+        // Where the arguments read so far end: a command name inside them is
+        // an argument.
+        let mut done = 0;
         for name in COMMAND.find_iter(lower) {
+            if name.start() < done {
+                continue;
+            }
             // mysql's -p takes its password attached only (a bare -p
             // prompts); the others' take it attached or as the next argument.
             let matched = &lower[name.start()..name.end()];
@@ -589,27 +626,24 @@ fn env_password(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
             } else {
                 (b"-p", true)
             };
-            let arguments = arguments(bytes, name.end());
             // sshpass's options end where the command it runs begins
             // (sshpass -p pw ssh -p 2222 host).
             let wraps = called.starts_with(b"sshpass");
-            let mut value_next = false;
-            for (index, argument) in arguments.iter().enumerate() {
+            let mut arguments = arguments(bytes, name.end()).peekable();
+            done = name.end();
+            while let Some(argument) = arguments.next() {
                 let word = &bytes[argument.start..argument.end];
-                if wraps && !value_next && !word.starts_with(b"-") {
+                if wraps && !word.starts_with(b"-") {
                     break;
                 }
-                value_next = false;
+                done = argument.end;
                 if !word.starts_with(option) {
                     continue;
                 }
                 if word.len() > 2 {
                     out.extend(secret_value(text, argument.start + 2).map(|span| clamp(span, argument.end)));
-                } else if separate
-                    && let Some(next) = arguments.get(index + 1)
-                    && bytes[next.start] != b'-'
-                {
-                    value_next = true;
+                } else if separate && let Some(next) = arguments.next_if(|next| bytes[next.start] != b'-') {
+                    done = next.end;
                     out.extend(secret_value(text, next.start).map(|span| clamp(span, next.end)));
                 }
             }
@@ -647,8 +681,13 @@ fn authorization_headers(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     const NAME: &str = "authorization";
     let text = haystack.text;
     let bytes = haystack.bytes();
+    // Where the last header value read ends (a header inside it is part of
+    // it), and the last line found, [from, end) without a line break: both
+    // keep the work linear in the text's length.
+    let mut done = 0;
+    let mut line = (0, 0);
     for (at, _) in haystack.lower.match_indices(NAME) {
-        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
+        if at < done || at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
             continue;
         }
         // The quote around the header or its name ('Authorization: ...' in
@@ -677,8 +716,13 @@ fn authorization_headers(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
             closer = Some(std::slice::from_ref(quote));
             i += 1;
         }
-        let line_end = bytes[i..].iter().position(|&b| b == b'\n' || b == b'\r').map_or(bytes.len(), |end| i + end);
+        if !(line.0..=line.1).contains(&i) {
+            let end = bytes[i..].iter().position(|&b| b == b'\n' || b == b'\r').map_or(bytes.len(), |end| i + end);
+            line = (i, end);
+        }
+        let line_end = line.1;
         let mut end = closer.and_then(|closer| find(&bytes[..line_end], i, closer)).unwrap_or(line_end);
+        done = end;
         while end > i && bytes[end - 1].is_ascii_whitespace() {
             end -= 1;
         }
@@ -713,8 +757,14 @@ fn curl_credentials(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     static CURL: LazyLock<Regex> = LazyLock::new(|| command("curl"));
     let text = haystack.text;
     let bytes = haystack.bytes();
+    // Where the arguments read so far end: a `curl` inside them is an argument.
+    let mut done = 0;
     for name in CURL.find_iter(haystack.lower.as_bytes()) {
-        let arguments = arguments(bytes, name.end());
+        if name.start() < done {
+            continue;
+        }
+        let arguments: Vec<Span> = arguments(bytes, name.end()).collect();
+        done = arguments.last().map_or(name.end(), |last| last.end);
         for (index, argument) in arguments.iter().enumerate() {
             let word = &text[argument.start..argument.end];
             let next = arguments.get(index + 1).map(|next| (next.start, next.end));
@@ -979,8 +1029,14 @@ fn named_secret(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
         LazyLock::new(|| regex("passphrase|password|passwd|pwd|pass|secret|token|apikey|key|credential"));
     let text = haystack.text;
     let bytes = haystack.bytes();
+    // Where the last value read ends: a name inside it is part of it.
+    // (Skipping it also keeps the work linear in the text's length.)
+    let mut done = 0;
     for word in WORD.find_iter(haystack.lower.as_bytes()) {
         let (start, end) = (word.start(), word.end());
+        if start < done {
+            continue;
+        }
         // The word ends the name (`tokens`, `password_file` are other names).
         if bytes.get(end).is_some_and(|&b| is_name_byte(b)) {
             continue;
@@ -1002,11 +1058,13 @@ fn named_secret(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
         } else {
             value_after_name(text, end, dashes == 2)
         };
+        let Some((value, quoting)) = value else { continue };
+        done = value.end;
         // PWD is also the shell's working directory.
-        if word == "pwd" && value.and_then(|value| value.slice(text)).is_some_and(path_like) {
+        if word == "pwd" && value.slice(text).is_some_and(path_like) {
             continue;
         }
-        out.extend(value);
+        out.extend(worth_masking(text, value, quoting));
     }
 }
 
@@ -1057,8 +1115,8 @@ fn last_word(prefix: &str) -> &str {
 
 /// The value after a secret's name ending at `end`: after `=`, `:`, `=>`
 /// or `:=` (the name perhaps quoted, as in JSON), or after a space for a
-/// `--flag`.
-fn value_after_name(text: &str, end: usize, flag: bool) -> Option<Span> {
+/// `--flag`. The value as [`value_at`] reads it, not yet judged.
+fn value_after_name(text: &str, end: usize, flag: bool) -> Option<(Span, Quoting)> {
     let bytes = text.as_bytes();
     let mut i = end;
     if bytes[i..].starts_with(b"\\\"") {
@@ -1074,15 +1132,15 @@ fn value_after_name(text: &str, end: usize, flag: bool) -> Option<Span> {
         // A comparison, a path (C++ or Rust) or a URL.
         [b'=', b'=' | b'~', ..] | [b':', b':' | b'/', ..] => return None,
         [b'=' | b':', ..] => i += 1,
-        [first, ..] if flag && !quoted && i > blanks && *first != b'-' => return secret_value(text, i),
+        [first, ..] if flag && !quoted && i > blanks && *first != b'-' => return value_at(text, i),
         _ => return None,
     }
-    secret_value(text, skip_blanks(bytes, i))
+    value_at(text, skip_blanks(bytes, i))
 }
 
 /// The content of `<password>...</password>` from `at`, without blanks;
 /// `None` unless a closing tag follows.
-fn element_content(text: &str, at: usize) -> Option<Span> {
+fn element_content(text: &str, at: usize) -> Option<(Span, Quoting)> {
     let bytes = text.as_bytes();
     let end = at + bytes[at..].iter().position(|&b| b == b'<')?;
     if bytes.get(end + 1) != Some(&b'/') {
@@ -1090,7 +1148,7 @@ fn element_content(text: &str, at: usize) -> Option<Span> {
     }
     let content = &text[at..end];
     let start = at + (content.len() - content.trim_start().len());
-    worth_masking(text, Span::new(start, start + content.trim().len()), Quoting::Double)
+    Some((Span::new(start, start + content.trim().len()), Quoting::Double))
 }
 
 fn path_like(value: &str) -> bool {

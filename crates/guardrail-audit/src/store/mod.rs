@@ -68,8 +68,9 @@ pub struct Stored {
 
 pub trait Store: Send {
     /// Appends `batch` to `node`'s chain in one durable transaction and
-    /// returns the chained records, in order. Either all are stored or none.
-    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Record>, StoreError>;
+    /// returns each record's sequence number and hash, in order. Either all
+    /// are stored or none.
+    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Head>, StoreError>;
 
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError>;
 

@@ -5,7 +5,7 @@
 use postgres::{Client, NoTls};
 
 use super::{Head, Pending, Store, StoreError, Stored, read_hash};
-use crate::chain::{Hash, Record};
+use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
 /// Schema migrations, in order; `guardrail_schema` lists those applied.
@@ -98,12 +98,12 @@ fn head(client: &mut impl postgres::GenericClient, node: &str) -> Result<Option<
 }
 
 impl Store for PostgresStore {
-    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Record>, StoreError> {
+    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Head>, StoreError> {
         let mut transaction = self.client.transaction()?;
         transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&node])?;
         let head = head(&mut transaction, node)?;
         let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
-        let mut records = Vec::with_capacity(batch.len());
+        let mut heads = Vec::with_capacity(batch.len());
         let (mut blob_hashes, mut blob_contents) = (Vec::new(), Vec::new());
         for pending in batch {
             for blob in &pending.blobs {
@@ -111,9 +111,9 @@ impl Store for PostgresStore {
                 blob_contents.push(blob.content.as_slice());
             }
             seq += 1;
-            let record = Record::chain(node, seq, pending.time, pending.kind, pending.body.clone(), prev);
-            prev = record.hash;
-            records.push(record);
+            let hash = record_hash(node, seq, pending.time, pending.kind, &pending.body, prev);
+            heads.push((Head { seq, hash }, prev));
+            prev = hash;
         }
         if !blob_hashes.is_empty() {
             transaction.execute(
@@ -123,12 +123,12 @@ impl Store for PostgresStore {
             )?;
         }
         // One round trip for the whole batch.
-        let seqs: Vec<i64> = records.iter().map(|record| record.seq as i64).collect();
-        let times: Vec<i64> = records.iter().map(|record| record.time).collect();
-        let kinds: Vec<&str> = records.iter().map(|record| record.kind.as_str()).collect();
-        let bodies: Vec<&str> = records.iter().map(|record| record.body.as_str()).collect();
-        let prevs: Vec<String> = records.iter().map(|record| record.prev.to_hex()).collect();
-        let hashes: Vec<String> = records.iter().map(|record| record.hash.to_hex()).collect();
+        let seqs: Vec<i64> = heads.iter().map(|(head, _)| head.seq as i64).collect();
+        let times: Vec<i64> = batch.iter().map(|pending| pending.time).collect();
+        let kinds: Vec<&str> = batch.iter().map(|pending| pending.kind).collect();
+        let bodies: Vec<&str> = batch.iter().map(|pending| pending.body.as_str()).collect();
+        let prevs: Vec<String> = heads.iter().map(|(_, prev)| prev.to_hex()).collect();
+        let hashes: Vec<String> = heads.iter().map(|(head, _)| head.hash.to_hex()).collect();
         transaction.execute(
             "INSERT INTO guardrail_records (node, seq, time, kind, body, prev, hash)
              SELECT $1, seq, time, kind, body, prev, hash
@@ -138,7 +138,7 @@ impl Store for PostgresStore {
             &[&node, &seqs, &times, &kinds, &bodies, &prevs, &hashes],
         )?;
         transaction.commit()?;
-        Ok(records)
+        Ok(heads.into_iter().map(|(head, _)| head).collect())
     }
 
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError> {

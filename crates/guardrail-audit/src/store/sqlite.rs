@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{Head, Pending, Store, StoreError, Stored, read_hash};
-use crate::chain::{Hash, Record};
+use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
 /// Schema migrations, in order; `PRAGMA user_version` is how many have run.
@@ -47,6 +47,18 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
             crate::data_dir::create_private(parent).map_err(StoreError::Io)?;
+        }
+        // The record is private to its owner: created 0600 before SQLite
+        // opens it (its -wal and -shm files take the same mode).
+        #[cfg(unix)]
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+            if let Err(error) = created
+                && error.kind() != std::io::ErrorKind::AlreadyExists
+            {
+                return Err(StoreError::Io(format!("cannot create {}: {error}", path.display())));
+            }
         }
         let mut connection = Connection::open(path)?;
         // Appends from several processes (hooks are one process per call)
@@ -102,13 +114,13 @@ fn checkpoint(row: &rusqlite::Row<'_>) -> rusqlite::Result<Checkpoint> {
 }
 
 impl Store for SqliteStore {
-    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Record>, StoreError> {
+    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Head>, StoreError> {
         // IMMEDIATE takes the write lock before reading the head, so no
         // other writer can chain onto the same head.
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let head = head(&transaction, node)?;
         let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
-        let mut records = Vec::with_capacity(batch.len());
+        let mut heads = Vec::with_capacity(batch.len());
         {
             let mut insert_record = transaction.prepare_cached(
                 "INSERT INTO records (node, seq, time, kind, body, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -120,22 +132,22 @@ impl Store for SqliteStore {
                     insert_blob.execute(params![blob.sha256, blob.content])?;
                 }
                 seq += 1;
-                let record = Record::chain(node, seq, pending.time, pending.kind, pending.body.clone(), prev);
+                let hash = record_hash(node, seq, pending.time, pending.kind, &pending.body, prev);
                 insert_record.execute(params![
-                    record.node,
-                    record.seq as i64,
-                    record.time,
-                    record.kind,
-                    record.body,
-                    record.prev.to_hex(),
-                    record.hash.to_hex()
+                    node,
+                    seq as i64,
+                    pending.time,
+                    pending.kind,
+                    pending.body,
+                    prev.to_hex(),
+                    hash.to_hex()
                 ])?;
-                prev = record.hash;
-                records.push(record);
+                prev = hash;
+                heads.push(Head { seq, hash });
             }
         }
         transaction.commit()?;
-        Ok(records)
+        Ok(heads)
     }
 
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError> {
