@@ -112,7 +112,7 @@ fn sql_activity(decision: &DecisionEvent) -> (u32, &'static str) {
         (7, "Delete")
     } else if has(&["create", "insert"]) {
         (6, "Create")
-    } else if has(&["update", "alter", "write", "grant", "revoke"]) {
+    } else if has(&["update", "alter", "write", "grant", "revoke", "privilege", "password", "config"]) {
         (2, "Update")
     } else if has(&["read", "select", "export"]) {
         (4, "Query")

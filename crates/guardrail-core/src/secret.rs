@@ -1498,6 +1498,31 @@ mod tests {
     }
 
     #[test]
+    fn repetitive_texts_take_linear_time() {
+        // Each of these once took time quadratic in the text's length
+        // (minutes for 256 KB): every occurrence re-read the rest of the
+        // text. Linear, each takes milliseconds even in a debug build.
+        for unit in [
+            "password=$password=",
+            "password:",
+            "pgpassword=pgpassword=",
+            "password=\\\"x ",
+            "alter role a password $q1$ ",
+            "mysql mysql -p ",
+            "sshpass -p x sshpass ",
+            "curl curl -u ",
+            "'Authorization: x ",
+            "Authorization: Bearer abc ",
+        ] {
+            let text = unit.repeat((64 << 10) / unit.len());
+            let start = std::time::Instant::now();
+            detect(&text);
+            let elapsed = start.elapsed();
+            assert!(elapsed < std::time::Duration::from_secs(5), "{unit:?} repeated to 64 KB took {elapsed:?}");
+        }
+    }
+
+    #[test]
     fn extra_spans_are_masked_too() {
         assert_eq!(redact("SELECT 'x' AS y", &[Span::new(8, 9)]), "SELECT '*' AS y");
         assert_eq!(redact("PGPASSWORD=ab psql 'x'", &[Span::new(20, 21)]), "PGPASSWORD=** psql '*'");

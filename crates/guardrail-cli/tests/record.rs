@@ -1,0 +1,330 @@
+//! The activity record through the `guardrail` binary: recording, reading,
+//! verifying, exporting, and failing closed.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.status, self.stdout, self.stderr)
+    }
+}
+
+/// Runs the binary with its data directory in `dir` (and no store from the
+/// environment), `stdin` as input.
+fn guardrail(dir: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrail"))
+        .args(args)
+        .env("GUARDRAIL_DATA_DIR", dir)
+        .env("GUARDRAIL_NODE", "test-node")
+        .env_remove("GUARDRAIL_STORE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting guardrail");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    Run {
+        status: output.status.code().expect("guardrail was killed by a signal"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn lines(run: &Run) -> Vec<Value> {
+    run.stdout.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("{line}\n{run:?}"))).collect()
+}
+
+/// Secrets used below; none may appear anywhere in the data directory.
+const SECRETS: &[&str] = &["hunter2hunter2", "s3cr3t-pg-pass", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"];
+
+fn record_a_session(dir: &Path) {
+    let cases: &[(&[&str], &str, i32)] = &[
+        (&["check", "--record", "--actor", "claude", "--session", "s1", "DELETE FROM users"], "", 1),
+        (&["check", "--record", "--actor", "claude", "--session", "s1", "SELECT * FROM users WHERE id = 7"], "", 0),
+        (
+            &[
+                "check",
+                "--record",
+                "--actor",
+                "ada",
+                "--actor-kind",
+                "human",
+                "ALTER ROLE app PASSWORD 'hunter2hunter2'",
+            ],
+            "",
+            4,
+        ),
+        (
+            &["record", "prompt", "--actor", "claude", "--session", "s1"],
+            "connect with PGPASSWORD=s3cr3t-pg-pass and clean up",
+            0,
+        ),
+        (
+            &["record", "tool-output", "--actor", "claude", "--tool", "bash"],
+            "token: ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            0,
+        ),
+    ];
+    for (args, stdin, status) in cases {
+        let run = guardrail(dir, args, stdin);
+        assert_eq!(run.status, *status, "{args:?}\n{run:?}");
+        assert!(run.stdout.contains("recorded: test-node#"), "{args:?}\n{run:?}");
+    }
+}
+
+#[test]
+fn decisions_and_content_are_recorded_masked_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    record_a_session(dir.path());
+
+    let run = guardrail(dir.path(), &["audit", "list", "--json"], "");
+    assert_eq!(run.status, 0, "{run:?}");
+    let records = lines(&run);
+    let summary: Vec<(u64, &str, &str)> = records
+        .iter()
+        .map(|r| (r["seq"].as_u64().unwrap(), r["kind"].as_str().unwrap(), r["verdict"].as_str().unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "decision", "deny"),
+            (2, "decision", "allow"),
+            (3, "decision", "require_approval"),
+            (4, "prompt", "-"),
+            (5, "tool_output", "-")
+        ]
+    );
+    assert_eq!(records[2]["text"], "ALTER ROLE app PASSWORD '**************'");
+    assert_eq!(records[3]["content"], "connect with PGPASSWORD=************** and clean up");
+    assert_eq!(records[0]["intents"][0]["id"], "data.delete_all");
+    assert_eq!(records[0]["actor"]["id"], "claude");
+    assert_eq!(records[0]["session"], "s1");
+    assert_eq!(records[1]["prev"], records[0]["hash"]);
+
+    // Nothing in clear anywhere on disk: the database, its WAL, the key.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for secret in SECRETS {
+            assert!(!bytes.windows(secret.len()).any(|window| window == secret.as_bytes()), "{secret} on disk");
+        }
+    }
+
+    let run = guardrail(dir.path(), &["audit", "verify"], "");
+    assert_eq!(run.status, 0, "{run:?}");
+    assert!(run.stdout.contains("node test-node: 5 records"), "{run:?}");
+}
+
+#[test]
+fn filters_select_records() {
+    let dir = tempfile::tempdir().unwrap();
+    record_a_session(dir.path());
+    // (filter arguments, sequence numbers listed)
+    let cases: &[(&[&str], &[u64])] = &[
+        (&[], &[1, 2, 3, 4, 5]),
+        (&["--verdict", "deny"], &[1]),
+        (&["--intent", "data.delete_all"], &[1]),
+        (&["--intent", "data.access"], &[2]),
+        (&["--actor", "ada"], &[3]),
+        (&["--actor", "claude"], &[1, 2, 4, 5]),
+        (&["--kind", "prompt"], &[4]),
+        (&["--session", "s1"], &[1, 2, 4]),
+        (&["--text", "delete from"], &[1]),
+        (&["--since", "1h"], &[1, 2, 3, 4, 5]),
+        (&["--until", "2000-01-01"], &[]),
+        (&["--limit", "2"], &[4, 5]),
+    ];
+    for (filter, expected) in cases {
+        let mut args = vec!["audit", "list", "--json"];
+        args.extend_from_slice(filter);
+        let run = guardrail(dir.path(), &args, "");
+        assert_eq!(run.status, 0, "{filter:?}\n{run:?}");
+        let seqs: Vec<u64> = lines(&run).iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+        assert_eq!(&seqs, expected, "{filter:?}");
+    }
+    for (bad, message) in [
+        (&["--verdict", "maybe"][..], "unknown verdict"),
+        (&["--since", "yesterday"][..], "cannot read \"yesterday\" as a time"),
+        (&["--kind", "decisions"][..], "unknown kind"),
+    ] {
+        let mut args = vec!["audit", "list"];
+        args.extend_from_slice(bad);
+        let run = guardrail(dir.path(), &args, "");
+        assert_eq!(run.status, 2, "{run:?}");
+        assert!(run.stderr.contains(message), "{run:?}");
+    }
+}
+
+#[test]
+fn show_and_export_ocsf() {
+    let dir = tempfile::tempdir().unwrap();
+    record_a_session(dir.path());
+    let run = guardrail(dir.path(), &["audit", "show", "1"], "");
+    assert_eq!(run.status, 0, "{run:?}");
+    assert!(run.stdout.contains("verdict         deny"), "{run:?}");
+    assert!(run.stdout.contains("actor           claude (agent)"), "{run:?}");
+    let run = guardrail(dir.path(), &["audit", "show", "99"], "");
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(run.stderr.contains("node test-node has no record 99"), "{run:?}");
+
+    let run = guardrail(dir.path(), &["audit", "export", "--format", "ocsf"], "");
+    assert_eq!(run.status, 0, "{run:?}");
+    let events = lines(&run);
+    // (class_uid, activity_id, action_id, disposition_id) per record.
+    let shape: Vec<(u64, u64, Option<u64>, Option<u64>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["class_uid"].as_u64().unwrap(),
+                e["activity_id"].as_u64().unwrap(),
+                e["action_id"].as_u64(),
+                e["disposition_id"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (6005, 7, Some(2), Some(2)),
+            (6005, 4, Some(1), Some(1)),
+            (6005, 2, Some(2), Some(99)),
+            (6003, 1, None, None),
+            (6003, 2, None, None),
+        ]
+    );
+    for event in &events {
+        assert_eq!(
+            event["type_uid"].as_u64().unwrap(),
+            event["class_uid"].as_u64().unwrap() * 100 + event["activity_id"].as_u64().unwrap()
+        );
+    }
+    assert_eq!(events[0]["query_info"]["query_string"], "DELETE FROM users");
+    assert_eq!(events[3]["unmapped"]["gen_ai.input.messages"], "connect with PGPASSWORD=************** and clean up");
+    assert_eq!(events[4]["unmapped"]["gen_ai.tool.name"], "bash");
+}
+
+#[test]
+fn verify_names_the_first_tampered_record_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    record_a_session(dir.path());
+    let exported = guardrail(dir.path(), &["audit", "checkpoints"], "");
+    assert_eq!(exported.status, 0, "{exported:?}");
+    let anchors = dir.path().join("anchors.jsonl");
+    std::fs::write(&anchors, &exported.stdout).unwrap();
+
+    let database = rusqlite::Connection::open(dir.path().join("record.sqlite3")).unwrap();
+    database.execute("UPDATE records SET body = replace(body, 'deny', 'allow') WHERE seq = 1", []).unwrap();
+    let run = guardrail(dir.path(), &["audit", "verify"], "");
+    assert_eq!(run.status, 1, "{run:?}");
+    assert!(run.stdout.contains("FAILED: node test-node: the first bad record is 1"), "{run:?}");
+    assert!(run.stdout.contains("record 1 was modified"), "{run:?}");
+
+    // Cut back, checkpoints deleted too: only the exported ones tell.
+    let dir = tempfile::tempdir().unwrap();
+    record_a_session(dir.path());
+    let exported = guardrail(dir.path(), &["audit", "checkpoints"], "");
+    std::fs::write(&anchors, &exported.stdout).unwrap();
+    let database = rusqlite::Connection::open(dir.path().join("record.sqlite3")).unwrap();
+    database.execute_batch("DELETE FROM records; DELETE FROM checkpoints").unwrap();
+    let run = guardrail(dir.path(), &["audit", "verify", "--checkpoints", anchors.to_str().unwrap(), "--json"], "");
+    assert_eq!(run.status, 1, "{run:?}");
+    let report = &lines(&run)[0];
+    assert_eq!(report["problems"][0]["kind"], "cutback");
+    assert_eq!(report["problems"][0]["seq"], 1);
+}
+
+#[test]
+fn a_decision_that_cannot_be_recorded_is_an_error_not_a_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    // A data directory that is a file cannot hold a record.
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, "").unwrap();
+    let run = guardrail(&file, &["check", "--record", "SELECT 1"], "");
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(run.stdout.is_empty(), "no verdict may be printed: {run:?}");
+    assert!(run.stderr.starts_with("guardrail: "), "{run:?}");
+
+    let unreachable = "--record=postgres://guardrail:pa55word@127.0.0.1:1/none";
+    let run = guardrail(dir.path(), &["check", unreachable, "SELECT 1"], "");
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(!run.stderr.contains("pa55word"), "the store's password is masked in errors: {run:?}");
+
+    // In a stream, the line gets an error answer and the stream goes on.
+    let run = guardrail(dir.path(), &["check", "--jsonl", unreachable], "{\"text\":\"SELECT 1\"}\n");
+    assert_eq!(run.status, 2, "opening the store fails before any line is answered: {run:?}");
+
+    // Reading a record that does not exist is an error, and creates nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let run = guardrail(empty.path(), &["audit", "list"], "");
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(run.stderr.contains("there is no activity record"), "{run:?}");
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn check_jsonl_answers_carry_their_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "{\"text\":\"SELECT 1\"}\n{\"text\":\"DROP TABLE users\",\"actor\":\"claude\"}\nnot json\n";
+    let run = guardrail(dir.path(), &["check", "--jsonl", "--record"], input);
+    assert_eq!(run.status, 0, "{run:?}");
+    let answers = lines(&run);
+    assert_eq!(answers[0]["record"]["seq"], 1);
+    assert_eq!(answers[1]["record"]["seq"], 2);
+    assert_eq!(answers[1]["decision"], "deny");
+    assert_eq!(answers[2]["decision"], "error");
+    let run = guardrail(dir.path(), &["audit", "list", "--json", "--actor", "claude"], "");
+    assert_eq!(lines(&run)[0]["text"], "DROP TABLE users");
+}
+
+/// Two nodes sharing one PostgreSQL store, each with its own chain and key.
+#[test]
+fn nodes_share_a_postgres_store_with_chains_of_their_own() {
+    let url = std::env::var("GUARDRAIL_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+        .unwrap_or_else(|error| panic!("cannot reach PostgreSQL at {url}: {error}; set GUARDRAIL_TEST_DATABASE_URL"));
+    let name = format!("guardrail_cli_record_{}", std::process::id());
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    let store = format!("{base}/{name}");
+
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for (dir, node) in [(&one, "node-1"), (&two, "node-2"), (&one, "node-1")] {
+        let run = guardrail(dir.path(), &["check", &format!("--record={store}"), "--node", node, "DELETE FROM t"], "");
+        assert_eq!(run.status, 1, "{run:?}");
+    }
+    let key_one = guardrail(one.path(), &["audit", "pubkey"], "").stdout.trim().to_owned();
+    let key_two = guardrail(two.path(), &["audit", "pubkey"], "").stdout.trim().to_owned();
+    assert_ne!(key_one, key_two, "each node has its own key");
+    let run = guardrail(
+        one.path(),
+        &["audit", "verify", "--store", &store, "--pubkey", &key_one, "--pubkey", &key_two, "--json"],
+        "",
+    );
+    assert_eq!(run.status, 0, "{run:?}");
+    let report = &lines(&run)[0];
+    let nodes: Vec<(&str, u64)> = report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["node"].as_str().unwrap(), n["records"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(nodes, [("node-1", 2), ("node-2", 1)]);
+    // Trusting only node 1's key, node 2's checkpoints are refused.
+    let run = guardrail(one.path(), &["audit", "verify", "--store", &store, "--pubkey", &key_one], "");
+    assert_eq!(run.status, 1, "{run:?}");
+    assert!(run.stdout.contains("which is not trusted"), "{run:?}");
+    drop(admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+}
