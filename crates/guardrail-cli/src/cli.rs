@@ -105,11 +105,11 @@ pub struct StoreArgs {
     pub store: Option<String>,
 
     /// The data directory: the embedded store and this node's signing key.
-    #[arg(long, value_name = "DIR", env = "GUARDRAIL_DATA_DIR")]
+    #[arg(long, value_name = "DIR", env = "GUARDRAIL_DATA_DIR", hide_env_values = true)]
     pub data_dir: Option<PathBuf>,
 
     /// This node's name; each node keeps its own chain. Default: the host name.
-    #[arg(long, value_name = "NAME", env = "GUARDRAIL_NODE")]
+    #[arg(long, value_name = "NAME", env = "GUARDRAIL_NODE", hide_env_values = true)]
     pub node: Option<String>,
 }
 
