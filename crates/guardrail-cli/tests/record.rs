@@ -328,3 +328,20 @@ fn nodes_share_a_postgres_store_with_chains_of_their_own() {
     assert!(run.stdout.contains("which is not trusted"), "{run:?}");
     drop(admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
 }
+
+/// The text detectors mask what the grammar does not know is a secret, in
+/// the printed answer and in the record alike.
+#[test]
+fn secrets_the_grammar_cannot_see_are_masked_in_answers_and_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "abcDEF1234567890xyzUVW";
+    let text = format!("UPDATE integrations SET header = 'Authorization: Bearer {token}' WHERE id = 1");
+    for args in [&["check", "--record", "--explain", &text][..], &["check", "--record", "--json", &text][..]] {
+        let run = guardrail(dir.path(), args, "");
+        assert_eq!(run.status, 0, "{run:?}");
+        assert!(!run.stdout.contains(token), "{run:?}");
+        assert!(run.stdout.contains("Bearer ******"), "{run:?}");
+    }
+    let run = guardrail(dir.path(), &["audit", "export"], "");
+    assert!(!run.stdout.contains(token) && run.stdout.contains("Bearer ******"), "{run:?}");
+}

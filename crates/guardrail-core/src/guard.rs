@@ -146,7 +146,12 @@ impl Guard {
             })
             .collect();
         let mut decision = combine(judgements, justification.is_some());
+        // The analyzer's secrets, read from the grammar, and whatever the
+        // text detectors find besides (tokens, keys, `PGPASSWORD=`...).
         decision.secrets = secrets;
+        decision.secrets.extend(crate::secret::detect(&action.text));
+        decision.secrets.sort_by_key(|span| (span.start, span.end));
+        decision.secrets.dedup();
         decision
     }
 }

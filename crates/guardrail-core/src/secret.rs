@@ -55,7 +55,7 @@ pub fn detect(text: &str) -> Vec<Span> {
     let haystack = Haystack::new(text);
     let mut spans = Vec::new();
     for detector in DETECTORS {
-        (detector.find)(&haystack, &mut spans);
+        (detector.scan)(&haystack, &mut spans);
     }
     normalize(text, spans)
 }
@@ -83,7 +83,7 @@ pub struct Detector {
     pub gaps: &'static str,
     /// Private so that every detector is one of [`DETECTORS`], documented
     /// and tested; [`Detector::find`] runs it.
-    find: fn(&Haystack<'_>, &mut Vec<Span>),
+    scan: fn(&Haystack<'_>, &mut Vec<Span>),
 }
 
 impl Detector {
@@ -91,7 +91,7 @@ impl Detector {
     /// [`detect`].
     pub fn find(&self, text: &str) -> Vec<Span> {
         let mut spans = Vec::new();
-        (self.find)(&Haystack::new(text), &mut spans);
+        (self.scan)(&Haystack::new(text), &mut spans);
         normalize(text, spans)
     }
 }
@@ -115,7 +115,7 @@ pub const DETECTORS: &[Detector] = &[
         gaps: "The statement must name CREATE/ALTER ROLE, USER or GROUP before the password within 4 KB and \
                without a `;` in between. A password that is not a string literal (a psql variable, \
                PASSWORD :'pw') is not a secret in the text and is left alone.",
-        find: role_password,
+        scan: role_password,
     },
     Detector {
         name: "connection-string",
@@ -126,7 +126,7 @@ pub const DETECTORS: &[Detector] = &[
         gaps: "The authority ends at the first `/`, `?`, `#`, quote or space, as RFC 3986 says: a password \
                holding an unencoded `/` is cut there and not found. A password that is a variable reference \
                (`${PW}`) is left alone.",
-        find: connection_string,
+        scan: connection_string,
     },
     Detector {
         name: "env-password",
@@ -139,7 +139,7 @@ pub const DETECTORS: &[Detector] = &[
         gaps: "`-p` must be its own option (`-vpS3cret` is missed), and the command must be called by its \
                name (mysql, /usr/bin/mysql, mysql.exe), not through an alias or a variable. The options of \
                one command are read up to a newline, `;`, `|`, `&` or `)`.",
-        find: env_password,
+        scan: env_password,
     },
     Detector {
         name: "authorization",
@@ -151,7 +151,7 @@ pub const DETECTORS: &[Detector] = &[
         gaps: "A credential must look like one: at least 8 characters of token68 holding a digit, both cases \
                or punctuation (so `Bearer abcdefghijk` is missed). Digest, OAuth and AWS4 headers are masked \
                from after the scheme to the end of the header value. Cookies are not covered.",
-        find: authorization,
+        scan: authorization,
     },
     Detector {
         name: "cloud-key",
@@ -164,7 +164,7 @@ pub const DETECTORS: &[Detector] = &[
         gaps: "Keys without a distinctive prefix (an AWS secret access key, an Azure key) are found only when \
                named (named-secret). sk- keys must have at least 32 characters after sk-, with a digit and \
                both cases. Other vendors' prefixes (npm_, hf_, pypi-) are not listed.",
-        find: cloud_key,
+        scan: cloud_key,
     },
     Detector {
         name: "private-key",
@@ -175,7 +175,7 @@ pub const DETECTORS: &[Detector] = &[
         look_alike: "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
         gaps: "Keys in other formats (PuTTY .ppk, JWK JSON, raw base64) are not recognised, except where \
                named-secret sees a name like private_key.",
-        find: private_key,
+        scan: private_key,
     },
     Detector {
         name: "jwt",
@@ -184,7 +184,7 @@ pub const DETECTORS: &[Detector] = &[
         example: "id_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
         look_alike: "eyJ is the base64 of {\"; version 1.2.3",
         gaps: "Encrypted tokens (JWE, five parts, the second not eyJ) are not recognised.",
-        find: jwt,
+        scan: jwt,
     },
     Detector {
         name: "named-secret",
@@ -201,7 +201,7 @@ pub const DETECTORS: &[Detector] = &[
                literally. An unquoted value ends at the first space, so an unquoted YAML value with spaces is \
                masked only up to it. Other bare code or SQL (password = other_column, if token: pass) is \
                masked though it is no secret.",
-        find: named_secret,
+        scan: named_secret,
     },
 ];
 
