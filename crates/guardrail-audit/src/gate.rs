@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use guardrail_core::{Action, Decision, Guard};
 
+use crate::event::OutcomeEvent;
 use crate::recorder::{Entry, Receipt, RecordError, Recorder};
 
 /// A [`Guard`] and, when recording, the [`Recorder`] every decision goes to.
@@ -45,5 +46,12 @@ impl Gate {
             }
         };
         Ok(Checked { decision, receipt })
+    }
+
+    /// Appends what happened when the action of the decision `receipt`
+    /// names ran (or did not), once known.
+    pub fn record_outcome(&self, receipt: &Receipt, outcome: OutcomeEvent) -> Result<Receipt, RecordError> {
+        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError("this gate does not record".into()))?;
+        recorder.record(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
     }
 }
