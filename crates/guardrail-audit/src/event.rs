@@ -131,10 +131,11 @@ pub enum Text {
 }
 
 impl Text {
-    /// Masks `raw` (the given spans plus every detector's findings) and
-    /// keeps it inline or moves it to a blob, which is pushed to `blobs`.
-    pub fn masked(raw: &str, secrets: &[guardrail_core::Span], blobs: &mut Vec<Blob>) -> Text {
-        let masked = secret::redact(raw, secrets).into_owned();
+    /// Keeps an already masked text inline, or moves it to a blob, which
+    /// is pushed to `blobs`. Callers mask: a decision's text with the spans
+    /// the gate found (`Decision::secrets`, the detectors' included), other
+    /// texts with [`secret::redact`].
+    pub fn keep(masked: String, blobs: &mut Vec<Blob>) -> Text {
         if masked.len() <= INLINE_LIMIT {
             return Text::Inline(masked);
         }
@@ -244,7 +245,9 @@ impl DecisionEvent {
             target: action.target.clone(),
             environment: action.context.environment.clone(),
             language: action.kind,
-            text: Text::masked(&action.text, &decision.secrets, blobs),
+            // The gate's spans already hold what the detectors find: no
+            // second pass over the text on the recording path.
+            text: Text::keep(secret::mask(&action.text, &decision.secrets).into_owned(), blobs),
             intents,
             verdict: decision.verdict,
             rule: decision.rule.clone(),
@@ -330,7 +333,7 @@ mod tests {
             session: Some("s1".into()),
             prompt: None,
             tool: None,
-            content: Text::masked(&long, &[], &mut blobs),
+            content: Text::keep(long, &mut blobs),
         });
         assert_eq!(blobs.len(), 1, "a long text goes to a blob");
         let encoded = event.encode(blobs);
@@ -341,8 +344,14 @@ mod tests {
 
     #[test]
     fn texts_are_masked_before_they_become_events() {
-        let mut blobs = Vec::new();
-        let text = Text::masked("PGPASSWORD=hunter2 psql -c 'select 1'", &[], &mut blobs);
-        assert_eq!(text, Text::Inline("PGPASSWORD=******* psql -c 'select 1'".into()));
+        let actor = guardrail_core::Actor::default();
+        let details = crate::ContentDetails::default();
+        let entry = crate::Entry::content(
+            crate::ContentKind::ToolOutput,
+            &actor,
+            details,
+            "PGPASSWORD=hunter2 psql -c 'select 1'",
+        );
+        assert_eq!(entry.event.text(), Some(&Text::Inline("PGPASSWORD=******* psql -c 'select 1'".into())));
     }
 }

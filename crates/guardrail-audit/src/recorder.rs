@@ -77,7 +77,7 @@ impl Entry {
             session: details.session,
             prompt: details.prompt,
             tool: details.tool,
-            content: Text::masked(content, &[], &mut blobs),
+            content: Text::keep(guardrail_core::secret::redact(content, &[]).into_owned(), &mut blobs),
         };
         let event = match kind {
             ContentKind::Prompt => Event::Prompt(event),

@@ -123,7 +123,8 @@ pub struct Decision {
     /// Whether a justification was needed and accepted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub justified: bool,
-    /// Where the action's text holds secrets; mask them
+    /// Where the action's text holds secrets, by the analyzer and by the
+    /// text detectors ([`crate::secret::detect`]); mask them
     /// ([`crate::secret::mask`]) before printing or storing the text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<crate::intent::Span>,
