@@ -1,41 +1,20 @@
 //! End-to-end runs of the `guardrail` binary.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
+use common::Run;
 use serde_json::Value;
-
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.status, self.stdout, self.stderr)
-    }
-}
 
 /// Runs the binary from the repository root with `stdin` as input.
 fn guardrail(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrail"))
-        .args(args)
-        .current_dir(repository())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting guardrail");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let output = child.wait_with_output().unwrap();
-    Run {
-        status: output.status.code().expect("guardrail was killed by a signal"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    let mut command = common::command();
+    command.args(args).current_dir(repository());
+    common::run(command, stdin)
 }
 
 fn repository() -> PathBuf {
@@ -145,7 +124,7 @@ fn jsonl_answers_every_line_in_order_and_never_crashes() {
 
 #[test]
 fn jsonl_answers_each_line_as_soon_as_it_arrives() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrail"))
+    let mut child = common::command()
         .args(["check", "--jsonl"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -1,44 +1,19 @@
 //! The activity record through the `guardrail` binary: recording, reading,
 //! verifying, exporting, and failing closed.
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 
+use common::Run;
 use serde_json::Value;
-
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.status, self.stdout, self.stderr)
-    }
-}
 
 /// Runs the binary with its data directory in `dir` (and no store from the
 /// environment), `stdin` as input.
 fn guardrail(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrail"))
-        .args(args)
-        .env("GUARDRAIL_DATA_DIR", dir)
-        .env("GUARDRAIL_NODE", "test-node")
-        .env_remove("GUARDRAIL_STORE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting guardrail");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    Run {
-        status: output.status.code().expect("guardrail was killed by a signal"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    let mut command = common::command();
+    command.args(args).env("GUARDRAIL_DATA_DIR", dir).env("GUARDRAIL_NODE", "test-node").env_remove("GUARDRAIL_STORE");
+    common::run(command, stdin.as_bytes())
 }
 
 fn lines(run: &Run) -> Vec<Value> {

@@ -1,0 +1,39 @@
+//! Running the `guardrail` binary from tests.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// What a run of the binary did.
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.status, self.stdout, self.stderr)
+    }
+}
+
+/// The binary, to be given arguments, environment and directory.
+pub fn command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_guardrail"))
+}
+
+/// Runs `command` with `stdin` as its input, to completion.
+pub fn run(mut command: Command, stdin: &[u8]) -> Run {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting guardrail");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    Run {
+        status: output.status.code().expect("guardrail was killed by a signal"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
