@@ -265,15 +265,8 @@ fn check_jsonl_answers_carry_their_receipts() {
 /// Two nodes sharing one PostgreSQL store, each with its own chain and key.
 #[test]
 fn nodes_share_a_postgres_store_with_chains_of_their_own() {
-    let url = std::env::var("GUARDRAIL_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
-        .unwrap_or_else(|error| panic!("cannot reach PostgreSQL at {url}: {error}; set GUARDRAIL_TEST_DATABASE_URL"));
-    let name = format!("guardrail_cli_record_{}", std::process::id());
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
-    let store = format!("{base}/{name}");
+    let database = guardrail_testdb::TestDatabase::new("cli_record");
+    let store = database.url().to_owned();
 
     let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     for (dir, node) in [(&one, "node-1"), (&two, "node-2"), (&one, "node-1")] {
@@ -301,7 +294,6 @@ fn nodes_share_a_postgres_store_with_chains_of_their_own() {
     let run = guardrail(one.path(), &["audit", "verify", "--store", &store, "--pubkey", &key_one], "");
     assert_eq!(run.status, 1, "{run:?}");
     assert!(run.stdout.contains("which is not trusted"), "{run:?}");
-    drop(admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
 }
 
 /// The text detectors mask what the grammar does not know is a secret, in

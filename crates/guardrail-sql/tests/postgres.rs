@@ -6,44 +6,7 @@
 //! the test, with how to start one: a green run means these ran.
 
 use guardrail_core::IntentKind;
-use postgres::{Client, NoTls};
-
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-/// A database of its own for one test, dropped when the test ends.
-struct TestDatabase {
-    admin: Client,
-    name: String,
-    client: Client,
-}
-
-impl TestDatabase {
-    fn new(test: &str) -> TestDatabase {
-        let url = std::env::var("GUARDRAIL_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-        let mut admin = Client::connect(&url, NoTls).unwrap_or_else(|error| {
-            panic!(
-                "cannot reach PostgreSQL at {url}: {error}\n\
-                 set GUARDRAIL_TEST_DATABASE_URL, or start the local server with\n  \
-                 pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-            )
-        });
-        let name = format!("guardrail_{test}_{}", std::process::id());
-        // One statement each: DROP and CREATE DATABASE refuse to run in the
-        // implicit transaction of a multi-statement string.
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        let mut config: postgres::Config = url.parse().unwrap();
-        config.dbname(&name);
-        let client = config.connect(NoTls).unwrap();
-        TestDatabase { admin, name, client }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let _ = self.admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-    }
-}
+use guardrail_testdb::TestDatabase;
 
 /// What the analyzer says a write reaches, checked against what PostgreSQL
 /// does: every row for `*_all`, fewer for the bounded intents.

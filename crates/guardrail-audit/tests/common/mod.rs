@@ -7,8 +7,6 @@ use guardrail_audit::chain::Hash;
 use guardrail_audit::{ContentDetails, ContentKind, Entry, Location, Recorder};
 use guardrail_core::{Action, Actor, Guard, Policy};
 
-pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
 /// A store whose rows a test can change behind the recorder's back.
 /// Statements name tables as `{records}`, `{blobs}` and `{checkpoints}`.
 pub trait Backend {
@@ -70,31 +68,11 @@ impl Backend for Sqlite {
 }
 
 /// A database of its own on the test server, dropped afterwards.
-pub struct Postgres {
-    admin: postgres::Client,
-    name: String,
-    url: String,
-    client: postgres::Client,
-}
+pub struct Postgres(guardrail_testdb::TestDatabase);
 
 impl Postgres {
     pub fn new(test: &str) -> Postgres {
-        let url = std::env::var("GUARDRAIL_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|error| {
-            panic!(
-                "cannot reach PostgreSQL at {url}: {error}\n\
-                 set GUARDRAIL_TEST_DATABASE_URL, or start the local server with\n  \
-                 pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-            )
-        });
-        let name = format!("guardrail_audit_{test}_{}", std::process::id());
-        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        let mut config: postgres::Config = url.parse().unwrap();
-        config.dbname(&name);
-        let client = config.connect(postgres::NoTls).unwrap();
-        let url = database_url(&url, &name);
-        Postgres { admin, name, url, client }
+        Postgres(guardrail_testdb::TestDatabase::new(&format!("audit_{test}")))
     }
 
     fn sql(statement: &str) -> String {
@@ -106,37 +84,18 @@ impl Postgres {
     }
 }
 
-/// `url` with its database replaced by `name`.
-pub fn database_url(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
-    let scheme_end = base.find("://").map_or(0, |index| index + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = self.admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
-    }
-}
-
 impl Backend for Postgres {
     fn location(&self) -> Location {
-        Location::Postgres(self.url.clone())
+        Location::Postgres(self.0.url().to_owned())
     }
 
     fn execute(&mut self, statement: &str) {
-        self.client.batch_execute(&Postgres::sql(statement)).unwrap_or_else(|error| panic!("{statement}: {error}"));
+        self.0.client.batch_execute(&Postgres::sql(statement)).unwrap_or_else(|error| panic!("{statement}: {error}"));
     }
 
     fn query_row(&mut self, statement: &str) -> (i64, String, String, String, String) {
         let row = self
+            .0
             .client
             .query_one(&Postgres::sql(statement), &[])
             .unwrap_or_else(|error| panic!("{statement}: {error}"));
