@@ -51,7 +51,9 @@ fn run() -> i32 {
 
 /// The gate every command judges with.
 pub fn gate(policy: Policy) -> Guard {
-    Guard::new(policy).with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer))
+    Guard::new(policy)
+        .with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer))
+        .with_analyzer(ActionKind::Shell, Arc::new(guardrail_shell::ShellAnalyzer::for_current_user()))
 }
 
 /// Why a command could not do its job. Printed as `guardrail: ...`, exit 2.

@@ -15,6 +15,14 @@ use crate::policy::{self, Policy};
 /// `code.dynamic`), which the policy judges. They know nothing of policy.
 pub trait Analyzer: Send + Sync {
     fn analyze(&self, text: &str) -> Analysis;
+
+    /// Analyzes text that runs in the working directory `cwd`, when known.
+    /// Analyzers whose findings depend on where the action runs (the shell
+    /// analyzer scopes paths against it) override this; others need not.
+    fn analyze_in(&self, text: &str, cwd: Option<&str>) -> Analysis {
+        let _ = cwd;
+        self.analyze(text)
+    }
 }
 
 /// What an analyzer found in a text.
@@ -97,7 +105,9 @@ impl Guard {
             // An analyzer that panics has a bug; the action is unknown, and
             // held, rather than the caller's thread unwinding past the gate.
             // Nothing is known of its secrets, so the whole text is one.
-            Some(analyzer) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyzer.analyze(&action.text)))
+            Some(analyzer) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                analyzer.analyze_in(&action.text, action.context.cwd.as_deref())
+            }))
                 .unwrap_or_else(|panic| {
                     let message = panic
                         .downcast_ref::<&str>()

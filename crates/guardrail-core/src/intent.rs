@@ -65,6 +65,10 @@ taxonomy! {
         "integrity.bypass" => "Switching off the database's own integrity or access checks.",
         "code.execution" => "Running code whose effect cannot be seen from the text.",
         "session.control" => "Settings and state of the current session.",
+        "fs.change" => "Deleting, overwriting or re-permissioning files, and destroying disks.",
+        "vcs.change" => "Losing uncommitted work or rewriting a repository's history.",
+        "infra.change" => "Destroying infrastructure: clusters, cloud resources, backups, queues, CI, secrets.",
+        "system.operation" => "Operating the machine: power, processes, firewall, users, scheduled jobs.",
     }
     intents {
         DataRead = "data.read" in ["data.access"]
@@ -146,7 +150,9 @@ taxonomy! {
         CodeAnonymousBlock = "code.anonymous_block" in ["code.execution"]
             => "Runs an anonymous code block (DO).",
         CodeDynamic = "code.dynamic" in ["code.execution"]
-            => "Builds SQL at run time and executes it, so its effect cannot be read from the text.",
+            => "Builds code at run time and runs it (dynamic SQL, a command name from an expansion, decoded data piped into a shell), so its effect cannot be read from the text.",
+        CodeRemote = "code.remote" in ["code.execution"]
+            => "Runs code fetched from the network (curl ... | sh, bash <(curl ...)).",
         CodeExecutePrepared = "code.execute_prepared" in ["code.execution"]
             => "Executes a prepared statement defined outside the text being checked.",
         CodeOpaque = "code.opaque" in ["code.execution"]
@@ -165,6 +171,46 @@ taxonomy! {
             => "Sends a notification to listening sessions.",
         QueryExplain = "query.explain" in []
             => "Shows a query's plan without running it (plain EXPLAIN).",
+        ProcessRun = "process.run" in []
+            => "Runs a program with no effect the shell analyzer classifies more closely: reads, builds, tests, edits.",
+        FsDelete = "fs.delete" in ["fs.change"]
+            => "Deletes or moves away named files (rm, unlink, shred, mv's sources).",
+        FsDeleteRecursive = "fs.delete_recursive" in ["fs.change"]
+            => "Deletes whole directory trees (rm -r, find -delete, rsync --delete).",
+        FsOverwrite = "fs.overwrite" in ["fs.change"]
+            => "Overwrites or truncates a file (redirection, truncate, cp or dd onto it).",
+        FsPermission = "fs.permission" in ["fs.change"]
+            => "Changes the mode or owner of named files (chmod, chown, chgrp).",
+        FsPermissionRecursive = "fs.permission_recursive" in ["fs.change"]
+            => "Changes the mode or owner of whole directory trees (chmod -R, chown -R).",
+        DiskDestroy = "disk.destroy" in ["fs.change"]
+            => "Destroys a disk or file system: raw writes to a device, mkfs, wipefs.",
+        VcsHistoryRewrite = "vcs.history_rewrite" in ["vcs.change"]
+            => "Rewrites or deletes shared history: force pushes, remote branch deletion, filter-branch.",
+        VcsDiscard = "vcs.discard" in ["vcs.change"]
+            => "Throws away uncommitted or unmerged work: reset --hard, clean -f, checkout -- ., branch -D, stash drop.",
+        InfraDestroy = "infra.destroy" in ["infra.change"]
+            => "Deletes infrastructure or its data: cluster objects, cloud resources, backups, queues and topics, CI objects, HTTP DELETE.",
+        SecretDelete = "secret.delete" in ["infra.change"]
+            => "Deletes, destroys or disables secrets in a secret manager.",
+        SecretWrite = "secret.write" in ["infra.change"]
+            => "Replaces a secret's value in a secret manager, losing the old one.",
+        SecretExfiltration = "secret.exfiltration" in []
+            => "Sends credential files or the environment to a network tool.",
+        SystemPower = "system.power" in ["system.operation"]
+            => "Shuts down, reboots or halts the machine.",
+        SystemKillAll = "system.kill_all" in ["system.operation"]
+            => "Signals every process the user may reach (kill -9 -1) or init.",
+        SystemForkBomb = "system.fork_bomb" in ["system.operation"]
+            => "Starts processes without bound until the machine stops answering (a fork bomb).",
+        SystemFirewall = "system.firewall" in ["system.operation"]
+            => "Flushes or disables the firewall.",
+        SystemCronRemove = "system.cron_remove" in ["system.operation"]
+            => "Removes a user's scheduled jobs (crontab -r).",
+        SystemUserDelete = "system.user_delete" in ["system.operation"]
+            => "Deletes a user or group account of the machine.",
+        LogTamper = "log.tamper" in []
+            => "Erases or switches off shell history or system logs.",
         Unknown = "unknown" in []
             => "Text the analyzer could not parse or classify; judged as the worst case it could be.",
     }
@@ -199,10 +245,22 @@ pub enum Scope {
     Unbounded,
     /// Only the current session.
     Session,
-    /// Temporary objects that vanish with the session.
+    /// Temporary objects that vanish with the session, or paths in a
+    /// temporary directory (`/tmp`, `/var/tmp`).
     Temporary,
     /// The database server as a whole: its files, programs, processes, configuration.
     Server,
+    /// Paths strictly inside the workspace: the working directory a shell
+    /// command was checked in.
+    Workspace,
+    /// Paths outside the workspace that are neither temporary nor system:
+    /// other projects, the user's files, the workspace's own root.
+    Elsewhere,
+    /// The machine's own files: `/`, `/etc`, `/usr`, `/var`, home directories
+    /// themselves, and every ancestor of the workspace.
+    System,
+    /// Devices under `/dev`.
+    Device,
 }
 
 impl Scope {
@@ -214,6 +272,10 @@ impl Scope {
             Scope::Session => "session",
             Scope::Temporary => "temporary",
             Scope::Server => "server",
+            Scope::Workspace => "workspace",
+            Scope::Elsewhere => "elsewhere",
+            Scope::System => "system",
+            Scope::Device => "device",
         }
     }
 }

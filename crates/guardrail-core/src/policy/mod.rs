@@ -373,11 +373,12 @@ impl Policy {
             ActorKind::Human => "Human",
         };
         let principal = uid(principal_type, &request.actor.id);
-        let database = uid("Database", request.target);
         let intent = request.intent;
         let action = uid("Action", intent.kind.id());
+        let (target_type, object_type) = resource_types(intent);
+        let database = uid(target_type, request.target);
         let resource = match &intent.object {
-            Some(object) => uid("DatabaseObject", &object.name),
+            Some(object) => uid(object_type, &object.name),
             None => database.clone(),
         };
 
@@ -399,8 +400,9 @@ impl Policy {
                 .into_iter()
                 .collect()
             };
+            let target_kind = if target_type == "Host" { "host" } else { "database" };
             extra.push(
-                Entity::new(database.clone(), named("database", request.target), HashSet::new())
+                Entity::new(database.clone(), named(target_kind, request.target), HashSet::new())
                     .map_err(|error| error.to_string())?,
             );
             if let Some(object) = &intent.object {
@@ -429,6 +431,48 @@ impl Policy {
             CedarRequest::new(principal, action, resource, context, None).map_err(|error| error.to_string())?;
         Ok((cedar_request, entities))
     }
+}
+
+/// The entity types of an intent's target and object. Intents of the
+/// shell's own kinds act on a `Host` and its `Path`s, `Repository`s,
+/// `Cluster`s and other `Resource`s; SQL intents (even those a shell
+/// command hands to the SQL analyzer) on a `Database` and its objects.
+fn resource_types(intent: &Intent) -> (&'static str, &'static str) {
+    use IntentKind as K;
+    let shell = matches!(
+        intent.kind,
+        K::ProcessRun
+            | K::FsDelete
+            | K::FsDeleteRecursive
+            | K::FsOverwrite
+            | K::FsPermission
+            | K::FsPermissionRecursive
+            | K::DiskDestroy
+            | K::VcsHistoryRewrite
+            | K::VcsDiscard
+            | K::InfraDestroy
+            | K::SecretDelete
+            | K::SecretWrite
+            | K::SecretExfiltration
+            | K::SystemPower
+            | K::SystemKillAll
+            | K::SystemForkBomb
+            | K::SystemFirewall
+            | K::SystemCronRemove
+            | K::SystemUserDelete
+            | K::LogTamper
+            | K::CodeRemote
+    );
+    if !shell {
+        return ("Database", "DatabaseObject");
+    }
+    let object = match intent.object.as_ref().map(|object| object.kind.as_str()) {
+        Some("path") => "Path",
+        Some("repository") => "Repository",
+        Some("cluster") => "Cluster",
+        _ => "Resource",
+    };
+    ("Host", object)
 }
 
 /// The schema every policy is validated against.

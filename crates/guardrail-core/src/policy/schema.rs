@@ -31,13 +31,29 @@ pub fn schema_text() -> String {
          \x20 name: String,\n\
          };\n\
          \n\
+         // A shell command acts on a Host (the action's target) and, within it,\n\
+         // on a Path (name: the absolute path), a Repository (name: its\n\
+         // directory, or remote and branch), a Cluster (name: the object as\n\
+         // written), or another Resource (a bucket, a queue, a secret, a URL,\n\
+         // a program). Each carries kind and name like the database types.\n\
+         entity Host {\n\
+         \x20 kind: String,\n\
+         \x20 name: String,\n\
+         };\n\
+         entity Path, Repository, Cluster, Resource in [Host] {\n\
+         \x20 // path, repository, cluster, bucket, queue, secret, url, command, ...\n\
+         \x20 kind: String,\n\
+         \x20 name: String,\n\
+         };\n\
+         \n\
          // The circumstances of one intent of an action.\n\
          type RequestContext = {\n\
          \x20 // The surface the action came through: cli, pgproxy, hook, ...\n\
          \x20 channel: String,\n\
          \x20 // The target's environment: production unless told otherwise.\n\
          \x20 environment: String,\n\
-         \x20 // How widely the intent reaches: bounded, unbounded, session, temporary, server.\n\
+         \x20 // How widely the intent reaches: bounded, unbounded, session, temporary,\n\
+         \x20 // server; for paths also workspace, elsewhere, system, device.\n\
          \x20 scope: String,\n\
          \x20 // The actor's stated reason, when one was given.\n\
          \x20 justification?: String,\n\
@@ -54,7 +70,7 @@ pub fn schema_text() -> String {
         let membership = if parents.is_empty() { String::new() } else { format!(" in [{parents}]") };
         writeln!(
             out,
-            "action \"{}\"{membership} appliesTo {{\n  principal: [Agent, Human],\n  resource: [Database, DatabaseObject],\n  context: RequestContext,\n}};",
+            "action \"{}\"{membership} appliesTo {{\n  principal: [Agent, Human],\n  resource: [Database, DatabaseObject, Host, Path, Repository, Cluster, Resource],\n  context: RequestContext,\n}};",
             kind.id()
         )
         .unwrap();

@@ -1,0 +1,74 @@
+//! The shell analyzer: what a bash command line would run, and what that
+//! would do.
+//!
+//! A line is parsed with a real bash grammar (`brush-parser`), never matched
+//! with patterns: quotes and escapes are spliced the way the shell splices
+//! them (`r''m`, `\rm`, `$'\x72\x6d'`), every command of every list,
+//! pipeline, subshell, loop body and substitution is visited, and code
+//! handed to another shell (`bash -c`, `eval`, `ssh host '...'`, here-docs
+//! and pipes into a shell, `find -exec`, `xargs`) is parsed and walked in
+//! turn. Each command is then judged by what its program would do, as
+//! intents ([`guardrail_core::IntentKind`]); the registry of that knowledge
+//! is [`rules::RULES`], one file per family of tools.
+//!
+//! The key design choice: the analyzer resolves rather than guesses. A word
+//! is resolved to the text the shell would pass, variables assigned earlier
+//! in the line included; a path is resolved against the working directory
+//! (through `cd`) and scoped (workspace, temporary, elsewhere, system,
+//! device). What cannot be resolved is said so: a command name that comes
+//! from an expansion is `code.dynamic`, a path known only at run time is
+//! `unbounded`. The policy decides what to do about either.
+//!
+//! This crate knows nothing of policy, and does no I/O: it never looks at
+//! the file system, so a check judges the text, not the machine it runs on.
+
+mod input;
+mod paths;
+pub mod rules;
+mod walk;
+mod words;
+
+use guardrail_core::{Analysis, Analyzer};
+
+/// The shell analyzer. Cheap to build and to share between threads.
+#[derive(Clone, Debug, Default)]
+pub struct ShellAnalyzer {
+    home: Option<String>,
+}
+
+impl ShellAnalyzer {
+    /// An analyzer that resolves `~` and `$HOME` to `home`: the home
+    /// directory of the user the commands run as. Without one, `~` is
+    /// known only as "a home directory", which is scoped as a system path.
+    pub fn new(home: Option<String>) -> ShellAnalyzer {
+        let home = home.filter(|home| home.starts_with('/')).map(|home| paths::normalize_absolute(&home));
+        ShellAnalyzer { home }
+    }
+
+    /// An analyzer for the current user, from `$HOME`.
+    pub fn for_current_user() -> ShellAnalyzer {
+        ShellAnalyzer::new(std::env::var("HOME").ok())
+    }
+}
+
+impl Analyzer for ShellAnalyzer {
+    fn analyze(&self, text: &str) -> Analysis {
+        self.analyze_in(text, None)
+    }
+
+    /// Analyzes `text` as run in `cwd`, the workspace. Relative paths are
+    /// resolved against it; without one, they are taken to lie in the
+    /// workspace, wherever that is.
+    fn analyze_in(&self, text: &str, cwd: Option<&str>) -> Analysis {
+        let workspace = cwd.filter(|cwd| cwd.starts_with('/')).map(paths::normalize_absolute);
+        walk::analyze(text, workspace, self.home.clone())
+    }
+}
+
+/// Analyzes a command line with no known workspace or home directory.
+pub fn analyze(text: &str) -> Analysis {
+    ShellAnalyzer::default().analyze(text)
+}
+
+#[cfg(test)]
+mod tests;

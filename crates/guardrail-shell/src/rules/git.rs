@@ -1,0 +1,122 @@
+//! git: history rewrite and loss of work.
+
+use guardrail_core::{IntentKind, Object, Scope};
+
+use super::{Rule, options};
+use crate::walk::{Command, Walker};
+use crate::words::Arg;
+
+pub(crate) const RULE: Rule = Rule {
+    name: "git",
+    intents: &[IntentKind::VcsHistoryRewrite, IntentKind::VcsDiscard],
+    catches: "Force pushes in every spelling (-f, --force, --force=..., --force-with-lease, --mirror, a \
+              +refspec), deleting remote branches (push --delete, push origin :branch), filter-branch \
+              and filter-repo; and losing work: reset --hard/--merge, clean -f (not -n), checkout -f or \
+              checkout of paths (checkout -- ., checkout .), restore of the worktree, switch \
+              --discard-changes, branch -D, stash drop/clear, reflog expire, update-ref -d. Global options \
+              (-C, -c, --git-dir) are skipped.",
+    why: "A force push rewrites what everyone else has; reset --hard and clean -f delete work that was \
+          never committed, with no undo.",
+    example: "git push --force origin main",
+    look_alike: "git commit -m 'never git push --force'",
+    gaps: "git aliases and hooks are not expanded. rebase and commit --amend are allowed: they rewrite \
+           local history only.",
+};
+
+pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
+    if command.program != "git" {
+        return false;
+    }
+    let global = options(
+        command.args,
+        &["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--super-prefix", "--config-env", "--list-cmds"],
+        true,
+    );
+    let Some(start) = global.rest else {
+        return true;
+    };
+    let repository = match global.value("-C") {
+        Some(dir) => walker.place(&Arg::literal(dir, command.span)).name,
+        None => walker.place(&Arg::literal(".", command.span)).name,
+    };
+    let subcommand = command.args[start].text.as_str();
+    let args = &command.args[start + 1..];
+    let emit = |walker: &mut Walker, kind: IntentKind, scope: Scope, note: String| {
+        walker.emit(kind, scope, Some(Object::new("repository", repository.clone())), command.span, Some(note));
+    };
+    match subcommand {
+        "push" => {
+            let parsed = options(args, &["--repo", "-o", "--push-option", "--receive-pack", "--exec"], false);
+            let force = parsed.flags.iter().any(|flag| {
+                flag == "-f" || flag.starts_with("--force") || flag == "--mirror" || flag == "--prune"
+            });
+            let refspecs: Vec<&&Arg> = parsed.operands.iter().skip(1).collect();
+            if force || refspecs.iter().any(|spec| spec.text.starts_with('+')) {
+                emit(walker, IntentKind::VcsHistoryRewrite, Scope::Bounded, "a force push replaces the remote's history".to_owned());
+            }
+            if parsed.has_any(&["-d", "--delete"]) || refspecs.iter().any(|spec| spec.text.starts_with(':') && spec.text.len() > 1) {
+                emit(walker, IntentKind::VcsHistoryRewrite, Scope::Bounded, "deletes a branch or tag on the remote".to_owned());
+            }
+        }
+        "reset" => {
+            let parsed = options(args, &[], false);
+            if parsed.has_any(&["--hard", "--merge"]) {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "reset --hard throws away uncommitted changes".to_owned());
+            }
+        }
+        "clean" => {
+            let parsed = options(args, &["-e", "--exclude"], false);
+            if parsed.has_any(&["-f", "--force"]) && !parsed.has_any(&["-n", "--dry-run"]) {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "clean -f deletes untracked files".to_owned());
+            }
+        }
+        "checkout" => {
+            let double_dash = args.iter().any(|arg| arg.is("--"));
+            let parsed = options(args, &["-b", "-B", "--orphan", "--conflict"], false);
+            let discards_paths = double_dash || parsed.operands.iter().any(|arg| arg.text == "." || arg.glob);
+            if parsed.has_any(&["-f", "--force"]) || (discards_paths && !parsed.has_any(&["-b", "-B", "--orphan"])) {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "checkout of paths throws away their uncommitted changes".to_owned());
+            }
+        }
+        "restore" => {
+            let parsed = options(args, &["-s", "--source"], false);
+            let worktree = parsed.has_any(&["-W", "--worktree"]) || !parsed.has_any(&["-S", "--staged"]);
+            if worktree && !parsed.operands.is_empty() {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "restore throws away uncommitted changes to these paths".to_owned());
+            }
+        }
+        "switch" => {
+            let parsed = options(args, &["-c", "-C", "--orphan"], false);
+            if parsed.has_any(&["-f", "--force", "--discard-changes"]) {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "switch --discard-changes throws away uncommitted changes".to_owned());
+            }
+        }
+        "branch" => {
+            let parsed = options(args, &["-u", "--set-upstream-to", "--contains", "--merged", "--no-merged", "--points-at", "--sort", "--format"], false);
+            let deletes = parsed.has("-D") || parsed.has_any(&["-d", "--delete"]) && parsed.has_any(&["-f", "--force"]);
+            if deletes {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "branch -D deletes a branch whether or not it was merged".to_owned());
+            }
+        }
+        "stash" => {
+            if args.first().is_some_and(|arg| arg.is("drop") || arg.is("clear")) {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "stash drop and clear delete stashed work".to_owned());
+            }
+        }
+        "filter-branch" | "filter-repo" => {
+            emit(walker, IntentKind::VcsHistoryRewrite, Scope::Unbounded, format!("{subcommand} rewrites every commit"));
+        }
+        "reflog" => {
+            if args.first().is_some_and(|arg| arg.is("expire") || arg.is("delete")) {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "expiring the reflog loses the way back to lost commits".to_owned());
+            }
+        }
+        "update-ref" => {
+            if args.iter().any(|arg| arg.is("-d")) {
+                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "update-ref -d deletes a ref".to_owned());
+            }
+        }
+        _ => {}
+    }
+    true
+}

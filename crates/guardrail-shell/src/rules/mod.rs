@@ -1,0 +1,277 @@
+//! What programs do: one family of tools per file, each with its rule.
+//!
+//! Every rule documents what it catches, why it matters, a dangerous
+//! example and a harmless look-alike, and known gaps, as data in its
+//! [`Rule`] constant. `docs/intents.md` is generated from [`RULES`], and a
+//! test runs each example and look-alike through the analyzer, so the docs
+//! cannot claim what the code does not do. A command no rule classifies is
+//! `process.run`.
+
+use guardrail_core::IntentKind;
+
+use crate::input::Stream;
+use crate::walk::{Command, Walker};
+use crate::words::Arg;
+
+mod carriers;
+mod database;
+pub(crate) mod files;
+mod git;
+mod infra;
+mod network;
+mod secrets;
+mod system;
+
+/// One rule: the family of programs it knows, the intents it emits, and
+/// its documentation.
+#[derive(Debug)]
+pub struct Rule {
+    /// Names the family of tools, not the verdict: `rm`, `git`.
+    pub name: &'static str,
+    /// The intents it can emit, the most dangerous first.
+    pub intents: &'static [IntentKind],
+    /// What it catches.
+    pub catches: &'static str,
+    /// Why that matters.
+    pub why: &'static str,
+    /// A command line that emits the rule's first intent.
+    pub example: &'static str,
+    /// A harmless command line that looks alike and does not.
+    pub look_alike: &'static str,
+    /// What it knowingly misses or over-reports.
+    pub gaps: &'static str,
+}
+
+/// Every rule, in the order the docs list them.
+pub const RULES: &[&Rule] = &[
+    &carriers::RULE,
+    &carriers::INTERPRETERS,
+    &files::RULE,
+    &files::DISKS,
+    &files::PERMISSIONS,
+    &files::REDIRECTION,
+    &git::RULE,
+    &infra::RULE,
+    &infra::BACKUPS,
+    &infra::MESSAGING,
+    &secrets::RULE,
+    &database::RULE,
+    &network::RULE,
+    &network::EXFILTRATION,
+    &system::RULE,
+];
+
+/// Hands a command to the rule for its program, and returns what it
+/// writes on its standard output.
+pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
+    let handled = carriers::check(walker, command)
+        || files::check(walker, command)
+        || git::check(walker, command)
+        || infra::check(walker, command)
+        || secrets::check(walker, command)
+        || database::check(walker, command)
+        || system::check(walker, command);
+    // Network tools are judged whatever else ran: `curl -X DELETE` and
+    // credentials sent anywhere.
+    if !handled {
+        network::check(walker, command);
+    }
+    output_of(walker, command.program, command.args, command.input.clone())
+}
+
+/// What a program writes on its output, as far as the line shows.
+pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Stream) -> Stream {
+    let literal = |args: &[Arg]| args.iter().all(|arg| !arg.dynamic && !arg.glob);
+    match program {
+        "echo" => {
+            let words: Vec<&Arg> = args.iter().skip_while(|arg| matches!(arg.text.as_str(), "-n" | "-e" | "-E" | "-ne" | "-en")).collect();
+            if words.iter().all(|arg| !arg.dynamic && !arg.glob) {
+                let text = words.iter().map(|arg| arg.text.as_str()).collect::<Vec<_>>().join(" ");
+                let text = if args.iter().any(|arg| arg.is("-e") || arg.is("-ne") || arg.is("-en")) {
+                    crate::words::ansi_c(&text)
+                } else {
+                    text
+                };
+                Stream::Text(text + "\n")
+            } else {
+                Stream::Unknown
+            }
+        }
+        "printf" if literal(args) && !args.is_empty() => {
+            let format = crate::words::ansi_c(&args[0].text);
+            if args.len() == 1 {
+                Stream::Text(format.replace("%%", "%"))
+            } else if format.trim_end() == "%s" || format.trim_end() == "%s\n" || format == "%s\\n" {
+                Stream::Text(args[1..].iter().map(|arg| arg.text.as_str()).collect::<Vec<_>>().join("") + "\n")
+            } else {
+                Stream::Unknown
+            }
+        }
+        "tee" => input,
+        "cat" => {
+            let files: Vec<&Arg> = args.iter().filter(|arg| !arg.text.starts_with('-') || arg.text == "-").collect();
+            match files.as_slice() {
+                [] => input,
+                [file] if file.text != "-" => walker.read_file(file),
+                _ => Stream::Unknown,
+            }
+        }
+        "curl" | "wget" | "fetch" | "http" | "https" | "aria2c" => Stream::Network,
+        "find" | "fd" | "fdfind" | "ls" => {
+            let root = args.iter().find(|arg| !arg.text.starts_with('-') && !matches!(arg.text.as_str(), "(" | "!"));
+            let root = match (program, root) {
+                ("find" | "ls", Some(root)) if !root.dynamic => root.text.clone(),
+                ("fd" | "fdfind", _) => args.iter().filter(|arg| !arg.text.starts_with('-')).nth(1).map(|arg| arg.text.clone()).unwrap_or_else(|| ".".to_owned()),
+                (_, None) => ".".to_owned(),
+                _ => return Stream::Unknown,
+            };
+            let place = walker.place(&Arg::literal(root, guardrail_core::Span::new(0, 0)));
+            Stream::Paths(format!("{}/*", place.name.trim_end_matches('/')))
+        }
+        "base64" | "base32" | "xxd" | "openssl" | "gpg" | "uudecode" | "gunzip" | "zcat" | "bzcat" | "xzcat" | "rev" => {
+            let decodes = args.iter().any(|arg| matches!(arg.text.as_str(), "-d" | "--decode" | "-D" | "-r" | "-decrypt" | "--decrypt"))
+                || matches!(program, "gpg" | "uudecode" | "gunzip" | "zcat" | "bzcat" | "xzcat" | "rev");
+            match (&input, program) {
+                (Stream::Text(text), "base64") if decodes => {
+                    crate::input::base64_decode(text).map(Stream::Text).unwrap_or(Stream::Decoded)
+                }
+                _ if decodes => Stream::Decoded,
+                _ => Stream::Unknown,
+            }
+        }
+        "env" | "printenv" | "set" | "export" | "declare" if args.iter().all(|arg| arg.text.starts_with('-')) => {
+            Stream::Secret("the environment".to_owned())
+        }
+        _ => Stream::Unknown,
+    }
+}
+
+/// Options and operands of a command, parsed the way most Unix tools do.
+#[derive(Debug, Default)]
+pub(crate) struct Options<'a> {
+    /// Every flag seen, short flags one by one (`-rf` gives `-r`, `-f`),
+    /// long flags without their `=value`.
+    pub flags: Vec<String>,
+    /// Values of options that take one, by option.
+    pub values: Vec<(String, String)>,
+    /// Operands, in order.
+    pub operands: Vec<&'a Arg>,
+    /// The index in the arguments of the first operand, when parsing
+    /// stopped there (wrappers: the command starts there).
+    pub rest: Option<usize>,
+}
+
+impl Options<'_> {
+    pub(crate) fn has(&self, flag: &str) -> bool {
+        self.flags.iter().any(|seen| seen == flag)
+    }
+
+    pub(crate) fn has_any(&self, flags: &[&str]) -> bool {
+        flags.iter().any(|flag| self.has(flag))
+    }
+
+    pub(crate) fn value(&self, option: &str) -> Option<&str> {
+        self.values.iter().find(|(name, _)| name == option).map(|(_, value)| value.as_str())
+    }
+}
+
+/// Parses options. `with_value` names the options that take a value
+/// (`-n`, `--signal`); `stop` ends parsing at the first operand, as
+/// wrappers (`sudo`, `nice`) do.
+pub(crate) fn options<'a>(args: &'a [Arg], with_value: &[&str], stop: bool) -> Options<'a> {
+    let mut parsed = Options::default();
+    let mut index = 0;
+    let mut only_operands = false;
+    while index < args.len() {
+        let arg = &args[index];
+        let text = arg.text.as_str();
+        if only_operands || !text.starts_with('-') || text == "-" {
+            if stop {
+                parsed.rest = Some(index);
+                return parsed;
+            }
+            parsed.operands.push(arg);
+            index += 1;
+            continue;
+        }
+        if text == "--" {
+            only_operands = true;
+            index += 1;
+            continue;
+        }
+        if let Some(long) = text.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((name, value)) => (format!("--{name}"), Some(value.to_owned())),
+                None => (text.to_owned(), None),
+            };
+            if let Some(value) = inline {
+                parsed.values.push((name.clone(), value));
+            } else if with_value.contains(&name.as_str()) {
+                if let Some(value) = args.get(index + 1) {
+                    parsed.values.push((name.clone(), value.text.clone()));
+                    index += 1;
+                }
+            }
+            parsed.flags.push(name);
+            index += 1;
+            continue;
+        }
+        let cluster: Vec<char> = text[1..].chars().collect();
+        for (position, c) in cluster.iter().enumerate() {
+            let flag = format!("-{c}");
+            if with_value.contains(&flag.as_str()) {
+                let inline: String = cluster[position + 1..].iter().collect();
+                let value = if !inline.is_empty() {
+                    Some(inline)
+                } else {
+                    index += 1;
+                    args.get(index).map(|arg| arg.text.clone())
+                };
+                if let Some(value) = value {
+                    parsed.values.push((flag.clone(), value));
+                }
+                parsed.flags.push(flag);
+                break;
+            }
+            parsed.flags.push(flag);
+        }
+        index += 1;
+    }
+    parsed
+}
+
+/// The first operand that is not an option, and the words after it:
+/// `aws s3 rm` → (`s3`, [`rm`, ...]). Options taking values must be named.
+pub(crate) fn subcommands<'a>(args: &'a [Arg], with_value: &[&str]) -> Vec<&'a str> {
+    let parsed = options(args, with_value, false);
+    parsed.operands.iter().map(|arg| arg.text.as_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guardrail_core::Span;
+
+    fn args(line: &str) -> Vec<Arg> {
+        line.split_whitespace().map(|word| Arg::literal(word, Span::new(0, 0))).collect()
+    }
+
+    #[test]
+    fn options_split_clusters_and_values() {
+        let line = args("-rf --force=true -n 19 -u2 file -- -x");
+        let parsed = options(&line, &["-n", "-u"], false);
+        assert_eq!(parsed.flags, ["-r", "-f", "--force", "-n", "-u"]);
+        assert_eq!(parsed.value("-n"), Some("19"));
+        assert_eq!(parsed.value("-u"), Some("2"));
+        assert_eq!(parsed.value("--force"), Some("true"));
+        let operands: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
+        assert_eq!(operands, ["file", "-x"]);
+    }
+
+    #[test]
+    fn wrappers_stop_at_the_command() {
+        let line = args("-n 5 rm -rf /");
+        let parsed = options(&line, &["-n"], true);
+        assert_eq!(parsed.rest, Some(2));
+    }
+}

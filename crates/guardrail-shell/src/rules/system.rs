@@ -1,0 +1,133 @@
+//! The machine itself: power, processes, firewall, users, scheduled jobs,
+//! shell history and logs.
+
+use guardrail_core::{IntentKind, Object, Scope};
+
+use super::{Rule, options};
+use crate::walk::{Command, Walker};
+use crate::words::Value;
+
+pub(crate) const RULE: Rule = Rule {
+    name: "system",
+    intents: &[
+        IntentKind::SystemPower,
+        IntentKind::SystemKillAll,
+        IntentKind::SystemForkBomb,
+        IntentKind::SystemFirewall,
+        IntentKind::SystemCronRemove,
+        IntentKind::SystemUserDelete,
+        IntentKind::LogTamper,
+    ],
+    catches: "shutdown, reboot, halt, poweroff, systemctl poweroff/reboot and init 0/6; kill of every \
+              process (kill -9 -1, kill -- -1, killall5) or of init; fork bombs (a function that runs \
+              copies of itself in a pipeline or in the background); firewall flushes (iptables -F, \
+              -P ... ACCEPT, nft flush ruleset, ufw disable/reset, stopping firewalld); crontab -r; \
+              userdel, deluser, groupdel; history -c, unset HISTFILE, HISTFILE=/dev/null, set +o \
+              history, journalctl --vacuum-*. export and unset are followed, so later words see the \
+              variables they set.",
+    why: "Each of these takes the machine, its defences or its audit trail away from everyone at once.",
+    example: "kill -9 -1",
+    look_alike: "kill -9 12345",
+    gaps: "Service managers other than systemd are not modelled; pkill and killall with broad \
+           patterns are process.run.",
+};
+
+pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
+    let args = command.args;
+    let span = command.span;
+    let emit = |walker: &mut Walker, kind: IntentKind, name: &str, note: Option<&str>| {
+        walker.emit(kind, Scope::Server, Some(Object::new("system", name)), span, note.map(str::to_owned));
+    };
+    match command.program {
+        "shutdown" | "reboot" | "halt" | "poweroff" => emit(walker, IntentKind::SystemPower, command.program, None),
+        "init" | "telinit" if args.first().is_some_and(|arg| matches!(arg.text.as_str(), "0" | "6")) => {
+            emit(walker, IntentKind::SystemPower, command.program, None)
+        }
+        "systemctl" => {
+            let parsed = options(args, &["-H", "--host", "-M", "--machine", "-t", "--type", "-s", "--signal"], false);
+            let verbs: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
+            match verbs.as_slice() {
+                ["poweroff" | "reboot" | "halt" | "kexec" | "soft-reboot" | "emergency" | "rescue", ..] => {
+                    emit(walker, IntentKind::SystemPower, verbs[0], None)
+                }
+                ["stop" | "disable" | "mask" | "kill", units @ ..]
+                    if units.iter().any(|unit| {
+                        matches!(unit.trim_end_matches(".service"), "firewalld" | "ufw" | "nftables" | "iptables" | "ip6tables" | "netfilter-persistent")
+                    }) =>
+                {
+                    emit(walker, IntentKind::SystemFirewall, verbs.join(" ").as_str(), None)
+                }
+                _ => {}
+            }
+        }
+        "kill" => {
+            let targets_all = args.iter().enumerate().any(|(index, arg)| {
+                let after_signal = index > 0 || args.len() == 1;
+                (arg.text == "-1" && after_signal) || (arg.text == "1" && index == args.len() - 1)
+            });
+            if targets_all {
+                emit(walker, IntentKind::SystemKillAll, "every process", Some("pid -1 signals every process the user may reach"));
+            }
+        }
+        "killall5" => emit(walker, IntentKind::SystemKillAll, "every process", None),
+        "iptables" | "ip6tables" | "iptables-legacy" | "iptables-nft" | "ip6tables-legacy" | "ip6tables-nft" => {
+            let flushes = args.iter().any(|arg| matches!(arg.text.as_str(), "-F" | "--flush"));
+            let opens = args.windows(3).any(|window| {
+                matches!(window[0].text.as_str(), "-P" | "--policy") && window[2].text == "ACCEPT"
+            });
+            if flushes || opens {
+                emit(walker, IntentKind::SystemFirewall, command.program, None);
+            }
+        }
+        "nft" => {
+            let words: Vec<&str> = args.iter().map(|arg| arg.text.as_str()).collect();
+            if words.windows(2).any(|pair| pair == ["flush", "ruleset"] || pair[0] == "delete" && pair[1] == "table") {
+                emit(walker, IntentKind::SystemFirewall, "nft", None);
+            }
+        }
+        "ufw" if args.first().is_some_and(|arg| matches!(arg.text.as_str(), "disable" | "reset")) => {
+            emit(walker, IntentKind::SystemFirewall, "ufw", None)
+        }
+        "pfctl" if args.iter().any(|arg| arg.text == "-d" || arg.text == "-F") => emit(walker, IntentKind::SystemFirewall, "pfctl", None),
+        "crontab" => {
+            let parsed = options(args, &["-u"], false);
+            if parsed.has("-r") {
+                emit(walker, IntentKind::SystemCronRemove, "crontab", None);
+            }
+        }
+        "userdel" | "deluser" | "groupdel" | "delgroup" => {
+            let name = args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("");
+            emit(walker, IntentKind::SystemUserDelete, name, None);
+        }
+        "dscl" if args.iter().any(|arg| arg.text == "-delete") => emit(walker, IntentKind::SystemUserDelete, "dscl", None),
+        "history" if args.iter().any(|arg| arg.text.starts_with('-') && (arg.text.contains('c') || arg.text.contains('d'))) => {
+            walker.emit(IntentKind::LogTamper, Scope::Session, Some(Object::new("history", "shell history")), span, None);
+        }
+        "journalctl" if args.iter().any(|arg| arg.text.starts_with("--vacuum") || arg.text == "--rotate") => {
+            walker.emit(IntentKind::LogTamper, Scope::Server, Some(Object::new("path", "/var/log/journal")), span, None);
+        }
+        "set" if args.windows(2).any(|pair| pair[0].text == "+o" && pair[1].text == "history") => {
+            walker.emit(IntentKind::LogTamper, Scope::Session, Some(Object::new("history", "shell history")), span, None);
+        }
+        "unset" => {
+            for arg in args.iter().filter(|arg| !arg.text.starts_with('-')) {
+                if arg.text == "HISTFILE" {
+                    walker.emit(IntentKind::LogTamper, Scope::Session, Some(Object::new("variable", "HISTFILE")), span, None);
+                }
+                walker.unset(&arg.text);
+            }
+            return true;
+        }
+        "export" | "declare" | "typeset" | "local" | "readonly" => {
+            for arg in args.iter().filter(|arg| !arg.text.starts_with('-')) {
+                if let Some((name, value)) = arg.text.split_once('=') {
+                    let value = Value { text: value.to_owned(), dynamic: arg.dynamic, glob: false };
+                    walker.assign(name, value, span);
+                }
+            }
+            return false;
+        }
+        _ => return false,
+    }
+    true
+}

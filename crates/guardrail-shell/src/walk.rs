@@ -1,0 +1,754 @@
+//! Walks a parsed command line: every command of every list, pipeline,
+//! compound command and substitution, with the state the shell would have
+//! (working directory, variables, functions, files written earlier in the
+//! line), handing each simple command to the rules.
+
+use std::collections::HashMap;
+
+use brush_parser::ast::{
+    self, Command as AstCommand, CommandPrefixOrSuffixItem as Item, CompoundCommand, CompoundList, ExtendedTestExpr,
+    IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, SeparatorOperator,
+};
+use brush_parser::{Parser, ParserOptions, SourceInfo};
+use guardrail_core::{Analysis, Intent, IntentKind, Object, Scope, Span};
+
+use crate::input::{self, Stream};
+use crate::paths::{Dir, Layout, Place};
+use crate::rules;
+use crate::words::{self, Arg, Resolver, Value};
+
+/// How deeply code may nest in code (`bash -c "eval '...'"`) before the
+/// analyzer stops and calls the rest unknown.
+const MAX_CODE_DEPTH: usize = 12;
+/// How deeply brackets may nest in one text before the parser is not
+/// trusted with it (it recurses once per level).
+const MAX_BRACKET_DEPTH: usize = 100;
+/// How many values of a `for` loop are walked one by one.
+const MAX_LOOP_VALUES: usize = 8;
+
+pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String>) -> Analysis {
+    let cwd = match &workspace {
+        Some(workspace) => Dir::Absolute(workspace.clone()),
+        None => Dir::Workspace(String::new()),
+    };
+    let mut walker = Walker {
+        offsets: (!text.is_ascii()).then(|| text.char_indices().map(|(offset, _)| offset).collect()),
+        text_len: text.len(),
+        layout: Layout { workspace, home },
+        cwd,
+        vars: HashMap::new(),
+        functions: HashMap::new(),
+        calling: Vec::new(),
+        concurrent: false,
+        files: HashMap::new(),
+        depth: 0,
+        frame: None,
+        intents: Vec::new(),
+    };
+    walker.code(text, None, false);
+    let mut seen = std::collections::HashSet::new();
+    walker.intents.retain(|intent| seen.insert(intent.clone()));
+    Analysis { intents: walker.intents, secrets: Vec::new() }
+}
+
+/// One simple command, resolved and ready for the rules.
+pub(crate) struct Command<'a> {
+    /// The program's name without its directory (`git` for `/usr/bin/git`).
+    pub program: &'a str,
+    /// The arguments after the program's name.
+    pub args: &'a [Arg],
+    pub input: Stream,
+    /// Where the command is in the text being checked.
+    pub span: Span,
+    /// Streams behind `<(...)` arguments, by index into `args`.
+    pub substitutions: &'a HashMap<usize, Stream>,
+}
+
+pub(crate) struct Walker {
+    /// Byte offset of each character, when the text is not ASCII (the
+    /// parser counts characters).
+    offsets: Option<Vec<usize>>,
+    text_len: usize,
+    pub(crate) layout: Layout,
+    pub(crate) cwd: Dir,
+    vars: HashMap<String, Value>,
+    functions: HashMap<String, ast::FunctionBody>,
+    /// Functions being walked, to stop at recursion.
+    calling: Vec<String>,
+    /// Whether the command being walked runs beside others (in a pipeline
+    /// or in the background): recursion there is a fork bomb.
+    concurrent: bool,
+    /// Files the line writes with known content, by resolved path.
+    pub(crate) files: HashMap<String, String>,
+    depth: usize,
+    /// While walking code nested in a word (`bash -c '...'`), the word's
+    /// span: every intent found inside points at it.
+    frame: Option<Span>,
+    intents: Vec<Intent>,
+}
+
+impl Walker {
+    /// Records an intent of the command at `span`.
+    pub(crate) fn emit(&mut self, kind: IntentKind, scope: Scope, object: Option<Object>, span: Span, note: Option<String>) {
+        let mut intent = Intent::new(kind, scope, self.frame.unwrap_or(span));
+        intent.object = object;
+        intent.note = note;
+        self.intents.push(intent);
+    }
+
+    pub(crate) fn intent_count(&self) -> usize {
+        self.intents.len()
+    }
+
+    /// Scopes a path argument: resolved against the working directory, or
+    /// `unbounded` when only known at run time.
+    pub(crate) fn place(&self, arg: &Arg) -> Place {
+        if arg.dynamic {
+            return Place { name: arg.text.clone(), scope: Scope::Unbounded };
+        }
+        if arg.glob {
+            return self.layout.place_glob(&self.cwd, &arg.text);
+        }
+        self.layout.place(&self.cwd, &arg.text)
+    }
+
+    /// Parses and walks nested code. `frame` is the span of the word it
+    /// came from; `isolated` code runs in a child process, so its `cd` and
+    /// variables do not reach the rest of the line.
+    pub(crate) fn code(&mut self, code: &str, frame: Option<Span>, isolated: bool) {
+        let span = self.frame.or(frame).unwrap_or(Span::new(0, self.text_len));
+        if self.depth >= MAX_CODE_DEPTH {
+            self.emit(
+                IntentKind::CodeDynamic,
+                Scope::Unbounded,
+                None,
+                span,
+                Some("code nested in code too deeply to follow".to_owned()),
+            );
+            return;
+        }
+        if bracket_depth(code) > MAX_BRACKET_DEPTH {
+            self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some("brackets nested too deeply".to_owned()));
+            return;
+        }
+        let options = ParserOptions::default();
+        let parsed = Parser::new(std::io::Cursor::new(code.as_bytes()), &options, &SourceInfo::default()).parse_program();
+        let program = match parsed {
+            Ok(program) => program,
+            Err(error) => {
+                self.emit(
+                    IntentKind::Unknown,
+                    Scope::Unbounded,
+                    None,
+                    span,
+                    Some(format!("bash could not parse this: {error}")),
+                );
+                return;
+            }
+        };
+        let saved_frame = self.frame;
+        self.frame = self.frame.or(frame);
+        self.depth += 1;
+        let saved = isolated.then(|| (self.cwd.clone(), self.vars.clone()));
+        for list in &program.complete_commands {
+            self.list(list);
+        }
+        if let Some((cwd, vars)) = saved {
+            self.cwd = cwd;
+            self.vars = vars;
+        }
+        self.depth -= 1;
+        self.frame = saved_frame;
+    }
+
+    /// Walks code nested in a word at `span` (`bash -c '...'`): every
+    /// intent found inside points at that word.
+    pub(crate) fn nested(&mut self, code: &str, span: Span, isolated: bool) {
+        self.code(code, Some(span), isolated);
+    }
+
+    /// Walks code whose text arrives on a stream: piped into a shell, read
+    /// from `<(...)`, or a file written earlier in the line.
+    pub(crate) fn run_stream(&mut self, stream: &Stream, span: Span, what: &str) {
+        match stream {
+            Stream::Text(code) => self.nested(&code.clone(), span, true),
+            Stream::Network => self.emit(
+                IntentKind::CodeRemote,
+                Scope::Unbounded,
+                None,
+                span,
+                Some(format!("{what} runs code downloaded from the network")),
+            ),
+            Stream::Decoded => self.emit(
+                IntentKind::CodeDynamic,
+                Scope::Unbounded,
+                None,
+                span,
+                Some(format!("{what} runs decoded data the line does not show")),
+            ),
+            Stream::Secret(_) | Stream::Unknown | Stream::Terminal | Stream::Paths(_) => self.emit(
+                IntentKind::CodeDynamic,
+                Scope::Unbounded,
+                None,
+                span,
+                Some(format!("{what} runs code the line does not show")),
+            ),
+        }
+    }
+
+    fn list(&mut self, list: &CompoundList) {
+        for ast::CompoundListItem(and_or, separator) in &list.0 {
+            let saved = self.concurrent;
+            self.concurrent |= matches!(separator, SeparatorOperator::Async);
+            self.pipeline(&and_or.first);
+            for next in &and_or.additional {
+                match next {
+                    ast::AndOr::And(pipeline) | ast::AndOr::Or(pipeline) => self.pipeline(pipeline),
+                }
+            }
+            self.concurrent = saved;
+        }
+    }
+
+    fn pipeline(&mut self, pipeline: &ast::Pipeline) {
+        let saved = self.concurrent;
+        self.concurrent |= pipeline.seq.len() > 1;
+        let mut stream = Stream::Terminal;
+        for command in &pipeline.seq {
+            stream = self.command(command, stream);
+        }
+        self.concurrent = saved;
+    }
+
+    fn command(&mut self, command: &AstCommand, input: Stream) -> Stream {
+        match command {
+            AstCommand::Simple(simple) => self.simple(simple, input),
+            AstCommand::Compound(compound, redirects) => {
+                let mut input = input;
+                if let Some(redirects) = redirects {
+                    for redirect in &redirects.0 {
+                        if let Some(stream) = self.redirect(redirect, &Stream::Unknown) {
+                            input = stream;
+                        }
+                    }
+                }
+                self.compound(compound, input);
+                Stream::Unknown
+            }
+            AstCommand::Function(definition) => {
+                self.functions.insert(definition.fname.value.clone(), definition.body.clone());
+                Stream::Unknown
+            }
+            AstCommand::ExtendedTest(test) => {
+                self.extended_test(&test.expr);
+                Stream::Unknown
+            }
+        }
+    }
+
+    fn compound(&mut self, compound: &CompoundCommand, input: Stream) {
+        match compound {
+            CompoundCommand::BraceGroup(group) => self.list(&group.list),
+            CompoundCommand::Subshell(subshell) => {
+                let saved = (self.cwd.clone(), self.vars.clone());
+                self.list(&subshell.list);
+                (self.cwd, self.vars) = saved;
+            }
+            CompoundCommand::ForClause(clause) => {
+                let values: Option<Vec<Arg>> = clause.values.as_ref().map(|words| {
+                    words.iter().flat_map(|word| self.resolve(word)).collect()
+                });
+                match values {
+                    Some(values) if !values.is_empty() && values.len() <= MAX_LOOP_VALUES => {
+                        for value in values {
+                            let value = Value { text: value.text, dynamic: value.dynamic, glob: value.glob };
+                            self.vars.insert(clause.variable_name.clone(), value);
+                            self.list(&clause.body.list);
+                        }
+                    }
+                    _ => {
+                        self.vars.remove(&clause.variable_name);
+                        self.list(&clause.body.list);
+                    }
+                }
+            }
+            CompoundCommand::ArithmeticForClause(clause) => self.list(&clause.body.list),
+            CompoundCommand::CaseClause(clause) => {
+                self.resolve(&clause.value);
+                for case in &clause.cases {
+                    if let Some(list) = &case.cmd {
+                        self.list(list);
+                    }
+                }
+            }
+            CompoundCommand::IfClause(clause) => {
+                self.list(&clause.condition);
+                self.list(&clause.then);
+                for branch in clause.elses.iter().flatten() {
+                    if let Some(condition) = &branch.condition {
+                        self.list(condition);
+                    }
+                    self.list(&branch.body);
+                }
+            }
+            CompoundCommand::WhileClause(clause) | CompoundCommand::UntilClause(clause) => {
+                self.list(&clause.0);
+                self.list(&clause.1.list);
+            }
+            CompoundCommand::Arithmetic(arithmetic) => {
+                if arithmetic.expr.value.contains("$(") || arithmetic.expr.value.contains('`') {
+                    let span = self.frame.unwrap_or(Span::new(0, self.text_len));
+                    self.substitute(&arithmetic.expr.value.clone(), span);
+                }
+            }
+        }
+        let _ = input;
+    }
+
+    fn extended_test(&mut self, expression: &ExtendedTestExpr) {
+        match expression {
+            ExtendedTestExpr::And(left, right) | ExtendedTestExpr::Or(left, right) => {
+                self.extended_test(left);
+                self.extended_test(right);
+            }
+            ExtendedTestExpr::Not(inner) | ExtendedTestExpr::Parenthesized(inner) => self.extended_test(inner),
+            ExtendedTestExpr::UnaryTest(_, word) => {
+                self.resolve(word);
+            }
+            ExtendedTestExpr::BinaryTest(_, left, right) => {
+                self.resolve(left);
+                self.resolve(right);
+            }
+        }
+    }
+
+    /// The span of a word in the text being checked.
+    fn span_of(&self, word: &ast::Word) -> Span {
+        match &word.loc {
+            Some(loc) => Span::new(self.byte(loc.start.index), self.byte(loc.end.index)),
+            None => Span::new(0, self.text_len),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.offsets {
+            Some(offsets) => offsets.get(char_index).copied().unwrap_or(self.text_len),
+            None => char_index.min(self.text_len),
+        }
+    }
+
+    fn resolve(&mut self, word: &ast::Word) -> Vec<Arg> {
+        let span = self.span_of(word);
+        words::resolve(self, &word.value, span)
+    }
+
+    fn simple(&mut self, command: &ast::SimpleCommand, input: Stream) -> Stream {
+        let mut argv: Vec<Arg> = Vec::new();
+        let mut assignments: Vec<(String, Value)> = Vec::new();
+        let mut redirects: Vec<&IoRedirect> = Vec::new();
+        let mut substitutions: HashMap<usize, Stream> = HashMap::new();
+        let mut spans: Vec<Span> = Vec::new();
+
+        let items = command.prefix.iter().flat_map(|prefix| prefix.0.iter());
+        let suffix = command.suffix.iter().flat_map(|suffix| suffix.0.iter());
+        let name = command.word_or_name.iter().map(|word| (true, word));
+        let mut ordered: Vec<(bool, Option<&ast::Word>, Option<&Item>)> = Vec::new();
+        ordered.extend(items.map(|item| (false, None, Some(item))));
+        ordered.extend(name.map(|(_, word)| (true, Some(word), None)));
+        ordered.extend(suffix.map(|item| (false, None, Some(item))));
+
+        for (_, word, item) in ordered {
+            if let Some(word) = word {
+                spans.push(self.span_of(word));
+                argv.extend(self.resolve(word));
+                continue;
+            }
+            match item.expect("an item when not the name") {
+                Item::Word(word) => {
+                    spans.push(self.span_of(word));
+                    argv.extend(self.resolve(word));
+                }
+                Item::AssignmentWord(assignment, word) => {
+                    spans.push(self.span_of(word));
+                    let name = match &assignment.name {
+                        ast::AssignmentName::VariableName(name) => name.clone(),
+                        ast::AssignmentName::ArrayElementName(name, _) => name.clone(),
+                    };
+                    let value = match &assignment.value {
+                        ast::AssignmentValue::Scalar(value) => {
+                            let span = self.span_of(value);
+                            words::resolve_joined(self, &value.value, span)
+                        }
+                        ast::AssignmentValue::Array(values) => {
+                            for (_, value) in values {
+                                self.resolve(value);
+                            }
+                            Value { text: String::new(), dynamic: true, glob: false }
+                        }
+                    };
+                    // `VAR=x cmd` passes VAR to cmd's environment; the
+                    // shell expands cmd's words with the old value.
+                    if argv.is_empty() {
+                        assignments.push((name, value));
+                    } else {
+                        argv.push(Arg::literal(format!("{name}={}", value.text), self.span_of(word)));
+                    }
+                }
+                Item::IoRedirect(redirect) => redirects.push(redirect),
+                Item::ProcessSubstitution(kind, subshell) => {
+                    let stream = self.process_substitution(kind, &subshell.list);
+                    substitutions.insert(argv.len().saturating_sub(1), stream);
+                    argv.push(Arg::literal("/dev/fd/63", Span::new(0, 0)));
+                }
+            }
+        }
+
+        let span = match (spans.iter().map(|span| span.start).min(), spans.iter().map(|span| span.end).max()) {
+            (Some(start), Some(end)) => Span::new(start, end),
+            _ => Span::new(0, 0),
+        };
+
+        // Redirections: input replaces the pipe, output is written to.
+        let mut input = input;
+        let mut outputs: Vec<Arg> = Vec::new();
+        for redirect in &redirects {
+            match self.redirect(redirect, &Stream::Unknown) {
+                Some(stream) => input = stream,
+                None => {
+                    if let Some(target) = output_target(redirect) {
+                        outputs.extend(self.resolve(target));
+                    }
+                }
+            }
+        }
+
+        if argv.is_empty() {
+            for (name, value) in assignments {
+                self.assignment(&name, &value, span);
+                self.vars.insert(name, value);
+            }
+            for target in &outputs {
+                self.write_target(target, None);
+            }
+            return Stream::Unknown;
+        }
+        for (name, value) in &assignments {
+            if matches!(name.as_str(), "HISTFILE" | "HISTSIZE" | "HISTFILESIZE") {
+                self.assignment(name, value, span);
+            }
+        }
+
+        // Programs take their path's last component as their name.
+        let output = self.run(&argv, input, span, &substitutions);
+        for target in &outputs {
+            self.write_target(target, Some(&output));
+        }
+        output
+    }
+
+    /// Switching history off is tampering with it.
+    fn assignment(&mut self, name: &str, value: &Value, span: Span) {
+        let tampers = match name {
+            "HISTFILE" => value.text.is_empty() || value.text == "/dev/null",
+            "HISTSIZE" | "HISTFILESIZE" => value.text == "0",
+            _ => false,
+        };
+        if tampers {
+            self.emit(
+                IntentKind::LogTamper,
+                Scope::Session,
+                Some(Object::new("variable", name)),
+                span,
+                Some("switches shell history off".to_owned()),
+            );
+        }
+    }
+
+    /// Sets a shell variable (`export NAME=value`).
+    pub(crate) fn assign(&mut self, name: &str, value: Value, span: Span) {
+        self.assignment(name, &value, span);
+        self.vars.insert(name.to_owned(), value);
+    }
+
+    /// Forgets a variable: from here on it is only known at run time.
+    pub(crate) fn unset(&mut self, name: &str) {
+        self.vars.insert(name.to_owned(), Value { text: String::new(), dynamic: false, glob: false });
+    }
+
+    /// Runs a resolved command: functions, then the rules.
+    pub(crate) fn run(
+        &mut self,
+        argv: &[Arg],
+        input: Stream,
+        span: Span,
+        substitutions: &HashMap<usize, Stream>,
+    ) -> Stream {
+        let Some(name) = argv.first() else {
+            return Stream::Unknown;
+        };
+        if name.dynamic || name.glob {
+            let note = if name.dynamic {
+                format!("the command name comes from an expansion ({})", name.text)
+            } else {
+                format!("the command name is a pattern ({})", name.text)
+            };
+            self.emit(IntentKind::CodeDynamic, Scope::Unbounded, None, span, Some(note));
+            return Stream::Unknown;
+        }
+        if let Some(body) = self.functions.get(&name.text).cloned() {
+            self.call(&name.text, &body, span);
+            return Stream::Unknown;
+        }
+        let program = name.text.rsplit('/').next().unwrap_or(&name.text).to_owned();
+        let program = if program.is_empty() { name.text.clone() } else { program };
+        // A script written earlier in the line and run by its path.
+        if name.text.contains('/') {
+            let place = self.place(name);
+            if let Some(content) = self.files.get(&place.name).cloned() {
+                self.nested(&content, span, true);
+                return Stream::Unknown;
+            }
+        }
+        let args = &argv[1..];
+        let before = self.intent_count();
+        let substitutions: HashMap<usize, Stream> =
+            substitutions.iter().filter(|(index, _)| **index > 0).map(|(index, stream)| (index - 1, stream.clone())).collect();
+        let command = Command { program: &program, args, input, span, substitutions: &substitutions };
+        let output = if asks_for_help(args) { Stream::Unknown } else { rules::check(self, &command) };
+        if self.intent_count() == before {
+            self.emit(IntentKind::ProcessRun, Scope::Bounded, Some(Object::new("command", &program)), span, None);
+        }
+        output
+    }
+
+    fn call(&mut self, name: &str, body: &ast::FunctionBody, span: Span) {
+        if self.calling.iter().any(|calling| calling == name) {
+            if self.concurrent {
+                self.emit(
+                    IntentKind::SystemForkBomb,
+                    Scope::Unbounded,
+                    Some(Object::new("function", name)),
+                    span,
+                    Some("the function starts copies of itself that run side by side".to_owned()),
+                );
+            }
+            return;
+        }
+        self.calling.push(name.to_owned());
+        let saved = self.concurrent;
+        self.concurrent = false;
+        self.compound(&body.0, Stream::Unknown);
+        self.concurrent = saved;
+        self.calling.pop();
+    }
+
+    /// Applies a redirection. Returns the new standard input for input
+    /// redirections; output redirections are handled by the caller.
+    fn redirect(&mut self, redirect: &IoRedirect, _current: &Stream) -> Option<Stream> {
+        match redirect {
+            IoRedirect::HereDocument(_, here) => {
+                if here.requires_expansion && (here.doc.value.contains("$(") || here.doc.value.contains('`')) {
+                    // An unquoted here-document's substitutions run in the
+                    // shell that reads it, whatever consumes the text.
+                    let span = self.span_of(&here.doc);
+                    let quoted = format!("\"{}\"", here.doc.value.replace('"', "\\\""));
+                    let resolved = words::resolve_joined(self, &quoted, span);
+                    return Some(Stream::Text(resolved.text));
+                }
+                Some(Stream::Text(here.doc.value.clone()))
+            }
+            IoRedirect::HereString(_, word) => {
+                let span = self.span_of(word);
+                let value = words::resolve_joined(self, &word.value, span);
+                Some(if value.dynamic { Stream::Unknown } else { Stream::Text(value.text + "\n") })
+            }
+            IoRedirect::File(_, IoFileRedirectKind::Read, IoFileRedirectTarget::Filename(word)) => {
+                let args = self.resolve(word);
+                let arg = args.first()?;
+                Some(self.read_file(arg))
+            }
+            IoRedirect::File(_, _, IoFileRedirectTarget::ProcessSubstitution(kind, subshell)) => {
+                let stream = self.process_substitution(kind, &subshell.list);
+                matches!(kind, ast::ProcessSubstitutionKind::Read).then_some(stream)
+            }
+            _ => None,
+        }
+    }
+
+    /// What reading a file gives: its content when the line wrote it, a
+    /// secret when it holds credentials.
+    pub(crate) fn read_file(&self, arg: &Arg) -> Stream {
+        let place = self.place(arg);
+        if let Some(content) = self.files.get(&place.name) {
+            return Stream::Text(content.clone());
+        }
+        if input::is_credential_file(&arg.text) || input::is_credential_file(&place.name) {
+            return Stream::Secret(format!("the credentials in {}", arg.text));
+        }
+        Stream::Unknown
+    }
+
+    fn process_substitution(&mut self, kind: &ast::ProcessSubstitutionKind, list: &CompoundList) -> Stream {
+        let saved = (self.cwd.clone(), self.vars.clone());
+        let before = self.intents.len();
+        self.list(list);
+        (self.cwd, self.vars) = saved;
+        match kind {
+            ast::ProcessSubstitutionKind::Read => self.stream_of(list, before),
+            ast::ProcessSubstitutionKind::Write => Stream::Unknown,
+        }
+    }
+
+    /// The output of a one-command list just walked, when the walk could
+    /// tell it (`<(curl ...)` is network data, `<(echo hi)` is text).
+    fn stream_of(&mut self, list: &CompoundList, _before: usize) -> Stream {
+        let [ast::CompoundListItem(and_or, _)] = list.0.as_slice() else {
+            return Stream::Unknown;
+        };
+        if !and_or.additional.is_empty() {
+            return Stream::Unknown;
+        }
+        let Some(AstCommand::Simple(last)) = and_or.first.seq.last() else {
+            return Stream::Unknown;
+        };
+        // Re-resolving the words is cheap and has no effects beyond the
+        // substitutions, which the walk above already reported.
+        let frame = self.frame;
+        let count = self.intents.len();
+        let mut argv = Vec::new();
+        for word in last.word_or_name.iter().chain(last.suffix.iter().flat_map(|suffix| {
+            suffix.0.iter().filter_map(|item| match item {
+                Item::Word(word) => Some(word),
+                _ => None,
+            })
+        })) {
+            argv.extend(self.resolve(word));
+        }
+        self.intents.truncate(count);
+        self.frame = frame;
+        let Some(name) = argv.first() else {
+            return Stream::Unknown;
+        };
+        let program = name.text.rsplit('/').next().unwrap_or(&name.text).to_owned();
+        rules::output_of(self, &program, &argv[1..], if and_or.first.seq.len() > 1 { Stream::Unknown } else { Stream::Unknown })
+    }
+
+    /// Output redirected to a file: overwriting it, destroying a disk, or
+    /// erasing a log; and a script the line may run later.
+    fn write_target(&mut self, target: &Arg, output: Option<&Stream>) {
+        let place = self.place(target);
+        if !target.dynamic && crate::paths::is_harmless_device(&place.name) {
+            return;
+        }
+        if let Some(Stream::Text(text)) = output {
+            self.files.insert(place.name.clone(), text.clone());
+        }
+        rules::files::written(self, &place, target.span);
+    }
+
+    /// Runs a command substitution's code and returns its output when the
+    /// line spells it out (`$(echo ls)`).
+    fn substitute_code(&mut self, code: &str, span: Span) -> Option<String> {
+        // The substitution runs, in a subshell: walk it for its effects.
+        self.nested(code, span, true);
+        literal_output(code, self)
+    }
+}
+
+impl Resolver for Walker {
+    fn variable(&self, name: &str) -> Option<Value> {
+        if let Some(value) = self.vars.get(name) {
+            return Some(value.clone());
+        }
+        let known = |text: &str| Some(Value { text: text.to_owned(), dynamic: false, glob: false });
+        match name {
+            "HOME" => known(self.layout.home.as_deref().unwrap_or("/home/~")),
+            "TMPDIR" | "TMP" | "TEMP" => known("/tmp"),
+            "PWD" => match &self.cwd {
+                Dir::Absolute(path) => known(path),
+                Dir::Workspace(path) => known(if path.is_empty() { "." } else { path }),
+            },
+            _ => None,
+        }
+    }
+
+    fn home(&self) -> Option<String> {
+        self.layout.home.clone()
+    }
+
+    fn substitute(&mut self, code: &str, span: Span) -> Option<String> {
+        self.substitute_code(code, span)
+    }
+}
+
+/// The output of code that only prints literal text (`echo ls`,
+/// `printf '%s' x`), without running it again.
+fn literal_output(code: &str, walker: &mut Walker) -> Option<String> {
+    let options = ParserOptions::default();
+    let program = Parser::new(std::io::Cursor::new(code.as_bytes()), &options, &SourceInfo::default()).parse_program().ok()?;
+    let [list] = program.complete_commands.as_slice() else {
+        return None;
+    };
+    let [ast::CompoundListItem(and_or, _)] = list.0.as_slice() else {
+        return None;
+    };
+    let [AstCommand::Simple(simple)] = and_or.first.seq.as_slice() else {
+        return None;
+    };
+    if !and_or.additional.is_empty() || simple.prefix.is_some() {
+        return None;
+    }
+    let mut argv = Vec::new();
+    for word in simple.word_or_name.iter().chain(simple.suffix.iter().flat_map(|suffix| {
+        suffix.0.iter().filter_map(|item| match item {
+            Item::Word(word) => Some(word),
+            _ => None,
+        })
+    })) {
+        // Literal words only: no second walk of substitutions.
+        if word.value.contains('$') || word.value.contains('`') {
+            return None;
+        }
+        argv.extend(words::resolve(walker, &word.value, Span::new(0, 0)));
+    }
+    match rules::output_of(walker, argv.first()?.text.as_str(), &argv[1..], Stream::Unknown) {
+        Stream::Text(text) => Some(text),
+        _ => None,
+    }
+}
+
+/// The file an output redirection writes to.
+fn output_target(redirect: &IoRedirect) -> Option<&ast::Word> {
+    match redirect {
+        IoRedirect::File(
+            _,
+            IoFileRedirectKind::Write | IoFileRedirectKind::Append | IoFileRedirectKind::Clobber | IoFileRedirectKind::ReadAndWrite,
+            IoFileRedirectTarget::Filename(word),
+        ) => Some(word),
+        IoRedirect::OutputAndError(word, _) => Some(word),
+        _ => None,
+    }
+}
+
+/// Whether the arguments ask the program to describe itself and do
+/// nothing else (`rm --help`, `git --version`).
+fn asks_for_help(args: &[Arg]) -> bool {
+    args.iter().any(|arg| arg.is("--help")) || matches!(args, [only] if only.is("--version"))
+}
+
+/// The deepest nesting of brackets in a text, quotes ignored.
+fn bracket_depth(text: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut deepest = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'(' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}

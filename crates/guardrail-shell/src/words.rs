@@ -1,0 +1,301 @@
+//! Words as the shell sees them: quotes and escapes spliced, variables
+//! assigned earlier in the line substituted, and what stays unknown until
+//! the command runs marked as such.
+
+use brush_parser::word::{self, Parameter, ParameterExpr, WordPiece, WordPieceWithSource};
+use guardrail_core::Span;
+
+/// One argument, resolved as far as the text allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Arg {
+    /// The text the program would receive. Parts only known at run time
+    /// appear as written (`$DIR`).
+    pub text: String,
+    /// Some part comes from an expansion the analyzer cannot resolve.
+    pub dynamic: bool,
+    /// Unquoted glob or brace-expansion syntax: the shell would replace the
+    /// word with the names it matches.
+    pub glob: bool,
+    /// Where the word is in the text being checked.
+    pub span: Span,
+    /// The word as written, quotes and expansions included.
+    pub raw: String,
+}
+
+impl Arg {
+    pub(crate) fn literal(text: impl Into<String>, span: Span) -> Arg {
+        let text = text.into();
+        Arg { raw: text.clone(), text, dynamic: false, glob: false, span }
+    }
+
+    /// Whether the argument is exactly `text`, known before it runs.
+    pub(crate) fn is(&self, text: &str) -> bool {
+        !self.dynamic && self.text == text
+    }
+}
+
+/// A variable's value as far as it is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Value {
+    pub text: String,
+    pub dynamic: bool,
+    pub glob: bool,
+}
+
+/// What resolving a word needs from the walker: variables and the output
+/// of command substitutions (which it also analyses, since they run).
+pub(crate) trait Resolver {
+    fn variable(&self, name: &str) -> Option<Value>;
+    fn home(&self) -> Option<String>;
+    /// Runs the analysis of a command substitution and returns its output
+    /// when it is literal text (`$(echo ls)`).
+    /// `span` is where the word holding the substitution is.
+    fn substitute(&mut self, code: &str, span: Span) -> Option<String>;
+}
+
+/// A word resolved, before field splitting.
+struct Resolved {
+    text: String,
+    dynamic: bool,
+    glob: bool,
+    /// An unquoted expansion contributed text, so the shell would split it
+    /// into several arguments at whitespace.
+    split: bool,
+}
+
+/// Resolves one word of the text into the arguments the shell would pass.
+pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec<Arg> {
+    let pieces = match word::parse(raw, &Default::default()) {
+        Ok(pieces) => pieces,
+        // The tokenizer accepted it but the word grammar did not: keep the
+        // raw text and call it unknown.
+        Err(_) => return vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned() }],
+    };
+    let mut resolved = Resolved { text: String::new(), dynamic: false, glob: false, split: false };
+    pieces_into(resolver, &pieces, false, span, &mut resolved);
+    if resolved.split && !resolved.text.is_empty() {
+        let fields: Vec<Arg> = resolved
+            .text
+            .split_whitespace()
+            .map(|field| Arg {
+                text: field.to_owned(),
+                dynamic: resolved.dynamic,
+                glob: resolved.glob,
+                span,
+                raw: raw.to_owned(),
+            })
+            .collect();
+        return fields;
+    }
+    vec![Arg { text: resolved.text, dynamic: resolved.dynamic, glob: resolved.glob, span, raw: raw.to_owned() }]
+}
+
+/// Resolves a word to one string, with no field splitting: assignment
+/// values, here-string bodies, the operand of `[[ ]]`.
+pub(crate) fn resolve_joined(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Value {
+    match word::parse(raw, &Default::default()) {
+        Ok(pieces) => {
+            let mut resolved = Resolved { text: String::new(), dynamic: false, glob: false, split: false };
+            pieces_into(resolver, &pieces, false, span, &mut resolved);
+            Value { text: resolved.text, dynamic: resolved.dynamic, glob: resolved.glob }
+        }
+        Err(_) => Value { text: raw.to_owned(), dynamic: true, glob: false },
+    }
+}
+
+fn pieces_into(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], quoted: bool, span: Span, out: &mut Resolved) {
+    for piece in pieces {
+        match &piece.piece {
+            WordPiece::Text(text) => {
+                if !quoted && is_pattern(text) {
+                    out.glob = true;
+                }
+                out.text.push_str(text);
+            }
+            WordPiece::SingleQuotedText(text) => out.text.push_str(text),
+            WordPiece::AnsiCQuotedText(text) => out.text.push_str(&ansi_c(text)),
+            WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
+                pieces_into(resolver, inner, true, span, out);
+            }
+            WordPiece::TildePrefix(user) => match (user.as_str(), resolver.home()) {
+                ("", Some(home)) => out.text.push_str(&home),
+                ("", None) => out.text.push_str("/home/~"),
+                (user, _) => {
+                    out.text.push_str("/home/");
+                    out.text.push_str(user);
+                }
+            },
+            WordPiece::ParameterExpansion(expression) => {
+                let value = parameter(resolver, expression, span);
+                match value {
+                    Some(value) => {
+                        out.text.push_str(&value.text);
+                        out.dynamic |= value.dynamic;
+                        out.glob |= value.glob && !quoted;
+                    }
+                    None => {
+                        out.dynamic = true;
+                        out.text.push_str("${}");
+                    }
+                }
+                out.split |= !quoted;
+            }
+            WordPiece::CommandSubstitution(code) | WordPiece::BackquotedCommandSubstitution(code) => {
+                match resolver.substitute(code, span) {
+                    Some(output) => out.text.push_str(output.trim_end_matches('\n')),
+                    None => {
+                        out.dynamic = true;
+                        out.text.push_str("$()");
+                    }
+                }
+                out.split |= !quoted;
+            }
+            WordPiece::EscapeSequence(escape) => {
+                let escaped = escape.strip_prefix('\\').unwrap_or(escape);
+                if escaped != "\n" {
+                    out.text.push_str(escaped);
+                }
+            }
+            WordPiece::ArithmeticExpression(expression) => {
+                // Arithmetic yields a number; a substitution inside it still runs.
+                if expression.value.contains("$(") || expression.value.contains('`') {
+                    let _ = resolver.substitute(&expression.value, span);
+                }
+                out.dynamic = true;
+                out.text.push('0');
+            }
+        }
+    }
+}
+
+/// The value of a parameter expansion, when the line determines it.
+fn parameter(resolver: &mut dyn Resolver, expression: &ParameterExpr, span: Span) -> Option<Value> {
+    match expression {
+        ParameterExpr::Parameter { parameter: Parameter::Named(name), indirect: false } => resolver.variable(name),
+        ParameterExpr::UseDefaultValues { parameter: Parameter::Named(name), indirect: false, default_value, .. }
+        | ParameterExpr::AssignDefaultValues { parameter: Parameter::Named(name), indirect: false, default_value, .. } => {
+            resolver.variable(name).or_else(|| {
+                let default = default_value.as_deref().unwrap_or("");
+                let value = resolve_joined(resolver, default, span);
+                Some(value)
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether unquoted text is a glob (`*`, `?`, `[...]`) or a brace
+/// expansion. A lone `[` (the test command) is not.
+fn is_pattern(text: &str) -> bool {
+    text.contains(['*', '?']) || text.find('[').is_some_and(|open| text[open..].contains(']')) || brace_expands(text)
+}
+
+/// Whether unquoted text holds a brace expansion (`{a,b}`, `{1..3}`).
+fn brace_expands(text: &str) -> bool {
+    matches!(word::parse_brace_expansions(text, &Default::default()), Ok(Some(pieces))
+        if pieces.iter().any(|piece| matches!(piece, word::BraceExpressionOrText::Expr(_))))
+}
+
+/// Decodes the body of `$'...'`.
+pub(crate) fn ansi_c(body: &str) -> String {
+    let mut out = String::new();
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(escape) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        let mut number = |radix: u32, max: usize, first: Option<char>| {
+            let mut digits = String::new();
+            if let Some(first) = first {
+                digits.push(first);
+            }
+            while digits.len() < max {
+                match chars.peek() {
+                    Some(d) if d.is_digit(radix) => {
+                        digits.push(*d);
+                        chars.next();
+                    }
+                    _ => break,
+                }
+            }
+            u32::from_str_radix(&digits, radix).ok().and_then(char::from_u32)
+        };
+        let decoded = match escape {
+            'a' => Some('\x07'),
+            'b' => Some('\x08'),
+            'e' | 'E' => Some('\x1b'),
+            'f' => Some('\x0c'),
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            'v' => Some('\x0b'),
+            '\\' | '\'' | '"' | '?' => Some(escape),
+            'x' => number(16, 2, None),
+            'u' => number(16, 4, None),
+            'U' => number(16, 8, None),
+            '0'..='7' => number(8, 3, Some(escape)),
+            'c' => chars.next().map(|c| char::from((c as u8) & 0x1f)),
+            other => {
+                out.push('\\');
+                Some(other)
+            }
+        };
+        if let Some(decoded) = decoded {
+            out.push(decoded);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nothing;
+
+    impl Resolver for Nothing {
+        fn variable(&self, name: &str) -> Option<Value> {
+            (name == "TMPDIR").then(|| Value { text: "/tmp".to_owned(), dynamic: false, glob: false })
+        }
+        fn home(&self) -> Option<String> {
+            Some("/home/dev".to_owned())
+        }
+        fn substitute(&mut self, code: &str, _span: Span) -> Option<String> {
+            code.strip_prefix("echo ").map(str::to_owned)
+        }
+    }
+
+    #[test]
+    fn words_resolve_as_the_shell_splices_them() {
+        let cases: &[(&str, &[&str], bool, bool)] = &[
+            ("r''m", &["rm"], false, false),
+            ("\\rm", &["rm"], false, false),
+            ("\"rm\"", &["rm"], false, false),
+            ("$'\\x72\\x6d'", &["rm"], false, false),
+            ("$'\\162\\155'", &["rm"], false, false),
+            ("~/x", &["/home/dev/x"], false, false),
+            ("$TMPDIR/build", &["/tmp/build"], false, false),
+            ("${TMPDIR:-/var/tmp}/b", &["/tmp/b"], false, false),
+            ("${NOPE:-/var/tmp}/b", &["/var/tmp/b"], false, false),
+            ("\"$NOPE\"/b", &["${}/b"], true, false),
+            ("*.txt", &["*.txt"], false, true),
+            ("'*.txt'", &["*.txt"], false, false),
+            ("{a,b}", &["{a,b}"], false, true),
+            ("$(echo rm -rf)", &["rm", "-rf"], false, false),
+            ("\"$(echo rm -rf)\"", &["rm -rf"], false, false),
+            ("$(date)", &["$()"], true, false),
+        ];
+        for (raw, texts, dynamic, glob) in cases {
+            let args = resolve(&mut Nothing, raw, Span::new(0, 0));
+            let got: Vec<&str> = args.iter().map(|arg| arg.text.as_str()).collect();
+            assert_eq!(&got, texts, "{raw}");
+            assert_eq!(args[0].dynamic, *dynamic, "{raw} dynamic");
+            assert_eq!(args[0].glob, *glob, "{raw} glob");
+        }
+    }
+}
