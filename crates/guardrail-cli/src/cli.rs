@@ -86,6 +86,136 @@ pub enum Command {
     /// Read, verify and export the activity record.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Answer an AI coding agent's hook: check its shell commands first.
+    ///
+    /// Reads the agent's hook JSON on standard input, checks the shell
+    /// command it is about to run, records the decision, and answers in the
+    /// agent's own protocol (allow, deny with the reason, or ask the user).
+    /// Post-tool events record the command's output; prompt events record
+    /// the prompt. Any internal error blocks the command (exit status 2 with
+    /// the error on standard error), since every agent lets a hook's other
+    /// failures through.
+    #[command(after_long_help = HOOK_AFTER)]
+    Hook(HookArgs),
+    /// Check a command, record it, run it, and record how it ended.
+    ///
+    /// `guardrail exec -- CMD ARGS...` runs a program with its arguments;
+    /// `guardrail exec -c 'LINE'` runs a shell line with bash. The command
+    /// runs only if the policy allows it, and only once the decision is
+    /// durable in the activity record; its exit status, duration and a
+    /// SHA-256 of its standard output are recorded when it ends.
+    #[command(after_long_help = EXEC_AFTER)]
+    Exec(ExecArgs),
+}
+
+const HOOK_AFTER: &str = "\
+Agents:
+  claude-code  Claude Code: PreToolUse and PostToolUse on Bash, UserPromptSubmit
+  codex        OpenAI Codex CLI: PreToolUse and PostToolUse on Bash
+  cursor       Cursor: beforeShellExecution, afterShellExecution, beforeSubmitPrompt
+  gemini       Gemini CLI: BeforeTool and AfterTool on run_shell_command, BeforeAgent
+
+Verdicts in each protocol:
+  allow                 let the command run
+  deny                  block it, with the reason for the agent
+  require_approval,     ask the user (Claude Code, Cursor); deny with the reason
+  require_justification where the agent cannot ask (Codex, Gemini CLI)
+
+`guardrail hook install AGENT` adds these hooks to the agent's user settings
+(--project DIR: that project's settings instead), keeping every other setting.
+
+Exit status:
+  0  answered (the answer is on standard output)
+  2  internal error: the command is blocked, the error is on standard error";
+
+const EXEC_AFTER: &str = "\
+Exit status:
+  the command's own, when it ran (128+N when killed by signal N)
+  125  guardrail could not check, record or start the command
+  126  the policy did not allow the command; the reason is on standard error
+  127  the program was not found";
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The agent whose hook protocol to speak, or `install`.
+    #[arg(value_enum, value_name = "AGENT")]
+    pub agent: HookAgent,
+
+    /// With `install`: the agent to install the hooks for.
+    #[arg(value_enum, value_name = "FOR", required_if_eq("agent", "install"))]
+    pub install_for: Option<AgentName>,
+
+    /// With `install`: write the project's settings in DIR instead of the
+    /// user's.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+
+    /// With `install`: print the settings that would be written, and write
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Judge with the Cedar policies in this file or directory instead of
+    /// the built-in default policy.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HookAgent {
+    ClaudeCode,
+    Codex,
+    Cursor,
+    Gemini,
+    /// Write an agent's settings so that it calls `guardrail hook`.
+    Install,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AgentName {
+    ClaudeCode,
+    Codex,
+    Cursor,
+    Gemini,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Run this line with bash instead of a program and its arguments.
+    #[arg(short = 'c', value_name = "LINE", conflicts_with = "command")]
+    pub line: Option<String>,
+
+    /// The program and its arguments (after `--`).
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true, required_unless_present = "line")]
+    pub command: Vec<String>,
+
+    /// Why the command is needed. Satisfies require_justification, and
+    /// nothing stronger.
+    #[arg(long, value_name = "TEXT")]
+    pub justification: Option<String>,
+
+    /// Who is acting. Default: the user running guardrail, as a human.
+    #[arg(long, value_name = "ID")]
+    pub actor: Option<String>,
+
+    /// Whether the actor is an AI agent or a person.
+    #[arg(long, value_enum, default_value_t = ActorKindArg::Human)]
+    pub actor_kind: ActorKindArg,
+
+    /// The session the command belongs to, as recorded.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+
+    /// Judge with the Cedar policies in this file or directory instead of
+    /// the built-in default policy.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 const STORE_HELP: &str = "\

@@ -3,7 +3,25 @@
 
 use std::fmt::Write;
 
+use std::collections::HashSet;
+
+use cedar_policy::{Entities, Entity, EntityUid};
+
 use crate::intent::{GROUPS, IntentKind};
+
+/// The schema's actions as entities, each a member of its groups: what a
+/// request needs to evaluate `action in Action::"group"`. Built from the
+/// taxonomy directly, since parsing the schema costs a fresh process more
+/// than everything else it does (a test checks the two agree).
+pub(crate) fn action_entities() -> Entities {
+    let action = |id: &str| super::uid("Action", id);
+    let groups = GROUPS.iter().map(|(group, _)| Entity::new_no_attrs(action(group), HashSet::new()));
+    let intents = IntentKind::ALL.iter().map(|kind| {
+        let parents: HashSet<EntityUid> = kind.groups().iter().map(|group| action(group)).collect();
+        Entity::new_no_attrs(action(kind.id()), parents)
+    });
+    Entities::from_entities(groups.chain(intents), None).expect("action ids are unique; a test checks it")
+}
 
 /// The schema's text in Cedar's human-readable schema syntax.
 pub fn schema_text() -> String {

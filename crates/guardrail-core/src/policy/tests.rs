@@ -225,3 +225,22 @@ fn policies_without_an_id_are_named_by_source_and_line() {
     let outcome = judge_with(&policy, &Actor::default(), &intent(IntentKind::DataRead, Scope::Bounded), None);
     assert_eq!(outcome.rule, "test.cedar:3");
 }
+
+#[test]
+fn the_default_policy_validates_against_the_schema() {
+    // Policy::default_policy() skips validation at start-up on the strength
+    // of this test.
+    let validated = Policy::from_sources(vec![Source::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY)]);
+    assert!(validated.is_ok(), "{:?}", validated.err());
+}
+
+#[test]
+fn action_entities_built_from_the_taxonomy_match_the_schema() {
+    let from_schema = policy_schema().action_entities().unwrap();
+    let built = schema::action_entities();
+    let mut expected: Vec<String> = from_schema.iter().map(|entity| format!("{entity}")).collect();
+    let mut actual: Vec<String> = built.iter().map(|entity| format!("{entity}")).collect();
+    expected.sort();
+    actual.sort();
+    assert_eq!(actual, expected);
+}

@@ -1,0 +1,148 @@
+//! `guardrail exec`: check, record, run, record the outcome.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use guardrail_audit::{Gate, OutcomeEvent, OutcomeStatus};
+use guardrail_core::{Action, ActionKind, Actor, Verdict};
+use sha2::{Digest, Sha256};
+
+use crate::cli::ExecArgs;
+use crate::{Failure, load};
+
+/// Exit statuses of `exec` itself, after the conventions of `env` and
+/// `timeout`, so they stand apart from the command's own.
+pub mod status {
+    pub const FAILED: i32 = 125;
+    pub const REFUSED: i32 = 126;
+    pub const NOT_FOUND: i32 = 127;
+}
+
+pub fn run(args: ExecArgs) -> Result<i32, Failure> {
+    match execute(args) {
+        Ok(status) => Ok(status),
+        Err(failure) => {
+            eprintln!("{failure}");
+            Ok(status::FAILED)
+        }
+    }
+}
+
+fn execute(args: ExecArgs) -> Result<i32, Failure> {
+    let (text, program) = match &args.line {
+        Some(line) => (line.clone(), vec!["bash".to_owned(), "-c".to_owned(), line.clone()]),
+        None => {
+            let command: Vec<String> = args.command.iter().skip_while(|arg| *arg == "--").cloned().collect();
+            if command.is_empty() {
+                return Err(Failure::Usage("give the command after `--`, or a line with -c".into()));
+            }
+            (command.iter().map(|arg| quote(arg)).collect::<Vec<_>>().join(" "), command)
+        }
+    };
+    let policy = load::policy(args.policy.as_deref())?;
+    let recorder = crate::store::recorder(&args.store, None)?;
+    let gate = Gate::new(crate::gate(policy), Some(recorder));
+
+    let cwd = std::env::current_dir().map_err(Failure::io("the working directory"))?;
+    let mut action = Action::new(ActionKind::Shell, text);
+    action.channel = "exec".to_owned();
+    action.target = guardrail_audit::data_dir::hostname();
+    action.actor = Actor::new(args.actor.clone().unwrap_or_else(current_user), args.actor_kind.into());
+    action.context.justification = args.justification.clone();
+    action.context.session = args.session.clone();
+    action.context.cwd = Some(cwd.to_string_lossy().into_owned());
+
+    // Fail closed: nothing runs unless the decision is durable.
+    let checked = gate.check(&action).map_err(|error| Failure::Io(error.to_string()))?;
+    let receipt = checked.receipt.clone().expect("exec always records");
+    let decision = &checked.decision;
+    if decision.verdict != Verdict::Allow {
+        eprintln!("guardrail: {}: {} (rule {})", decision.verdict, decision.reason, decision.rule);
+        let outcome = OutcomeEvent { decision: receipt.seq, status: OutcomeStatus::NotRun, ..Default::default() };
+        gate.record_outcome(&receipt, outcome).map_err(|error| Failure::Io(error.to_string()))?;
+        return Ok(status::REFUSED);
+    }
+
+    let started = Instant::now();
+    let spawned = Command::new(&program[0]).args(&program[1..]).stdin(Stdio::inherit()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(error) => {
+            let code = if error.kind() == std::io::ErrorKind::NotFound { status::NOT_FOUND } else { status::FAILED };
+            let message = format!("guardrail: cannot run {}: {error}", program[0]);
+            eprintln!("{message}");
+            let outcome = OutcomeEvent {
+                decision: receipt.seq,
+                status: OutcomeStatus::Failed,
+                exit_code: Some(code),
+                error: Some(message),
+                ..Default::default()
+            };
+            gate.record_outcome(&receipt, outcome).map_err(|error| Failure::Io(error.to_string()))?;
+            return Ok(code);
+        }
+    };
+    // Pass the output through as it comes, hashing it on the way.
+    let mut digest = Sha256::new();
+    if let Some(mut output) = child.stdout.take() {
+        let mut stdout = std::io::stdout().lock();
+        let mut buffer = [0u8; 64 * 1024];
+        loop {
+            match output.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => {
+                    digest.update(&buffer[..read]);
+                    // A closed standard output must not stop the command
+                    // half-way from our side; keep draining.
+                    let _ = stdout.write_all(&buffer[..read]).and_then(|()| stdout.flush());
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+    }
+    let exit = child.wait().map_err(Failure::io("waiting for the command"))?;
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let code = exit_code(&exit);
+    let outcome = OutcomeEvent {
+        decision: receipt.seq,
+        status: if code == 0 { OutcomeStatus::Succeeded } else { OutcomeStatus::Failed },
+        exit_code: Some(code),
+        duration_ms: Some(duration_ms),
+        output_sha256: Some(hex(&digest.finalize())),
+        ..Default::default()
+    };
+    if let Err(error) = gate.record_outcome(&receipt, outcome) {
+        // The command has run; its status still goes back to the caller.
+        eprintln!("guardrail: the command ran, but its outcome could not be recorded: {error}");
+    }
+    Ok(code)
+}
+
+#[cfg(unix)]
+fn exit_code(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(not(unix))]
+fn exit_code(status: &std::process::ExitStatus) -> i32 {
+    status.code().unwrap_or(status::FAILED)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The user running guardrail, as the default actor.
+fn current_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| Actor::ANONYMOUS.to_owned())
+}
+
+/// Quotes an argument for the shell, so that the analyzer reads the
+/// arguments exactly as the program receives them.
+pub fn quote(arg: &str) -> String {
+    let plain = !arg.is_empty() && arg.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(&byte));
+    if plain { arg.to_owned() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
+}

@@ -1,0 +1,372 @@
+//! `guardrail hook AGENT`: the gate in an AI coding agent's hook protocol,
+//! and `guardrail hook install AGENT`.
+//!
+//! Each agent sends JSON on standard input and reads its answer on
+//! standard output. All four let a command run when a hook fails in any
+//! other way than they define as blocking, so every internal error here
+//! ends in the one answer all four read as "block": exit status 2 with the
+//! reason on standard error.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use guardrail_audit::{ContentDetails, ContentKind, Entry, Gate};
+use guardrail_core::{Action, ActionKind, Actor, ActorKind, Decision, Verdict};
+use serde_json::{Value, json};
+
+use crate::cli::{AgentName, HookAgent, HookArgs};
+use crate::{Failure, load};
+
+/// The exit status every agent reads as "block".
+const BLOCK: i32 = 2;
+
+pub fn run(args: HookArgs) -> Result<i32, Failure> {
+    let agent = match args.agent {
+        HookAgent::Install => return install(&args),
+        HookAgent::ClaudeCode => AgentName::ClaudeCode,
+        HookAgent::Codex => AgentName::Codex,
+        HookAgent::Cursor => AgentName::Cursor,
+        HookAgent::Gemini => AgentName::Gemini,
+    };
+    match answer(agent, &args) {
+        Ok(Some(output)) => crate::print(&format!("{output}\n")),
+        Ok(None) => Ok(0),
+        Err(message) => {
+            eprintln!("guardrail: blocked, because the hook failed: {message}");
+            Ok(BLOCK)
+        }
+    }
+}
+
+/// What the agent's hook event asks.
+#[derive(Debug, PartialEq)]
+enum Event {
+    /// A shell command about to run.
+    Command { command: String, cwd: Option<String> },
+    /// A shell command's output, after it ran.
+    Output { command: String, output: String },
+    /// A prompt the user submitted.
+    Prompt(String),
+    /// Anything else: let it be.
+    Other,
+}
+
+/// Reads one hook event in `agent`'s format.
+fn event(agent: AgentName, input: &Value) -> Event {
+    let text = |value: &Value| value.as_str().map(str::to_owned);
+    let name = input["hook_event_name"].as_str().unwrap_or("");
+    let cwd = text(&input["cwd"]);
+    match agent {
+        AgentName::ClaudeCode | AgentName::Codex => {
+            let shell = input["tool_name"].as_str() == Some("Bash");
+            let command = text(&input["tool_input"]["command"]);
+            match (name, command) {
+                ("PreToolUse", Some(command)) if shell => Event::Command { command, cwd },
+                ("PostToolUse", Some(command)) if shell => {
+                    let response = &input["tool_response"];
+                    let output = match response {
+                        Value::String(output) => output.clone(),
+                        _ => {
+                            let stdout = response["stdout"].as_str().unwrap_or("");
+                            let stderr = response["stderr"].as_str().unwrap_or("");
+                            if stderr.is_empty() { stdout.to_owned() } else { format!("{stdout}\n{stderr}") }
+                        }
+                    };
+                    Event::Output { command, output }
+                }
+                ("UserPromptSubmit", _) => text(&input["prompt"]).map_or(Event::Other, Event::Prompt),
+                _ => Event::Other,
+            }
+        }
+        AgentName::Cursor => match name {
+            "beforeShellExecution" => text(&input["command"]).map_or(Event::Other, |command| Event::Command { command, cwd }),
+            "afterShellExecution" => Event::Output {
+                command: text(&input["command"]).unwrap_or_default(),
+                output: text(&input["output"]).unwrap_or_default(),
+            },
+            "beforeSubmitPrompt" => text(&input["prompt"]).map_or(Event::Other, Event::Prompt),
+            _ => Event::Other,
+        },
+        AgentName::Gemini => {
+            let shell = input["tool_name"].as_str() == Some("run_shell_command");
+            let command = text(&input["tool_input"]["command"]);
+            match (name, command) {
+                ("BeforeTool", Some(command)) if shell => {
+                    // The command runs in dir_path, relative to the project.
+                    let cwd = match (cwd, input["tool_input"]["dir_path"].as_str()) {
+                        (_, Some(dir)) if dir.starts_with('/') => Some(dir.to_owned()),
+                        (Some(cwd), Some(dir)) => Some(format!("{}/{dir}", cwd.trim_end_matches('/'))),
+                        (cwd, _) => cwd,
+                    };
+                    Event::Command { command, cwd }
+                }
+                ("AfterTool", Some(command)) if shell => Event::Output {
+                    command,
+                    output: text(&input["tool_response"]["llmContent"]).unwrap_or_default(),
+                },
+                ("BeforeAgent", _) => text(&input["prompt"]).map_or(Event::Other, Event::Prompt),
+                _ => Event::Other,
+            }
+        }
+    }
+}
+
+/// The agent's session or conversation id.
+fn session(agent: AgentName, input: &Value) -> Option<String> {
+    let field = if agent == AgentName::Cursor { "conversation_id" } else { "session_id" };
+    input[field].as_str().map(str::to_owned)
+}
+
+fn agent_id(agent: AgentName) -> &'static str {
+    match agent {
+        AgentName::ClaudeCode => "claude-code",
+        AgentName::Codex => "codex",
+        AgentName::Cursor => "cursor",
+        AgentName::Gemini => "gemini",
+    }
+}
+
+/// Handles one event; `None` is "no output" (the agent's plain allow).
+fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
+    let mut raw = String::new();
+    std::io::stdin().read_to_string(&mut raw).map_err(|error| format!("reading standard input: {error}"))?;
+    let input: Value = serde_json::from_str(&raw).map_err(|error| format!("the hook input is not JSON: {error}"))?;
+    let event = event(agent, &input);
+    if event == Event::Other {
+        return Ok(None);
+    }
+    let recorder = crate::store::recorder(&args.store, None).map_err(|failure| failure.to_string())?;
+    let actor = Actor::new(agent_id(agent), ActorKind::Agent);
+    let channel = format!("hook:{}", agent_id(agent));
+    let session = session(agent, &input);
+    match event {
+        Event::Command { command, cwd } => {
+            let policy = load::policy(args.policy.as_deref()).map_err(|failure| Failure::from(failure).to_string())?;
+            let gate = Gate::new(crate::gate(policy), Some(recorder));
+            let mut action = Action::new(ActionKind::Shell, command);
+            action.actor = actor;
+            action.channel = channel;
+            action.target = guardrail_audit::data_dir::hostname();
+            action.context.cwd = cwd;
+            action.context.session = session;
+            let checked = gate.check(&action).map_err(|error| error.to_string())?;
+            Ok(respond(agent, &checked.decision))
+        }
+        Event::Output { command, output } => {
+            let details = ContentDetails { channel, session, prompt: None, tool: Some(command) };
+            recorder.record(Entry::content(ContentKind::ToolOutput, &actor, details, &output)).map_err(|error| error.to_string())?;
+            Ok(None)
+        }
+        Event::Prompt(prompt) => {
+            let details = ContentDetails { channel, session, prompt: None, tool: None };
+            recorder.record(Entry::content(ContentKind::Prompt, &actor, details, &prompt)).map_err(|error| error.to_string())?;
+            Ok(None)
+        }
+        Event::Other => Ok(None),
+    }
+}
+
+/// The decision in the agent's protocol.
+fn respond(agent: AgentName, decision: &Decision) -> Option<String> {
+    let reason = format!("guardrail: {}: {} (rule {})", decision.verdict, decision.reason, decision.rule);
+    let held = matches!(decision.verdict, Verdict::RequireApproval | Verdict::RequireJustification);
+    let answer = match (agent, decision.verdict) {
+        // Claude Code and Codex: no output lets the command run through
+        // the agent's own permission flow.
+        (AgentName::ClaudeCode | AgentName::Codex, Verdict::Allow) => return None,
+        // Codex cannot ask: its "ask" fails open, so a held command is denied.
+        (AgentName::ClaudeCode | AgentName::Codex, _) => {
+            let decision = if held && agent == AgentName::ClaudeCode { "ask" } else { "deny" };
+            json!({"hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": decision,
+                "permissionDecisionReason": reason,
+            }})
+        }
+        (AgentName::Cursor, Verdict::Allow) => json!({"permission": "allow"}),
+        (AgentName::Cursor, _) => json!({
+            "permission": if held { "ask" } else { "deny" },
+            "user_message": reason,
+            "agent_message": reason,
+        }),
+        (AgentName::Gemini, Verdict::Allow) => json!({"decision": "allow"}),
+        // Older Gemini CLI builds treat "ask" as allow: deny, and say why.
+        (AgentName::Gemini, _) => json!({"decision": "deny", "reason": reason, "systemMessage": reason}),
+    };
+    Some(answer.to_string())
+}
+
+/// Where an agent keeps its hooks, for the user or for one project.
+fn settings_path(agent: AgentName, project: Option<&Path>) -> Result<PathBuf, String> {
+    let base = match project {
+        Some(project) => project.to_path_buf(),
+        None => PathBuf::from(std::env::var_os("HOME").ok_or("$HOME is not set; give --project DIR")?),
+    };
+    Ok(match agent {
+        AgentName::ClaudeCode => base.join(".claude/settings.json"),
+        AgentName::Codex => base.join(".codex/hooks.json"),
+        AgentName::Cursor => base.join(".cursor/hooks.json"),
+        AgentName::Gemini => base.join(".gemini/settings.json"),
+    })
+}
+
+/// The hook entries for an agent: (event, matcher, entry).
+fn entries(agent: AgentName, command: &str) -> Vec<(&'static str, Value)> {
+    let claude = |event: &'static str, matcher: Option<&str>, timeout: u64| {
+        let mut entry = json!({"hooks": [{"type": "command", "command": command, "timeout": timeout}]});
+        if let Some(matcher) = matcher {
+            entry["matcher"] = json!(matcher);
+        }
+        (event, entry)
+    };
+    match agent {
+        AgentName::ClaudeCode => vec![
+            claude("PreToolUse", Some("Bash"), 30),
+            claude("PostToolUse", Some("Bash"), 30),
+            claude("UserPromptSubmit", None, 30),
+        ],
+        AgentName::Codex => vec![claude("PreToolUse", Some("^Bash$"), 30), claude("PostToolUse", Some("^Bash$"), 30)],
+        AgentName::Cursor => vec![
+            ("beforeShellExecution", json!({"command": command, "timeout": 30, "failClosed": true})),
+            ("afterShellExecution", json!({"command": command, "timeout": 30})),
+            ("beforeSubmitPrompt", json!({"command": command, "timeout": 30})),
+        ],
+        AgentName::Gemini => {
+            let gemini = |event: &'static str, matcher: Option<&str>| {
+                let mut entry = json!({"hooks": [{"name": "guardrail", "type": "command", "command": command, "timeout": 30000}]});
+                if let Some(matcher) = matcher {
+                    entry["matcher"] = json!(matcher);
+                }
+                (event, entry)
+            };
+            vec![gemini("BeforeTool", Some("run_shell_command")), gemini("AfterTool", Some("run_shell_command")), gemini("BeforeAgent", None)]
+        }
+    }
+}
+
+/// Adds guardrail's hooks to `settings`, keeping everything else, and
+/// replacing entries an earlier install wrote. Returns whether it changed.
+fn merge(agent: AgentName, settings: &mut Value, command: &str) -> Result<bool, String> {
+    if !settings.is_object() {
+        return Err("the settings file does not hold a JSON object".to_owned());
+    }
+    let before = settings.clone();
+    if agent == AgentName::Cursor && settings.get("version").is_none() {
+        settings["version"] = json!(1);
+    }
+    let hooks = settings.as_object_mut().expect("checked above").entry("hooks").or_insert_with(|| json!({}));
+    let hooks = hooks.as_object_mut().ok_or("\"hooks\" in the settings file is not an object")?;
+    for (event, entry) in entries(agent, command) {
+        let list = hooks.entry(event).or_insert_with(|| json!([]));
+        let list = list.as_array_mut().ok_or_else(|| format!("\"hooks.{event}\" in the settings file is not a list"))?;
+        // Earlier installs are recognised by their command: `... hook AGENT`.
+        let ours = format!("hook {}", agent_id(agent));
+        list.retain(|existing| !existing.to_string().contains(&ours));
+        list.push(entry);
+    }
+    Ok(*settings != before)
+}
+
+fn install(args: &HookArgs) -> Result<i32, Failure> {
+    let agent = args.install_for.ok_or_else(|| Failure::Usage("name the agent: guardrail hook install AGENT".into()))?;
+    let exe = std::env::current_exe().map_err(Failure::io("finding the guardrail binary"))?;
+    let command = format!("{} hook {}", crate::commands::exec::quote(&exe.to_string_lossy()), agent_id(agent));
+    let path = settings_path(agent, args.project.as_deref()).map_err(Failure::Usage)?;
+    let mut settings: Value = match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().is_empty() => json!({}),
+        Ok(text) => serde_json::from_str(&text).map_err(|error| Failure::Usage(format!("{}: not valid JSON: {error}", path.display())))?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => json!({}),
+        Err(error) => return Err(Failure::Io(format!("{}: {error}", path.display()))),
+    };
+    merge(agent, &mut settings, &command).map_err(|message| Failure::Usage(format!("{}: {message}", path.display())))?;
+    let text = serde_json::to_string_pretty(&settings).expect("JSON values serialize") + "\n";
+    if args.dry_run {
+        return crate::print(&text);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|error| Failure::Io(format!("{}: {error}", parent.display())))?;
+    }
+    // Write beside it and rename, so an agent never reads half a file.
+    let temporary = path.with_extension("json.guardrail-tmp");
+    std::fs::write(&temporary, &text)
+        .and_then(|()| std::fs::rename(&temporary, &path))
+        .map_err(|error| Failure::Io(format!("{}: {error}", path.display())))?;
+    let mut message = format!("guardrail: {} now calls `{command}` ({})\n", agent_id(agent), path.display());
+    if agent == AgentName::Codex {
+        message.push_str("guardrail: Codex runs new hooks only once trusted: open /hooks in Codex and trust this one\n");
+    }
+    crate::print(&message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_agent_event_is_read_from_its_own_fields() {
+        let cases: &[(AgentName, Value, Event)] = &[
+            (
+                AgentName::ClaudeCode,
+                json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "cwd": "/w", "tool_input": {"command": "ls"}}),
+                Event::Command { command: "ls".into(), cwd: Some("/w".into()) },
+            ),
+            (
+                AgentName::ClaudeCode,
+                json!({"hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_input": {"file_path": "x"}}),
+                Event::Other,
+            ),
+            (
+                AgentName::ClaudeCode,
+                json!({"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": {"command": "ls"}, "tool_response": {"stdout": "a", "stderr": ""}}),
+                Event::Output { command: "ls".into(), output: "a".into() },
+            ),
+            (
+                AgentName::Codex,
+                json!({"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_input": {"command": "ls"}, "tool_response": "a\n"}),
+                Event::Output { command: "ls".into(), output: "a\n".into() },
+            ),
+            (
+                AgentName::Cursor,
+                json!({"hook_event_name": "beforeShellExecution", "command": "rm -rf x", "cwd": "/w"}),
+                Event::Command { command: "rm -rf x".into(), cwd: Some("/w".into()) },
+            ),
+            (
+                AgentName::Cursor,
+                json!({"hook_event_name": "beforeSubmitPrompt", "prompt": "hi"}),
+                Event::Prompt("hi".into()),
+            ),
+            (
+                AgentName::Gemini,
+                json!({"hook_event_name": "BeforeTool", "tool_name": "run_shell_command", "cwd": "/w", "tool_input": {"command": "ls", "dir_path": "pkg"}}),
+                Event::Command { command: "ls".into(), cwd: Some("/w/pkg".into()) },
+            ),
+            (
+                AgentName::Gemini,
+                json!({"hook_event_name": "AfterTool", "tool_name": "run_shell_command", "tool_input": {"command": "ls"}, "tool_response": {"llmContent": "Output: a"}}),
+                Event::Output { command: "ls".into(), output: "Output: a".into() },
+            ),
+        ];
+        for (agent, input, expected) in cases {
+            assert_eq!(&event(*agent, input), expected, "{agent:?} {input}");
+        }
+    }
+
+    #[test]
+    fn install_keeps_other_settings_and_is_idempotent() {
+        for agent in [AgentName::ClaudeCode, AgentName::Codex, AgentName::Cursor, AgentName::Gemini] {
+            let mut settings = json!({"theme": "dark", "hooks": {"PreToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "other"}]}]}});
+            assert!(merge(agent, &mut settings, "/bin/guardrail hook x").unwrap());
+            let once = settings.clone();
+            let command = format!("/bin/guardrail hook {}", agent_id(agent));
+            merge(agent, &mut settings, &command).unwrap();
+            let twice = settings.clone();
+            merge(agent, &mut settings, &command).unwrap();
+            assert_eq!(settings, twice, "{agent:?}: a second install changes nothing");
+            assert_eq!(settings["theme"], "dark");
+            assert_eq!(settings["hooks"]["PreToolUse"][0]["matcher"], "Edit", "{agent:?}: other hooks kept");
+            assert!(once.to_string().contains("guardrail"));
+            let text = settings.to_string();
+            assert_eq!(text.matches(&command).count(), entries(agent, &command).len(), "{agent:?}: one entry per event");
+        }
+    }
+}
