@@ -397,7 +397,7 @@ impl Walker {
                 Item::IoRedirect(redirect) => redirects.push(redirect),
                 Item::ProcessSubstitution(kind, subshell) => {
                     let stream = self.process_substitution(kind, &subshell.list);
-                    substitutions.insert(argv.len().saturating_sub(1), stream);
+                    substitutions.insert(argv.len(), stream);
                     argv.push(Arg::literal("/dev/fd/63", Span::new(0, 0)));
                 }
             }

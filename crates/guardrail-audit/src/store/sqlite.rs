@@ -66,6 +66,11 @@ impl SqliteStore {
         connection.busy_timeout(Duration::from_secs(10))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
+        // Closing the last connection would otherwise copy the WAL into the
+        // database file, with fsyncs of its own, on every exit of a
+        // short-lived process (an agent hook). Commits are durable in the
+        // WAL already; SQLite still checkpoints it as it grows.
+        connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         migrate(&mut connection)?;
         Ok(SqliteStore { connection })
     }

@@ -608,6 +608,9 @@ fn call_arguments(code: &str, call: &str) -> Vec<Option<String>> {
         from = start + call.len();
         // `exec(` must not match `os.execv(` or `subprocess.exec(` twice:
         // a call name preceded by an identifier character is another call.
+        if in_string(&code[..start]) {
+            continue;
+        }
         let preceded = code[..start].chars().next_back();
         if !call.contains('.') && preceded.is_some_and(|c| c.is_alphanumeric() || c == '_') {
             continue;
@@ -619,6 +622,23 @@ fn call_arguments(code: &str, call: &str) -> Vec<Option<String>> {
         found.push(literal_argument(rest, call.ends_with('{') || call.ends_with("x(")));
     }
     found
+}
+
+/// Whether the end of `code` lies inside a string literal: a call named
+/// in a string (`print('shutil.rmtree')`) is data, not a call.
+fn in_string(code: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in code.chars() {
+        match (quote, c) {
+            (_, _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
+            (Some(open), c) if c == open => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            _ => {}
+        }
+    }
+    quote.is_some()
 }
 
 /// Reads a string literal, or a list of them joined by spaces, at the

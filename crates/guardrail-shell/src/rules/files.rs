@@ -53,8 +53,8 @@ pub(crate) const REDIRECTION: Rule = Rule {
               disk device, disk.destroy; onto shell history or a log, also log.tamper. /dev/null and the \
               standard streams are harmless.",
     why: "echo > /etc/passwd and cat x > /dev/sda need no dangerous program at all.",
-    example: "echo '' > /etc/passwd",
-    look_alike: "echo hello > notes.txt",
+    example: "cat image.iso > /dev/sda",
+    look_alike: "cat image.iso > disk.img",
     gaps: "Appending (>>) is judged like overwriting.",
 };
 

@@ -99,7 +99,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             let parsed = options(args, &["-chdir", "-var", "-var-file", "-target", "-state"], false);
             let verbs: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
             let verbs: &[&str] = if verbs.first() == Some(&"run-all") { &verbs[1..] } else { &verbs };
-            let destroy_flag = parsed.has_any(&["-destroy", "--destroy"]);
+            // Terraform's options are single-dash words, not clusters.
+            let destroy_flag = args.iter().any(|arg| arg.is("-destroy") || arg.is("--destroy"));
             match verbs {
                 ["destroy", ..] => destroy(walker, Scope::Unbounded, "cluster", "terraform state".to_owned(), Some("destroys every resource the configuration manages".to_owned())),
                 ["apply", ..] if destroy_flag => destroy(walker, Scope::Unbounded, "cluster", "terraform state".to_owned(), Some("apply -destroy destroys every resource".to_owned())),

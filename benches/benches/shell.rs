@@ -1,0 +1,126 @@
+//! Shell decisions in process, and the whole hook call as an agent pays it.
+//!
+//! `cargo bench -p guardrail-benches --bench shell` prints:
+//! - per command of the dcg corpus (733 lines): the bare brush-parser parse
+//!   (the baseline), the analyzer (parse and walk), and the whole decision
+//!   with caches off; medians over rounds, with ratios to the parse measured
+//!   in the same rounds, and decisions per second;
+//! - per hook call: p50 and p90 wall time of `guardrail hook claude-code`
+//!   (a fresh process that reads the event, decides, records durably and
+//!   answers), beside `/bin/true` and `guardrail --version` (process start),
+//!   measured interleaved. It uses target/release/guardrail: build it first
+//!   (`cargo build --release`); without it the hook part is skipped, saying so.
+
+use std::hint::black_box;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use guardrail_core::{Action, ActionKind, Analyzer, Guard, Policy};
+use guardrail_shell::ShellAnalyzer;
+
+const ROUNDS: usize = 15;
+const CALLS: usize = 60;
+
+fn corpus() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora/dcg/shell.jsonl");
+    let text = std::fs::read_to_string(path).expect("the dcg corpus at ../shared/corpora/dcg/shell.jsonl");
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).expect("corpus lines are JSON");
+            value["text"].as_str().expect("each line has text").to_owned()
+        })
+        .collect()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    values[values.len() / 2]
+}
+
+fn main() {
+    let lines = corpus();
+    let analyzer = ShellAnalyzer::new(Some("/home/dev".to_owned()));
+    let guard = Guard::new(Policy::default_policy().without_memo())
+        .with_analyzer(ActionKind::Shell, Arc::new(analyzer.clone()))
+        .with_cache_bytes(0);
+    let actions: Vec<Action> = lines
+        .iter()
+        .map(|line| {
+            let mut action = Action::new(ActionKind::Shell, line.clone());
+            action.context.cwd = Some("/home/dev/app".to_owned());
+            action
+        })
+        .collect();
+
+    let parse = |line: &str| {
+        let options = brush_parser::ParserOptions::default();
+        let mut parser =
+            brush_parser::Parser::new(std::io::Cursor::new(line.as_bytes()), &options, &brush_parser::SourceInfo::default());
+        black_box(parser.parse_program().is_ok());
+    };
+    let mut timings: [Vec<f64>; 3] = Default::default();
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        lines.iter().for_each(|line| parse(line));
+        timings[0].push(started.elapsed().as_secs_f64() / lines.len() as f64);
+        let started = Instant::now();
+        lines.iter().for_each(|line| {
+            black_box(analyzer.analyze_in(line, Some("/home/dev/app")));
+        });
+        timings[1].push(started.elapsed().as_secs_f64() / lines.len() as f64);
+        let started = Instant::now();
+        actions.iter().for_each(|action| {
+            black_box(guard.check(action));
+        });
+        timings[2].push(started.elapsed().as_secs_f64() / lines.len() as f64);
+    }
+    let base = median(&mut timings[0]);
+    println!("shell decisions over {} corpus commands, median of {ROUNDS} rounds", lines.len());
+    println!("{:<28} {:>10} {:>8} {:>14}", "path", "µs/command", "ratio", "per second");
+    for (name, values) in ["brush-parser parse (base)", "analyze", "decide (no caches)"].iter().zip(timings.iter_mut()) {
+        let cost = median(values);
+        println!("{name:<28} {:>10.1} {:>8.2} {:>14.0}", cost * 1e6, cost / base, 1.0 / cost);
+    }
+
+    let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/guardrail");
+    if !std::path::Path::new(binary).exists() {
+        println!("\nhook latency: skipped, no release binary at target/release/guardrail (cargo build --release)");
+        return;
+    }
+    let data = std::env::temp_dir().join(format!("guardrail-hook-bench-{}", std::process::id()));
+    let event = br#"{"hook_event_name":"PreToolUse","tool_name":"Bash","cwd":"/home/dev/app","session_id":"bench","tool_input":{"command":"git status && cargo test"}}"#;
+    let run = |program: &str, args: &[&str], input: Option<&[u8]>| {
+        let started = Instant::now();
+        let mut child = Command::new(program)
+            .args(args)
+            .env("GUARDRAIL_DATA_DIR", &data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning");
+        if let Some(input) = input {
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{program} {args:?} failed");
+        started.elapsed().as_secs_f64() * 1e3
+    };
+    run(binary, &["hook", "claude-code"], Some(event)); // creates the store and key
+    let mut calls: [Vec<f64>; 3] = Default::default();
+    for _ in 0..CALLS {
+        calls[0].push(run("/bin/true", &[], None));
+        calls[1].push(run(binary, &["--version"], None));
+        calls[2].push(run(binary, &["hook", "claude-code"], Some(event)));
+    }
+    println!("\nwhole process per call, {CALLS} calls interleaved (ms)");
+    println!("{:<40} {:>8} {:>8}", "call", "p50", "p90");
+    for (name, values) in ["/bin/true", "guardrail --version (start-up)", "guardrail hook claude-code (recorded)"].iter().zip(calls.iter_mut()) {
+        values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        println!("{name:<40} {:>8.2} {:>8.2}", values[values.len() / 2], values[values.len() * 9 / 10]);
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
