@@ -55,6 +55,10 @@ fn cli_reference_is_fresh() {
         ("guardrail policy schema", &["policy", "schema", "--help"]),
         ("guardrail policy validate", &["policy", "validate", "--help"]),
         ("guardrail policy test", &["policy", "test", "--help"]),
+        ("guardrail record", &["record", "--help"]),
+        ("guardrail audit", &["audit", "--help"]),
+        ("guardrail hook", &["hook", "--help"]),
+        ("guardrail exec", &["exec", "--help"]),
     ];
     for (title, args) in commands {
         write!(out, "\n## `{title}`\n\n```text\n{}```\n", help(args)).unwrap();
@@ -83,9 +87,16 @@ fn default_verdict(policy: &Policy, kind: IntentKind) -> String {
         }
         text
     };
+    // The verdict for a bounded intent, then each scope that differs.
     let bounded = describe(Scope::Bounded);
-    let unbounded = describe(Scope::Unbounded);
-    if bounded == unbounded { bounded } else { format!("{bounded}; unbounded: {unbounded}") }
+    let mut text = bounded.clone();
+    for scope in [Scope::Unbounded, Scope::Workspace, Scope::Temporary, Scope::Elsewhere, Scope::System, Scope::Device] {
+        let verdict = describe(scope);
+        if verdict != bounded {
+            write!(text, "; {scope}: {verdict}").unwrap();
+        }
+    }
+    text
 }
 
 #[test]
@@ -109,9 +120,13 @@ fn intent_reference_is_fresh() {
            `resource.name`;\n\
          - `scope`: how widely it reaches, as policies see it in `context.scope`:\n  \
            `bounded` (the rows or objects the text selects), `unbounded` (every row,\n  \
-           every object of a kind, reads without a limit), `session`, `temporary`\n  \
-           (objects that vanish with the session), `server` (the database server's\n  \
-           files, programs, processes or configuration);\n\
+           every object of a kind, reads without a limit, a path known only at run\n  \
+           time), `session`, `temporary` (objects that vanish with the session, or\n  \
+           paths in /tmp and /var/tmp), `server` (the database server's files,\n  \
+           programs, processes or configuration, or the machine's); for paths also\n  \
+           `workspace` (inside the directory the command was checked in),\n  \
+           `elsewhere`, `system` (/, /etc, /usr, /var, home directories themselves,\n  \
+           the workspace's ancestors) and `device` (/dev);\n\
          - `span`: the byte range of the text it came from, and a `note` when the\n  \
            reason is not obvious (\"the WHERE clause is true for every row\").\n\n\
          The default policy's verdict is shown for each intent; a justification\n\
@@ -135,6 +150,12 @@ fn intent_reference_is_fresh() {
             .iter()
             .filter(|rule| rule.intents.contains(&kind))
             .map(|rule| format!("[{0}](#rule-{0})", rule.name))
+            .chain(
+                guardrail_shell::rules::RULES
+                    .iter()
+                    .filter(|rule| rule.intents.contains(&kind))
+                    .map(|rule| format!("[shell: {0}](#shell-rule-{0})", rule.name)),
+            )
             .collect();
         writeln!(
             out,
@@ -174,6 +195,45 @@ fn intent_reference_is_fresh() {
              **Why it matters.** {why}\n\n\
              **Example.** {example_found}\n\n```sql\n{example}\n```\n\n\
              **Harmless look-alike.** {look_alike_found}\n\n```sql\n{look_alike}\n```\n\n\
+             **Known gaps.** {gaps}\n",
+            name = rule.name,
+            intents = intents.join(", "),
+            catches = squeeze(rule.catches),
+            why = squeeze(rule.why),
+            example = rule.example,
+            example_found = found(rule.example),
+            look_alike = rule.look_alike,
+            look_alike_found = found(rule.look_alike),
+            gaps = squeeze(rule.gaps),
+        )
+        .unwrap();
+    }
+    out.push_str(
+        "\n## Rules of the shell analyzer\n\n\
+         Each rule knows one family of programs. A command line is parsed with\n\
+         bash's grammar and every command in it (lists, pipelines, substitutions,\n\
+         code handed to other shells) goes through these rules; a command none of\n\
+         them classifies is `process.run`. Examples and look-alikes are judged in the\n\
+         workspace `/home/dev/app` when this page is generated, and by the test\n\
+         suite. See docs/shell.md for how paths are scoped and where the analyzer\n\
+         disagrees with other guards on purpose.\n",
+    );
+    let shell = guardrail_shell::ShellAnalyzer::new(Some("/home/dev".to_owned()));
+    for rule in guardrail_shell::rules::RULES {
+        let found = |line: &str| {
+            use guardrail_core::Analyzer;
+            let intents = shell.analyze_in(line, Some("/home/dev/app")).intents;
+            intents.iter().map(|intent| format!("`{} {}`", intent.kind, intent.scope)).collect::<Vec<_>>().join(", ")
+        };
+        let intents: Vec<String> = rule.intents.iter().map(|kind| format!("`{kind}`")).collect();
+        write!(
+            out,
+            "\n### <a id=\"shell-rule-{name}\"></a>`{name}`\n\n\
+             Emits {intents}.\n\n\
+             **What it catches.** {catches}\n\n\
+             **Why it matters.** {why}\n\n\
+             **Example.** {example_found}\n\n```sh\n{example}\n```\n\n\
+             **Harmless look-alike.** {look_alike_found}\n\n```sh\n{look_alike}\n```\n\n\
              **Known gaps.** {gaps}\n",
             name = rule.name,
             intents = intents.join(", "),

@@ -26,8 +26,8 @@ pub(crate) const RULE: Rule = Rule {
               history, journalctl --vacuum-*. export and unset are followed, so later words see the \
               variables they set.",
     why: "Each of these takes the machine, its defences or its audit trail away from everyone at once.",
-    example: "kill -9 -1",
-    look_alike: "kill -9 12345",
+    example: "sudo systemctl poweroff",
+    look_alike: "sudo systemctl restart nginx",
     gaps: "Service managers other than systemd are not modelled; pkill and killall with broad \
            patterns are process.run.",
 };
