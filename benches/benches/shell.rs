@@ -57,8 +57,11 @@ fn main() {
 
     let parse = |line: &str| {
         let options = brush_parser::ParserOptions::default();
-        let mut parser =
-            brush_parser::Parser::new(std::io::Cursor::new(line.as_bytes()), &options, &brush_parser::SourceInfo::default());
+        let mut parser = brush_parser::Parser::new(
+            std::io::Cursor::new(line.as_bytes()),
+            &options,
+            &brush_parser::SourceInfo::default(),
+        );
         black_box(parser.parse_program().is_ok());
     };
     let mut timings: [Vec<f64>; 3] = Default::default();
@@ -80,7 +83,8 @@ fn main() {
     let base = median(&mut timings[0]);
     println!("shell decisions over {} corpus commands, median of {ROUNDS} rounds", lines.len());
     println!("{:<28} {:>10} {:>8} {:>14}", "path", "µs/command", "ratio", "per second");
-    for (name, values) in ["brush-parser parse (base)", "analyze", "decide (no caches)"].iter().zip(timings.iter_mut()) {
+    for (name, values) in ["brush-parser parse (base)", "analyze", "decide (no caches)"].iter().zip(timings.iter_mut())
+    {
         let cost = median(values);
         println!("{name:<28} {:>10.1} {:>8.2} {:>14.0}", cost * 1e6, cost / base, 1.0 / cost);
     }
@@ -118,7 +122,10 @@ fn main() {
     }
     println!("\nwhole process per call, {CALLS} calls interleaved (ms)");
     println!("{:<40} {:>8} {:>8}", "call", "p50", "p90");
-    for (name, values) in ["/bin/true", "guardrail --version (start-up)", "guardrail hook claude-code (recorded)"].iter().zip(calls.iter_mut()) {
+    for (name, values) in ["/bin/true", "guardrail --version (start-up)", "guardrail hook claude-code (recorded)"]
+        .iter()
+        .zip(calls.iter_mut())
+    {
         values.sort_by(|a, b| a.partial_cmp(b).unwrap());
         println!("{name:<40} {:>8.2} {:>8.2}", values[values.len() / 2], values[values.len() * 9 / 10]);
     }

@@ -189,7 +189,12 @@ pub struct ExecArgs {
     pub line: Option<String>,
 
     /// The program and its arguments (after `--`).
-    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true, required_unless_present = "line")]
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required_unless_present = "line"
+    )]
     pub command: Vec<String>,
 
     /// Why the command is needed. Satisfies require_justification, and

@@ -90,7 +90,8 @@ fn default_verdict(policy: &Policy, kind: IntentKind) -> String {
     // The verdict for a bounded intent, then each scope that differs.
     let bounded = describe(Scope::Bounded);
     let mut text = bounded.clone();
-    for scope in [Scope::Unbounded, Scope::Workspace, Scope::Temporary, Scope::Elsewhere, Scope::System, Scope::Device] {
+    for scope in [Scope::Unbounded, Scope::Workspace, Scope::Temporary, Scope::Elsewhere, Scope::System, Scope::Device]
+    {
         let verdict = describe(scope);
         if verdict != bounded {
             write!(text, "; {scope}: {verdict}").unwrap();

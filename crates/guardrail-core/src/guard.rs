@@ -108,20 +108,20 @@ impl Guard {
             Some(analyzer) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 analyzer.analyze_in(&action.text, action.context.cwd.as_deref())
             }))
-                .unwrap_or_else(|panic| {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|message| (*message).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "no message".to_owned());
-                    Analysis {
-                        intents: vec![
-                            Intent::new(IntentKind::Unknown, Scope::Unbounded, everything)
-                                .with_note(format!("the {} analyzer failed: {message}", action.kind)),
-                        ],
-                        secrets: vec![everything],
-                    }
-                }),
+            .unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|message| (*message).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".to_owned());
+                Analysis {
+                    intents: vec![
+                        Intent::new(IntentKind::Unknown, Scope::Unbounded, everything)
+                            .with_note(format!("the {} analyzer failed: {message}", action.kind)),
+                    ],
+                    secrets: vec![everything],
+                }
+            }),
             None => Analysis {
                 intents: vec![
                     Intent::new(IntentKind::Unknown, Scope::Unbounded, everything)

@@ -70,8 +70,16 @@ pub(crate) fn is_credential_file(path: &str) -> bool {
 /// was done.
 pub(crate) fn is_history_or_log(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    matches!(name, ".bash_history" | ".zsh_history" | ".history" | ".sh_history" | ".python_history" | ".psql_history" | ".mysql_history")
-        || path.starts_with("/var/log/")
+    matches!(
+        name,
+        ".bash_history"
+            | ".zsh_history"
+            | ".history"
+            | ".sh_history"
+            | ".python_history"
+            | ".psql_history"
+            | ".mysql_history"
+    ) || path.starts_with("/var/log/")
         || path == "/var/log"
         || name == "wtmp"
         || name == "btmp"
@@ -111,10 +119,27 @@ mod tests {
 
     #[test]
     fn credential_files_and_look_alikes() {
-        for path in ["/home/dev/.ssh/id_rsa", "~/.ssh/id_ed25519", "/root/.aws/credentials", ".env", "config/.env.production", "/etc/shadow", "server.key", "@/home/u/.netrc"] {
+        for path in [
+            "/home/dev/.ssh/id_rsa",
+            "~/.ssh/id_ed25519",
+            "/root/.aws/credentials",
+            ".env",
+            "config/.env.production",
+            "/etc/shadow",
+            "server.key",
+            "@/home/u/.netrc",
+        ] {
             assert!(is_credential_file(path), "{path}");
         }
-        for path in ["/home/dev/.ssh/id_rsa.pub", ".env.example", "README.md", "/etc/hosts", "keyboard.rs", "cert-chain.pem", "/home/dev/.ssh/known_hosts"] {
+        for path in [
+            "/home/dev/.ssh/id_rsa.pub",
+            ".env.example",
+            "README.md",
+            "/etc/hosts",
+            "keyboard.rs",
+            "cert-chain.pem",
+            "/home/dev/.ssh/known_hosts",
+        ] {
             assert!(!is_credential_file(path), "{path}");
         }
     }

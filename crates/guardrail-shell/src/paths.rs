@@ -174,7 +174,8 @@ impl Layout {
     }
 
     fn scope_absolute(&self, path: &str) -> Scope {
-        let under = |root: &str| path.len() > root.len() && path.starts_with(root) && path.as_bytes()[root.len()] == b'/';
+        let under =
+            |root: &str| path.len() > root.len() && path.starts_with(root) && path.as_bytes()[root.len()] == b'/';
         if let Some(workspace) = &self.workspace {
             if under(workspace) {
                 return Scope::Workspace;
@@ -196,7 +197,10 @@ impl Layout {
             || TEMPORARY_ROOTS.contains(&path)
             || SYSTEM_TREES.iter().any(|root| path == *root || under(root))
             || self.home.as_deref() == Some(path)
-            || self.home.as_deref().is_some_and(|home| home.starts_with(path) && home.as_bytes().get(path.len()) == Some(&b'/'))
+            || self
+                .home
+                .as_deref()
+                .is_some_and(|home| home.starts_with(path) && home.as_bytes().get(path.len()) == Some(&b'/'))
         {
             return Scope::System;
         }
@@ -217,7 +221,10 @@ pub(crate) fn has_pattern(part: &str) -> bool {
 /// Whether writing to `path` (absolute) is writing to a device that holds
 /// data: a disk, a partition, a memory device.
 pub(crate) fn is_data_device(path: &str) -> bool {
-    path.starts_with("/dev/") && !HARMLESS_DEVICES.contains(&path) && !path.starts_with("/dev/fd/") && !path.starts_with("/dev/shm/")
+    path.starts_with("/dev/")
+        && !HARMLESS_DEVICES.contains(&path)
+        && !path.starts_with("/dev/fd/")
+        && !path.starts_with("/dev/shm/")
         && !path.starts_with("/dev/pts/")
 }
 

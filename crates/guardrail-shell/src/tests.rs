@@ -21,9 +21,13 @@ fn check(cases: &[(&str, &str)]) {
     let mut failures = Vec::new();
     for (line, expected) in cases {
         let got = found(line);
-        let ok = expected.split(';').map(str::trim).filter(|part| !part.is_empty()).all(|part| match part.strip_prefix('!') {
-            Some(absent) => !got.split("; ").any(|intent| intent.starts_with(absent)),
-            None => got.split("; ").any(|intent| intent == part || intent.starts_with(&format!("{part} ")) || intent.starts_with(part)),
+        let ok = expected.split(';').map(str::trim).filter(|part| !part.is_empty()).all(|part| {
+            match part.strip_prefix('!') {
+                Some(absent) => !got.split("; ").any(|intent| intent.starts_with(absent)),
+                None => got.split("; ").any(|intent| {
+                    intent == part || intent.starts_with(&format!("{part} ")) || intent.starts_with(part)
+                }),
+            }
         });
         if !ok {
             failures.push(format!("{line:?}\n    expected {expected}\n    got      {got}"));
@@ -320,7 +324,8 @@ fn rule_examples_emit_their_first_intent_and_look_alikes_do_not() {
 fn nothing_panics_on_hostile_input() {
     let deep = format!("{}ls{}", "(".repeat(5000), ")".repeat(5000));
     let nested = format!("{}rm -rf /", "eval ".repeat(40));
-    for line in [deep.as_str(), nested.as_str(), "'unterminated", "$(", "${", "cat <<EOF", "\u{0}", "é$'\\xff'", "a\\"] {
+    for line in [deep.as_str(), nested.as_str(), "'unterminated", "$(", "${", "cat <<EOF", "\u{0}", "é$'\\xff'", "a\\"]
+    {
         let _ = found(line);
     }
     assert!(found(&nested).contains("code.dynamic"), "deep nesting stops and is held");

@@ -89,7 +89,14 @@ pub(crate) struct Walker {
 
 impl Walker {
     /// Records an intent of the command at `span`.
-    pub(crate) fn emit(&mut self, kind: IntentKind, scope: Scope, object: Option<Object>, span: Span, note: Option<String>) {
+    pub(crate) fn emit(
+        &mut self,
+        kind: IntentKind,
+        scope: Scope,
+        object: Option<Object>,
+        span: Span,
+        note: Option<String>,
+    ) {
         let mut intent = Intent::new(kind, scope, self.frame.unwrap_or(span));
         intent.object = object;
         intent.note = note;
@@ -132,7 +139,8 @@ impl Walker {
             return;
         }
         let options = ParserOptions::default();
-        let parsed = Parser::new(std::io::Cursor::new(code.as_bytes()), &options, &SourceInfo::default()).parse_program();
+        let parsed =
+            Parser::new(std::io::Cursor::new(code.as_bytes()), &options, &SourceInfo::default()).parse_program();
         let program = match parsed {
             Ok(program) => program,
             Err(error) => {
@@ -255,9 +263,8 @@ impl Walker {
                 (self.cwd, self.vars) = saved;
             }
             CompoundCommand::ForClause(clause) => {
-                let values: Option<Vec<Arg>> = clause.values.as_ref().map(|words| {
-                    words.iter().flat_map(|word| self.resolve(word)).collect()
-                });
+                let values: Option<Vec<Arg>> =
+                    clause.values.as_ref().map(|words| words.iter().flat_map(|word| self.resolve(word)).collect());
                 match values {
                     Some(values) if !values.is_empty() && values.len() <= MAX_LOOP_VALUES => {
                         for value in values {
@@ -511,8 +518,11 @@ impl Walker {
         }
         let args = &argv[1..];
         let before = self.intent_count();
-        let substitutions: HashMap<usize, Stream> =
-            substitutions.iter().filter(|(index, _)| **index > 0).map(|(index, stream)| (index - 1, stream.clone())).collect();
+        let substitutions: HashMap<usize, Stream> = substitutions
+            .iter()
+            .filter(|(index, _)| **index > 0)
+            .map(|(index, stream)| (index - 1, stream.clone()))
+            .collect();
         let command = Command { program: &program, args, input, span, substitutions: &substitutions };
         let output = if asks_for_help(args) { Stream::Unknown } else { rules::check(self, &command) };
         if self.intent_count() == before {
@@ -630,7 +640,12 @@ impl Walker {
             return Stream::Unknown;
         };
         let program = name.text.rsplit('/').next().unwrap_or(&name.text).to_owned();
-        rules::output_of(self, &program, &argv[1..], if and_or.first.seq.len() > 1 { Stream::Unknown } else { Stream::Unknown })
+        rules::output_of(
+            self,
+            &program,
+            &argv[1..],
+            if and_or.first.seq.len() > 1 { Stream::Unknown } else { Stream::Unknown },
+        )
     }
 
     /// Output redirected to a file: overwriting it, destroying a disk, or
@@ -685,7 +700,8 @@ impl Resolver for Walker {
 /// `printf '%s' x`), without running it again.
 fn literal_output(code: &str, walker: &mut Walker) -> Option<String> {
     let options = ParserOptions::default();
-    let program = Parser::new(std::io::Cursor::new(code.as_bytes()), &options, &SourceInfo::default()).parse_program().ok()?;
+    let program =
+        Parser::new(std::io::Cursor::new(code.as_bytes()), &options, &SourceInfo::default()).parse_program().ok()?;
     let [list] = program.complete_commands.as_slice() else {
         return None;
     };
@@ -722,7 +738,10 @@ fn output_target(redirect: &IoRedirect) -> Option<&ast::Word> {
     match redirect {
         IoRedirect::File(
             _,
-            IoFileRedirectKind::Write | IoFileRedirectKind::Append | IoFileRedirectKind::Clobber | IoFileRedirectKind::ReadAndWrite,
+            IoFileRedirectKind::Write
+            | IoFileRedirectKind::Append
+            | IoFileRedirectKind::Clobber
+            | IoFileRedirectKind::ReadAndWrite,
             IoFileRedirectTarget::Filename(word),
         ) => Some(word),
         IoRedirect::OutputAndError(word, _) => Some(word),

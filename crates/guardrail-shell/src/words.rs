@@ -103,7 +103,13 @@ pub(crate) fn resolve_joined(resolver: &mut dyn Resolver, raw: &str, span: Span)
     }
 }
 
-fn pieces_into(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], quoted: bool, span: Span, out: &mut Resolved) {
+fn pieces_into(
+    resolver: &mut dyn Resolver,
+    pieces: &[WordPieceWithSource],
+    quoted: bool,
+    span: Span,
+    out: &mut Resolved,
+) {
     for piece in pieces {
         match &piece.piece {
             WordPiece::Text(text) => {
@@ -172,14 +178,19 @@ fn pieces_into(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], quot
 fn parameter(resolver: &mut dyn Resolver, expression: &ParameterExpr, span: Span) -> Option<Value> {
     match expression {
         ParameterExpr::Parameter { parameter: Parameter::Named(name), indirect: false } => resolver.variable(name),
-        ParameterExpr::UseDefaultValues { parameter: Parameter::Named(name), indirect: false, default_value, .. }
-        | ParameterExpr::AssignDefaultValues { parameter: Parameter::Named(name), indirect: false, default_value, .. } => {
-            resolver.variable(name).or_else(|| {
-                let default = default_value.as_deref().unwrap_or("");
-                let value = resolve_joined(resolver, default, span);
-                Some(value)
-            })
+        ParameterExpr::UseDefaultValues {
+            parameter: Parameter::Named(name), indirect: false, default_value, ..
         }
+        | ParameterExpr::AssignDefaultValues {
+            parameter: Parameter::Named(name),
+            indirect: false,
+            default_value,
+            ..
+        } => resolver.variable(name).or_else(|| {
+            let default = default_value.as_deref().unwrap_or("");
+            let value = resolve_joined(resolver, default, span);
+            Some(value)
+        }),
         _ => None,
     }
 }

@@ -65,7 +65,12 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
     }
 
     let started = Instant::now();
-    let spawned = Command::new(&program[0]).args(&program[1..]).stdin(Stdio::inherit()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn();
+    let spawned = Command::new(&program[0])
+        .args(&program[1..])
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn();
     let mut child = match spawned {
         Ok(child) => child,
         Err(error) => {
@@ -143,6 +148,7 @@ fn current_user() -> String {
 /// Quotes an argument for the shell, so that the analyzer reads the
 /// arguments exactly as the program receives them.
 pub fn quote(arg: &str) -> String {
-    let plain = !arg.is_empty() && arg.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(&byte));
+    let plain =
+        !arg.is_empty() && arg.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(&byte));
     if plain { arg.to_owned() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
 }

@@ -79,7 +79,9 @@ fn event(agent: AgentName, input: &Value) -> Event {
             }
         }
         AgentName::Cursor => match name {
-            "beforeShellExecution" => text(&input["command"]).map_or(Event::Other, |command| Event::Command { command, cwd }),
+            "beforeShellExecution" => {
+                text(&input["command"]).map_or(Event::Other, |command| Event::Command { command, cwd })
+            }
             "afterShellExecution" => Event::Output {
                 command: text(&input["command"]).unwrap_or_default(),
                 output: text(&input["output"]).unwrap_or_default(),
@@ -100,10 +102,9 @@ fn event(agent: AgentName, input: &Value) -> Event {
                     };
                     Event::Command { command, cwd }
                 }
-                ("AfterTool", Some(command)) if shell => Event::Output {
-                    command,
-                    output: text(&input["tool_response"]["llmContent"]).unwrap_or_default(),
-                },
+                ("AfterTool", Some(command)) if shell => {
+                    Event::Output { command, output: text(&input["tool_response"]["llmContent"]).unwrap_or_default() }
+                }
                 ("BeforeAgent", _) => text(&input["prompt"]).map_or(Event::Other, Event::Prompt),
                 _ => Event::Other,
             }
@@ -154,12 +155,16 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
         }
         Event::Output { command, output } => {
             let details = ContentDetails { channel, session, prompt: None, tool: Some(command) };
-            recorder.record(Entry::content(ContentKind::ToolOutput, &actor, details, &output)).map_err(|error| error.to_string())?;
+            recorder
+                .record(Entry::content(ContentKind::ToolOutput, &actor, details, &output))
+                .map_err(|error| error.to_string())?;
             Ok(None)
         }
         Event::Prompt(prompt) => {
             let details = ContentDetails { channel, session, prompt: None, tool: None };
-            recorder.record(Entry::content(ContentKind::Prompt, &actor, details, &prompt)).map_err(|error| error.to_string())?;
+            recorder
+                .record(Entry::content(ContentKind::Prompt, &actor, details, &prompt))
+                .map_err(|error| error.to_string())?;
             Ok(None)
         }
         Event::Other => Ok(None),
@@ -233,13 +238,18 @@ fn entries(agent: AgentName, command: &str) -> Vec<(&'static str, Value)> {
         ],
         AgentName::Gemini => {
             let gemini = |event: &'static str, matcher: Option<&str>| {
-                let mut entry = json!({"hooks": [{"name": "guardrail", "type": "command", "command": command, "timeout": 30000}]});
+                let mut entry =
+                    json!({"hooks": [{"name": "guardrail", "type": "command", "command": command, "timeout": 30000}]});
                 if let Some(matcher) = matcher {
                     entry["matcher"] = json!(matcher);
                 }
                 (event, entry)
             };
-            vec![gemini("BeforeTool", Some("run_shell_command")), gemini("AfterTool", Some("run_shell_command")), gemini("BeforeAgent", None)]
+            vec![
+                gemini("BeforeTool", Some("run_shell_command")),
+                gemini("AfterTool", Some("run_shell_command")),
+                gemini("BeforeAgent", None),
+            ]
         }
     }
 }
@@ -258,7 +268,8 @@ fn merge(agent: AgentName, settings: &mut Value, command: &str) -> Result<bool, 
     let hooks = hooks.as_object_mut().ok_or("\"hooks\" in the settings file is not an object")?;
     for (event, entry) in entries(agent, command) {
         let list = hooks.entry(event).or_insert_with(|| json!([]));
-        let list = list.as_array_mut().ok_or_else(|| format!("\"hooks.{event}\" in the settings file is not a list"))?;
+        let list =
+            list.as_array_mut().ok_or_else(|| format!("\"hooks.{event}\" in the settings file is not a list"))?;
         // Earlier installs are recognised by their command: `... hook AGENT`.
         let ours = format!("hook {}", agent_id(agent));
         list.retain(|existing| !existing.to_string().contains(&ours));
@@ -268,17 +279,20 @@ fn merge(agent: AgentName, settings: &mut Value, command: &str) -> Result<bool, 
 }
 
 fn install(args: &HookArgs) -> Result<i32, Failure> {
-    let agent = args.install_for.ok_or_else(|| Failure::Usage("name the agent: guardrail hook install AGENT".into()))?;
+    let agent =
+        args.install_for.ok_or_else(|| Failure::Usage("name the agent: guardrail hook install AGENT".into()))?;
     let exe = std::env::current_exe().map_err(Failure::io("finding the guardrail binary"))?;
     let command = format!("{} hook {}", crate::commands::exec::quote(&exe.to_string_lossy()), agent_id(agent));
     let path = settings_path(agent, args.project.as_deref()).map_err(Failure::Usage)?;
     let mut settings: Value = match std::fs::read_to_string(&path) {
         Ok(text) if text.trim().is_empty() => json!({}),
-        Ok(text) => serde_json::from_str(&text).map_err(|error| Failure::Usage(format!("{}: not valid JSON: {error}", path.display())))?,
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|error| Failure::Usage(format!("{}: not valid JSON: {error}", path.display())))?,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => json!({}),
         Err(error) => return Err(Failure::Io(format!("{}: {error}", path.display()))),
     };
-    merge(agent, &mut settings, &command).map_err(|message| Failure::Usage(format!("{}: {message}", path.display())))?;
+    merge(agent, &mut settings, &command)
+        .map_err(|message| Failure::Usage(format!("{}: {message}", path.display())))?;
     let text = serde_json::to_string_pretty(&settings).expect("JSON values serialize") + "\n";
     if args.dry_run {
         return crate::print(&text);
@@ -293,7 +307,8 @@ fn install(args: &HookArgs) -> Result<i32, Failure> {
         .map_err(|error| Failure::Io(format!("{}: {error}", path.display())))?;
     let mut message = format!("guardrail: {} now calls `{command}` ({})\n", agent_id(agent), path.display());
     if agent == AgentName::Codex {
-        message.push_str("guardrail: Codex runs new hooks only once trusted: open /hooks in Codex and trust this one\n");
+        message
+            .push_str("guardrail: Codex runs new hooks only once trusted: open /hooks in Codex and trust this one\n");
     }
     crate::print(&message)
 }
@@ -366,7 +381,11 @@ mod tests {
             assert_eq!(settings["hooks"]["PreToolUse"][0]["matcher"], "Edit", "{agent:?}: other hooks kept");
             assert!(once.to_string().contains("guardrail"));
             let text = settings.to_string();
-            assert_eq!(text.matches(&command).count(), entries(agent, &command).len(), "{agent:?}: one entry per event");
+            assert_eq!(
+                text.matches(&command).count(),
+                entries(agent, &command).len(),
+                "{agent:?}: one entry per event"
+            );
         }
     }
 }

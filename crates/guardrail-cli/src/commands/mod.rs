@@ -1,6 +1,6 @@
 pub mod audit;
 pub mod check;
-pub mod policy;
-pub mod record;
 pub mod exec;
 pub mod hook;
+pub mod policy;
+pub mod record;

@@ -30,7 +30,12 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) const INTERPRETERS: Rule = Rule {
     name: "interpreters",
-    intents: &[IntentKind::FsDeleteRecursive, IntentKind::FsDelete, IntentKind::CodeDynamic, IntentKind::SystemForkBomb],
+    intents: &[
+        IntentKind::FsDeleteRecursive,
+        IntentKind::FsDelete,
+        IntentKind::CodeDynamic,
+        IntentKind::SystemForkBomb,
+    ],
     catches: "Inline code for python -c, perl -e, ruby -e, node -e, php -r and the like (and code fed \
               to them on standard input): shell-outs (os.system, subprocess, child_process, system, \
               backticks) are analysed as shell; recursive and plain deletion calls (shutil.rmtree, \
@@ -55,8 +60,26 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper {
         name: "sudo",
         with_value: &[
-            "-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-T", "-U", "--user", "--group", "--chdir", "--prompt",
-            "--role", "--type", "--close-from", "--host", "--other-user", "--command-timeout",
+            "-u",
+            "-g",
+            "-C",
+            "-D",
+            "-h",
+            "-p",
+            "-r",
+            "-t",
+            "-T",
+            "-U",
+            "--user",
+            "--group",
+            "--chdir",
+            "--prompt",
+            "--role",
+            "--type",
+            "--close-from",
+            "--host",
+            "--other-user",
+            "--command-timeout",
         ],
         skip: 0,
     },
@@ -76,7 +99,11 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper { name: "taskset", with_value: &["-c", "--cpu-list"], skip: 0 },
     Wrapper { name: "flock", with_value: &["-w", "--timeout", "-E", "--conflict-exit-code"], skip: 1 },
     Wrapper { name: "chroot", with_value: &["--userspec", "--groups"], skip: 1 },
-    Wrapper { name: "runuser", with_value: &["-u", "-g", "-G", "--user", "--group", "--supp-group", "-s", "--shell"], skip: 0 },
+    Wrapper {
+        name: "runuser",
+        with_value: &["-u", "-g", "-G", "--user", "--group", "--supp-group", "-s", "--shell"],
+        skip: 0,
+    },
     Wrapper { name: "busybox", with_value: &[], skip: 0 },
     Wrapper { name: "caffeinate", with_value: &["-t", "-w"], skip: 0 },
     Wrapper { name: "strace", with_value: &["-e", "-o", "-p", "-s", "-u"], skip: 0 },
@@ -91,11 +118,58 @@ const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fi
 
 /// Programs whose output is shell code meant for `eval` by design.
 const EVAL_IDIOMS: &[&str] = &[
-    "ssh-agent", "direnv", "pyenv", "rbenv", "nodenv", "jenv", "goenv", "plenv", "phpenv", "starship", "zoxide",
-    "brew", "fnm", "mise", "rtx", "conda", "opam", "minikube", "docker-machine", "thefuck", "dircolors", "keychain",
-    "luarocks", "gh", "kubectl", "helm", "rustup", "npm", "pip", "poetry", "pipenv", "nvm", "asdf", "atuin", "fzf",
-    "gpg-agent", "lesspipe", "hub", "aws-vault", "podman-machine", "colima", "devbox", "nix", "micromamba", "mamba",
-    "register-python-argcomplete", "_direnv_hook", "op", "vault", "pdm", "uv", "hatch",
+    "ssh-agent",
+    "direnv",
+    "pyenv",
+    "rbenv",
+    "nodenv",
+    "jenv",
+    "goenv",
+    "plenv",
+    "phpenv",
+    "starship",
+    "zoxide",
+    "brew",
+    "fnm",
+    "mise",
+    "rtx",
+    "conda",
+    "opam",
+    "minikube",
+    "docker-machine",
+    "thefuck",
+    "dircolors",
+    "keychain",
+    "luarocks",
+    "gh",
+    "kubectl",
+    "helm",
+    "rustup",
+    "npm",
+    "pip",
+    "poetry",
+    "pipenv",
+    "nvm",
+    "asdf",
+    "atuin",
+    "fzf",
+    "gpg-agent",
+    "lesspipe",
+    "hub",
+    "aws-vault",
+    "podman-machine",
+    "colima",
+    "devbox",
+    "nix",
+    "micromamba",
+    "mamba",
+    "register-python-argcomplete",
+    "_direnv_hook",
+    "op",
+    "vault",
+    "pdm",
+    "uv",
+    "hatch",
 ];
 
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
@@ -158,7 +232,17 @@ fn wrap(walker: &mut Walker, command: &Command<'_>, wrapper: &Wrapper) {
 fn env(walker: &mut Walker, command: &Command<'_>) {
     let parsed = options(
         command.args,
-        &["-u", "--unset", "-C", "--chdir", "-S", "--split-string", "--block-signal", "--default-signal", "--ignore-signal"],
+        &[
+            "-u",
+            "--unset",
+            "-C",
+            "--chdir",
+            "-S",
+            "--split-string",
+            "--block-signal",
+            "--default-signal",
+            "--ignore-signal",
+        ],
         true,
     );
     let mut start = parsed.rest.unwrap_or(command.args.len());
@@ -177,7 +261,9 @@ fn env(walker: &mut Walker, command: &Command<'_>) {
 
 fn is_assignment(text: &str) -> bool {
     text.split_once('=').is_some_and(|(name, _)| {
-        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.starts_with(|c: char| c.is_ascii_digit())
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit())
     })
 }
 
@@ -303,7 +389,10 @@ fn source(walker: &mut Walker, command: &Command<'_>) {
 fn ssh(walker: &mut Walker, command: &Command<'_>) {
     let parsed = options(
         command.args,
-        &["-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p", "-Q", "-R", "-S", "-W", "-w", "-B"],
+        &[
+            "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p", "-Q", "-R", "-S",
+            "-W", "-w", "-B",
+        ],
         true,
     );
     let Some(host) = parsed.rest else {
@@ -334,7 +423,10 @@ fn find(walker: &mut Walker, command: &Command<'_>) {
         index += 1;
     }
     let mut roots: Vec<&Arg> = Vec::new();
-    while index < args.len() && !args[index].text.starts_with('-') && !matches!(args[index].text.as_str(), "(" | "!" | "\\(") {
+    while index < args.len()
+        && !args[index].text.starts_with('-')
+        && !matches!(args[index].text.as_str(), "(" | "!" | "\\(")
+    {
         roots.push(&args[index]);
         index += 1;
     }
@@ -356,7 +448,10 @@ fn find(walker: &mut Walker, command: &Command<'_>) {
                 }
             }
             "-exec" | "-execdir" | "-ok" | "-okdir" => {
-                let end = args[index + 1..].iter().position(|arg| arg.text == ";" || arg.text == "+").map(|at| index + 1 + at);
+                let end = args[index + 1..]
+                    .iter()
+                    .position(|arg| arg.text == ";" || arg.text == "+")
+                    .map(|at| index + 1 + at);
                 let end = end.unwrap_or(args.len());
                 let argv: Vec<Arg> = args[index + 1..end]
                     .iter()
@@ -383,8 +478,22 @@ fn xargs(walker: &mut Walker, command: &Command<'_>) {
     let parsed = options(
         command.args,
         &[
-            "-I", "-n", "-P", "-L", "-d", "-a", "-E", "-s", "--max-args", "--max-procs", "--max-lines", "--delimiter",
-            "--arg-file", "--eof", "--max-chars", "--replace",
+            "-I",
+            "-n",
+            "-P",
+            "-L",
+            "-d",
+            "-a",
+            "-E",
+            "-s",
+            "--max-args",
+            "--max-procs",
+            "--max-lines",
+            "--delimiter",
+            "--arg-file",
+            "--eof",
+            "--max-chars",
+            "--replace",
         ],
         true,
     );
@@ -399,7 +508,13 @@ fn xargs(walker: &mut Walker, command: &Command<'_>) {
             arg.glob = true;
             vec![arg]
         }
-        _ => vec![Arg { text: "<standard input>".to_owned(), dynamic: true, glob: false, span, raw: "<stdin>".to_owned() }],
+        _ => vec![Arg {
+            text: "<standard input>".to_owned(),
+            dynamic: true,
+            glob: false,
+            span,
+            raw: "<stdin>".to_owned(),
+        }],
     };
     let replace = parsed.value("-I").or(parsed.value("--replace")).map(str::to_owned);
     let mut argv: Vec<Arg> = Vec::new();
@@ -442,7 +557,10 @@ fn cd(walker: &mut Walker, command: &Command<'_>) {
 
 fn is_interpreter(program: &str) -> bool {
     let base = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    matches!(base, "python" | "pypy" | "perl" | "ruby" | "node" | "nodejs" | "deno" | "bun" | "php" | "lua" | "luajit" | "irb")
+    matches!(
+        base,
+        "python" | "pypy" | "perl" | "ruby" | "node" | "nodejs" | "deno" | "bun" | "php" | "lua" | "luajit" | "irb"
+    )
 }
 
 fn interpreter(walker: &mut Walker, command: &Command<'_>) {
@@ -469,7 +587,11 @@ fn interpreter(walker: &mut Walker, command: &Command<'_>) {
             continue;
         }
         // Perl and Ruby accept clusters such as -ne.
-        if matches!(base, "perl" | "ruby") && text.starts_with('-') && !text.starts_with("--") && text.ends_with(['e', 'E']) {
+        if matches!(base, "perl" | "ruby")
+            && text.starts_with('-')
+            && !text.starts_with("--")
+            && text.ends_with(['e', 'E'])
+        {
             if let Some(value) = command.args.get(index + 1) {
                 code.push((value.text.clone(), value.dynamic));
             }
@@ -520,20 +642,62 @@ fn interpreter(walker: &mut Walker, command: &Command<'_>) {
 
 /// Calls that run a shell command given as their first argument.
 const SHELL_OUTS: &[&str] = &[
-    "os.system(", "os.popen(", "subprocess.run(", "subprocess.call(", "subprocess.check_call(",
-    "subprocess.check_output(", "subprocess.Popen(", "subprocess.getoutput(", "subprocess.getstatusoutput(",
-    "commands.getoutput(", "execSync(", "exec(", "spawnSync(", "spawn(", "execFileSync(", "system(", "shell_exec(",
-    "passthru(", "popen(", "IO.popen(", "Open3.capture2(", "Open3.capture3(", "qx(", "qx{", "%x(", "%x{",
+    "os.system(",
+    "os.popen(",
+    "subprocess.run(",
+    "subprocess.call(",
+    "subprocess.check_call(",
+    "subprocess.check_output(",
+    "subprocess.Popen(",
+    "subprocess.getoutput(",
+    "subprocess.getstatusoutput(",
+    "commands.getoutput(",
+    "execSync(",
+    "exec(",
+    "spawnSync(",
+    "spawn(",
+    "execFileSync(",
+    "system(",
+    "shell_exec(",
+    "passthru(",
+    "popen(",
+    "IO.popen(",
+    "Open3.capture2(",
+    "Open3.capture3(",
+    "qx(",
+    "qx{",
+    "%x(",
+    "%x{",
 ];
 
 /// Calls that delete a tree, and calls that delete one file.
 const RECURSIVE_DELETES: &[&str] = &[
-    "shutil.rmtree(", "rmtree(", "FileUtils.rm_rf(", "FileUtils.rm_r(", "FileUtils.remove_dir(", "FileUtils.remove_entry(",
-    "rimraf(", "remove_tree(", "fs.rmSync(", "fs.rm(", "fsPromises.rm(", "Deno.remove(",
+    "shutil.rmtree(",
+    "rmtree(",
+    "FileUtils.rm_rf(",
+    "FileUtils.rm_r(",
+    "FileUtils.remove_dir(",
+    "FileUtils.remove_entry(",
+    "rimraf(",
+    "remove_tree(",
+    "fs.rmSync(",
+    "fs.rm(",
+    "fsPromises.rm(",
+    "Deno.remove(",
 ];
 const DELETES: &[&str] = &[
-    "os.remove(", "os.unlink(", "os.rmdir(", "os.removedirs(", ".unlink(", "File.delete(", "FileUtils.rm(",
-    "fs.unlinkSync(", "fs.unlink(", "fs.rmdirSync(", "unlink(", "File.unlink(",
+    "os.remove(",
+    "os.unlink(",
+    "os.rmdir(",
+    "os.removedirs(",
+    ".unlink(",
+    "File.delete(",
+    "FileUtils.rm(",
+    "fs.unlinkSync(",
+    "fs.unlink(",
+    "fs.rmdirSync(",
+    "unlink(",
+    "File.unlink(",
 ];
 
 /// Looks through an interpreter's inline code for shell-outs, deletions
@@ -562,12 +726,17 @@ fn inline_code(walker: &mut Walker, code: &str, span: Span) {
     }
     for (calls, kind) in [(RECURSIVE_DELETES, IntentKind::FsDeleteRecursive), (DELETES, IntentKind::FsDelete)] {
         for call in calls {
-            if call == &"rmtree(" && code.contains("shutil.rmtree(") || call == &"unlink(" && code.contains(".unlink(") {
+            if call == &"rmtree(" && code.contains("shutil.rmtree(") || call == &"unlink(" && code.contains(".unlink(")
+            {
                 continue;
             }
             for argument in call_arguments(code, call) {
                 let recursive_option = code.contains("recursive: true") || code.contains("recursive:true");
-                let kind = if *call == "fs.rmSync(" || *call == "fs.rm(" || *call == "fsPromises.rm(" || *call == "Deno.remove(" {
+                let kind = if *call == "fs.rmSync("
+                    || *call == "fs.rm("
+                    || *call == "fsPromises.rm("
+                    || *call == "Deno.remove("
+                {
                     if recursive_option { IntentKind::FsDeleteRecursive } else { IntentKind::FsDelete }
                 } else {
                     kind

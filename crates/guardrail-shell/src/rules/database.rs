@@ -29,7 +29,32 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "psql" => {
             let parsed = options(
                 args,
-                &["-c", "--command", "-f", "--file", "-d", "--dbname", "-h", "--host", "-p", "--port", "-U", "--username", "-v", "--set", "--variable", "-o", "--output", "-P", "--pset", "-F", "-R", "-T", "-L", "--log-file"],
+                &[
+                    "-c",
+                    "--command",
+                    "-f",
+                    "--file",
+                    "-d",
+                    "--dbname",
+                    "-h",
+                    "--host",
+                    "-p",
+                    "--port",
+                    "-U",
+                    "--username",
+                    "-v",
+                    "--set",
+                    "--variable",
+                    "-o",
+                    "--output",
+                    "-P",
+                    "--pset",
+                    "-F",
+                    "-R",
+                    "-T",
+                    "-L",
+                    "--log-file",
+                ],
                 false,
             );
             let mut any = false;
@@ -47,7 +72,11 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                             let file = crate::words::Arg::literal(value.clone(), span);
                             match walker.read_file(&file) {
                                 Stream::Text(text) => sql(walker, &text, span),
-                                _ => dynamic(walker, span, format!("psql -f runs SQL from {value}, which the line does not show")),
+                                _ => dynamic(
+                                    walker,
+                                    span,
+                                    format!("psql -f runs SQL from {value}, which the line does not show"),
+                                ),
                             }
                         }
                     }
@@ -60,8 +89,26 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
         "mysql" | "mariadb" => {
             // -pSECRET carries the password glued on: never a cluster of flags.
-            let args: Vec<crate::words::Arg> = args.iter().filter(|arg| !(arg.text.starts_with("-p") && arg.text.len() > 2)).cloned().collect();
-            let parsed = options(&args, &["-e", "--execute", "-h", "--host", "-u", "--user", "-P", "--port", "-D", "--database", "-S", "--socket"], false);
+            let args: Vec<crate::words::Arg> =
+                args.iter().filter(|arg| !(arg.text.starts_with("-p") && arg.text.len() > 2)).cloned().collect();
+            let parsed = options(
+                &args,
+                &[
+                    "-e",
+                    "--execute",
+                    "-h",
+                    "--host",
+                    "-u",
+                    "--user",
+                    "-P",
+                    "--port",
+                    "-D",
+                    "--database",
+                    "-S",
+                    "--socket",
+                ],
+                false,
+            );
             match parsed.value("-e").or(parsed.value("--execute")) {
                 Some(text) => sql(walker, &text.to_owned(), span),
                 None => stdin_sql(walker, &command.input, span, command.program),
@@ -77,39 +124,115 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "redis-cli" => {
-            let parsed = options(args, &["-h", "-p", "-a", "-n", "-u", "-s", "--user", "--pass", "--askpass", "-r", "-i", "--tls", "--cacert", "--cert", "--key"], false);
+            let parsed = options(
+                args,
+                &[
+                    "-h",
+                    "-p",
+                    "-a",
+                    "-n",
+                    "-u",
+                    "-s",
+                    "--user",
+                    "--pass",
+                    "--askpass",
+                    "-r",
+                    "-i",
+                    "--tls",
+                    "--cacert",
+                    "--cert",
+                    "--key",
+                ],
+                false,
+            );
             let words: Vec<String> = parsed.operands.iter().map(|arg| arg.text.to_ascii_uppercase()).collect();
             match words.first().map(String::as_str) {
                 Some("FLUSHALL" | "FLUSHDB") => {
-                    walker.emit(IntentKind::DataDeleteAll, Scope::Unbounded, Some(Object::new("database", "redis")), span, Some(format!("redis {}", words[0])));
+                    walker.emit(
+                        IntentKind::DataDeleteAll,
+                        Scope::Unbounded,
+                        Some(Object::new("database", "redis")),
+                        span,
+                        Some(format!("redis {}", words[0])),
+                    );
                 }
-                Some("DEL" | "UNLINK") => walker.emit(IntentKind::DataDelete, Scope::Bounded, Some(Object::new("key", words[1..].join(" "))), span, None),
-                Some("SHUTDOWN") => walker.emit(IntentKind::AdminFunction, Scope::Server, Some(Object::new("database", "redis")), span, Some("redis SHUTDOWN".to_owned())),
-                Some("CONFIG") if words.get(1).is_some_and(|word| word == "SET") => {
-                    walker.emit(IntentKind::AdminAlterSystem, Scope::Server, Some(Object::new("database", "redis")), span, None)
-                }
+                Some("DEL" | "UNLINK") => walker.emit(
+                    IntentKind::DataDelete,
+                    Scope::Bounded,
+                    Some(Object::new("key", words[1..].join(" "))),
+                    span,
+                    None,
+                ),
+                Some("SHUTDOWN") => walker.emit(
+                    IntentKind::AdminFunction,
+                    Scope::Server,
+                    Some(Object::new("database", "redis")),
+                    span,
+                    Some("redis SHUTDOWN".to_owned()),
+                ),
+                Some("CONFIG") if words.get(1).is_some_and(|word| word == "SET") => walker.emit(
+                    IntentKind::AdminAlterSystem,
+                    Scope::Server,
+                    Some(Object::new("database", "redis")),
+                    span,
+                    None,
+                ),
                 _ => {}
             }
         }
         "mongosh" | "mongo" => {
-            let parsed = options(args, &["--eval", "--host", "--port", "-u", "--username", "-p", "--password", "--authenticationDatabase", "-f", "--file"], false);
+            let parsed = options(
+                args,
+                &[
+                    "--eval",
+                    "--host",
+                    "--port",
+                    "-u",
+                    "--username",
+                    "-p",
+                    "--password",
+                    "--authenticationDatabase",
+                    "-f",
+                    "--file",
+                ],
+                false,
+            );
             if let Some(code) = parsed.value("--eval") {
                 let code = code.to_owned();
                 mongo(walker, &code, span);
             }
         }
         "dropdb" | "dropuser" => {
-            let parsed = options(args, &["-h", "--host", "-p", "--port", "-U", "--username", "--maintenance-db"], false);
+            let parsed =
+                options(args, &["-h", "--host", "-p", "--port", "-U", "--username", "--maintenance-db"], false);
             let kind = if command.program == "dropdb" { "database" } else { "role" };
             for operand in &parsed.operands {
-                walker.emit(IntentKind::SchemaDrop, Scope::Bounded, Some(Object::new(kind, operand.text.clone())), span, None);
+                walker.emit(
+                    IntentKind::SchemaDrop,
+                    Scope::Bounded,
+                    Some(Object::new(kind, operand.text.clone())),
+                    span,
+                    None,
+                );
             }
         }
         "pg_restore" if args.iter().any(|arg| arg.is("-c") || arg.is("--clean")) => {
-            walker.emit(IntentKind::SchemaDrop, Scope::Unbounded, Some(Object::new("database", "restore target")), span, Some("pg_restore --clean drops objects before recreating them".to_owned()));
+            walker.emit(
+                IntentKind::SchemaDrop,
+                Scope::Unbounded,
+                Some(Object::new("database", "restore target")),
+                span,
+                Some("pg_restore --clean drops objects before recreating them".to_owned()),
+            );
         }
         "mysqladmin" if args.iter().any(|arg| arg.is("drop")) => {
-            walker.emit(IntentKind::SchemaDrop, Scope::Bounded, Some(Object::new("database", args.last().map(|arg| arg.text.clone()).unwrap_or_default())), span, None);
+            walker.emit(
+                IntentKind::SchemaDrop,
+                Scope::Bounded,
+                Some(Object::new("database", args.last().map(|arg| arg.text.clone()).unwrap_or_default())),
+                span,
+                None,
+            );
         }
         _ => return false,
     }
@@ -143,11 +266,23 @@ fn mongo(walker: &mut Walker, code: &str, span: Span) {
         walker.emit(IntentKind::SchemaDrop, Scope::Bounded, Some(Object::new("collection", "mongodb")), span, None);
     }
     if compact.contains("deleteMany({})") || compact.contains("remove({})") {
-        walker.emit(IntentKind::DataDeleteAll, Scope::Unbounded, Some(Object::new("collection", "mongodb")), span, None);
+        walker.emit(
+            IntentKind::DataDeleteAll,
+            Scope::Unbounded,
+            Some(Object::new("collection", "mongodb")),
+            span,
+            None,
+        );
     } else if compact.contains("deleteMany(") || compact.contains("deleteOne(") {
         walker.emit(IntentKind::DataDelete, Scope::Bounded, Some(Object::new("collection", "mongodb")), span, None);
     }
     if compact.contains("updateMany({}") {
-        walker.emit(IntentKind::DataUpdateAll, Scope::Unbounded, Some(Object::new("collection", "mongodb")), span, None);
+        walker.emit(
+            IntentKind::DataUpdateAll,
+            Scope::Unbounded,
+            Some(Object::new("collection", "mongodb")),
+            span,
+            None,
+        );
     }
 }

@@ -59,7 +59,8 @@ pub(crate) const REDIRECTION: Rule = Rule {
 };
 
 /// Programs that erase a disk or file system, whatever their operands.
-const DISK_TOOLS: &[&str] = &["mkswap", "wipefs", "blkdiscard", "mke2fs", "mkdosfs", "mformat", "zpool", "pvremove", "vgremove", "lvremove"];
+const DISK_TOOLS: &[&str] =
+    &["mkswap", "wipefs", "blkdiscard", "mke2fs", "mkdosfs", "mformat", "zpool", "pvremove", "vgremove", "lvremove"];
 
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     let program = command.program;
@@ -79,14 +80,21 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "shred" => {
-            let parsed = options(command.args, &["-n", "--iterations", "-s", "--size", "--random-source", "--remove"], false);
+            let parsed =
+                options(command.args, &["-n", "--iterations", "-s", "--size", "--random-source", "--remove"], false);
             let removes = parsed.has_any(&["-u", "--remove"]);
             for operand in &parsed.operands {
                 let place = walker.place(operand);
                 if is_data_device(&place.name) {
                     destroy_disk(walker, &place.name, command.span);
                 } else if removes {
-                    delete(walker, IntentKind::FsDelete, operand, command.span, Some("shred overwrites it first: unrecoverable"));
+                    delete(
+                        walker,
+                        IntentKind::FsDelete,
+                        operand,
+                        command.span,
+                        Some("shred overwrites it first: unrecoverable"),
+                    );
                 } else {
                     overwrite(walker, &place, command.span, Some("shred overwrites its content"));
                 }
@@ -104,7 +112,11 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "cp" | "install" => {
-            let parsed = options(command.args, &["-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o", "--owner", "-g", "--group"], false);
+            let parsed = options(
+                command.args,
+                &["-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o", "--owner", "-g", "--group"],
+                false,
+            );
             let (_, target) = split_target(&parsed);
             if let Some(target) = target {
                 let place = walker.place(target);
@@ -129,7 +141,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             // The first operand is the mode or owner, unless --reference gave it.
             // chmod also takes modes that look like options (-w, -x).
             let skip = usize::from(parsed.value("--reference").is_none());
-            let mode_as_flag = program == "chmod" && parsed.flags.iter().any(|flag| matches!(flag.as_str(), "-w" | "-x" | "-r" | "-s" | "-t" | "-X"));
+            let mode_as_flag = program == "chmod"
+                && parsed.flags.iter().any(|flag| matches!(flag.as_str(), "-w" | "-x" | "-r" | "-s" | "-t" | "-X"));
             let skip = if mode_as_flag { 0 } else { skip };
             for operand in parsed.operands.iter().skip(skip) {
                 let place = walker.place(operand);
@@ -150,10 +163,15 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         _ if program.starts_with("mkfs") || DISK_TOOLS.contains(&program) => {
-            if program == "zpool" && !command.args.first().is_some_and(|arg| matches!(arg.text.as_str(), "destroy" | "labelclear")) {
+            if program == "zpool"
+                && !command.args.first().is_some_and(|arg| matches!(arg.text.as_str(), "destroy" | "labelclear"))
+            {
                 return false;
             }
-            if command.args.iter().all(|arg| arg.text.starts_with('-')) && !command.args.is_empty() && program != "mkswap" {
+            if command.args.iter().all(|arg| arg.text.starts_with('-'))
+                && !command.args.is_empty()
+                && program != "mkswap"
+            {
                 // Only options: a query such as wipefs --help or -V.
                 return false;
             }
@@ -161,16 +179,33 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             let name = target.map(|arg| walker.place(arg).name).unwrap_or_else(|| "<device>".to_owned());
             destroy_disk(walker, &name, command.span);
         }
-        "sgdisk" if command.args.iter().any(|arg| matches!(arg.text.as_str(), "-Z" | "--zap-all" | "-o" | "--clear" | "-z" | "--zap")) => {
+        "sgdisk"
+            if command
+                .args
+                .iter()
+                .any(|arg| matches!(arg.text.as_str(), "-Z" | "--zap-all" | "-o" | "--clear" | "-z" | "--zap")) =>
+        {
             destroy_disk(walker, last_operand(command.args), command.span);
         }
         "parted" if command.args.iter().any(|arg| matches!(arg.text.as_str(), "mklabel" | "rm" | "mkpart")) => {
             destroy_disk(walker, first_operand(command.args), command.span);
         }
-        "sfdisk" if !command.args.iter().any(|arg| matches!(arg.text.as_str(), "-l" | "--list" | "-d" | "--dump" | "-V" | "--verify" | "-s" | "--show-size")) => {
+        "sfdisk"
+            if !command.args.iter().any(|arg| {
+                matches!(
+                    arg.text.as_str(),
+                    "-l" | "--list" | "-d" | "--dump" | "-V" | "--verify" | "-s" | "--show-size"
+                )
+            }) =>
+        {
             destroy_disk(walker, last_operand(command.args), command.span);
         }
-        "cryptsetup" if command.args.iter().any(|arg| matches!(arg.text.as_str(), "luksFormat" | "erase" | "luksErase" | "reencrypt")) => {
+        "cryptsetup"
+            if command
+                .args
+                .iter()
+                .any(|arg| matches!(arg.text.as_str(), "luksFormat" | "erase" | "luksErase" | "reencrypt")) =>
+        {
             destroy_disk(walker, last_operand(command.args), command.span);
         }
         _ => return false,
@@ -209,7 +244,13 @@ fn overwrite(walker: &mut Walker, place: &Place, span: Span, note: Option<&str>)
     if is_history_or_log(&place.name) {
         walker.emit(IntentKind::LogTamper, place.scope, Some(Object::new("path", place.name.clone())), span, None);
     }
-    walker.emit(IntentKind::FsOverwrite, place.scope, Some(Object::new("path", place.name.clone())), span, note.map(str::to_owned));
+    walker.emit(
+        IntentKind::FsOverwrite,
+        place.scope,
+        Some(Object::new("path", place.name.clone())),
+        span,
+        note.map(str::to_owned),
+    );
 }
 
 fn destroy_disk(walker: &mut Walker, device: &str, span: Span) {

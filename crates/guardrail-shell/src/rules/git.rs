@@ -29,7 +29,17 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     }
     let global = options(
         command.args,
-        &["-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--super-prefix", "--config-env", "--list-cmds"],
+        &[
+            "-C",
+            "-c",
+            "--git-dir",
+            "--work-tree",
+            "--namespace",
+            "--exec-path",
+            "--super-prefix",
+            "--config-env",
+            "--list-cmds",
+        ],
         true,
     );
     let Some(start) = global.rest else {
@@ -47,21 +57,39 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     match subcommand {
         "push" => {
             let parsed = options(args, &["--repo", "-o", "--push-option", "--receive-pack", "--exec"], false);
-            let force = parsed.flags.iter().any(|flag| {
-                flag == "-f" || flag.starts_with("--force") || flag == "--mirror" || flag == "--prune"
-            });
+            let force = parsed
+                .flags
+                .iter()
+                .any(|flag| flag == "-f" || flag.starts_with("--force") || flag == "--mirror" || flag == "--prune");
             let refspecs: Vec<&&Arg> = parsed.operands.iter().skip(1).collect();
             if force || refspecs.iter().any(|spec| spec.text.starts_with('+')) {
-                emit(walker, IntentKind::VcsHistoryRewrite, Scope::Bounded, "a force push replaces the remote's history".to_owned());
+                emit(
+                    walker,
+                    IntentKind::VcsHistoryRewrite,
+                    Scope::Bounded,
+                    "a force push replaces the remote's history".to_owned(),
+                );
             }
-            if parsed.has_any(&["-d", "--delete"]) || refspecs.iter().any(|spec| spec.text.starts_with(':') && spec.text.len() > 1) {
-                emit(walker, IntentKind::VcsHistoryRewrite, Scope::Bounded, "deletes a branch or tag on the remote".to_owned());
+            if parsed.has_any(&["-d", "--delete"])
+                || refspecs.iter().any(|spec| spec.text.starts_with(':') && spec.text.len() > 1)
+            {
+                emit(
+                    walker,
+                    IntentKind::VcsHistoryRewrite,
+                    Scope::Bounded,
+                    "deletes a branch or tag on the remote".to_owned(),
+                );
             }
         }
         "reset" => {
             let parsed = options(args, &[], false);
             if parsed.has_any(&["--hard", "--merge"]) {
-                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "reset --hard throws away uncommitted changes".to_owned());
+                emit(
+                    walker,
+                    IntentKind::VcsDiscard,
+                    Scope::Bounded,
+                    "reset --hard throws away uncommitted changes".to_owned(),
+                );
             }
         }
         "clean" => {
@@ -75,40 +103,88 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             let parsed = options(args, &["-b", "-B", "--orphan", "--conflict"], false);
             let discards_paths = double_dash || parsed.operands.iter().any(|arg| arg.text == "." || arg.glob);
             if parsed.has_any(&["-f", "--force"]) || (discards_paths && !parsed.has_any(&["-b", "-B", "--orphan"])) {
-                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "checkout of paths throws away their uncommitted changes".to_owned());
+                emit(
+                    walker,
+                    IntentKind::VcsDiscard,
+                    Scope::Bounded,
+                    "checkout of paths throws away their uncommitted changes".to_owned(),
+                );
             }
         }
         "restore" => {
             let parsed = options(args, &["-s", "--source"], false);
             let worktree = parsed.has_any(&["-W", "--worktree"]) || !parsed.has_any(&["-S", "--staged"]);
             if worktree && !parsed.operands.is_empty() {
-                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "restore throws away uncommitted changes to these paths".to_owned());
+                emit(
+                    walker,
+                    IntentKind::VcsDiscard,
+                    Scope::Bounded,
+                    "restore throws away uncommitted changes to these paths".to_owned(),
+                );
             }
         }
         "switch" => {
             let parsed = options(args, &["-c", "-C", "--orphan"], false);
             if parsed.has_any(&["-f", "--force", "--discard-changes"]) {
-                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "switch --discard-changes throws away uncommitted changes".to_owned());
+                emit(
+                    walker,
+                    IntentKind::VcsDiscard,
+                    Scope::Bounded,
+                    "switch --discard-changes throws away uncommitted changes".to_owned(),
+                );
             }
         }
         "branch" => {
-            let parsed = options(args, &["-u", "--set-upstream-to", "--contains", "--merged", "--no-merged", "--points-at", "--sort", "--format"], false);
+            let parsed = options(
+                args,
+                &[
+                    "-u",
+                    "--set-upstream-to",
+                    "--contains",
+                    "--merged",
+                    "--no-merged",
+                    "--points-at",
+                    "--sort",
+                    "--format",
+                ],
+                false,
+            );
             let deletes = parsed.has("-D") || parsed.has_any(&["-d", "--delete"]) && parsed.has_any(&["-f", "--force"]);
             if deletes {
-                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "branch -D deletes a branch whether or not it was merged".to_owned());
+                emit(
+                    walker,
+                    IntentKind::VcsDiscard,
+                    Scope::Bounded,
+                    "branch -D deletes a branch whether or not it was merged".to_owned(),
+                );
             }
         }
         "stash" => {
             if args.first().is_some_and(|arg| arg.is("drop") || arg.is("clear")) {
-                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "stash drop and clear delete stashed work".to_owned());
+                emit(
+                    walker,
+                    IntentKind::VcsDiscard,
+                    Scope::Bounded,
+                    "stash drop and clear delete stashed work".to_owned(),
+                );
             }
         }
         "filter-branch" | "filter-repo" => {
-            emit(walker, IntentKind::VcsHistoryRewrite, Scope::Unbounded, format!("{subcommand} rewrites every commit"));
+            emit(
+                walker,
+                IntentKind::VcsHistoryRewrite,
+                Scope::Unbounded,
+                format!("{subcommand} rewrites every commit"),
+            );
         }
         "reflog" => {
             if args.first().is_some_and(|arg| arg.is("expire") || arg.is("delete")) {
-                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "expiring the reflog loses the way back to lost commits".to_owned());
+                emit(
+                    walker,
+                    IntentKind::VcsDiscard,
+                    Scope::Bounded,
+                    "expiring the reflog loses the way back to lost commits".to_owned(),
+                );
             }
         }
         "update-ref" => {

@@ -52,9 +52,9 @@ pub(crate) const MESSAGING: Rule = Rule {
 /// Verbs that destroy what they name, as cloud CLIs spell them.
 fn destroys(verb: &str) -> bool {
     let verb = verb.trim_start_matches("--");
-    ["delete", "terminate", "remove", "purge", "deregister", "destroy", "unsubscribe", "rb", "rm"]
-        .iter()
-        .any(|prefix| verb == *prefix || verb.starts_with(&format!("{prefix}-")) || verb.starts_with(&format!("{prefix}_")))
+    ["delete", "terminate", "remove", "purge", "deregister", "destroy", "unsubscribe", "rb", "rm"].iter().any(
+        |prefix| verb == *prefix || verb.starts_with(&format!("{prefix}-")) || verb.starts_with(&format!("{prefix}_")),
+    )
 }
 
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
@@ -68,31 +68,94 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "kubectl" | "oc" | "kubecolor" | "microk8s.kubectl" | "k3s" => {
             let parsed = options(
                 args,
-                &["-n", "--namespace", "--context", "--cluster", "--kubeconfig", "-s", "--server", "--user", "--token", "-l", "--selector", "-f", "--filename", "-o", "--output", "-c", "--container", "--field-selector", "--grace-period", "--timeout", "--as"],
+                &[
+                    "-n",
+                    "--namespace",
+                    "--context",
+                    "--cluster",
+                    "--kubeconfig",
+                    "-s",
+                    "--server",
+                    "--user",
+                    "--token",
+                    "-l",
+                    "--selector",
+                    "-f",
+                    "--filename",
+                    "-o",
+                    "--output",
+                    "-c",
+                    "--container",
+                    "--field-selector",
+                    "--grace-period",
+                    "--timeout",
+                    "--as",
+                ],
                 false,
             );
             let operands: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
-            let operands: &[&str] = if program == "k3s" && operands.first() == Some(&"kubectl") { &operands[1..] } else { &operands };
+            let operands: &[&str] =
+                if program == "k3s" && operands.first() == Some(&"kubectl") { &operands[1..] } else { &operands };
             let Some((verb, rest)) = operands.split_first() else { return true };
             let wide = parsed.has_any(&["--all", "-A", "--all-namespaces"])
                 || parsed.value("-l").is_some()
                 || parsed.value("--selector").is_some()
-                || rest.first().is_some_and(|kind| matches!(*kind, "namespace" | "namespaces" | "ns" | "all" | "pv" | "persistentvolume" | "persistentvolumes" | "crd" | "crds" | "customresourcedefinition" | "node" | "nodes"));
+                || rest.first().is_some_and(|kind| {
+                    matches!(
+                        *kind,
+                        "namespace"
+                            | "namespaces"
+                            | "ns"
+                            | "all"
+                            | "pv"
+                            | "persistentvolume"
+                            | "persistentvolumes"
+                            | "crd"
+                            | "crds"
+                            | "customresourcedefinition"
+                            | "node"
+                            | "nodes"
+                    )
+                });
             let scope = if wide { Scope::Unbounded } else { Scope::Bounded };
             let name = rest.join(" ");
-            let name = if name.is_empty() { parsed.value("-f").or(parsed.value("--filename")).unwrap_or("").to_owned() } else { name };
+            let name = if name.is_empty() {
+                parsed.value("-f").or(parsed.value("--filename")).unwrap_or("").to_owned()
+            } else {
+                name
+            };
             match *verb {
                 "delete" => destroy(walker, scope, "cluster", name, None),
-                "replace" if parsed.has("--force") => destroy(walker, scope, "cluster", name, Some("replace --force deletes and recreates".to_owned())),
-                "apply" if parsed.has("--prune") => destroy(walker, Scope::Unbounded, "cluster", name, Some("apply --prune deletes what the files no longer name".to_owned())),
-                "drain" => destroy(walker, Scope::Bounded, "cluster", name, Some("drain evicts every pod from the node".to_owned())),
+                "replace" if parsed.has("--force") => {
+                    destroy(walker, scope, "cluster", name, Some("replace --force deletes and recreates".to_owned()))
+                }
+                "apply" if parsed.has("--prune") => destroy(
+                    walker,
+                    Scope::Unbounded,
+                    "cluster",
+                    name,
+                    Some("apply --prune deletes what the files no longer name".to_owned()),
+                ),
+                "drain" => destroy(
+                    walker,
+                    Scope::Bounded,
+                    "cluster",
+                    name,
+                    Some("drain evicts every pod from the node".to_owned()),
+                ),
                 _ => {}
             }
         }
         "helm" => {
             let verbs = words(&["-n", "--namespace", "--kube-context", "--kubeconfig"]);
             if verbs.first().is_some_and(|verb| matches!(*verb, "uninstall" | "delete" | "del" | "un")) {
-                destroy(walker, Scope::Bounded, "cluster", verbs[1..].join(" "), Some("helm uninstall removes the release and its resources".to_owned()));
+                destroy(
+                    walker,
+                    Scope::Bounded,
+                    "cluster",
+                    verbs[1..].join(" "),
+                    Some("helm uninstall removes the release and its resources".to_owned()),
+                );
             }
         }
         "terraform" | "tofu" | "terragrunt" | "opentofu" => {
@@ -102,9 +165,27 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             // Terraform's options are single-dash words, not clusters.
             let destroy_flag = args.iter().any(|arg| arg.is("-destroy") || arg.is("--destroy"));
             match verbs {
-                ["destroy", ..] => destroy(walker, Scope::Unbounded, "cluster", "terraform state".to_owned(), Some("destroys every resource the configuration manages".to_owned())),
-                ["apply", ..] if destroy_flag => destroy(walker, Scope::Unbounded, "cluster", "terraform state".to_owned(), Some("apply -destroy destroys every resource".to_owned())),
-                ["state", "rm" | "remove", rest @ ..] => destroy(walker, Scope::Bounded, "cluster", rest.join(" "), Some("state rm forgets resources, which then leak or get recreated".to_owned())),
+                ["destroy", ..] => destroy(
+                    walker,
+                    Scope::Unbounded,
+                    "cluster",
+                    "terraform state".to_owned(),
+                    Some("destroys every resource the configuration manages".to_owned()),
+                ),
+                ["apply", ..] if destroy_flag => destroy(
+                    walker,
+                    Scope::Unbounded,
+                    "cluster",
+                    "terraform state".to_owned(),
+                    Some("apply -destroy destroys every resource".to_owned()),
+                ),
+                ["state", "rm" | "remove", rest @ ..] => destroy(
+                    walker,
+                    Scope::Bounded,
+                    "cluster",
+                    rest.join(" "),
+                    Some("state rm forgets resources, which then leak or get recreated".to_owned()),
+                ),
                 ["workspace", "delete", rest @ ..] => destroy(walker, Scope::Bounded, "cluster", rest.join(" "), None),
                 _ => {}
             }
@@ -115,42 +196,117 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             _ => {}
         },
         "cdk" | "cdktf" | "serverless" | "sls" | "sam" => {
-            if words(&["--profile", "--region", "-a", "--app"]).first().is_some_and(|verb| matches!(*verb, "destroy" | "remove" | "delete")) {
+            if words(&["--profile", "--region", "-a", "--app"])
+                .first()
+                .is_some_and(|verb| matches!(*verb, "destroy" | "remove" | "delete"))
+            {
                 destroy(walker, Scope::Unbounded, "cluster", program.to_owned(), None);
             }
         }
         "docker" | "podman" | "nerdctl" | "docker-compose" | "podman-compose" => {
-            let parsed = options(args, &["-H", "--host", "--context", "-c", "--config", "-f", "--file", "-p", "--project-name", "--filter", "--env-file", "--profile"], false);
+            let parsed = options(
+                args,
+                &[
+                    "-H",
+                    "--host",
+                    "--context",
+                    "-c",
+                    "--config",
+                    "-f",
+                    "--file",
+                    "-p",
+                    "--project-name",
+                    "--filter",
+                    "--env-file",
+                    "--profile",
+                ],
+                false,
+            );
             let verbs: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
             let verbs: &[&str] = if verbs.first() == Some(&"compose") { &verbs[1..] } else { &verbs };
             match verbs {
-                [_, "prune", ..] | ["prune", ..] => destroy(walker, Scope::Unbounded, "container", verbs.join(" "), Some("prune deletes every unused object of its kind".to_owned())),
-                ["volume", "rm" | "remove", rest @ ..] => destroy(walker, Scope::Bounded, "container", format!("volume {}", rest.join(" ")), Some("deletes the volume and its data".to_owned())),
-                ["down", ..] if parsed.has_any(&["-v", "--volumes"]) => destroy(walker, Scope::Bounded, "container", "compose volumes".to_owned(), Some("down -v deletes the project's volumes and their data".to_owned())),
+                [_, "prune", ..] | ["prune", ..] => destroy(
+                    walker,
+                    Scope::Unbounded,
+                    "container",
+                    verbs.join(" "),
+                    Some("prune deletes every unused object of its kind".to_owned()),
+                ),
+                ["volume", "rm" | "remove", rest @ ..] => destroy(
+                    walker,
+                    Scope::Bounded,
+                    "container",
+                    format!("volume {}", rest.join(" ")),
+                    Some("deletes the volume and its data".to_owned()),
+                ),
+                ["down", ..] if parsed.has_any(&["-v", "--volumes"]) => destroy(
+                    walker,
+                    Scope::Bounded,
+                    "container",
+                    "compose volumes".to_owned(),
+                    Some("down -v deletes the project's volumes and their data".to_owned()),
+                ),
                 _ => {}
             }
         }
         "aws" => aws(walker, command),
         "gcloud" => {
-            let verbs = words(&["--project", "--region", "--zone", "--format", "--filter", "--account", "--configuration"]);
+            let verbs =
+                words(&["--project", "--region", "--zone", "--format", "--filter", "--account", "--configuration"]);
             if let Some(verb) = verbs.iter().find(|verb| destroys(verb)) {
-                let kind = if verbs.first() == Some(&"secrets") { IntentKind::SecretDelete } else { IntentKind::InfraDestroy };
-                walker.emit(kind, Scope::Bounded, Some(Object::new("cloud", verbs.join(" "))), command.span, Some(format!("gcloud {verb}")));
+                let kind =
+                    if verbs.first() == Some(&"secrets") { IntentKind::SecretDelete } else { IntentKind::InfraDestroy };
+                walker.emit(
+                    kind,
+                    Scope::Bounded,
+                    Some(Object::new("cloud", verbs.join(" "))),
+                    command.span,
+                    Some(format!("gcloud {verb}")),
+                );
             } else if verbs.starts_with(&["storage", "rm"]) {
                 destroy(walker, Scope::Bounded, "bucket", verbs[2..].join(" "), None);
             } else if verbs.first() == Some(&"secrets") && verbs.contains(&"versions") && verbs.contains(&"add") {
-                walker.emit(IntentKind::SecretWrite, Scope::Bounded, Some(Object::new("secret", verbs.join(" "))), command.span, None);
+                walker.emit(
+                    IntentKind::SecretWrite,
+                    Scope::Bounded,
+                    Some(Object::new("secret", verbs.join(" "))),
+                    command.span,
+                    None,
+                );
             }
         }
         "az" => {
-            let verbs = words(&["-g", "--resource-group", "-n", "--name", "--subscription", "-o", "--output", "--query", "--vault-name"]);
+            let verbs = words(&[
+                "-g",
+                "--resource-group",
+                "-n",
+                "--name",
+                "--subscription",
+                "-o",
+                "--output",
+                "--query",
+                "--vault-name",
+            ]);
             if let Some(verb) = verbs.iter().find(|verb| destroys(verb)) {
-                let secret = verbs.first() == Some(&"keyvault") && verbs.get(1).is_some_and(|what| matches!(*what, "secret" | "key" | "certificate"));
+                let secret = verbs.first() == Some(&"keyvault")
+                    && verbs.get(1).is_some_and(|what| matches!(*what, "secret" | "key" | "certificate"));
                 let kind = if secret { IntentKind::SecretDelete } else { IntentKind::InfraDestroy };
                 let scope = if verbs.first() == Some(&"group") { Scope::Unbounded } else { Scope::Bounded };
-                walker.emit(kind, scope, Some(Object::new("cloud", verbs.join(" "))), command.span, Some(format!("az {verb}")));
+                walker.emit(
+                    kind,
+                    scope,
+                    Some(Object::new("cloud", verbs.join(" "))),
+                    command.span,
+                    Some(format!("az {verb}")),
+                );
             } else if verbs.starts_with(&["keyvault", "secret", "set"]) {
-                walker.emit(IntentKind::SecretWrite, Scope::Bounded, Some(Object::new("secret", verbs.join(" "))), command.span, None);
+                walker.emit(
+                    IntentKind::SecretWrite,
+                    Scope::Bounded,
+                    Some(Object::new("secret", verbs.join(" "))),
+                    command.span,
+                    None,
+                );
             }
         }
         "gsutil" => {
@@ -158,11 +314,28 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             match parsed.operands.first().map(|arg| arg.text.as_str()) {
                 Some("rm") => {
                     let wide = args.iter().any(|arg| matches!(arg.text.as_str(), "-r" | "-R" | "-a"));
-                    destroy(walker, if wide { Scope::Unbounded } else { Scope::Bounded }, "bucket", last_text(&parsed), None);
+                    destroy(
+                        walker,
+                        if wide { Scope::Unbounded } else { Scope::Bounded },
+                        "bucket",
+                        last_text(&parsed),
+                        None,
+                    );
                 }
                 Some("rb") => destroy(walker, Scope::Unbounded, "bucket", last_text(&parsed), None),
-                Some("rsync") if args.iter().any(|arg| arg.text == "-d" || arg.text.starts_with('-') && !arg.text.starts_with("--") && arg.text.contains('d')) => {
-                    destroy(walker, Scope::Unbounded, "bucket", last_text(&parsed), Some("rsync -d deletes what the source lacks".to_owned()))
+                Some("rsync")
+                    if args.iter().any(|arg| {
+                        arg.text == "-d"
+                            || arg.text.starts_with('-') && !arg.text.starts_with("--") && arg.text.contains('d')
+                    }) =>
+                {
+                    destroy(
+                        walker,
+                        Scope::Unbounded,
+                        "bucket",
+                        last_text(&parsed),
+                        Some("rsync -d deletes what the source lacks".to_owned()),
+                    )
                 }
                 _ => {}
             }
@@ -175,7 +348,9 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
         "heroku" => {
             let verbs = words(&["-a", "--app", "-r", "--remote"]);
-            if verbs.first().is_some_and(|verb| matches!(*verb, "apps:destroy" | "pg:reset" | "addons:destroy" | "destroy" | "pg:kill")) {
+            if verbs.first().is_some_and(|verb| {
+                matches!(*verb, "apps:destroy" | "pg:reset" | "addons:destroy" | "destroy" | "pg:kill")
+            }) {
                 destroy(walker, Scope::Bounded, "cloud", verbs.join(" "), None);
             }
         }
@@ -192,14 +367,40 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "gh" | "glab" => {
-            let parsed = options(args, &["-R", "--repo", "-X", "--method", "-H", "--header", "-f", "-F", "--field", "--raw-field", "--hostname", "-q", "--jq", "-t", "--template"], false);
+            let parsed = options(
+                args,
+                &[
+                    "-R",
+                    "--repo",
+                    "-X",
+                    "--method",
+                    "-H",
+                    "--header",
+                    "-f",
+                    "-F",
+                    "--field",
+                    "--raw-field",
+                    "--hostname",
+                    "-q",
+                    "--jq",
+                    "-t",
+                    "--template",
+                ],
+                false,
+            );
             let verbs: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
             let method = parsed.value("-X").or(parsed.value("--method")).unwrap_or("");
             let deletes = match verbs.as_slice() {
                 ["api", ..] => method.eq_ignore_ascii_case("DELETE"),
                 ["repo", "delete" | "archive", ..] => true,
                 ["secret", "delete" | "remove", ..] => {
-                    walker.emit(IntentKind::SecretDelete, Scope::Bounded, Some(Object::new("secret", verbs.join(" "))), command.span, None);
+                    walker.emit(
+                        IntentKind::SecretDelete,
+                        Scope::Bounded,
+                        Some(Object::new("secret", verbs.join(" "))),
+                        command.span,
+                        None,
+                    );
                     false
                 }
                 [_, verb, ..] => matches!(*verb, "delete" | "remove"),
@@ -210,15 +411,22 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "circleci" => match words(&["--token", "--host", "--org-id"]).as_slice() {
-            ["context", "remove-secret", rest @ ..] => {
-                walker.emit(IntentKind::SecretDelete, Scope::Bounded, Some(Object::new("secret", rest.join(" "))), command.span, None)
+            ["context", "remove-secret", rest @ ..] => walker.emit(
+                IntentKind::SecretDelete,
+                Scope::Bounded,
+                Some(Object::new("secret", rest.join(" "))),
+                command.span,
+                None,
+            ),
+            [what, "delete", rest @ ..] => {
+                destroy(walker, Scope::Bounded, "ci", format!("{what} {}", rest.join(" ")), None)
             }
-            [what, "delete", rest @ ..] => destroy(walker, Scope::Bounded, "ci", format!("{what} {}", rest.join(" ")), None),
             _ => {}
         },
         "gitlab-runner" => {
             if words(&["-c", "--config"]).first().is_some_and(|verb| matches!(*verb, "unregister" | "delete")) {
-                let scope = if args.iter().any(|arg| arg.is("--all-runners")) { Scope::Unbounded } else { Scope::Bounded };
+                let scope =
+                    if args.iter().any(|arg| arg.is("--all-runners")) { Scope::Unbounded } else { Scope::Bounded };
                 destroy(walker, scope, "ci", "gitlab runner".to_owned(), None);
             }
         }
@@ -226,22 +434,67 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             // java -jar jenkins-cli.jar ... delete-job NAME
             let jenkins = args.iter().any(|arg| arg.text.contains("jenkins-cli"));
             if let Some(verb) = args.iter().find(|arg| jenkins && arg.text.starts_with("delete-")) {
-                destroy(walker, Scope::Bounded, "ci", verb.text.clone(), Some("jenkins-cli deletes a job, node or view".to_owned()));
+                destroy(
+                    walker,
+                    Scope::Bounded,
+                    "ci",
+                    verb.text.clone(),
+                    Some("jenkins-cli deletes a job, node or view".to_owned()),
+                );
             } else {
                 return false;
             }
         }
         "restic" => {
-            let verbs = words(&["-r", "--repo", "--password-file", "--tag", "--host", "--path", "--keep-last", "--keep-daily", "--keep-weekly", "--keep-monthly", "--keep-yearly", "--keep-hourly", "--keep-within", "--max-unused", "--cache-dir", "-o"]);
+            let verbs = words(&[
+                "-r",
+                "--repo",
+                "--password-file",
+                "--tag",
+                "--host",
+                "--path",
+                "--keep-last",
+                "--keep-daily",
+                "--keep-weekly",
+                "--keep-monthly",
+                "--keep-yearly",
+                "--keep-hourly",
+                "--keep-within",
+                "--max-unused",
+                "--cache-dir",
+                "-o",
+            ]);
             let dry = args.iter().any(|arg| arg.is("--dry-run") || arg.is("-n"));
             if verbs.first().is_some_and(|verb| matches!(*verb, "forget" | "prune")) && !dry {
-                destroy(walker, Scope::Bounded, "backup", "restic repository".to_owned(), Some("forgets or prunes snapshots".to_owned()));
+                destroy(
+                    walker,
+                    Scope::Bounded,
+                    "backup",
+                    "restic repository".to_owned(),
+                    Some("forgets or prunes snapshots".to_owned()),
+                );
             }
         }
         "borg" | "borgbackup" => {
-            let verbs = words(&["--keep-last", "--keep-daily", "--keep-weekly", "--keep-monthly", "--keep-yearly", "--keep-hourly", "--keep-within", "-a", "--glob-archives", "--match-archives", "--repo", "-r"]);
+            let verbs = words(&[
+                "--keep-last",
+                "--keep-daily",
+                "--keep-weekly",
+                "--keep-monthly",
+                "--keep-yearly",
+                "--keep-hourly",
+                "--keep-within",
+                "-a",
+                "--glob-archives",
+                "--match-archives",
+                "--repo",
+                "-r",
+            ]);
             let dry = args.iter().any(|arg| arg.is("--dry-run") || arg.is("-n"));
-            if verbs.first().is_some_and(|verb| matches!(*verb, "delete" | "prune" | "compact" | "repo-delete" | "rdelete" | "recreate")) && !dry {
+            if verbs.first().is_some_and(|verb| {
+                matches!(*verb, "delete" | "prune" | "compact" | "repo-delete" | "rdelete" | "recreate")
+            }) && !dry
+            {
                 destroy(walker, Scope::Bounded, "backup", verbs[1..].join(" "), Some(format!("borg {}", verbs[0])));
             }
         }
@@ -252,15 +505,86 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "rclone" => {
-            let verbs = words(&["--config", "--max-age", "--min-age", "--include", "--exclude", "--filter", "--transfers", "--checkers", "--backup-dir", "--suffix", "--log-file", "--log-level"]);
+            let verbs = words(&[
+                "--config",
+                "--max-age",
+                "--min-age",
+                "--include",
+                "--exclude",
+                "--filter",
+                "--transfers",
+                "--checkers",
+                "--backup-dir",
+                "--suffix",
+                "--log-file",
+                "--log-level",
+            ]);
             let dry = args.iter().any(|arg| matches!(arg.text.as_str(), "--dry-run" | "-n" | "-i" | "--interactive"));
-            if verbs.first().is_some_and(|verb| matches!(*verb, "sync" | "delete" | "deletefile" | "purge" | "rmdir" | "rmdirs" | "move" | "moveto" | "cleanup" | "dedupe")) && !dry {
-                destroy(walker, Scope::Bounded, "bucket", verbs[1..].join(" "), Some(format!("rclone {} deletes at the destination", verbs[0])));
+            if verbs.first().is_some_and(|verb| {
+                matches!(
+                    *verb,
+                    "sync"
+                        | "delete"
+                        | "deletefile"
+                        | "purge"
+                        | "rmdir"
+                        | "rmdirs"
+                        | "move"
+                        | "moveto"
+                        | "cleanup"
+                        | "dedupe"
+                )
+            }) && !dry
+            {
+                destroy(
+                    walker,
+                    Scope::Bounded,
+                    "bucket",
+                    verbs[1..].join(" "),
+                    Some(format!("rclone {} deletes at the destination", verbs[0])),
+                );
             }
         }
         "rsync" => {
-            let parsed = options(args, &["-e", "--rsh", "--exclude", "--include", "--filter", "-f", "--exclude-from", "--include-from", "--files-from", "--backup-dir", "--suffix", "--log-file", "--partial-dir", "-T", "--temp-dir", "--chmod", "--chown", "--rsync-path", "--password-file", "--port", "--timeout", "--info", "--debug", "--max-size", "--min-size", "--bwlimit", "--compare-dest", "--link-dest", "--copy-dest"], false);
-            let deletes = parsed.flags.iter().any(|flag| flag.starts_with("--delete") || flag == "--remove-source-files" || flag == "--del");
+            let parsed = options(
+                args,
+                &[
+                    "-e",
+                    "--rsh",
+                    "--exclude",
+                    "--include",
+                    "--filter",
+                    "-f",
+                    "--exclude-from",
+                    "--include-from",
+                    "--files-from",
+                    "--backup-dir",
+                    "--suffix",
+                    "--log-file",
+                    "--partial-dir",
+                    "-T",
+                    "--temp-dir",
+                    "--chmod",
+                    "--chown",
+                    "--rsync-path",
+                    "--password-file",
+                    "--port",
+                    "--timeout",
+                    "--info",
+                    "--debug",
+                    "--max-size",
+                    "--min-size",
+                    "--bwlimit",
+                    "--compare-dest",
+                    "--link-dest",
+                    "--copy-dest",
+                ],
+                false,
+            );
+            let deletes = parsed
+                .flags
+                .iter()
+                .any(|flag| flag.starts_with("--delete") || flag == "--remove-source-files" || flag == "--del");
             if deletes && !parsed.has_any(&["-n", "--dry-run"]) {
                 if let Some(target) = parsed.operands.last() {
                     let remote = target.text.split('/').next().is_some_and(|host| host.contains(':'));
@@ -270,19 +594,36 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                         let place = walker.place(target);
                         (place.scope, place.name)
                     };
-                    walker.emit(IntentKind::FsDeleteRecursive, scope, Some(Object::new("path", name)), command.span, Some("rsync --delete removes what the source lacks".to_owned()));
+                    walker.emit(
+                        IntentKind::FsDeleteRecursive,
+                        scope,
+                        Some(Object::new("path", name)),
+                        command.span,
+                        Some("rsync --delete removes what the source lacks".to_owned()),
+                    );
                 }
             }
         }
-        "kafka-topics" if args.iter().any(|arg| arg.is("--delete")) => destroy(walker, Scope::Bounded, "queue", value_after(args, "--topic"), None),
+        "kafka-topics" if args.iter().any(|arg| arg.is("--delete")) => {
+            destroy(walker, Scope::Bounded, "queue", value_after(args, "--topic"), None)
+        }
         "kafka-delete-records" => destroy(walker, Scope::Bounded, "queue", "records".to_owned(), None),
-        "kafka-consumer-groups" if args.iter().any(|arg| arg.is("--delete") || arg.is("--delete-offsets")) => destroy(walker, Scope::Bounded, "queue", value_after(args, "--group"), None),
-        "kafka-acls" if args.iter().any(|arg| arg.is("--remove")) => destroy(walker, Scope::Bounded, "queue", "acls".to_owned(), None),
-        "kafka-configs" if args.iter().any(|arg| arg.is("--delete-config")) => destroy(walker, Scope::Bounded, "queue", value_after(args, "--entity-name"), None),
+        "kafka-consumer-groups" if args.iter().any(|arg| arg.is("--delete") || arg.is("--delete-offsets")) => {
+            destroy(walker, Scope::Bounded, "queue", value_after(args, "--group"), None)
+        }
+        "kafka-acls" if args.iter().any(|arg| arg.is("--remove")) => {
+            destroy(walker, Scope::Bounded, "queue", "acls".to_owned(), None)
+        }
+        "kafka-configs" if args.iter().any(|arg| arg.is("--delete-config")) => {
+            destroy(walker, Scope::Bounded, "queue", value_after(args, "--entity-name"), None)
+        }
         "rabbitmqctl" | "rabbitmqadmin" => {
-            let verbs = words(&["-p", "--vhost", "-n", "--node", "-H", "--host", "-P", "--port", "-u", "--username", "-V"]);
+            let verbs =
+                words(&["-p", "--vhost", "-n", "--node", "-H", "--host", "-P", "--port", "-u", "--username", "-V"]);
             let destructive = verbs.first().is_some_and(|verb| {
-                verb.starts_with("delete") || verb.starts_with("clear_") || matches!(*verb, "purge" | "purge_queue" | "reset" | "force_reset" | "forget_cluster_node")
+                verb.starts_with("delete")
+                    || verb.starts_with("clear_")
+                    || matches!(*verb, "purge" | "purge_queue" | "reset" | "force_reset" | "forget_cluster_node")
             });
             if destructive {
                 destroy(walker, Scope::Bounded, "queue", verbs.join(" "), None);
@@ -314,24 +655,69 @@ fn value_after(args: &[crate::words::Arg], option: &str) -> String {
 fn aws(walker: &mut Walker, command: &Command<'_>) {
     let verbs = subcommands(
         command.args,
-        &["--region", "--profile", "--output", "--endpoint-url", "--query", "--color", "--cli-read-timeout", "--cli-connect-timeout", "--ca-bundle", "--secret-id", "--bucket", "--key", "--queue-url", "--topic-arn", "--subscription-arn", "--recovery-window-in-days", "--secret-string", "--secret-binary", "--kms-key-id", "--description", "--version-id", "--delete", "--receipt-handle", "--entries", "--name", "--value", "--key-id", "--pending-window-in-days", "--version-stage", "--max-results", "--password-length", "--attribute-names", "--queue-name", "--max-number-of-messages"],
+        &[
+            "--region",
+            "--profile",
+            "--output",
+            "--endpoint-url",
+            "--query",
+            "--color",
+            "--cli-read-timeout",
+            "--cli-connect-timeout",
+            "--ca-bundle",
+            "--secret-id",
+            "--bucket",
+            "--key",
+            "--queue-url",
+            "--topic-arn",
+            "--subscription-arn",
+            "--recovery-window-in-days",
+            "--secret-string",
+            "--secret-binary",
+            "--kms-key-id",
+            "--description",
+            "--version-id",
+            "--delete",
+            "--receipt-handle",
+            "--entries",
+            "--name",
+            "--value",
+            "--key-id",
+            "--pending-window-in-days",
+            "--version-stage",
+            "--max-results",
+            "--password-length",
+            "--attribute-names",
+            "--queue-name",
+            "--max-number-of-messages",
+        ],
     );
     let [service, operation, rest @ ..] = verbs.as_slice() else {
         return;
     };
     let has = |flag: &str| command.args.iter().any(|arg| arg.is(flag));
     let object = Some(Object::new("cloud", format!("{service} {operation} {}", rest.join(" ")).trim_end().to_owned()));
-    let emit = |walker: &mut Walker, kind: IntentKind, scope: Scope| walker.emit(kind, scope, object.clone(), command.span, None);
+    let emit = |walker: &mut Walker, kind: IntentKind, scope: Scope| {
+        walker.emit(kind, scope, object.clone(), command.span, None)
+    };
     match (*service, *operation) {
-        ("secretsmanager", "delete-secret") | ("ssm", "delete-parameter" | "delete-parameters") | ("kms", "schedule-key-deletion" | "disable-key") => {
-            emit(walker, IntentKind::SecretDelete, Scope::Bounded)
+        ("secretsmanager", "delete-secret")
+        | ("ssm", "delete-parameter" | "delete-parameters")
+        | ("kms", "schedule-key-deletion" | "disable-key") => emit(walker, IntentKind::SecretDelete, Scope::Bounded),
+        ("secretsmanager", "put-secret-value" | "update-secret" | "rotate-secret" | "cancel-rotate-secret") => {
+            emit(walker, IntentKind::SecretWrite, Scope::Bounded)
         }
-        ("secretsmanager", "put-secret-value" | "update-secret" | "rotate-secret" | "cancel-rotate-secret") => emit(walker, IntentKind::SecretWrite, Scope::Bounded),
         ("ssm", "put-parameter") if has("--overwrite") => emit(walker, IntentKind::SecretWrite, Scope::Bounded),
-        ("s3", "rm") => emit(walker, IntentKind::InfraDestroy, if has("--recursive") { Scope::Unbounded } else { Scope::Bounded }),
+        ("s3", "rm") => {
+            emit(walker, IntentKind::InfraDestroy, if has("--recursive") { Scope::Unbounded } else { Scope::Bounded })
+        }
         ("s3", "rb") => emit(walker, IntentKind::InfraDestroy, Scope::Unbounded),
-        ("s3", "mv") => emit(walker, IntentKind::InfraDestroy, if has("--recursive") { Scope::Unbounded } else { Scope::Bounded }),
-        ("s3", "sync") if has("--delete") && !has("--dryrun") => emit(walker, IntentKind::InfraDestroy, Scope::Unbounded),
+        ("s3", "mv") => {
+            emit(walker, IntentKind::InfraDestroy, if has("--recursive") { Scope::Unbounded } else { Scope::Bounded })
+        }
+        ("s3", "sync") if has("--delete") && !has("--dryrun") => {
+            emit(walker, IntentKind::InfraDestroy, Scope::Unbounded)
+        }
         (_, operation) if destroys(operation) => emit(walker, IntentKind::InfraDestroy, Scope::Bounded),
         _ => {}
     }

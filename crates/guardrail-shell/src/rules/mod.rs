@@ -84,7 +84,8 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
     let literal = |args: &[Arg]| args.iter().all(|arg| !arg.dynamic && !arg.glob);
     match program {
         "echo" => {
-            let words: Vec<&Arg> = args.iter().skip_while(|arg| matches!(arg.text.as_str(), "-n" | "-e" | "-E" | "-ne" | "-en")).collect();
+            let words: Vec<&Arg> =
+                args.iter().skip_while(|arg| matches!(arg.text.as_str(), "-n" | "-e" | "-E" | "-ne" | "-en")).collect();
             if words.iter().all(|arg| !arg.dynamic && !arg.glob) {
                 let text = words.iter().map(|arg| arg.text.as_str()).collect::<Vec<_>>().join(" ");
                 let text = if args.iter().any(|arg| arg.is("-e") || arg.is("-ne") || arg.is("-en")) {
@@ -121,15 +122,23 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
             let root = args.iter().find(|arg| !arg.text.starts_with('-') && !matches!(arg.text.as_str(), "(" | "!"));
             let root = match (program, root) {
                 ("find" | "ls", Some(root)) if !root.dynamic => root.text.clone(),
-                ("fd" | "fdfind", _) => args.iter().filter(|arg| !arg.text.starts_with('-')).nth(1).map(|arg| arg.text.clone()).unwrap_or_else(|| ".".to_owned()),
+                ("fd" | "fdfind", _) => args
+                    .iter()
+                    .filter(|arg| !arg.text.starts_with('-'))
+                    .nth(1)
+                    .map(|arg| arg.text.clone())
+                    .unwrap_or_else(|| ".".to_owned()),
                 (_, None) => ".".to_owned(),
                 _ => return Stream::Unknown,
             };
             let place = walker.place(&Arg::literal(root, guardrail_core::Span::new(0, 0)));
             Stream::Paths(format!("{}/*", place.name.trim_end_matches('/')))
         }
-        "base64" | "base32" | "xxd" | "openssl" | "gpg" | "uudecode" | "gunzip" | "zcat" | "bzcat" | "xzcat" | "rev" => {
-            let decodes = args.iter().any(|arg| matches!(arg.text.as_str(), "-d" | "--decode" | "-D" | "-r" | "-decrypt" | "--decrypt"))
+        "base64" | "base32" | "xxd" | "openssl" | "gpg" | "uudecode" | "gunzip" | "zcat" | "bzcat" | "xzcat"
+        | "rev" => {
+            let decodes = args
+                .iter()
+                .any(|arg| matches!(arg.text.as_str(), "-d" | "--decode" | "-D" | "-r" | "-decrypt" | "--decrypt"))
                 || matches!(program, "gpg" | "uudecode" | "gunzip" | "zcat" | "bzcat" | "xzcat" | "rev");
             match (&input, program) {
                 (Stream::Text(text), "base64") if decodes => {

@@ -31,7 +31,8 @@ pub(crate) const EXFILTRATION: Rule = Rule {
 };
 
 const NETWORK_TOOLS: &[&str] = &[
-    "curl", "wget", "nc", "ncat", "netcat", "socat", "scp", "sftp", "ftp", "telnet", "http", "https", "xh", "rsync", "aria2c",
+    "curl", "wget", "nc", "ncat", "netcat", "socat", "scp", "sftp", "ftp", "telnet", "http", "https", "xh", "rsync",
+    "aria2c",
 ];
 
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
@@ -43,16 +44,70 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
     let span = command.span;
     let method = match program {
         "curl" => {
-            let parsed = options(args, &["-X", "--request", "-d", "--data", "--data-binary", "--data-raw", "--data-urlencode", "-H", "--header", "-o", "--output", "-u", "--user", "-F", "--form", "-T", "--upload-file", "-A", "--user-agent", "-e", "--referer", "-b", "--cookie", "-c", "--cookie-jar", "-w", "--write-out", "-m", "--max-time", "--connect-timeout", "-x", "--proxy", "--retry", "-K", "--config", "--cacert", "--cert", "--key", "-E", "--resolve", "--url"], false);
+            let parsed = options(
+                args,
+                &[
+                    "-X",
+                    "--request",
+                    "-d",
+                    "--data",
+                    "--data-binary",
+                    "--data-raw",
+                    "--data-urlencode",
+                    "-H",
+                    "--header",
+                    "-o",
+                    "--output",
+                    "-u",
+                    "--user",
+                    "-F",
+                    "--form",
+                    "-T",
+                    "--upload-file",
+                    "-A",
+                    "--user-agent",
+                    "-e",
+                    "--referer",
+                    "-b",
+                    "--cookie",
+                    "-c",
+                    "--cookie-jar",
+                    "-w",
+                    "--write-out",
+                    "-m",
+                    "--max-time",
+                    "--connect-timeout",
+                    "-x",
+                    "--proxy",
+                    "--retry",
+                    "-K",
+                    "--config",
+                    "--cacert",
+                    "--cert",
+                    "--key",
+                    "-E",
+                    "--resolve",
+                    "--url",
+                ],
+                false,
+            );
             parsed.value("-X").or(parsed.value("--request")).map(str::to_ascii_uppercase)
         }
         "wget" => args.iter().find_map(|arg| arg.text.strip_prefix("--method=")).map(str::to_ascii_uppercase),
-        "http" | "https" | "xh" => args.iter().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.to_ascii_uppercase()),
+        "http" | "https" | "xh" => {
+            args.iter().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.to_ascii_uppercase())
+        }
         _ => None,
     };
     let url = args.iter().rev().find(|arg| arg.text.contains("://")).map(|arg| arg.text.clone()).unwrap_or_default();
     if method.as_deref() == Some("DELETE") || (method.as_deref() == Some("POST") && url.contains("/doDelete")) {
-        walker.emit(IntentKind::InfraDestroy, Scope::Bounded, Some(Object::new("url", url.clone())), span, Some(format!("{program} sends an HTTP DELETE")));
+        walker.emit(
+            IntentKind::InfraDestroy,
+            Scope::Bounded,
+            Some(Object::new("url", url.clone())),
+            span,
+            Some(format!("{program} sends an HTTP DELETE")),
+        );
     }
     exfiltration(walker, command, &url);
 }
@@ -80,7 +135,9 @@ fn exfiltration(walker: &mut Walker, command: &Command<'_>, url: &str) {
             if candidate.is_empty() || candidate.contains("://") {
                 continue;
             }
-            if is_credential_file(candidate) || is_credential_file(&walker.place(&crate::words::Arg::literal(candidate, span)).name) {
+            if is_credential_file(candidate)
+                || is_credential_file(&walker.place(&crate::words::Arg::literal(candidate, span)).name)
+            {
                 leaks = Some(format!("the credentials in {candidate}"));
                 break;
             }

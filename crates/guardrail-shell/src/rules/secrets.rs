@@ -22,17 +22,27 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     let verbs = match command.program {
-        "vault" => subcommands(command.args, &["-address", "-namespace", "-mount", "-format", "-field", "-versions", "-version"]),
+        "vault" => subcommands(
+            command.args,
+            &["-address", "-namespace", "-mount", "-format", "-field", "-versions", "-version"],
+        ),
         "op" => subcommands(command.args, &["--vault", "--account", "--format", "--session", "--categories", "--tags"]),
-        "doppler" => subcommands(command.args, &["-p", "--project", "-c", "--config", "--token", "--scope", "--format"]),
+        "doppler" => {
+            subcommands(command.args, &["-p", "--project", "-c", "--config", "--token", "--scope", "--format"])
+        }
         _ => return false,
     };
     let verbs: Vec<&str> = verbs.into_iter().collect();
     let kind = match (command.program, verbs.as_slice()) {
-        ("vault", ["kv", "delete" | "destroy", ..] | ["kv", "metadata", "delete", ..] | ["delete", ..]) => Some(IntentKind::SecretDelete),
-        ("vault", ["secrets" | "auth" | "audit", "disable", ..] | ["policy", "delete", ..] | ["lease" | "token", "revoke", ..]) => {
+        ("vault", ["kv", "delete" | "destroy", ..] | ["kv", "metadata", "delete", ..] | ["delete", ..]) => {
             Some(IntentKind::SecretDelete)
         }
+        (
+            "vault",
+            ["secrets" | "auth" | "audit", "disable", ..]
+            | ["policy", "delete", ..]
+            | ["lease" | "token", "revoke", ..],
+        ) => Some(IntentKind::SecretDelete),
         ("vault", ["kv", "put" | "patch" | "rollback", ..] | ["write", ..]) => Some(IntentKind::SecretWrite),
         ("op", [_, "delete" | "remove" | "rm", ..]) => Some(IntentKind::SecretDelete),
         ("op", ["item", "edit", ..]) => Some(IntentKind::SecretWrite),

@@ -52,7 +52,10 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 }
                 ["stop" | "disable" | "mask" | "kill", units @ ..]
                     if units.iter().any(|unit| {
-                        matches!(unit.trim_end_matches(".service"), "firewalld" | "ufw" | "nftables" | "iptables" | "ip6tables" | "netfilter-persistent")
+                        matches!(
+                            unit.trim_end_matches(".service"),
+                            "firewalld" | "ufw" | "nftables" | "iptables" | "ip6tables" | "netfilter-persistent"
+                        )
                     }) =>
                 {
                     emit(walker, IntentKind::SystemFirewall, verbs.join(" ").as_str(), None)
@@ -66,15 +69,20 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 (arg.text == "-1" && after_signal) || (arg.text == "1" && index == args.len() - 1)
             });
             if targets_all {
-                emit(walker, IntentKind::SystemKillAll, "every process", Some("pid -1 signals every process the user may reach"));
+                emit(
+                    walker,
+                    IntentKind::SystemKillAll,
+                    "every process",
+                    Some("pid -1 signals every process the user may reach"),
+                );
             }
         }
         "killall5" => emit(walker, IntentKind::SystemKillAll, "every process", None),
         "iptables" | "ip6tables" | "iptables-legacy" | "iptables-nft" | "ip6tables-legacy" | "ip6tables-nft" => {
             let flushes = args.iter().any(|arg| matches!(arg.text.as_str(), "-F" | "--flush"));
-            let opens = args.windows(3).any(|window| {
-                matches!(window[0].text.as_str(), "-P" | "--policy") && window[2].text == "ACCEPT"
-            });
+            let opens = args
+                .windows(3)
+                .any(|window| matches!(window[0].text.as_str(), "-P" | "--policy") && window[2].text == "ACCEPT");
             if flushes || opens {
                 emit(walker, IntentKind::SystemFirewall, command.program, None);
             }
@@ -88,7 +96,9 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "ufw" if args.first().is_some_and(|arg| matches!(arg.text.as_str(), "disable" | "reset")) => {
             emit(walker, IntentKind::SystemFirewall, "ufw", None)
         }
-        "pfctl" if args.iter().any(|arg| arg.text == "-d" || arg.text == "-F") => emit(walker, IntentKind::SystemFirewall, "pfctl", None),
+        "pfctl" if args.iter().any(|arg| arg.text == "-d" || arg.text == "-F") => {
+            emit(walker, IntentKind::SystemFirewall, "pfctl", None)
+        }
         "crontab" => {
             let parsed = options(args, &["-u"], false);
             if parsed.has("-r") {
@@ -96,23 +106,54 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "userdel" | "deluser" | "groupdel" | "delgroup" => {
-            let name = args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("");
+            let name =
+                args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("");
             emit(walker, IntentKind::SystemUserDelete, name, None);
         }
-        "dscl" if args.iter().any(|arg| arg.text == "-delete") => emit(walker, IntentKind::SystemUserDelete, "dscl", None),
-        "history" if args.iter().any(|arg| arg.text.starts_with('-') && (arg.text.contains('c') || arg.text.contains('d'))) => {
-            walker.emit(IntentKind::LogTamper, Scope::Session, Some(Object::new("history", "shell history")), span, None);
+        "dscl" if args.iter().any(|arg| arg.text == "-delete") => {
+            emit(walker, IntentKind::SystemUserDelete, "dscl", None)
+        }
+        "history"
+            if args
+                .iter()
+                .any(|arg| arg.text.starts_with('-') && (arg.text.contains('c') || arg.text.contains('d'))) =>
+        {
+            walker.emit(
+                IntentKind::LogTamper,
+                Scope::Session,
+                Some(Object::new("history", "shell history")),
+                span,
+                None,
+            );
         }
         "journalctl" if args.iter().any(|arg| arg.text.starts_with("--vacuum") || arg.text == "--rotate") => {
-            walker.emit(IntentKind::LogTamper, Scope::Server, Some(Object::new("path", "/var/log/journal")), span, None);
+            walker.emit(
+                IntentKind::LogTamper,
+                Scope::Server,
+                Some(Object::new("path", "/var/log/journal")),
+                span,
+                None,
+            );
         }
         "set" if args.windows(2).any(|pair| pair[0].text == "+o" && pair[1].text == "history") => {
-            walker.emit(IntentKind::LogTamper, Scope::Session, Some(Object::new("history", "shell history")), span, None);
+            walker.emit(
+                IntentKind::LogTamper,
+                Scope::Session,
+                Some(Object::new("history", "shell history")),
+                span,
+                None,
+            );
         }
         "unset" => {
             for arg in args.iter().filter(|arg| !arg.text.starts_with('-')) {
                 if arg.text == "HISTFILE" {
-                    walker.emit(IntentKind::LogTamper, Scope::Session, Some(Object::new("variable", "HISTFILE")), span, None);
+                    walker.emit(
+                        IntentKind::LogTamper,
+                        Scope::Session,
+                        Some(Object::new("variable", "HISTFILE")),
+                        span,
+                        None,
+                    );
                 }
                 walker.unset(&arg.text);
             }
