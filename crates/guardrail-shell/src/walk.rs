@@ -640,12 +640,7 @@ impl Walker {
             return Stream::Unknown;
         };
         let program = name.text.rsplit('/').next().unwrap_or(&name.text).to_owned();
-        rules::output_of(
-            self,
-            &program,
-            &argv[1..],
-            if and_or.first.seq.len() > 1 { Stream::Unknown } else { Stream::Unknown },
-        )
+        rules::output_of(self, &program, &argv[1..], Stream::Unknown)
     }
 
     /// Output redirected to a file: overwriting it, destroying a disk, or

@@ -218,11 +218,11 @@ fn wrap(walker: &mut Walker, command: &Command<'_>, wrapper: &Wrapper) {
     if wrapper.name == "command" && parsed.has_any(&["-v", "-V"]) {
         return;
     }
-    if wrapper.name == "runuser" {
-        if let Some(code) = parsed.value("-c").or(parsed.value("--command")) {
-            walker.nested(code, command.span, true);
-            return;
-        }
+    if wrapper.name == "runuser"
+        && let Some(code) = parsed.value("-c").or(parsed.value("--command"))
+    {
+        walker.nested(code, command.span, true);
+        return;
     }
     if let Some(start) = parsed.rest {
         run_from(walker, command, start + wrapper.skip);

@@ -110,7 +110,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 false,
             );
             match parsed.value("-e").or(parsed.value("--execute")) {
-                Some(text) => sql(walker, &text.to_owned(), span),
+                Some(text) => sql(walker, text, span),
                 None => stdin_sql(walker, &command.input, span, command.program),
             }
         }

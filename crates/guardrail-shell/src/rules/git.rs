@@ -159,15 +159,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 );
             }
         }
-        "stash" => {
-            if args.first().is_some_and(|arg| arg.is("drop") || arg.is("clear")) {
-                emit(
-                    walker,
-                    IntentKind::VcsDiscard,
-                    Scope::Bounded,
-                    "stash drop and clear delete stashed work".to_owned(),
-                );
-            }
+        "stash" if args.first().is_some_and(|arg| arg.is("drop") || arg.is("clear")) => {
+            emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "stash drop and clear delete stashed work".to_owned());
         }
         "filter-branch" | "filter-repo" => {
             emit(
@@ -177,20 +170,16 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 format!("{subcommand} rewrites every commit"),
             );
         }
-        "reflog" => {
-            if args.first().is_some_and(|arg| arg.is("expire") || arg.is("delete")) {
-                emit(
-                    walker,
-                    IntentKind::VcsDiscard,
-                    Scope::Bounded,
-                    "expiring the reflog loses the way back to lost commits".to_owned(),
-                );
-            }
+        "reflog" if args.first().is_some_and(|arg| arg.is("expire") || arg.is("delete")) => {
+            emit(
+                walker,
+                IntentKind::VcsDiscard,
+                Scope::Bounded,
+                "expiring the reflog loses the way back to lost commits".to_owned(),
+            );
         }
-        "update-ref" => {
-            if args.iter().any(|arg| arg.is("-d")) {
-                emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "update-ref -d deletes a ref".to_owned());
-            }
+        "update-ref" if args.iter().any(|arg| arg.is("-d")) => {
+            emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "update-ref -d deletes a ref".to_owned());
         }
         _ => {}
     }

@@ -585,23 +585,24 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 .flags
                 .iter()
                 .any(|flag| flag.starts_with("--delete") || flag == "--remove-source-files" || flag == "--del");
-            if deletes && !parsed.has_any(&["-n", "--dry-run"]) {
-                if let Some(target) = parsed.operands.last() {
-                    let remote = target.text.split('/').next().is_some_and(|host| host.contains(':'));
-                    let (scope, name) = if remote {
-                        (Scope::Elsewhere, target.text.clone())
-                    } else {
-                        let place = walker.place(target);
-                        (place.scope, place.name)
-                    };
-                    walker.emit(
-                        IntentKind::FsDeleteRecursive,
-                        scope,
-                        Some(Object::new("path", name)),
-                        command.span,
-                        Some("rsync --delete removes what the source lacks".to_owned()),
-                    );
-                }
+            if deletes
+                && !parsed.has_any(&["-n", "--dry-run"])
+                && let Some(target) = parsed.operands.last()
+            {
+                let remote = target.text.split('/').next().is_some_and(|host| host.contains(':'));
+                let (scope, name) = if remote {
+                    (Scope::Elsewhere, target.text.clone())
+                } else {
+                    let place = walker.place(target);
+                    (place.scope, place.name)
+                };
+                walker.emit(
+                    IntentKind::FsDeleteRecursive,
+                    scope,
+                    Some(Object::new("path", name)),
+                    command.span,
+                    Some("rsync --delete removes what the source lacks".to_owned()),
+                );
             }
         }
         "kafka-topics" if args.iter().any(|arg| arg.is("--delete")) => {

@@ -215,11 +215,11 @@ pub(crate) fn options<'a>(args: &'a [Arg], with_value: &[&str], stop: bool) -> O
             };
             if let Some(value) = inline {
                 parsed.values.push((name.clone(), value));
-            } else if with_value.contains(&name.as_str()) {
-                if let Some(value) = args.get(index + 1) {
-                    parsed.values.push((name.clone(), value.text.clone()));
-                    index += 1;
-                }
+            } else if with_value.contains(&name.as_str())
+                && let Some(value) = args.get(index + 1)
+            {
+                parsed.values.push((name.clone(), value.text.clone()));
+                index += 1;
             }
             parsed.flags.push(name);
             index += 1;
