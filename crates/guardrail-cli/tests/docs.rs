@@ -255,3 +255,12 @@ fn intent_reference_is_fresh() {
 fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[test]
+fn every_intent_is_documented_by_a_rule_of_some_analyzer() {
+    for kind in IntentKind::ALL {
+        let sql = guardrail_sql::rules::RULES.iter().any(|rule| rule.intents.contains(kind));
+        let shell = guardrail_shell::rules::RULES.iter().any(|rule| rule.intents.contains(kind));
+        assert!(sql || shell, "no rule of any analyzer documents intent {kind}");
+    }
+}

@@ -42,8 +42,23 @@ pub struct Rule {
     pub gaps: &'static str,
 }
 
+/// What no other rule classifies: the program runs, and that is all the
+/// analyzer can say of it.
+pub(crate) const PROGRAMS: Rule = Rule {
+    name: "programs",
+    intents: &[IntentKind::ProcessRun],
+    catches: "Every command no other rule classifies: reads, builds, tests, editors, package managers, \
+              and programs the analyzer does not know. The object is the program's name.",
+    why: "Most of what agents run is this, and is allowed; recording it keeps the activity record \
+          complete.",
+    example: "cargo test --release",
+    look_alike: "rm -rf /",
+    gaps: "An unknown program may do anything its own code does: scripts and binaries are not read.",
+};
+
 /// Every rule, in the order the docs list them.
 pub const RULES: &[&Rule] = &[
+    &PROGRAMS,
     &carriers::RULE,
     &carriers::INTERPRETERS,
     &files::RULE,
