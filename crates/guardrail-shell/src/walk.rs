@@ -205,20 +205,34 @@ impl Walker {
     }
 
     fn list(&mut self, list: &CompoundList) {
+        self.list_output(list);
+    }
+
+    /// Walks a list and returns what it writes on its output when it is a
+    /// single command (`<(curl ...)` is network data, `<(echo hi)` is
+    /// text); anything longer is unknown.
+    fn list_output(&mut self, list: &CompoundList) -> Stream {
+        let single = matches!(list.0.as_slice(), [ast::CompoundListItem(and_or, _)]
+            if and_or.additional.is_empty() && and_or.first.seq.len() == 1);
+        let mut output = Stream::Unknown;
         for ast::CompoundListItem(and_or, separator) in &list.0 {
             let saved = self.concurrent;
             self.concurrent |= matches!(separator, SeparatorOperator::Async);
-            self.pipeline(&and_or.first);
+            output = self.pipeline(&and_or.first);
             for next in &and_or.additional {
                 match next {
-                    ast::AndOr::And(pipeline) | ast::AndOr::Or(pipeline) => self.pipeline(pipeline),
+                    ast::AndOr::And(pipeline) | ast::AndOr::Or(pipeline) => {
+                        self.pipeline(pipeline);
+                    }
                 }
             }
             self.concurrent = saved;
         }
+        if single { output } else { Stream::Unknown }
     }
 
-    fn pipeline(&mut self, pipeline: &ast::Pipeline) {
+    /// Walks a pipeline and returns what its last command writes.
+    fn pipeline(&mut self, pipeline: &ast::Pipeline) -> Stream {
         let saved = self.concurrent;
         self.concurrent |= pipeline.seq.len() > 1;
         let mut stream = Stream::Terminal;
@@ -226,6 +240,7 @@ impl Walker {
             stream = self.command(command, stream);
         }
         self.concurrent = saved;
+        stream
     }
 
     fn command(&mut self, command: &AstCommand, input: Stream) -> Stream {
@@ -600,47 +615,12 @@ impl Walker {
 
     fn process_substitution(&mut self, kind: &ast::ProcessSubstitutionKind, list: &CompoundList) -> Stream {
         let saved = (self.cwd.clone(), self.vars.clone());
-        let before = self.intents.len();
-        self.list(list);
+        let output = self.list_output(list);
         (self.cwd, self.vars) = saved;
         match kind {
-            ast::ProcessSubstitutionKind::Read => self.stream_of(list, before),
+            ast::ProcessSubstitutionKind::Read => output,
             ast::ProcessSubstitutionKind::Write => Stream::Unknown,
         }
-    }
-
-    /// The output of a one-command list just walked, when the walk could
-    /// tell it (`<(curl ...)` is network data, `<(echo hi)` is text).
-    fn stream_of(&mut self, list: &CompoundList, _before: usize) -> Stream {
-        let [ast::CompoundListItem(and_or, _)] = list.0.as_slice() else {
-            return Stream::Unknown;
-        };
-        if !and_or.additional.is_empty() {
-            return Stream::Unknown;
-        }
-        let Some(AstCommand::Simple(last)) = and_or.first.seq.last() else {
-            return Stream::Unknown;
-        };
-        // Re-resolving the words is cheap and has no effects beyond the
-        // substitutions, which the walk above already reported.
-        let frame = self.frame;
-        let count = self.intents.len();
-        let mut argv = Vec::new();
-        for word in last.word_or_name.iter().chain(last.suffix.iter().flat_map(|suffix| {
-            suffix.0.iter().filter_map(|item| match item {
-                Item::Word(word) => Some(word),
-                _ => None,
-            })
-        })) {
-            argv.extend(self.resolve(word));
-        }
-        self.intents.truncate(count);
-        self.frame = frame;
-        let Some(name) = argv.first() else {
-            return Stream::Unknown;
-        };
-        let program = name.text.rsplit('/').next().unwrap_or(&name.text).to_owned();
-        rules::output_of(self, &program, &argv[1..], Stream::Unknown)
     }
 
     /// Output redirected to a file: overwriting it, destroying a disk, or
