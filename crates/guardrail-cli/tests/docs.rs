@@ -187,27 +187,16 @@ fn intent_reference_is_fresh() {
                     .join(", ")
             }
         };
-        let intents: Vec<String> = rule.intents.iter().map(|kind| format!("`{kind}`")).collect();
-        write!(
-            out,
-            "\n### <a id=\"rule-{name}\"></a>`{name}`\n\n\
-             Emits {intents}.\n\n\
-             **What it catches.** {catches}\n\n\
-             **Why it matters.** {why}\n\n\
-             **Example.** {example_found}\n\n```sql\n{example}\n```\n\n\
-             **Harmless look-alike.** {look_alike_found}\n\n```sql\n{look_alike}\n```\n\n\
-             **Known gaps.** {gaps}\n",
-            name = rule.name,
-            intents = intents.join(", "),
-            catches = squeeze(rule.catches),
-            why = squeeze(rule.why),
-            example = rule.example,
-            example_found = found(rule.example),
-            look_alike = rule.look_alike,
-            look_alike_found = found(rule.look_alike),
-            gaps = squeeze(rule.gaps),
-        )
-        .unwrap();
+        let doc = RuleDoc {
+            name: rule.name,
+            intents: rule.intents,
+            catches: rule.catches,
+            why: rule.why,
+            example: rule.example,
+            look_alike: rule.look_alike,
+            gaps: rule.gaps,
+        };
+        doc.write(&mut out, "rule", "sql", found);
     }
     out.push_str(
         "\n## Rules of the shell analyzer\n\n\
@@ -226,29 +215,58 @@ fn intent_reference_is_fresh() {
             let intents = shell.analyze_in(line, Some("/home/dev/app")).intents;
             intents.iter().map(|intent| format!("`{} {}`", intent.kind, intent.scope)).collect::<Vec<_>>().join(", ")
         };
-        let intents: Vec<String> = rule.intents.iter().map(|kind| format!("`{kind}`")).collect();
+        let doc = RuleDoc {
+            name: rule.name,
+            intents: rule.intents,
+            catches: rule.catches,
+            why: rule.why,
+            example: rule.example,
+            look_alike: rule.look_alike,
+            gaps: rule.gaps,
+        };
+        doc.write(&mut out, "shell-rule", "sh", found);
+    }
+    check_fresh("docs/intents.md", out);
+}
+
+/// A rule of either analyzer, as its docs section shows it.
+struct RuleDoc {
+    name: &'static str,
+    intents: &'static [IntentKind],
+    catches: &'static str,
+    why: &'static str,
+    example: &'static str,
+    look_alike: &'static str,
+    gaps: &'static str,
+}
+
+impl RuleDoc {
+    /// Appends the rule's section; `found` renders what the analyzer finds
+    /// in a text, and `anchor` and `language` set the link id's prefix and
+    /// the code blocks' language.
+    fn write(&self, out: &mut String, anchor: &str, language: &str, found: impl Fn(&str) -> String) {
+        let intents: Vec<String> = self.intents.iter().map(|kind| format!("`{kind}`")).collect();
         write!(
             out,
-            "\n### <a id=\"shell-rule-{name}\"></a>`{name}`\n\n\
+            "\n### <a id=\"{anchor}-{name}\"></a>`{name}`\n\n\
              Emits {intents}.\n\n\
              **What it catches.** {catches}\n\n\
              **Why it matters.** {why}\n\n\
-             **Example.** {example_found}\n\n```sh\n{example}\n```\n\n\
-             **Harmless look-alike.** {look_alike_found}\n\n```sh\n{look_alike}\n```\n\n\
+             **Example.** {example_found}\n\n```{language}\n{example}\n```\n\n\
+             **Harmless look-alike.** {look_alike_found}\n\n```{language}\n{look_alike}\n```\n\n\
              **Known gaps.** {gaps}\n",
-            name = rule.name,
+            name = self.name,
             intents = intents.join(", "),
-            catches = squeeze(rule.catches),
-            why = squeeze(rule.why),
-            example = rule.example,
-            example_found = found(rule.example),
-            look_alike = rule.look_alike,
-            look_alike_found = found(rule.look_alike),
-            gaps = squeeze(rule.gaps),
+            catches = squeeze(self.catches),
+            why = squeeze(self.why),
+            example = self.example,
+            example_found = found(self.example),
+            look_alike = self.look_alike,
+            look_alike_found = found(self.look_alike),
+            gaps = squeeze(self.gaps),
         )
         .unwrap();
     }
-    check_fresh("docs/intents.md", out);
 }
 
 /// Rule texts are wrapped in the source; one space between words here.
