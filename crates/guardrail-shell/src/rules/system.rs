@@ -38,6 +38,9 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     let emit = |walker: &mut Walker, kind: IntentKind, name: &str, note: Option<&str>| {
         walker.emit(kind, Scope::Server, Some(Object::new("system", name)), span, note.map(str::to_owned));
     };
+    let history_off = |walker: &mut Walker| {
+        walker.emit(IntentKind::LogTamper, Scope::Session, Some(Object::new("history", "shell history")), span, None);
+    };
     match command.program {
         "shutdown" | "reboot" | "halt" | "poweroff" => emit(walker, IntentKind::SystemPower, command.program, None),
         "init" | "telinit" if args.first().is_some_and(|arg| matches!(arg.text.as_str(), "0" | "6")) => {
@@ -118,13 +121,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 .iter()
                 .any(|arg| arg.text.starts_with('-') && (arg.text.contains('c') || arg.text.contains('d'))) =>
         {
-            walker.emit(
-                IntentKind::LogTamper,
-                Scope::Session,
-                Some(Object::new("history", "shell history")),
-                span,
-                None,
-            );
+            history_off(walker);
         }
         "journalctl" if args.iter().any(|arg| arg.text.starts_with("--vacuum") || arg.text == "--rotate") => {
             walker.emit(
@@ -136,13 +133,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             );
         }
         "set" if args.windows(2).any(|pair| pair[0].text == "+o" && pair[1].text == "history") => {
-            walker.emit(
-                IntentKind::LogTamper,
-                Scope::Session,
-                Some(Object::new("history", "shell history")),
-                span,
-                None,
-            );
+            history_off(walker);
         }
         "unset" => {
             for arg in args.iter().filter(|arg| !arg.text.starts_with('-')) {
