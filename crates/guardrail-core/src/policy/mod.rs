@@ -50,6 +50,12 @@ use crate::intent::{Intent, IntentKind};
 /// The built-in default policy's source.
 pub const DEFAULT_POLICY: &str = include_str!("default.cedar");
 
+/// The default policy pre-parsed: Cedar's JSON form of [`DEFAULT_POLICY`],
+/// generated from it (a test keeps the two in step). Reading JSON skips
+/// Cedar's text grammar, whose lexer and re-parses were most of a fresh
+/// process's start-up, and every agent hook call is a fresh process.
+const DEFAULT_POLICY_JSON: &str = include_str!("default.cedar.json");
+
 /// The name the default policy's diagnostics and rules are reported under.
 pub const DEFAULT_POLICY_NAME: &str = "<default policy>";
 
@@ -141,21 +147,34 @@ impl std::fmt::Debug for Policy {
 impl Policy {
     /// The built-in default policy.
     ///
-    /// It is compiled in and validated by a test, so it is not validated
-    /// again here: Cedar's type checker is most of a process's start-up,
-    /// and every agent hook call is a fresh process.
+    /// It is compiled in pre-parsed and validated by a test, so it is not
+    /// parsed or validated again here: Cedar's grammar and type checker
+    /// would be most of a process's start-up, and every agent hook call is
+    /// a fresh process.
     pub fn default_policy() -> Policy {
-        Policy::load(vec![Source::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY)], false)
-            .expect("the built-in default policy is valid; a test checks it")
+        let source = Source::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY);
+        let parse = |_: &Source| Ok(PolicySet::from_json_str(DEFAULT_POLICY_JSON).expect("a test checks it parses"));
+        Policy::load(vec![source], parse, false).expect("the built-in default policy is valid; a test checks it")
     }
 
     /// Parses, checks and validates policies. Every problem found is
     /// reported, each with its source, line and column.
     pub fn from_sources(sources: Vec<Source>) -> Result<Policy, PolicyError> {
-        Policy::load(sources, true)
+        let parse = |source: &Source| {
+            PolicySet::from_str(&source.text)
+                .map_err(|errors| errors.iter().map(|error| Diagnostic::from_miette(source, error)).collect())
+        };
+        Policy::load(sources, parse, true)
     }
 
-    fn load(sources: Vec<Source>, validate: bool) -> Result<Policy, PolicyError> {
+    /// Reads parsed policies' rules. `parse` must name the policies of a
+    /// source `policy0`, `policy1`, ... in source order, as Cedar's parser
+    /// does.
+    fn load(
+        sources: Vec<Source>,
+        parse: impl Fn(&Source) -> Result<PolicySet, Vec<Diagnostic>>,
+        validate: bool,
+    ) -> Result<Policy, PolicyError> {
         let mut diagnostics = Vec::new();
         let mut set = PolicySet::new();
         let mut permits = PolicySet::new();
@@ -166,10 +185,10 @@ impl Policy {
         let mut uses_resource = false;
 
         for (source_index, source) in sources.iter().enumerate() {
-            let parsed = match PolicySet::from_str(&source.text) {
+            let parsed = match parse(source) {
                 Ok(parsed) => parsed,
                 Err(errors) => {
-                    diagnostics.extend(errors.iter().map(|error| Diagnostic::from_miette(source, error)));
+                    diagnostics.extend(errors);
                     continue;
                 }
             };
@@ -181,13 +200,12 @@ impl Policy {
                 ));
             }
             let starts = diagnostics::policy_starts(&source.text);
-            // Cedar names parsed policies policy0, policy1, ... in source order.
             let mut parsed: Vec<&CedarPolicy> = parsed.policies().collect();
             parsed.sort_by_key(|policy| policy.id().to_string()[6..].parse::<usize>().unwrap_or(usize::MAX));
             for (index, policy) in parsed.into_iter().enumerate() {
                 let offset = starts.get(index).copied().unwrap_or(0);
                 let located = |message: String| Diagnostic::at(source, offset, message);
-                let id = match policy.annotation("id") {
+                let id = match annotation(policy, "id") {
                     Some(id) if !id.trim().is_empty() => id.to_owned(),
                     Some(_) => {
                         diagnostics.push(located("@id must not be empty".to_owned()));
@@ -503,10 +521,17 @@ fn policy_error(message: String) -> Outcome {
     }
 }
 
+/// One annotation of a policy. Cedar's own `Policy::annotation` parses the
+/// key with its grammar on every call, which costs more at start-up than all
+/// the rest of reading a rule.
+fn annotation<'p>(policy: &'p CedarPolicy, key: &str) -> Option<&'p str> {
+    policy.annotations().find(|(name, _)| *name == key).map(|(_, value)| value)
+}
+
 /// Reads Guardrail's annotations from one policy.
 fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, String> {
     let effect = policy.effect();
-    let verdict = match (effect, policy.annotation("verdict")) {
+    let verdict = match (effect, annotation(policy, "verdict")) {
         (Effect::Forbid, None) => Verdict::Deny,
         (Effect::Forbid, Some(text)) => match text.parse::<Verdict>() {
             Ok(Verdict::Allow) => {
@@ -521,7 +546,7 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
         }
     };
     let mut obligations = Vec::new();
-    if let Some(rows) = policy.annotation("cap_rows") {
+    if let Some(rows) = annotation(policy, "cap_rows") {
         if effect == Effect::Forbid {
             return Err("@cap_rows belongs on permit policies".to_owned());
         }
@@ -531,7 +556,7 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
             .map_err(|_| format!("@cap_rows must be a whole number of rows, not {rows:?}"))?;
         obligations.push(Obligation::CapRows { rows });
     }
-    if let Some(columns) = policy.annotation("mask_columns") {
+    if let Some(columns) = annotation(policy, "mask_columns") {
         if effect == Effect::Forbid {
             return Err("@mask_columns belongs on permit policies".to_owned());
         }
@@ -542,7 +567,7 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
         }
         obligations.push(Obligation::MaskColumns { columns });
     }
-    let reason = match policy.annotation("reason") {
+    let reason = match annotation(policy, "reason") {
         Some(reason) => reason.to_owned(),
         None => match effect {
             Effect::Permit => "permitted by policy".to_owned(),
@@ -561,30 +586,27 @@ fn merge_obligations(rules: &[&Rule]) -> Vec<Obligation> {
 /// resource. When no policy of a set does, its outcomes cannot depend on
 /// them, and the memo may leave them out of its key.
 fn mentions_principal_and_resource(policy: &CedarPolicy) -> (bool, bool) {
-    let Ok(json) = policy.to_json() else {
+    use cedar_policy::pst::{self, Clause, Expr, Var};
+    // The public syntax tree is converted from the parsed policy; `to_json`
+    // would parse the policy's text again.
+    let Ok(tree) = policy.to_pst() else {
         // Unknown shape: assume the worst, which only costs memo hits.
         return (true, true);
     };
-    let constrained =
-        |slot: &str| json.get(slot).and_then(|scope| scope.get("op")).and_then(|op| op.as_str()) != Some("All");
-    let mut principal = constrained("principal");
-    let mut resource = constrained("resource");
-    if let Some(conditions) = json.get("conditions") {
-        principal |= mentions_variable(conditions, "principal");
-        resource |= mentions_variable(conditions, "resource");
-    }
+    let body = tree.body();
+    let mentions = |variable: Var| {
+        body.clauses().iter().any(|clause| {
+            let (Clause::When(expr) | Clause::Unless(expr)) = clause;
+            expr.reduce(
+                &|node| matches!(node, Expr::Var(found) if *found == variable).then_some(true),
+                &|a, b| a || b,
+                false,
+            )
+        })
+    };
+    let principal = !matches!(body.principal, pst::PrincipalConstraint::Any) || mentions(Var::Principal);
+    let resource = !matches!(body.resource, pst::ResourceConstraint::Any) || mentions(Var::Resource);
     (principal, resource)
-}
-
-fn mentions_variable(json: &serde_json::Value, variable: &str) -> bool {
-    match json {
-        serde_json::Value::Object(map) => {
-            map.get("Var").and_then(|value| value.as_str()) == Some(variable)
-                || map.values().any(|value| mentions_variable(value, variable))
-        }
-        serde_json::Value::Array(items) => items.iter().any(|item| mentions_variable(item, variable)),
-        _ => false,
-    }
 }
 
 /// Every input of a judgement the policies can see, owned for the memo.

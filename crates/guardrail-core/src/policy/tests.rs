@@ -244,3 +244,77 @@ fn action_entities_built_from_the_taxonomy_match_the_schema() {
     actual.sort();
     assert_eq!(actual, expected);
 }
+
+/// Cedar's JSON form of the default policy's text, policies named
+/// `policy0`, `policy1`, ... in source order as the text parser names them.
+fn default_policy_as_json() -> String {
+    let parsed = PolicySet::from_str(DEFAULT_POLICY).expect("the default policy parses");
+    let mut policies = serde_json::Map::new();
+    for policy in parsed.policies() {
+        policies.insert(policy.id().to_string(), policy.to_json().expect("a parsed policy has a JSON form"));
+    }
+    let set = serde_json::json!({ "staticPolicies": policies, "templates": {}, "templateLinks": [] });
+    serde_json::to_string_pretty(&set).expect("JSON values serialise") + "\n"
+}
+
+#[test]
+fn the_pre_parsed_default_policy_is_generated_from_its_text() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/policy/default.cedar.json");
+    let expected = default_policy_as_json();
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        std::fs::write(&path, &expected).expect("write default.cedar.json");
+        return;
+    }
+    assert!(
+        DEFAULT_POLICY_JSON == expected,
+        "src/policy/default.cedar.json is stale; regenerate it with\n  \
+         UPDATE_GENERATED=1 cargo test -p guardrail-core the_pre_parsed_default_policy"
+    );
+}
+
+#[test]
+fn the_pre_parsed_default_policy_has_the_rules_of_its_text() {
+    let pre_parsed = Policy::default_policy();
+    let from_text = Policy::from_sources(vec![Source::new(DEFAULT_POLICY_NAME, DEFAULT_POLICY)]).unwrap();
+    assert!(pre_parsed.rule_ids().eq(from_text.rule_ids()), "same rules in the same order");
+    assert_eq!(pre_parsed.version(), from_text.version());
+    assert_eq!(
+        (pre_parsed.uses_principal, pre_parsed.uses_resource),
+        (from_text.uses_principal, from_text.uses_resource)
+    );
+    for kind in IntentKind::ALL {
+        for scope in [Scope::Bounded, Scope::Unbounded, Scope::Workspace, Scope::System] {
+            let intent = intent(*kind, scope);
+            let actor = Actor::default();
+            assert_eq!(
+                judge_with(&pre_parsed, &actor, &intent, None),
+                judge_with(&from_text, &actor, &intent, None),
+                "{kind} {scope:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_memo_key_keeps_what_any_policy_can_see() {
+    // (policy, mentions the principal, mentions the resource)
+    let cases = [
+        ("permit (principal, action, resource);", false, false),
+        (r#"permit (principal == User::"ann", action, resource);"#, true, false),
+        (r#"permit (principal, action, resource in Cluster::"prod");"#, false, true),
+        (r#"permit (principal, action, resource is Table);"#, false, true),
+        (r#"permit (principal, action, resource) when { principal.kind == "agent" };"#, true, false),
+        (r#"permit (principal, action, resource) unless { resource.name == "x" };"#, false, true),
+        (r#"permit (principal, action, resource) when { context.environment == "prod" };"#, false, false),
+        (
+            r#"permit (principal, action, resource) when { if context.x then [resource].isEmpty() else true };"#,
+            false,
+            true,
+        ),
+        (r#"permit (principal, action, resource) when { context.s like "principal*" };"#, false, false),
+    ];
+    for (text, principal, resource) in cases {
+        let parsed = CedarPolicy::from_str(text).unwrap_or_else(|error| panic!("{text}: {error}"));
+        assert_eq!(mentions_principal_and_resource(&parsed), (principal, resource), "{text}");
+    }
+}
