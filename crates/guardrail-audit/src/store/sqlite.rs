@@ -77,20 +77,33 @@ impl SqliteStore {
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
-    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: usize = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if version > MIGRATIONS.len() {
-        return Err(StoreError::Incompatible(format!(
-            "the record's schema is version {version}, newer than this guardrail knows ({}); upgrade guardrail",
-            MIGRATIONS.len()
-        )));
+    // A record already at this version needs nothing: reading the version
+    // takes no write lock and commits nothing, so a short-lived process
+    // (an agent hook) pays no extra fsync for opening the store.
+    if schema_version(connection)? == MIGRATIONS.len() {
+        return Ok(());
     }
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read again under the write lock: another process may have migrated.
+    let version = schema_version(&transaction)?;
     for migration in &MIGRATIONS[version..] {
         transaction.execute_batch(migration)?;
     }
     transaction.pragma_update(None, "user_version", MIGRATIONS.len())?;
     transaction.commit()?;
     Ok(())
+}
+
+/// The record's schema version; newer than this guardrail knows is an error.
+fn schema_version(connection: &Connection) -> Result<usize, StoreError> {
+    let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Incompatible(format!(
+            "the record's schema is version {version}, newer than this guardrail knows ({}); upgrade guardrail",
+            MIGRATIONS.len()
+        )));
+    }
+    Ok(version)
 }
 
 const RECORD_COLUMNS: &str = "node, seq, time, kind, body, prev, hash";
@@ -228,4 +241,41 @@ fn head(connection: &Connection, node: &str) -> Result<Option<Head>, StoreError>
             Ok(Head { seq: row.get::<_, i64>(0)? as u64, hash: read_hash(&row.get::<_, String>(1)?) })
         })
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(path: &Path) -> usize {
+        Connection::open(path).unwrap().pragma_query_value(None, "user_version", |row| row.get(0)).unwrap()
+    }
+
+    #[test]
+    fn opening_creates_the_schema_once_and_reopening_keeps_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("record.sqlite3");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let pending = Pending { time: 1, kind: "test", body: "{}".into(), blobs: Vec::new() };
+        store.append("node", std::slice::from_ref(&pending)).unwrap();
+        drop(store);
+        assert_eq!(version(&path), MIGRATIONS.len());
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(head(&store.connection, "node").unwrap().map(|head| head.seq), Some(1));
+        store.append("node", &[pending]).unwrap();
+        assert_eq!(head(&store.connection, "node").unwrap().map(|head| head.seq), Some(2));
+    }
+
+    #[test]
+    fn a_record_from_a_newer_guardrail_is_refused_not_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("record.sqlite3");
+        drop(SqliteStore::open(&path).unwrap());
+        let newer = MIGRATIONS.len() + 1;
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", newer).unwrap();
+        let error = SqliteStore::open(&path).err().expect("a newer schema is refused");
+        assert!(matches!(error, StoreError::Incompatible(_)), "{error}");
+        assert!(error.to_string().contains("upgrade guardrail"), "{error}");
+        assert_eq!(version(&path), newer);
+    }
 }
