@@ -7,7 +7,8 @@
 //!   in the same rounds, and decisions per second;
 //! - per hook call: p50 and p90 wall time of `guardrail hook claude-code`
 //!   (a fresh process that reads the event, decides, records durably and
-//!   answers), beside `/bin/true` and `guardrail --version` (process start),
+//!   answers), beside `/bin/true`, `guardrail --version` (process start) and
+//!   `guardrail check --kind shell` (the same decision, not recorded),
 //!   measured interleaved. It uses target/release/guardrail: build it first
 //!   (`cargo build --release`); without it the hook part is skipped, saying so.
 
@@ -114,18 +115,26 @@ fn main() {
         started.elapsed().as_secs_f64() * 1e3
     };
     run(binary, &["hook", "claude-code"], Some(event)); // creates the store and key
-    let mut calls: [Vec<f64>; 3] = Default::default();
+    let mut calls: [Vec<f64>; 4] = Default::default();
     for _ in 0..CALLS {
         calls[0].push(run("/bin/true", &[], None));
         calls[1].push(run(binary, &["--version"], None));
-        calls[2].push(run(binary, &["hook", "claude-code"], Some(event)));
+        calls[2].push(run(
+            binary,
+            &["check", "--kind", "shell", "--cwd", "/home/dev/app", "git status && cargo test"],
+            None,
+        ));
+        calls[3].push(run(binary, &["hook", "claude-code"], Some(event)));
     }
     println!("\nwhole process per call, {CALLS} calls interleaved (ms)");
     println!("{:<40} {:>8} {:>8}", "call", "p50", "p90");
-    for (name, values) in ["/bin/true", "guardrail --version (start-up)", "guardrail hook claude-code (recorded)"]
-        .iter()
-        .zip(calls.iter_mut())
-    {
+    let names = [
+        "/bin/true",
+        "guardrail --version (start-up)",
+        "guardrail check --kind shell (decide)",
+        "guardrail hook claude-code (recorded)",
+    ];
+    for (name, values) in names.iter().zip(calls.iter_mut()) {
         values.sort_by(|a, b| a.partial_cmp(b).unwrap());
         println!("{name:<40} {:>8.2} {:>8.2}", values[values.len() / 2], values[values.len() * 9 / 10]);
     }
