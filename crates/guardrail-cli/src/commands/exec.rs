@@ -40,7 +40,7 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
             (command.iter().map(|arg| quote(arg)).collect::<Vec<_>>().join(" "), command)
         }
     };
-    let policy = load::policy(args.policy.as_deref())?;
+    let policy = load::policy_validated_once(args.policy.as_deref(), &crate::store::data_dir(&args.store)?)?;
     let recorder = crate::store::recorder(&args.store, None)?;
     let gate = Gate::new(crate::gate(policy), Some(recorder));
 

@@ -318,3 +318,29 @@ fn the_memo_key_keeps_what_any_policy_can_see() {
         assert_eq!(mentions_principal_and_resource(&parsed), (principal, resource), "{text}");
     }
 }
+
+#[test]
+fn validation_keys_change_with_anything_validation_depends_on() {
+    let source = |name: &str, text: &str| vec![Source::new(name, text)];
+    let base = validation_key(&source("a.cedar", "permit (principal, action, resource);"));
+    assert_eq!(base, validation_key(&source("a.cedar", "permit (principal, action, resource);")));
+    assert_ne!(base, validation_key(&source("a.cedar", "permit (principal, action, resource );")));
+    assert_ne!(base, validation_key(&source("b.cedar", "permit (principal, action, resource);")));
+    // Field boundaries count: moving text between name and body changes the key.
+    assert_ne!(validation_key(&source("ab", "c")), validation_key(&source("a", "bc")));
+    assert_eq!(base.len(), 64);
+}
+
+#[test]
+fn validated_sources_skip_only_the_schema_check() {
+    // A type error only validation finds.
+    let ill_typed =
+        vec![Source::new("t.cedar", r#"@id("all") permit (principal, action, resource) when { context.scope == 3 };"#)];
+    assert!(Policy::from_sources(ill_typed.clone()).is_err());
+    assert!(Policy::from_validated_sources(ill_typed).is_ok());
+    // Parsing and Guardrail's own checks still run.
+    let misspelt = vec![Source::new("t.cedar", r#"@verdcit("deny") forbid (principal, action, resource);"#)];
+    assert!(Policy::from_validated_sources(misspelt).is_err());
+    let broken = vec![Source::new("t.cedar", "permit (principal, action, resource")];
+    assert!(Policy::from_validated_sources(broken).is_err());
+}
