@@ -22,6 +22,7 @@
 //! This crate knows nothing of policy, and does no I/O: it never looks at
 //! the file system, so a check judges the text, not the machine it runs on.
 
+mod braces;
 mod input;
 mod paths;
 pub mod rules;

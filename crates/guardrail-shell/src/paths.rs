@@ -213,9 +213,10 @@ impl Layout {
     }
 }
 
-/// Whether a path component holds glob or brace-expansion syntax.
+/// Whether a path component holds glob syntax. (Brace expressions are
+/// expanded into separate words before paths are scoped.)
 pub(crate) fn has_pattern(part: &str) -> bool {
-    part.contains(['*', '?', '[']) || part.contains('{') && (part.contains(',') || part.contains(".."))
+    part.contains(['*', '?', '['])
 }
 
 /// Whether writing to `path` (absolute) is writing to a device that holds
@@ -280,7 +281,6 @@ mod tests {
             ("/*", Scope::System),
             ("/home/*", Scope::System),
             ("/etc/*.conf", Scope::System),
-            ("/{etc,usr}", Scope::System),
         ];
         for (pattern, scope) in cases {
             assert_eq!(layout.place_glob(&cwd, pattern).scope, scope, "{pattern}");

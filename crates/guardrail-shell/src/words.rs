@@ -3,6 +3,8 @@
 //! the command runs marked as such.
 
 use brush_parser::word::{self, Parameter, ParameterExpr, WordPiece, WordPieceWithSource};
+
+use crate::braces::{self, Expansion};
 use guardrail_core::Span;
 
 /// One argument, resolved as far as the text allows.
@@ -63,16 +65,32 @@ struct Resolved {
     split: bool,
 }
 
-/// Resolves one word of the text into the arguments the shell would pass.
+/// Resolves one word of the text into the arguments the shell would pass:
+/// brace expansion first, then each word's quotes and expansions.
 pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec<Arg> {
-    let pieces = match word::parse(raw, &Default::default()) {
-        Ok(pieces) => pieces,
-        // The tokenizer accepted it but the word grammar did not: keep the
-        // raw text and call it unknown.
-        Err(_) => return vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned() }],
+    // The tokenizer accepted it but the word grammar did not: keep the raw
+    // text and call it unknown.
+    let unknown = || vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned() }];
+    let Ok(pieces) = word::parse(raw, &Default::default()) else {
+        return unknown();
     };
+    match braces::expand(raw, &pieces) {
+        Expansion::Unchanged => resolve_pieces(resolver, &pieces, raw, span),
+        Expansion::Words(words) => words
+            .iter()
+            .flat_map(|word| match word::parse(word, &Default::default()) {
+                Ok(pieces) => resolve_pieces(resolver, &pieces, raw, span),
+                Err(_) => unknown(),
+            })
+            .collect(),
+        // Too many words to follow: unknown, like a word known only at run time.
+        Expansion::TooMuch => unknown(),
+    }
+}
+
+fn resolve_pieces(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], raw: &str, span: Span) -> Vec<Arg> {
     let mut resolved = Resolved { text: String::new(), dynamic: false, glob: false, split: false };
-    pieces_into(resolver, &pieces, false, span, &mut resolved);
+    pieces_into(resolver, pieces, false, span, &mut resolved);
     if resolved.split && !resolved.text.is_empty() {
         let fields: Vec<Arg> = resolved
             .text
@@ -195,16 +213,10 @@ fn parameter(resolver: &mut dyn Resolver, expression: &ParameterExpr, span: Span
     }
 }
 
-/// Whether unquoted text is a glob (`*`, `?`, `[...]`) or a brace
-/// expansion. A lone `[` (the test command) is not.
+/// Whether unquoted text is a glob (`*`, `?`, `[...]`). A lone `[` (the
+/// test command) is not. Brace expressions were expanded before.
 fn is_pattern(text: &str) -> bool {
-    text.contains(['*', '?']) || text.find('[').is_some_and(|open| text[open..].contains(']')) || brace_expands(text)
-}
-
-/// Whether unquoted text holds a brace expansion (`{a,b}`, `{1..3}`).
-fn brace_expands(text: &str) -> bool {
-    matches!(word::parse_brace_expansions(text, &Default::default()), Ok(Some(pieces))
-        if pieces.iter().any(|piece| matches!(piece, word::BraceExpressionOrText::Expr(_))))
+    text.contains(['*', '?']) || text.find('[').is_some_and(|open| text[open..].contains(']'))
 }
 
 /// Decodes the body of `$'...'`.
@@ -296,7 +308,12 @@ mod tests {
             ("\"$NOPE\"/b", &["${}/b"], true, false),
             ("*.txt", &["*.txt"], false, true),
             ("'*.txt'", &["*.txt"], false, false),
-            ("{a,b}", &["{a,b}"], false, true),
+            ("{a,b}", &["a", "b"], false, false),
+            ("~/{x,y}", &["/home/dev/x", "/home/dev/y"], false, false),
+            ("'{a,b}'", &["{a,b}"], false, false),
+            ("\\{a,b}", &["{a,b}"], false, false),
+            ("{a,$TMPDIR}", &["a", "/tmp"], false, false),
+            ("{*.rs,x}", &["*.rs", "x"], false, true),
             ("$(echo rm -rf)", &["rm", "-rf"], false, false),
             ("\"$(echo rm -rf)\"", &["rm -rf"], false, false),
             ("$(date)", &["$()"], true, false),
