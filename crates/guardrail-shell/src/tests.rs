@@ -344,3 +344,28 @@ fn nothing_panics_on_hostile_input() {
     assert!(found(&nested).contains("code.dynamic"), "deep nesting stops and is held");
     assert!(found("'unterminated").contains("unknown"), "what does not parse is unknown");
 }
+
+#[test]
+fn shapes_the_parser_backtracks_on_are_refused_before_parsing() {
+    // brush-parser's grammar tries an arithmetic command at each `(` before
+    // a subshell: unclosed nesting costs time that doubles per level. The
+    // first was found by the fuzz target (`&` then 39 `(`); each took
+    // seconds to minutes before the depth check. A hook that hangs lets the
+    // agent run the command, so they are held as unknown at once instead.
+    let fuzz_found = "\u{c4}w\u{95}\u{96}\u{9c}&(((((((((((((((((((((((((((((((((((((((&w\u{95}\u{96}\u{9c}h\u{9c}&i";
+    let runs = "(((x)".repeat(24);
+    let spaced = "( ".repeat(30);
+    let inside = format!("echo $( {} )", "( ".repeat(30));
+    let carried = format!("bash -c '{}'", "(".repeat(30));
+    check(&[
+        (fuzz_found, "unknown"),
+        (&runs, "unknown"),
+        (&spaced, "unknown"),
+        (&inside, "unknown"),
+        (&carried, "unknown"),
+        // Everyday nesting is parsed and judged.
+        ("( cd build && ( make clean ) )", "!unknown"),
+        ("(( i++ )); echo $(( (1 + 2) * 3 ))", "!unknown"),
+        ("((((((((((((((((ls))))))))))))))))", "!unknown"),
+    ]);
+}

@@ -9,7 +9,7 @@ use brush_parser::ast::{
     self, Command as AstCommand, CommandPrefixOrSuffixItem as Item, CompoundCommand, CompoundList, ExtendedTestExpr,
     IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, SeparatorOperator,
 };
-use brush_parser::{Parser, ParserOptions, SourceInfo};
+use brush_parser::{Parser, ParserOptions, SourceInfo, Token};
 use guardrail_core::{Analysis, Intent, IntentKind, Object, Scope, Span};
 
 use crate::input::{self, Stream};
@@ -23,6 +23,9 @@ const MAX_CODE_DEPTH: usize = 12;
 /// How deeply brackets may nest in one text before the parser is not
 /// trusted with it (it recurses once per level).
 const MAX_BRACKET_DEPTH: usize = 100;
+/// Deepest nesting of subshell and arithmetic-command parentheses followed;
+/// see [`paren_depth`].
+const MAX_PAREN_DEPTH: usize = 16;
 /// How many values of a `for` loop are walked one by one.
 const MAX_LOOP_VALUES: usize = 8;
 
@@ -134,7 +137,7 @@ impl Walker {
             );
             return;
         }
-        if bracket_depth(code) > MAX_BRACKET_DEPTH {
+        if bracket_depth(code) > MAX_BRACKET_DEPTH || paren_depth(code) > MAX_PAREN_DEPTH {
             self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some("brackets nested too deeply".to_owned()));
             return;
         }
@@ -731,6 +734,31 @@ fn asks_for_help(args: &[Arg]) -> bool {
 }
 
 /// The deepest nesting of brackets in a text, quotes ignored.
+/// The deepest nesting of `(` ... `)` in the grammar's own tokens:
+/// subshells and arithmetic commands, not `$(...)` or quoted text. At each
+/// `(` brush-parser's grammar tries an arithmetic command `((...))` before
+/// a subshell, so unclosed runs (`(((x)(((x)...`) cost time that doubles
+/// with each level: 24 took seconds. Text the tokenizer rejects counts as 0
+/// here; the parser rejects it too.
+fn paren_depth(code: &str) -> usize {
+    let Ok(tokens) = brush_parser::uncached_tokenize_str(code, &Default::default()) else {
+        return 0;
+    };
+    let mut depth: usize = 0;
+    let mut deepest = 0;
+    for token in &tokens {
+        match token {
+            Token::Operator(operator, _) if operator == "(" => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            Token::Operator(operator, _) if operator == ")" => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 fn bracket_depth(text: &str) -> usize {
     let mut depth: usize = 0;
     let mut deepest = 0;
