@@ -369,3 +369,20 @@ fn shapes_the_parser_backtracks_on_are_refused_before_parsing() {
         ("((((((((((((((((ls))))))))))))))))", "!unknown"),
     ]);
 }
+
+#[test]
+fn loops_and_calls_that_multiply_are_bounded() {
+    // Nested loops walk their bodies once per value, calls once per call:
+    // nine nested loops of eight values would be 134 million walks.
+    let loops = format!("{} rm -f $x; {}", "for x in a b c d e f g h; do ".repeat(9), "done; ".repeat(9));
+    let names: Vec<String> = (0..24).map(|index| format!("f{index}")).collect();
+    let mut calls: String = names.windows(2).map(|pair| format!("{}(){{ {1}; {1}; }}; ", pair[0], pair[1])).collect();
+    calls.push_str(&format!("{}(){{ ls; }}; f0", names[23]));
+    check(&[
+        (&loops, "unknown"),
+        (&calls, "unknown"),
+        // Within the bound, every value is walked.
+        ("for a in etc usr; do for b in x y; do rm -rf /$a; done; done", "fs.delete_recursive system"),
+        ("f(){ rm -rf \"$1\"; }; for d in build dist; do f $d; done", "fs.delete_recursive; !unknown"),
+    ]);
+}

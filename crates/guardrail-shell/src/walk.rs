@@ -28,6 +28,11 @@ const MAX_BRACKET_DEPTH: usize = 100;
 const MAX_PAREN_DEPTH: usize = 16;
 /// How many values of a `for` loop are walked one by one.
 const MAX_LOOP_VALUES: usize = 8;
+/// How many commands one analysis walks, counting each time a loop body or
+/// function is walked again. Nested loops and calls multiply (eight nested
+/// loops of eight values were 16 million walks); past this the rest of the
+/// text is unknown.
+const MAX_COMMANDS: usize = 10_000;
 
 pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String>) -> Analysis {
     let cwd = match &workspace {
@@ -46,6 +51,7 @@ pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String
         files: HashMap::new(),
         depth: 0,
         frame: None,
+        budget: MAX_COMMANDS,
         intents: Vec::new(),
     };
     walker.code(text, None, false);
@@ -87,6 +93,8 @@ pub(crate) struct Walker {
     /// While walking code nested in a word (`bash -c '...'`), the word's
     /// span: every intent found inside points at it.
     frame: Option<Span>,
+    /// Commands left to walk; see [`MAX_COMMANDS`].
+    budget: usize,
     intents: Vec<Intent>,
 }
 
@@ -247,6 +255,17 @@ impl Walker {
     }
 
     fn command(&mut self, command: &AstCommand, input: Stream) -> Stream {
+        match self.budget {
+            0 => return Stream::Unknown,
+            1 => {
+                self.budget = 0;
+                let span = self.frame.unwrap_or(Span::new(0, self.text_len));
+                let why = format!("more than {MAX_COMMANDS} commands to follow, counting loops and calls");
+                self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some(why));
+                return Stream::Unknown;
+            }
+            _ => self.budget -= 1,
+        }
         match command {
             AstCommand::Simple(simple) => self.simple(simple, input),
             AstCommand::Compound(compound, redirects) => {
