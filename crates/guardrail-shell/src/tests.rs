@@ -363,6 +363,9 @@ fn shapes_the_parser_backtracks_on_are_refused_before_parsing() {
         (&spaced, "unknown"),
         (&inside, "unknown"),
         (&carried, "unknown"),
+        // Found by the fuzz target: the parser unwraps the number and panics.
+        ("echo hi 99999999999999999999>x", "unknown"),
+        ("echo hi 2>x 1>&2", "!unknown"),
         // Everyday nesting is parsed and judged.
         ("( cd build && ( make clean ) )", "!unknown"),
         ("(( i++ )); echo $(( (1 + 2) * 3 ))", "!unknown"),

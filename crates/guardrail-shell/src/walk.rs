@@ -24,7 +24,7 @@ const MAX_CODE_DEPTH: usize = 12;
 /// trusted with it (it recurses once per level).
 const MAX_BRACKET_DEPTH: usize = 100;
 /// Deepest nesting of subshell and arithmetic-command parentheses followed;
-/// see [`paren_depth`].
+/// see [`refuse_before_parsing`].
 const MAX_PAREN_DEPTH: usize = 16;
 /// How many values of a `for` loop are walked one by one.
 const MAX_LOOP_VALUES: usize = 8;
@@ -145,8 +145,13 @@ impl Walker {
             );
             return;
         }
-        if bracket_depth(code) > MAX_BRACKET_DEPTH || paren_depth(code) > MAX_PAREN_DEPTH {
-            self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some("brackets nested too deeply".to_owned()));
+        let refused = if bracket_depth(code) > MAX_BRACKET_DEPTH {
+            Some("brackets nested too deeply")
+        } else {
+            refuse_before_parsing(code)
+        };
+        if let Some(why) = refused {
+            self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some(why.to_owned()));
             return;
         }
         let options = ParserOptions::default();
@@ -753,29 +758,39 @@ fn asks_for_help(args: &[Arg]) -> bool {
 }
 
 /// The deepest nesting of brackets in a text, quotes ignored.
-/// The deepest nesting of `(` ... `)` in the grammar's own tokens:
-/// subshells and arithmetic commands, not `$(...)` or quoted text. At each
-/// `(` brush-parser's grammar tries an arithmetic command `((...))` before
-/// a subshell, so unclosed runs (`(((x)(((x)...`) cost time that doubles
-/// with each level: 24 took seconds. Text the tokenizer rejects counts as 0
-/// here; the parser rejects it too.
-fn paren_depth(code: &str) -> usize {
-    let Ok(tokens) = brush_parser::uncached_tokenize_str(code, &Default::default()) else {
-        return 0;
-    };
+/// Why brush-parser cannot be trusted with `code`, seen in its tokens:
+/// - parentheses (subshells, arithmetic commands; not `$(...)` or quoted
+///   text) nested deeper than [`MAX_PAREN_DEPTH`]. At each `(` its grammar
+///   tries an arithmetic command `((...))` before a subshell, so unclosed
+///   runs (`(((x)(((x)...`) cost time that doubles with each level: 24
+///   took seconds;
+/// - a file descriptor number too big for it (`99999999999>x`), which it
+///   unwraps and panics on.
+///
+/// Text the tokenizer rejects passes here; the parser rejects it too.
+fn refuse_before_parsing(code: &str) -> Option<&'static str> {
+    let tokens = brush_parser::uncached_tokenize_str(code, &Default::default()).ok()?;
     let mut depth: usize = 0;
-    let mut deepest = 0;
-    for token in &tokens {
+    for (index, token) in tokens.iter().enumerate() {
         match token {
             Token::Operator(operator, _) if operator == "(" => {
                 depth += 1;
-                deepest = deepest.max(depth);
+                if depth > MAX_PAREN_DEPTH {
+                    return Some("brackets nested too deeply");
+                }
             }
             Token::Operator(operator, _) if operator == ")" => depth = depth.saturating_sub(1),
+            Token::Word(word, _)
+                if word.len() > 9
+                    && word.bytes().all(|byte| byte.is_ascii_digit())
+                    && matches!(tokens.get(index + 1), Some(Token::Operator(next, _)) if next.starts_with(['<', '>'])) =>
+            {
+                return Some("a file descriptor number out of range");
+            }
             _ => {}
         }
     }
-    deepest
+    None
 }
 
 fn bracket_depth(text: &str) -> usize {
