@@ -160,6 +160,12 @@ pub struct HookArgs {
     #[arg(long, value_name = "PATH")]
     pub policy: Option<PathBuf>,
 
+    /// Block (exit 2) if no answer is ready after this many milliseconds.
+    /// Agents let a command run when its hook times out, so a hook must
+    /// never be slower than the agent's timeout, whatever its input.
+    #[arg(long, value_name = "MS", env = "GUARDRAIL_HOOK_DEADLINE_MS", default_value_t = 20_000)]
+    pub deadline: u64,
+
     #[command(flatten)]
     pub store: StoreArgs,
 }

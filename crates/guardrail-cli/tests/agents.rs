@@ -235,6 +235,13 @@ fn a_hook_that_cannot_do_its_job_blocks_with_exit_2() {
             event.clone(),
         ),
         ("the policy is invalid", vec!["hook", "claude-code", "--policy", bad_policy.to_str().unwrap()], event.clone()),
+        // Agents let the command run when a hook times out: a hook out of
+        // time blocks instead (0 ms: always out of time).
+        (
+            "no answer in time",
+            vec!["hook", "claude-code", "--deadline", "0"],
+            command_event("claude-code", "ls", "/tmp").to_string(),
+        ),
         (
             "the policy is missing",
             vec!["hook", "cursor", "--policy", "/no/such/policy.cedar"],

@@ -9,6 +9,8 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use guardrail_audit::{ContentDetails, ContentKind, Entry, Gate};
 use guardrail_core::{Action, ActionKind, Actor, ActorKind, Decision, Verdict};
@@ -28,13 +30,51 @@ pub fn run(args: HookArgs) -> Result<i32, Failure> {
         HookAgent::Cursor => AgentName::Cursor,
         HookAgent::Gemini => AgentName::Gemini,
     };
-    match answer(agent, &args) {
+    let watchdog = Watchdog::arm(Duration::from_millis(args.deadline));
+    let answered = answer(agent, &args);
+    // Disarmed before anything is written: the answer is all or nothing.
+    if !watchdog.disarm() {
+        return Ok(block(&format!("no answer within {} ms", args.deadline)));
+    }
+    match answered {
         Ok(Some(output)) => crate::print(&format!("{output}\n")),
         Ok(None) => Ok(0),
-        Err(message) => {
-            eprintln!("guardrail: blocked, because the hook failed: {message}");
-            Ok(BLOCK)
-        }
+        Err(message) => Ok(block(&message)),
+    }
+}
+
+fn block(message: &str) -> i32 {
+    eprintln!("guardrail: blocked, because the hook failed: {message}");
+    BLOCK
+}
+
+/// Blocks and ends the process when no answer is ready by the deadline.
+/// Agents let a command run when its hook times out, and the grammars'
+/// parsers have inputs that take them exponential time (the analyzer
+/// refuses the shapes known so far before parsing); this bounds the rest.
+/// An append being recorded at that moment is rolled back by SQLite.
+struct Watchdog {
+    armed: mpsc::Sender<()>,
+    started: Instant,
+    deadline: Duration,
+}
+
+impl Watchdog {
+    fn arm(deadline: Duration) -> Watchdog {
+        let (armed, fired) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = fired.recv_timeout(deadline) {
+                std::process::exit(block(&format!("no answer within {} ms", deadline.as_millis())));
+            }
+        });
+        Watchdog { armed, started: Instant::now(), deadline }
+    }
+
+    /// Stops the watchdog; false if the deadline passed all the same (an
+    /// answer that late blocks too, whichever thread saw it first).
+    fn disarm(self) -> bool {
+        drop(self.armed);
+        self.started.elapsed() <= self.deadline
     }
 }
 
