@@ -363,6 +363,11 @@ fn shapes_the_parser_backtracks_on_are_refused_before_parsing() {
         (&spaced, "unknown"),
         (&inside, "unknown"),
         (&carried, "unknown"),
+        (&format!("echo \"${{a[{}]}}\"", "(".repeat(24)), "unknown"),
+        (&format!("x=${{a[{}]}}", "x>(".repeat(20)), "unknown"),
+        (&format!("echo ${{a:{}1}}", "(".repeat(24)), "unknown"),
+        ("echo $(( (1 + (2 * (3 - 4))) ))", "!unknown"),
+        ("echo '((((((((((((((((((((' \"${a[1]}\"", "!unknown"),
         // Found by the fuzz target: the parser unwraps the number and panics.
         ("echo hi 99999999999999999999>x", "unknown"),
         ("echo hi 2>x 1>&2", "!unknown"),

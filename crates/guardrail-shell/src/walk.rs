@@ -26,6 +26,9 @@ const MAX_BRACKET_DEPTH: usize = 100;
 /// Deepest nesting of subshell and arithmetic-command parentheses followed;
 /// see [`refuse_before_parsing`].
 const MAX_PAREN_DEPTH: usize = 16;
+/// Deepest nesting of parentheses within one word; see
+/// [`refuse_before_parsing`].
+const MAX_WORD_PAREN_DEPTH: usize = 10;
 /// How many values of a `for` loop are walked one by one.
 const MAX_LOOP_VALUES: usize = 8;
 /// How many commands one analysis walks, counting each time a loop body or
@@ -764,6 +767,9 @@ fn asks_for_help(args: &[Arg]) -> bool {
 ///   tries an arithmetic command `((...))` before a subshell, so unclosed
 ///   runs (`(((x)(((x)...`) cost time that doubles with each level: 24
 ///   took seconds;
+/// - parentheses nested deeper than [`MAX_WORD_PAREN_DEPTH`] inside one
+///   word: its word grammar backtracks on unclosed ones in parameter
+///   expansions (`"${a[((((...]}"`, 24 took 44 s; found by the fuzz target);
 /// - a file descriptor number too big for it (`99999999999>x`), which it
 ///   unwraps and panics on.
 ///
@@ -780,6 +786,9 @@ fn refuse_before_parsing(code: &str) -> Option<&'static str> {
                 }
             }
             Token::Operator(operator, _) if operator == ")" => depth = depth.saturating_sub(1),
+            Token::Word(word, _) if word_paren_depth(word) > MAX_WORD_PAREN_DEPTH => {
+                return Some("brackets nested too deeply");
+            }
             Token::Word(word, _)
                 if word.len() > 9
                     && word.bytes().all(|byte| byte.is_ascii_digit())
@@ -791,6 +800,36 @@ fn refuse_before_parsing(code: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// The deepest nesting of `(` in a word, outside single quotes and escapes.
+fn word_paren_depth(word: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut deepest = 0;
+    let mut bytes = word.bytes();
+    let mut double_quoted = false;
+    while let Some(byte) = bytes.next() {
+        match byte {
+            b'\\' => {
+                bytes.next();
+            }
+            b'"' => double_quoted = !double_quoted,
+            b'\'' if !double_quoted => {
+                for byte in bytes.by_ref() {
+                    if byte == b'\'' {
+                        break;
+                    }
+                }
+            }
+            b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn bracket_depth(text: &str) -> usize {
