@@ -9,7 +9,7 @@ use brush_parser::ast::{
     self, Command as AstCommand, CommandPrefixOrSuffixItem as Item, CompoundCommand, CompoundList, ExtendedTestExpr,
     IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, SeparatorOperator,
 };
-use brush_parser::{Parser, ParserOptions, SourceInfo, Token};
+use brush_parser::{ParserOptions, SourceInfo, Token};
 use guardrail_core::{Analysis, Intent, IntentKind, Object, Scope, Span};
 
 use crate::input::{self, Stream};
@@ -148,28 +148,10 @@ impl Walker {
             );
             return;
         }
-        let refused = if bracket_depth(code) > MAX_BRACKET_DEPTH {
-            Some("brackets nested too deeply")
-        } else {
-            refuse_before_parsing(code)
-        };
-        if let Some(why) = refused {
-            self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some(why.to_owned()));
-            return;
-        }
-        let options = ParserOptions::default();
-        let parsed =
-            Parser::new(std::io::Cursor::new(code.as_bytes()), &options, &SourceInfo::default()).parse_program();
-        let program = match parsed {
+        let program = match parse(code) {
             Ok(program) => program,
-            Err(error) => {
-                self.emit(
-                    IntentKind::Unknown,
-                    Scope::Unbounded,
-                    None,
-                    span,
-                    Some(format!("bash could not parse this: {error}")),
-                );
+            Err(why) => {
+                self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some(why));
                 return;
             }
         };
@@ -704,9 +686,7 @@ impl Resolver for Walker {
 /// The output of code that only prints literal text (`echo ls`,
 /// `printf '%s' x`), without running it again.
 fn literal_output(code: &str, walker: &mut Walker) -> Option<String> {
-    let options = ParserOptions::default();
-    let program =
-        Parser::new(std::io::Cursor::new(code.as_bytes()), &options, &SourceInfo::default()).parse_program().ok()?;
+    let program = parse(code).ok()?;
     let [list] = program.complete_commands.as_slice() else {
         return None;
     };
@@ -761,6 +741,22 @@ fn asks_for_help(args: &[Arg]) -> bool {
 }
 
 /// The deepest nesting of brackets in a text, quotes ignored.
+/// Parses code with bash's grammar, unless it has a shape the parser
+/// cannot be trusted with; the error says why.
+fn parse(code: &str) -> Result<ast::Program, String> {
+    if bracket_depth(code) > MAX_BRACKET_DEPTH {
+        return Err("brackets nested too deeply".to_owned());
+    }
+    let options = ParserOptions::default();
+    let tokens = brush_parser::uncached_tokenize_str(code, &options.tokenizer_options())
+        .map_err(|error| format!("bash could not parse this: {error}"))?;
+    if let Some(why) = refuse_before_parsing(&tokens) {
+        return Err(why.to_owned());
+    }
+    brush_parser::parse_tokens(&tokens, &options, &SourceInfo::default())
+        .map_err(|error| format!("bash could not parse this: {error}"))
+}
+
 /// Why brush-parser cannot be trusted with `code`, seen in its tokens:
 /// - parentheses (subshells, arithmetic commands; not `$(...)` or quoted
 ///   text) nested deeper than [`MAX_PAREN_DEPTH`]. At each `(` its grammar
@@ -773,9 +769,7 @@ fn asks_for_help(args: &[Arg]) -> bool {
 /// - a file descriptor number too big for it (`99999999999>x`), which it
 ///   unwraps and panics on.
 ///
-/// Text the tokenizer rejects passes here; the parser rejects it too.
-fn refuse_before_parsing(code: &str) -> Option<&'static str> {
-    let tokens = brush_parser::uncached_tokenize_str(code, &Default::default()).ok()?;
+fn refuse_before_parsing(tokens: &[Token]) -> Option<&'static str> {
     let mut depth: usize = 0;
     for (index, token) in tokens.iter().enumerate() {
         match token {
