@@ -366,6 +366,9 @@ fn shapes_the_parser_backtracks_on_are_refused_before_parsing() {
         (&format!("echo \"${{a[{}]}}\"", "(".repeat(24)), "unknown"),
         (&format!("x=${{a[{}]}}", "x>(".repeat(20)), "unknown"),
         (&format!("echo ${{a:{}1}}", "(".repeat(24)), "unknown"),
+        (&format!("echo {}1{}", "${a[".repeat(7), "]}".repeat(7)), "unknown"),
+        ("echo ${a[${a[${a[${a[${a[x>(y]}]}]}]}]}", "unknown"),
+        ("echo ${arr[${idx[0]}]} ${x//[abc]/} [a-z]*", "!unknown"),
         // A substitution's code is parsed for its output too, with the same checks.
         (&format!("ls $(echo \"${{a[{}]}}\")", "(".repeat(24)), "unknown"),
         ("echo $(( (1 + (2 * (3 - 4))) ))", "!unknown"),

@@ -26,9 +26,10 @@ const MAX_BRACKET_DEPTH: usize = 100;
 /// Deepest nesting of subshell and arithmetic-command parentheses followed;
 /// see [`refuse_before_parsing`].
 const MAX_PAREN_DEPTH: usize = 16;
-/// Deepest nesting of parentheses within one word; see
-/// [`refuse_before_parsing`].
-const MAX_WORD_PAREN_DEPTH: usize = 10;
+/// Deepest nesting of parentheses, and of square brackets, within one
+/// word; see [`refuse_before_parsing`].
+const MAX_WORD_PAREN_DEPTH: usize = 8;
+const MAX_WORD_BRACKET_DEPTH: usize = 2;
 /// How many values of a `for` loop are walked one by one.
 const MAX_LOOP_VALUES: usize = 8;
 /// How many commands one analysis walks, counting each time a loop body or
@@ -763,9 +764,12 @@ fn parse(code: &str) -> Result<ast::Program, String> {
 ///   tries an arithmetic command `((...))` before a subshell, so unclosed
 ///   runs (`(((x)(((x)...`) cost time that doubles with each level: 24
 ///   took seconds;
-/// - parentheses nested deeper than [`MAX_WORD_PAREN_DEPTH`] inside one
-///   word: its word grammar backtracks on unclosed ones in parameter
-///   expansions (`"${a[((((...]}"`, 24 took 44 s; found by the fuzz target);
+/// - parentheses nested deeper than [`MAX_WORD_PAREN_DEPTH`], or square
+///   brackets deeper than [`MAX_WORD_BRACKET_DEPTH`], inside one word: its
+///   word grammar backtracks on array subscripts nested in array subscripts
+///   (seven `${a[` deep took more than a minute) and on unclosed parentheses
+///   in them (`"${a[((((...]}"`, 24 took 44 s). Both found by the fuzz
+///   target; at the limits a word costs at most tens of milliseconds;
 /// - a file descriptor number too big for it (`99999999999>x`), which it
 ///   unwraps and panics on.
 ///
@@ -780,7 +784,10 @@ fn refuse_before_parsing(tokens: &[Token]) -> Option<&'static str> {
                 }
             }
             Token::Operator(operator, _) if operator == ")" => depth = depth.saturating_sub(1),
-            Token::Word(word, _) if word_paren_depth(word) > MAX_WORD_PAREN_DEPTH => {
+            Token::Word(word, _)
+                if matches!(word_nesting(word), (parens, brackets)
+                    if parens > MAX_WORD_PAREN_DEPTH || brackets > MAX_WORD_BRACKET_DEPTH) =>
+            {
                 return Some("brackets nested too deeply");
             }
             Token::Word(word, _)
@@ -796,10 +803,11 @@ fn refuse_before_parsing(tokens: &[Token]) -> Option<&'static str> {
     None
 }
 
-/// The deepest nesting of `(` in a word, outside single quotes and escapes.
-fn word_paren_depth(word: &str) -> usize {
-    let mut depth: usize = 0;
-    let mut deepest = 0;
+/// The deepest nesting of `(` and of `[` in a word, outside single quotes
+/// and escapes.
+fn word_nesting(word: &str) -> (usize, usize) {
+    let (mut parens, mut brackets) = (0usize, 0usize);
+    let (mut deepest_parens, mut deepest_brackets) = (0, 0);
     let mut bytes = word.bytes();
     let mut double_quoted = false;
     while let Some(byte) = bytes.next() {
@@ -816,14 +824,19 @@ fn word_paren_depth(word: &str) -> usize {
                 }
             }
             b'(' => {
-                depth += 1;
-                deepest = deepest.max(depth);
+                parens += 1;
+                deepest_parens = deepest_parens.max(parens);
             }
-            b')' => depth = depth.saturating_sub(1),
+            b')' => parens = parens.saturating_sub(1),
+            b'[' => {
+                brackets += 1;
+                deepest_brackets = deepest_brackets.max(brackets);
+            }
+            b']' => brackets = brackets.saturating_sub(1),
             _ => {}
         }
     }
-    deepest
+    (deepest_parens, deepest_brackets)
 }
 
 fn bracket_depth(text: &str) -> usize {
