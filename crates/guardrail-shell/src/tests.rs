@@ -373,6 +373,12 @@ fn shapes_the_parser_backtracks_on_are_refused_before_parsing() {
         (&format!("ls $(echo \"${{a[{}]}}\")", "(".repeat(24)), "unknown"),
         ("echo $(( (1 + (2 * (3 - 4))) ))", "!unknown"),
         ("echo '((((((((((((((((((((' \"${a[1]}\"", "!unknown"),
+        // Found by the fuzz target: the tokenizer allocates without end.
+        ("<<\r ", "unknown"),
+        ("cat << \r ", "unknown"),
+        ("cat <<-\u{c} ", "unknown"),
+        ("ls\r\npwd\r\n", "!unknown"),
+        ("cat <<EOF\r\nhi\r\nEOF\r\n", "!unknown"),
         // Found by the fuzz target: the parser unwraps the number and panics.
         ("echo hi 99999999999999999999>x", "unknown"),
         ("echo hi 2>x 1>&2", "!unknown"),

@@ -748,6 +748,9 @@ fn parse(code: &str) -> Result<ast::Program, String> {
     if bracket_depth(code) > MAX_BRACKET_DEPTH {
         return Err("brackets nested too deeply".to_owned());
     }
+    if heredoc_tag_it_loops_on(code) {
+        return Err("a here-document delimiter bash's tokenizer cannot read".to_owned());
+    }
     let options = ParserOptions::default();
     let tokens = brush_parser::uncached_tokenize_str(code, &options.tokenizer_options())
         .map_err(|error| format!("bash could not parse this: {error}"))?;
@@ -756,6 +759,17 @@ fn parse(code: &str) -> Result<ast::Program, String> {
     }
     brush_parser::parse_tokens(&tokens, &options, &SourceInfo::default())
         .map_err(|error| format!("bash could not parse this: {error}"))
+}
+
+/// Whether a here-document operator is followed by a carriage return or a
+/// form feed (`<< \r `): brush-parser's tokenizer then allocates without
+/// end (gigabytes in seconds; found by the fuzz target). Read on the raw
+/// text, so such bytes after `<<` anywhere, even quoted, are refused.
+fn heredoc_tag_it_loops_on(code: &str) -> bool {
+    code.match_indices("<<").any(|(index, _)| {
+        let rest = code[index + 2..].trim_start_matches('-').trim_start_matches([' ', '\t']);
+        rest.starts_with(['\r', '\u{c}'])
+    })
 }
 
 /// Why brush-parser cannot be trusted with `code`, seen in its tokens:
