@@ -166,6 +166,12 @@ pub struct HookArgs {
     #[arg(long, value_name = "MS", env = "GUARDRAIL_HOOK_DEADLINE_MS", default_value_t = 20_000)]
     pub deadline: u64,
 
+    /// Block (exit 2) if the hook needs more than this many MiB of memory
+    /// (at least 64). An agent whose hook crashes runs the command, so
+    /// running out of memory, like any abort, ends in the blocking answer.
+    #[arg(long, value_name = "MIB", env = "GUARDRAIL_HOOK_MEMORY_MIB", default_value_t = 1024)]
+    pub memory: u64,
+
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -386,3 +386,37 @@ fn exec_judges_paths_from_where_it_runs() {
     assert!(run.stderr.contains("require_approval"), "{run:?}");
     assert!(dir.path().join("other").exists());
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hook_that_aborts_blocks_with_exit_2() {
+    // Out of memory, a stack overflow or a panic that cannot unwind end the
+    // process with SIGABRT, which agents read as "let it run". The hook
+    // waits for its input here; abort it once it handles SIGABRT.
+    let dir = tempfile::tempdir().unwrap();
+    let child = common::command()
+        .args(["hook", "claude-code"])
+        .env("GUARDRAIL_DATA_DIR", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let handles_abort = || {
+        let text = std::fs::read_to_string(&status).unwrap_or_default();
+        let caught = text.lines().find_map(|line| line.strip_prefix("SigCgt:")).unwrap_or("0").trim().to_owned();
+        u64::from_str_radix(&caught, 16).unwrap_or(0) & (1 << (6 - 1)) != 0
+    };
+    let started = std::time::Instant::now();
+    while !handles_abort() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the hook never set up its abort handler");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let killed = std::process::Command::new("kill").args(["-ABRT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("guardrail: blocked, because the hook failed"));
+    assert!(output.stdout.is_empty());
+}

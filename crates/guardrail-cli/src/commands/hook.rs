@@ -30,6 +30,7 @@ pub fn run(args: HookArgs) -> Result<i32, Failure> {
         HookAgent::Cursor => AgentName::Cursor,
         HookAgent::Gemini => AgentName::Gemini,
     };
+    fail_closed_on_abort(args.memory);
     let watchdog = Watchdog::arm(Duration::from_millis(args.deadline));
     let answered = answer(agent, &args);
     // Disarmed before anything is written: the answer is all or nothing.
@@ -47,6 +48,38 @@ fn block(message: &str) -> i32 {
     eprintln!("guardrail: blocked, because the hook failed: {message}");
     BLOCK
 }
+
+/// Makes the process's own crashes block. Out of memory, a stack overflow
+/// or a panic that cannot unwind end a Rust process with SIGABRT, a status
+/// every agent reads as "let the command run"; the handler answers exit 2
+/// instead. Memory is limited to `mib` MiB (heap and anonymous mappings)
+/// so that a parser that allocates without end aborts in moments instead of
+/// taking the machine's memory first.
+#[cfg(unix)]
+fn fail_closed_on_abort(mib: u64) {
+    extern "C" fn on_abort(_: libc::c_int) {
+        const MESSAGE: &[u8] = b"guardrail: blocked, because the hook failed: it aborted (out of memory?)\n";
+        // Only async-signal-safe calls here.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::_exit(BLOCK);
+        }
+    }
+    // SAFETY: installs a handler that makes only async-signal-safe calls,
+    // and lowers a soft resource limit of this process.
+    unsafe {
+        libc::signal(libc::SIGABRT, on_abort as *const () as libc::sighandler_t);
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_DATA, &mut limit) == 0 {
+            // Below 64 MiB the hook could not start its own threads.
+            limit.rlim_cur = (mib.max(64).saturating_mul(1 << 20) as libc::rlim_t).min(limit.rlim_max);
+            libc::setrlimit(libc::RLIMIT_DATA, &limit);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn fail_closed_on_abort(_mib: u64) {}
 
 /// Blocks and ends the process when no answer is ready by the deadline.
 /// Agents let a command run when its hook times out, and the grammars'
