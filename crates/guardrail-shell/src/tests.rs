@@ -379,6 +379,9 @@ fn shapes_the_parser_backtracks_on_are_refused_before_parsing() {
         ("cat <<-\u{c} ", "unknown"),
         ("ls\r\npwd\r\n", "!unknown"),
         ("cat <<EOF\r\nhi\r\nEOF\r\n", "!unknown"),
+        // Found by the fuzz target: the tokenizer unwraps nothing and panics.
+        ("$(<< <<()$((\nd)\u{fffd})", "unknown"),
+        ("ls; $(<< <<()$((\nd)\u{fffd})", "unknown"),
         // Found by the fuzz target: the parser unwraps the number and panics.
         ("echo hi 99999999999999999999>x", "unknown"),
         ("echo hi 2>x 1>&2", "!unknown"),

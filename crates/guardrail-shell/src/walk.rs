@@ -751,14 +751,19 @@ fn parse(code: &str) -> Result<ast::Program, String> {
     if heredoc_tag_it_loops_on(code) {
         return Err("a here-document delimiter bash's tokenizer cannot read".to_owned());
     }
-    let options = ParserOptions::default();
-    let tokens = brush_parser::uncached_tokenize_str(code, &options.tokenizer_options())
-        .map_err(|error| format!("bash could not parse this: {error}"))?;
-    if let Some(why) = refuse_before_parsing(&tokens) {
-        return Err(why.to_owned());
-    }
-    brush_parser::parse_tokens(&tokens, &options, &SourceInfo::default())
-        .map_err(|error| format!("bash could not parse this: {error}"))
+    // brush-parser has panics of its own on some malformed text (an unwrap
+    // in its tokenizer, found by the fuzz target): text it cannot read.
+    std::panic::catch_unwind(|| {
+        let options = ParserOptions::default();
+        let tokens = brush_parser::uncached_tokenize_str(code, &options.tokenizer_options())
+            .map_err(|error| format!("bash could not parse this: {error}"))?;
+        if let Some(why) = refuse_before_parsing(&tokens) {
+            return Err(why.to_owned());
+        }
+        brush_parser::parse_tokens(&tokens, &options, &SourceInfo::default())
+            .map_err(|error| format!("bash could not parse this: {error}"))
+    })
+    .unwrap_or_else(|_| Err("bash's parser failed on this text".to_owned()))
 }
 
 /// Whether a here-document operator is followed by a carriage return or a
