@@ -280,7 +280,7 @@ mod tests {
 
     /// The word as the analyzer expands it: parsed, then expanded.
     fn expand_word(raw: &str) -> Expansion {
-        let pieces = brush_parser::word::parse(raw, &Default::default()).expect("the word parses");
+        let pieces = brush_parser::word::parse(raw, &crate::words::parser_options()).expect("the word parses");
         expand(raw, &pieces)
     }
 

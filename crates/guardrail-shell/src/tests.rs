@@ -59,7 +59,9 @@ fn words_are_resolved_as_the_shell_splices_them() {
         ("rm -rf {1..3}", "fs.delete_recursive workspace; !fs.delete_recursive system"),
         ("rm -rf '{build,/etc}'", "fs.delete_recursive workspace; !fs.delete_recursive system"),
         ("rm -rf \\{build,/etc}", "fs.delete_recursive workspace; !fs.delete_recursive system"),
-        ("rm -rf {a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}", "fs.delete_recursive unbounded"),
+        ("rm -rf {a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}", "fs.delete_recursive unbounded; unknown"),
+        // A word not followed is not passed as harmless, even for echo.
+        ("echo {a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}", "unknown"),
         ("echo {a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a,{a", "!fs."),
         ("rm -f /tmp/x", "fs.delete temporary; !fs.delete_recursive"),
         ("echo 'rm -rf /'", "process.run; !fs."),

@@ -9,7 +9,7 @@ use brush_parser::ast::{
     self, Command as AstCommand, CommandPrefixOrSuffixItem as Item, CompoundCommand, CompoundList, ExtendedTestExpr,
     IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, SeparatorOperator,
 };
-use brush_parser::{ParserOptions, SourceInfo, Token};
+use brush_parser::{SourceInfo, Token};
 use guardrail_core::{Analysis, Intent, IntentKind, Object, Scope, Span};
 
 use crate::input::{self, Stream};
@@ -682,6 +682,15 @@ impl Resolver for Walker {
     fn substitute(&mut self, code: &str, span: Span) -> Option<String> {
         self.substitute_code(code, span)
     }
+
+    fn unreadable(&mut self, raw: &str, span: Span) {
+        let why = if raw.contains('{') {
+            "a word bash's grammar here cannot read, or whose braces expand to too many words"
+        } else {
+            "a word bash's grammar here cannot read"
+        };
+        self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some(why.to_owned()));
+    }
 }
 
 /// The output of code that only prints literal text (`echo ls`,
@@ -754,7 +763,7 @@ fn parse(code: &str) -> Result<ast::Program, String> {
     // brush-parser has panics of its own on some malformed text (an unwrap
     // in its tokenizer, found by the fuzz target): text it cannot read.
     std::panic::catch_unwind(|| {
-        let options = ParserOptions::default();
+        let options = words::parser_options();
         let tokens = brush_parser::uncached_tokenize_str(code, &options.tokenizer_options())
             .map_err(|error| format!("bash could not parse this: {error}"))?;
         if let Some(why) = refuse_before_parsing(&tokens) {

@@ -53,6 +53,17 @@ pub(crate) trait Resolver {
     /// when it is literal text (`$(echo ls)`).
     /// `span` is where the word holding the substitution is.
     fn substitute(&mut self, code: &str, span: Span) -> Option<String>;
+    /// A word the word grammar cannot read, or that expands to too many
+    /// words: whatever it holds (a substitution that runs code, say) was
+    /// not followed, so the analysis must not pass it as harmless.
+    fn unreadable(&mut self, raw: &str, span: Span);
+}
+
+/// How the analyzer reads shell text: as `bash -c` does, which is how
+/// agents and `exec -c` run it. Extended globs (`@(...)`, `!(...)`) are off
+/// in a non-interactive bash unless a script turns them on.
+pub(crate) fn parser_options() -> brush_parser::ParserOptions {
+    brush_parser::ParserOptions { enable_extended_globbing: false, ..Default::default() }
 }
 
 /// A word resolved, before field splitting.
@@ -69,22 +80,28 @@ struct Resolved {
 /// brace expansion first, then each word's quotes and expansions.
 pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec<Arg> {
     // The tokenizer accepted it but the word grammar did not: keep the raw
-    // text and call it unknown.
-    let unknown = || vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned() }];
-    let Ok(pieces) = word::parse(raw, &Default::default()) else {
-        return unknown();
+    // text, call it known only at run time, and report it.
+    let unknown = |resolver: &mut dyn Resolver| {
+        resolver.unreadable(raw, span);
+        vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned() }]
+    };
+    let Ok(pieces) = word::parse(raw, &parser_options()) else {
+        return unknown(resolver);
     };
     match braces::expand(raw, &pieces) {
         Expansion::Unchanged => resolve_pieces(resolver, &pieces, raw, span),
-        Expansion::Words(words) => words
-            .iter()
-            .flat_map(|word| match word::parse(word, &Default::default()) {
-                Ok(pieces) => resolve_pieces(resolver, &pieces, raw, span),
-                Err(_) => unknown(),
-            })
-            .collect(),
-        // Too many words to follow: unknown, like a word known only at run time.
-        Expansion::TooMuch => unknown(),
+        Expansion::Words(words) => {
+            let mut args = Vec::new();
+            for word in &words {
+                match word::parse(word, &parser_options()) {
+                    Ok(pieces) => args.extend(resolve_pieces(resolver, &pieces, raw, span)),
+                    Err(_) => args.extend(unknown(resolver)),
+                }
+            }
+            args
+        }
+        // Too many words to follow.
+        Expansion::TooMuch => unknown(resolver),
     }
 }
 
@@ -111,13 +128,16 @@ fn resolve_pieces(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], r
 /// Resolves a word to one string, with no field splitting: assignment
 /// values, here-string bodies, the operand of `[[ ]]`.
 pub(crate) fn resolve_joined(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Value {
-    match word::parse(raw, &Default::default()) {
+    match word::parse(raw, &parser_options()) {
         Ok(pieces) => {
             let mut resolved = Resolved { text: String::new(), dynamic: false, glob: false, split: false };
             pieces_into(resolver, &pieces, false, span, &mut resolved);
             Value { text: resolved.text, dynamic: resolved.dynamic, glob: resolved.glob }
         }
-        Err(_) => Value { text: raw.to_owned(), dynamic: true, glob: false },
+        Err(_) => {
+            resolver.unreadable(raw, span);
+            Value { text: raw.to_owned(), dynamic: true, glob: false }
+        }
     }
 }
 
@@ -290,6 +310,9 @@ mod tests {
         }
         fn substitute(&mut self, code: &str, _span: Span) -> Option<String> {
             code.strip_prefix("echo ").map(str::to_owned)
+        }
+        fn unreadable(&mut self, raw: &str, _span: Span) {
+            panic!("{raw:?} is readable");
         }
     }
 
