@@ -420,3 +420,18 @@ fn a_hook_that_aborts_blocks_with_exit_2() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("guardrail: blocked, because the hook failed"));
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn a_command_the_parser_cannot_finish_in_time_is_blocked() {
+    // A fuzz input on which brush-parser's word grammar runs for tens of
+    // seconds (fixtures/slow-word.bin, read as the fuzz target reads it).
+    // However long analysis would take, the agent is never told "allow".
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/slow-word.bin")).unwrap();
+    let command = String::from_utf8_lossy(&bytes);
+    let dir = tempfile::tempdir().unwrap();
+    let event = command_event("claude-code", &command, "/tmp").to_string();
+    let run = guardrail(dir.path(), &["hook", "claude-code", "--deadline", "500"], &event);
+    let held = run.status == 0 && run.stdout.contains("\"permissionDecision\":\"ask\"");
+    let blocked = run.status == 2 && run.stderr.contains("no answer within 500 ms");
+    assert!(held || blocked, "{run:?}");
+}
