@@ -30,6 +30,17 @@ pub enum StoreError {
     Incompatible(String),
 }
 
+/// Refuses a record whose schema `version` is newer than the `known`
+/// migrations of this guardrail: it could not read what it holds.
+fn known_schema(version: usize, known: usize) -> Result<usize, StoreError> {
+    if version > known {
+        return Err(StoreError::Incompatible(format!(
+            "the record's schema is version {version}, newer than this guardrail knows ({known}); upgrade guardrail"
+        )));
+    }
+    Ok(version)
+}
+
 impl From<::postgres::Error> for StoreError {
     /// The server's own message, which the error's `Display` leaves out.
     fn from(error: ::postgres::Error) -> StoreError {

@@ -62,13 +62,7 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
          )",
     )?;
     let version: i32 = transaction.query_one("SELECT coalesce(max(version), 0) FROM guardrail_schema", &[])?.get(0);
-    let version = version as usize;
-    if version > MIGRATIONS.len() {
-        return Err(StoreError::Incompatible(format!(
-            "the record's schema is version {version}, newer than this guardrail knows ({}); upgrade guardrail",
-            MIGRATIONS.len()
-        )));
-    }
+    let version = super::known_schema(version as usize, MIGRATIONS.len())?;
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
         transaction.batch_execute(migration)?;
         transaction.execute("INSERT INTO guardrail_schema (version) VALUES ($1)", &[&(index as i32 + 1)])?;

@@ -97,13 +97,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
 /// The record's schema version; newer than this guardrail knows is an error.
 fn schema_version(connection: &Connection) -> Result<usize, StoreError> {
     let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if version > MIGRATIONS.len() {
-        return Err(StoreError::Incompatible(format!(
-            "the record's schema is version {version}, newer than this guardrail knows ({}); upgrade guardrail",
-            MIGRATIONS.len()
-        )));
-    }
-    Ok(version)
+    super::known_schema(version, MIGRATIONS.len())
 }
 
 const RECORD_COLUMNS: &str = "node, seq, time, kind, body, prev, hash";
