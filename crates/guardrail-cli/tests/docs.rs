@@ -175,18 +175,7 @@ fn intent_reference_is_fresh() {
          by the test suite, so what is shown is what the code does.\n",
     );
     for rule in rules {
-        let found = |sql: &str| {
-            let intents = guardrail_sql::analyze(sql).intents;
-            if intents.is_empty() {
-                "no intents".to_owned()
-            } else {
-                intents
-                    .iter()
-                    .map(|intent| format!("`{} {}`", intent.kind, intent.scope))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        };
+        let found = |sql: &str| guardrail_sql::analyze(sql).intents;
         let doc = RuleDoc {
             name: rule.name,
             intents: rule.intents,
@@ -212,8 +201,7 @@ fn intent_reference_is_fresh() {
     for rule in guardrail_shell::rules::RULES {
         let found = |line: &str| {
             use guardrail_core::Analyzer;
-            let intents = shell.analyze_in(line, Some("/home/dev/app")).intents;
-            intents.iter().map(|intent| format!("`{} {}`", intent.kind, intent.scope)).collect::<Vec<_>>().join(", ")
+            shell.analyze_in(line, Some("/home/dev/app")).intents
         };
         let doc = RuleDoc {
             name: rule.name,
@@ -241,11 +229,18 @@ struct RuleDoc {
 }
 
 impl RuleDoc {
-    /// Appends the rule's section; `found` renders what the analyzer finds
-    /// in a text, and `anchor` and `language` set the link id's prefix and
-    /// the code blocks' language.
-    fn write(&self, out: &mut String, anchor: &str, language: &str, found: impl Fn(&str) -> String) {
+    /// Appends the rule's section; `found` is what the analyzer finds in a
+    /// text, and `anchor` and `language` set the link id's prefix and the
+    /// code blocks' language.
+    fn write(&self, out: &mut String, anchor: &str, language: &str, found: impl Fn(&str) -> Vec<Intent>) {
         let intents: Vec<String> = self.intents.iter().map(|kind| format!("`{kind}`")).collect();
+        let found = |text: &str| {
+            let intents = found(text);
+            if intents.is_empty() {
+                return "no intents".to_owned();
+            }
+            intents.iter().map(|intent| format!("`{} {}`", intent.kind, intent.scope)).collect::<Vec<_>>().join(", ")
+        };
         write!(
             out,
             "\n### <a id=\"{anchor}-{name}\"></a>`{name}`\n\n\
