@@ -271,12 +271,8 @@ impl Policy {
         }
 
         let actions = schema::action_entities();
-        let mut hasher = Sha256::new();
-        for source in &sources {
-            hasher.update((source.text.len() as u64).to_le_bytes());
-            hasher.update(source.text.as_bytes());
-        }
-        let version = hasher.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect();
+        let mut version = digest(sources.iter().map(|source| source.text.as_bytes()));
+        version.truncate(16);
 
         Ok(Policy {
             set,
@@ -541,17 +537,18 @@ fn parse_text(source: &Source) -> Result<PolicySet, Vec<Diagnostic>> {
 /// one key may be loaded with [`Policy::from_validated_sources`] while the
 /// key is the same.
 pub fn validation_key(sources: &[Source]) -> String {
+    let versions = [env!("CARGO_PKG_VERSION").to_owned(), cedar_policy::get_sdk_version().to_string(), schema_text()];
+    let sources = sources.iter().flat_map(|source| [source.name.as_bytes(), source.text.as_bytes()]);
+    digest(versions.iter().map(String::as_bytes).chain(sources))
+}
+
+/// SHA-256 of `fields`, each prefixed with its length so that no two
+/// different lists of fields hash alike, in hex.
+fn digest<'a>(fields: impl Iterator<Item = &'a [u8]>) -> String {
     let mut hasher = Sha256::new();
-    let mut field = |bytes: &[u8]| {
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(bytes);
-    };
-    field(env!("CARGO_PKG_VERSION").as_bytes());
-    field(cedar_policy::get_sdk_version().to_string().as_bytes());
-    field(schema_text().as_bytes());
-    for source in sources {
-        field(source.name.as_bytes());
-        field(source.text.as_bytes());
+    for field in fields {
+        hasher.update((field.len() as u64).to_le_bytes());
+        hasher.update(field);
     }
     hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
