@@ -8,16 +8,11 @@ use std::path::Path;
 use common::Run;
 use serde_json::{Value, json};
 
-/// Runs the binary with its data directory in `dir` (and no store or
-/// policy from the environment), in `cwd`, `stdin` as input.
+/// Runs the binary with its data directory in `dir`, in `cwd`, `stdin` as
+/// input.
 fn guardrail_in(dir: &Path, cwd: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut command = common::command();
-    command
-        .args(args)
-        .current_dir(cwd)
-        .env("GUARDRAIL_DATA_DIR", dir)
-        .env("GUARDRAIL_NODE", "test-node")
-        .env_remove("GUARDRAIL_STORE");
+    let mut command = common::in_data_dir(dir);
+    command.args(args).current_dir(cwd);
     common::run(command, stdin.as_bytes())
 }
 
@@ -394,9 +389,8 @@ fn a_hook_that_aborts_blocks_with_exit_2() {
     // process with SIGABRT, which agents read as "let it run". The hook
     // waits for its input here; abort it once it handles SIGABRT.
     let dir = tempfile::tempdir().unwrap();
-    let child = common::command()
+    let child = common::in_data_dir(dir.path())
         .args(["hook", "claude-code"])
-        .env("GUARDRAIL_DATA_DIR", dir.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -8,11 +8,10 @@ use std::path::Path;
 use common::Run;
 use serde_json::Value;
 
-/// Runs the binary with its data directory in `dir` (and no store from the
-/// environment), `stdin` as input.
+/// Runs the binary with its data directory in `dir`, `stdin` as input.
 fn guardrail(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut command = common::command();
-    command.args(args).env("GUARDRAIL_DATA_DIR", dir).env("GUARDRAIL_NODE", "test-node").env_remove("GUARDRAIL_STORE");
+    let mut command = common::in_data_dir(dir);
+    command.args(args);
     common::run(command, stdin.as_bytes())
 }
 

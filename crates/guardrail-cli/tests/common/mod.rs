@@ -21,6 +21,20 @@ pub fn command() -> Command {
     Command::new(env!("CARGO_BIN_EXE_guardrail"))
 }
 
+/// The binary with its data directory in `dir`, node `test-node`, and no
+/// store or hook settings from the environment of whoever runs the tests.
+#[allow(dead_code, reason = "not every test file records")]
+pub fn in_data_dir(dir: &std::path::Path) -> Command {
+    let mut command = command();
+    command
+        .env("GUARDRAIL_DATA_DIR", dir)
+        .env("GUARDRAIL_NODE", "test-node")
+        .env_remove("GUARDRAIL_STORE")
+        .env_remove("GUARDRAIL_HOOK_DEADLINE_MS")
+        .env_remove("GUARDRAIL_HOOK_MEMORY_MIB");
+    command
+}
+
 /// Runs `command` with `stdin` as its input, to completion.
 pub fn run(mut command: Command, stdin: &[u8]) -> Run {
     let mut child = command
