@@ -799,8 +799,8 @@ fn heredoc_tag_it_loops_on(code: &str) -> bool {
 ///   in them (`"${a[((((...]}"`, 24 took 44 s). Both found by the fuzz
 ///   target; at the limits a word costs at most tens of milliseconds;
 /// - a file descriptor number too big for it (`99999999999>x`), which it
-///   unwraps and panics on.
-///
+///   unwraps and panics on (`parse` catches its panics too; this one is
+///   refused with a clearer reason).
 fn refuse_before_parsing(tokens: &[Token]) -> Option<&'static str> {
     let mut depth: usize = 0;
     for (index, token) in tokens.iter().enumerate() {
