@@ -67,8 +67,8 @@ taxonomy! {
         "session.control" => "Settings and state of the current session.",
         "fs.change" => "Deleting, overwriting or re-permissioning files, and destroying disks.",
         "vcs.change" => "Losing uncommitted work or rewriting a repository's history.",
-        "infra.change" => "Destroying infrastructure: clusters, cloud resources, backups, queues, CI, secrets.",
-        "system.operation" => "Operating the machine: power, processes, firewall, users, scheduled jobs.",
+        "infra.change" => "Destroying or disrupting infrastructure: clusters, cloud resources, services, backups, queues, CI, secrets.",
+        "system.operation" => "Operating the machine: power, processes, firewall, users and privileges, scheduled jobs.",
     }
     intents {
         DataRead = "data.read" in ["data.access"]
@@ -153,6 +153,8 @@ taxonomy! {
             => "Builds code at run time and runs it (dynamic SQL, a command name from an expansion, decoded data piped into a shell), so its effect cannot be read from the text.",
         CodeRemote = "code.remote" in ["code.execution"]
             => "Runs code fetched from the network (curl ... | sh, bash <(curl ...)).",
+        CodePersist = "code.persist" in ["code.execution"]
+            => "Plants code where it runs later: shell startup files, cron, git hooks and git settings that run programs, systemd units, ssh's configuration.",
         CodeExecutePrepared = "code.execute_prepared" in ["code.execution"]
             => "Executes a prepared statement defined outside the text being checked.",
         CodeOpaque = "code.opaque" in ["code.execution"]
@@ -191,12 +193,18 @@ taxonomy! {
             => "Throws away uncommitted or unmerged work: reset --hard, clean -f, checkout -- ., branch -D, stash drop.",
         InfraDestroy = "infra.destroy" in ["infra.change"]
             => "Deletes infrastructure or its data: cluster objects, cloud resources, backups, queues and topics, CI objects, HTTP DELETE.",
+        InfraDisrupt = "infra.disrupt" in ["infra.change"]
+            => "Stops, disables, scales, detaches, resets or revokes a service or resource without deleting its data (systemctl stop, kubectl scale, docker stop).",
+        InfraUndeclared = "infra.undeclared" in ["infra.change"]
+            => "Runs a destroying or disrupting verb (delete, destroy, stop, scale, ...) of a program the analyzer has no declaration for (fooctl cluster delete prod): what it changes is not known.",
         SecretDelete = "secret.delete" in ["infra.change"]
             => "Deletes, destroys or disables secrets in a secret manager.",
         SecretWrite = "secret.write" in ["infra.change"]
             => "Replaces a secret's value in a secret manager, losing the old one.",
         SecretExfiltration = "secret.exfiltration" in []
-            => "Sends credential files or the environment to a network tool.",
+            => "Sends credentials (key files, cloud CLI credentials, the environment, a secret manager's output) over the network, by any route.",
+        SecretRead = "secret.read" in []
+            => "Reads stored credentials: password hashes, connection strings with passwords (pg_authid, pg_shadow, pg_user_mappings).",
         SystemPower = "system.power" in ["system.operation"]
             => "Shuts down, reboots or halts the machine.",
         SystemKillAll = "system.kill_all" in ["system.operation"]
@@ -209,6 +217,8 @@ taxonomy! {
             => "Removes a user's scheduled jobs (crontab -r).",
         SystemUserDelete = "system.user_delete" in ["system.operation"]
             => "Deletes a user or group account of the machine.",
+        SystemPrivilege = "system.privilege" in ["system.operation"]
+            => "Grants access or power on the machine: sudoers, authorized_keys, accounts and their groups and passwords, setuid bits, PAM, the dynamic loader's preload.",
         LogTamper = "log.tamper" in []
             => "Erases or switches off shell history or system logs.",
         Unknown = "unknown" in []

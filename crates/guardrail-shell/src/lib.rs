@@ -23,7 +23,12 @@
 //! the file system, so a check judges the text, not the machine it runs on.
 
 mod braces;
-mod input;
+pub mod catalogue;
+pub mod effects;
+mod flow;
+mod interpreters;
+pub mod lexicon;
+mod locations;
 mod paths;
 pub mod rules;
 mod walk;

@@ -12,10 +12,11 @@ use brush_parser::ast::{
 use brush_parser::{SourceInfo, Token};
 use guardrail_core::{Analysis, Intent, IntentKind, Object, Scope, Span};
 
-use crate::input::{self, Stream};
+use crate::effects::{Lang, Write};
+use crate::flow::{Mark, Stream};
 use crate::paths::{Dir, Layout, Place};
 use crate::rules;
-use crate::words::{self, Arg, Resolver, Value};
+use crate::words::{self, Arg, Resolver, Substituted, Value};
 
 /// How deeply code may nest in code (`bash -c "eval '...'"`) before the
 /// analyzer stops and calls the rest unknown.
@@ -91,8 +92,9 @@ pub(crate) struct Walker {
     /// Whether the command being walked runs beside others (in a pipeline
     /// or in the background): recursion there is a fork bomb.
     concurrent: bool,
-    /// Files the line writes with known content, by resolved path.
-    pub(crate) files: HashMap<String, String>,
+    /// What the line wrote to files, by resolved path: their content when
+    /// it spells it out, else the marks of what was written.
+    pub(crate) files: HashMap<String, Stream>,
     depth: usize,
     /// While walking code nested in a word (`bash -c '...'`), the word's
     /// span: every intent found inside points at it.
@@ -177,60 +179,40 @@ impl Walker {
         self.code(code, Some(span), isolated);
     }
 
-    /// Walks code whose text arrives on a stream: piped into a shell, read
-    /// from `<(...)`, or a file written earlier in the line.
+    /// Walks shell code whose text arrives on a stream: piped into a shell,
+    /// read from `<(...)`, or a file written earlier in the line.
     pub(crate) fn run_stream(&mut self, stream: &Stream, span: Span, what: &str) {
-        match stream {
-            Stream::Text(code) => self.nested(&code.clone(), span, true),
-            Stream::Network => self.emit(
-                IntentKind::CodeRemote,
-                Scope::Unbounded,
-                None,
-                span,
-                Some(format!("{what} runs code downloaded from the network")),
-            ),
-            Stream::Decoded => self.emit(
-                IntentKind::CodeDynamic,
-                Scope::Unbounded,
-                None,
-                span,
-                Some(format!("{what} runs decoded data the line does not show")),
-            ),
-            Stream::Secret(_) | Stream::Unknown | Stream::Terminal | Stream::Paths(_) => self.emit(
-                IntentKind::CodeDynamic,
-                Scope::Unbounded,
-                None,
-                span,
-                Some(format!("{what} runs code the line does not show")),
-            ),
-        }
+        self.run_code(Lang::Shell, stream, span, what);
     }
 
     fn list(&mut self, list: &CompoundList) {
         self.list_output(list);
     }
 
-    /// Walks a list and returns what it writes on its output when it is a
-    /// single command (`<(curl ...)` is network data, `<(echo hi)` is
-    /// text); anything longer is unknown.
+    /// Walks a list and returns what it writes on its output: the last
+    /// command's output when it is a single command (`<(curl ...)` is
+    /// network data, `<(echo hi)` is text); for longer lists, unknown
+    /// content with the worst mark of every command's output.
     fn list_output(&mut self, list: &CompoundList) -> Stream {
         let single = matches!(list.0.as_slice(), [ast::CompoundListItem(and_or, _)]
             if and_or.additional.is_empty() && and_or.first.seq.len() == 1);
         let mut output = Stream::Unknown;
+        let mut mark: Option<Mark> = None;
         for ast::CompoundListItem(and_or, separator) in &list.0 {
             let saved = self.concurrent;
             self.concurrent |= matches!(separator, SeparatorOperator::Async);
             output = self.pipeline(&and_or.first);
+            mark = Mark::worst(mark, output.mark());
             for next in &and_or.additional {
                 match next {
                     ast::AndOr::And(pipeline) | ast::AndOr::Or(pipeline) => {
-                        self.pipeline(pipeline);
+                        mark = Mark::worst(mark, self.pipeline(pipeline).mark());
                     }
                 }
             }
             self.concurrent = saved;
         }
-        if single { output } else { Stream::Unknown }
+        if single { output } else { Stream::marked(mark) }
     }
 
     /// Walks a pipeline and returns what its last command writes.
@@ -296,7 +278,8 @@ impl Walker {
                 match values {
                     Some(values) if !values.is_empty() && values.len() <= MAX_LOOP_VALUES => {
                         for value in values {
-                            let value = Value { text: value.text, dynamic: value.dynamic, glob: value.glob };
+                            let value =
+                                Value { text: value.text, dynamic: value.dynamic, glob: value.glob, mark: value.mark };
                             self.vars.insert(clause.variable_name.clone(), value);
                             self.list(&clause.body.list);
                         }
@@ -418,7 +401,7 @@ impl Walker {
                             for (_, value) in values {
                                 self.resolve(value);
                             }
-                            Value { text: String::new(), dynamic: true, glob: false }
+                            Value::unknown(None)
                         }
                     };
                     // `VAR=x cmd` passes VAR to cmd's environment; the
@@ -445,13 +428,13 @@ impl Walker {
 
         // Redirections: input replaces the pipe, output is written to.
         let mut input = input;
-        let mut outputs: Vec<Arg> = Vec::new();
+        let mut outputs: Vec<(Arg, Write)> = Vec::new();
         for redirect in &redirects {
             match self.redirect(redirect, &Stream::Unknown) {
                 Some(stream) => input = stream,
                 None => {
-                    if let Some(target) = output_target(redirect) {
-                        outputs.extend(self.resolve(target));
+                    if let Some((target, how)) = output_target(redirect) {
+                        outputs.extend(self.resolve(target).into_iter().map(|arg| (arg, how)));
                     }
                 }
             }
@@ -462,8 +445,8 @@ impl Walker {
                 self.assignment(&name, &value, span);
                 self.vars.insert(name, value);
             }
-            for target in &outputs {
-                self.write_target(target, None);
+            for (target, how) in &outputs {
+                self.write_target(target, None, *how);
             }
             return Stream::Unknown;
         }
@@ -475,10 +458,10 @@ impl Walker {
 
         // Programs take their path's last component as their name.
         let output = self.run(&argv, input, span, &substitutions);
-        for target in &outputs {
-            self.write_target(target, Some(&output));
+        for (target, how) in &outputs {
+            self.write_target(target, Some(&output), *how);
         }
-        output
+        if outputs.is_empty() { output } else { Stream::Unknown }
     }
 
     /// Switching history off is tampering with it.
@@ -507,7 +490,7 @@ impl Walker {
 
     /// Forgets a variable: from here on it is only known at run time.
     pub(crate) fn unset(&mut self, name: &str) {
-        self.vars.insert(name.to_owned(), Value { text: String::new(), dynamic: false, glob: false });
+        self.vars.insert(name.to_owned(), Value::known(""));
     }
 
     /// Runs a resolved command: functions, then the rules.
@@ -540,7 +523,7 @@ impl Walker {
         if name.text.contains('/') {
             let place = self.place(name);
             if let Some(content) = self.files.get(&place.name).cloned() {
-                self.nested(&content, span, true);
+                self.run_code(Lang::Shell, &content, span, &name.text);
                 return Stream::Unknown;
             }
         }
@@ -552,7 +535,7 @@ impl Walker {
             .map(|(index, stream)| (index - 1, stream.clone()))
             .collect();
         let command = Command { program: &program, args, input, span, substitutions: &substitutions };
-        let output = if asks_for_help(args) { Stream::Unknown } else { rules::check(self, &command) };
+        let output = rules::check(self, &command);
         if self.intent_count() == before {
             self.emit(IntentKind::ProcessRun, Scope::Bounded, Some(Object::new("command", &program)), span, None);
         }
@@ -605,6 +588,13 @@ impl Walker {
                 let arg = args.first()?;
                 Some(self.read_file(arg))
             }
+            // `<&3`: standard input from another descriptor, whose content
+            // the line does not show.
+            IoRedirect::File(
+                fd,
+                IoFileRedirectKind::DuplicateInput,
+                IoFileRedirectTarget::Fd(_) | IoFileRedirectTarget::Duplicate(_),
+            ) if fd.is_none_or(|fd| fd == 0) => Some(Stream::Unknown),
             IoRedirect::File(_, _, IoFileRedirectTarget::ProcessSubstitution(kind, subshell)) => {
                 let stream = self.process_substitution(kind, &subshell.list);
                 matches!(kind, ast::ProcessSubstitutionKind::Read).then_some(stream)
@@ -616,14 +606,7 @@ impl Walker {
     /// What reading a file gives: its content when the line wrote it, a
     /// secret when it holds credentials.
     pub(crate) fn read_file(&self, arg: &Arg) -> Stream {
-        let place = self.place(arg);
-        if let Some(content) = self.files.get(&place.name) {
-            return Stream::Text(content.clone());
-        }
-        if input::is_credential_file(&arg.text) || input::is_credential_file(&place.name) {
-            return Stream::Secret(format!("the credentials in {}", arg.text));
-        }
-        Stream::Unknown
+        self.read_path(arg, false)
     }
 
     fn process_substitution(&mut self, kind: &ast::ProcessSubstitutionKind, list: &CompoundList) -> Stream {
@@ -637,24 +620,51 @@ impl Walker {
     }
 
     /// Output redirected to a file: overwriting it, destroying a disk, or
-    /// erasing a log; and a script the line may run later.
-    fn write_target(&mut self, target: &Arg, output: Option<&Stream>) {
-        let place = self.place(target);
-        if !target.dynamic && crate::paths::is_harmless_device(&place.name) {
+    /// erasing a log; a script the line may run later; data sent to the
+    /// network through `/dev/tcp`.
+    fn write_target(&mut self, target: &Arg, output: Option<&Stream>, how: Write) {
+        let content = output.cloned().unwrap_or(Stream::Unknown);
+        if let Some(host) = network_device(&target.text) {
+            self.send(content.mark().as_ref(), host, "a redirection to /dev/tcp", target.span);
             return;
         }
-        if let Some(Stream::Text(text)) = output {
-            self.files.insert(place.name.clone(), text.clone());
-        }
-        rules::files::written(self, &place, target.span);
+        self.write_path(target, &content, how, target.span, None);
     }
 
     /// Runs a command substitution's code and returns its output when the
-    /// line spells it out (`$(echo ls)`).
-    fn substitute_code(&mut self, code: &str, span: Span) -> Option<String> {
+    /// line spells it out (`$(echo ls)`), and the mark of what it prints
+    /// (`$(cat ~/.ssh/id_rsa)` is secret).
+    fn substitute_code(&mut self, code: &str, span: Span) -> Substituted {
         // The substitution runs, in a subshell: walk it for its effects.
-        self.nested(code, span, true);
-        literal_output(code, self)
+        let output = self.code_output(code, span);
+        Substituted { output: literal_output(code, self), mark: output.mark() }
+    }
+
+    /// Walks code in a subshell and returns what it writes on its output.
+    pub(crate) fn code_output(&mut self, code: &str, span: Span) -> Stream {
+        let Ok(program) = parse(code) else {
+            self.nested(code, span, true);
+            return Stream::Unknown;
+        };
+        if self.depth >= MAX_CODE_DEPTH {
+            self.nested(code, span, true);
+            return Stream::Unknown;
+        }
+        let saved_frame = self.frame;
+        self.frame = self.frame.or(Some(span));
+        self.depth += 1;
+        let saved = (self.cwd.clone(), self.vars.clone());
+        let mut mark = None;
+        let mut last = Stream::Unknown;
+        let lists = program.complete_commands.len();
+        for list in &program.complete_commands {
+            last = self.list_output(list);
+            mark = Mark::worst(mark, last.mark());
+        }
+        (self.cwd, self.vars) = saved;
+        self.depth -= 1;
+        self.frame = saved_frame;
+        if lists == 1 { last } else { Stream::marked(mark) }
     }
 }
 
@@ -663,7 +673,7 @@ impl Resolver for Walker {
         if let Some(value) = self.vars.get(name) {
             return Some(value.clone());
         }
-        let known = |text: &str| Some(Value { text: text.to_owned(), dynamic: false, glob: false });
+        let known = |text: &str| Some(Value::known(text));
         match name {
             "HOME" => known(self.layout.home.as_deref().unwrap_or("/home/~")),
             "TMPDIR" | "TMP" | "TEMP" => known("/tmp"),
@@ -679,7 +689,7 @@ impl Resolver for Walker {
         self.layout.home.clone()
     }
 
-    fn substitute(&mut self, code: &str, span: Span) -> Option<String> {
+    fn substitute(&mut self, code: &str, span: Span) -> Substituted {
         self.substitute_code(code, span)
     }
 
@@ -728,26 +738,26 @@ fn literal_output(code: &str, walker: &mut Walker) -> Option<String> {
     }
 }
 
-/// The file an output redirection writes to.
-fn output_target(redirect: &IoRedirect) -> Option<&ast::Word> {
+/// The file an output redirection writes to, and how.
+fn output_target(redirect: &IoRedirect) -> Option<(&ast::Word, Write)> {
     match redirect {
+        IoRedirect::File(_, IoFileRedirectKind::Append, IoFileRedirectTarget::Filename(word)) => {
+            Some((word, Write::Append))
+        }
         IoRedirect::File(
             _,
-            IoFileRedirectKind::Write
-            | IoFileRedirectKind::Append
-            | IoFileRedirectKind::Clobber
-            | IoFileRedirectKind::ReadAndWrite,
+            IoFileRedirectKind::Write | IoFileRedirectKind::Clobber | IoFileRedirectKind::ReadAndWrite,
             IoFileRedirectTarget::Filename(word),
-        ) => Some(word),
-        IoRedirect::OutputAndError(word, _) => Some(word),
+        ) => Some((word, Write::Replace)),
+        IoRedirect::OutputAndError(word, append) => Some((word, if *append { Write::Append } else { Write::Replace })),
         _ => None,
     }
 }
 
-/// Whether the arguments ask the program to describe itself and do
-/// nothing else (`rm --help`, `git --version`).
-fn asks_for_help(args: &[Arg]) -> bool {
-    args.iter().any(|arg| arg.is("--help")) || matches!(args, [only] if only.is("--version"))
+/// The host of a bash network redirection (`/dev/tcp/HOST/PORT`).
+pub(crate) fn network_device(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/dev/tcp/").or_else(|| path.strip_prefix("/dev/udp/"))?;
+    Some(rest.split('/').next().unwrap_or(rest))
 }
 
 /// The deepest nesting of brackets in a text, quotes ignored.

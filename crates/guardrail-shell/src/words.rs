@@ -5,6 +5,7 @@
 use brush_parser::word::{self, Parameter, ParameterExpr, WordPiece, WordPieceWithSource};
 
 use crate::braces::{self, Expansion};
+use crate::flow::Mark;
 use guardrail_core::Span;
 
 /// One argument, resolved as far as the text allows.
@@ -22,12 +23,15 @@ pub(crate) struct Arg {
     pub span: Span,
     /// The word as written, quotes and expansions included.
     pub raw: String,
+    /// Where some of its text came from, when that matters: a secret read
+    /// earlier, a download.
+    pub mark: Option<Mark>,
 }
 
 impl Arg {
     pub(crate) fn literal(text: impl Into<String>, span: Span) -> Arg {
         let text = text.into();
-        Arg { raw: text.clone(), text, dynamic: false, glob: false, span }
+        Arg { raw: text.clone(), text, dynamic: false, glob: false, span, mark: None }
     }
 
     /// Whether the argument is exactly `text`, known before it runs.
@@ -42,6 +46,27 @@ pub(crate) struct Value {
     pub text: String,
     pub dynamic: bool,
     pub glob: bool,
+    /// Where its text came from, when that matters.
+    pub mark: Option<Mark>,
+}
+
+impl Value {
+    pub(crate) fn known(text: impl Into<String>) -> Value {
+        Value { text: text.into(), dynamic: false, glob: false, mark: None }
+    }
+
+    pub(crate) fn unknown(mark: Option<Mark>) -> Value {
+        Value { text: String::new(), dynamic: true, glob: false, mark }
+    }
+}
+
+/// What running a command substitution gives the word it stands in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Substituted {
+    /// Its output, when the line spells it out (`$(echo ls)`).
+    pub output: Option<String>,
+    /// Where its output comes from, when that matters (`$(cat ~/.ssh/id_rsa)`).
+    pub mark: Option<Mark>,
 }
 
 /// What resolving a word needs from the walker: variables and the output
@@ -50,9 +75,9 @@ pub(crate) trait Resolver {
     fn variable(&self, name: &str) -> Option<Value>;
     fn home(&self) -> Option<String>;
     /// Runs the analysis of a command substitution and returns its output
-    /// when it is literal text (`$(echo ls)`).
+    /// when it is literal text (`$(echo ls)`), and its mark.
     /// `span` is where the word holding the substitution is.
-    fn substitute(&mut self, code: &str, span: Span) -> Option<String>;
+    fn substitute(&mut self, code: &str, span: Span) -> Substituted;
     /// A word the word grammar cannot read, or that expands to too many
     /// words: whatever it holds (a substitution that runs code, say) was
     /// not followed, so the analysis must not pass it as harmless.
@@ -67,6 +92,7 @@ pub(crate) fn parser_options() -> brush_parser::ParserOptions {
 }
 
 /// A word resolved, before field splitting.
+#[derive(Default)]
 struct Resolved {
     text: String,
     dynamic: bool,
@@ -74,6 +100,7 @@ struct Resolved {
     /// An unquoted expansion contributed text, so the shell would split it
     /// into several arguments at whitespace.
     split: bool,
+    mark: Option<Mark>,
 }
 
 /// Resolves one word of the text into the arguments the shell would pass:
@@ -83,7 +110,7 @@ pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec
     // text, call it known only at run time, and report it.
     let unknown = |resolver: &mut dyn Resolver| {
         resolver.unreadable(raw, span);
-        vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned() }]
+        vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned(), mark: None }]
     };
     let Ok(pieces) = word::parse(raw, &parser_options()) else {
         return unknown(resolver);
@@ -106,7 +133,7 @@ pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec
 }
 
 fn resolve_pieces(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], raw: &str, span: Span) -> Vec<Arg> {
-    let mut resolved = Resolved { text: String::new(), dynamic: false, glob: false, split: false };
+    let mut resolved = Resolved::default();
     pieces_into(resolver, pieces, false, span, &mut resolved);
     if resolved.split && !resolved.text.is_empty() {
         let fields: Vec<Arg> = resolved
@@ -118,11 +145,19 @@ fn resolve_pieces(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], r
                 glob: resolved.glob,
                 span,
                 raw: raw.to_owned(),
+                mark: resolved.mark.clone(),
             })
             .collect();
         return fields;
     }
-    vec![Arg { text: resolved.text, dynamic: resolved.dynamic, glob: resolved.glob, span, raw: raw.to_owned() }]
+    vec![Arg {
+        text: resolved.text,
+        dynamic: resolved.dynamic,
+        glob: resolved.glob,
+        span,
+        raw: raw.to_owned(),
+        mark: resolved.mark,
+    }]
 }
 
 /// Resolves a word to one string, with no field splitting: assignment
@@ -130,13 +165,13 @@ fn resolve_pieces(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], r
 pub(crate) fn resolve_joined(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Value {
     match word::parse(raw, &parser_options()) {
         Ok(pieces) => {
-            let mut resolved = Resolved { text: String::new(), dynamic: false, glob: false, split: false };
+            let mut resolved = Resolved::default();
             pieces_into(resolver, &pieces, false, span, &mut resolved);
-            Value { text: resolved.text, dynamic: resolved.dynamic, glob: resolved.glob }
+            Value { text: resolved.text, dynamic: resolved.dynamic, glob: resolved.glob, mark: resolved.mark }
         }
         Err(_) => {
             resolver.unreadable(raw, span);
-            Value { text: raw.to_owned(), dynamic: true, glob: false }
+            Value { text: raw.to_owned(), dynamic: true, glob: false, mark: None }
         }
     }
 }
@@ -176,6 +211,7 @@ fn pieces_into(
                         out.text.push_str(&value.text);
                         out.dynamic |= value.dynamic;
                         out.glob |= value.glob && !quoted;
+                        out.mark = Mark::worst(out.mark.take(), value.mark);
                     }
                     None => {
                         out.dynamic = true;
@@ -185,13 +221,15 @@ fn pieces_into(
                 out.split |= !quoted;
             }
             WordPiece::CommandSubstitution(code) | WordPiece::BackquotedCommandSubstitution(code) => {
-                match resolver.substitute(code, span) {
+                let substituted = resolver.substitute(code, span);
+                match substituted.output {
                     Some(output) => out.text.push_str(output.trim_end_matches('\n')),
                     None => {
                         out.dynamic = true;
                         out.text.push_str("$()");
                     }
                 }
+                out.mark = Mark::worst(out.mark.take(), substituted.mark);
                 out.split |= !quoted;
             }
             WordPiece::EscapeSequence(escape) => {
@@ -203,7 +241,7 @@ fn pieces_into(
             WordPiece::ArithmeticExpression(expression) => {
                 // Arithmetic yields a number; a substitution inside it still runs.
                 if expression.value.contains("$(") || expression.value.contains('`') {
-                    let _ = resolver.substitute(&expression.value, span);
+                    resolver.substitute(&expression.value, span);
                 }
                 out.dynamic = true;
                 out.text.push('0');
@@ -303,13 +341,13 @@ mod tests {
 
     impl Resolver for Nothing {
         fn variable(&self, name: &str) -> Option<Value> {
-            (name == "TMPDIR").then(|| Value { text: "/tmp".to_owned(), dynamic: false, glob: false })
+            (name == "TMPDIR").then(|| Value::known("/tmp"))
         }
         fn home(&self) -> Option<String> {
             Some("/home/dev".to_owned())
         }
-        fn substitute(&mut self, code: &str, _span: Span) -> Option<String> {
-            code.strip_prefix("echo ").map(str::to_owned)
+        fn substitute(&mut self, code: &str, _span: Span) -> Substituted {
+            Substituted { output: code.strip_prefix("echo ").map(str::to_owned), mark: None }
         }
         fn unreadable(&mut self, raw: &str, _span: Span) {
             panic!("{raw:?} is readable");

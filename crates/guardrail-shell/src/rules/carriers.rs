@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use guardrail_core::{IntentKind, Object, Scope, Span};
+use guardrail_core::{IntentKind, Object, Scope};
 
 use super::{Rule, options};
-use crate::input::Stream;
+use crate::flow::Stream;
 use crate::paths::Dir;
 use crate::walk::{Command, Walker};
 use crate::words::Arg;
@@ -193,7 +193,6 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "watch" => watch(walker, command),
         "cd" | "pushd" => cd(walker, command),
         "popd" => walker.cwd = Dir::Absolute("/<unknown directory>".to_owned()),
-        _ if is_interpreter(program) => interpreter(walker, command),
         _ => return false,
     }
     true
@@ -313,10 +312,12 @@ fn shell(walker: &mut Walker, command: &Command<'_>) {
         Some((index, script)) if !reads_stdin => {
             if let Some(stream) = command.substitutions.get(&index) {
                 walker.run_stream(&stream.clone(), command.span, &format!("{name} <(...)"));
+            } else if let Some(stream) = descriptor(walker, script, &command.input) {
+                walker.run_stream(&stream, command.span, &format!("{name} {}", script.text));
             } else {
                 let place = walker.place(script);
                 if let Some(content) = walker.files.get(&place.name).cloned() {
-                    walker.nested(&content, command.span, true);
+                    walker.run_stream(&content, command.span, &format!("{name} {}", script.text));
                 }
             }
         }
@@ -373,8 +374,13 @@ fn source(walker: &mut Walker, command: &Command<'_>) {
         return;
     }
     let place = walker.place(file);
-    if let Some(content) = walker.files.get(&place.name).cloned() {
-        walker.nested(&content, command.span, false);
+    if let Some(stream) = descriptor(walker, file, &command.input) {
+        walker.run_stream(&stream, command.span, &format!("{} {}", command.program, file.text));
+    } else if let Some(content) = walker.files.get(&place.name).cloned() {
+        match content {
+            Stream::Text(code) => walker.nested(&code, command.span, false),
+            other => walker.run_stream(&other, command.span, &format!("{} {}", command.program, file.text)),
+        }
     } else if file.dynamic {
         walker.emit(
             IntentKind::CodeDynamic,
@@ -508,12 +514,13 @@ fn xargs(walker: &mut Walker, command: &Command<'_>) {
             arg.glob = true;
             vec![arg]
         }
-        _ => vec![Arg {
+        other => vec![Arg {
             text: "<standard input>".to_owned(),
             dynamic: true,
             glob: false,
             span,
             raw: "<stdin>".to_owned(),
+            mark: other.mark(),
         }],
     };
     let replace = parsed.value("-I").or(parsed.value("--replace")).map(str::to_owned);
@@ -555,295 +562,14 @@ fn cd(walker: &mut Walker, command: &Command<'_>) {
     };
 }
 
-fn is_interpreter(program: &str) -> bool {
-    let base = program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    matches!(
-        base,
-        "python" | "pypy" | "perl" | "ruby" | "node" | "nodejs" | "deno" | "bun" | "php" | "lua" | "luajit" | "irb"
-    )
-}
-
-fn interpreter(walker: &mut Walker, command: &Command<'_>) {
-    let base = command.program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    let flags: &[&str] = match base {
-        "python" | "pypy" => &["-c"],
-        "perl" => &["-e", "-E"],
-        "ruby" | "lua" | "luajit" => &["-e"],
-        "node" | "nodejs" | "bun" => &["-e", "--eval", "-p", "--print"],
-        "php" => &["-r"],
-        _ => &[],
-    };
-    let mut code: Vec<(String, bool)> = Vec::new();
-    let mut script: Option<&Arg> = None;
-    let mut index = 0;
-    while index < command.args.len() {
-        let arg = &command.args[index];
-        let text = arg.text.as_str();
-        if flags.contains(&text) {
-            if let Some(value) = command.args.get(index + 1) {
-                code.push((value.text.clone(), value.dynamic));
-            }
-            index += 2;
-            continue;
-        }
-        // Perl and Ruby accept clusters such as -ne.
-        if matches!(base, "perl" | "ruby")
-            && text.starts_with('-')
-            && !text.starts_with("--")
-            && text.ends_with(['e', 'E'])
-        {
-            if let Some(value) = command.args.get(index + 1) {
-                code.push((value.text.clone(), value.dynamic));
-            }
-            index += 2;
-            continue;
-        }
-        if base == "deno" && text == "eval" {
-            if let Some(value) = command.args.get(index + 1) {
-                code.push((value.text.clone(), value.dynamic));
-            }
-            break;
-        }
-        if !text.starts_with('-') {
-            script = Some(arg);
-            break;
-        }
-        index += 1;
-    }
-    if code.is_empty() {
-        match script {
-            Some(script) => {
-                let place = walker.place(script);
-                if let Some(content) = walker.files.get(&place.name).cloned() {
-                    code.push((content, false));
-                }
-            }
-            None => {
-                if let Stream::Text(text) = &command.input {
-                    code.push((text.clone(), false));
-                }
-            }
-        }
-    }
-    for (text, dynamic) in code {
-        if dynamic {
-            walker.emit(
-                IntentKind::CodeDynamic,
-                Scope::Unbounded,
-                None,
-                command.span,
-                Some(format!("{} runs code only known at run time", command.program)),
-            );
-        } else {
-            inline_code(walker, &text, command.span);
-        }
-    }
-}
-
-/// Calls that run a shell command given as their first argument.
-const SHELL_OUTS: &[&str] = &[
-    "os.system(",
-    "os.popen(",
-    "subprocess.run(",
-    "subprocess.call(",
-    "subprocess.check_call(",
-    "subprocess.check_output(",
-    "subprocess.Popen(",
-    "subprocess.getoutput(",
-    "subprocess.getstatusoutput(",
-    "commands.getoutput(",
-    "execSync(",
-    "exec(",
-    "spawnSync(",
-    "spawn(",
-    "execFileSync(",
-    "system(",
-    "shell_exec(",
-    "passthru(",
-    "popen(",
-    "IO.popen(",
-    "Open3.capture2(",
-    "Open3.capture3(",
-    "qx(",
-    "qx{",
-    "%x(",
-    "%x{",
-];
-
-/// Calls that delete a tree, and calls that delete one file.
-const RECURSIVE_DELETES: &[&str] = &[
-    "shutil.rmtree(",
-    "rmtree(",
-    "FileUtils.rm_rf(",
-    "FileUtils.rm_r(",
-    "FileUtils.remove_dir(",
-    "FileUtils.remove_entry(",
-    "rimraf(",
-    "remove_tree(",
-    "fs.rmSync(",
-    "fs.rm(",
-    "fsPromises.rm(",
-    "Deno.remove(",
-];
-const DELETES: &[&str] = &[
-    "os.remove(",
-    "os.unlink(",
-    "os.rmdir(",
-    "os.removedirs(",
-    ".unlink(",
-    "File.delete(",
-    "FileUtils.rm(",
-    "fs.unlinkSync(",
-    "fs.unlink(",
-    "fs.rmdirSync(",
-    "unlink(",
-    "File.unlink(",
-];
-
-/// Looks through an interpreter's inline code for shell-outs, deletions
-/// and fork loops.
-fn inline_code(walker: &mut Walker, code: &str, span: Span) {
-    for call in SHELL_OUTS {
-        for argument in call_arguments(code, call) {
-            match argument {
-                Some(shell) => walker.nested(&shell, span, true),
-                None => walker.emit(
-                    IntentKind::CodeDynamic,
-                    Scope::Unbounded,
-                    None,
-                    span,
-                    Some(format!("{} runs a command built at run time", call.trim_end_matches(['(', '{']))),
-                ),
-            }
-        }
-    }
-    // Ruby and Perl backticks run shell.
-    let mut rest = code;
-    while let Some(start) = rest.find('`') {
-        let Some(length) = rest[start + 1..].find('`') else { break };
-        walker.nested(&rest[start + 1..start + 1 + length], span, true);
-        rest = &rest[start + 2 + length..];
-    }
-    for (calls, kind) in [(RECURSIVE_DELETES, IntentKind::FsDeleteRecursive), (DELETES, IntentKind::FsDelete)] {
-        for call in calls {
-            if call == &"rmtree(" && code.contains("shutil.rmtree(") || call == &"unlink(" && code.contains(".unlink(")
-            {
-                continue;
-            }
-            for argument in call_arguments(code, call) {
-                let recursive_option = code.contains("recursive: true") || code.contains("recursive:true");
-                let kind = if *call == "fs.rmSync("
-                    || *call == "fs.rm("
-                    || *call == "fsPromises.rm("
-                    || *call == "Deno.remove("
-                {
-                    if recursive_option { IntentKind::FsDeleteRecursive } else { IntentKind::FsDelete }
-                } else {
-                    kind
-                };
-                let place = match argument {
-                    Some(path) => walker.place(&Arg::literal(path, span)),
-                    None => crate::paths::Place { name: "<computed path>".to_owned(), scope: Scope::Unbounded },
-                };
-                walker.emit(
-                    kind,
-                    place.scope,
-                    Some(Object::new("path", place.name)),
-                    span,
-                    Some(format!("{} in inline code", call.trim_end_matches('('))),
-                );
-            }
-        }
-    }
-    let forks = code.contains("fork");
-    if forks && (code.contains("while") || code.contains("for(;;)") || code.contains("loop")) {
-        walker.emit(
-            IntentKind::SystemForkBomb,
-            Scope::Unbounded,
-            None,
-            span,
-            Some("inline code forks in a loop".to_owned()),
-        );
-    }
-}
-
-/// The first argument of every call to `call` in `code`: its text when it
-/// is a string literal (or a list of them), `None` when computed.
-fn call_arguments(code: &str, call: &str) -> Vec<Option<String>> {
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(at) = code[from..].find(call) {
-        let start = from + at;
-        from = start + call.len();
-        // `exec(` must not match `os.execv(` or `subprocess.exec(` twice:
-        // a call name preceded by an identifier character is another call.
-        if in_string(&code[..start]) {
-            continue;
-        }
-        let preceded = code[..start].chars().next_back();
-        if !call.contains('.') && preceded.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            continue;
-        }
-        if call.starts_with('.') && code[..start].ends_with("os") {
-            continue;
-        }
-        let rest = code[from..].trim_start();
-        found.push(literal_argument(rest, call.ends_with('{') || call.ends_with("x(")));
-    }
-    found
-}
-
-/// Whether the end of `code` lies inside a string literal: a call named
-/// in a string (`print('shutil.rmtree')`) is data, not a call.
-fn in_string(code: &str) -> bool {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in code.chars() {
-        match (quote, c) {
-            (_, _) if escaped => escaped = false,
-            (Some(_), '\\') => escaped = true,
-            (Some(open), c) if c == open => quote = None,
-            (None, '\'' | '"') => quote = Some(c),
-            _ => {}
-        }
-    }
-    quote.is_some()
-}
-
-/// Reads a string literal, or a list of them joined by spaces, at the
-/// start of `rest`. Perl's `qx{...}` and Ruby's `%x(...)` are literal up
-/// to their closing bracket.
-fn literal_argument(rest: &str, bracketed: bool) -> Option<String> {
-    if bracketed {
-        let end = rest.find(['}', ')'])?;
-        return Some(rest[..end].to_owned());
-    }
-    let mut chars = rest.chars();
-    match chars.next()? {
-        quote @ ('\'' | '"' | '`') => {
-            let body = &rest[1..];
-            let mut out = String::new();
-            let mut escaped = false;
-            for c in body.chars() {
-                if escaped {
-                    out.push(c);
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == quote {
-                    return Some(out);
-                } else {
-                    out.push(c);
-                }
-            }
-            None
-        }
-        '[' => {
-            let end = rest.find(']')?;
-            let items: Option<Vec<String>> =
-                rest[1..end].split(',').map(|item| literal_argument(item.trim(), false)).collect();
-            items.map(|items| items.join(" "))
-        }
+/// What a shell reads when its script is a descriptor or standard input
+/// (`bash /dev/stdin`, `source /dev/fd/3`, `bash -`), if it is one.
+fn descriptor(walker: &Walker, script: &Arg, input: &Stream) -> Option<Stream> {
+    let _ = walker;
+    match script.text.as_str() {
+        "-" | "/dev/stdin" | "/dev/fd/0" | "/proc/self/fd/0" => Some(input.clone()),
+        path if path.starts_with("/dev/fd/") || path.starts_with("/proc/self/fd/") => Some(Stream::Unknown),
+        path if crate::walk::network_device(path).is_some() => Some(Stream::Network),
         _ => None,
     }
 }

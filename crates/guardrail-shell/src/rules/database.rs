@@ -3,7 +3,7 @@
 use guardrail_core::{IntentKind, Object, Scope, Span};
 
 use super::{Rule, options};
-use crate::input::Stream;
+use crate::flow::Stream;
 use crate::walk::{Command, Walker};
 
 pub(crate) const RULE: Rule = Rule {
@@ -240,7 +240,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
 }
 
 /// Hands SQL to the SQL analyzer; its intents are the command's.
-fn sql(walker: &mut Walker, text: &str, span: Span) {
+pub(crate) fn sql(walker: &mut Walker, text: &str, span: Span) {
     for intent in guardrail_sql::analyze(text).intents {
         walker.emit(intent.kind, intent.scope, intent.object, span, intent.note);
     }

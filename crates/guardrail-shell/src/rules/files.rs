@@ -1,10 +1,11 @@
 //! Files and disks: deletion, overwriting, permissions, raw devices.
 
-use guardrail_core::{IntentKind, Object, Scope, Span};
+use guardrail_core::{IntentKind, Span};
 
-use super::{Rule, options};
-use crate::input::is_history_or_log;
-use crate::paths::{Place, is_data_device};
+use super::Rule;
+use crate::effects::Write;
+use crate::flow::Stream;
+use crate::paths::is_data_device;
 use crate::walk::{Command, Walker};
 use crate::words::Arg;
 
@@ -65,103 +66,6 @@ const DISK_TOOLS: &[&str] =
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     let program = command.program;
     match program {
-        "rm" | "srm" => {
-            let parsed = options(command.args, &["--interactive", "--one-file-system"], false);
-            let recursive = parsed.has_any(&["-r", "-R", "--recursive"]);
-            let kind = if recursive { IntentKind::FsDeleteRecursive } else { IntentKind::FsDelete };
-            for operand in &parsed.operands {
-                delete(walker, kind, operand, command.span, None);
-            }
-        }
-        "rmdir" | "unlink" => {
-            let parsed = options(command.args, &[], false);
-            for operand in &parsed.operands {
-                delete(walker, IntentKind::FsDelete, operand, command.span, None);
-            }
-        }
-        "shred" => {
-            let parsed =
-                options(command.args, &["-n", "--iterations", "-s", "--size", "--random-source", "--remove"], false);
-            let removes = parsed.has_any(&["-u", "--remove"]);
-            for operand in &parsed.operands {
-                let place = walker.place(operand);
-                if is_data_device(&place.name) {
-                    destroy_disk(walker, &place.name, command.span);
-                } else if removes {
-                    delete(
-                        walker,
-                        IntentKind::FsDelete,
-                        operand,
-                        command.span,
-                        Some("shred overwrites it first: unrecoverable"),
-                    );
-                } else {
-                    overwrite(walker, &place, command.span, Some("shred overwrites its content"));
-                }
-            }
-        }
-        "mv" => {
-            let parsed = options(command.args, &["-t", "--target-directory", "-S", "--suffix"], false);
-            let (sources, target) = split_target(&parsed);
-            for source in sources {
-                delete(walker, IntentKind::FsDelete, source, command.span, Some("mv moves it away"));
-            }
-            if let Some(target) = target {
-                let place = walker.place(target);
-                overwrite(walker, &place, command.span, None);
-            }
-        }
-        "cp" | "install" => {
-            let parsed = options(
-                command.args,
-                &["-t", "--target-directory", "-S", "--suffix", "-m", "--mode", "-o", "--owner", "-g", "--group"],
-                false,
-            );
-            let (_, target) = split_target(&parsed);
-            if let Some(target) = target {
-                let place = walker.place(target);
-                if is_data_device(&place.name) {
-                    destroy_disk(walker, &place.name, command.span);
-                } else {
-                    overwrite(walker, &place, command.span, None);
-                }
-            }
-        }
-        "truncate" => {
-            let parsed = options(command.args, &["-s", "--size", "-r", "--reference"], false);
-            for operand in &parsed.operands {
-                let place = walker.place(operand);
-                overwrite(walker, &place, command.span, Some("truncate cuts the file"));
-            }
-        }
-        "chmod" | "chown" | "chgrp" => {
-            let parsed = options(command.args, &["--reference", "--from"], false);
-            let recursive = parsed.has_any(&["-R", "--recursive"]);
-            let kind = if recursive { IntentKind::FsPermissionRecursive } else { IntentKind::FsPermission };
-            // The first operand is the mode or owner, unless --reference gave it.
-            // chmod also takes modes that look like options (-w, -x).
-            let skip = usize::from(parsed.value("--reference").is_none());
-            let mode_as_flag = program == "chmod"
-                && parsed.flags.iter().any(|flag| matches!(flag.as_str(), "-w" | "-x" | "-r" | "-s" | "-t" | "-X"));
-            let skip = if mode_as_flag { 0 } else { skip };
-            for operand in parsed.operands.iter().skip(skip) {
-                let place = walker.place(operand);
-                walker.emit(kind, place.scope, Some(Object::new("path", place.name)), command.span, None);
-            }
-        }
-        "dd" => {
-            for arg in command.args {
-                if let Some(target) = arg.text.strip_prefix("of=") {
-                    let target = Arg { text: target.to_owned(), ..arg.clone() };
-                    let place = walker.place(&target);
-                    if is_data_device(&place.name) {
-                        destroy_disk(walker, &place.name, command.span);
-                    } else if !crate::paths::is_harmless_device(&place.name) {
-                        overwrite(walker, &place, command.span, None);
-                    }
-                }
-            }
-        }
         _ if program.starts_with("mkfs") || DISK_TOOLS.contains(&program) => {
             if program == "zpool"
                 && !command.args.first().is_some_and(|arg| matches!(arg.text.as_str(), "destroy" | "labelclear"))
@@ -176,8 +80,14 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 return false;
             }
             let target = command.args.iter().rev().find(|arg| !arg.text.starts_with('-'));
-            let name = target.map(|arg| walker.place(arg).name).unwrap_or_else(|| "<device>".to_owned());
-            destroy_disk(walker, &name, command.span);
+            match target {
+                // A file system made in an image file is a file written.
+                Some(target) if !target.dynamic && !is_data_device(&walker.place(target).name) => {
+                    walker.write_path(target, &Stream::Unknown, Write::Replace, command.span, Some("formats it"));
+                }
+                Some(target) => destroy_disk(walker, &walker.place(target).name, command.span),
+                None => destroy_disk(walker, "<device>", command.span),
+            }
         }
         "sgdisk"
             if command
@@ -221,47 +131,6 @@ fn last_operand(args: &[Arg]) -> &str {
     args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("<device>")
 }
 
-/// `mv a b c DIR` and `mv -t DIR a b c`.
-fn split_target<'a>(parsed: &super::Options<'a>) -> (Vec<&'a Arg>, Option<&'a Arg>) {
-    if parsed.value("-t").is_some() || parsed.value("--target-directory").is_some() {
-        return (parsed.operands.clone(), None);
-    }
-    match parsed.operands.split_last() {
-        Some((target, sources)) if !sources.is_empty() => (sources.to_vec(), Some(*target)),
-        _ => (Vec::new(), None),
-    }
-}
-
-fn delete(walker: &mut Walker, kind: IntentKind, operand: &Arg, span: Span, note: Option<&str>) {
-    let place = walker.place(operand);
-    if is_history_or_log(&place.name) {
-        walker.emit(IntentKind::LogTamper, place.scope, Some(Object::new("path", place.name.clone())), span, None);
-    }
-    walker.emit(kind, place.scope, Some(Object::new("path", place.name)), span, note.map(str::to_owned));
-}
-
-fn overwrite(walker: &mut Walker, place: &Place, span: Span, note: Option<&str>) {
-    if is_history_or_log(&place.name) {
-        walker.emit(IntentKind::LogTamper, place.scope, Some(Object::new("path", place.name.clone())), span, None);
-    }
-    walker.emit(
-        IntentKind::FsOverwrite,
-        place.scope,
-        Some(Object::new("path", place.name.clone())),
-        span,
-        note.map(str::to_owned),
-    );
-}
-
 fn destroy_disk(walker: &mut Walker, device: &str, span: Span) {
-    walker.emit(IntentKind::DiskDestroy, Scope::Device, Some(Object::new("path", device)), span, None);
-}
-
-/// A file written by output redirection.
-pub(crate) fn written(walker: &mut Walker, place: &Place, span: Span) {
-    if is_data_device(&place.name) {
-        destroy_disk(walker, &place.name, span);
-    } else {
-        overwrite(walker, place, span, None);
-    }
+    walker.destroy_disk(device, span);
 }

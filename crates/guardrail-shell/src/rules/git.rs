@@ -42,6 +42,14 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         ],
         true,
     );
+    // `git -c core.sshCommand='...' fetch`: the option runs with the command.
+    for (option, setting) in &global.values {
+        if option == "-c"
+            && let Some((key, value)) = setting.split_once('=')
+        {
+            config(walker, command, key, value, false);
+        }
+    }
     let Some(start) = global.rest else {
         return true;
     };
@@ -55,7 +63,32 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         walker.emit(kind, scope, Some(Object::new("repository", repository.clone())), command.span, Some(note));
     };
     match subcommand {
+        "config" => {
+            let parsed = options(args, &["-f", "--file", "--blob", "--type", "--default", "--comment"], false);
+            let words: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
+            let words: &[&str] = match words.as_slice() {
+                ["set", rest @ ..] => rest,
+                words => words,
+            };
+            if let [key, value, ..] = words
+                && !parsed.has_any(&["--get", "--get-all", "--unset", "--unset-all", "-l", "--list", "--get-regexp"])
+            {
+                config(walker, command, key, value, true);
+            }
+        }
         "push" => {
+            // Files the line wrote into the repository with secrets in them
+            // leave with the push.
+            let secrets: Vec<(String, String)> = walker
+                .files
+                .iter()
+                .filter_map(|(path, stream)| stream.secret().map(|what| (path.clone(), what.to_owned())))
+                .filter(|(path, _)| in_repository(path, &repository))
+                .collect();
+            for (path, what) in secrets {
+                let mark = crate::flow::Mark::Secret(format!("{what}, copied to {path}"));
+                walker.send(Some(&mark), "the git remote", "git push", command.span);
+            }
             let parsed = options(args, &["--repo", "-o", "--push-option", "--receive-pack", "--exec"], false);
             let force = parsed
                 .flags
@@ -184,4 +217,37 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         _ => {}
     }
     true
+}
+
+/// Whether a resolved path lies inside the repository at `repository`.
+fn in_repository(path: &str, repository: &str) -> bool {
+    let repository = repository.trim_end_matches('/');
+    repository == "." && !path.starts_with('/') || path.starts_with(&format!("{repository}/"))
+}
+
+/// A git option set (`git config`) or given for one command (`git -c`):
+/// options whose value is a command are judged as that command, which
+/// git runs later (or now, for `-c`); options that make git run programs
+/// by path (hooks paths, templates) plant code.
+fn config(walker: &mut Walker, command: &Command<'_>, key: &str, value: &str, lasting: bool) {
+    if let Some(code) = crate::effects::git_option_runs(key, value) {
+        walker.nested(&code, command.span, true);
+        if lasting {
+            walker.emit(
+                IntentKind::CodePersist,
+                Scope::Bounded,
+                Some(Object::new("setting", format!("git {key}"))),
+                command.span,
+                Some(format!("git runs the value of {key} as a command later")),
+            );
+        }
+    } else if crate::effects::git_option_plants(key) {
+        walker.emit(
+            IntentKind::CodePersist,
+            Scope::Bounded,
+            Some(Object::new("setting", format!("git {key}"))),
+            command.span,
+            Some(format!("{key} makes git run programs from {value}")),
+        );
+    }
 }

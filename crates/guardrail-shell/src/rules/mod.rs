@@ -9,12 +9,13 @@
 
 use guardrail_core::IntentKind;
 
-use crate::input::Stream;
+use crate::flow::{Mark, Stream};
 use crate::walk::{Command, Walker};
 use crate::words::Arg;
+use crate::{catalogue, lexicon};
 
 mod carriers;
-mod database;
+pub(crate) mod database;
 pub(crate) mod files;
 mod git;
 mod infra;
@@ -74,24 +75,50 @@ pub const RULES: &[&Rule] = &[
     &network::RULE,
     &network::EXFILTRATION,
     &system::RULE,
+    &crate::effects::PERSISTENCE,
+    &crate::effects::PRIVILEGE,
+    &crate::lexicon::RULE,
 ];
 
-/// Hands a command to the rule for its program, and returns what it
-/// writes on its standard output.
+/// Hands a command to what describes its program: a carrier runs what it
+/// carries; a rule or catalogue entry judges what it does; a program none
+/// of them describes is read through the verb lexicon. Returns what the
+/// command writes on its standard output.
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
-    let handled = carriers::check(walker, command)
-        || files::check(walker, command)
+    if carriers::check(walker, command) {
+        return output_of(walker, command.program, command.args, command.input.clone());
+    }
+    let entry = catalogue::find(command.program);
+    if entry.is_some_and(|_| asks_for_help(command.args)) || entry.is_none() && lexicon::inert(command.args) {
+        return Stream::Unknown;
+    }
+    let before = walker.intent_count();
+    let by_rule = files::check(walker, command)
         || git::check(walker, command)
         || infra::check(walker, command)
         || secrets::check(walker, command)
         || database::check(walker, command)
         || system::check(walker, command);
-    // Network tools are judged whatever else ran: `curl -X DELETE` and
-    // credentials sent anywhere.
-    if !handled {
-        network::check(walker, command);
+    // HTTP methods are judged for any network tool, beside its catalogue entry.
+    network::check(walker, command);
+    let output = entry.map(|program| catalogue::apply(walker, program, command));
+    if entry.is_none() && (!by_rule || walker.intent_count() == before && lexicon::reads_declared(command.program)) {
+        lexicon::check(walker, command);
     }
-    output_of(walker, command.program, command.args, command.input.clone())
+    match output {
+        Some(output) if output != Stream::Unknown => output,
+        _ => output_of(walker, command.program, command.args, command.input.clone()),
+    }
+}
+
+/// Whether the arguments ask a catalogued program to describe itself and
+/// do nothing else: `--help` or `--version` before its first operand
+/// (after one, it may be an operand: `rm -rf /etc --help` deletes /etc
+/// where options end at the first operand).
+fn asks_for_help(args: &[Arg]) -> bool {
+    args.iter()
+        .take_while(|arg| arg.text.starts_with('-') && arg.text != "--")
+        .any(|arg| arg.is("--help") || arg.is("--version"))
 }
 
 /// What a program writes on its output, as far as the line shows.
@@ -110,9 +137,10 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
                 };
                 Stream::Text(text + "\n")
             } else {
-                Stream::Unknown
+                Stream::marked(marks(args))
             }
         }
+        "printf" if !literal(args) => Stream::marked(marks(args)),
         "printf" if literal(args) && !args.is_empty() => {
             let format = crate::words::ansi_c(&args[0].text);
             if args.len() == 1 {
@@ -128,8 +156,14 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
             let files: Vec<&Arg> = args.iter().filter(|arg| !arg.text.starts_with('-') || arg.text == "-").collect();
             match files.as_slice() {
                 [] => input,
-                [file] if file.text != "-" => walker.read_file(file),
-                _ => Stream::Unknown,
+                [file] if file.text != "-" => walker.read_path(file, false),
+                files => Stream::derived(
+                    files
+                        .iter()
+                        .map(|file| if file.text == "-" { input.clone() } else { walker.read_path(file, false) })
+                        .collect::<Vec<_>>()
+                        .iter(),
+                ),
             }
         }
         "curl" | "wget" | "fetch" | "http" | "https" | "aria2c" => Stream::Network,
@@ -155,19 +189,47 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
                 .iter()
                 .any(|arg| matches!(arg.text.as_str(), "-d" | "--decode" | "-D" | "-r" | "-decrypt" | "--decrypt"))
                 || matches!(program, "gpg" | "uudecode" | "gunzip" | "zcat" | "bzcat" | "xzcat" | "rev");
+            let read = args
+                .iter()
+                .filter(|arg| !arg.text.starts_with('-'))
+                .map(|arg| walker.read_path(arg, false))
+                .find(|stream| stream.mark().is_some());
             match (&input, program) {
                 (Stream::Text(text), "base64") if decodes => {
-                    crate::input::base64_decode(text).map(Stream::Text).unwrap_or(Stream::Decoded)
+                    crate::flow::base64_decode(text).map(Stream::Text).unwrap_or(Stream::Decoded)
                 }
+                // Encoding or decoding keeps a secret secret and a download a download.
+                (input, _) if input.secret().is_some() || *input == Stream::Network => input.clone(),
+                _ if read.is_some() => read.unwrap_or(Stream::Unknown),
                 _ if decodes => Stream::Decoded,
                 _ => Stream::Unknown,
             }
         }
-        "env" | "printenv" | "set" | "export" | "declare" if args.iter().all(|arg| arg.text.starts_with('-')) => {
+        "env" | "printenv" | "set" | "export" | "declare" | "typeset" | "compgen"
+            if args.iter().all(|arg| arg.text.starts_with('-')) =>
+        {
             Stream::Secret("the environment".to_owned())
         }
-        _ => Stream::Unknown,
+        "printenv" => Stream::Secret("the environment".to_owned()),
+        _ => {
+            if let Some(secret) = secrets::output(program, args) {
+                return Stream::Secret(secret);
+            }
+            // A program the analyzer does not model: unknown output, but
+            // whatever marks its input and the files it names carry.
+            let reads: Vec<Stream> = args
+                .iter()
+                .filter(|arg| !arg.text.starts_with('-') || arg.dynamic)
+                .map(|arg| if arg.dynamic { Stream::marked(arg.mark.clone()) } else { walker.read_path(arg, false) })
+                .collect();
+            Stream::derived(reads.iter().chain(std::iter::once(&input)))
+        }
     }
+}
+
+/// The worst mark of some arguments.
+fn marks(args: &[Arg]) -> Option<Mark> {
+    args.iter().fold(None, |worst, arg| Mark::worst(worst, arg.mark.clone()))
 }
 
 /// Options and operands of a command, parsed the way most Unix tools do.
@@ -178,8 +240,12 @@ pub(crate) struct Options<'a> {
     pub flags: Vec<String>,
     /// Values of options that take one, by option.
     pub values: Vec<(String, String)>,
+    /// The index in the arguments of each value's argument.
+    pub value_index: Vec<usize>,
     /// Operands, in order.
     pub operands: Vec<&'a Arg>,
+    /// The index in the arguments of each operand.
+    pub operand_index: Vec<usize>,
     /// The index in the arguments of the first operand, when parsing
     /// stopped there (wrappers: the command starts there).
     pub rest: Option<usize>,
@@ -215,6 +281,7 @@ pub(crate) fn options<'a>(args: &'a [Arg], with_value: &[&str], stop: bool) -> O
                 return parsed;
             }
             parsed.operands.push(arg);
+            parsed.operand_index.push(index);
             index += 1;
             continue;
         }
@@ -230,15 +297,31 @@ pub(crate) fn options<'a>(args: &'a [Arg], with_value: &[&str], stop: bool) -> O
             };
             if let Some(value) = inline {
                 parsed.values.push((name.clone(), value));
+                parsed.value_index.push(index);
             } else if with_value.contains(&name.as_str())
                 && let Some(value) = args.get(index + 1)
             {
                 parsed.values.push((name.clone(), value.text.clone()));
+                parsed.value_index.push(index + 1);
                 index += 1;
             }
             parsed.flags.push(name);
             index += 1;
             continue;
+        }
+        // Single-dash long options (`openssl -in`, `find -delete`): named
+        // whole when they take a value, and also recorded whole as a flag.
+        if with_value.contains(&text) {
+            parsed.flags.push(text.to_owned());
+            if let Some(value) = args.get(index + 1) {
+                parsed.values.push((text.to_owned(), value.text.clone()));
+                parsed.value_index.push(index + 1);
+            }
+            index += 2;
+            continue;
+        }
+        if text.len() > 2 {
+            parsed.flags.push(text.to_owned());
         }
         let cluster: Vec<char> = text[1..].chars().collect();
         for (position, c) in cluster.iter().enumerate() {
@@ -253,6 +336,7 @@ pub(crate) fn options<'a>(args: &'a [Arg], with_value: &[&str], stop: bool) -> O
                 };
                 if let Some(value) = value {
                     parsed.values.push((flag.clone(), value));
+                    parsed.value_index.push(index.min(args.len() - 1));
                 }
                 parsed.flags.push(flag);
                 break;
@@ -284,7 +368,7 @@ mod tests {
     fn options_split_clusters_and_values() {
         let line = args("-rf --force=true -n 19 -u2 file -- -x");
         let parsed = options(&line, &["-n", "-u"], false);
-        assert_eq!(parsed.flags, ["-r", "-f", "--force", "-n", "-u"]);
+        assert_eq!(parsed.flags, ["-rf", "-r", "-f", "--force", "-n", "-u2", "-u"]);
         assert_eq!(parsed.value("-n"), Some("19"));
         assert_eq!(parsed.value("-u"), Some("2"));
         assert_eq!(parsed.value("--force"), Some("true"));

@@ -3,7 +3,6 @@
 use guardrail_core::{IntentKind, Object, Scope};
 
 use super::{Rule, options};
-use crate::input::{Stream, is_credential_file};
 use crate::walk::{Command, Walker};
 
 pub(crate) const RULE: Rule = Rule {
@@ -107,50 +106,6 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
             Some(Object::new("url", url.clone())),
             span,
             Some(format!("{program} sends an HTTP DELETE")),
-        );
-    }
-    exfiltration(walker, command, &url);
-}
-
-fn exfiltration(walker: &mut Walker, command: &Command<'_>, url: &str) {
-    let span = command.span;
-    let mut leaks: Option<String> = match &command.input {
-        Stream::Secret(what) => Some(what.clone()),
-        _ => None,
-    };
-    for arg in command.args {
-        if leaks.is_some() {
-            break;
-        }
-        let raw = arg.raw.as_str();
-        if raw.contains("$(env") || raw.contains("$(printenv") || raw.contains("`env`") || raw.contains("`printenv`") {
-            leaks = Some("the environment".to_owned());
-            continue;
-        }
-        // @file (curl -d/-F/--data-binary), -T file, scp's sources, and
-        // $(cat file) inside any argument.
-        let candidates = arg.text.split(['=', ' ', '"', '\'', ';']).chain(std::iter::once(arg.text.as_str()));
-        for candidate in candidates {
-            let candidate = candidate.trim_start_matches('<').trim_start_matches('@');
-            if candidate.is_empty() || candidate.contains("://") {
-                continue;
-            }
-            if is_credential_file(candidate)
-                || is_credential_file(&walker.place(&crate::words::Arg::literal(candidate, span)).name)
-            {
-                leaks = Some(format!("the credentials in {candidate}"));
-                break;
-            }
-        }
-    }
-    if let Some(what) = leaks {
-        let target = if url.is_empty() { command.program.to_owned() } else { url.to_owned() };
-        walker.emit(
-            IntentKind::SecretExfiltration,
-            Scope::Unbounded,
-            Some(Object::new("url", target)),
-            span,
-            Some(format!("{} sends {what} over the network", command.program)),
         );
     }
 }

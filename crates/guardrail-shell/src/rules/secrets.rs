@@ -56,3 +56,74 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     }
     true
 }
+
+/// Commands whose output is a stored secret: secret managers' reads, cloud
+/// CLIs' credential exports, keychains. `(program, words)`: every word
+/// must appear, in order, among the command's operands and options.
+const SECRET_OUTPUTS: &[(&str, &[&str], &str)] = &[
+    ("vault", &["kv", "get"], "a secret from Vault"),
+    ("vault", &["read"], "a secret from Vault"),
+    ("vault", &["kv", "list"], ""),
+    ("vault", &["print", "token"], "a Vault token"),
+    ("vault", &["token", "create"], "a Vault token"),
+    ("vault", &["token", "lookup"], ""),
+    ("kubectl", &["get", "secret"], "a Kubernetes secret"),
+    ("kubectl", &["get", "secrets"], "Kubernetes secrets"),
+    ("kubectl", &["config", "view", "--raw"], "the cluster credentials in kubeconfig"),
+    ("kubectl", &["create", "token"], "a Kubernetes service account token"),
+    ("oc", &["get", "secret"], "an OpenShift secret"),
+    ("oc", &["whoami", "-t"], "an OpenShift token"),
+    ("aws", &["secretsmanager", "get-secret-value"], "a secret from AWS Secrets Manager"),
+    ("aws", &["secretsmanager", "batch-get-secret-value"], "secrets from AWS Secrets Manager"),
+    ("aws", &["ssm", "get-parameter"], "a parameter from AWS SSM"),
+    ("aws", &["ssm", "get-parameters"], "parameters from AWS SSM"),
+    ("aws", &["ssm", "get-parameters-by-path"], "parameters from AWS SSM"),
+    ("aws", &["configure", "get"], "AWS CLI configuration"),
+    ("aws", &["configure", "export-credentials"], "AWS credentials"),
+    ("aws", &["sts", "get-session-token"], "AWS session credentials"),
+    ("aws", &["sts", "assume-role"], "AWS role credentials"),
+    ("aws", &["iam", "create-access-key"], "a new AWS access key"),
+    ("gcloud", &["secrets", "versions", "access"], "a secret from Google Secret Manager"),
+    ("gcloud", &["auth", "print-access-token"], "a Google access token"),
+    ("gcloud", &["auth", "print-identity-token"], "a Google identity token"),
+    ("gcloud", &["auth", "application-default", "print-access-token"], "a Google access token"),
+    ("az", &["keyvault", "secret", "show"], "a secret from Azure Key Vault"),
+    ("az", &["keyvault", "secret", "download"], "a secret from Azure Key Vault"),
+    ("az", &["account", "get-access-token"], "an Azure access token"),
+    ("op", &["read"], "a 1Password secret"),
+    ("op", &["item", "get"], "a 1Password item"),
+    ("op", &["document", "get"], "a 1Password document"),
+    ("doppler", &["secrets"], "Doppler secrets"),
+    ("bw", &["get"], "a Bitwarden secret"),
+    ("pass", &["show"], "a password from pass"),
+    ("gopass", &["show"], "a password from gopass"),
+    ("security", &["find-generic-password"], "a password from the keychain"),
+    ("security", &["find-internet-password"], "a password from the keychain"),
+    ("secret-tool", &["lookup"], "a password from the keyring"),
+    ("gh", &["auth", "token"], "a GitHub token"),
+    ("glab", &["auth", "status", "--show-token"], "a GitLab token"),
+    ("heroku", &["auth:token"], "a Heroku token"),
+    ("git", &["credential", "fill"], "git credentials"),
+    ("sops", &["-d"], "a decrypted sops file"),
+    ("sops", &["--decrypt"], "a decrypted sops file"),
+    ("chamber", &["read"], "a secret from chamber"),
+    ("chamber", &["export"], "secrets from chamber"),
+    ("keyctl", &["print"], "a kernel keyring secret"),
+];
+
+/// What secret a command prints, if it prints one: a secret manager's
+/// read, a credential export, a token.
+pub(crate) fn output(program: &str, args: &[crate::words::Arg]) -> Option<String> {
+    if program.starts_with("docker-credential-") && args.iter().any(|arg| arg.is("get")) {
+        return Some("a registry password".to_owned());
+    }
+    let words: Vec<&str> = args.iter().map(|arg| arg.text.as_str()).collect();
+    SECRET_OUTPUTS.iter().find_map(|(name, wanted, what)| {
+        if *name != program || what.is_empty() {
+            return None;
+        }
+        let mut rest = words.iter();
+        let all = wanted.iter().all(|word| rest.any(|seen| seen == word || seen.starts_with(&format!("{word}="))));
+        all.then(|| what.to_string())
+    })
+}

@@ -113,6 +113,24 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("");
             emit(walker, IntentKind::SystemUserDelete, name, None);
         }
+        "useradd" | "adduser" | "usermod" | "groupadd" | "addgroup" | "groupmod" | "gpasswd" | "passwd"
+        | "chpasswd" | "chage" | "newusers" | "visudo" | "vipw" | "vigr" | "pwconv" | "chsh" | "setcap"
+        | "pam-auth-update" => {
+            let name =
+                args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("");
+            let note = match command.program {
+                "setcap" => "gives a program capabilities: root's power in part".to_owned(),
+                "visudo" | "vipw" | "vigr" => format!("{} edits who may log in or act as root", command.program),
+                program => format!("{program} changes the machine's accounts, groups or passwords"),
+            };
+            walker.emit(
+                IntentKind::SystemPrivilege,
+                Scope::Server,
+                Some(Object::new("system", name)),
+                span,
+                Some(note),
+            );
+        }
         "dscl" if args.iter().any(|arg| arg.text == "-delete") => {
             emit(walker, IntentKind::SystemUserDelete, "dscl", None)
         }
@@ -153,7 +171,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "export" | "declare" | "typeset" | "local" | "readonly" => {
             for arg in args.iter().filter(|arg| !arg.text.starts_with('-')) {
                 if let Some((name, value)) = arg.text.split_once('=') {
-                    let value = Value { text: value.to_owned(), dynamic: arg.dynamic, glob: false };
+                    let value =
+                        Value { text: value.to_owned(), dynamic: arg.dynamic, glob: false, mark: arg.mark.clone() };
                     walker.assign(name, value, span);
                 }
             }

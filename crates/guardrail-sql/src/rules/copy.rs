@@ -50,6 +50,10 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &CopyStmt) -> Flow {
     } else {
         walker.emit(IntentKind::DataExport, Scope::Unbounded, Some(source));
     }
+    // The copied table is a field of its own, not a child node the walk visits.
+    if let Some(table) = &statement.relation {
+        super::credentials::check_relation(walker, table);
+    }
     Flow::Descend
 }
 

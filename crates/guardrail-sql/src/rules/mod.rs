@@ -17,6 +17,7 @@ mod alter_system;
 mod alter_table;
 mod call;
 mod copy;
+mod credentials;
 mod delete;
 mod do_block;
 mod drop;
@@ -78,6 +79,7 @@ pub const RULES: &[&Rule] = &[
     &merge::RULE,
     &insert::RULE,
     &select::RULE,
+    &credentials::RULE,
     &truncate::RULE,
     &drop::RULE,
     &alter_table::RULE,
@@ -130,6 +132,8 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum, position: Position
         N::AlterOwnerStmt(_) | N::ReassignOwnedStmt(_) => ownership::check(walker, node),
         N::CopyStmt(statement) => copy::check(walker, statement),
         N::FuncCall(call) => function_call::check(walker, call),
+        N::RangeVar(range) => credentials::check_relation(walker, range),
+        N::ColumnRef(column) => credentials::check_column(walker, column),
         N::CommonTableExpr(cte) => {
             walker.visit_children_focused(node, cte.location);
             Flow::Skip
