@@ -15,6 +15,7 @@ use guardrail_core::{Analysis, Intent, IntentKind, Object, Scope, Span};
 use crate::effects::{Lang, Write};
 use crate::flow::{Mark, Stream};
 use crate::paths::{Dir, Layout, Place};
+use crate::rules::remote::Remote;
 use crate::rules;
 use crate::words::{self, Arg, Resolver, Substituted, Value};
 
@@ -57,6 +58,11 @@ pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String
         depth: 0,
         frame: None,
         budget: MAX_COMMANDS,
+        integers: std::collections::HashSet::new(),
+        remote: None,
+        links: HashMap::new(),
+        sockets: HashMap::new(),
+        incoming: None,
         intents: Vec::new(),
     };
     walker.code(text, None, false);
@@ -101,6 +107,20 @@ pub(crate) struct Walker {
     frame: Option<Span>,
     /// Commands left to walk; see [`MAX_COMMANDS`].
     budget: usize,
+    /// Variables declared integer (`declare -i`): what is assigned to them
+    /// is evaluated as arithmetic.
+    pub(crate) integers: std::collections::HashSet<String>,
+    /// Where the commands being walked run, when not in this shell: another
+    /// host, a container, a chroot.
+    pub(crate) remote: Option<Remote>,
+    /// Symbolic links the line made, by resolved link path: their targets.
+    pub(crate) links: HashMap<String, String>,
+    /// File descriptors the line opened onto the network (`exec
+    /// 3<>/dev/tcp/host/port`), by number: the host.
+    sockets: HashMap<i32, String>,
+    /// What the first command of the next pipeline reads, for lists fed
+    /// by a command (`>(cmd)`).
+    incoming: Option<Stream>,
     intents: Vec<Intent>,
 }
 
@@ -128,12 +148,76 @@ impl Walker {
     /// `unbounded` when only known at run time.
     pub(crate) fn place(&self, arg: &Arg) -> Place {
         if arg.dynamic {
-            return Place { name: arg.text.clone(), scope: Scope::Unbounded };
+            let name = match &self.remote {
+                Some(remote) => format!("{}:{}", remote.name, arg.text),
+                None => arg.text.clone(),
+            };
+            return Place { name, scope: Scope::Unbounded };
         }
-        if arg.glob {
-            return self.layout.place_glob(&self.cwd, &arg.text);
+        if let Some(followed) = self.through_link(arg) {
+            return self.place(&followed);
         }
-        self.layout.place(&self.cwd, &arg.text)
+        match &self.remote {
+            None if arg.glob => self.layout.place_glob(&self.cwd, &arg.text),
+            None => self.layout.place(&self.cwd, &arg.text),
+            Some(remote) => self.remote_place(remote, arg),
+        }
+    }
+
+    /// The path `arg` reaches through a symbolic link the line made, when
+    /// it goes through one (`ln -s /etc x; rm -rf x/`): a link followed by
+    /// more of the path, or a slash, leads to its target.
+    fn through_link(&self, arg: &Arg) -> Option<Arg> {
+        if self.links.is_empty() || self.remote.is_some() {
+            return None;
+        }
+        let joined = match &self.cwd {
+            Dir::Absolute(cwd) if !arg.text.starts_with('/') => format!("{cwd}/{}", arg.text),
+            _ => arg.text.clone(),
+        };
+        let joined = joined.replace("/./", "/");
+        self.links.iter().find_map(|(link, target)| {
+            let rest = joined.strip_prefix(link.as_str()).or_else(|| joined.strip_prefix(link.trim_start_matches("./")))?;
+            let rest = rest.strip_prefix('/')?;
+            let text = format!("{}/{rest}", target.trim_end_matches('/'));
+            Some(Arg { text, ..arg.clone() })
+        })
+    }
+
+    /// Scopes a path on another host or in a container: through a mount
+    /// it is a path of the machine that mount exposes; otherwise it is
+    /// the other side's, which has no workspace here (and a new
+    /// container's own files are temporary).
+    fn remote_place(&self, remote: &Remote, arg: &Arg) -> Place {
+        let elsewhere = Layout { workspace: None, home: None };
+        let inside = elsewhere.place(&self.cwd, arg.text.trim_end_matches(['*', '/']).trim_end_matches("/*"));
+        let mut mounts: Vec<&(String, String)> = remote.mounts.iter().collect();
+        mounts.sort_by_key(|(inside, _)| std::cmp::Reverse(inside.len()));
+        for (mount, outside) in mounts {
+            let rest = if mount == "/" {
+                Some(inside.name.as_str())
+            } else {
+                inside.name.strip_prefix(mount.as_str()).filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            };
+            if let Some(rest) = rest {
+                let path = format!("{}/{}", outside.trim_end_matches('/'), rest.trim_start_matches('/'));
+                let path = if arg.text.ends_with('*') { format!("{path}/*") } else { path };
+                let mapped = Arg { text: path, ..arg.clone() };
+                let layout = if remote.local_mounts { &self.layout } else { &elsewhere };
+                let root = Dir::Absolute("/".to_owned());
+                let mut place = if mapped.glob { layout.place_glob(&root, &mapped.text) } else { layout.place(&root, &mapped.text) };
+                if !remote.local_mounts {
+                    place.name = format!("{}:{}", remote.name, place.name);
+                }
+                return place;
+            }
+        }
+        let mut place = if arg.glob { elsewhere.place_glob(&self.cwd, &arg.text) } else { elsewhere.place(&self.cwd, &arg.text) };
+        place.name = format!("{}:{}", remote.name, place.name);
+        if remote.ephemeral {
+            place.scope = Scope::Temporary;
+        }
+        place
     }
 
     /// Parses and walks nested code. `frame` is the span of the word it
@@ -215,11 +299,21 @@ impl Walker {
         if single { output } else { Stream::marked(mark) }
     }
 
+    /// Walks a list whose first command reads `input` (`>(cmd)`).
+    fn list_with_input(&mut self, list: &CompoundList, input: Stream) -> Stream {
+        let saved = (self.cwd.clone(), self.vars.clone());
+        self.incoming = Some(input);
+        let output = self.list_output(list);
+        self.incoming = None;
+        (self.cwd, self.vars) = saved;
+        output
+    }
+
     /// Walks a pipeline and returns what its last command writes.
     fn pipeline(&mut self, pipeline: &ast::Pipeline) -> Stream {
         let saved = self.concurrent;
         self.concurrent |= pipeline.seq.len() > 1;
-        let mut stream = Stream::Terminal;
+        let mut stream = self.incoming.take().unwrap_or(Stream::Terminal);
         for command in &pipeline.seq {
             stream = self.command(command, stream);
         }
@@ -243,18 +337,30 @@ impl Walker {
             AstCommand::Simple(simple) => self.simple(simple, input),
             AstCommand::Compound(compound, redirects) => {
                 let mut input = input;
-                if let Some(redirects) = redirects {
-                    for redirect in &redirects.0 {
-                        if let Some(stream) = self.redirect(redirect, &Stream::Unknown) {
-                            input = stream;
+                let mut outputs: Vec<(Arg, Write)> = Vec::new();
+                for redirect in redirects.iter().flat_map(|redirects| redirects.0.iter()) {
+                    match self.redirect(redirect, &Stream::Unknown) {
+                        Some(stream) => input = stream,
+                        None => {
+                            if let Some((target, how)) = output_target(redirect) {
+                                outputs.extend(self.resolve(target).into_iter().map(|arg| (arg, how)));
+                            }
                         }
                     }
                 }
-                self.compound(compound, input);
-                Stream::Unknown
+                let output = self.compound(compound, input);
+                for (target, how) in &outputs {
+                    self.write_target(target, Some(&output), *how);
+                }
+                if outputs.is_empty() { output } else { Stream::Unknown }
             }
             AstCommand::Function(definition) => {
-                self.functions.insert(definition.fname.value.clone(), definition.body.clone());
+                let name = definition.fname.value.clone();
+                self.functions.insert(name.clone(), definition.body.clone());
+                // Bash runs it for every command it cannot find.
+                if name == "command_not_found_handle" {
+                    self.call(&name, &definition.body.clone(), Span::new(0, self.text_len));
+                }
                 Stream::Unknown
             }
             AstCommand::ExtendedTest(test) => {
@@ -264,13 +370,29 @@ impl Walker {
         }
     }
 
-    fn compound(&mut self, compound: &CompoundCommand, input: Stream) {
+    /// Walks a compound command whose commands read `input` (the first of
+    /// them, or a loop's condition), and returns what it writes: its
+    /// output when one command decides it, else the worst mark of all.
+    fn compound(&mut self, compound: &CompoundCommand, input: Stream) -> Stream {
+        let fed = !matches!(input, Stream::Terminal);
         match compound {
-            CompoundCommand::BraceGroup(group) => self.list(&group.list),
+            CompoundCommand::BraceGroup(group) => {
+                if fed {
+                    self.incoming = Some(input);
+                }
+                let output = self.list_output(&group.list);
+                self.incoming = None;
+                return output;
+            }
             CompoundCommand::Subshell(subshell) => {
                 let saved = (self.cwd.clone(), self.vars.clone());
-                self.list(&subshell.list);
+                if fed {
+                    self.incoming = Some(input);
+                }
+                let output = self.list_output(&subshell.list);
+                self.incoming = None;
                 (self.cwd, self.vars) = saved;
+                return output;
             }
             CompoundCommand::ForClause(clause) => {
                 let values: Option<Vec<Arg>> =
@@ -290,7 +412,13 @@ impl Walker {
                     }
                 }
             }
-            CompoundCommand::ArithmeticForClause(clause) => self.list(&clause.body.list),
+            CompoundCommand::ArithmeticForClause(clause) => {
+                let span = self.frame.unwrap_or(Span::new(0, self.text_len));
+                for expression in [&clause.initializer, &clause.condition, &clause.updater].into_iter().flatten() {
+                    words::arithmetic(self, &expression.value.clone(), span);
+                }
+                self.list(&clause.body.list)
+            }
             CompoundCommand::CaseClause(clause) => {
                 self.resolve(&clause.value);
                 for case in &clause.cases {
@@ -310,17 +438,20 @@ impl Walker {
                 }
             }
             CompoundCommand::WhileClause(clause) | CompoundCommand::UntilClause(clause) => {
+                // `while read line; do ...; done < file`: the condition reads the input.
+                if fed {
+                    self.incoming = Some(input);
+                }
                 self.list(&clause.0);
-                self.list(&clause.1.list);
+                self.incoming = None;
+                return self.list_output(&clause.1.list);
             }
             CompoundCommand::Arithmetic(arithmetic) => {
-                if arithmetic.expr.value.contains("$(") || arithmetic.expr.value.contains('`') {
-                    let span = self.frame.unwrap_or(Span::new(0, self.text_len));
-                    self.substitute(&arithmetic.expr.value.clone(), span);
-                }
+                let span = self.frame.unwrap_or(Span::new(0, self.text_len));
+                words::arithmetic(self, &arithmetic.expr.value.clone(), span);
             }
         }
-        let _ = input;
+        Stream::Unknown
     }
 
     fn extended_test(&mut self, expression: &ExtendedTestExpr) {
@@ -330,12 +461,35 @@ impl Walker {
                 self.extended_test(right);
             }
             ExtendedTestExpr::Not(inner) | ExtendedTestExpr::Parenthesized(inner) => self.extended_test(inner),
-            ExtendedTestExpr::UnaryTest(_, word) => {
-                self.resolve(word);
+            ExtendedTestExpr::UnaryTest(predicate, word) => {
+                let args = self.resolve(word);
+                // `-v 'a[$(...)]'` evaluates the subscript.
+                if matches!(predicate, ast::UnaryPredicate::ShellVariableIsSetAndAssigned) {
+                    let span = self.span_of(word);
+                    for arg in args {
+                        words::arithmetic(self, &arg.text, span);
+                    }
+                }
             }
-            ExtendedTestExpr::BinaryTest(_, left, right) => {
-                self.resolve(left);
-                self.resolve(right);
+            ExtendedTestExpr::BinaryTest(predicate, left, right) => {
+                let arithmetic = matches!(
+                    predicate,
+                    ast::BinaryPredicate::ArithmeticEqualTo
+                        | ast::BinaryPredicate::ArithmeticNotEqualTo
+                        | ast::BinaryPredicate::ArithmeticLessThan
+                        | ast::BinaryPredicate::ArithmeticLessThanOrEqualTo
+                        | ast::BinaryPredicate::ArithmeticGreaterThan
+                        | ast::BinaryPredicate::ArithmeticGreaterThanOrEqualTo
+                );
+                for word in [left, right] {
+                    let args = self.resolve(word);
+                    if arithmetic {
+                        let span = self.span_of(word);
+                        for arg in args {
+                            words::arithmetic(self, &arg.text, span);
+                        }
+                    }
+                }
             }
         }
     }
@@ -366,6 +520,7 @@ impl Walker {
         let mut redirects: Vec<&IoRedirect> = Vec::new();
         let mut substitutions: HashMap<usize, Stream> = HashMap::new();
         let mut spans: Vec<Span> = Vec::new();
+        let mut deferred: Vec<&CompoundList> = Vec::new();
 
         let items = command.prefix.iter().flat_map(|prefix| prefix.0.iter());
         let suffix = command.suffix.iter().flat_map(|suffix| suffix.0.iter());
@@ -388,22 +543,48 @@ impl Walker {
                 }
                 Item::AssignmentWord(assignment, word) => {
                     spans.push(self.span_of(word));
+                    let span = self.span_of(word);
                     let name = match &assignment.name {
                         ast::AssignmentName::VariableName(name) => name.clone(),
-                        ast::AssignmentName::ArrayElementName(name, _) => name.clone(),
+                        ast::AssignmentName::ArrayElementName(name, index) => {
+                            // The subscript is expanded, and evaluated when the array is indexed.
+                            words::resolve_joined(self, index, span);
+                            words::arithmetic(self, index, span);
+                            name.clone()
+                        }
                     };
-                    let value = match &assignment.value {
+                    let mut value = match &assignment.value {
                         ast::AssignmentValue::Scalar(value) => {
                             let span = self.span_of(value);
                             words::resolve_joined(self, &value.value, span)
                         }
                         ast::AssignmentValue::Array(values) => {
+                            let mut elements: Vec<Arg> = Vec::new();
                             for (_, value) in values {
-                                self.resolve(value);
+                                elements.extend(self.resolve(value));
                             }
-                            Value::unknown(None)
+                            Value {
+                                text: elements.iter().map(|arg| arg.text.as_str()).collect::<Vec<_>>().join(" "),
+                                dynamic: elements.iter().any(|arg| arg.dynamic),
+                                glob: elements.iter().any(|arg| arg.glob),
+                                mark: elements.iter().fold(None, |worst, arg| Mark::worst(worst, arg.mark.clone())),
+                            }
                         }
                     };
+                    if assignment.append
+                        && let Some(old) = self.variable(&name)
+                    {
+                        let separator = if matches!(assignment.value, ast::AssignmentValue::Array(_)) { " " } else { "" };
+                        value = Value {
+                            text: format!("{}{separator}{}", old.text, value.text),
+                            dynamic: old.dynamic || value.dynamic,
+                            glob: old.glob || value.glob,
+                            mark: Mark::worst(old.mark, value.mark),
+                        };
+                    }
+                    if self.integers.contains(&name) {
+                        words::arithmetic(self, &value.text.clone(), span);
+                    }
                     // `VAR=x cmd` passes VAR to cmd's environment; the
                     // shell expands cmd's words with the old value.
                     if argv.is_empty() {
@@ -413,6 +594,12 @@ impl Walker {
                     }
                 }
                 Item::IoRedirect(redirect) => redirects.push(redirect),
+                Item::ProcessSubstitution(ast::ProcessSubstitutionKind::Write, subshell) => {
+                    // `>(cmd)` reads what the command writes there: walked
+                    // once the command's output is known.
+                    deferred.push(&subshell.list);
+                    argv.push(Arg::literal("/dev/fd/63", Span::new(0, 0)));
+                }
                 Item::ProcessSubstitution(kind, subshell) => {
                     let stream = self.process_substitution(kind, &subshell.list);
                     substitutions.insert(argv.len(), stream);
@@ -429,7 +616,15 @@ impl Walker {
         // Redirections: input replaces the pipe, output is written to.
         let mut input = input;
         let mut outputs: Vec<(Arg, Write)> = Vec::new();
+        let mut sockets: Vec<(i32, String)> = Vec::new();
         for redirect in &redirects {
+            if let IoRedirect::File(_, IoFileRedirectKind::Write | IoFileRedirectKind::Append | IoFileRedirectKind::Clobber | IoFileRedirectKind::ReadAndWrite, IoFileRedirectTarget::ProcessSubstitution(ast::ProcessSubstitutionKind::Write, subshell)) = redirect {
+                deferred.push(&subshell.list);
+                continue;
+            }
+            if let Some((fd, host)) = self.socket_of(redirect) {
+                sockets.push((fd, host));
+            }
             match self.redirect(redirect, &Stream::Unknown) {
                 Some(stream) => input = stream,
                 None => {
@@ -440,6 +635,20 @@ impl Walker {
             }
         }
 
+        // A shell or interpreter whose input or output is a network
+        // connection: whoever is at the other end runs commands.
+        let program = argv.first().map(|arg| arg.text.rsplit('/').next().unwrap_or("").to_owned()).unwrap_or_default();
+        if let Some((_, host)) = sockets.iter().find(|(fd, _)| (0..=2).contains(fd))
+            && (crate::rules::is_shell(&program) || crate::catalogue::find(&program).is_some_and(|entry| entry.script.is_some()))
+        {
+            let note = format!("{program} with its input or output on a network connection to {host}: a remote shell");
+            self.emit(IntentKind::CodeRemote, Scope::Unbounded, Some(Object::new("url", host.clone())), span, Some(note));
+        }
+        // `exec 3<>/dev/tcp/host/port` keeps the connection open for the
+        // rest of the line.
+        if program == "exec" && argv.len() == 1 {
+            self.sockets.extend(sockets.iter().cloned());
+        }
         if argv.is_empty() {
             for (name, value) in assignments {
                 self.assignment(&name, &value, span);
@@ -448,24 +657,59 @@ impl Walker {
             for (target, how) in &outputs {
                 self.write_target(target, None, *how);
             }
+            for list in deferred {
+                self.list_with_input(list, Stream::Unknown);
+            }
             return Stream::Unknown;
         }
         for (name, value) in &assignments {
-            if matches!(name.as_str(), "HISTFILE" | "HISTSIZE" | "HISTFILESIZE") {
+            if matches!(name.as_str(), "HISTFILE" | "HISTSIZE" | "HISTFILESIZE" | "PROMPT_COMMAND") {
                 self.assignment(name, value, span);
             }
         }
 
+        // `VAR=x cmd` sets VAR in cmd's environment only (and for builtins,
+        // while they run: `HOME=/etc cd`).
+        let saved: Vec<(String, Option<Value>)> =
+            assignments.iter().map(|(name, _)| (name.clone(), self.vars.get(name).cloned())).collect();
+        for (name, value) in &assignments {
+            self.vars.insert(name.clone(), value.clone());
+        }
         // Programs take their path's last component as their name.
         let output = self.run(&argv, input, span, &substitutions);
+        for (name, old) in saved {
+            match old {
+                Some(old) => self.vars.insert(name, old),
+                None => self.vars.remove(&name),
+            };
+        }
         for (target, how) in &outputs {
             self.write_target(target, Some(&output), *how);
+        }
+        // `>&3` onto a connection the line opened.
+        for (fd, host) in &sockets {
+            if *fd >= 1 {
+                self.send(output.mark().as_ref(), host, &program, span);
+            }
+        }
+        for list in deferred {
+            self.list_with_input(list, output.clone());
         }
         if outputs.is_empty() { output } else { Stream::Unknown }
     }
 
-    /// Switching history off is tampering with it.
+    /// Switching history off is tampering with it; a prompt command is code
+    /// the shell runs before every prompt.
     fn assignment(&mut self, name: &str, value: &Value, span: Span) {
+        if name == "PROMPT_COMMAND" || name == "PS0" || name.starts_with("BASH_FUNC_") {
+            let code = Arg { text: value.text.clone(), dynamic: value.dynamic, glob: false, span, raw: value.text.clone(), mark: value.mark.clone() };
+            if code.dynamic {
+                self.run_code(Lang::Shell, &Stream::marked(code.mark), span, name);
+            } else {
+                self.nested(&code.text, span, true);
+            }
+            return;
+        }
         let tampers = match name {
             "HISTFILE" => value.text.is_empty() || value.text == "/dev/null",
             "HISTSIZE" | "HISTFILESIZE" => value.text == "0",
@@ -558,7 +802,7 @@ impl Walker {
         self.calling.push(name.to_owned());
         let saved = self.concurrent;
         self.concurrent = false;
-        self.compound(&body.0, Stream::Unknown);
+        self.compound(&body.0, Stream::Terminal);
         self.concurrent = saved;
         self.calling.pop();
     }
@@ -598,6 +842,34 @@ impl Walker {
             IoRedirect::File(_, _, IoFileRedirectTarget::ProcessSubstitution(kind, subshell)) => {
                 let stream = self.process_substitution(kind, &subshell.list);
                 matches!(kind, ast::ProcessSubstitutionKind::Read).then_some(stream)
+            }
+            _ => None,
+        }
+    }
+
+    /// The descriptor and host of a redirection onto the network:
+    /// `>& /dev/tcp/h/p` (output and error), `3<>/dev/tcp/h/p`, or `>&3`
+    /// onto a descriptor the line connected earlier.
+    fn socket_of(&mut self, redirect: &IoRedirect) -> Option<(i32, String)> {
+        match redirect {
+            IoRedirect::OutputAndError(word, _) => {
+                let target = self.resolve(word).into_iter().next()?;
+                network_device(&target.text).map(|host| (1, host.to_owned()))
+            }
+            IoRedirect::File(fd, kind, IoFileRedirectTarget::Filename(word)) => {
+                let target = self.resolve(word).into_iter().next()?;
+                let host = network_device(&target.text)?.to_owned();
+                let default = if matches!(kind, IoFileRedirectKind::Read) { 0 } else { 1 };
+                Some((fd.unwrap_or(default), host))
+            }
+            IoRedirect::File(fd, IoFileRedirectKind::DuplicateOutput | IoFileRedirectKind::DuplicateInput, target) => {
+                let number = match target {
+                    IoFileRedirectTarget::Fd(number) => Some(*number),
+                    IoFileRedirectTarget::Duplicate(word) => word.value.trim_end_matches('-').parse().ok(),
+                    _ => None,
+                }?;
+                let host = self.sockets.get(&number)?.clone();
+                Some((fd.unwrap_or(1), host))
             }
             _ => None,
         }
@@ -726,8 +998,8 @@ fn literal_output(code: &str, walker: &mut Walker) -> Option<String> {
             _ => None,
         })
     })) {
-        // Literal words only: no second walk of substitutions.
-        if word.value.contains('$') || word.value.contains('`') {
+        // Words without substitutions only: they are not walked twice.
+        if word.value.contains("$(") || word.value.contains('`') {
             return None;
         }
         argv.extend(words::resolve(walker, &word.value, Span::new(0, 0)));

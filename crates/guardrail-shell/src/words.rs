@@ -2,7 +2,9 @@
 //! assigned earlier in the line substituted, and what stays unknown until
 //! the command runs marked as such.
 
-use brush_parser::word::{self, Parameter, ParameterExpr, WordPiece, WordPieceWithSource};
+use brush_parser::word::{
+    self, Parameter, ParameterExpr, ParameterTransformOp, SpecialParameter, WordPiece, WordPieceWithSource,
+};
 
 use crate::braces::{self, Expansion};
 use crate::flow::Mark;
@@ -196,15 +198,44 @@ fn pieces_into(
             WordPiece::DoubleQuotedSequence(inner) | WordPiece::GettextDoubleQuotedSequence(inner) => {
                 pieces_into(resolver, inner, true, span, out);
             }
-            WordPiece::TildePrefix(user) => match (user.as_str(), resolver.home()) {
-                ("", Some(home)) => out.text.push_str(&home),
-                ("", None) => out.text.push_str("/home/~"),
-                (user, _) => {
-                    out.text.push_str("/home/");
-                    out.text.push_str(user);
+            // Tilde expansion reads $HOME (which the line may have changed),
+            // $PWD for `~+` and $OLDPWD for `~-`.
+            WordPiece::TildePrefix(user) => {
+                let variable = match user.as_str() {
+                    "" => Some("HOME"),
+                    "+" => Some("PWD"),
+                    "-" => Some("OLDPWD"),
+                    _ => None,
+                };
+                match variable.map(|name| (name, resolver.variable(name))) {
+                    Some((_, Some(value))) => {
+                        out.text.push_str(&value.text);
+                        out.dynamic |= value.dynamic;
+                    }
+                    Some(("HOME", None)) => out.text.push_str(&resolver.home().unwrap_or_else(|| "/home/~".to_owned())),
+                    Some(_) => {
+                        out.dynamic = true;
+                        out.text.push_str("/<unknown directory>");
+                    }
+                    None if user == "root" => out.text.push_str("/root"),
+                    None => {
+                        out.text.push_str("/home/");
+                        out.text.push_str(user);
+                    }
                 }
-            },
+            }
             WordPiece::ParameterExpansion(expression) => {
+                if matches!(
+                    expression,
+                    ParameterExpr::Parameter { parameter: Parameter::NamedWithAllIndices { concatenate: false, .. }, .. }
+                        | ParameterExpr::Parameter {
+                            parameter: Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate: false }),
+                            ..
+                        }
+                ) {
+                    // "${a[@]}" and "$@" are one word per element, quoted or not.
+                    out.split = true;
+                }
                 let value = parameter(resolver, expression, span);
                 match value {
                     Some(value) => {
@@ -239,10 +270,9 @@ fn pieces_into(
                 }
             }
             WordPiece::ArithmeticExpression(expression) => {
-                // Arithmetic yields a number; a substitution inside it still runs.
-                if expression.value.contains("$(") || expression.value.contains('`') {
-                    resolver.substitute(&expression.value, span);
-                }
+                // Arithmetic yields a number; substitutions inside it, and in
+                // the values of the variables it names, still run.
+                arithmetic(resolver, &expression.value, span);
                 out.dynamic = true;
                 out.text.push('0');
             }
@@ -250,25 +280,164 @@ fn pieces_into(
     }
 }
 
-/// The value of a parameter expansion, when the line determines it.
+/// The value of a parameter expansion, when the line determines it. Every
+/// part bash expands (defaults, alternatives, patterns, replacements,
+/// offsets, subscripts) is expanded too, for the substitutions it runs.
 fn parameter(resolver: &mut dyn Resolver, expression: &ParameterExpr, span: Span) -> Option<Value> {
+    use ParameterExpr as P;
+    let expand = |resolver: &mut dyn Resolver, word: Option<&str>| word.map(|word| resolve_joined(resolver, word, span));
     match expression {
-        ParameterExpr::Parameter { parameter: Parameter::Named(name), indirect: false } => resolver.variable(name),
-        ParameterExpr::UseDefaultValues {
-            parameter: Parameter::Named(name), indirect: false, default_value, ..
+        P::Parameter { parameter, indirect: false } => lookup(resolver, parameter, span),
+        P::UseDefaultValues { parameter, indirect: false, default_value, .. }
+        | P::AssignDefaultValues { parameter, indirect: false, default_value, .. } => {
+            match lookup(resolver, parameter, span) {
+                Some(value) if !value.text.is_empty() || value.dynamic => Some(value),
+                _ => expand(resolver, Some(default_value.as_deref().unwrap_or(""))),
+            }
         }
-        | ParameterExpr::AssignDefaultValues {
-            parameter: Parameter::Named(name),
-            indirect: false,
-            default_value,
-            ..
-        } => resolver.variable(name).or_else(|| {
-            let default = default_value.as_deref().unwrap_or("");
-            let value = resolve_joined(resolver, default, span);
-            Some(value)
-        }),
-        _ => None,
+        P::UseAlternativeValue { parameter, indirect: false, alternative_value, .. } => {
+            let alternative = expand(resolver, Some(alternative_value.as_deref().unwrap_or("")));
+            match lookup(resolver, parameter, span) {
+                Some(value) if !value.dynamic && value.text.is_empty() => Some(Value::known("")),
+                Some(value) if !value.dynamic => alternative,
+                _ => alternative.map(|alternative| Value { dynamic: true, ..alternative }),
+            }
+        }
+        P::IndicateErrorIfNullOrUnset { parameter, error_message, .. } => {
+            expand(resolver, error_message.as_deref());
+            lookup(resolver, parameter, span)
+        }
+        P::Transform { parameter, op: ParameterTransformOp::PromptExpand, .. } => {
+            // `${p@P}` expands the value as a prompt: substitutions in it run.
+            let value = lookup(resolver, parameter, span);
+            if let Some(value) = &value
+                && (value.text.contains("$(") || value.text.contains('`'))
+            {
+                resolve_joined(resolver, &format!("\"{}\"", value.text.replace('"', "\\\"")), span);
+            }
+            Some(Value::unknown(value.and_then(|value| value.mark)))
+        }
+        P::ReplaceSubstring { parameter, pattern, replacement, .. } => {
+            expand(resolver, Some(pattern));
+            expand(resolver, replacement.as_deref());
+            Some(Value::unknown(lookup(resolver, parameter, span).and_then(|value| value.mark)))
+        }
+        P::Substring { parameter, offset, length, .. } => {
+            arithmetic(resolver, &offset.value, span);
+            if let Some(length) = length {
+                arithmetic(resolver, &length.value, span);
+            }
+            Some(Value::unknown(lookup(resolver, parameter, span).and_then(|value| value.mark)))
+        }
+        P::RemoveSmallestSuffixPattern { parameter, pattern, .. }
+        | P::RemoveLargestSuffixPattern { parameter, pattern, .. }
+        | P::RemoveSmallestPrefixPattern { parameter, pattern, .. }
+        | P::RemoveLargestPrefixPattern { parameter, pattern, .. }
+        | P::UppercaseFirstChar { parameter, pattern, .. }
+        | P::UppercasePattern { parameter, pattern, .. }
+        | P::LowercaseFirstChar { parameter, pattern, .. }
+        | P::LowercasePattern { parameter, pattern, .. } => {
+            expand(resolver, pattern.as_deref());
+            Some(Value::unknown(lookup(resolver, parameter, span).and_then(|value| value.mark)))
+        }
+        P::Parameter { parameter, .. }
+        | P::UseDefaultValues { parameter, .. }
+        | P::AssignDefaultValues { parameter, .. }
+        | P::UseAlternativeValue { parameter, .. }
+        | P::ParameterLength { parameter, .. }
+        | P::Transform { parameter, .. } => {
+            Some(Value::unknown(lookup(resolver, parameter, span).and_then(|value| value.mark)))
+        }
+        P::VariableNames { .. } | P::MemberKeys { .. } => None,
     }
+}
+
+/// A parameter's value: a variable, an array element (whose subscript is
+/// evaluated), every element, or a positional parameter.
+fn lookup(resolver: &mut dyn Resolver, parameter: &Parameter, span: Span) -> Option<Value> {
+    match parameter {
+        Parameter::Named(name) => resolver.variable(name),
+        Parameter::NamedWithIndex { name, index } => {
+            arithmetic(resolver, index, span);
+            resolver.variable(&format!("{name}[{index}]")).or_else(|| {
+                resolver.variable(name).map(|value| Value { dynamic: true, ..value })
+            })
+        }
+        Parameter::NamedWithAllIndices { name, .. } => resolver.variable(name),
+        Parameter::Positional(index) => resolver.variable(&index.to_string()),
+        Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate }) => {
+            resolver.variable(if *concatenate { "*" } else { "@" })
+        }
+        Parameter::Special(_) => None,
+    }
+}
+
+/// Evaluates text as bash evaluates arithmetic (`$((x))`, `((...))`,
+/// `let`, `declare -i`, array subscripts, `[[ -gt ]]`): command
+/// substitutions in it run, and so do those in the values of the variables
+/// it names, which are evaluated as arithmetic in turn.
+pub(crate) fn arithmetic(resolver: &mut dyn Resolver, text: &str, span: Span) {
+    arithmetic_at(resolver, text, span, 0);
+}
+
+fn arithmetic_at(resolver: &mut dyn Resolver, text: &str, span: Span, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    for code in substitutions_in(text) {
+        resolver.substitute(&code, span);
+    }
+    let mut name = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            name.push(c);
+            continue;
+        }
+        if !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) {
+            if let Some(value) = resolver.variable(&name)
+                && (value.text.contains("$(") || value.text.contains('`') || value.text.contains('['))
+            {
+                arithmetic_at(resolver, &value.text, span, depth + 1);
+            }
+        }
+        name.clear();
+    }
+}
+
+/// The code of each command substitution written in `text` (`$(...)`,
+/// `` `...` ``), outermost first; `$((` is arithmetic, not a substitution.
+pub(crate) fn substitutions_in(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'$' && bytes.get(index + 1) == Some(&b'(') && bytes.get(index + 2) != Some(&b'(') {
+            let start = index + 2;
+            let mut depth = 1;
+            let mut end = start;
+            while end < bytes.len() && depth > 0 {
+                match bytes[end] {
+                    b'(' => depth += 1,
+                    b')' => depth -= 1,
+                    _ => {}
+                }
+                end += 1;
+            }
+            found.push(text[start..end.saturating_sub(1).max(start)].to_owned());
+            index = end;
+        } else if bytes[index] == b'`' {
+            match text[index + 1..].find('`') {
+                Some(length) => {
+                    found.push(text[index + 1..index + 1 + length].to_owned());
+                    index += length + 2;
+                }
+                None => break,
+            }
+        } else {
+            index += 1;
+        }
+    }
+    found
 }
 
 /// Whether unquoted text is a glob (`*`, `?`, `[...]`). A lone `[` (the

@@ -54,6 +54,17 @@ struct Wrapper {
     with_value: &'static [&'static str],
     /// Operands the wrapper takes before the command (timeout's duration).
     skip: usize,
+    /// Options whose value is shell code it runs (`flock -c`, `script -c`).
+    code: &'static [&'static str],
+    /// Whether, given no command, it runs a shell that reads its input
+    /// (`sudo -s`, `sudo -i`).
+    shell: &'static [&'static str],
+}
+
+impl Wrapper {
+    const fn new(name: &'static str, with_value: &'static [&'static str], skip: usize) -> Wrapper {
+        Wrapper { name, with_value, skip, code: &[], shell: &[] }
+    }
 }
 
 const WRAPPERS: &[Wrapper] = &[
@@ -82,39 +93,140 @@ const WRAPPERS: &[Wrapper] = &[
             "--command-timeout",
         ],
         skip: 0,
+        code: &[],
+        shell: &["-s", "-i", "--shell", "--login"],
     },
-    Wrapper { name: "doas", with_value: &["-u", "-C"], skip: 0 },
-    Wrapper { name: "command", with_value: &[], skip: 0 },
-    Wrapper { name: "builtin", with_value: &[], skip: 0 },
-    Wrapper { name: "exec", with_value: &["-a"], skip: 0 },
-    Wrapper { name: "nice", with_value: &["-n", "--adjustment"], skip: 0 },
-    Wrapper { name: "nohup", with_value: &[], skip: 0 },
-    Wrapper { name: "time", with_value: &["-f", "--format", "-o", "--output"], skip: 0 },
-    Wrapper { name: "timeout", with_value: &["-s", "--signal", "-k", "--kill-after"], skip: 1 },
-    Wrapper { name: "stdbuf", with_value: &["-i", "-o", "-e", "--input", "--output", "--error"], skip: 0 },
-    Wrapper { name: "ionice", with_value: &["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"], skip: 0 },
-    Wrapper { name: "setsid", with_value: &[], skip: 0 },
-    Wrapper { name: "unbuffer", with_value: &[], skip: 0 },
-    Wrapper { name: "chrt", with_value: &[], skip: 1 },
-    Wrapper { name: "taskset", with_value: &["-c", "--cpu-list"], skip: 0 },
-    Wrapper { name: "flock", with_value: &["-w", "--timeout", "-E", "--conflict-exit-code"], skip: 1 },
-    Wrapper { name: "chroot", with_value: &["--userspec", "--groups"], skip: 1 },
+    Wrapper::new("doas", &["-u", "-C"], 0),
+    Wrapper::new("command", &[], 0),
+    Wrapper::new("builtin", &[], 0),
+    Wrapper::new("exec", &["-a"], 0),
+    Wrapper::new("nice", &["-n", "--adjustment"], 0),
+    Wrapper::new("nohup", &[], 0),
+    Wrapper::new("time", &["-f", "--format", "-o", "--output"], 0),
+    Wrapper::new("timeout", &["-s", "--signal", "-k", "--kill-after"], 1),
+    Wrapper::new("stdbuf", &["-i", "-o", "-e", "--input", "--output", "--error"], 0),
+    Wrapper::new("ionice", &["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"], 0),
+    Wrapper::new("setsid", &[], 0),
+    Wrapper::new("unbuffer", &[], 0),
+    Wrapper::new("chrt", &[], 1),
+    Wrapper::new("taskset", &["-c", "--cpu-list"], 0),
+    Wrapper {
+        name: "flock",
+        with_value: &["-w", "--timeout", "-E", "--conflict-exit-code", "-c", "--command"],
+        skip: 1,
+        code: &["-c", "--command"],
+        shell: &[],
+    },
     Wrapper {
         name: "runuser",
-        with_value: &["-u", "-g", "-G", "--user", "--group", "--supp-group", "-s", "--shell"],
+        with_value: &["-u", "-g", "-G", "--user", "--group", "--supp-group", "-s", "--shell", "-c", "--command"],
         skip: 0,
+        code: &["-c", "--command"],
+        shell: &["-l", "--login"],
     },
-    Wrapper { name: "busybox", with_value: &[], skip: 0 },
-    Wrapper { name: "caffeinate", with_value: &["-t", "-w"], skip: 0 },
-    Wrapper { name: "strace", with_value: &["-e", "-o", "-p", "-s", "-u"], skip: 0 },
-    Wrapper { name: "ltrace", with_value: &["-e", "-o", "-p", "-s", "-u"], skip: 0 },
-    Wrapper { name: "torsocks", with_value: &[], skip: 0 },
-    Wrapper { name: "proxychains", with_value: &["-f"], skip: 0 },
-    Wrapper { name: "proxychains4", with_value: &["-f"], skip: 0 },
+    Wrapper::new("busybox", &[], 0),
+    Wrapper::new("caffeinate", &["-t", "-w"], 0),
+    Wrapper::new("strace", &["-e", "-o", "-p", "-s", "-u"], 0),
+    Wrapper::new("ltrace", &["-e", "-o", "-p", "-s", "-u"], 0),
+    Wrapper::new("torsocks", &[], 0),
+    Wrapper::new("proxychains", &["-f"], 0),
+    Wrapper::new("proxychains4", &["-f"], 0),
+    Wrapper::new("pkexec", &["--user"], 0),
+    Wrapper {
+        name: "run0",
+        with_value: &["-u", "--user", "-g", "--group", "--unit", "-p", "--property", "--description", "--slice", "-D", "--chdir", "--setenv", "--nice", "--machine", "--background"],
+        skip: 0,
+        code: &[],
+        shell: &[],
+    },
+    Wrapper::new("toybox", &[], 0),
+    Wrapper::new("coproc", &[], 0),
+    Wrapper::new(
+        "nsenter",
+        &["-t", "--target", "-S", "--setuid", "-G", "--setgid", "-w", "--wd", "-r", "--root", "-W", "--wdns", "-N", "--net-socket"],
+        0,
+    ),
+    Wrapper::new(
+        "unshare",
+        &["--map-user", "--map-group", "--propagation", "--setgroups", "-S", "--setuid", "-G", "--setgid", "-R", "--root", "-w", "--wd", "--kill-child", "--map-users", "--map-groups"],
+        0,
+    ),
+    Wrapper::new(
+        "setpriv",
+        &["--reuid", "--regid", "--ruid", "--euid", "--rgid", "--egid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--selinux-label", "--apparmor-profile", "--pdeathsig"],
+        0,
+    ),
+    Wrapper::new(
+        "systemd-run",
+        &[
+            "-u", "--unit", "-p", "--property", "--description", "--slice", "-H", "--host", "-M", "--machine", "--uid",
+            "--gid", "--nice", "-E", "--setenv", "--working-directory", "-D", "--on-active", "--on-boot",
+            "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property",
+            "--path-property", "--socket-property", "--on-clock-change", "--on-timezone-change", "--expand-environment",
+        ],
+        0,
+    ),
+    Wrapper::new("firejail", &["--profile", "--private", "--net", "--whitelist", "--blacklist", "--name", "--join"], 0),
+    Wrapper::new("gosu", &[], 1),
+    Wrapper::new("su-exec", &[], 1),
+    Wrapper::new("chpst", &["-u", "-U", "-e", "-/", "-n", "-l", "-L", "-m", "-d", "-o", "-p", "-f", "-c", "-t"], 0),
+    Wrapper::new("tini", &["-p", "-e"], 0),
+    Wrapper::new("dumb-init", &["-r", "--rewrite"], 0),
+    Wrapper::new("chronic", &[], 0),
+    Wrapper::new("nq", &[], 0),
+    Wrapper::new("cpulimit", &["-l", "--limit", "-p", "--pid", "-e", "--exe", "-c", "--cpu"], 0),
+    Wrapper::new("prlimit", &["-p", "--pid", "-o", "--output"], 0),
+    Wrapper::new("numactl", &["-N", "--cpunodebind", "-m", "--membind", "-C", "--physcpubind", "-i", "--interleave", "-p", "--preferred"], 0),
+    Wrapper::new("retry", &["-t", "--times", "-d", "--delay", "--until"], 0),
+    Wrapper::new("daemonize", &["-c", "-p", "-l", "-u", "-e", "-o", "-E", "-a"], 0),
+    Wrapper::new("npx", &["-p", "--package", "--registry", "--cache", "--userconfig"], 0),
+    Wrapper::new("bunx", &["-p", "--package"], 0),
+    Wrapper::new("pnpx", &["-p", "--package"], 0),
+    Wrapper::new("uvx", &["--from", "--with", "-p", "--python", "--index-url"], 0),
+    Wrapper::new("dotenv", &["-e", "-f", "-c", "-v", "-p"], 0),
+    Wrapper::new("env-cmd", &["-f", "--file", "-e", "--environments", "-r", "--rc-file"], 0),
+    Wrapper::new("cross-env", &[], 0),
+    Wrapper::new("watchexec", &["-w", "--watch", "-e", "--exts", "-i", "--ignore", "-d", "--debounce", "-s", "--signal", "--shell", "-f", "--filter"], 0),
+    Wrapper::new("entr", &[], 0),
+    Wrapper::new("sg", &[], 1),
+];
+
+/// Programs with a subcommand that runs the rest as a command: `poetry
+/// run X`, `bundle exec X`, `aws-vault exec PROFILE -- X`.
+const RUNNERS: &[(&str, &str, &[&str], usize)] = &[
+    ("poetry", "run", &[], 0),
+    ("pipenv", "run", &[], 0),
+    ("uv", "run", &["--with", "-p", "--python", "--package", "--env-file", "--from", "--directory", "--project", "--group"], 0),
+    ("pipx", "run", &["--spec", "--python", "--pip-args", "--index-url"], 0),
+    ("pdm", "run", &[], 0),
+    ("hatch", "run", &[], 0),
+    ("rye", "run", &[], 0),
+    ("bundle", "exec", &[], 0),
+    ("bundler", "exec", &[], 0),
+    ("rbenv", "exec", &[], 0),
+    ("pyenv", "exec", &[], 0),
+    ("nodenv", "exec", &[], 0),
+    ("mise", "exec", &["-C", "--cd", "-E", "--env"], 0),
+    ("rtx", "exec", &[], 0),
+    ("asdf", "exec", &[], 0),
+    ("devbox", "run", &["-c", "--config", "-e", "--env"], 0),
+    ("conda", "run", &["-n", "--name", "-p", "--prefix", "--cwd"], 0),
+    ("mamba", "run", &["-n", "--name", "-p", "--prefix", "--cwd"], 0),
+    ("micromamba", "run", &["-n", "--name", "-p", "--prefix", "--cwd"], 0),
+    ("aws-vault", "exec", &["--duration", "-d", "--region", "--mfa-token", "-t", "--server", "--ec2-server", "--prompt"], 1),
+    ("op", "run", &["--env-file", "--account", "--cache"], 0),
+    ("doppler", "run", &["-p", "--project", "-c", "--config", "--token", "--command", "--mount", "--scope"], 0),
+    ("infisical", "run", &["--env", "--path", "--projectId", "--token", "--command"], 0),
+    ("direnv", "exec", &[], 1),
+    ("nix", "develop", &["-c", "--command"], 0),
+    ("yarn", "dlx", &["-p", "--package"], 0),
+    ("pnpm", "dlx", &["--package"], 0),
+    ("pnpm", "exec", &[], 0),
+    ("npm", "exec", &["-p", "--package", "-c", "--call"], 0),
 ];
 
 /// Shells: code after -c, a script operand, or standard input.
-const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "rbash", "yash", "tcsh", "csh"];
+pub(crate) const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "rbash", "yash", "tcsh", "csh"];
 
 /// Programs whose output is shell code meant for `eval` by design.
 const EVAL_IDIOMS: &[&str] = &[
@@ -182,11 +294,20 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         shell(walker, command);
         return true;
     }
+    if let Some((_, _, with_value, skip)) = RUNNERS
+        .iter()
+        .find(|(name, subcommand, _, _)| *name == program && command.args.first().is_some_and(|arg| arg.is(subcommand)))
+    {
+        runner(walker, command, with_value, *skip);
+        return true;
+    }
+    if super::later::check(walker, command) {
+        return true;
+    }
     match program {
         "env" => env(walker, command),
         "eval" => eval(walker, command),
         "source" | "." => source(walker, command),
-        "ssh" => ssh(walker, command),
         "su" => su(walker, command),
         "find" => find(walker, command),
         "xargs" => xargs(walker, command),
@@ -217,14 +338,30 @@ fn wrap(walker: &mut Walker, command: &Command<'_>, wrapper: &Wrapper) {
     if wrapper.name == "command" && parsed.has_any(&["-v", "-V"]) {
         return;
     }
-    if wrapper.name == "runuser"
-        && let Some(code) = parsed.value("-c").or(parsed.value("--command"))
-    {
+    if let Some(code) = wrapper.code.iter().find_map(|option| parsed.value(option)) {
         walker.nested(code, command.span, true);
         return;
     }
-    if let Some(start) = parsed.rest {
-        run_from(walker, command, start + wrapper.skip);
+    match parsed.rest {
+        Some(start) if start + wrapper.skip < command.args.len() => run_from(walker, command, start + wrapper.skip),
+        // `sudo -s`, `sudo -i`: a shell that reads its input.
+        _ if parsed.has_any(wrapper.shell) && !matches!(command.input, Stream::Terminal) => {
+            walker.run_stream(&command.input.clone(), command.span, &format!("text piped into {} {}", wrapper.name, wrapper.shell[0]));
+        }
+        _ => {}
+    }
+}
+
+/// `poetry run X`, `bundle exec X`, `aws-vault exec PROFILE -- X`: the
+/// command after the subcommand (and after `--` when there is one).
+fn runner(walker: &mut Walker, command: &Command<'_>, with_value: &[&str], skip: usize) {
+    let args = &command.args[1..];
+    let start = match args.iter().position(|arg| arg.is("--")) {
+        Some(dash) => Some(dash + 1),
+        None => options(args, with_value, true).rest.map(|start| start + skip),
+    };
+    if let Some(start) = start {
+        run_from(walker, command, start + 1);
     }
 }
 
@@ -245,17 +382,24 @@ fn env(walker: &mut Walker, command: &Command<'_>) {
         true,
     );
     let mut start = parsed.rest.unwrap_or(command.args.len());
+    // env -C DIR runs the command there.
+    let saved = walker.cwd.clone();
+    if let Some(dir) = parsed.value("-C").or(parsed.value("--chdir")) {
+        walker.cwd = walker.cwd.join(dir);
+    }
     // env -S 'prog args' splits the string into arguments, as a shell would.
     if let Some(split) = parsed.value("-S").or(parsed.value("--split-string")) {
         let rest: Vec<&str> = command.args[start..].iter().map(|arg| arg.raw.as_str()).collect();
         let code = format!("{split} {}", rest.join(" "));
         walker.nested(&code, command.span, true);
+        walker.cwd = saved;
         return;
     }
     while command.args.get(start).is_some_and(|arg| is_assignment(&arg.text)) {
         start += 1;
     }
     run_from(walker, command, start);
+    walker.cwd = saved;
 }
 
 fn is_assignment(text: &str) -> bool {
@@ -267,6 +411,18 @@ fn is_assignment(text: &str) -> bool {
 }
 
 fn shell(walker: &mut Walker, command: &Command<'_>) {
+    // A non-interactive bash first sources $BASH_ENV (sh: $ENV when
+    // interactive): code the line may have planted.
+    {
+        use crate::words::Resolver;
+        let variable = if command.program == "bash" { "BASH_ENV" } else { "ENV" };
+        if let Some(value) = walker.variable(variable).filter(|value| !value.text.is_empty() || value.dynamic) {
+            let file = Arg { text: value.text.clone(), dynamic: value.dynamic, glob: false, span: command.span, raw: value.text.clone(), mark: value.mark.clone() };
+            let content = walker.read_path(&file, false);
+            let content = if matches!(content, Stream::Unknown) && !file.dynamic { Stream::Unknown } else { content };
+            walker.run_stream(&content, command.span, &format!("${variable} ({})", file.text));
+        }
+    }
     let mut code: Option<&Arg> = None;
     let mut wants_code = false;
     let mut operand: Option<(usize, &Arg)> = None;
@@ -392,33 +548,13 @@ fn source(walker: &mut Walker, command: &Command<'_>) {
     }
 }
 
-fn ssh(walker: &mut Walker, command: &Command<'_>) {
-    let parsed = options(
-        command.args,
-        &[
-            "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p", "-Q", "-R", "-S",
-            "-W", "-w", "-B",
-        ],
-        true,
-    );
-    let Some(host) = parsed.rest else {
-        return;
-    };
-    let remote: Vec<&str> = command.args[host + 1..].iter().map(|arg| arg.text.as_str()).collect();
-    // The remote command runs in the remote user's home, which is unknown.
-    let saved = std::mem::replace(&mut walker.cwd, Dir::Absolute("/home/<remote user>".to_owned()));
-    if !remote.is_empty() {
-        walker.nested(&remote.join(" "), command.span, true);
-    } else if !matches!(command.input, Stream::Terminal) {
-        walker.run_stream(&command.input.clone(), command.span, "text piped into ssh");
-    }
-    walker.cwd = saved;
-}
-
 fn su(walker: &mut Walker, command: &Command<'_>) {
     let parsed = options(command.args, &["-c", "--command", "-s", "--shell", "-g", "--group", "-G", "-w"], false);
     if let Some(code) = parsed.value("-c").or(parsed.value("--command")) {
         walker.nested(code, command.span, true);
+    } else if !matches!(command.input, Stream::Terminal) {
+        // `su - root <<EOF`: the user's shell reads its input.
+        walker.run_stream(&command.input.clone(), command.span, "text piped into su");
     }
 }
 
@@ -551,15 +687,37 @@ fn watch(walker: &mut Walker, command: &Command<'_>) {
 }
 
 fn cd(walker: &mut Walker, command: &Command<'_>) {
+    use crate::words::Resolver;
     let operands: Vec<&Arg> = command.args.iter().filter(|arg| !arg.text.starts_with('-') || arg.text == "-").collect();
-    walker.cwd = match operands.first() {
-        None => match &walker.layout.home {
-            Some(home) => Dir::Absolute(home.clone()),
-            None => Dir::Absolute("/home/~".to_owned()),
-        },
-        Some(dir) if dir.dynamic || dir.glob || dir.text == "-" => Dir::Absolute("/<unknown directory>".to_owned()),
-        Some(dir) => walker.cwd.join(&dir.text),
+    let unknown = || Dir::Absolute("/<unknown directory>".to_owned());
+    let previous = walker.cwd.clone();
+    let known = |value: Option<crate::words::Value>| match value {
+        Some(value) if !value.dynamic && !value.text.is_empty() => Some(value.text),
+        _ => None,
     };
+    walker.cwd = match operands.first() {
+        // `cd` alone goes to $HOME, which the line may have changed.
+        None => match known(walker.variable("HOME")) {
+            Some(home) => Dir::Absolute(home),
+            None => unknown(),
+        },
+        Some(dir) if dir.text == "-" => match known(walker.variable("OLDPWD")) {
+            Some(old) => walker.cwd.join(&old),
+            None => unknown(),
+        },
+        Some(dir) if dir.dynamic || dir.glob => unknown(),
+        Some(dir) => {
+            // A relative name is looked up in $CDPATH first.
+            let cdpath = known(walker.variable("CDPATH")).filter(|_| !dir.text.starts_with(['/', '.']));
+            match cdpath.and_then(|cdpath| cdpath.split(':').find(|entry| !entry.is_empty()).map(str::to_owned)) {
+                Some(entry) => walker.cwd.join(&entry).join(&dir.text),
+                None => walker.cwd.join(&dir.text),
+            }
+        }
+    };
+    if let Dir::Absolute(path) = &previous {
+        walker.assign("OLDPWD", crate::words::Value::known(path.clone()), command.span);
+    }
 }
 
 /// What a shell reads when its script is a descriptor or standard input

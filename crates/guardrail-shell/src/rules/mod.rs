@@ -19,7 +19,9 @@ pub(crate) mod database;
 pub(crate) mod files;
 mod git;
 mod infra;
+mod later;
 mod network;
+pub(crate) mod remote;
 mod secrets;
 mod system;
 
@@ -74,6 +76,8 @@ pub const RULES: &[&Rule] = &[
     &database::RULE,
     &network::RULE,
     &network::EXFILTRATION,
+    &remote::RULE,
+    &later::RULE,
     &system::RULE,
     &crate::effects::PERSISTENCE,
     &crate::effects::PRIVILEGE,
@@ -85,7 +89,7 @@ pub const RULES: &[&Rule] = &[
 /// of them describes is read through the verb lexicon. Returns what the
 /// command writes on its standard output.
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
-    if carriers::check(walker, command) {
+    if carriers::check(walker, command) || remote::check(walker, command) {
         return output_of(walker, command.program, command.args, command.input.clone());
     }
     let entry = catalogue::find(command.program);
@@ -102,6 +106,9 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
     // HTTP methods are judged for any network tool, beside its catalogue entry.
     network::check(walker, command);
     let output = entry.map(|program| catalogue::apply(walker, program, command));
+    if command.program == "ln" {
+        remember_link(walker, command);
+    }
     if entry.is_none() && (!by_rule || walker.intent_count() == before && lexicon::reads_declared(command.program)) {
         lexicon::check(walker, command);
     }
@@ -109,6 +116,37 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
         Some(output) if output != Stream::Unknown => output,
         _ => output_of(walker, command.program, command.args, command.input.clone()),
     }
+}
+
+/// `ln -s TARGET LINK`: paths through LINK later in the line reach TARGET.
+fn remember_link(walker: &mut Walker, command: &Command<'_>) {
+    let parsed = options(command.args, &["-t", "--target-directory", "-S", "--suffix"], false);
+    if !parsed.has_any(&["-s", "--symbolic"]) {
+        return;
+    }
+    let (target, link) = match parsed.operands.as_slice() {
+        [target, link] => (*target, (*link).clone()),
+        [target] => (*target, Arg::literal(target.text.rsplit('/').next().unwrap_or(&target.text), target.span)),
+        _ => return,
+    };
+    if target.dynamic || link.dynamic {
+        return;
+    }
+    let link_place = walker.place(&link);
+    // A relative target is relative to the link's own directory.
+    let target_text = if target.text.starts_with('/') {
+        target.text.clone()
+    } else {
+        let parent = link_place.name.rsplit_once('/').map(|(parent, _)| parent).unwrap_or(".");
+        format!("{parent}/{}", target.text)
+    };
+    let target_place = walker.place(&Arg::literal(target_text, target.span));
+    walker.links.insert(link_place.name, target_place.name);
+}
+
+/// Whether a program is a shell.
+pub(crate) fn is_shell(program: &str) -> bool {
+    carriers::SHELLS.contains(&program)
 }
 
 /// Whether the arguments ask a catalogued program to describe itself and
@@ -167,6 +205,46 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
             }
         }
         "curl" | "wget" | "fetch" | "http" | "https" | "aria2c" => Stream::Network,
+        // Paths the line can compute: `$(command -v rm)`, `$(mktemp -d)`, `$(dirname "$PWD")`.
+        "which" | "command" | "type" | "whence" => {
+            let names: Vec<&Arg> = args.iter().filter(|arg| !arg.text.starts_with('-')).collect();
+            match names.as_slice() {
+                [name] if literal(args) && !name.text.contains('/') => Stream::Text(format!("/usr/bin/{}\n", name.text)),
+                [name] if literal(args) => Stream::Text(format!("{}\n", name.text)),
+                _ => Stream::Unknown,
+            }
+        }
+        "mktemp" => {
+            let parsed = options(args, &["-p", "--tmpdir", "--suffix"], false);
+            let directory = match parsed.value("-p").or(parsed.value("--tmpdir")) {
+                Some(directory) => directory.to_owned(),
+                None => {
+                    use crate::words::Resolver;
+                    walker.variable("TMPDIR").map(|value| value.text).unwrap_or_else(|| "/tmp".to_owned())
+                }
+            };
+            let template = parsed.operands.first().map(|arg| arg.text.clone()).unwrap_or_else(|| "tmp.XXXXXXXXXX".to_owned());
+            let path = if template.contains('/') && !parsed.has_any(&["-t", "-p", "--tmpdir"]) {
+                walker.place(&Arg::literal(template, guardrail_core::Span::new(0, 0))).name
+            } else {
+                format!("{}/{template}", directory.trim_end_matches('/'))
+            };
+            Stream::Text(path + "\n")
+        }
+        "pwd" => Stream::Text(walker.place(&Arg::literal(".", guardrail_core::Span::new(0, 0))).name + "\n"),
+        "dirname" | "basename" | "realpath" | "readlink" if literal(args) => {
+            let Some(path) = args.iter().find(|arg| !arg.text.starts_with('-')) else { return Stream::Unknown };
+            let text = match program {
+                "dirname" => match path.text.trim_end_matches('/').rsplit_once('/') {
+                    Some(("", _)) => "/".to_owned(),
+                    Some((parent, _)) => parent.to_owned(),
+                    None => ".".to_owned(),
+                },
+                "basename" => path.text.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned(),
+                _ => walker.place(path).name,
+            };
+            Stream::Text(text + "\n")
+        }
         "find" | "fd" | "fdfind" | "ls" => {
             let root = args.iter().find(|arg| !arg.text.starts_with('-') && !matches!(arg.text.as_str(), "(" | "!"));
             let root = match (program, root) {

@@ -164,21 +164,74 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                         None,
                     );
                 }
+                subscript(walker, &arg.text, span);
                 walker.unset(&arg.text);
             }
             return true;
         }
         "export" | "declare" | "typeset" | "local" | "readonly" => {
+            let integer = args.iter().any(|arg| arg.text.starts_with('-') && arg.text.contains('i'));
             for arg in args.iter().filter(|arg| !arg.text.starts_with('-')) {
-                if let Some((name, value)) = arg.text.split_once('=') {
-                    let value =
-                        Value { text: value.to_owned(), dynamic: arg.dynamic, glob: false, mark: arg.mark.clone() };
+                let (name, value) = match arg.text.split_once('=') {
+                    Some((name, value)) => (name, Some(value)),
+                    None => (arg.text.as_str(), None),
+                };
+                subscript(walker, name, span);
+                if integer {
+                    walker.integers.insert(name.to_owned());
+                }
+                if let Some(value) = value {
+                    if integer {
+                        crate::words::arithmetic(walker, value, span);
+                    }
+                    let value = Value { text: value.to_owned(), dynamic: arg.dynamic, glob: false, mark: arg.mark.clone() };
                     walker.assign(name, value, span);
                 }
+            }
+            return false;
+        }
+        // Builtins that evaluate arithmetic, or the subscripts of the
+        // variables they name.
+        "let" => {
+            for arg in args {
+                crate::words::arithmetic(walker, &arg.text, span);
+            }
+            return false;
+        }
+        "test" | "[" => {
+            for pair in args.windows(2) {
+                if pair[0].is("-v") {
+                    crate::words::arithmetic(walker, &pair[1].text, span);
+                }
+            }
+            return false;
+        }
+        "printf" => {
+            let parsed = options(args, &["-v"], false);
+            if let Some(name) = parsed.value("-v") {
+                subscript(walker, name, span);
+                walker.unset(name);
+            }
+            return false;
+        }
+        "read" | "mapfile" | "readarray" => {
+            let parsed = options(args, &["-a", "-d", "-i", "-n", "-N", "-p", "-t", "-u", "-C", "-c", "-O", "-s"], false);
+            for name in parsed.values.iter().filter(|(option, _)| option == "-a").map(|(_, name)| name.as_str()).chain(parsed.operands.iter().map(|arg| arg.text.as_str())) {
+                subscript(walker, name, span);
+                let value = Value { text: String::new(), dynamic: true, glob: false, mark: command.input.mark() };
+                walker.assign(name, value, span);
             }
             return false;
         }
         _ => return false,
     }
     true
+}
+
+/// A variable name with a subscript (`a[$(...)]`): bash evaluates the
+/// subscript, running what it holds.
+fn subscript(walker: &mut Walker, name: &str, span: guardrail_core::Span) {
+    if let Some((_, index)) = name.split_once('[') {
+        crate::words::arithmetic(walker, index.trim_end_matches(']'), span);
+    }
 }
