@@ -198,9 +198,9 @@ taxonomy! {
         InfraUndeclared = "infra.undeclared" in ["infra.change"]
             => "Runs a destroying or disrupting verb (delete, destroy, stop, scale, ...) of a program the analyzer has no declaration for (fooctl cluster delete prod): what it changes is not known.",
         SecretDelete = "secret.delete" in ["infra.change"]
-            => "Deletes, destroys or disables secrets in a secret manager.",
+            => "Deletes, destroys or disables secrets in a secret manager, or credential files outside the workspace (keys, cloud CLI credentials).",
         SecretWrite = "secret.write" in ["infra.change"]
-            => "Replaces a secret's value in a secret manager, losing the old one.",
+            => "Replaces a secret's value in a secret manager or a credential file outside the workspace, losing the old one.",
         SecretExfiltration = "secret.exfiltration" in []
             => "Sends credentials (key files, cloud CLI credentials, the environment, a secret manager's output) over the network, by any route.",
         SecretRead = "secret.read" in []

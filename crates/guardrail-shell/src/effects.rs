@@ -80,6 +80,14 @@ impl Walker {
         }
         if let Some(what) = locations::privilege(&place.name, self.layout.home.as_deref()) {
             self.emit(IntentKind::SystemPrivilege, place.scope, object(), span, Some(format!("writes {what}")));
+        } else if self.credential_outside(&place) {
+            self.emit(
+                IntentKind::SecretWrite,
+                place.scope,
+                object(),
+                span,
+                Some("overwrites a credential file".to_owned()),
+            );
         }
         if let Some(planted) = locations::planted(&place.name, self.layout.home.as_deref()) {
             self.plant(&place, planted, content, span);
@@ -128,9 +136,19 @@ impl Walker {
         if locations::is_history_or_log(&place.name) {
             self.emit(IntentKind::LogTamper, place.scope, object(), span, None);
         }
+        if self.credential_outside(&place) {
+            self.emit(IntentKind::SecretDelete, place.scope, object(), span, Some("deletes credentials".to_owned()));
+        }
         let kind = if recursive { IntentKind::FsDeleteRecursive } else { IntentKind::FsDelete };
         self.emit(kind, place.scope, object(), span, note.map(str::to_owned));
         self.files.remove(&place.name);
+    }
+
+    /// Whether a place holds credentials and lies outside the workspace and
+    /// temporary directories (a project's own `.env` is the project's).
+    fn credential_outside(&self, place: &Place) -> bool {
+        !matches!(place.scope, Scope::Workspace | Scope::Temporary | Scope::Unbounded)
+            && locations::is_credential(&place.name, self.layout.home.as_deref())
     }
 
     /// A file's or tree's mode or owner changed. A set-user-id bit, and a
@@ -161,6 +179,10 @@ impl Walker {
     /// credentials somewhere below.
     pub(crate) fn read_path(&self, arg: &Arg, tree: bool) -> Stream {
         if arg.dynamic {
+            // `/proc/$(pgrep app)/environ`: the shape says what it holds.
+            if locations::is_credential(&arg.text, self.layout.home.as_deref()) {
+                return Stream::Secret(format!("the credentials in {}", arg.text));
+            }
             return Stream::marked(arg.mark.clone());
         }
         if crate::walk::network_device(&arg.text).is_some() {
@@ -253,6 +275,10 @@ impl Walker {
             self.emit(IntentKind::CodePersist, place.scope, object(), span, Some(note));
             return;
         };
+        // Whatever it is, code left to run later, unwatched, is for a person
+        // to look at; what it will do is judged as well.
+        let note = format!("plants code into {}, where it runs later", planted.describe());
+        self.emit(IntentKind::CodePersist, place.scope, object(), span, Some(note));
         // Planted code runs later, in its own process, from the home
         // directory (or the repository, for git), never the workspace.
         let later = self.later_dir(&place.name);
@@ -270,13 +296,8 @@ impl Walker {
                 }
             }
             Planted::GitConfig => {
-                let commands = git_config_commands(text);
-                for command in &commands {
+                for command in &git_config_commands(text) {
                     self.nested(command, span, true);
-                }
-                if git_config_runs_programs(text) && commands.is_empty() {
-                    let note = format!("sets git options that run programs, in {}", planted.describe());
-                    self.emit(IntentKind::CodePersist, place.scope, object(), span, Some(note));
                 }
             }
             Planted::SshConfig => {
@@ -284,10 +305,7 @@ impl Walker {
                     self.nested(&command, span, true);
                 }
             }
-            Planted::Python | Planted::Preload => {
-                let note = format!("plants code into {}, which every program started later loads", planted.describe());
-                self.emit(IntentKind::CodePersist, place.scope, object(), span, Some(note));
-            }
+            Planted::Python | Planted::Preload | Planted::Editor => {}
         }
         self.cwd = saved;
     }
@@ -309,6 +327,49 @@ impl Walker {
 
     pub(crate) fn destroy_disk(&mut self, device: &str, span: Span) {
         self.emit(IntentKind::DiskDestroy, Scope::Device, Some(Object::new("path", device)), span, None);
+    }
+}
+
+/// Options that, by wide convention, name a file a program writes.
+const OUTPUT_OPTIONS: &[&str] = &[
+    "--output",
+    "--output-file",
+    "--outfile",
+    "--out",
+    "--out-file",
+    "--dest",
+    "--destination",
+    "--target-file",
+    "--save",
+    "--save-to",
+    "--write-to",
+    "--log-file",
+    "--logfile",
+    "-o",
+];
+
+impl Walker {
+    /// Files written through the conventional output options of a program
+    /// the analyzer has no declaration for (`render.py --output
+    /// /etc/nginx/site.conf`): `-o` only when its value looks like a path.
+    pub(crate) fn conventional_outputs(&mut self, args: &[Arg], span: Span) {
+        for (index, arg) in args.iter().enumerate() {
+            let (name, value) = match arg.text.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => {
+                    (name, Some(Arg { text: value.to_owned(), ..arg.clone() }))
+                }
+                _ => (arg.text.as_str(), args.get(index + 1).cloned()),
+            };
+            if !OUTPUT_OPTIONS.contains(&name) {
+                continue;
+            }
+            let Some(value) = value else { continue };
+            let path_like = value.dynamic || value.text.contains('/') || value.text.contains('.');
+            if value.text == "-" || value.text.starts_with('-') || name == "-o" && !path_like {
+                continue;
+            }
+            self.write_path(&value, &Stream::Unknown, Write::Replace, span, Some("written through its output option"));
+        }
     }
 }
 
@@ -403,14 +464,6 @@ fn git_config_commands(text: &str) -> Vec<String> {
         }
     }
     commands
-}
-
-/// Whether a git configuration file sets options that make git run
-/// programs it names (hooks paths, templates, includes).
-fn git_config_runs_programs(text: &str) -> bool {
-    text.lines()
-        .filter_map(|line| line.split_once('='))
-        .any(|(key, _)| GIT_PROGRAM_KEYS.contains(&key.trim().to_ascii_lowercase().as_str()))
 }
 
 /// The shell commands an ssh configuration runs: `ProxyCommand`,
@@ -510,8 +563,6 @@ mod tests {
     fn git_configuration_that_runs_programs() {
         let config = "[alias]\n  co = checkout\n  x = !rm -rf ~\n[core]\n  sshCommand = ssh -i k\n";
         assert_eq!(git_config_commands(config), ["rm -rf ~", "ssh -i k"]);
-        assert!(git_config_runs_programs("[core]\n\thooksPath = /tmp/h\n"));
-        assert!(!git_config_runs_programs("[user]\n\tname = Dev\n"));
         assert_eq!(git_option_runs("alias.wipe", "!rm -rf ."), Some("rm -rf .".to_owned()));
         assert_eq!(git_option_runs("alias.co", "checkout"), None);
         assert_eq!(git_option_runs("core.fsmonitor", "curl x|sh"), Some("curl x|sh".to_owned()));

@@ -83,6 +83,7 @@ pub const DISRUPT: &[&str] = &[
     "reboot",
     "deactivate",
     "down",
+    "resize",
     "unmount",
     "umount",
     "mask",
@@ -731,6 +732,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     if inert(command.args) {
         return false;
     }
+    walker.conventional_outputs(command.args, command.span);
     let Some((verb, at)) = find_verb(command.args) else {
         return false;
     };

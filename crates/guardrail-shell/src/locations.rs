@@ -28,6 +28,8 @@ pub(crate) enum Planted {
     Python,
     /// Libraries the dynamic loader preloads into every program.
     Preload,
+    /// An editor's start-up file (vim's can run shell commands).
+    Editor,
 }
 
 impl Planted {
@@ -41,6 +43,7 @@ impl Planted {
             Planted::SshConfig => "ssh's configuration",
             Planted::Python => "Python's start-up hooks",
             Planted::Preload => "the dynamic loader's preload list",
+            Planted::Editor => "an editor's start-up file",
         }
     }
 }
@@ -256,6 +259,19 @@ pub(crate) fn planted(path: &str, home: Option<&str>) -> Option<Planted> {
         if rest == ".ssh/config" {
             return Some(Planted::SshConfig);
         }
+        if matches!(
+            rest,
+            ".vimrc"
+                | ".gvimrc"
+                | ".exrc"
+                | ".config/nvim/init.vim"
+                | ".config/nvim/init.lua"
+                | ".emacs"
+                | ".emacs.d/init.el"
+                | ".inputrc"
+        ) {
+            return Some(Planted::Editor);
+        }
         if below(rest, ".config/systemd/user") || below(rest, ".local/share/systemd/user") {
             return Some(Planted::Systemd);
         }
@@ -288,6 +304,10 @@ pub(crate) fn planted(path: &str, home: Option<&str>) -> Option<Planted> {
     }
     if path.ends_with("/.git/config") || path == ".git/config" {
         return Some(Planted::GitConfig);
+    }
+    // direnv runs a directory's .envrc on entering it, once allowed.
+    if name == ".envrc" {
+        return Some(Planted::Shell);
     }
     if (path.contains("/site-packages/") || path.contains("/dist-packages/"))
         && (matches!(name, "sitecustomize.py" | "usercustomize.py") || name.ends_with(".pth"))
@@ -354,6 +374,7 @@ pub(crate) fn is_credential(path: &str, home: Option<&str>) -> bool {
         || name.ends_with(".keystore")
         || name.ends_with(".jks")
         || name.ends_with(".kdbx")
+        || is_history_or_log(path) && !path.starts_with("/var/log")
         || matches!(
             name,
             ".netrc" | ".pgpass" | ".git-credentials" | "credentials" | ".vault-token" | "secrets.yml" | "secrets.yaml"

@@ -193,6 +193,11 @@ impl Layout {
         if TEMPORARY_ROOTS.iter().any(|root| under(root)) {
             return Scope::Temporary;
         }
+        // The user's own files, even when their home is under a system tree
+        // (root's is /root): like any home directory's contents.
+        if self.home.as_deref().is_some_and(|home| home != "/" && under(home)) {
+            return Scope::Elsewhere;
+        }
         if path == "/"
             || TEMPORARY_ROOTS.contains(&path)
             || SYSTEM_TREES.iter().any(|root| path == *root || under(root))
@@ -263,6 +268,16 @@ mod tests {
             ("/srv/../tmp/x", "/tmp/x", Scope::Temporary),
             ("/opt2/x", "/opt2/x", Scope::Elsewhere),
         ];
+        let root = Layout { workspace: Some("/root/app".to_owned()), home: Some("/root".to_owned()) };
+        let cwd_root = Dir::Absolute("/root/app".to_owned());
+        for (path, scope) in [
+            ("/root/notes.txt", Scope::Elsewhere),
+            ("/root", Scope::System),
+            ("/root/app/x", Scope::Workspace),
+            ("/etc", Scope::System),
+        ] {
+            assert_eq!(root.place(&cwd_root, path).scope, scope, "{path} with home /root");
+        }
         for (path, name, scope) in cases {
             let place = layout.place(&cwd, path);
             assert_eq!((place.name.as_str(), place.scope), (name, scope), "{path}");

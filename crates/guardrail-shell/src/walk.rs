@@ -15,8 +15,8 @@ use guardrail_core::{Analysis, Intent, IntentKind, Object, Scope, Span};
 use crate::effects::{Lang, Write};
 use crate::flow::{Mark, Stream};
 use crate::paths::{Dir, Layout, Place};
-use crate::rules::remote::Remote;
 use crate::rules;
+use crate::rules::remote::Remote;
 use crate::words::{self, Arg, Resolver, Substituted, Value};
 
 /// How deeply code may nest in code (`bash -c "eval '...'"`) before the
@@ -177,7 +177,8 @@ impl Walker {
         };
         let joined = joined.replace("/./", "/");
         self.links.iter().find_map(|(link, target)| {
-            let rest = joined.strip_prefix(link.as_str()).or_else(|| joined.strip_prefix(link.trim_start_matches("./")))?;
+            let rest =
+                joined.strip_prefix(link.as_str()).or_else(|| joined.strip_prefix(link.trim_start_matches("./")))?;
             let rest = rest.strip_prefix('/')?;
             let text = format!("{}/{rest}", target.trim_end_matches('/'));
             Some(Arg { text, ..arg.clone() })
@@ -205,14 +206,19 @@ impl Walker {
                 let mapped = Arg { text: path, ..arg.clone() };
                 let layout = if remote.local_mounts { &self.layout } else { &elsewhere };
                 let root = Dir::Absolute("/".to_owned());
-                let mut place = if mapped.glob { layout.place_glob(&root, &mapped.text) } else { layout.place(&root, &mapped.text) };
+                let mut place = if mapped.glob {
+                    layout.place_glob(&root, &mapped.text)
+                } else {
+                    layout.place(&root, &mapped.text)
+                };
                 if !remote.local_mounts {
                     place.name = format!("{}:{}", remote.name, place.name);
                 }
                 return place;
             }
         }
-        let mut place = if arg.glob { elsewhere.place_glob(&self.cwd, &arg.text) } else { elsewhere.place(&self.cwd, &arg.text) };
+        let mut place =
+            if arg.glob { elsewhere.place_glob(&self.cwd, &arg.text) } else { elsewhere.place(&self.cwd, &arg.text) };
         place.name = format!("{}:{}", remote.name, place.name);
         if remote.ephemeral {
             place.scope = Scope::Temporary;
@@ -462,13 +468,11 @@ impl Walker {
             }
             ExtendedTestExpr::Not(inner) | ExtendedTestExpr::Parenthesized(inner) => self.extended_test(inner),
             ExtendedTestExpr::UnaryTest(predicate, word) => {
-                let args = self.resolve(word);
+                let span = self.span_of(word);
+                let value = words::resolve_joined(self, &word.value, span);
                 // `-v 'a[$(...)]'` evaluates the subscript.
                 if matches!(predicate, ast::UnaryPredicate::ShellVariableIsSetAndAssigned) {
-                    let span = self.span_of(word);
-                    for arg in args {
-                        words::arithmetic(self, &arg.text, span);
-                    }
+                    words::arithmetic(self, &value.text, span);
                 }
             }
             ExtendedTestExpr::BinaryTest(predicate, left, right) => {
@@ -482,12 +486,11 @@ impl Walker {
                         | ast::BinaryPredicate::ArithmeticGreaterThanOrEqualTo
                 );
                 for word in [left, right] {
-                    let args = self.resolve(word);
+                    // No word splitting inside [[ ]].
+                    let span = self.span_of(word);
+                    let value = words::resolve_joined(self, &word.value, span);
                     if arithmetic {
-                        let span = self.span_of(word);
-                        for arg in args {
-                            words::arithmetic(self, &arg.text, span);
-                        }
+                        words::arithmetic(self, &value.text, span);
                     }
                 }
             }
@@ -574,7 +577,8 @@ impl Walker {
                     if assignment.append
                         && let Some(old) = self.variable(&name)
                     {
-                        let separator = if matches!(assignment.value, ast::AssignmentValue::Array(_)) { " " } else { "" };
+                        let separator =
+                            if matches!(assignment.value, ast::AssignmentValue::Array(_)) { " " } else { "" };
                         value = Value {
                             text: format!("{}{separator}{}", old.text, value.text),
                             dynamic: old.dynamic || value.dynamic,
@@ -618,7 +622,15 @@ impl Walker {
         let mut outputs: Vec<(Arg, Write)> = Vec::new();
         let mut sockets: Vec<(i32, String)> = Vec::new();
         for redirect in &redirects {
-            if let IoRedirect::File(_, IoFileRedirectKind::Write | IoFileRedirectKind::Append | IoFileRedirectKind::Clobber | IoFileRedirectKind::ReadAndWrite, IoFileRedirectTarget::ProcessSubstitution(ast::ProcessSubstitutionKind::Write, subshell)) = redirect {
+            if let IoRedirect::File(
+                _,
+                IoFileRedirectKind::Write
+                | IoFileRedirectKind::Append
+                | IoFileRedirectKind::Clobber
+                | IoFileRedirectKind::ReadAndWrite,
+                IoFileRedirectTarget::ProcessSubstitution(ast::ProcessSubstitutionKind::Write, subshell),
+            ) = redirect
+            {
                 deferred.push(&subshell.list);
                 continue;
             }
@@ -639,10 +651,17 @@ impl Walker {
         // connection: whoever is at the other end runs commands.
         let program = argv.first().map(|arg| arg.text.rsplit('/').next().unwrap_or("").to_owned()).unwrap_or_default();
         if let Some((_, host)) = sockets.iter().find(|(fd, _)| (0..=2).contains(fd))
-            && (crate::rules::is_shell(&program) || crate::catalogue::find(&program).is_some_and(|entry| entry.script.is_some()))
+            && (crate::rules::is_shell(&program)
+                || crate::catalogue::find(&program).is_some_and(|entry| entry.script.is_some()))
         {
             let note = format!("{program} with its input or output on a network connection to {host}: a remote shell");
-            self.emit(IntentKind::CodeRemote, Scope::Unbounded, Some(Object::new("url", host.clone())), span, Some(note));
+            self.emit(
+                IntentKind::CodeRemote,
+                Scope::Unbounded,
+                Some(Object::new("url", host.clone())),
+                span,
+                Some(note),
+            );
         }
         // `exec 3<>/dev/tcp/host/port` keeps the connection open for the
         // rest of the line.
@@ -702,7 +721,14 @@ impl Walker {
     /// the shell runs before every prompt.
     fn assignment(&mut self, name: &str, value: &Value, span: Span) {
         if name == "PROMPT_COMMAND" || name == "PS0" || name.starts_with("BASH_FUNC_") {
-            let code = Arg { text: value.text.clone(), dynamic: value.dynamic, glob: false, span, raw: value.text.clone(), mark: value.mark.clone() };
+            let code = Arg {
+                text: value.text.clone(),
+                dynamic: value.dynamic,
+                glob: false,
+                span,
+                raw: value.text.clone(),
+                mark: value.mark.clone(),
+            };
             if code.dynamic {
                 self.run_code(Lang::Shell, &Stream::marked(code.mark), span, name);
             } else {
@@ -863,6 +889,13 @@ impl Walker {
                 Some((fd.unwrap_or(default), host))
             }
             IoRedirect::File(fd, IoFileRedirectKind::DuplicateOutput | IoFileRedirectKind::DuplicateInput, target) => {
+                // `>& /dev/tcp/h/p` is output and error onto the file.
+                if let IoFileRedirectTarget::Duplicate(word) = target
+                    && let Some(target) = self.resolve(word).into_iter().next()
+                    && let Some(host) = network_device(&target.text)
+                {
+                    return Some((fd.unwrap_or(1), host.to_owned()));
+                }
                 let number = match target {
                     IoFileRedirectTarget::Fd(number) => Some(*number),
                     IoFileRedirectTarget::Duplicate(word) => word.value.trim_end_matches('-').parse().ok(),
@@ -1036,6 +1069,48 @@ pub(crate) fn network_device(path: &str) -> Option<&str> {
 /// Parses code with bash's grammar, unless it has a shape the parser
 /// cannot be trusted with; the error says why.
 fn parse(code: &str) -> Result<ast::Program, String> {
+    match parse_once(code) {
+        Err(why) if why.contains("unterminated here document") => match requote_heredoc_ends(code) {
+            Some(repaired) => parse_once(&repaired).map_err(|_| why),
+            None => Err(why),
+        },
+        parsed => parsed,
+    }
+}
+
+/// brush-parser's tokenizer, reading a here-document inside `$(...)` in a
+/// word, hands the substitution's code on with the closing delimiter
+/// quoted as the opening one was (`'EOF'` for `<<'EOF'`), so the code no
+/// longer parses. Commit messages written as `"$(cat <<'EOF' ... EOF)"`
+/// are this shape. Returns the code with such lines unquoted, when it has
+/// any.
+fn requote_heredoc_ends(code: &str) -> Option<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for (index, _) in code.match_indices("<<") {
+        let rest = code[index + 2..].trim_start_matches('-').trim_start();
+        for quote in ['\'', '"'] {
+            if let Some(rest) = rest.strip_prefix(quote)
+                && let Some(end) = rest.find(quote)
+            {
+                tags.push(format!("{quote}{}{quote}", &rest[..end]));
+            }
+        }
+    }
+    let mut changed = false;
+    let lines: Vec<String> = code
+        .split('\n')
+        .map(|line| match tags.iter().find(|tag| line.trim_start_matches('\t') == tag.as_str()) {
+            Some(tag) => {
+                changed = true;
+                line.replace(tag.as_str(), &tag[1..tag.len() - 1])
+            }
+            None => line.to_owned(),
+        })
+        .collect();
+    changed.then(|| lines.join("\n"))
+}
+
+fn parse_once(code: &str) -> Result<ast::Program, String> {
     if bracket_depth(code) > MAX_BRACKET_DEPTH {
         return Err("brackets nested too deeply".to_owned());
     }

@@ -103,6 +103,9 @@ struct Resolved {
     /// into several arguments at whitespace.
     split: bool,
     mark: Option<Mark>,
+    /// Command substitutions lifted out of the word before parsing it
+    /// ([`lift_heredoc_substitutions`]), by placeholder number.
+    lifted: Vec<String>,
 }
 
 /// Resolves one word of the text into the arguments the shell would pass:
@@ -114,16 +117,18 @@ pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec
         resolver.unreadable(raw, span);
         vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned(), mark: None }]
     };
-    let Ok(pieces) = word::parse(raw, &parser_options()) else {
+    let (lifted_raw, lifted) = lift_heredoc_substitutions(raw);
+    let word_text = lifted_raw.as_deref().unwrap_or(raw);
+    let Ok(pieces) = word::parse(word_text, &parser_options()) else {
         return unknown(resolver);
     };
-    match braces::expand(raw, &pieces) {
-        Expansion::Unchanged => resolve_pieces(resolver, &pieces, raw, span),
+    match braces::expand(word_text, &pieces) {
+        Expansion::Unchanged => resolve_pieces(resolver, &pieces, raw, span, &lifted),
         Expansion::Words(words) => {
             let mut args = Vec::new();
             for word in &words {
                 match word::parse(word, &parser_options()) {
-                    Ok(pieces) => args.extend(resolve_pieces(resolver, &pieces, raw, span)),
+                    Ok(pieces) => args.extend(resolve_pieces(resolver, &pieces, raw, span, &lifted)),
                     Err(_) => args.extend(unknown(resolver)),
                 }
             }
@@ -134,8 +139,14 @@ pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec
     }
 }
 
-fn resolve_pieces(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], raw: &str, span: Span) -> Vec<Arg> {
-    let mut resolved = Resolved::default();
+fn resolve_pieces(
+    resolver: &mut dyn Resolver,
+    pieces: &[WordPieceWithSource],
+    raw: &str,
+    span: Span,
+    lifted: &[String],
+) -> Vec<Arg> {
+    let mut resolved = Resolved { lifted: lifted.to_vec(), ..Resolved::default() };
     pieces_into(resolver, pieces, false, span, &mut resolved);
     if resolved.split && !resolved.text.is_empty() {
         let fields: Vec<Arg> = resolved
@@ -165,9 +176,10 @@ fn resolve_pieces(resolver: &mut dyn Resolver, pieces: &[WordPieceWithSource], r
 /// Resolves a word to one string, with no field splitting: assignment
 /// values, here-string bodies, the operand of `[[ ]]`.
 pub(crate) fn resolve_joined(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Value {
-    match word::parse(raw, &parser_options()) {
+    let (lifted_raw, lifted) = lift_heredoc_substitutions(raw);
+    match word::parse(lifted_raw.as_deref().unwrap_or(raw), &parser_options()) {
         Ok(pieces) => {
-            let mut resolved = Resolved::default();
+            let mut resolved = Resolved { lifted, ..Resolved::default() };
             pieces_into(resolver, &pieces, false, span, &mut resolved);
             Value { text: resolved.text, dynamic: resolved.dynamic, glob: resolved.glob, mark: resolved.mark }
         }
@@ -224,14 +236,31 @@ fn pieces_into(
                     }
                 }
             }
+            WordPiece::ParameterExpansion(ParameterExpr::Parameter { parameter: Parameter::Named(name), .. })
+                if name.starts_with(LIFTED) =>
+            {
+                let code = name[LIFTED.len()..].parse::<usize>().ok().and_then(|index| out.lifted.get(index).cloned());
+                let substituted = code.map(|code| resolver.substitute(&code, span)).unwrap_or_default();
+                match substituted.output {
+                    Some(output) => out.text.push_str(output.trim_end_matches('\n')),
+                    None => {
+                        out.dynamic = true;
+                        out.text.push_str("$()");
+                    }
+                }
+                out.mark = Mark::worst(out.mark.take(), substituted.mark);
+                out.split |= !quoted;
+            }
             WordPiece::ParameterExpansion(expression) => {
                 if matches!(
                     expression,
-                    ParameterExpr::Parameter { parameter: Parameter::NamedWithAllIndices { concatenate: false, .. }, .. }
-                        | ParameterExpr::Parameter {
-                            parameter: Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate: false }),
-                            ..
-                        }
+                    ParameterExpr::Parameter {
+                        parameter: Parameter::NamedWithAllIndices { concatenate: false, .. },
+                        ..
+                    } | ParameterExpr::Parameter {
+                        parameter: Parameter::Special(SpecialParameter::AllPositionalParameters { concatenate: false }),
+                        ..
+                    }
                 ) {
                     // "${a[@]}" and "$@" are one word per element, quoted or not.
                     out.split = true;
@@ -280,12 +309,160 @@ fn pieces_into(
     }
 }
 
+/// The name of the placeholders [`lift_heredoc_substitutions`] puts in a word.
+const LIFTED: &str = "__guardrail_lifted_";
+
+/// Lifts the command substitutions that hold a here-document out of a
+/// word (`"$(cat <<'EOF' ... EOF)"`, how agents write commit messages),
+/// replacing each with a placeholder variable. brush-parser's word grammar
+/// reads quotes inside the here-document's body as shell quotes (an
+/// apostrophe in "I've" opens one), misses the substitution, and finds
+/// backquotes in the message instead. Returns the rewritten word, if any
+/// substitution was lifted, and the code of each.
+fn lift_heredoc_substitutions(raw: &str) -> (Option<String>, Vec<String>) {
+    if !raw.contains("<<") || !raw.contains("$(") {
+        return (None, Vec::new());
+    }
+    let chars: Vec<char> = raw.chars().collect();
+    let mut out = String::new();
+    let mut codes = Vec::new();
+    let mut index = 0;
+    let mut single_quoted = false;
+    while index < chars.len() {
+        let c = chars[index];
+        if c == '\\' && !single_quoted {
+            out.push(c);
+            if let Some(next) = chars.get(index + 1) {
+                out.push(*next);
+            }
+            index += 2;
+            continue;
+        }
+        if c == '\'' && !in_double_quotes(&out) {
+            single_quoted = !single_quoted;
+        }
+        if !single_quoted
+            && c == '$'
+            && chars.get(index + 1) == Some(&'(')
+            && chars.get(index + 2) != Some(&'(')
+            && let Some(end) = substitution_end(&chars, index + 2)
+        {
+            let code: String = chars[index + 2..end].iter().collect();
+            if code.contains("<<") {
+                out.push_str(&format!("${{{LIFTED}{}}}", codes.len()));
+                codes.push(code);
+                index = end + 1;
+                continue;
+            }
+        }
+        out.push(c);
+        index += 1;
+    }
+    if codes.is_empty() { (None, codes) } else { (Some(out), codes) }
+}
+
+/// Whether text written so far leaves an open double quote.
+fn in_double_quotes(text: &str) -> bool {
+    let mut open = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => open = !open,
+            _ => {}
+        }
+    }
+    open
+}
+
+/// The index of the `)` that closes a command substitution whose code
+/// starts at `start`: quotes, nested parentheses and here-document bodies
+/// (up to their delimiter line, quoted or not) are skipped.
+fn substitution_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut depth = 1;
+    let mut index = start;
+    let mut pending: Vec<(String, bool)> = Vec::new();
+    while index < chars.len() {
+        match chars[index] {
+            '\\' => index += 1,
+            '\'' => {
+                index += 1;
+                while index < chars.len() && chars[index] != '\'' {
+                    index += 1;
+                }
+            }
+            '"' => {
+                index += 1;
+                while index < chars.len() && chars[index] != '"' {
+                    if chars[index] == '\\' {
+                        index += 1;
+                    }
+                    index += 1;
+                }
+            }
+            '<' if chars.get(index + 1) == Some(&'<') && chars.get(index + 2) != Some(&'<') => {
+                index += 2;
+                let strip = chars.get(index) == Some(&'-');
+                if strip {
+                    index += 1;
+                }
+                while chars.get(index).is_some_and(|c| *c == ' ' || *c == '\t') {
+                    index += 1;
+                }
+                let mut tag = String::new();
+                while let Some(&c) = chars.get(index) {
+                    if c.is_whitespace() || matches!(c, ';' | '&' | '|' | ')' | '<' | '>') {
+                        break;
+                    }
+                    tag.push(c);
+                    index += 1;
+                }
+                let tag: String = tag.chars().filter(|c| !matches!(c, '\'' | '"' | '\\')).collect();
+                if !tag.is_empty() {
+                    pending.push((tag, strip));
+                }
+                continue;
+            }
+            '\n' if !pending.is_empty() => {
+                // Here-document bodies follow the line that opened them.
+                for (tag, strip) in std::mem::take(&mut pending) {
+                    loop {
+                        index += 1;
+                        let line_start = index;
+                        while index < chars.len() && chars[index] != '\n' {
+                            index += 1;
+                        }
+                        let line: String = chars[line_start..index].iter().collect();
+                        let line = if strip { line.trim_start_matches('\t').to_owned() } else { line };
+                        let unquoted = line.trim_matches(['\'', '"']);
+                        if index >= chars.len() || line == tag || unquoted == tag {
+                            break;
+                        }
+                    }
+                }
+            }
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(index);
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    None
+}
+
 /// The value of a parameter expansion, when the line determines it. Every
 /// part bash expands (defaults, alternatives, patterns, replacements,
 /// offsets, subscripts) is expanded too, for the substitutions it runs.
 fn parameter(resolver: &mut dyn Resolver, expression: &ParameterExpr, span: Span) -> Option<Value> {
     use ParameterExpr as P;
-    let expand = |resolver: &mut dyn Resolver, word: Option<&str>| word.map(|word| resolve_joined(resolver, word, span));
+    let expand =
+        |resolver: &mut dyn Resolver, word: Option<&str>| word.map(|word| resolve_joined(resolver, word, span));
     match expression {
         P::Parameter { parameter, indirect: false } => lookup(resolver, parameter, span),
         P::UseDefaultValues { parameter, indirect: false, default_value, .. }
@@ -359,9 +536,9 @@ fn lookup(resolver: &mut dyn Resolver, parameter: &Parameter, span: Span) -> Opt
         Parameter::Named(name) => resolver.variable(name),
         Parameter::NamedWithIndex { name, index } => {
             arithmetic(resolver, index, span);
-            resolver.variable(&format!("{name}[{index}]")).or_else(|| {
-                resolver.variable(name).map(|value| Value { dynamic: true, ..value })
-            })
+            resolver
+                .variable(&format!("{name}[{index}]"))
+                .or_else(|| resolver.variable(name).map(|value| Value { dynamic: true, ..value }))
         }
         Parameter::NamedWithAllIndices { name, .. } => resolver.variable(name),
         Parameter::Positional(index) => resolver.variable(&index.to_string()),
@@ -393,12 +570,12 @@ fn arithmetic_at(resolver: &mut dyn Resolver, text: &str, span: Span, depth: usi
             name.push(c);
             continue;
         }
-        if !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) {
-            if let Some(value) = resolver.variable(&name)
-                && (value.text.contains("$(") || value.text.contains('`') || value.text.contains('['))
-            {
-                arithmetic_at(resolver, &value.text, span, depth + 1);
-            }
+        if !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && let Some(value) = resolver.variable(&name)
+            && (value.text.contains("$(") || value.text.contains('`') || value.text.contains('['))
+        {
+            arithmetic_at(resolver, &value.text, span, depth + 1);
         }
         name.clear();
     }
@@ -423,7 +600,9 @@ pub(crate) fn substitutions_in(text: &str) -> Vec<String> {
                 }
                 end += 1;
             }
-            found.push(text[start..end.saturating_sub(1).max(start)].to_owned());
+            // An unclosed substitution runs to the end of the text.
+            let close = if depth == 0 { end - 1 } else { end };
+            found.push(text[start..close.max(start)].to_owned());
             index = end;
         } else if bytes[index] == b'`' {
             match text[index + 1..].find('`') {

@@ -326,8 +326,10 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
                 parts.push(Part { arg: (*code).clone(), role: Role::Code(script.lang), index: *index });
                 operands = rest;
             }
-            (First::File, Some(((index, file), _))) => {
+            (First::File, Some(((index, file), rest))) => {
                 parts.push(Part { arg: (*file).clone(), role: Role::Script(script.lang), index: *index });
+                let rest: Vec<Arg> = rest.iter().map(|(_, arg)| (*arg).clone()).collect();
+                walker.conventional_outputs(&rest, command.span);
                 // What follows a script are its own arguments.
                 operands = &[];
             }
@@ -440,8 +442,24 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
         },
         Output::Derived => Stream::derived(reads.iter()),
     };
+    // A target that is a directory (`cp a b DIR/`) receives each source under its name.
+    let sources: Vec<&Arg> = parts
+        .iter()
+        .filter(|part| matches!(part.role, Role::Read | Role::ReadTree | Role::Delete))
+        .map(|part| &part.arg)
+        .collect();
     for (target, how) in &writes {
-        walker.write_path(target, &produced, *how, span, None);
+        let into_directory = operand_roles.last.is_some() && (target.text.ends_with('/') || sources.len() > 1);
+        if into_directory && !target.dynamic {
+            for source in &sources {
+                let name = source.text.trim_end_matches('/').rsplit('/').next().unwrap_or(&source.text);
+                let file = Arg { text: format!("{}/{name}", target.text.trim_end_matches('/')), ..target.clone() };
+                let content = walker.read_path(source, false);
+                walker.write_path(&file, &content, *how, span, None);
+            }
+        } else {
+            walker.write_path(target, &produced, *how, span, None);
+        }
     }
     if writes.is_empty() || program.output == Output::Network && writes.iter().all(|(arg, _)| arg.text == "-") {
         produced

@@ -134,7 +134,23 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper::new("pkexec", &["--user"], 0),
     Wrapper {
         name: "run0",
-        with_value: &["-u", "--user", "-g", "--group", "--unit", "-p", "--property", "--description", "--slice", "-D", "--chdir", "--setenv", "--nice", "--machine", "--background"],
+        with_value: &[
+            "-u",
+            "--user",
+            "-g",
+            "--group",
+            "--unit",
+            "-p",
+            "--property",
+            "--description",
+            "--slice",
+            "-D",
+            "--chdir",
+            "--setenv",
+            "--nice",
+            "--machine",
+            "--background",
+        ],
         skip: 0,
         code: &[],
         shell: &[],
@@ -143,26 +159,97 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper::new("coproc", &[], 0),
     Wrapper::new(
         "nsenter",
-        &["-t", "--target", "-S", "--setuid", "-G", "--setgid", "-w", "--wd", "-r", "--root", "-W", "--wdns", "-N", "--net-socket"],
+        &[
+            "-t",
+            "--target",
+            "-S",
+            "--setuid",
+            "-G",
+            "--setgid",
+            "-w",
+            "--wd",
+            "-r",
+            "--root",
+            "-W",
+            "--wdns",
+            "-N",
+            "--net-socket",
+        ],
         0,
     ),
     Wrapper::new(
         "unshare",
-        &["--map-user", "--map-group", "--propagation", "--setgroups", "-S", "--setuid", "-G", "--setgid", "-R", "--root", "-w", "--wd", "--kill-child", "--map-users", "--map-groups"],
+        &[
+            "--map-user",
+            "--map-group",
+            "--propagation",
+            "--setgroups",
+            "-S",
+            "--setuid",
+            "-G",
+            "--setgid",
+            "-R",
+            "--root",
+            "-w",
+            "--wd",
+            "--kill-child",
+            "--map-users",
+            "--map-groups",
+        ],
         0,
     ),
     Wrapper::new(
         "setpriv",
-        &["--reuid", "--regid", "--ruid", "--euid", "--rgid", "--egid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--selinux-label", "--apparmor-profile", "--pdeathsig"],
+        &[
+            "--reuid",
+            "--regid",
+            "--ruid",
+            "--euid",
+            "--rgid",
+            "--egid",
+            "--groups",
+            "--inh-caps",
+            "--ambient-caps",
+            "--bounding-set",
+            "--securebits",
+            "--selinux-label",
+            "--apparmor-profile",
+            "--pdeathsig",
+        ],
         0,
     ),
     Wrapper::new(
         "systemd-run",
         &[
-            "-u", "--unit", "-p", "--property", "--description", "--slice", "-H", "--host", "-M", "--machine", "--uid",
-            "--gid", "--nice", "-E", "--setenv", "--working-directory", "-D", "--on-active", "--on-boot",
-            "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property",
-            "--path-property", "--socket-property", "--on-clock-change", "--on-timezone-change", "--expand-environment",
+            "-u",
+            "--unit",
+            "-p",
+            "--property",
+            "--description",
+            "--slice",
+            "-H",
+            "--host",
+            "-M",
+            "--machine",
+            "--uid",
+            "--gid",
+            "--nice",
+            "-E",
+            "--setenv",
+            "--working-directory",
+            "-D",
+            "--on-active",
+            "--on-boot",
+            "--on-startup",
+            "--on-unit-active",
+            "--on-unit-inactive",
+            "--on-calendar",
+            "--timer-property",
+            "--path-property",
+            "--socket-property",
+            "--on-clock-change",
+            "--on-timezone-change",
+            "--expand-environment",
         ],
         0,
     ),
@@ -176,7 +263,11 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper::new("nq", &[], 0),
     Wrapper::new("cpulimit", &["-l", "--limit", "-p", "--pid", "-e", "--exe", "-c", "--cpu"], 0),
     Wrapper::new("prlimit", &["-p", "--pid", "-o", "--output"], 0),
-    Wrapper::new("numactl", &["-N", "--cpunodebind", "-m", "--membind", "-C", "--physcpubind", "-i", "--interleave", "-p", "--preferred"], 0),
+    Wrapper::new(
+        "numactl",
+        &["-N", "--cpunodebind", "-m", "--membind", "-C", "--physcpubind", "-i", "--interleave", "-p", "--preferred"],
+        0,
+    ),
     Wrapper::new("retry", &["-t", "--times", "-d", "--delay", "--until"], 0),
     Wrapper::new("daemonize", &["-c", "-p", "-l", "-u", "-e", "-o", "-E", "-a"], 0),
     Wrapper::new("npx", &["-p", "--package", "--registry", "--cache", "--userconfig"], 0),
@@ -186,7 +277,25 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper::new("dotenv", &["-e", "-f", "-c", "-v", "-p"], 0),
     Wrapper::new("env-cmd", &["-f", "--file", "-e", "--environments", "-r", "--rc-file"], 0),
     Wrapper::new("cross-env", &[], 0),
-    Wrapper::new("watchexec", &["-w", "--watch", "-e", "--exts", "-i", "--ignore", "-d", "--debounce", "-s", "--signal", "--shell", "-f", "--filter"], 0),
+    Wrapper::new(
+        "watchexec",
+        &[
+            "-w",
+            "--watch",
+            "-e",
+            "--exts",
+            "-i",
+            "--ignore",
+            "-d",
+            "--debounce",
+            "-s",
+            "--signal",
+            "--shell",
+            "-f",
+            "--filter",
+        ],
+        0,
+    ),
     Wrapper::new("entr", &[], 0),
     Wrapper::new("sg", &[], 1),
 ];
@@ -196,7 +305,12 @@ const WRAPPERS: &[Wrapper] = &[
 const RUNNERS: &[(&str, &str, &[&str], usize)] = &[
     ("poetry", "run", &[], 0),
     ("pipenv", "run", &[], 0),
-    ("uv", "run", &["--with", "-p", "--python", "--package", "--env-file", "--from", "--directory", "--project", "--group"], 0),
+    (
+        "uv",
+        "run",
+        &["--with", "-p", "--python", "--package", "--env-file", "--from", "--directory", "--project", "--group"],
+        0,
+    ),
     ("pipx", "run", &["--spec", "--python", "--pip-args", "--index-url"], 0),
     ("pdm", "run", &[], 0),
     ("hatch", "run", &[], 0),
@@ -213,7 +327,12 @@ const RUNNERS: &[(&str, &str, &[&str], usize)] = &[
     ("conda", "run", &["-n", "--name", "-p", "--prefix", "--cwd"], 0),
     ("mamba", "run", &["-n", "--name", "-p", "--prefix", "--cwd"], 0),
     ("micromamba", "run", &["-n", "--name", "-p", "--prefix", "--cwd"], 0),
-    ("aws-vault", "exec", &["--duration", "-d", "--region", "--mfa-token", "-t", "--server", "--ec2-server", "--prompt"], 1),
+    (
+        "aws-vault",
+        "exec",
+        &["--duration", "-d", "--region", "--mfa-token", "-t", "--server", "--ec2-server", "--prompt"],
+        1,
+    ),
     ("op", "run", &["--env-file", "--account", "--cache"], 0),
     ("doppler", "run", &["-p", "--project", "-c", "--config", "--token", "--command", "--mount", "--scope"], 0),
     ("infisical", "run", &["--env", "--path", "--projectId", "--token", "--command"], 0),
@@ -226,7 +345,8 @@ const RUNNERS: &[(&str, &str, &[&str], usize)] = &[
 ];
 
 /// Shells: code after -c, a script operand, or standard input.
-pub(crate) const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "rbash", "yash", "tcsh", "csh"];
+pub(crate) const SHELLS: &[&str] =
+    &["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "rbash", "yash", "tcsh", "csh"];
 
 /// Programs whose output is shell code meant for `eval` by design.
 const EVAL_IDIOMS: &[&str] = &[
@@ -342,11 +462,27 @@ fn wrap(walker: &mut Walker, command: &Command<'_>, wrapper: &Wrapper) {
         walker.nested(code, command.span, true);
         return;
     }
+    // `flock FILE -c CMD`: the code option may follow the skipped operands.
+    if let Some(start) = parsed.rest
+        && let Some(option) = command.args.get(start + wrapper.skip)
+        && wrapper.code.iter().any(|code| option.is(code))
+    {
+        match command.args.get(start + wrapper.skip + 1) {
+            Some(code) if !code.dynamic => walker.nested(&code.text, command.span, true),
+            Some(code) => walker.run_stream(&Stream::marked(code.mark.clone()), command.span, wrapper.name),
+            None => {}
+        }
+        return;
+    }
     match parsed.rest {
         Some(start) if start + wrapper.skip < command.args.len() => run_from(walker, command, start + wrapper.skip),
         // `sudo -s`, `sudo -i`: a shell that reads its input.
         _ if parsed.has_any(wrapper.shell) && !matches!(command.input, Stream::Terminal) => {
-            walker.run_stream(&command.input.clone(), command.span, &format!("text piped into {} {}", wrapper.name, wrapper.shell[0]));
+            walker.run_stream(
+                &command.input.clone(),
+                command.span,
+                &format!("text piped into {} {}", wrapper.name, wrapper.shell[0]),
+            );
         }
         _ => {}
     }
@@ -417,7 +553,14 @@ fn shell(walker: &mut Walker, command: &Command<'_>) {
         use crate::words::Resolver;
         let variable = if command.program == "bash" { "BASH_ENV" } else { "ENV" };
         if let Some(value) = walker.variable(variable).filter(|value| !value.text.is_empty() || value.dynamic) {
-            let file = Arg { text: value.text.clone(), dynamic: value.dynamic, glob: false, span: command.span, raw: value.text.clone(), mark: value.mark.clone() };
+            let file = Arg {
+                text: value.text.clone(),
+                dynamic: value.dynamic,
+                glob: false,
+                span: command.span,
+                raw: value.text.clone(),
+                mark: value.mark.clone(),
+            };
             let content = walker.read_path(&file, false);
             let content = if matches!(content, Stream::Unknown) && !file.dynamic { Stream::Unknown } else { content };
             walker.run_stream(&content, command.span, &format!("${variable} ({})", file.text));
@@ -450,6 +593,15 @@ fn shell(walker: &mut Walker, command: &Command<'_>) {
         index += 1;
     }
     let name = command.program;
+    // `bash -n` only parses.
+    if command
+        .args
+        .iter()
+        .take_while(|arg| arg.text.starts_with('-'))
+        .any(|arg| arg.text != "--" && !arg.text.starts_with("--") && arg.text[1..].contains('n'))
+    {
+        return;
+    }
     if let Some(code) = code {
         if code.dynamic {
             walker.emit(

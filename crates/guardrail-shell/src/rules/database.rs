@@ -62,7 +62,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 match option.as_str() {
                     "-c" | "--command" => {
                         any = true;
-                        sql(walker, value, span);
+                        script(walker, value, span, "psql");
                     }
                     "-f" | "--file" => {
                         any = true;
@@ -110,17 +110,18 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 false,
             );
             match parsed.value("-e").or(parsed.value("--execute")) {
-                Some(text) => sql(walker, text, span),
+                Some(text) => script(walker, text, span, "mysql"),
                 None => stdin_sql(walker, &command.input, span, command.program),
             }
         }
         "sqlite3" => {
             let parsed = options(args, &["-cmd", "-init", "-separator", "-newline", "-nullvalue"], false);
+            // Each argument after the database is a line of its own.
             let statements: Vec<&str> = parsed.operands.iter().skip(1).map(|arg| arg.text.as_str()).collect();
             if statements.is_empty() {
                 stdin_sql(walker, &command.input, span, "sqlite3");
             } else {
-                sql(walker, &statements.join(" "), span);
+                script(walker, &statements.join("\n"), span, "sqlite3");
             }
         }
         "redis-cli" => {
@@ -246,9 +247,111 @@ pub(crate) fn sql(walker: &mut Walker, text: &str, span: Span) {
     }
 }
 
+/// A database client's script: SQL, and the client's own commands
+/// (psql's and mysql's backslash commands, sqlite3's dot commands), some
+/// of which run shell commands, read SQL from files or write files.
+fn script(walker: &mut Walker, text: &str, span: Span, client: &str) {
+    let mut statements = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let meta = match client {
+            "sqlite3" => trimmed.strip_prefix('.'),
+            _ => trimmed.strip_prefix('\\'),
+        };
+        let Some(meta) = meta else {
+            statements.push_str(line);
+            statements.push('\n');
+            continue;
+        };
+        let (name, argument) = match meta.strip_prefix('!') {
+            Some(command) => ("!", command),
+            None => meta.split_once(char::is_whitespace).unwrap_or((meta, "")),
+        };
+        let argument = argument.trim();
+        match name {
+            "!" | "shell" | "system" => walker.nested(argument, span, true),
+            "i" | "ir" | "include" | "include_relative" | "read" | "." | "source" => {
+                let file = crate::words::Arg::literal(argument.trim_matches(['\'', '"']), span);
+                match walker.read_file(&file) {
+                    Stream::Text(text) => sql(walker, &text, span),
+                    _ => dynamic(
+                        walker,
+                        span,
+                        format!("{client} runs SQL from {argument}, which the line does not show"),
+                    ),
+                }
+            }
+            "o" | "out" | "w" | "write" | "output" | "once" | "save" | "backup" | "dump"
+                if !argument.is_empty() && !argument.starts_with('|') =>
+            {
+                let file = crate::words::Arg::literal(argument.trim_matches(['\'', '"']), span);
+                walker.write_path(
+                    &file,
+                    &Stream::Unknown,
+                    crate::effects::Write::Replace,
+                    span,
+                    Some("written by the database client"),
+                );
+            }
+            "o" | "out" | "output" | "once" if argument.starts_with('|') => walker.nested(&argument[1..], span, true),
+            "gexec" => dynamic(walker, span, format!("{client} runs the rows a query returns as SQL (\\gexec)")),
+            "restore" => {
+                walker.emit(
+                    IntentKind::DataDeleteAll,
+                    Scope::Unbounded,
+                    Some(Object::new("database", argument)),
+                    span,
+                    Some(format!("{client} .restore replaces the database")),
+                );
+            }
+            "load" => {
+                walker.emit(
+                    IntentKind::AdminLoadLibrary,
+                    Scope::Server,
+                    Some(Object::new("library", argument)),
+                    span,
+                    None,
+                );
+            }
+            "import" | "copy" => {
+                let lower = argument.to_ascii_lowercase();
+                if lower.contains(" to ") && lower.contains("program") {
+                    walker.nested(argument, span, true);
+                }
+                if name == "import" || lower.contains(" from ") {
+                    walker.emit(
+                        IntentKind::DataInsert,
+                        Scope::Bounded,
+                        Some(Object::new("table", argument)),
+                        span,
+                        None,
+                    );
+                } else {
+                    walker.emit(
+                        IntentKind::DataExport,
+                        Scope::Unbounded,
+                        Some(Object::new("table", argument)),
+                        span,
+                        None,
+                    );
+                }
+            }
+            // Listing, describing, formatting, connecting: reads.
+            _ => {}
+        }
+    }
+    if text.contains("\\gexec") {
+        dynamic(walker, span, format!("{client} runs the rows a query returns as SQL (\\gexec)"));
+    }
+    let statements = statements.replace("\\gexec", ";").replace("\\g", ";");
+    if !statements.trim().is_empty() {
+        sql(walker, &statements, span);
+    }
+}
+
 fn stdin_sql(walker: &mut Walker, input: &Stream, span: Span, client: &str) {
     match input {
-        Stream::Text(text) => sql(walker, text, span),
+        Stream::Text(text) => script(walker, text, span, client),
         Stream::Terminal => {}
         _ => dynamic(walker, span, format!("{client} runs SQL from standard input, which the line does not show")),
     }

@@ -76,6 +76,16 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 config(walker, command, key, value, true);
             }
         }
+        "add" | "stage" => {
+            let parsed = options(args, &["--pathspec-from-file", "--chmod"], false);
+            for path in &parsed.operands {
+                let read = walker.read_path(path, true);
+                if read.secret().is_some() {
+                    let place = walker.place(path);
+                    walker.files.insert(place.name, read);
+                }
+            }
+        }
         "push" => {
             // Files the line wrote into the repository with secrets in them
             // leave with the push.
@@ -95,6 +105,18 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 .iter()
                 .any(|flag| flag == "-f" || flag.starts_with("--force") || flag == "--mirror" || flag == "--prune");
             let refspecs: Vec<&&Arg> = parsed.operands.iter().skip(1).collect();
+            // --force-with-lease refuses to overwrite what it has not seen:
+            // to a named feature branch it is the ordinary way to push a rebase.
+            let leased = parsed
+                .flags
+                .iter()
+                .all(|flag| !(flag == "-f" || flag == "--force" || flag == "--mirror" || flag == "--prune"))
+                && parsed.flags.iter().any(|flag| flag.starts_with("--force-with-lease"));
+            let feature_branches = !refspecs.is_empty()
+                && refspecs
+                    .iter()
+                    .all(|spec| !spec.dynamic && !spec.text.starts_with('+') && !is_protected_branch(&spec.text));
+            let force = force && !(leased && feature_branches);
             if force || refspecs.iter().any(|spec| spec.text.starts_with('+')) {
                 emit(
                     walker,
@@ -250,4 +272,30 @@ fn config(walker: &mut Walker, command: &Command<'_>, key: &str, value: &str, la
             Some(format!("{key} makes git run programs from {value}")),
         );
     }
+}
+
+/// Whether a refspec's destination is a branch others build on: the
+/// default branch, a release or production branch, or one only known
+/// when it runs (`HEAD`).
+fn is_protected_branch(refspec: &str) -> bool {
+    let destination = refspec.rsplit(':').next().unwrap_or(refspec);
+    let branch = destination.trim_start_matches("refs/heads/");
+    matches!(
+        branch,
+        "main"
+            | "master"
+            | "trunk"
+            | "develop"
+            | "development"
+            | "dev"
+            | "HEAD"
+            | "production"
+            | "prod"
+            | "staging"
+            | "stable"
+            | "gh-pages"
+            | ""
+    ) || branch.starts_with("release")
+        || branch.starts_with("prod/")
+        || branch.starts_with("hotfix")
 }

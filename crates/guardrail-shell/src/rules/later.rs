@@ -71,7 +71,11 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "script" => {
-            let parsed = options(command.args, &["-c", "--command", "-t", "--timing", "-T", "-I", "-O", "-B", "-E", "-m"], false);
+            let parsed = options(
+                command.args,
+                &["-c", "--command", "-t", "--timing", "-T", "-I", "-O", "-B", "-E", "-m"],
+                false,
+            );
             if let Some(code) = parsed.value("-c").or(parsed.value("--command")) {
                 walker.nested(code, span, true);
             }
@@ -79,7 +83,35 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "hyperfine" => {
             let parsed = options(
                 command.args,
-                &["-w", "--warmup", "-r", "--runs", "-m", "--min-runs", "-M", "--max-runs", "-p", "--prepare", "-c", "--cleanup", "-s", "--setup", "-S", "--shell", "--export-json", "--export-markdown", "--export-csv", "-n", "--command-name", "-P", "--parameter-scan", "-L", "--parameter-list", "-o", "--output"],
+                &[
+                    "-w",
+                    "--warmup",
+                    "-r",
+                    "--runs",
+                    "-m",
+                    "--min-runs",
+                    "-M",
+                    "--max-runs",
+                    "-p",
+                    "--prepare",
+                    "-c",
+                    "--cleanup",
+                    "-s",
+                    "--setup",
+                    "-S",
+                    "--shell",
+                    "--export-json",
+                    "--export-markdown",
+                    "--export-csv",
+                    "-n",
+                    "--command-name",
+                    "-P",
+                    "--parameter-scan",
+                    "-L",
+                    "--parameter-list",
+                    "-o",
+                    "--output",
+                ],
                 false,
             );
             for (option, value) in &parsed.values {
@@ -163,7 +195,8 @@ fn screen(walker: &mut Walker, command: &Command<'_>) {
     let parsed = options(command.args, &["-S", "-c", "-e", "-h", "-p", "-T", "-X", "-L", "-Logfile", "-s"], true);
     if let Some(screen_command) = parsed.value("-X") {
         // `screen -X stuff 'cmd\n'` types into a session's shell.
-        let rest: Vec<&str> = command.args.iter().skip_while(|arg| arg.text != "-X").skip(1).map(|arg| arg.text.as_str()).collect();
+        let rest: Vec<&str> =
+            command.args.iter().skip_while(|arg| arg.text != "-X").skip(1).map(|arg| arg.text.as_str()).collect();
         if screen_command == "stuff" || rest.first() == Some(&"stuff") {
             let typed: Vec<String> = rest.iter().skip(1).map(|key| crate::words::ansi_c(key)).collect();
             walker.nested(&typed.join(" "), command.span, true);
@@ -187,14 +220,49 @@ fn parallel(walker: &mut Walker, command: &Command<'_>) {
     };
     let parsed = options(
         head,
-        &["-j", "--jobs", "-S", "--sshlogin", "--joblog", "-a", "--arg-file", "--results", "--delay", "--timeout", "-I", "--colsep", "-d", "--delimiter", "--tmpdir", "--workdir", "--wd", "-N", "-n", "--max-args", "--retries", "--tag-string", "--halt", "--memfree", "--load", "-E", "--eof"],
+        &[
+            "-j",
+            "--jobs",
+            "-S",
+            "--sshlogin",
+            "--joblog",
+            "-a",
+            "--arg-file",
+            "--results",
+            "--delay",
+            "--timeout",
+            "-I",
+            "--colsep",
+            "-d",
+            "--delimiter",
+            "--tmpdir",
+            "--workdir",
+            "--wd",
+            "-N",
+            "-n",
+            "--max-args",
+            "--retries",
+            "--tag-string",
+            "--halt",
+            "--memfree",
+            "--load",
+            "-E",
+            "--eof",
+        ],
         true,
     );
     let Some(start) = parsed.rest else { return };
     let template: Vec<Arg> = head[start..].to_vec();
     let from_file = separator.is_some_and(|at| args[at].text == "::::");
     let values: Vec<Arg> = if from_file || values.is_empty() {
-        vec![Arg { text: "<argument>".to_owned(), dynamic: true, glob: false, span: command.span, raw: "{}".to_owned(), mark: command.input.mark() }]
+        vec![Arg {
+            text: "<argument>".to_owned(),
+            dynamic: true,
+            glob: false,
+            span: command.span,
+            raw: "{}".to_owned(),
+            mark: command.input.mark(),
+        }]
     } else {
         values.iter().take_while(|arg| !arg.text.starts_with(":::")).cloned().collect()
     };

@@ -21,6 +21,7 @@ mod git;
 mod infra;
 mod later;
 mod network;
+mod projects;
 pub(crate) mod remote;
 mod secrets;
 mod system;
@@ -78,6 +79,7 @@ pub const RULES: &[&Rule] = &[
     &network::EXFILTRATION,
     &remote::RULE,
     &later::RULE,
+    &projects::RULE,
     &system::RULE,
     &crate::effects::PERSISTENCE,
     &crate::effects::PRIVILEGE,
@@ -102,7 +104,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
         || infra::check(walker, command)
         || secrets::check(walker, command)
         || database::check(walker, command)
-        || system::check(walker, command);
+        || system::check(walker, command)
+        || projects::check(walker, command);
     // HTTP methods are judged for any network tool, beside its catalogue entry.
     network::check(walker, command);
     let output = entry.map(|program| catalogue::apply(walker, program, command));
@@ -186,7 +189,7 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
             } else if format.trim_end() == "%s" || format.trim_end() == "%s\n" || format == "%s\\n" {
                 Stream::Text(args[1..].iter().map(|arg| arg.text.as_str()).collect::<Vec<_>>().join("") + "\n")
             } else {
-                Stream::Unknown
+                printf_format(&format, &args[1..]).map(Stream::Text).unwrap_or(Stream::Unknown)
             }
         }
         "tee" => input,
@@ -209,7 +212,9 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
         "which" | "command" | "type" | "whence" => {
             let names: Vec<&Arg> = args.iter().filter(|arg| !arg.text.starts_with('-')).collect();
             match names.as_slice() {
-                [name] if literal(args) && !name.text.contains('/') => Stream::Text(format!("/usr/bin/{}\n", name.text)),
+                [name] if literal(args) && !name.text.contains('/') => {
+                    Stream::Text(format!("/usr/bin/{}\n", name.text))
+                }
                 [name] if literal(args) => Stream::Text(format!("{}\n", name.text)),
                 _ => Stream::Unknown,
             }
@@ -223,7 +228,8 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
                     walker.variable("TMPDIR").map(|value| value.text).unwrap_or_else(|| "/tmp".to_owned())
                 }
             };
-            let template = parsed.operands.first().map(|arg| arg.text.clone()).unwrap_or_else(|| "tmp.XXXXXXXXXX".to_owned());
+            let template =
+                parsed.operands.first().map(|arg| arg.text.clone()).unwrap_or_else(|| "tmp.XXXXXXXXXX".to_owned());
             let path = if template.contains('/') && !parsed.has_any(&["-t", "-p", "--tmpdir"]) {
                 walker.place(&Arg::literal(template, guardrail_core::Span::new(0, 0))).name
             } else {
@@ -301,6 +307,38 @@ pub(crate) fn output_of(walker: &Walker, program: &str, args: &[Arg], input: Str
                 .map(|arg| if arg.dynamic { Stream::marked(arg.mark.clone()) } else { walker.read_path(arg, false) })
                 .collect();
             Stream::derived(reads.iter().chain(std::iter::once(&input)))
+        }
+    }
+}
+
+/// `printf FORMAT ARGS...` with `%s`, `%d` and `%%` conversions, the
+/// format reused while arguments remain, as the builtin does.
+fn printf_format(format: &str, args: &[Arg]) -> Option<String> {
+    let conversions = format.matches('%').count() - 2 * format.matches("%%").count();
+    if conversions == 0 || format.contains("%*") {
+        return None;
+    }
+    let mut out = String::new();
+    let mut args = args.iter();
+    loop {
+        let mut chars = format.chars().peekable();
+        let mut used = false;
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            match chars.next()? {
+                '%' => out.push('%'),
+                's' | 'd' | 'i' | 'b' | 'q' => {
+                    used = true;
+                    out.push_str(args.next().map(|arg| arg.text.as_str()).unwrap_or(""));
+                }
+                _ => return None,
+            }
+        }
+        if !used || args.len() == 0 {
+            return Some(out);
         }
     }
 }

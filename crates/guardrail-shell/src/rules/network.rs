@@ -3,7 +3,9 @@
 use guardrail_core::{IntentKind, Object, Scope};
 
 use super::{Rule, options};
+use crate::flow::Stream;
 use crate::walk::{Command, Walker};
+use crate::words::Arg;
 
 pub(crate) const RULE: Rule = Rule {
     name: "http",
@@ -36,6 +38,12 @@ const NETWORK_TOOLS: &[&str] = &[
 
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
     let program = command.program;
+    match program {
+        "socat" => socat(walker, command),
+        "sftp" | "ftp" | "lftp" => batch_uploads(walker, command),
+        _ => {}
+    }
+    serve(walker, command);
     if !NETWORK_TOOLS.contains(&program) {
         return;
     }
@@ -108,4 +116,121 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
             Some(format!("{program} sends an HTTP DELETE")),
         );
     }
+}
+
+/// socat's addresses: files read (`FILE:`, `OPEN:`), programs run with the
+/// connection on their input and output (`EXEC:`, `SYSTEM:`), and network
+/// ends (`TCP:`, `OPENSSL:`, `UDP:`).
+fn socat(walker: &mut Walker, command: &Command<'_>) {
+    let span = command.span;
+    let mut read = Stream::Unknown;
+    let mut host: Option<String> = None;
+    let mut shell: Option<String> = None;
+    for arg in command.args.iter().filter(|arg| !arg.text.starts_with('-') || arg.text == "-") {
+        let (kind, rest) = arg.text.split_once([':', ',']).unwrap_or((arg.text.as_str(), ""));
+        match kind.to_ascii_uppercase().as_str() {
+            "FILE" | "OPEN" | "GOPEN" | "CREATE" | "PIPE" => {
+                let path = rest.split(',').next().unwrap_or(rest);
+                let stream = walker.read_path(&Arg { text: path.to_owned(), ..arg.clone() }, false);
+                if stream.mark().is_some() {
+                    read = stream;
+                }
+            }
+            "EXEC" | "SYSTEM" => shell = Some(rest.split(',').next().unwrap_or(rest).to_owned()),
+            "TCP" | "TCP4" | "TCP6" | "UDP" | "UDP4" | "UDP6" | "OPENSSL" | "SSL" | "SCTP" | "TCP-CONNECT"
+            | "UDP-SENDTO" | "PROXY" | "SOCKS4" | "SOCKS5" => {
+                host = Some(rest.to_owned());
+            }
+            "TCP-LISTEN" | "TCP4-LISTEN" | "TCP6-LISTEN" | "UDP-LISTEN" | "OPENSSL-LISTEN" | "SSL-LISTEN" => {
+                host = Some(format!("anyone connecting to port {rest}"))
+            }
+            "-" | "STDIN" | "STDIO" if command.input.mark().is_some() => read = command.input.clone(),
+            _ => {}
+        }
+    }
+    let Some(host) = host else { return };
+    walker.send(read.mark().as_ref(), &host, "socat", span);
+    if let Some(program) = shell {
+        let note =
+            format!("socat runs {program} with a network connection to {host} on its input and output: a remote shell");
+        walker.emit(IntentKind::CodeRemote, Scope::Unbounded, Some(Object::new("url", host)), span, Some(note));
+    }
+}
+
+/// Batch commands of ftp-like clients (`sftp -b -`, `lftp -c`, on their
+/// input): files they `put` are sent.
+fn batch_uploads(walker: &mut Walker, command: &Command<'_>) {
+    let parsed = options(
+        command.args,
+        &["-b", "-c", "-e", "-f", "-u", "-p", "-P", "-i", "-o", "-F", "-S", "-s", "-B", "-R", "-l", "-D"],
+        false,
+    );
+    let mut scripts: Vec<String> = parsed
+        .values
+        .iter()
+        .filter(|(option, _)| matches!(option.as_str(), "-c" | "-e"))
+        .map(|(_, code)| code.clone())
+        .collect();
+    let batch = parsed.value("-b");
+    match (batch, &command.input) {
+        (Some("-") | None, Stream::Text(text)) => scripts.push(text.clone()),
+        (Some(file), _) if file != "-" => {
+            if let Stream::Text(text) = walker.read_path(&Arg::literal(file, command.span), false) {
+                scripts.push(text);
+            }
+        }
+        _ => {}
+    }
+    let host = parsed.operands.first().map(|arg| arg.text.clone()).unwrap_or_else(|| command.program.to_owned());
+    for script in scripts {
+        for line in script.lines().flat_map(|line| line.split(';')) {
+            let mut words = line.split_whitespace();
+            if matches!(words.next(), Some("put" | "mput" | "reput" | "append")) {
+                for file in words.take(1) {
+                    let stream = walker.read_path(&Arg::literal(file, command.span), true);
+                    walker.send(stream.mark().as_ref(), &host, command.program, command.span);
+                }
+            }
+        }
+    }
+}
+
+/// A web server serving a directory (`python3 -m http.server`, `php -S`,
+/// `ruby -run -e httpd`): what lies in it is sent to whoever asks.
+fn serve(walker: &mut Walker, command: &Command<'_>) {
+    let args = command.args;
+    let words: Vec<&str> = args.iter().map(|arg| arg.text.as_str()).collect();
+    let directory = match command.program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.') {
+        "python"
+            if words
+                .windows(2)
+                .any(|pair| pair[0] == "-m" && matches!(pair[1], "http.server" | "SimpleHTTPServer")) =>
+        {
+            let parsed = options(args, &["-d", "--directory", "-b", "--bind", "-m"], false);
+            parsed.value("-d").or(parsed.value("--directory")).map(str::to_owned).unwrap_or_else(|| ".".to_owned())
+        }
+        "php" if words.contains(&"-S") => {
+            let parsed = options(args, &["-S", "-t", "-d", "-c"], false);
+            parsed.value("-t").map(str::to_owned).unwrap_or_else(|| ".".to_owned())
+        }
+        "ruby" if words.windows(2).any(|pair| pair == ["-e", "httpd"]) => words
+            .iter()
+            .rev()
+            .find(|word| !word.starts_with('-') && **word != "httpd")
+            .map(|word| word.to_string())
+            .unwrap_or_else(|| ".".to_owned()),
+        "http-server" | "serve" | "live-server" | "miniserve" | "darkhttpd" | "busybox-httpd" => words
+            .iter()
+            .find(|word| !word.starts_with('-'))
+            .map(|word| word.to_string())
+            .unwrap_or_else(|| ".".to_owned()),
+        _ => return,
+    };
+    let served = walker.read_path(&Arg::literal(directory.clone(), command.span), true);
+    walker.send(
+        served.mark().as_ref(),
+        &format!("anyone who connects (serving {directory})"),
+        command.program,
+        command.span,
+    );
 }

@@ -87,7 +87,9 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     match command.program {
         "ssh" | "autossh" | "mosh" | "dbclient" => ssh(walker, command),
         "pdsh" | "pssh" | "parallel-ssh" | "clush" | "dsh" | "mussh" | "xxsh" => many_hosts(walker, command),
-        "docker" | "podman" | "nerdctl" | "docker-compose" | "podman-compose" | "finch" => return container(walker, command),
+        "docker" | "podman" | "nerdctl" | "docker-compose" | "podman-compose" | "finch" => {
+            return container(walker, command);
+        }
         "kubectl" | "oc" | "kubecolor" => return kubernetes(walker, command),
         "ansible" => ansible(walker, command),
         "salt" | "salt-ssh" | "salt-call" => salt(walker, command),
@@ -148,7 +150,10 @@ fn ssh(walker: &mut Walker, command: &Command<'_>) {
 fn many_hosts(walker: &mut Walker, command: &Command<'_>) {
     let parsed = options(
         command.args,
-        &["-w", "-x", "-g", "-X", "-l", "-R", "-f", "-t", "-u", "-h", "-H", "-p", "-o", "-e", "-O", "-x", "-b", "-a", "-P"],
+        &[
+            "-w", "-x", "-g", "-X", "-l", "-R", "-f", "-t", "-u", "-h", "-H", "-p", "-o", "-e", "-O", "-x", "-b", "-a",
+            "-P",
+        ],
         true,
     );
     let Some(start) = parsed.rest else { return };
@@ -159,23 +164,121 @@ fn many_hosts(walker: &mut Walker, command: &Command<'_>) {
 
 /// Options of `docker run` / `create` that take a value.
 const RUN_VALUES: &[&str] = &[
-    "-v", "--volume", "--mount", "-e", "--env", "--env-file", "-w", "--workdir", "--name", "-p", "--publish", "-u",
-    "--user", "--network", "--net", "--entrypoint", "-l", "--label", "--label-file", "--platform", "--pull",
-    "--restart", "--cpus", "-m", "--memory", "--device", "--cap-add", "--cap-drop", "--security-opt", "--pid",
-    "--ipc", "--hostname", "-h", "--add-host", "--dns", "--log-driver", "--log-opt", "--tmpfs", "-a", "--attach",
-    "--cidfile", "--gpus", "--group-add", "--health-cmd", "--ulimit", "--userns", "--uts", "--volumes-from",
-    "--shm-size", "--stop-signal", "--stop-timeout", "--runtime", "--cgroupns", "--init-path", "--memory-swap",
-    "--expose", "--link", "--mac-address", "--ip", "--network-alias", "--detach-keys", "--cpu-shares", "-c",
-    "--cpuset-cpus", "--blkio-weight", "--oom-score-adj", "--sysctl", "--storage-opt", "--annotation", "--arch",
-    "--os", "--secret", "--systemd", "--rootfs", "--timeout", "--pod", "--replace", "--image-volume", "--requires",
-    "--env-host", "--hooks-dir", "--log-level", "--chrootdirs", "--passwd-entry", "--preserve-fds",
+    "-v",
+    "--volume",
+    "--mount",
+    "-e",
+    "--env",
+    "--env-file",
+    "-w",
+    "--workdir",
+    "--name",
+    "-p",
+    "--publish",
+    "-u",
+    "--user",
+    "--network",
+    "--net",
+    "--entrypoint",
+    "-l",
+    "--label",
+    "--label-file",
+    "--platform",
+    "--pull",
+    "--restart",
+    "--cpus",
+    "-m",
+    "--memory",
+    "--device",
+    "--cap-add",
+    "--cap-drop",
+    "--security-opt",
+    "--pid",
+    "--ipc",
+    "--hostname",
+    "-h",
+    "--add-host",
+    "--dns",
+    "--log-driver",
+    "--log-opt",
+    "--tmpfs",
+    "-a",
+    "--attach",
+    "--cidfile",
+    "--gpus",
+    "--group-add",
+    "--health-cmd",
+    "--ulimit",
+    "--userns",
+    "--uts",
+    "--volumes-from",
+    "--shm-size",
+    "--stop-signal",
+    "--stop-timeout",
+    "--runtime",
+    "--cgroupns",
+    "--init-path",
+    "--memory-swap",
+    "--expose",
+    "--link",
+    "--mac-address",
+    "--ip",
+    "--network-alias",
+    "--detach-keys",
+    "--cpu-shares",
+    "-c",
+    "--cpuset-cpus",
+    "--blkio-weight",
+    "--oom-score-adj",
+    "--sysctl",
+    "--storage-opt",
+    "--annotation",
+    "--arch",
+    "--os",
+    "--secret",
+    "--systemd",
+    "--rootfs",
+    "--timeout",
+    "--pod",
+    "--replace",
+    "--image-volume",
+    "--requires",
+    "--env-host",
+    "--hooks-dir",
+    "--log-level",
+    "--chrootdirs",
+    "--passwd-entry",
+    "--preserve-fds",
 ];
 
 /// Global options of docker, podman and nerdctl that take a value.
 const CONTAINER_GLOBALS: &[&str] = &[
-    "-H", "--host", "--context", "-c", "--config", "-l", "--log-level", "--tlscacert", "--tlscert", "--tlskey",
-    "--connection", "--url", "--identity", "--root", "--runroot", "--storage-driver", "--namespace", "-n",
-    "--address", "-f", "--file", "-p", "--project-name", "--project-directory", "--profile", "--env-file",
+    "-H",
+    "--host",
+    "--context",
+    "-c",
+    "--config",
+    "-l",
+    "--log-level",
+    "--tlscacert",
+    "--tlscert",
+    "--tlskey",
+    "--connection",
+    "--url",
+    "--identity",
+    "--root",
+    "--runroot",
+    "--storage-driver",
+    "--namespace",
+    "-n",
+    "--address",
+    "-f",
+    "--file",
+    "-p",
+    "--project-name",
+    "--project-directory",
+    "--profile",
+    "--env-file",
 ];
 
 /// `docker run ... IMAGE CMD...` and `docker exec ... CONTAINER CMD...`.
@@ -200,7 +303,10 @@ fn container(walker: &mut Walker, command: &Command<'_>) -> bool {
                     "-v" | "--volume" => {
                         let mut parts = value.split(':');
                         if let (Some(source), Some(target)) = (parts.next(), parts.next())
-                            && (source.starts_with('/') || source.starts_with('.') || source.starts_with('~') || source.starts_with('$'))
+                            && (source.starts_with('/')
+                                || source.starts_with('.')
+                                || source.starts_with('~')
+                                || source.starts_with('$'))
                         {
                             mounts.push((target.to_owned(), walker.place(&Arg::literal(source, command.span)).name));
                         }
@@ -245,7 +351,11 @@ fn container(walker: &mut Walker, command: &Command<'_>) -> bool {
             let argv = &rest[target + 1..];
             let workdir = parsed.value("-w").or(parsed.value("--workdir")).unwrap_or("/").to_owned();
             let remote = Remote::host(format!("container {}", rest[target].text));
-            let input = if parsed.has_any(&["-i", "--interactive"]) || compose { command.input.clone() } else { Stream::Terminal };
+            let input = if parsed.has_any(&["-i", "--interactive"]) || compose {
+                command.input.clone()
+            } else {
+                Stream::Terminal
+            };
             walker.remote_argv(remote, &workdir, argv, input, command.span);
             true
         }
@@ -258,20 +368,54 @@ fn container(walker: &mut Walker, command: &Command<'_>) -> bool {
 fn kubernetes(walker: &mut Walker, command: &Command<'_>) -> bool {
     let args = command.args;
     let values = &[
-        "-n", "--namespace", "--context", "--cluster", "--kubeconfig", "-c", "--container", "--image", "--profile",
-        "--target", "-f", "--filename", "--as", "--user", "-s", "--server", "--token", "--pod-running-timeout",
-        "--env", "--labels", "-l", "--overrides", "--restart", "--copy-to", "--share-processes", "--port",
+        "-n",
+        "--namespace",
+        "--context",
+        "--cluster",
+        "--kubeconfig",
+        "-c",
+        "--container",
+        "--image",
+        "--profile",
+        "--target",
+        "-f",
+        "--filename",
+        "--as",
+        "--user",
+        "-s",
+        "--server",
+        "--token",
+        "--pod-running-timeout",
+        "--env",
+        "--labels",
+        "-l",
+        "--overrides",
+        "--restart",
+        "--copy-to",
+        "--share-processes",
+        "--port",
     ];
     let parsed = options(args, values, false);
     let Some(verb) = parsed.operands.first() else { return false };
-    if !matches!(verb.text.as_str(), "exec" | "debug" | "run") {
+    let creates_workload = verb.text == "create"
+        && parsed
+            .operands
+            .get(1)
+            .is_some_and(|kind| matches!(kind.text.as_str(), "cronjob" | "cj" | "job" | "deployment" | "deploy"));
+    if !matches!(verb.text.as_str(), "exec" | "debug" | "run") && !creates_workload {
         return false;
     }
     let Some(dash) = args.iter().position(|arg| arg.is("--")) else {
         // Legacy `kubectl exec POD CMD...`: the command follows the pod.
         if verb.text == "exec" && parsed.operands.len() > 2 {
             let start = parsed.operand_index[2];
-            walker.remote_argv(Remote::host(format!("pod {}", parsed.operands[1].text)), "/", &args[start..], command.input.clone(), command.span);
+            walker.remote_argv(
+                Remote::host(format!("pod {}", parsed.operands[1].text)),
+                "/",
+                &args[start..],
+                command.input.clone(),
+                command.span,
+            );
         }
         return true;
     };
@@ -284,7 +428,9 @@ fn kubernetes(walker: &mut Walker, command: &Command<'_>) -> bool {
             local_mounts: false,
             ephemeral: true,
         },
-        "run" => Remote { name: format!("pod {target}"), mounts: Vec::new(), local_mounts: false, ephemeral: true },
+        "run" | "create" => {
+            Remote { name: format!("pod {target}"), mounts: Vec::new(), local_mounts: false, ephemeral: true }
+        }
         _ => Remote::host(format!("pod {target}")),
     };
     walker.remote_argv(remote, "/", argv, command.input.clone(), command.span);
@@ -295,10 +441,39 @@ fn ansible(walker: &mut Walker, command: &Command<'_>) {
     let parsed = options(
         command.args,
         &[
-            "-i", "--inventory", "-m", "--module-name", "-a", "--args", "-u", "--user", "-l", "--limit", "-e",
-            "--extra-vars", "-f", "--forks", "-T", "--timeout", "-B", "--background", "-P", "--poll",
-            "--become-user", "--become-method", "-c", "--connection", "--private-key", "--key-file", "-M",
-            "--module-path", "--vault-password-file", "--vault-id", "-t", "--tree", "--playbook-dir",
+            "-i",
+            "--inventory",
+            "-m",
+            "--module-name",
+            "-a",
+            "--args",
+            "-u",
+            "--user",
+            "-l",
+            "--limit",
+            "-e",
+            "--extra-vars",
+            "-f",
+            "--forks",
+            "-T",
+            "--timeout",
+            "-B",
+            "--background",
+            "-P",
+            "--poll",
+            "--become-user",
+            "--become-method",
+            "-c",
+            "--connection",
+            "--private-key",
+            "--key-file",
+            "-M",
+            "--module-path",
+            "--vault-password-file",
+            "--vault-id",
+            "-t",
+            "--tree",
+            "--playbook-dir",
         ],
         false,
     );
@@ -327,21 +502,35 @@ fn module_effects(walker: &mut Walker, hosts: &str, module: &str, arguments: &st
         "file" if state == "absent" => {
             if let Some(path) = path {
                 walker.on_remote(remote, "/", |walker| {
-                    walker.delete_path(&Arg::literal(path, span), true, span, Some("ansible's file module, state=absent"));
+                    walker.delete_path(
+                        &Arg::literal(path, span),
+                        true,
+                        span,
+                        Some("ansible's file module, state=absent"),
+                    );
                 });
             }
         }
         "file" => {
             if let (Some(path), Some(mode)) = (path, field(&["mode", "owner"])) {
                 walker.on_remote(remote, "/", |walker| {
-                    walker.permission_path(&Arg::literal(path, span), state == "directory" && fields.contains_key("recurse"), Some(&mode), span);
+                    walker.permission_path(
+                        &Arg::literal(path, span),
+                        state == "directory" && fields.contains_key("recurse"),
+                        Some(&mode),
+                        span,
+                    );
                 });
             }
         }
         "copy" | "template" | "get_url" | "unarchive" | "lineinfile" | "blockinfile" | "replace" | "ini_file" => {
             let target = field(&["dest", "path"]);
             if let Some(target) = target {
-                let how = if matches!(module, "lineinfile" | "blockinfile" | "replace" | "ini_file") { Write::Edit } else { Write::Replace };
+                let how = if matches!(module, "lineinfile" | "blockinfile" | "replace" | "ini_file") {
+                    Write::Edit
+                } else {
+                    Write::Replace
+                };
                 let content = match field(&["content", "line", "block"]) {
                     Some(text) => Stream::Text(text),
                     None => Stream::Unknown,
@@ -351,13 +540,22 @@ fn module_effects(walker: &mut Walker, hosts: &str, module: &str, arguments: &st
                 });
             }
         }
-        "user" | "group" if state == "absent" => emit(walker, IntentKind::SystemUserDelete, format!("{module} state=absent")),
-        "user" | "group" | "authorized_key" | "sudoers" => emit(walker, IntentKind::SystemPrivilege, format!("ansible's {module} module")),
-        "service" | "systemd" | "systemd_service" | "sysvinit" if matches!(state.as_str(), "stopped" | "restarted" | "reloaded") || fields.get("enabled").is_some_and(|value| value == "no" || value == "false") => {
+        "user" | "group" if state == "absent" => {
+            emit(walker, IntentKind::SystemUserDelete, format!("{module} state=absent"))
+        }
+        "user" | "group" | "authorized_key" | "sudoers" => {
+            emit(walker, IntentKind::SystemPrivilege, format!("ansible's {module} module"))
+        }
+        "service" | "systemd" | "systemd_service" | "sysvinit"
+            if matches!(state.as_str(), "stopped" | "restarted" | "reloaded")
+                || fields.get("enabled").is_some_and(|value| value == "no" || value == "false") =>
+        {
             emit(walker, IntentKind::InfraDisrupt, format!("{module} {arguments}"))
         }
         "reboot" | "win_reboot" => emit(walker, IntentKind::SystemPower, format!("reboots {hosts}")),
-        "apt" | "yum" | "dnf" | "package" | "pip" | "npm" | "snap" | "apk" | "pacman" | "zypper" if state == "absent" => {
+        "apt" | "yum" | "dnf" | "package" | "pip" | "npm" | "snap" | "apk" | "pacman" | "zypper"
+            if state == "absent" =>
+        {
             emit(walker, IntentKind::InfraDisrupt, format!("removes packages: {arguments}"))
         }
         "cron" if state == "absent" => emit(walker, IntentKind::SystemCronRemove, format!("cron {arguments}")),
@@ -369,8 +567,12 @@ fn module_effects(walker: &mut Walker, hosts: &str, module: &str, arguments: &st
         "iptables" if fields.get("flush").is_some_and(|value| value == "true" || value == "yes") => {
             emit(walker, IntentKind::SystemFirewall, "iptables flush=true".to_owned())
         }
-        "ufw" if state == "disabled" || state == "reset" => emit(walker, IntentKind::SystemFirewall, format!("ufw state={state}")),
-        _ if state == "absent" => emit(walker, IntentKind::InfraUndeclared, format!("ansible's {module} module, state=absent")),
+        "ufw" if state == "disabled" || state == "reset" => {
+            emit(walker, IntentKind::SystemFirewall, format!("ufw state={state}"))
+        }
+        _ if state == "absent" => {
+            emit(walker, IntentKind::InfraUndeclared, format!("ansible's {module} module, state=absent"))
+        }
         _ => {}
     }
 }
@@ -402,7 +604,23 @@ fn split_fields(arguments: &str) -> HashMap<String, String> {
 fn salt(walker: &mut Walker, command: &Command<'_>) {
     let parsed = options(
         command.args,
-        &["-t", "--timeout", "-s", "--static", "-b", "--batch-size", "--out", "-c", "--config-dir", "--return", "-d", "--log-level", "-l", "--roster-file", "--priv"],
+        &[
+            "-t",
+            "--timeout",
+            "-s",
+            "--static",
+            "-b",
+            "--batch-size",
+            "--out",
+            "-c",
+            "--config-dir",
+            "--return",
+            "-d",
+            "--log-level",
+            "-l",
+            "--roster-file",
+            "--priv",
+        ],
         false,
     );
     let operands: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
@@ -417,22 +635,52 @@ fn salt(walker: &mut Walker, command: &Command<'_>) {
         "cmd.run" | "cmd.shell" | "cmd.run_all" | "cmd.run_stdout" | "cmd.exec_code" | "cmd.powershell" => {
             walker.remote_code(Remote::host(&target), "/root", &arguments, span)
         }
-        "cmd.script" => walker.emit(IntentKind::CodeDynamic, Scope::Unbounded, Some(Object::new("host", &target)), span, Some(format!("runs the script {arguments}"))),
+        "cmd.script" => walker.emit(
+            IntentKind::CodeDynamic,
+            Scope::Unbounded,
+            Some(Object::new("host", &target)),
+            span,
+            Some(format!("runs the script {arguments}")),
+        ),
         "file.remove" | "file.rmdir" | "file.delete" => {
             for path in rest {
                 let path = Arg::literal(*path, span);
-                walker.on_remote(Remote::host(&target), "/", |walker| walker.delete_path(&path, true, span, Some("salt file.remove")));
+                walker.on_remote(Remote::host(&target), "/", |walker| {
+                    walker.delete_path(&path, true, span, Some("salt file.remove"))
+                });
             }
         }
-        "system.reboot" | "system.shutdown" | "system.poweroff" | "system.halt" => {
-            walker.emit(IntentKind::SystemPower, Scope::Server, Some(Object::new("host", &target)), span, Some(function.to_owned()))
-        }
-        "user.delete" | "group.delete" => walker.emit(IntentKind::SystemUserDelete, Scope::Server, Some(Object::new("host", &target)), span, Some(function.to_owned())),
+        "system.reboot" | "system.shutdown" | "system.poweroff" | "system.halt" => walker.emit(
+            IntentKind::SystemPower,
+            Scope::Server,
+            Some(Object::new("host", &target)),
+            span,
+            Some(function.to_owned()),
+        ),
+        "user.delete" | "group.delete" => walker.emit(
+            IntentKind::SystemUserDelete,
+            Scope::Server,
+            Some(Object::new("host", &target)),
+            span,
+            Some(function.to_owned()),
+        ),
         _ => {
             let verb = function.rsplit('.').next().unwrap_or(function);
             match crate::lexicon::classify(verb, false) {
-                Some(crate::lexicon::Verb::Destroy) => walker.emit(IntentKind::InfraDestroy, Scope::Unbounded, Some(Object::new("host", &target)), span, Some(format!("salt {function}"))),
-                Some(crate::lexicon::Verb::Disrupt) => walker.emit(IntentKind::InfraDisrupt, Scope::Unbounded, Some(Object::new("host", &target)), span, Some(format!("salt {function}"))),
+                Some(crate::lexicon::Verb::Destroy) => walker.emit(
+                    IntentKind::InfraDestroy,
+                    Scope::Unbounded,
+                    Some(Object::new("host", &target)),
+                    span,
+                    Some(format!("salt {function}")),
+                ),
+                Some(crate::lexicon::Verb::Disrupt) => walker.emit(
+                    IntentKind::InfraDisrupt,
+                    Scope::Unbounded,
+                    Some(Object::new("host", &target)),
+                    span,
+                    Some(format!("salt {function}")),
+                ),
                 _ => {}
             }
         }
@@ -446,7 +694,12 @@ fn chroot(walker: &mut Walker, command: &Command<'_>) {
     let root_dir = walker.place(&command.args[root]).name;
     let argv = &command.args[root + 1..];
     let argv: Vec<Arg> = if argv.is_empty() { vec![Arg::literal("/bin/sh", command.span)] } else { argv.to_vec() };
-    let remote = Remote { name: format!("chroot {root_dir}"), mounts: vec![("/".to_owned(), root_dir)], local_mounts: true, ephemeral: false };
+    let remote = Remote {
+        name: format!("chroot {root_dir}"),
+        mounts: vec![("/".to_owned(), root_dir)],
+        local_mounts: true,
+        ephemeral: false,
+    };
     walker.remote_argv(remote, "/", &argv, command.input.clone(), command.span);
 }
 
@@ -467,8 +720,13 @@ fn cloud(walker: &mut Walker, command: &Command<'_>) -> bool {
         })
     };
     match command.program {
-        "gcloud" if words.starts_with(&["compute", "ssh"]) || words.starts_with(&["alpha", "compute", "ssh"]) || words.starts_with(&["beta", "compute", "ssh"]) => {
-            let host = words.iter().skip(2).find(|word| !word.starts_with('-')).copied().unwrap_or("instance").to_owned();
+        "gcloud"
+            if words.starts_with(&["compute", "ssh"])
+                || words.starts_with(&["alpha", "compute", "ssh"])
+                || words.starts_with(&["beta", "compute", "ssh"]) =>
+        {
+            let host =
+                words.iter().skip(2).find(|word| !word.starts_with('-')).copied().unwrap_or("instance").to_owned();
             if let Some(code) = value(&["--command"]) {
                 walker.remote_code(Remote::host(&host), "/home/<remote user>", &code, span);
             } else if let Some(dash) = words.iter().position(|word| *word == "--") {
@@ -482,7 +740,13 @@ fn cloud(walker: &mut Walker, command: &Command<'_>) -> bool {
                     walker.remote_code(Remote::host("ssm targets"), "/", &code, span);
                 }
                 if quoted_strings(&parameters).is_empty() {
-                    walker.emit(IntentKind::CodeDynamic, Scope::Unbounded, None, span, Some("aws ssm send-command runs commands the line does not show".to_owned()));
+                    walker.emit(
+                        IntentKind::CodeDynamic,
+                        Scope::Unbounded,
+                        None,
+                        span,
+                        Some("aws ssm send-command runs commands the line does not show".to_owned()),
+                    );
                 }
             }
             true
@@ -490,7 +754,13 @@ fn cloud(walker: &mut Walker, command: &Command<'_>) -> bool {
         "az" if words.windows(2).any(|pair| pair == ["run-command", "invoke"]) => {
             match value(&["--scripts"]) {
                 Some(code) => walker.remote_code(Remote::host("azure vm"), "/", &code, span),
-                None => walker.emit(IntentKind::CodeDynamic, Scope::Unbounded, None, span, Some("az vm run-command runs a script the line does not show".to_owned())),
+                None => walker.emit(
+                    IntentKind::CodeDynamic,
+                    Scope::Unbounded,
+                    None,
+                    span,
+                    Some("az vm run-command runs a script the line does not show".to_owned()),
+                ),
             }
             true
         }

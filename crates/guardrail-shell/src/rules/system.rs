@@ -4,6 +4,7 @@
 use guardrail_core::{IntentKind, Object, Scope};
 
 use super::{Rule, options};
+use crate::flow::Stream;
 use crate::walk::{Command, Walker};
 use crate::words::Value;
 
@@ -63,6 +64,15 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 {
                     emit(walker, IntentKind::SystemFirewall, verbs.join(" ").as_str(), None)
                 }
+                ["enable" | "link" | "add-wants" | "add-requires" | "edit" | "set-property", ..] => {
+                    walker.emit(
+                        IntentKind::CodePersist,
+                        Scope::Server,
+                        Some(Object::new("system", verbs.join(" "))),
+                        span,
+                        Some("makes a unit start on its own later (at boot, or when what it wants starts)".to_owned()),
+                    );
+                }
                 _ => {}
             }
         }
@@ -113,6 +123,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("");
             emit(walker, IntentKind::SystemUserDelete, name, None);
         }
+        "visudo" if args.iter().any(|arg| arg.is("-c") || arg.is("--check")) => return true,
         "useradd" | "adduser" | "usermod" | "groupadd" | "addgroup" | "groupmod" | "gpasswd" | "passwd"
         | "chpasswd" | "chage" | "newusers" | "visudo" | "vipw" | "vigr" | "pwconv" | "chsh" | "setcap"
         | "pam-auth-update" => {
@@ -184,7 +195,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                     if integer {
                         crate::words::arithmetic(walker, value, span);
                     }
-                    let value = Value { text: value.to_owned(), dynamic: arg.dynamic, glob: false, mark: arg.mark.clone() };
+                    let value =
+                        Value { text: value.to_owned(), dynamic: arg.dynamic, glob: false, mark: arg.mark.clone() };
                     walker.assign(name, value, span);
                 }
             }
@@ -210,13 +222,29 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             let parsed = options(args, &["-v"], false);
             if let Some(name) = parsed.value("-v") {
                 subscript(walker, name, span);
-                walker.unset(name);
+                let value = match super::output_of(
+                    walker,
+                    "printf",
+                    &parsed.operands.iter().map(|arg| (*arg).clone()).collect::<Vec<_>>(),
+                    Stream::Terminal,
+                ) {
+                    Stream::Text(text) => Value::known(text.trim_end_matches('\n')),
+                    other => Value::unknown(other.mark()),
+                };
+                walker.assign(name, value, span);
             }
             return false;
         }
         "read" | "mapfile" | "readarray" => {
-            let parsed = options(args, &["-a", "-d", "-i", "-n", "-N", "-p", "-t", "-u", "-C", "-c", "-O", "-s"], false);
-            for name in parsed.values.iter().filter(|(option, _)| option == "-a").map(|(_, name)| name.as_str()).chain(parsed.operands.iter().map(|arg| arg.text.as_str())) {
+            let parsed =
+                options(args, &["-a", "-d", "-i", "-n", "-N", "-p", "-t", "-u", "-C", "-c", "-O", "-s"], false);
+            for name in parsed
+                .values
+                .iter()
+                .filter(|(option, _)| option == "-a")
+                .map(|(_, name)| name.as_str())
+                .chain(parsed.operands.iter().map(|arg| arg.text.as_str()))
+            {
                 subscript(walker, name, span);
                 let value = Value { text: String::new(), dynamic: true, glob: false, mark: command.input.mark() };
                 walker.assign(name, value, span);
