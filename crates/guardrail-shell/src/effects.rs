@@ -374,7 +374,7 @@ impl Walker {
 }
 
 /// Whether a `chmod` mode sets the set-user-id or set-group-id bit.
-fn sets_id_bit(mode: &str) -> bool {
+pub(crate) fn sets_id_bit(mode: &str) -> bool {
     if mode.chars().all(|c| c.is_ascii_digit()) {
         return mode.len() == 4 && matches!(mode.as_bytes()[0], b'2' | b'4' | b'6');
     }

@@ -442,6 +442,14 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
         },
         Output::Derived => Stream::derived(reads.iter()),
     };
+    // `install -m 4755`: a set-user-id file written.
+    if let Some(mode) = &mode_value
+        && crate::effects::sets_id_bit(mode)
+    {
+        for (target, _) in &writes {
+            walker.permission_path(target, false, Some(mode), span);
+        }
+    }
     // A target that is a directory (`cp a b DIR/`) receives each source under its name.
     let sources: Vec<&Arg> = parts
         .iter()

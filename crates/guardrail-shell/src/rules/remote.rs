@@ -694,11 +694,24 @@ fn chroot(walker: &mut Walker, command: &Command<'_>) {
     let root_dir = walker.place(&command.args[root]).name;
     let argv = &command.args[root + 1..];
     let argv: Vec<Arg> = if argv.is_empty() { vec![Arg::literal("/bin/sh", command.span)] } else { argv.to_vec() };
-    let remote = Remote {
-        name: format!("chroot {root_dir}"),
-        mounts: vec![("/".to_owned(), root_dir)],
-        local_mounts: true,
-        ephemeral: false,
+    let remote = match &walker.remote {
+        // A chroot on the other side (`kubectl debug node/x -- chroot /host`):
+        // the new root is a path there.
+        Some(outer) => {
+            let inside = root_dir.strip_prefix(&format!("{}:", outer.name)).unwrap_or(&root_dir).to_owned();
+            Remote {
+                name: outer.name.clone(),
+                mounts: vec![("/".to_owned(), inside)],
+                local_mounts: false,
+                ephemeral: false,
+            }
+        }
+        None => Remote {
+            name: format!("chroot {root_dir}"),
+            mounts: vec![("/".to_owned(), root_dir)],
+            local_mounts: true,
+            ephemeral: false,
+        },
     };
     walker.remote_argv(remote, "/", &argv, command.input.clone(), command.span);
 }

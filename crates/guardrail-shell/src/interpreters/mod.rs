@@ -1,10 +1,20 @@
-//! Code for other interpreters, found inline (`python3 -c`, `awk '...'`,
-//! `sed 's/x/y/e'`), in a here-document, or in a file the line wrote:
-//! calls that run shell commands are walked as shell, calls that delete
-//! files become deletions, and what the analyzer cannot resolve is
-//! `code.dynamic`.
+//! Code for other interpreters, found inline (`python3 -c`, `node -e`,
+//! `awk '...'`, `sed 's/x/y/e'`), in a here-document, or in a file the
+//! line wrote. Python, JavaScript, Ruby, Perl, PHP and Lua are parsed with
+//! their tree-sitter grammars ([`engine`]); awk and sed, whose programs are
+//! small, are read by hand. Calls that run shell commands are walked as
+//! shell, deletions and writes become path effects, secrets read and sent
+//! are exfiltration, and what cannot be resolved is `code.dynamic`.
 
-use guardrail_core::{IntentKind, Object, Scope, Span};
+mod engine;
+mod javascript;
+mod lua;
+mod perl;
+mod php;
+mod python;
+mod ruby;
+
+use guardrail_core::{IntentKind, Scope, Span};
 
 use crate::effects::{Lang, Write};
 use crate::flow::Stream;
@@ -13,17 +23,58 @@ use crate::words::Arg;
 
 /// Judges `code` in `lang`, found in the command at `span`.
 pub(crate) fn analyze(walker: &mut Walker, lang: Lang, code: &str, span: Span) {
-    match lang {
-        Lang::Awk => awk(walker, code, span),
-        Lang::Sed => sed(walker, code, span),
-        _ => inline_code(walker, code, span),
+    type Analysis = fn(&mut engine::Ctx<'_>, tree_sitter::Node<'_>);
+    let (language, table, analysis): (tree_sitter::Language, _, Analysis) = match lang {
+        Lang::Awk => return awk(walker, code, span),
+        Lang::Sed => return sed(walker, code, span),
+        Lang::Python => (tree_sitter_python::LANGUAGE.into(), python::TABLE, python::analyze),
+        Lang::JavaScript => (tree_sitter_javascript::LANGUAGE.into(), javascript::TABLE, javascript::analyze),
+        Lang::Ruby => (tree_sitter_ruby::LANGUAGE.into(), ruby::TABLE, ruby::analyze),
+        Lang::Perl => (tree_sitter_perl::LANGUAGE.into(), perl::TABLE, perl::analyze),
+        Lang::Php => (php_language(code), php::TABLE, php::analyze),
+        Lang::Lua => (tree_sitter_lua::LANGUAGE.into(), lua::TABLE, lua::analyze),
+        Lang::Shell | Lang::Sql | Lang::Opaque => return walker.code_in(lang, code, span, lang.name()),
+    };
+    // Parsers are C: a panic or an absurd input is code nobody read.
+    if code.len() > MAX_CODE {
+        return walker.emit(
+            IntentKind::Unknown,
+            Scope::Unbounded,
+            None,
+            span,
+            Some(format!("{} code too long to analyse", lang.name())),
+        );
+    }
+    let Some(tree) = engine::parse(language, code) else {
+        return walker.emit(
+            IntentKind::Unknown,
+            Scope::Unbounded,
+            None,
+            span,
+            Some(format!("{} code the grammar could not read", lang.name())),
+        );
+    };
+    let mut ctx = engine::Ctx::new(walker, lang, code, span, table);
+    analysis(&mut ctx, tree.root_node());
+    ctx.finish();
+}
+
+/// The longest interpreter code analysed (inline code is short).
+const MAX_CODE: usize = 256 * 1024;
+
+/// PHP code given to `php -r` has no `<?php` tag; a file does.
+fn php_language(code: &str) -> tree_sitter::Language {
+    if code.trim_start().starts_with("<?") {
+        tree_sitter_php::LANGUAGE_PHP.into()
+    } else {
+        tree_sitter_php::LANGUAGE_PHP_ONLY.into()
     }
 }
 
 /// awk: `system(cmd)`, `print | cmd` and `cmd | getline` run shell
 /// commands; `print > file` writes a file.
 fn awk(walker: &mut Walker, code: &str, span: Span) {
-    for argument in call_arguments(code, "system(") {
+    for argument in awk_calls(code, "system") {
         shell_or_dynamic(walker, argument, span, "awk's system()");
     }
     for (start, end, text) in awk_strings(code) {
@@ -31,7 +82,26 @@ fn awk(walker: &mut Walker, code: &str, span: Span) {
         let after = code[end..].trim_start();
         let piped_to = before.ends_with('|') && !before.ends_with("||");
         let piped_from = after.starts_with('|') && after[1..].trim_start().starts_with("getline");
-        if piped_to || piped_from {
+        if piped_to
+            && crate::rules::is_shell(text.split_whitespace().next().unwrap_or("").rsplit('/').next().unwrap_or(""))
+            && !text.contains(" -c")
+        {
+            // `print "cmd" | "sh"`: what is printed is the shell's code.
+            let statement_start = code[..start].rfind(['{', ';', '\n']).map(|at| at + 1).unwrap_or(0);
+            let printed = &code[statement_start..start];
+            let literals: Vec<String> = awk_strings(printed).into_iter().map(|(_, _, text)| text).collect();
+            if printed.contains('$') || literals.is_empty() {
+                walker.emit(
+                    IntentKind::CodeDynamic,
+                    Scope::Unbounded,
+                    None,
+                    span,
+                    Some("awk prints code built at run time into a shell".to_owned()),
+                );
+            } else {
+                walker.nested(&literals.join(""), span, true);
+            }
+        } else if piped_to || piped_from {
             walker.nested(&text, span, true);
         } else if before.ends_with('>') {
             let target = Arg::literal(text.clone(), span);
@@ -59,6 +129,54 @@ fn awk(walker: &mut Walker, code: &str, span: Span) {
             Some("awk pipes to a command built at run time".to_owned()),
         );
     }
+}
+
+/// The argument of each call to `function` in awk code: its text when it
+/// is made of string literals only (`system("rm " "-rf x")`), else `None`.
+fn awk_calls(code: &str, function: &str) -> Vec<Option<String>> {
+    let strings = awk_strings(code);
+    let in_string = |at: usize| strings.iter().any(|(start, end, _)| (*start..*end).contains(&at));
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices(function) {
+        let before = code[..at].chars().next_back();
+        if in_string(at) || before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = code[at + function.len()..].trim_start();
+        let Some(arguments) = rest.strip_prefix('(') else { continue };
+        let open = code.len() - arguments.len();
+        let mut depth = 1;
+        let mut close = None;
+        for (offset, c) in arguments.char_indices() {
+            if in_string(open + offset) {
+                continue;
+            }
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(open + offset);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else {
+            found.push(None);
+            continue;
+        };
+        let inside: Vec<&(usize, usize, String)> =
+            strings.iter().filter(|(start, _, _)| (open..close).contains(start)).collect();
+        let mut rest = code[open..close].to_owned();
+        for (start, end, _) in inside.iter().rev() {
+            rest.replace_range(start - open..end - open, "");
+        }
+        let literal = !inside.is_empty() && rest.trim().is_empty();
+        found.push(literal.then(|| inside.iter().map(|(_, _, text)| text.as_str()).collect::<String>()));
+    }
+    found
 }
 
 /// Whether the `|` at `at` follows a `print` or `printf` in the same statement.
@@ -222,214 +340,6 @@ fn shell_or_dynamic(walker: &mut Walker, argument: Option<String>, span: Span, w
             span,
             Some(format!("{what} runs a command built at run time")),
         ),
-    }
-}
-
-/// Calls that run a shell command given as their first argument.
-const SHELL_OUTS: &[&str] = &[
-    "os.system(",
-    "os.popen(",
-    "subprocess.run(",
-    "subprocess.call(",
-    "subprocess.check_call(",
-    "subprocess.check_output(",
-    "subprocess.Popen(",
-    "subprocess.getoutput(",
-    "subprocess.getstatusoutput(",
-    "commands.getoutput(",
-    "execSync(",
-    "exec(",
-    "spawnSync(",
-    "spawn(",
-    "execFileSync(",
-    "system(",
-    "shell_exec(",
-    "passthru(",
-    "popen(",
-    "IO.popen(",
-    "Open3.capture2(",
-    "Open3.capture3(",
-    "qx(",
-    "qx{",
-    "%x(",
-    "%x{",
-];
-
-/// Calls that delete a tree, and calls that delete one file.
-const RECURSIVE_DELETES: &[&str] = &[
-    "shutil.rmtree(",
-    "rmtree(",
-    "FileUtils.rm_rf(",
-    "FileUtils.rm_r(",
-    "FileUtils.remove_dir(",
-    "FileUtils.remove_entry(",
-    "rimraf(",
-    "remove_tree(",
-    "fs.rmSync(",
-    "fs.rm(",
-    "fsPromises.rm(",
-    "Deno.remove(",
-];
-const DELETES: &[&str] = &[
-    "os.remove(",
-    "os.unlink(",
-    "os.rmdir(",
-    "os.removedirs(",
-    ".unlink(",
-    "File.delete(",
-    "FileUtils.rm(",
-    "fs.unlinkSync(",
-    "fs.unlink(",
-    "fs.rmdirSync(",
-    "unlink(",
-    "File.unlink(",
-];
-
-/// Looks through an interpreter's inline code for shell-outs, deletions
-/// and fork loops.
-fn inline_code(walker: &mut Walker, code: &str, span: Span) {
-    for call in SHELL_OUTS {
-        for argument in call_arguments(code, call) {
-            match argument {
-                Some(shell) => walker.nested(&shell, span, true),
-                None => walker.emit(
-                    IntentKind::CodeDynamic,
-                    Scope::Unbounded,
-                    None,
-                    span,
-                    Some(format!("{} runs a command built at run time", call.trim_end_matches(['(', '{']))),
-                ),
-            }
-        }
-    }
-    // Ruby and Perl backticks run shell.
-    let mut rest = code;
-    while let Some(start) = rest.find('`') {
-        let Some(length) = rest[start + 1..].find('`') else { break };
-        walker.nested(&rest[start + 1..start + 1 + length], span, true);
-        rest = &rest[start + 2 + length..];
-    }
-    for (calls, kind) in [(RECURSIVE_DELETES, IntentKind::FsDeleteRecursive), (DELETES, IntentKind::FsDelete)] {
-        for call in calls {
-            if call == &"rmtree(" && code.contains("shutil.rmtree(") || call == &"unlink(" && code.contains(".unlink(")
-            {
-                continue;
-            }
-            for argument in call_arguments(code, call) {
-                let recursive_option = code.contains("recursive: true") || code.contains("recursive:true");
-                let kind = if *call == "fs.rmSync("
-                    || *call == "fs.rm("
-                    || *call == "fsPromises.rm("
-                    || *call == "Deno.remove("
-                {
-                    if recursive_option { IntentKind::FsDeleteRecursive } else { IntentKind::FsDelete }
-                } else {
-                    kind
-                };
-                let place = match argument {
-                    Some(path) => walker.place(&Arg::literal(path, span)),
-                    None => crate::paths::Place { name: "<computed path>".to_owned(), scope: Scope::Unbounded },
-                };
-                walker.emit(
-                    kind,
-                    place.scope,
-                    Some(Object::new("path", place.name)),
-                    span,
-                    Some(format!("{} in inline code", call.trim_end_matches('('))),
-                );
-            }
-        }
-    }
-    let forks = code.contains("fork");
-    if forks && (code.contains("while") || code.contains("for(;;)") || code.contains("loop")) {
-        walker.emit(
-            IntentKind::SystemForkBomb,
-            Scope::Unbounded,
-            None,
-            span,
-            Some("inline code forks in a loop".to_owned()),
-        );
-    }
-}
-
-/// The first argument of every call to `call` in `code`: its text when it
-/// is a string literal (or a list of them), `None` when computed.
-fn call_arguments(code: &str, call: &str) -> Vec<Option<String>> {
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(at) = code[from..].find(call) {
-        let start = from + at;
-        from = start + call.len();
-        // `exec(` must not match `os.execv(` or `subprocess.exec(` twice:
-        // a call name preceded by an identifier character is another call.
-        if in_string(&code[..start]) {
-            continue;
-        }
-        let preceded = code[..start].chars().next_back();
-        if !call.contains('.') && preceded.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            continue;
-        }
-        if call.starts_with('.') && code[..start].ends_with("os") {
-            continue;
-        }
-        let rest = code[from..].trim_start();
-        found.push(literal_argument(rest, call.ends_with('{') || call.ends_with("x(")));
-    }
-    found
-}
-
-/// Whether the end of `code` lies inside a string literal: a call named
-/// in a string (`print('shutil.rmtree')`) is data, not a call.
-fn in_string(code: &str) -> bool {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in code.chars() {
-        match (quote, c) {
-            (_, _) if escaped => escaped = false,
-            (Some(_), '\\') => escaped = true,
-            (Some(open), c) if c == open => quote = None,
-            (None, '\'' | '"') => quote = Some(c),
-            _ => {}
-        }
-    }
-    quote.is_some()
-}
-
-/// Reads a string literal, or a list of them joined by spaces, at the
-/// start of `rest`. Perl's `qx{...}` and Ruby's `%x(...)` are literal up
-/// to their closing bracket.
-fn literal_argument(rest: &str, bracketed: bool) -> Option<String> {
-    if bracketed {
-        let end = rest.find(['}', ')'])?;
-        return Some(rest[..end].to_owned());
-    }
-    let mut chars = rest.chars();
-    match chars.next()? {
-        quote @ ('\'' | '"' | '`') => {
-            let body = &rest[1..];
-            let mut out = String::new();
-            let mut escaped = false;
-            for c in body.chars() {
-                if escaped {
-                    out.push(c);
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == quote {
-                    return Some(out);
-                } else {
-                    out.push(c);
-                }
-            }
-            None
-        }
-        '[' => {
-            let end = rest.find(']')?;
-            let items: Option<Vec<String>> =
-                rest[1..end].split(',').map(|item| literal_argument(item.trim(), false)).collect();
-            items.map(|items| items.join(" "))
-        }
-        _ => None,
     }
 }
 

@@ -1,0 +1,100 @@
+//! The adversarial corpora in `corpora/adversarial/`, judged by the binary
+//! as `../shared/tools/score-corpus` does: one `check --jsonl` run, each
+//! block case also with a justification.
+//!
+//! Every case must pass, except those marked `"known_miss"` with the reason
+//! (a gap we know and have not closed). A known miss that starts passing
+//! fails the test too, so the marks stay true. The score is printed.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+const JUSTIFICATION: &str = "INC-4711: approved maintenance, reviewed by the on-call DBA";
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Case {
+    line: usize,
+    text: String,
+    expect: String,
+    known_miss: Option<String>,
+}
+
+/// Scores one corpus: returns (passed, total) and the unexpected results.
+fn score(file: &str) -> (usize, usize, Vec<String>) {
+    let path = repository().join("corpora/adversarial").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let mut cases = Vec::new();
+    let mut requests = String::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let case: Value = serde_json::from_str(line).unwrap_or_else(|error| panic!("{file}:{}: {error}", index + 1));
+        let kind = case["kind"].as_str().unwrap_or("shell");
+        let request = json!({ "kind": kind, "text": case["text"], "cwd": "/home/dev/app" });
+        requests.push_str(&format!("{request}\n"));
+        let expect = case["expect"].as_str().expect("expect").to_owned();
+        if expect != "allow" {
+            let justified =
+                json!({ "kind": kind, "text": case["text"], "cwd": "/home/dev/app", "justification": JUSTIFICATION });
+            requests.push_str(&format!("{justified}\n"));
+        }
+        cases.push(Case {
+            line: index + 1,
+            text: case["text"].as_str().unwrap_or_default().to_owned(),
+            expect,
+            known_miss: case["known_miss"].as_str().map(str::to_owned),
+        });
+    }
+    let mut command = common::command();
+    // The corpora were written for a user `dev` whose home is /home/dev.
+    command.args(["check", "--jsonl"]).env("HOME", "/home/dev").current_dir(repository());
+    let run = common::run(command, requests.as_bytes());
+    assert_eq!(run.status, 0, "{file}: {run:?}");
+    let mut answers = run.stdout.lines().map(|line| {
+        let answer: Value = serde_json::from_str(line).unwrap_or_else(|error| panic!("{file}: {error}: {line}"));
+        answer["decision"].as_str().unwrap_or("<none>").to_owned()
+    });
+    let mut passed = 0;
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let plain = answers.next().expect("an answer per request");
+        let justified = (case.expect != "allow").then(|| answers.next().expect("a justified answer"));
+        let ok = match (case.expect.as_str(), justified.as_deref()) {
+            ("allow", _) => plain == "allow",
+            ("block", Some(justified)) => plain != "allow" && justified != "allow",
+            ("justify", Some(justified)) => plain != "allow" && justified == "allow",
+            (other, _) => panic!("{file}:{}: unknown expectation {other}", case.line),
+        };
+        passed += usize::from(ok);
+        let preview: String = case.text.chars().take(100).collect();
+        match (&case.known_miss, ok) {
+            (None, false) => {
+                wrong.push(format!("{file}:{}: expected {}, got {plain}: {preview:?}", case.line, case.expect))
+            }
+            (Some(why), true) => {
+                wrong.push(format!("{file}:{}: passes now; remove its known_miss ({why}): {preview:?}", case.line))
+            }
+            _ => {}
+        }
+    }
+    assert!(answers.next().is_none(), "{file}: more answers than requests");
+    (passed, cases.len(), wrong)
+}
+
+#[test]
+fn adversarial_corpora_are_judged_as_labelled() {
+    let mut failures = Vec::new();
+    for file in ["shell-effects.jsonl", "shell-flows.jsonl", "sql.jsonl"] {
+        let (passed, total, wrong) = score(file);
+        println!("{file}: {passed}/{total} as labelled");
+        failures.extend(wrong);
+    }
+    assert!(failures.is_empty(), "{} cases differ from their labels:\n{}", failures.len(), failures.join("\n"));
+}
