@@ -177,6 +177,11 @@ pub(crate) fn object_kind(object_type: i32) -> &'static str {
     }
 }
 
+/// The operator of an operator expression (`=`, `<`).
+pub(crate) fn string_operator(expression: &pg_query::protobuf::AExpr) -> Option<&str> {
+    expression.name.last().and_then(inner).and_then(string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,10 @@
 //! table; an unqualified one may be correlated, so it counts.
 
 use pg_query::NodeEnum;
-use pg_query::protobuf::{AExpr, AExprKind, BoolExpr, BoolExprType, BoolTestType, ColumnRef, NullTestType, a_const};
+use pg_query::protobuf::{
+    AExpr, AExprKind, BoolExpr, BoolExprType, BoolTestType, ColumnRef, NullTestType, RangeVar, SelectStmt, SetOperation,
+    SubLink, SubLinkType, WithClause, a_const,
+};
 
 use crate::children::for_each_child;
 use crate::names::{self, inner, parse_bool};
@@ -43,28 +46,108 @@ pub(crate) enum Reach {
 }
 
 /// The names by which the target's columns can be qualified: its name and
-/// alias, and those of tables joined to it.
-#[derive(Default)]
+/// alias, and those of tables joined to it; and what is known of the
+/// written table, to see it read again in the same statement.
+#[derive(Clone, Default)]
 pub(crate) struct Targets<'a> {
     pub(crate) names: Vec<&'a str>,
+    /// The written table, as written.
+    table: Option<&'a RangeVar>,
+    /// The names the written table itself goes by in the statement.
+    own: Vec<&'a str>,
+    /// Names of other copies of the written table in the statement: a
+    /// self-join (`FROM payments p2`), a MERGE source selecting all of it.
+    copies: Vec<&'a str>,
+    /// The statement's common table expressions.
+    ctes: Vec<(&'a str, &'a SelectStmt)>,
 }
 
 impl<'a> Targets<'a> {
     /// The names of the written table, if the statement names one.
-    pub(crate) fn of(table: Option<&'a pg_query::protobuf::RangeVar>) -> Targets<'a> {
-        let mut targets = Targets::default();
+    pub(crate) fn of(table: Option<&'a RangeVar>) -> Targets<'a> {
+        let mut targets = Targets { table, ..Targets::default() };
         if let Some(table) = table {
             targets.add(table);
+            targets.own = targets.names.clone();
         }
         targets
     }
 
     /// Adds a table's name and alias.
-    pub(crate) fn add(&mut self, table: &'a pg_query::protobuf::RangeVar) {
+    pub(crate) fn add(&mut self, table: &'a RangeVar) {
         self.names.push(&table.relname);
         if let Some(alias) = &table.alias {
             self.names.push(&alias.aliasname);
         }
+    }
+
+    /// The statement's WITH clause, so that a subquery reading a CTE is
+    /// read as what the CTE selects.
+    pub(crate) fn with(mut self, with: Option<&'a WithClause>) -> Targets<'a> {
+        for cte in with.iter().flat_map(|with| with.ctes.iter()).filter_map(inner) {
+            if let NodeEnum::CommonTableExpr(cte) = cte
+                && let Some(NodeEnum::SelectStmt(select)) = cte.ctequery.as_deref().and_then(inner)
+            {
+                self.ctes.push((&cte.ctename, select));
+            }
+        }
+        self
+    }
+
+    /// A table joined to the written one (`UPDATE ... FROM`, `DELETE ...
+    /// USING`, MERGE's source): its columns vary per row, and when it is
+    /// the written table again, or all of it, it is a copy.
+    pub(crate) fn join(&mut self, item: &'a NodeEnum) {
+        match item {
+            NodeEnum::RangeVar(joined) => {
+                self.add(joined);
+                if self.is_written(joined) {
+                    self.copies.push(joined.alias.as_ref().map_or(joined.relname.as_str(), |alias| &alias.aliasname));
+                }
+            }
+            NodeEnum::RangeSubselect(subquery) => {
+                if let Some(alias) = &subquery.alias {
+                    self.names.push(&alias.aliasname);
+                    if let Some(NodeEnum::SelectStmt(select)) = subquery.subquery.as_deref().and_then(inner)
+                        && self.whole_copy(select)
+                    {
+                        self.copies.push(&alias.aliasname);
+                    }
+                }
+            }
+            NodeEnum::JoinExpr(join) => {
+                for side in [join.larg.as_deref(), join.rarg.as_deref()].into_iter().flatten().filter_map(inner) {
+                    self.join(side);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a table named in the statement is the written table (a
+    /// missing schema matches any), or a CTE that selects all of it.
+    fn is_written(&self, range: &RangeVar) -> bool {
+        let Some(table) = self.table else { return false };
+        let same = range.relname == table.relname
+            && (range.schemaname.is_empty() || table.schemaname.is_empty() || range.schemaname == table.schemaname);
+        same || range.schemaname.is_empty()
+            && self.ctes.iter().any(|(name, select)| *name == range.relname && self.whole_copy(select))
+    }
+
+    /// Whether a query reads every row of the written table: from it alone,
+    /// with no condition that narrows it, no limit, no set operation.
+    pub(crate) fn whole_copy(&self, select: &SelectStmt) -> bool {
+        let plain = matches!(SetOperation::try_from(select.op), Ok(SetOperation::SetopNone) | Err(_))
+            && select.limit_count.is_none()
+            && select.limit_offset.is_none()
+            && select.having_clause.is_none();
+        let from: Vec<&NodeEnum> = select.from_clause.iter().filter_map(inner).collect();
+        let reads_written = matches!(from.as_slice(), [NodeEnum::RangeVar(range)] if self.is_written(range));
+        let unfiltered = match select.where_clause.as_deref().and_then(inner) {
+            None => true,
+            Some(condition) => truth(condition, &Targets::default()) == Truth::True,
+        };
+        plain && reads_written && unfiltered
     }
 }
 
@@ -84,6 +167,10 @@ pub(crate) fn reach(condition: Option<&NodeEnum>, targets: &Targets<'_>) -> Reac
 /// A condition's truth in boolean context.
 pub(crate) fn truth(node: &NodeEnum, targets: &Targets<'_>) -> Truth {
     match node {
+        NodeEnum::SubLink(sublink) => match sublink_truth(sublink, targets) {
+            Some(truth) => truth,
+            None => row_dependence(Some(node), targets),
+        },
         NodeEnum::BoolExpr(expression) => boolean(expression, targets),
         NodeEnum::AExpr(expression) => comparison(expression, targets),
         NodeEnum::NullTest(test) => {
@@ -182,14 +269,66 @@ fn boolean(expression: &BoolExpr, targets: &Targets<'_>) -> Truth {
     }
 }
 
-/// `p OR NOT p`, `x IS NULL OR x IS NOT NULL`: true for every row.
+/// `p OR NOT p`, `x IS NULL OR x IS NOT NULL`, `b IS TRUE OR b IS NOT
+/// TRUE`: true for every row. Each argument is keyed once, so long OR
+/// lists take linear time.
 fn has_complementary_pair(arguments: &[&NodeEnum]) -> bool {
-    arguments.iter().any(|a| {
-        arguments.iter().any(|b| {
-            negated(b).is_some_and(|negated| same_expression(a, negated))
-                || matches!((null_test(a), null_test(b)), (Some((true, x)), Some((false, y))) if same_expression(x, y))
-        })
-    })
+    use std::collections::HashSet;
+    // What each argument asserts, and what would complement it.
+    let mut asserted: HashSet<String> = HashSet::new();
+    let mut wanted: Vec<String> = Vec::new();
+    for argument in arguments {
+        if let Some(positive) = negated(argument) {
+            wanted.push(format!("is {}", key(positive)));
+        } else if let Some((is_null, operand)) = null_test(argument) {
+            let operand = key(operand);
+            asserted.insert(format!("{is_null} null {operand}"));
+            wanted.push(format!("{} null {operand}", !is_null));
+            continue;
+        } else if let NodeEnum::BooleanTest(test) = argument
+            && let Some(operand) = test.arg.as_deref().and_then(inner)
+        {
+            // IS TRUE / IS NOT TRUE, IS FALSE / IS NOT FALSE, IS UNKNOWN / IS NOT UNKNOWN.
+            let kind = test.booltesttype;
+            let complement = match BoolTestType::try_from(kind) {
+                Ok(BoolTestType::IsTrue) => BoolTestType::IsNotTrue,
+                Ok(BoolTestType::IsNotTrue) => BoolTestType::IsTrue,
+                Ok(BoolTestType::IsFalse) => BoolTestType::IsNotFalse,
+                Ok(BoolTestType::IsNotFalse) => BoolTestType::IsFalse,
+                Ok(BoolTestType::IsUnknown) => BoolTestType::IsNotUnknown,
+                Ok(BoolTestType::IsNotUnknown) => BoolTestType::IsUnknown,
+                _ => continue,
+            };
+            let operand = key(operand);
+            asserted.insert(format!("test {kind} {operand}"));
+            wanted.push(format!("test {} {operand}", complement as i32));
+            continue;
+        }
+        asserted.insert(format!("is {}", key(argument)));
+    }
+    wanted.iter().any(|want| asserted.contains(want))
+}
+
+/// A key for an expression that two equal expressions share: its parse
+/// tree without the positions; volatile calls make every key unique.
+pub(crate) fn key(node: &NodeEnum) -> String {
+    let mut text = format!("{node:?}");
+    if VOLATILE.iter().any(|function| text.contains(&format!("sval: \"{function}\""))) {
+        text.push_str(&format!("{:p}", node));
+    }
+    strip_locations(&text)
+}
+
+/// Removes `location: N` fields from a parse tree's debug text.
+fn strip_locations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("location: ") {
+        out.push_str(&rest[..at]);
+        rest = rest[at + "location: ".len()..].trim_start_matches(|c: char| c.is_ascii_digit() || c == '-');
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `p` for `NOT p`.
@@ -331,8 +470,15 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
     };
     match kind {
         AExprKind::AexprOp => {
+            // `x ~ ''` and `x ~ '.*'` match every value.
+            if matches!(operator, "~" | "~*") && matches!(value(right, targets), Value::Text("" | ".*" | "^" | "^.*" | ".*$")) {
+                return if mentions_row(left, targets, false) { Truth::True } else { Truth::Constant };
+            }
             if !matches!(operator, "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=") {
                 return row_dependence_of_both(left, right, targets);
+            }
+            if let Some(truth) = self_join(operator, left, right, targets).or_else(|| extreme(operator, left, right, targets)) {
+                return truth;
             }
             let (a, b) = (value(left, targets), value(right, targets));
             if a == Value::Varies || b == Value::Varies {
@@ -359,6 +505,14 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
                 _ => compare("=", a, b),
             };
             if distinct { not(equal) } else { equal }
+        }
+        // `x LIKE '%'` matches every value that is not null.
+        AExprKind::AexprLike | AExprKind::AexprIlike | AExprKind::AexprSimilar
+            if matches!(value(right, targets), Value::Text(pattern) if !pattern.is_empty() && pattern.chars().all(|c| c == '%'))
+                && operator.starts_with('~')
+                && !operator.starts_with("!~") =>
+        {
+            if mentions_row(left, targets, false) { Truth::True } else { Truth::Constant }
         }
         AExprKind::AexprIn => {
             let a = value(left, targets);
@@ -524,7 +678,158 @@ pub(crate) fn same_expression(a: &NodeEnum, b: &NodeEnum) -> bool {
                 && x.agg_star == y.agg_star
         }
         (NodeEnum::List(x), NodeEnum::List(y)) => lists(&x.items, &y.items),
+        // `x + 0`, `x * 1`: the same value as `x`.
+        (NodeEnum::AExpr(x), other) | (other, NodeEnum::AExpr(x)) if identity(x).is_some_and(|operand| same_expression(operand, other)) => true,
+        // Row constructors, COALESCE, CASE, and the rest: the same tree.
+        (x, y) if std::mem::discriminant(x) == std::mem::discriminant(y) => key(x) == key(y),
         _ => false,
+    }
+}
+
+/// The operand of an arithmetic identity: `x + 0`, `0 + x`, `x - 0`,
+/// `x * 1`, `1 * x`, `x / 1`, `x || ''`.
+fn identity(expression: &AExpr) -> Option<&NodeEnum> {
+    if AExprKind::try_from(expression.kind) != Ok(AExprKind::AexprOp) {
+        return None;
+    }
+    let left = expression.lexpr.as_deref().and_then(inner)?;
+    let right = expression.rexpr.as_deref().and_then(inner)?;
+    let neutral = |node: &NodeEnum, value: i32| matches!(node, NodeEnum::AConst(constant) if matches!(&constant.val, Some(a_const::Val::Ival(integer)) if integer.ival == value));
+    let empty = |node: &NodeEnum| matches!(node, NodeEnum::AConst(constant) if matches!(&constant.val, Some(a_const::Val::Sval(string)) if string.sval.is_empty()));
+    match operator(expression) {
+        "+" if neutral(right, 0) => Some(left),
+        "+" if neutral(left, 0) => Some(right),
+        "-" if neutral(right, 0) => Some(left),
+        "*" if neutral(right, 1) => Some(left),
+        "*" if neutral(left, 1) => Some(right),
+        "/" if neutral(right, 1) => Some(left),
+        "||" if empty(right) => Some(left),
+        _ => None,
+    }
+}
+
+/// `t.id = t2.id` where `t2` is the written table again: every row equals
+/// itself, so a self-join on its key reaches every row.
+fn self_join(operator: &str, left: &NodeEnum, right: &NodeEnum, targets: &Targets<'_>) -> Option<Truth> {
+    if operator != "=" || targets.copies.is_empty() {
+        return None;
+    }
+    let (NodeEnum::ColumnRef(a), NodeEnum::ColumnRef(b)) = (left, right) else { return None };
+    let parts = |column: &ColumnRef| -> Vec<String> {
+        column.fields.iter().filter_map(inner).filter_map(names::string).map(str::to_owned).collect()
+    };
+    let (a, b) = (parts(a), parts(b));
+    let (Some(name_a), Some(name_b)) = (a.last(), b.last()) else { return None };
+    if name_a != name_b {
+        return None;
+    }
+    let qualifier = |parts: &[String]| parts.len().checked_sub(2).map(|index| parts[index].clone());
+    let in_list = |qualifier: &Option<String>, list: &[&str]| {
+        qualifier.as_deref().is_some_and(|qualifier| list.iter().any(|name| name.eq_ignore_ascii_case(qualifier)))
+    };
+    let (qa, qb) = (qualifier(&a), qualifier(&b));
+    let crossed = in_list(&qa, &targets.own) && in_list(&qb, &targets.copies)
+        || in_list(&qb, &targets.own) && in_list(&qa, &targets.copies);
+    crossed.then_some(Truth::True)
+}
+
+/// `x <= (SELECT max(x) FROM t)` on `t` itself: every value is at most the
+/// largest (and at least the smallest).
+fn extreme(operator: &str, left: &NodeEnum, right: &NodeEnum, targets: &Targets<'_>) -> Option<Truth> {
+    let (column, sublink, column_first) = match (left, right) {
+        (NodeEnum::ColumnRef(column), NodeEnum::SubLink(sublink)) => (column, sublink, true),
+        (NodeEnum::SubLink(sublink), NodeEnum::ColumnRef(column)) => (column, sublink, false),
+        _ => return None,
+    };
+    if SubLinkType::try_from(sublink.sub_link_type) != Ok(SubLinkType::ExprSublink) {
+        return None;
+    }
+    let Some(NodeEnum::SelectStmt(select)) = sublink.subselect.as_deref().and_then(inner) else { return None };
+    if !targets.whole_copy(select) {
+        return None;
+    }
+    let [target] = select.target_list.as_slice() else { return None };
+    let Some(NodeEnum::ResTarget(target)) = inner(target) else { return None };
+    let Some(NodeEnum::FuncCall(call)) = target.val.as_deref().and_then(inner) else { return None };
+    let function = names::function_name(call).to_ascii_lowercase();
+    let [argument] = call.args.as_slice() else { return None };
+    let Some(NodeEnum::ColumnRef(aggregated)) = inner(argument) else { return None };
+    if column_name(aggregated) != column_name(column) {
+        return None;
+    }
+    // Normalize to `column OP aggregate`.
+    let operator = if column_first {
+        operator
+    } else {
+        match operator {
+            "<=" => ">=",
+            ">=" => "<=",
+            "<" => ">",
+            ">" => "<",
+            other => other,
+        }
+    };
+    match (function.as_str(), operator) {
+        ("max", "<=") | ("min", ">=") => Some(Truth::True),
+        _ => None,
+    }
+}
+
+fn column_name(column: &ColumnRef) -> Option<&str> {
+    column.fields.iter().filter_map(inner).filter_map(names::string).last()
+}
+
+/// What a subquery condition says of every row of the written table:
+/// `id IN (SELECT id FROM t)` on `t` itself, `EXISTS (SELECT 1 FROM t t2
+/// WHERE t2.id = t.id)`, `x IN (SELECT x)`, or membership in a subquery that
+/// can return nothing (`WHERE false`). `None` when none of these.
+fn sublink_truth(sublink: &SubLink, targets: &Targets<'_>) -> Option<Truth> {
+    let Some(NodeEnum::SelectStmt(select)) = sublink.subselect.as_deref().and_then(inner) else { return None };
+    let empty = select.where_clause.as_deref().and_then(inner).is_some_and(|condition| {
+        matches!(truth(condition, &Targets::default()), Truth::False | Truth::Null)
+    }) || select.limit_count.as_deref().and_then(inner).is_some_and(|limit| matches!(limit, NodeEnum::AConst(constant) if matches!(constant.val, Some(a_const::Val::Ival(ref integer)) if integer.ival == 0)));
+    match SubLinkType::try_from(sublink.sub_link_type) {
+        Ok(SubLinkType::ExistsSublink) => {
+            if empty {
+                return Some(Truth::False);
+            }
+            // A correlated self-lookup: each row finds itself.
+            let [NodeEnum::RangeVar(range)] = select.from_clause.iter().filter_map(inner).collect::<Vec<_>>()[..] else {
+                return None;
+            };
+            if !targets.is_written(range) {
+                return None;
+            }
+            let condition = select.where_clause.as_deref().and_then(inner)?;
+            let mut inside = targets.clone();
+            inside.copies.push(range.alias.as_ref().map_or(range.relname.as_str(), |alias| &alias.aliasname));
+            (truth(condition, &inside) == Truth::True).then_some(Truth::True)
+        }
+        Ok(SubLinkType::AnySublink) => {
+            let operator = sublink.oper_name.last().and_then(inner).and_then(names::string).unwrap_or("=");
+            if operator != "=" {
+                return None;
+            }
+            if empty {
+                return Some(Truth::False);
+            }
+            let tested = sublink.testexpr.as_deref().and_then(inner)?;
+            let [target] = select.target_list.as_slice() else { return None };
+            let Some(NodeEnum::ResTarget(target)) = inner(target) else { return None };
+            let selected = target.val.as_deref().and_then(inner)?;
+            // `x IN (SELECT x)`: a row's own value.
+            if select.from_clause.is_empty() && same_expression(tested, selected) {
+                return Some(Truth::True);
+            }
+            // `id IN (SELECT id FROM t)` on t itself.
+            let (NodeEnum::ColumnRef(tested), NodeEnum::ColumnRef(selected)) = (tested, selected) else { return None };
+            let tested_own = match tested.fields.len() {
+                1 => true,
+                _ => tested.fields.iter().rev().nth(1).and_then(inner).and_then(names::string).is_some_and(|qualifier| targets.own.iter().any(|name| name.eq_ignore_ascii_case(qualifier))),
+            };
+            (tested_own && column_name(tested) == column_name(selected) && targets.whole_copy(select)).then_some(Truth::True)
+        }
+        _ => None,
     }
 }
 

@@ -68,6 +68,11 @@ pub(crate) struct Walker<'t> {
     /// Whether a top-level SELECT returns rows to the client (the action's
     /// own text) or not (a function body).
     client_facing: bool,
+    /// Temporary tables, views and sequences the text made (lowercase
+    /// names), which unqualified names reach first unless the search path
+    /// puts `pg_temp` later.
+    temporary: std::collections::HashSet<String>,
+    temporary_first: bool,
 }
 
 /// Analyzes `text` as SQL; what does not parse is `unknown`. Text that
@@ -92,11 +97,50 @@ pub(crate) fn analyze_text(text: &str, mode: ParserOptions, nesting: usize, clie
                 prepared: Vec::new(),
                 nesting,
                 client_facing,
+                temporary: std::collections::HashSet::new(),
+                temporary_first: true,
             };
             walker.statements(&tree.stmts);
             Analysis { intents: walker.intents, secrets: walker.secrets }
         }
     })
+}
+
+impl Walker<'_> {
+    /// Remembers a temporary object the text made.
+    pub(crate) fn made_temporary(&mut self, name: &str) {
+        // Names come folded by the parser (unquoted) or exact (quoted):
+        // `"Reports"` is not `reports`.
+        self.temporary.insert(name.to_owned());
+    }
+
+    /// Forgets one (dropped, or DISCARD TEMP).
+    pub(crate) fn forget_temporary(&mut self, name: Option<&str>) {
+        match name {
+            Some(name) => {
+                self.temporary.remove(name);
+            }
+            None => self.temporary.clear(),
+        }
+    }
+
+    /// `SET search_path = public, pg_temp` makes unqualified names reach
+    /// `public` before the session's temporary objects.
+    pub(crate) fn search_path(&mut self, path: &[&str]) {
+        self.temporary_first = path.first().is_none_or(|first| first.eq_ignore_ascii_case("pg_temp"))
+            || !path.iter().any(|schema| schema.eq_ignore_ascii_case("pg_temp"));
+    }
+
+    /// Whether a name reaches a temporary object: in `pg_temp`, or an
+    /// unqualified name of one the text made.
+    pub(crate) fn is_temporary(&self, range: &pg_query::protobuf::RangeVar) -> bool {
+        self.is_temporary_name(&range.schemaname, &range.relname)
+    }
+
+    pub(crate) fn is_temporary_name(&self, schema: &str, name: &str) -> bool {
+        schema.eq_ignore_ascii_case("pg_temp")
+            || schema.is_empty() && self.temporary_first && self.temporary.contains(name)
+    }
 }
 
 /// The largest character boundary of `text` at or before `index`.
@@ -257,6 +301,8 @@ impl<'t> Walker<'t> {
             prepared: self.prepared.clone(),
             nesting: self.nesting,
             client_facing: self.client_facing,
+            temporary: self.temporary.clone(),
+            temporary_first: self.temporary_first,
         }
     }
 

@@ -51,6 +51,21 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &AlterTableStmt) -> Flow
             AlterTableType::AtDisableRowSecurity | AlterTableType::AtNoForceRowSecurity => {
                 (IntentKind::IntegrityDisableRowSecurity, whole())
             }
+            // A REPLICA trigger no longer fires for ordinary writes; an
+            // ALWAYS trigger fires even for replication: either changes what
+            // the trigger guards.
+            AlterTableType::AtEnableReplicaTrig | AlterTableType::AtEnableAlwaysTrig => {
+                walker.emit(IntentKind::IntegrityDisableTriggers, Scope::Bounded, Some(part(&command.name))).note =
+                    Some("changes when the trigger fires (ENABLE REPLICA or ALWAYS)".to_owned());
+                continue;
+            }
+            AlterTableType::AtAlterColumnType => {
+                if let Some(using) = overwritten_by(command) {
+                    walker.emit(IntentKind::DataUpdateAll, scope_of(walker, statement), Some(part(&command.name))).note =
+                        Some(format!("USING {using} replaces every value of the column"));
+                }
+                (IntentKind::SchemaAlter, whole())
+            }
             AlterTableType::AtChangeOwner => {
                 let owner = command.newowner.as_ref().map(role_name).unwrap_or_default();
                 walker.emit(IntentKind::PrivilegeOwnerChange, Scope::Bounded, Some(whole())).note =
@@ -59,9 +74,80 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &AlterTableStmt) -> Flow
             }
             _ => (IntentKind::SchemaAlter, whole()),
         };
-        walker.emit(intent, Scope::Bounded, Some(object));
+        let scope = if scope_of(walker, statement) == Scope::Temporary { Scope::Temporary } else { Scope::Bounded };
+        walker.emit(intent, scope, Some(object));
     }
     Flow::Descend
+}
+
+/// Every row of a temporary table made in the same text is the text's own.
+fn scope_of(walker: &Walker<'_>, statement: &AlterTableStmt) -> Scope {
+    match &statement.relation {
+        Some(table) if walker.is_temporary(table) => Scope::Temporary,
+        _ => Scope::Unbounded,
+    }
+}
+
+/// The USING expression of `ALTER COLUMN ... TYPE ... USING` when it
+/// overwrites the column's values: one that does not read the column (a
+/// constant, `now()`), or one that reads it through a lossy function or
+/// cast (`left(x, 20)`, `round(x)`, `md5(x)`, `x::date`, `x::varchar(10)`).
+/// A conversion that keeps the value (`x::uuid`, `x AT TIME ZONE 'UTC'`) is
+/// a schema change. Returns a description for the note.
+fn overwritten_by(command: &pg_query::protobuf::AlterTableCmd) -> Option<String> {
+    let Some(NodeEnum::ColumnDef(definition)) = command.def.as_deref().and_then(inner) else { return None };
+    let using = definition.raw_default.as_deref().and_then(inner)?;
+    if !reads_column(using, &command.name) {
+        return Some("a value that does not read the column".to_owned());
+    }
+    lossy(using, &command.name).then(|| "an expression that loses part of each value".to_owned())
+}
+
+/// Whether an expression mentions the column.
+fn reads_column(node: &NodeEnum, column: &str) -> bool {
+    if let NodeEnum::ColumnRef(reference) = node {
+        return reference.fields.iter().filter_map(inner).filter_map(crate::names::string).last() == Some(column);
+    }
+    let mut found = false;
+    crate::children::for_each_child(node, &mut |_, child| found = found || reads_column(child, column));
+    found
+}
+
+/// Functions that keep only part of a value.
+const LOSSY_FUNCTIONS: &[&str] = &[
+    "left", "right", "substr", "substring", "round", "trunc", "floor", "ceil", "ceiling", "md5", "sha224", "sha256",
+    "sha384", "sha512", "digest", "hashtext", "crypt", "date_trunc", "split_part", "btrim", "rtrim", "ltrim",
+    "regexp_replace", "overlay", "abs", "sign", "width_bucket", "to_char",
+];
+
+/// Types a value is cut down to.
+const LOSSY_TYPES: &[&str] = &["date", "bool", "boolean", "int2", "smallint", "char", "bpchar", "bit", "float4", "real"];
+
+/// Whether the column's value passes through a lossy function or cast on
+/// its way to the new type.
+fn lossy(node: &NodeEnum, column: &str) -> bool {
+    match node {
+        NodeEnum::FuncCall(call) => {
+            let name = crate::names::function_name(call).to_ascii_lowercase();
+            (LOSSY_FUNCTIONS.contains(&name.as_str()) && call.args.iter().filter_map(inner).any(|arg| reads_column(arg, column)))
+                || call.args.iter().filter_map(inner).any(|arg| lossy(arg, column))
+        }
+        NodeEnum::TypeCast(cast) => {
+            let narrowing = cast.type_name.as_ref().is_some_and(|type_name| {
+                let name = crate::names::dotted(&type_name.names);
+                let name = name.trim_start_matches("pg_catalog.");
+                !type_name.typmods.is_empty() || LOSSY_TYPES.contains(&name)
+            });
+            let argument = cast.arg.as_deref().and_then(inner);
+            narrowing && argument.is_some_and(|argument| reads_column(argument, column))
+                || argument.is_some_and(|argument| lossy(argument, column))
+        }
+        _ => {
+            let mut found = false;
+            crate::children::for_each_child(node, &mut |_, child| found = found || lossy(child, column));
+            found
+        }
+    }
 }
 
 #[cfg(test)]

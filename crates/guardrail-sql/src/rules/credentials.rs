@@ -24,11 +24,30 @@ pub(crate) const RULE: Rule = Rule {
            connection string by name is.",
 };
 
+/// `SELECT * FROM pg_subscription`: every column, the connection string
+/// (and its password) among them.
+pub(crate) fn check_star(walker: &mut Walker<'_>, select: &pg_query::protobuf::SelectStmt) {
+    let star = select.target_list.iter().filter_map(inner).any(|target| {
+        matches!(target, pg_query::NodeEnum::ResTarget(target) if target.val.as_deref().and_then(inner).is_some_and(|value| matches!(value, pg_query::NodeEnum::ColumnRef(column) if column.fields.iter().filter_map(inner).any(|field| matches!(field, pg_query::NodeEnum::AStar(_))))))
+    });
+    if !star {
+        return;
+    }
+    for item in select.from_clause.iter().filter_map(inner) {
+        if let pg_query::NodeEnum::RangeVar(range) = item
+            && range.relname.eq_ignore_ascii_case("pg_subscription")
+        {
+            walker.emit(IntentKind::SecretRead, Scope::Server, Some(Object::new("table", relation(range)))).note =
+                Some("every column of pg_subscription, its connection strings among them".to_owned());
+        }
+    }
+}
+
 /// Catalogs whose rows hold credentials.
 const CATALOGS: &[&str] = &["pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings", "user_mapping_options"];
 
 /// Columns that hold credentials, in whatever catalog.
-const COLUMNS: &[&str] = &["rolpassword", "passwd", "subconninfo", "umoptions"];
+const COLUMNS: &[&str] = &["rolpassword", "subconninfo", "umoptions"];
 
 pub(crate) fn check_relation(walker: &mut Walker<'_>, range: &RangeVar) -> Flow {
     let name = range.relname.to_ascii_lowercase();

@@ -27,9 +27,13 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &DeleteStmt) -> Flow {
     let table = statement.relation.as_ref();
-    let reach = reach(statement.where_clause.as_deref().and_then(inner), &Targets::of(table));
+    let mut targets = Targets::of(table).with(statement.with_clause.as_ref());
+    for item in statement.using_clause.iter().filter_map(inner) {
+        targets.join(item);
+    }
+    let reach = reach(statement.where_clause.as_deref().and_then(inner), &targets);
     let object = table.map(|table| Object::new("table", relation(table)));
-    super::emit_write(walker, reach, (IntentKind::DataDelete, IntentKind::DataDeleteAll), object);
+    super::emit_write(walker, reach, (IntentKind::DataDelete, IntentKind::DataDeleteAll), object, table);
     Flow::Descend
 }
 

@@ -36,7 +36,17 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
         NodeEnum::DropStmt(statement) => {
             let kind = object_kind(statement.remove_type);
             for object in statement.objects.iter().filter_map(inner) {
-                drop(kind, names::object(object), cascades(statement.behavior));
+                // A temporary table, view or sequence the text made.
+                let (schema, name) = super::temporary::split(object);
+                if matches!(kind, "table" | "view" | "sequence" | "materialized_view") && walker.is_temporary_name(&schema, &name) {
+                    walker.emit(IntentKind::SchemaDrop, Scope::Temporary, Some(Object::new(kind, names::object(object))));
+                    walker.forget_temporary(Some(&name));
+                    continue;
+                }
+                let intent = walker.emit(IntentKind::SchemaDrop, Scope::Bounded, Some(Object::new(kind, names::object(object))));
+                if cascades(statement.behavior) {
+                    intent.note = Some("CASCADE also drops every object that depends on it".to_owned());
+                }
             }
         }
         NodeEnum::DropdbStmt(statement) => drop("database", statement.dbname.clone(), false),

@@ -245,7 +245,10 @@ fn set_config(walker: &mut Walker<'_>, call: &FuncCall) {
     let argument = |index: usize| call.args.get(index).and_then(inner).and_then(names::string);
     match argument(0) {
         Some(setting) => {
-            let value = argument(1);
+            let value = match argument(1) {
+                Some(value) => set::Setting::Value(value),
+                None => set::Setting::Computed,
+            };
             set::judge_setting(walker, setting, value, Scope::Session, Some(call.location));
         }
         None => {

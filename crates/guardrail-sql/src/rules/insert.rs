@@ -1,10 +1,12 @@
 //! INSERT.
 
 use guardrail_core::{IntentKind, Object, Scope};
-use pg_query::protobuf::InsertStmt;
+use pg_query::NodeEnum;
+use pg_query::protobuf::{InsertStmt, OnConflictAction};
 
 use super::{Rule, Status};
-use crate::names::relation;
+use crate::names::{inner, relation};
+use crate::truth::Targets;
 use crate::walk::{Flow, Walker};
 
 pub(crate) const RULE: Rule = Rule {
@@ -21,7 +23,20 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &InsertStmt) -> Flow {
     let object = statement.relation.as_ref().map(|table| Object::new("table", relation(table)));
-    walker.emit(IntentKind::DataInsert, Scope::Bounded, object);
+    walker.emit(IntentKind::DataInsert, Scope::Bounded, object.clone());
+    // `INSERT INTO t SELECT * FROM t ON CONFLICT (id) DO UPDATE ...`: every
+    // row of t conflicts with itself, so every row is updated.
+    let updates = statement.on_conflict_clause.as_ref().is_some_and(|clause| {
+        OnConflictAction::try_from(clause.action) == Ok(OnConflictAction::OnconflictUpdate) && clause.where_clause.is_none()
+    });
+    let targets = Targets::of(statement.relation.as_ref()).with(statement.with_clause.as_ref());
+    if updates
+        && let Some(NodeEnum::SelectStmt(select)) = statement.select_stmt.as_deref().and_then(inner)
+        && targets.whole_copy(select)
+    {
+        walker.emit(IntentKind::DataUpdateAll, Scope::Unbounded, object).note =
+            Some("every row is inserted again, conflicts with itself and is updated".to_owned());
+    }
     Flow::Descend
 }
 

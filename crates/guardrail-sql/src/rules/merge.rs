@@ -32,7 +32,10 @@ pub(crate) const RULE: Rule = Rule {
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &MergeStmt) -> Flow {
     let table = statement.relation.as_ref();
-    let targets = Targets::of(table);
+    let mut targets = Targets::of(table).with(statement.with_clause.as_ref());
+    if let Some(source) = statement.source_relation.as_deref().and_then(inner) {
+        targets.join(source);
+    }
     let object = table.map(|table| Object::new("table", relation(table)));
     let join = reach(statement.join_condition.as_deref().and_then(inner), &targets);
     for clause in statement.merge_when_clauses.iter().filter_map(inner) {
@@ -63,7 +66,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &MergeStmt) -> Flow {
                 _ => Reach::Some,
             },
         };
-        super::emit_write(walker, clause_reach, intents, object.clone());
+        super::emit_write(walker, clause_reach, intents, object.clone(), table);
     }
     Flow::Descend
 }

@@ -30,13 +30,15 @@ mod maintenance;
 mod merge;
 mod ownership;
 mod prepared;
+mod restrictions;
 mod role;
 mod routine;
 mod rule;
 mod schema_change;
 mod select;
 mod session;
-mod set;
+pub(crate) mod set;
+mod temporary;
 mod truncate;
 mod unparsable;
 mod update;
@@ -97,6 +99,7 @@ pub const RULES: &[&Rule] = &[
     &do_block::RULE,
     &routine::RULE,
     &crate::plpgsql::RULE,
+    &restrictions::RULE,
     &rule::RULE,
     &explain::RULE,
     &prepared::RULE,
@@ -108,6 +111,7 @@ pub const RULES: &[&Rule] = &[
 /// Hands a node to the rule for its type.
 pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum, position: Position) -> Flow {
     use NodeEnum as N;
+    temporary::track(walker, node);
     match node {
         N::SelectStmt(statement) => select::check(walker, statement, position),
         N::InsertStmt(statement) => insert::check(walker, statement),
@@ -183,9 +187,16 @@ pub(crate) fn emit_write(
     reach: crate::truth::Reach,
     (bounded, unbounded): (IntentKind, IntentKind),
     object: Option<guardrail_core::Object>,
+    table: Option<&pg_query::protobuf::RangeVar>,
 ) {
     use crate::truth::Reach;
     use guardrail_core::Scope;
+    // A temporary table the text made: every row of it is the text's own.
+    if table.is_some_and(|table| walker.is_temporary(table)) {
+        let kind = if matches!(reach, Reach::Every(_)) { unbounded } else { bounded };
+        walker.emit(kind, Scope::Temporary, object);
+        return;
+    }
     match reach {
         Reach::Every(why) => walker.emit(unbounded, Scope::Unbounded, object).note = Some(why.to_owned()),
         Reach::Some => {

@@ -31,6 +31,36 @@ pub(crate) const RULE: Rule = Rule {
 
 /// Judges the DDL statements it knows; `None` for any other node.
 pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Option<Flow> {
+    use super::restrictions;
+    match node {
+        NodeEnum::CreatePolicyStmt(statement) => restrictions::policy(
+            walker,
+            statement.table.as_ref(),
+            &statement.policy_name,
+            statement.permissive,
+            [statement.qual.as_deref(), statement.with_check.as_deref()],
+        ),
+        NodeEnum::AlterPolicyStmt(statement) => restrictions::policy(
+            walker,
+            statement.table.as_ref(),
+            &statement.policy_name,
+            true,
+            [statement.qual.as_deref(), statement.with_check.as_deref()],
+        ),
+        NodeEnum::CreateUserMappingStmt(statement) => {
+            restrictions::user_mapping(walker, &statement.servername, &statement.options)
+        }
+        NodeEnum::AlterUserMappingStmt(statement) => {
+            restrictions::user_mapping(walker, &statement.servername, &statement.options)
+        }
+        NodeEnum::CreateSubscriptionStmt(statement) => {
+            restrictions::subscription(walker, &statement.subname, &statement.conninfo)
+        }
+        NodeEnum::AlterSubscriptionStmt(statement) => {
+            restrictions::subscription(walker, &statement.subname, &statement.conninfo)
+        }
+        _ => {}
+    }
     let (intent, scope, object) = classify(node)?;
     walker.emit(intent, scope, object);
     Some(Flow::Descend)
@@ -170,14 +200,14 @@ fn classify(node: &NodeEnum) -> Option<(IntentKind, Scope, Option<Object>)> {
         | N::AlterOperatorStmt(_)
         | N::AlterOpFamilyStmt(_)
         | N::AlterPolicyStmt(_)
+        | N::AlterSubscriptionStmt(_)
+        | N::AlterUserMappingStmt(_)
         | N::AlterPublicationStmt(_)
         | N::AlterStatsStmt(_)
-        | N::AlterSubscriptionStmt(_)
         | N::AlterTableSpaceOptionsStmt(_)
         | N::AlterTsconfigurationStmt(_)
         | N::AlterTsdictionaryStmt(_)
         | N::AlterTypeStmt(_)
-        | N::AlterUserMappingStmt(_)
         | N::ReplicaIdentityStmt(_) => return unnamed(IntentKind::SchemaAlter),
         _ => return None,
     })

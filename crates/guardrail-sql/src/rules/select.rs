@@ -26,6 +26,8 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(walker: &mut Walker<'_>, select: &SelectStmt, position: Position) -> Flow {
+    super::credentials::check_star(walker, select);
+    whole_relation_calls(walker, select);
     if let Some(into) = select.into_clause.as_deref().and_then(|into| into.rel.as_ref()) {
         let kind = if is_temporary(into) { IntentKind::SchemaCreateTemporary } else { IntentKind::SchemaCreate };
         let scope = if is_temporary(into) { Scope::Temporary } else { Scope::Bounded };
@@ -123,6 +125,63 @@ fn first_relation(from: &[pg_query::protobuf::Node]) -> Option<String> {
         }
         _ => None,
     })
+}
+
+/// Calls to per-row destroyers anywhere in an expression (`count(lo_unlink(oid))`).
+fn per_row_destroyers(node: &NodeEnum, calls: &mut Vec<String>) {
+    if let NodeEnum::FuncCall(call) = node
+        && PER_ROW_DESTROYERS.contains(&names::function_name(call).to_ascii_lowercase().as_str())
+        && !call.args.is_empty()
+    {
+        calls.push(names::function_name(call).to_owned());
+    }
+    crate::children::for_each_child(node, &mut |_, child| per_row_destroyers(child, calls));
+}
+
+/// Whether a condition is, or is AND-ed with, `column = literal`.
+fn pins_a_literal(condition: &NodeEnum) -> bool {
+    match condition {
+        NodeEnum::AExpr(expression) if names::string_operator(expression) == Some("=") => {
+            let sides = [expression.lexpr.as_deref().and_then(inner), expression.rexpr.as_deref().and_then(inner)];
+            sides.iter().flatten().any(|side| matches!(side, NodeEnum::ColumnRef(_)))
+                && sides.iter().flatten().any(|side| matches!(side, NodeEnum::AConst(_)))
+        }
+        NodeEnum::AExpr(expression) if matches!(pg_query::protobuf::AExprKind::try_from(expression.kind), Ok(pg_query::protobuf::AExprKind::AexprIn)) => true,
+        NodeEnum::BoolExpr(expression) if pg_query::protobuf::BoolExprType::try_from(expression.boolop) == Ok(pg_query::protobuf::BoolExprType::AndExpr) => {
+            expression.args.iter().filter_map(inner).any(pins_a_literal)
+        }
+        _ => false,
+    }
+}
+
+/// Functions that destroy what their argument names, called once per row
+/// of a query: over a whole catalog or table (`SELECT lo_unlink(oid) FROM
+/// pg_largeobject_metadata`) they destroy every one.
+const PER_ROW_DESTROYERS: &[&str] = &["lo_unlink"];
+
+fn whole_relation_calls(walker: &mut Walker<'_>, select: &SelectStmt) {
+    let from: Vec<&NodeEnum> = select.from_clause.iter().filter_map(inner).collect();
+    let Some(source) = from.iter().find_map(|item| match item {
+        NodeEnum::RangeVar(range) => Some(relation(range)),
+        NodeEnum::RangeSubselect(_) => Some("a subquery".to_owned()),
+        _ => None,
+    }) else {
+        return;
+    };
+    // Bounded only by a LIMIT, or a WHERE that pins the destroyed thing to
+    // a literal (`WHERE oid = 16403`).
+    let pinned = select.where_clause.as_deref().and_then(inner).is_some_and(pins_a_literal);
+    if select.limit_count.is_some() || pinned {
+        return;
+    }
+    let mut calls = Vec::new();
+    for target in select.target_list.iter().filter_map(inner) {
+        per_row_destroyers(target, &mut calls);
+    }
+    if let Some(function) = calls.first() {
+        walker.emit(IntentKind::DataDeleteAll, Scope::Unbounded, Some(Object::new("table", source.clone()))).note =
+            Some(format!("{function} runs once for every row of {source}"));
+    }
 }
 
 #[cfg(test)]

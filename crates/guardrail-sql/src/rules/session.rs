@@ -2,6 +2,7 @@
 
 use guardrail_core::{IntentKind, Object, Scope};
 use pg_query::NodeEnum;
+use pg_query::protobuf::DiscardMode;
 
 use super::{Rule, Status};
 use crate::names::inner;
@@ -53,7 +54,15 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
                 Some(Object::new("channel", statement.conditionname.clone())),
             );
         }
-        NodeEnum::DiscardStmt(_) | NodeEnum::ClosePortalStmt(_) => {
+        NodeEnum::DiscardStmt(statement) => {
+            walker.emit(IntentKind::SessionReset, Scope::Session, None);
+            // DISCARD ALL runs RESET ALL: back to the login role.
+            if DiscardMode::try_from(statement.target) == Ok(DiscardMode::DiscardAll) {
+                walker.emit(IntentKind::PrivilegeSetRole, Scope::Session, Some(Object::new("role", "the session's login role"))).note =
+                    Some("DISCARD ALL returns to the session's login role, undoing any SET ROLE".to_owned());
+            }
+        }
+        NodeEnum::ClosePortalStmt(_) => {
             walker.emit(IntentKind::SessionReset, Scope::Session, None);
         }
         NodeEnum::DeclareCursorStmt(statement) => {

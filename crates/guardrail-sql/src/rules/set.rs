@@ -39,15 +39,29 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &VariableSetStmt) -> Flo
         return Flow::Skip;
     }
     if kind == VariableSetKind::VarResetAll {
-        walker.emit(IntentKind::SessionSet, Scope::Session, None);
+        // RESET ALL also returns to the login role.
+        walker.emit(IntentKind::PrivilegeSetRole, Scope::Session, Some(Object::new("role", "the session's login role"))).note =
+            Some("RESET ALL returns to the session's login role, undoing any SET ROLE".to_owned());
         return Flow::Skip;
     }
     let value = match kind {
-        VariableSetKind::VarSetValue => Some(first_value(statement).unwrap_or("")),
-        _ => None,
+        VariableSetKind::VarSetValue => Setting::Value(first_value(statement).unwrap_or("")),
+        VariableSetKind::VarSetDefault | VariableSetKind::VarReset => Setting::Reset,
+        _ => Setting::Computed,
     };
     judge_setting(walker, &statement.name, value, Scope::Session, None);
     Flow::Skip
+}
+
+/// What a setting is set to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Setting<'a> {
+    Value(&'a str),
+    /// RESET, SET ... TO DEFAULT.
+    Reset,
+    /// Only known when it runs (`set_config('x', (SELECT ...), false)`):
+    /// judged as the worst value it could take.
+    Computed,
 }
 
 pub(crate) fn check_show(walker: &mut Walker<'_>, statement: &VariableShowStmt) -> Flow {
@@ -67,7 +81,7 @@ pub(crate) fn check_database(walker: &mut Walker<'_>, statement: &AlterDatabaseS
 /// only what bypasses integrity is reported beyond the change itself.
 pub(crate) fn judge_lasting_setting(walker: &mut Walker<'_>, setting: &VariableSetStmt) {
     let is_set = VariableSetKind::try_from(setting.kind) == Ok(VariableSetKind::VarSetValue);
-    if is_set && disables_triggers(&setting.name, first_value(setting)) {
+    if is_set && disables_triggers(&setting.name, Setting::Value(first_value(setting).unwrap_or(""))) {
         walker.emit(
             IntentKind::IntegrityDisableTriggers,
             Scope::Bounded,
@@ -80,11 +94,16 @@ fn first_value(statement: &VariableSetStmt) -> Option<&str> {
     statement.args.first().and_then(inner).and_then(names::string)
 }
 
-fn disables_triggers(name: &str, value: Option<&str>) -> bool {
+/// `session_replication_role = replica` stops triggers and foreign keys
+/// from firing; `local` and `origin` leave them working (checked on
+/// PostgreSQL 15).
+fn disables_triggers(name: &str, value: Setting<'_>) -> bool {
     name.eq_ignore_ascii_case("session_replication_role")
-        && value.is_some_and(|value| {
-            !value.trim().eq_ignore_ascii_case("origin") && !value.trim().eq_ignore_ascii_case("default")
-        })
+        && match value {
+            Setting::Value(value) => value.trim().eq_ignore_ascii_case("replica"),
+            Setting::Reset => false,
+            Setting::Computed => true,
+        }
 }
 
 /// Judges setting `name` to `value` (`None`: reset to default). Shared with
@@ -92,26 +111,51 @@ fn disables_triggers(name: &str, value: Option<&str>) -> bool {
 pub(crate) fn judge_setting(
     walker: &mut Walker<'_>,
     name: &str,
-    value: Option<&str>,
+    value: Setting<'_>,
     scope: Scope,
     location: Option<i32>,
 ) {
     let lowered = name.to_ascii_lowercase();
+    let mut note = None;
     let (intent, object) = if disables_triggers(&lowered, value) {
         (IntentKind::IntegrityDisableTriggers, Object::new("setting", lowered))
-    } else if matches!(lowered.as_str(), "role" | "session_authorization")
-        && value.is_some_and(|value| !value.eq_ignore_ascii_case("none") && !value.eq_ignore_ascii_case("default"))
+    } else if matches!(lowered.as_str(), "role" | "session_authorization" | "is_superuser") {
+        // SET ROLE x acts as x; RESET ROLE, SET ROLE NONE and SET SESSION
+        // AUTHORIZATION DEFAULT return to the login role, undoing a
+        // restricted one.
+        match value {
+            Setting::Value(value) if !value.eq_ignore_ascii_case("none") && !value.eq_ignore_ascii_case("default") => {
+                (IntentKind::PrivilegeSetRole, Object::new("role", value))
+            }
+            Setting::Computed => {
+                note = Some("switches to a role named only at run time".to_owned());
+                (IntentKind::PrivilegeSetRole, Object::new("role", "(computed)"))
+            }
+            _ => {
+                note = Some("returns to the session's login role, undoing a restricted role".to_owned());
+                (IntentKind::PrivilegeSetRole, Object::new("role", "the session's login role"))
+            }
+        }
+    } else if lowered == "row_security" && matches!(value, Setting::Value(value) if matches!(value.to_ascii_lowercase().as_str(), "off" | "false" | "0" | "no")) || lowered == "row_security" && value == Setting::Computed {
+        (IntentKind::IntegrityDisableRowSecurity, Object::new("setting", lowered))
+    } else if lowered == "allow_system_table_mods"
+        && !matches!(value, Setting::Value(value) if matches!(value.to_ascii_lowercase().as_str(), "off" | "false" | "0" | "no"))
+        && value != Setting::Reset
     {
-        (IntentKind::PrivilegeSetRole, Object::new("role", value.unwrap_or_default()))
+        note = Some("lets the system catalogs be changed directly".to_owned());
+        (IntentKind::PrivilegeEscalate, Object::new("setting", lowered))
     } else if lowered.starts_with("transaction_") {
         (IntentKind::TransactionControl, Object::new("setting", lowered))
     } else {
         (IntentKind::SessionSet, Object::new("setting", lowered))
     };
-    match location {
+    let intent = match location {
         Some(location) => walker.emit_at(intent, scope, Some(object), location),
         None => walker.emit(intent, scope, Some(object)),
     };
+    if note.is_some() {
+        intent.note = note;
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ pub(crate) const RULE: Rule = Rule {
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &TruncateStmt) -> Flow {
     for table in statement.relations.iter().filter_map(inner) {
         if let NodeEnum::RangeVar(table) = table {
-            walker.emit(IntentKind::DataTruncate, Scope::Unbounded, Some(Object::new("table", relation(table))));
+            let scope = if walker.is_temporary(table) { Scope::Temporary } else { Scope::Unbounded };
+            walker.emit(IntentKind::DataTruncate, scope, Some(Object::new("table", relation(table))));
         }
     }
     Flow::Skip

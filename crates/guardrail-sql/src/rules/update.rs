@@ -1,7 +1,6 @@
 //! UPDATE: bounded or every row.
 
 use guardrail_core::{IntentKind, Object};
-use pg_query::NodeEnum;
 use pg_query::protobuf::UpdateStmt;
 
 use super::{Rule, Status};
@@ -25,17 +24,18 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(walker: &mut Walker<'_>, statement: &UpdateStmt) -> Flow {
+    // UPDATE pg_settings is SET by another spelling.
+    super::restrictions::settings_update(walker, statement);
     let table = statement.relation.as_ref();
-    let mut targets = Targets::of(table);
-    // Columns of tables joined with FROM vary per row too.
+    let mut targets = Targets::of(table).with(statement.with_clause.as_ref());
+    // Columns of tables joined with FROM vary per row too; the written
+    // table joined again is a copy of it.
     for from in statement.from_clause.iter().filter_map(inner) {
-        if let NodeEnum::RangeVar(joined) = from {
-            targets.add(joined);
-        }
+        targets.join(from);
     }
     let reach = reach(statement.where_clause.as_deref().and_then(inner), &targets);
     let object = table.map(|table| Object::new("table", relation(table)));
-    super::emit_write(walker, reach, (IntentKind::DataUpdate, IntentKind::DataUpdateAll), object);
+    super::emit_write(walker, reach, (IntentKind::DataUpdate, IntentKind::DataUpdateAll), object, table);
     Flow::Descend
 }
 
