@@ -5,6 +5,9 @@
 //! Every case must pass, except those marked `"known_miss"` with the reason
 //! (a gap we know and have not closed). A known miss that starts passing
 //! fails the test too, so the marks stay true. The score is printed.
+//!
+//! A case may name a `"secret"` in its text, which must appear in no string
+//! of any answer, or text to `"keep"`, no secret, which must stay visible.
 
 mod common;
 
@@ -23,6 +26,10 @@ struct Case {
     text: String,
     expect: String,
     known_miss: Option<String>,
+    /// A secret in the text, which no answer may show.
+    secret: Option<String>,
+    /// Text that is no secret, which must stay visible.
+    keep: Option<String>,
 }
 
 /// Scores one corpus: returns (passed, total) and the unexpected results.
@@ -50,6 +57,8 @@ fn score(file: &str) -> (usize, usize, Vec<String>) {
             text: case["text"].as_str().unwrap_or_default().to_owned(),
             expect,
             known_miss: case["known_miss"].as_str().map(str::to_owned),
+            secret: case["secret"].as_str().map(str::to_owned),
+            keep: case["keep"].as_str().map(str::to_owned),
         });
     }
     let mut command = common::command();
@@ -59,13 +68,25 @@ fn score(file: &str) -> (usize, usize, Vec<String>) {
     assert_eq!(run.status, 0, "{file}: {run:?}");
     let mut answers = run.stdout.lines().map(|line| {
         let answer: Value = serde_json::from_str(line).unwrap_or_else(|error| panic!("{file}: {error}: {line}"));
-        answer["decision"].as_str().unwrap_or("<none>").to_owned()
+        let mut shown = Vec::new();
+        strings(&answer, &mut shown);
+        (answer["decision"].as_str().unwrap_or("<none>").to_owned(), shown)
     });
     let mut passed = 0;
     let mut wrong = Vec::new();
     for case in &cases {
-        let plain = answers.next().expect("an answer per request");
-        let justified = (case.expect != "allow").then(|| answers.next().expect("a justified answer"));
+        let (plain, shown) = answers.next().expect("an answer per request");
+        let justified = (case.expect != "allow").then(|| answers.next().expect("a justified answer").0);
+        if let Some(secret) = &case.secret
+            && shown.iter().any(|text| text.contains(secret.as_str()))
+        {
+            wrong.push(format!("{file}:{}: the answer shows the secret {secret:?}", case.line));
+        }
+        if let Some(keep) = &case.keep
+            && !shown.iter().any(|text| text.contains(keep.as_str()))
+        {
+            wrong.push(format!("{file}:{}: the answer masks {keep:?}, which is no secret", case.line));
+        }
         let ok = match (case.expect.as_str(), justified.as_deref()) {
             ("allow", _) => plain == "allow",
             ("block", Some(justified)) => plain != "allow" && justified != "allow",
@@ -88,10 +109,27 @@ fn score(file: &str) -> (usize, usize, Vec<String>) {
     (passed, cases.len(), wrong)
 }
 
+/// Every string in an answer, at any depth: what a reader could see.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) => out.push(text.clone()),
+        Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        Value::Object(fields) => fields.values().for_each(|field| strings(field, out)),
+        _ => {}
+    }
+}
+
 #[test]
 fn adversarial_corpora_are_judged_as_labelled() {
     let mut failures = Vec::new();
-    for file in ["shell-effects.jsonl", "shell-flows.jsonl", "sql.jsonl"] {
+    for file in [
+        "shell-effects.jsonl",
+        "shell-flows.jsonl",
+        "sql.jsonl",
+        "shell-round2.jsonl",
+        "shell-everyday.jsonl",
+        "sql-round2.jsonl",
+    ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");
         failures.extend(wrong);

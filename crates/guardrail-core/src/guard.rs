@@ -157,11 +157,29 @@ impl Guard {
             .collect();
         let mut decision = combine(judgements, justification.is_some());
         // The analyzer's secrets, read from the grammar, and whatever the
-        // text detectors find besides (tokens, keys, `PGPASSWORD=`...).
-        decision.secrets = secrets;
-        decision.secrets.extend(crate::secret::detect(&action.text));
-        decision.secrets.sort_by_key(|span| (span.start, span.end));
-        decision.secrets.dedup();
+        // text detectors find besides (tokens, keys, `PGPASSWORD=`...),
+        // wherever the text or what was made of it shows them.
+        let mut found = secrets;
+        found.extend(crate::secret::detect(&action.text));
+        let derived: Vec<&str> = decision
+            .intents
+            .iter()
+            .flat_map(|judgement| {
+                let intent = &judgement.intent;
+                intent.object.iter().map(|object| object.name.as_str()).chain(intent.note.as_deref())
+            })
+            .collect();
+        let (spans, values) = crate::secret::spread(&action.text, &found, &derived);
+        for judgement in &mut decision.intents {
+            let intent = &mut judgement.intent;
+            if let Some(object) = &mut intent.object {
+                object.name = crate::secret::mask_values(&object.name, &values).into_owned();
+            }
+            if let Some(note) = &mut intent.note {
+                *note = crate::secret::mask_values(note, &values).into_owned();
+            }
+        }
+        decision.secrets = spans;
         decision
     }
 }

@@ -68,6 +68,64 @@ pub fn redact<'t>(text: &'t str, extra: &[Span]) -> Cow<'t, str> {
     mask(text, &spans)
 }
 
+/// Secret values shorter than this are masked only where they were found:
+/// searched for elsewhere, `pw` or `1234` would mask every `pw` and `1234`.
+pub const MIN_SEARCHED_VALUE: usize = 4;
+
+/// The secrets of an action everywhere a reader could see them.
+///
+/// `found` are the secret spans of `text` (the analyzer's and the
+/// detectors'). `derived` are strings made from the text (intents' object
+/// names and notes): a string literal unescaped, a command's argument
+/// unquoted. A secret can show in either form, and be found only in one:
+/// `PGPASSWORD=''pw''` inside an SQL literal is found in the unescaped
+/// `PGPASSWORD='pw'`. So the values found in each are looked for in both,
+/// and this returns every span of `text` to mask, and the values to mask in
+/// derived strings with [`mask_values`].
+pub fn spread(text: &str, found: &[Span], derived: &[&str]) -> (Vec<Span>, Vec<String>) {
+    let mut values: Vec<String> =
+        found.iter().filter_map(|span| span.slice(text)).filter(|value| !value.is_empty()).map(str::to_owned).collect();
+    for derived in derived {
+        values.extend(detect(derived).iter().filter_map(|span| span.slice(derived)).map(str::to_owned));
+    }
+    values.retain(|value| value.len() >= MIN_SEARCHED_VALUE);
+    values.sort();
+    values.dedup();
+    let mut spans = found.to_vec();
+    for value in &values {
+        spans.extend(text.match_indices(value.as_str()).map(|(at, value)| Span::new(at, at + value.len())));
+    }
+    (normalize(text, spans), values)
+}
+
+/// A derived string (an object's name, a note) with what the detectors find
+/// in it, and every occurrence of `values`, masked.
+pub fn mask_values<'t>(text: &'t str, values: &[String]) -> Cow<'t, str> {
+    let mut spans = detect(text);
+    for value in values {
+        spans.extend(text.match_indices(value.as_str()).map(|(at, value)| Span::new(at, at + value.len())));
+    }
+    mask(text, &spans)
+}
+
+/// Whether a variable's, key's or option's name says its value is a
+/// secret, by the rules of the `named-secret` detector: `DB_PASSWORD`,
+/// `aws_secret_access_key`, `//registry.npmjs.org/:_authToken`, but not
+/// `sort_key`, `next_token` or `password_file`.
+pub fn names_a_secret(name: &str) -> bool {
+    let name = name.trim_start_matches('-');
+    let lower = name.to_ascii_lowercase();
+    if NAMES_NOT_SECRET.contains(&lower.as_str()) {
+        return false;
+    }
+    const WORDS: &[&str] =
+        &["passphrase", "password", "passwd", "pwd", "pass", "secret", "token", "apikey", "key", "credential"];
+    WORDS.iter().find(|word| lower.ends_with(*word)).is_some_and(|word| {
+        let start = name.len() - word.len();
+        secret_name(word, &name[..start], name.as_bytes()[start])
+    })
+}
+
 /// One text-level detector and its documentation. `docs/secrets.md`
 /// describes the same list, and a test runs every example and look-alike.
 pub struct Detector {

@@ -491,6 +491,11 @@ fn ssh_config_commands(text: &str) -> Vec<String> {
 /// The git options whose values git runs as commands, for `git config KEY
 /// VALUE`: `core.sshCommand`, `alias.x` with `!`, filters, helpers.
 pub(crate) fn git_option_runs(key: &str, value: &str) -> Option<String> {
+    // Any value git reads as a command starts with `!` (aliases,
+    // submodule update commands, credential helpers).
+    if let Some(command) = value.strip_prefix('!') {
+        return Some(command.to_owned());
+    }
     let key = key.to_ascii_lowercase();
     let (section, name) = key.split_once('.')?;
     let name = name.rsplit('.').next().unwrap_or(name);

@@ -167,6 +167,44 @@ const DESTROY_OPTIONS: &[&str] = &[
     "--uninstall",
 ];
 
+/// Long options that by wide convention take no value, so the word after
+/// them is not theirs (`pgbackrest --force stanza-delete`).
+const FLAGS: &[&str] = &[
+    "--force",
+    "--yes",
+    "--all",
+    "--recursive",
+    "--quiet",
+    "--verbose",
+    "--confirm",
+    "--debug",
+    "--json",
+    "--wait",
+    "--now",
+    "--purge",
+    "--cascade",
+    "--no-wait",
+    "--assume-yes",
+    "--non-interactive",
+    "--interactive",
+    "--dry-run",
+    "--skip-confirmation",
+    "--auto-approve",
+    "--insecure",
+    "--silent",
+    "--sync",
+    "--async",
+    "--watch",
+    "--follow",
+    "--permanent",
+    "--hard",
+    "--soft",
+    "--prune",
+    "--i-am-sure",
+    "--really",
+    "--sure",
+];
+
 /// Options that make a command report what it would do instead of doing it.
 const INERT_OPTIONS: &[&str] =
     &["--dry-run", "--dryrun", "--dry_run", "--noop", "--no-op", "--what-if", "--whatif", "-WhatIf", "--simulate"];
@@ -686,7 +724,8 @@ pub(crate) fn find_verb(args: &[Arg]) -> Option<(Verb, usize)> {
             if DESTROY_OPTIONS.contains(&name) {
                 return Some((Verb::Destroy, index));
             }
-            after_option = text.starts_with("--") && !text.contains('=');
+            after_option =
+                text.starts_with("--") && !text.contains('=') && !FLAGS.contains(&text) && !text.starts_with("--no-");
             continue;
         }
         if arg.dynamic {
@@ -733,6 +772,28 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         return false;
     }
     walker.conventional_outputs(command.args, command.span);
+    // A program named by its action (`ldapdelete`, `dropuser`,
+    // `purge-cache`) does it to what it is given.
+    let named = program.trim_end_matches(".sh").trim_end_matches(".py");
+    if !DECLARED.contains(&program)
+        && !SYSTEM_PACKAGES.contains(&program)
+        && (matches!(classify(named, false), Some(Verb::Destroy | Verb::Disrupt)) && named.contains(['-', '_', ':'])
+            || names_a_destroyer(named))
+    {
+        let operands: Vec<&str> =
+            command.args.iter().filter(|arg| !arg.text.starts_with('-')).take(3).map(|arg| arg.text.as_str()).collect();
+        let name = format!("{program} {}", operands.join(" "));
+        let note =
+            format!("{program}, a program Guardrail has no declaration for, is named for what it destroys or stops");
+        walker.emit(
+            IntentKind::InfraUndeclared,
+            Scope::Unbounded,
+            Some(Object::new("command", name.trim())),
+            command.span,
+            Some(note),
+        );
+        return true;
+    }
     let Some((verb, at)) = find_verb(command.args) else {
         return false;
     };
@@ -773,6 +834,27 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     };
     walker.emit(kind, Scope::Unbounded, Some(Object::new("command", name.trim())), command.span, Some(note));
     true
+}
+
+/// A program whose name ends with a destroying verb (`ldapdelete`,
+/// `lvremove`, `userdel`).
+fn names_a_destroyer(name: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "delete",
+        "destroy",
+        "remove",
+        "purge",
+        "wipe",
+        "erase",
+        "truncate",
+        "terminate",
+        "uninstall",
+        "flush",
+        "drop",
+        "del",
+    ];
+    let name = name.to_ascii_lowercase();
+    ENDINGS.iter().any(|ending| name.len() >= ending.len() + 2 && name.ends_with(ending) && name != "model")
 }
 
 /// Whether the lexicon should read this declared program's verbs after its

@@ -26,6 +26,7 @@ mod braces;
 pub mod catalogue;
 pub mod effects;
 mod flow;
+pub mod given;
 mod interpreters;
 pub mod lexicon;
 mod locations;

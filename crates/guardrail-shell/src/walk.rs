@@ -63,12 +63,14 @@ pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String
         links: HashMap::new(),
         sockets: HashMap::new(),
         incoming: None,
+        lifted: Vec::new(),
+        secrets: Vec::new(),
         intents: Vec::new(),
     };
     walker.code(text, None, false);
     let mut seen = std::collections::HashSet::new();
     walker.intents.retain(|intent| seen.insert(intent.clone()));
-    Analysis { intents: walker.intents, secrets: Vec::new() }
+    Analysis { intents: walker.intents, secrets: crate::given::spans(text, &walker.secrets) }
 }
 
 /// One simple command, resolved and ready for the rules.
@@ -121,6 +123,12 @@ pub(crate) struct Walker {
     /// What the first command of the next pipeline reads, for lists fed
     /// by a command (`>(cmd)`).
     incoming: Option<Stream>,
+    /// Command substitutions lifted out of lines before parsing them
+    /// ([`words::lift_line`]), by placeholder number.
+    lifted: Vec<String>,
+    /// Secrets the commands were given ([`crate::given`]): each value and
+    /// the span of the word that gave it.
+    secrets: Vec<(String, Span)>,
     intents: Vec<Intent>,
 }
 
@@ -138,6 +146,14 @@ impl Walker {
         intent.object = object;
         intent.note = note;
         self.intents.push(intent);
+    }
+
+    /// Records a secret a command was given in the word at `span`, to be
+    /// masked wherever the text shows it.
+    pub(crate) fn secret(&mut self, value: &str, span: Span) {
+        if !value.is_empty() && value != "-" {
+            self.secrets.push((value.to_owned(), self.frame.unwrap_or(span)));
+        }
     }
 
     pub(crate) fn intent_count(&self) -> usize {
@@ -241,7 +257,7 @@ impl Walker {
             );
             return;
         }
-        let program = match parse(code) {
+        let program = match self.parse_lifting(code) {
             Ok(program) => program,
             Err(why) => {
                 self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some(why));
@@ -261,6 +277,23 @@ impl Walker {
         }
         self.depth -= 1;
         self.frame = saved_frame;
+    }
+
+    /// Parses code; a line the tokenizer rejects because of a here-document
+    /// inside `$(...)` is parsed again with those substitutions lifted out
+    /// ([`words::lift_line`]), which are then walked where they stand.
+    fn parse_lifting(&mut self, code: &str) -> Result<ast::Program, String> {
+        match parse(code) {
+            Ok(program) => Ok(program),
+            Err(why) => match words::lift_line(code, self.lifted.len()) {
+                Some((line, codes)) => {
+                    let program = parse(&line).map_err(|_| why)?;
+                    self.lifted.extend(codes);
+                    Ok(program)
+                }
+                None => Err(why),
+            },
+        }
     }
 
     /// Walks code nested in a word at `span` (`bash -c '...'`): every
@@ -303,6 +336,15 @@ impl Walker {
             self.concurrent = saved;
         }
         if single { output } else { Stream::marked(mark) }
+    }
+
+    /// Walks code whose first command reads `input` (`... | ssh host cmd`).
+    pub(crate) fn code_with_input(&mut self, code: &str, span: Span, input: Stream) {
+        if !matches!(input, Stream::Terminal) {
+            self.incoming = Some(input);
+        }
+        self.nested(code, span, true);
+        self.incoming = None;
     }
 
     /// Walks a list whose first command reads `input` (`>(cmd)`).
@@ -606,8 +648,17 @@ impl Walker {
                 }
                 Item::ProcessSubstitution(kind, subshell) => {
                     let stream = self.process_substitution(kind, &subshell.list);
-                    substitutions.insert(argv.len(), stream);
-                    argv.push(Arg::literal("/dev/fd/63", Span::new(0, 0)));
+                    // `NAME=<(cmd)` and `--file=<(cmd)` are one word to bash.
+                    match argv.last_mut().filter(|last| last.text.ends_with('=')) {
+                        Some(last) => {
+                            last.text.push_str("/dev/fd/63");
+                            substitutions.insert(argv.len() - 1, stream);
+                        }
+                        None => {
+                            substitutions.insert(argv.len(), stream);
+                            argv.push(Arg::literal("/dev/fd/63", Span::new(0, 0)));
+                        }
+                    }
                 }
             }
         }
@@ -682,7 +733,10 @@ impl Walker {
             return Stream::Unknown;
         }
         for (name, value) in &assignments {
-            if matches!(name.as_str(), "HISTFILE" | "HISTSIZE" | "HISTFILESIZE" | "PROMPT_COMMAND") {
+            if matches!(name.as_str(), "HISTFILE" | "HISTSIZE" | "HISTFILESIZE")
+                || is_command_variable(name)
+                || name.starts_with("BASH_FUNC_")
+            {
                 self.assignment(name, value, span);
             }
         }
@@ -717,12 +771,24 @@ impl Walker {
         if outputs.is_empty() { output } else { Stream::Unknown }
     }
 
-    /// Switching history off is tampering with it; a prompt command is code
-    /// the shell runs before every prompt.
+    /// The variables, to be put back when a command's own environment ends.
+    pub(crate) fn vars_snapshot(&self) -> HashMap<String, Value> {
+        self.vars.clone()
+    }
+
+    pub(crate) fn restore_vars(&mut self, vars: HashMap<String, Value>) {
+        self.vars = vars;
+    }
+
+    /// Switching history off is tampering with it; a prompt command, an
+    /// exported function and the commands programs run from their
+    /// environment (`GIT_SSH_COMMAND`, `EDITOR`, `PAGER`) are code.
     fn assignment(&mut self, name: &str, value: &Value, span: Span) {
-        if name == "PROMPT_COMMAND" || name == "PS0" || name.starts_with("BASH_FUNC_") {
+        if is_command_variable(name) || name.starts_with("BASH_FUNC_") {
+            // An exported function's value is `() { body; }`.
+            let text = value.text.trim_start().strip_prefix("()").unwrap_or(&value.text).to_owned();
             let code = Arg {
-                text: value.text.clone(),
+                text,
                 dynamic: value.dynamic,
                 glob: false,
                 span,
@@ -805,6 +871,7 @@ impl Walker {
             .map(|(index, stream)| (index - 1, stream.clone()))
             .collect();
         let command = Command { program: &program, args, input, span, substitutions: &substitutions };
+        crate::given::check(self, &command);
         let output = rules::check(self, &command);
         if self.intent_count() == before {
             self.emit(IntentKind::ProcessRun, Scope::Bounded, Some(Object::new("command", &program)), span, None);
@@ -947,7 +1014,7 @@ impl Walker {
 
     /// Walks code in a subshell and returns what it writes on its output.
     pub(crate) fn code_output(&mut self, code: &str, span: Span) -> Stream {
-        let Ok(program) = parse(code) else {
+        let Ok(program) = self.parse_lifting(code) else {
             self.nested(code, span, true);
             return Stream::Unknown;
         };
@@ -975,6 +1042,12 @@ impl Walker {
 
 impl Resolver for Walker {
     fn variable(&self, name: &str) -> Option<Value> {
+        // A nameref (`declare -n ref=target`) reads the variable it names.
+        if let Some(Value { text: target, .. }) = self.vars.get(&format!("{NAMEREF}{name}"))
+            && target != name
+        {
+            return self.variable(target);
+        }
         if let Some(value) = self.vars.get(name) {
             return Some(value.clone());
         }
@@ -996,6 +1069,10 @@ impl Resolver for Walker {
 
     fn substitute(&mut self, code: &str, span: Span) -> Substituted {
         self.substitute_code(code, span)
+    }
+
+    fn lifted(&self, index: usize) -> Option<String> {
+        self.lifted.get(index).cloned()
     }
 
     fn unreadable(&mut self, raw: &str, span: Span) {
@@ -1057,6 +1134,37 @@ fn output_target(redirect: &IoRedirect) -> Option<(&ast::Word, Write)> {
         IoRedirect::OutputAndError(word, append) => Some((word, if *append { Write::Append } else { Write::Replace })),
         _ => None,
     }
+}
+
+/// The prefix under which namerefs are kept among the variables.
+pub(crate) const NAMEREF: &str = "\u{0}nameref:";
+
+/// Environment variables whose value a shell or a program runs as a
+/// command.
+pub(crate) fn is_command_variable(name: &str) -> bool {
+    matches!(
+        name,
+        "PROMPT_COMMAND"
+            | "PS0"
+            | "GIT_SSH_COMMAND"
+            | "GIT_SSH"
+            | "GIT_EDITOR"
+            | "GIT_SEQUENCE_EDITOR"
+            | "GIT_PAGER"
+            | "GIT_ASKPASS"
+            | "GIT_EXTERNAL_DIFF"
+            | "SSH_ASKPASS"
+            | "SUDO_ASKPASS"
+            | "EDITOR"
+            | "VISUAL"
+            | "PAGER"
+            | "MANPAGER"
+            | "SYSTEMD_PAGER"
+            | "LESSOPEN"
+            | "LESSCLOSE"
+            | "BROWSER"
+            | "KUBE_EDITOR"
+    )
 }
 
 /// The host of a bash network redirection (`/dev/tcp/HOST/PORT`).

@@ -84,6 +84,9 @@ pub(crate) trait Resolver {
     /// words: whatever it holds (a substitution that runs code, say) was
     /// not followed, so the analysis must not pass it as harmless.
     fn unreadable(&mut self, raw: &str, span: Span);
+    /// The code of a command substitution lifted out of the line before it
+    /// was parsed ([`lift_line`]), by number.
+    fn lifted(&self, index: usize) -> Option<String>;
 }
 
 /// How the analyzer reads shell text: as `bash -c` does, which is how
@@ -149,9 +152,25 @@ fn resolve_pieces(
     let mut resolved = Resolved { lifted: lifted.to_vec(), ..Resolved::default() };
     pieces_into(resolver, pieces, false, span, &mut resolved);
     if resolved.split && !resolved.text.is_empty() {
+        // Fields split at $IFS, which the line may have changed (`IFS=,`).
+        let separators: Vec<char> = match resolver.variable("IFS") {
+            Some(ifs) if !ifs.dynamic => ifs.text.chars().collect(),
+            _ => vec![' ', '\t', '\n'],
+        };
+        if separators.is_empty() {
+            return vec![Arg {
+                text: resolved.text,
+                dynamic: resolved.dynamic,
+                glob: resolved.glob,
+                span,
+                raw: raw.to_owned(),
+                mark: resolved.mark,
+            }];
+        }
         let fields: Vec<Arg> = resolved
             .text
-            .split_whitespace()
+            .split(|c| separators.contains(&c))
+            .filter(|field| !field.is_empty())
             .map(|field| Arg {
                 text: field.to_owned(),
                 dynamic: resolved.dynamic,
@@ -237,9 +256,12 @@ fn pieces_into(
                 }
             }
             WordPiece::ParameterExpansion(ParameterExpr::Parameter { parameter: Parameter::Named(name), .. })
-                if name.starts_with(LIFTED) =>
+                if name.starts_with(LIFTED) || name.starts_with(LINE_LIFTED) =>
             {
-                let code = name[LIFTED.len()..].parse::<usize>().ok().and_then(|index| out.lifted.get(index).cloned());
+                let code = match name.strip_prefix(LINE_LIFTED) {
+                    Some(index) => index.parse::<usize>().ok().and_then(|index| resolver.lifted(index)),
+                    None => name[LIFTED.len()..].parse::<usize>().ok().and_then(|index| out.lifted.get(index).cloned()),
+                };
                 let substituted = code.map(|code| resolver.substitute(&code, span)).unwrap_or_default();
                 match substituted.output {
                     Some(output) => out.text.push_str(output.trim_end_matches('\n')),
@@ -311,6 +333,64 @@ fn pieces_into(
 
 /// The name of the placeholders [`lift_heredoc_substitutions`] puts in a word.
 const LIFTED: &str = "__guardrail_lifted_";
+
+/// The name of the placeholders [`lift_line`] puts in a line.
+const LINE_LIFTED: &str = "__guardrail_line_";
+
+/// Lifts the command substitutions that hold a here-document out of a
+/// whole line, before it is tokenized: brush-parser's tokenizer loses its
+/// way in `"$(cat <<'EOF' ... EOF)"` when the message holds quotes,
+/// brackets or backquotes, and rejects the line. Each is replaced with a
+/// placeholder variable numbered from `first`; returns the rewritten line
+/// and the code of each, or `None` when there was nothing to lift.
+pub(crate) fn lift_line(line: &str, first: usize) -> Option<(String, Vec<String>)> {
+    if !line.contains("<<") || !line.contains("$(") {
+        return None;
+    }
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::new();
+    let mut codes = Vec::new();
+    let mut index = 0;
+    let mut double = false;
+    while index < chars.len() {
+        let c = chars[index];
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(next) = chars.get(index + 1) {
+                    out.push(*next);
+                }
+                index += 2;
+                continue;
+            }
+            '\'' if !double => {
+                // A single-quoted string, copied whole.
+                let end = chars[index + 1..].iter().position(|c| *c == '\'').map_or(chars.len(), |at| index + 1 + at);
+                out.extend(&chars[index..(end + 1).min(chars.len())]);
+                index = end + 1;
+                continue;
+            }
+            '"' => double = !double,
+            '$' if chars.get(index + 1) == Some(&'(') && chars.get(index + 2) != Some(&'(') => {
+                if let Some(end) = substitution_end(&chars, index + 2) {
+                    let code: String = chars[index + 2..end].iter().collect();
+                    if code.contains("<<") {
+                        out.push_str(&format!("${{{LINE_LIFTED}{}}}", first + codes.len()));
+                        codes.push(code);
+                    } else {
+                        out.extend(&chars[index..=end]);
+                    }
+                    index = end + 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+        index += 1;
+    }
+    (!codes.is_empty()).then_some((out, codes))
+}
 
 /// Lifts the command substitutions that hold a here-document out of a
 /// word (`"$(cat <<'EOF' ... EOF)"`, how agents write commit messages),
@@ -699,6 +779,9 @@ mod tests {
         }
         fn unreadable(&mut self, raw: &str, _span: Span) {
             panic!("{raw:?} is readable");
+        }
+        fn lifted(&self, _index: usize) -> Option<String> {
+            None
         }
     }
 

@@ -1,7 +1,7 @@
 //! Reading names and literal values out of parse-tree nodes.
 
 use pg_query::NodeEnum;
-use pg_query::protobuf::{DefElem, FuncCall, Node, ObjectType, RangeVar, RoleSpec, RoleSpecType};
+use pg_query::protobuf::{ColumnRef, DefElem, FuncCall, Node, ObjectType, RangeVar, RoleSpec, RoleSpecType};
 
 /// `schema.table` as written (catalog and schema only when given).
 pub(crate) fn relation(range: &RangeVar) -> String {
@@ -34,6 +34,11 @@ pub(crate) fn string(node: &NodeEnum) -> Option<&str> {
         NodeEnum::TypeCast(cast) => cast.arg.as_deref().and_then(inner).and_then(string),
         _ => None,
     }
+}
+
+/// The column a reference names, without its table: `name` of `s.t.name`.
+pub(crate) fn column(reference: &ColumnRef) -> Option<&str> {
+    reference.fields.iter().filter_map(inner).filter_map(string).next_back()
 }
 
 /// A readable name for the object a node names: `schema.table`,

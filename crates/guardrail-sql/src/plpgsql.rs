@@ -37,7 +37,9 @@ pub(crate) fn analyze(walker: &mut Walker<'_>) {
     let mut nested = walker.fork();
     let found: Result<(Vec<_>, Vec<_>), String> = parse::with_stack_for(statement.len(), |stack| {
         let functions = stack.and_then(|()| parse_plpgsql(statement))?;
-        visit(&mut nested, &functions, false);
+        let mut constants = Constants::new();
+        declared_literals(&functions, &mut constants);
+        visit(&mut nested, &functions, false, &constants);
         Ok((nested.intents, nested.secrets))
     });
     match found {
@@ -153,38 +155,103 @@ mod ffi {
 
 /// Walks libpg_query's PL/pgSQL JSON. `dynamic_query` is set inside an
 /// EXECUTE-like statement, whose `query` field is dynamic SQL.
-fn visit(walker: &mut Walker<'_>, value: &Value, dynamic_query: bool) {
+/// Literals the body gives its variables (`pw text := 'x'`, `pw := 'x'`),
+/// as written, by variable name.
+type Constants = std::collections::HashMap<String, Vec<String>>;
+
+fn declared_literals(value: &Value, constants: &mut Constants) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
-                match key.as_str() {
-                    "PLpgSQL_expr" => expression(walker, child, false),
-                    "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => visit(walker, child, true),
-                    "dynquery" => visit_dynamic(walker, child),
-                    "query" if dynamic_query => visit_dynamic(walker, child),
-                    _ => visit(walker, child, false),
+                let given = match key.as_str() {
+                    "PLpgSQL_var" => child
+                        .get("refname")
+                        .and_then(Value::as_str)
+                        .zip(child.pointer("/default_val/PLpgSQL_expr/query").and_then(Value::as_str).map(str::trim)),
+                    "PLpgSQL_stmt_assign" => child
+                        .pointer("/expr/PLpgSQL_expr/query")
+                        .and_then(Value::as_str)
+                        .and_then(|query| query.split_once(":=").or_else(|| query.split_once('=')))
+                        .map(|(name, value)| (name.trim(), value.trim())),
+                    _ => None,
+                };
+                if let Some((name, literal)) = given
+                    && (literal.starts_with('\'') || literal.starts_with('$'))
+                {
+                    constants.entry(name.to_ascii_lowercase()).or_default().push(literal.to_owned());
                 }
+                declared_literals(child, constants);
             }
         }
-        Value::Array(items) => items.iter().for_each(|item| visit(walker, item, false)),
+        Value::Array(items) => items.iter().for_each(|item| declared_literals(item, constants)),
         _ => {}
     }
 }
 
-fn visit_dynamic(walker: &mut Walker<'_>, value: &Value) {
-    match value.get("PLpgSQL_expr") {
-        Some(expr) => expression(walker, expr, true),
-        None => visit(walker, value, false),
+fn visit(walker: &mut Walker<'_>, value: &Value, dynamic_query: bool, constants: &Constants) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                match key.as_str() {
+                    "PLpgSQL_expr" => expression(walker, child, false, constants),
+                    "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => visit(walker, child, true, constants),
+                    "dynquery" => visit_dynamic(walker, child, constants),
+                    "query" if dynamic_query => visit_dynamic(walker, child, constants),
+                    _ => visit(walker, child, false, constants),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| visit(walker, item, false, constants)),
+        _ => {}
     }
 }
 
+fn visit_dynamic(walker: &mut Walker<'_>, value: &Value, constants: &Constants) {
+    match value.get("PLpgSQL_expr") {
+        Some(expr) => expression(walker, expr, true, constants),
+        None => visit(walker, value, false, constants),
+    }
+}
+
+/// Masks the literals given to variables that an expression passes where a
+/// secret goes (`format('... PASSWORD %L', pw)`, `crypt(pw, salt)`).
+fn secret_variables(walker: &mut Walker<'_>, query: &str, options: ParserOptions, constants: &Constants) {
+    if constants.is_empty() {
+        return;
+    }
+    let mut literals: Vec<String> = Vec::new();
+    parse::with_tree(query, options, |tree| {
+        let Ok(tree) = tree else { return };
+        for statement in &tree.stmts {
+            if let Some(node) = statement.stmt.as_deref().and_then(inner) {
+                passed_secrets(node, constants, &mut literals);
+            }
+        }
+    });
+    for literal in literals {
+        walker.secret_literal(&literal);
+    }
+}
+
+fn passed_secrets(node: &NodeEnum, constants: &Constants, out: &mut Vec<String>) {
+    for argument in crate::secrets::secret_arguments(node) {
+        if let NodeEnum::ColumnRef(reference) = argument
+            && let Some(literals) = names::column(reference).and_then(|name| constants.get(&name.to_ascii_lowercase()))
+        {
+            out.extend(literals.iter().cloned());
+        }
+    }
+    crate::children::for_each_child(node, &mut |_, child| passed_secrets(child, constants, out));
+}
+
 /// One SQL expression of the body: `{"query": "...", "parseMode": n}`.
-fn expression(walker: &mut Walker<'_>, expr: &Value, dynamic: bool) {
+fn expression(walker: &mut Walker<'_>, expr: &Value, dynamic: bool, constants: &Constants) {
     let Some(query) = expr.get("query").and_then(Value::as_str) else {
         return;
     };
     let mode = expr.get("parseMode").and_then(Value::as_i64).and_then(|mode| i32::try_from(mode).ok()).unwrap_or(0);
     let options = ParserOptions::from(mode);
+    secret_variables(walker, query, options, constants);
     let origin = walker.locate(query);
     if !dynamic {
         walker.nested_sql(query, options, origin);

@@ -6,13 +6,21 @@
 
 use guardrail_core::Span;
 use pg_query::NodeEnum;
-use pg_query::protobuf::{DefElem, a_const};
+use pg_query::protobuf::{DefElem, FuncCall, Node, a_const};
 
+use crate::names::{self, inner};
 use crate::spans;
 use crate::walk::Walker;
 
 /// Records the secrets a node holds.
 pub(crate) fn collect(walker: &mut Walker<'_>, node: &NodeEnum) {
+    for argument in secret_arguments(node) {
+        if let NodeEnum::AConst(constant) = argument
+            && let Some(content) = literal_content(walker, constant.location)
+        {
+            walker.secrets.push(content);
+        }
+    }
     match node {
         NodeEnum::DefElem(option) => password_option(walker, option),
         NodeEnum::AConst(constant) => {
@@ -29,9 +37,10 @@ pub(crate) fn collect(walker: &mut Walker<'_>, node: &NodeEnum) {
     }
 }
 
-/// `PASSWORD 'x'`, `OPTIONS (password 'x')`: the whole value is secret.
+/// `PASSWORD 'x'`, `OPTIONS (password 'x', aws_secret_access_key 'y')`:
+/// the whole value of an option whose name says it is a secret.
 fn password_option(walker: &mut Walker<'_>, option: &DefElem) {
-    if !option.defname.eq_ignore_ascii_case("password") {
+    if !guardrail_core::secret::names_a_secret(&option.defname) {
         return;
     }
     match literal_content(walker, option.arg_location) {
@@ -129,6 +138,147 @@ fn connection_secrets(walker: &mut Walker<'_>, span: Span) {
     }
 }
 
+/// The arguments of a call or a concatenation that are secrets, unwrapped
+/// from casts and quoting functions: crypt's password, pgcrypto's keys,
+/// set_config of a secret setting, and the value put after `PASSWORD` (or
+/// `password=`, `api_key:`) by format(), concat() or `||`.
+pub(crate) fn secret_arguments(node: &NodeEnum) -> Vec<&NodeEnum> {
+    let found: Vec<&Node> = match node {
+        NodeEnum::FuncCall(call) => call_secrets(call),
+        NodeEnum::AExpr(expression) if names::string_operator(expression) == Some("||") => {
+            let mut operands = Vec::new();
+            concatenated(node, &mut operands);
+            after_secret_names(&operands)
+        }
+        _ => Vec::new(),
+    };
+    found.into_iter().filter_map(inner).map(unwrapped).collect()
+}
+
+fn call_secrets(call: &FuncCall) -> Vec<&Node> {
+    let name = names::function_name(call).to_ascii_lowercase();
+    let argument = |index: usize| call.args.get(index).into_iter().collect::<Vec<_>>();
+    match name.as_str() {
+        "crypt" => argument(0),
+        "pgp_sym_encrypt"
+        | "pgp_sym_encrypt_bytea"
+        | "pgp_sym_decrypt"
+        | "pgp_sym_decrypt_bytea"
+        | "encrypt"
+        | "decrypt"
+        | "encrypt_iv"
+        | "decrypt_iv"
+        | "hmac" => argument(1),
+        "pgp_pub_decrypt" | "pgp_pub_decrypt_bytea" => argument(2),
+        "set_config"
+            if call.args.first().and_then(inner).map(unwrapped).and_then(names::string).is_some_and(names_a_secret) =>
+        {
+            argument(1)
+        }
+        "concat" => after_secret_names(&call.args.iter().collect::<Vec<_>>()),
+        "format" => {
+            let Some(format) = call.args.first().and_then(inner).map(unwrapped).and_then(names::string) else {
+                return Vec::new();
+            };
+            format_secrets(format).into_iter().filter_map(|index| call.args.get(index + 1)).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The operands of a chain of `||`, in order.
+fn concatenated<'a>(node: &'a NodeEnum, out: &mut Vec<&'a Node>) {
+    let NodeEnum::AExpr(expression) = node else { return };
+    for side in [&expression.lexpr, &expression.rexpr].into_iter().flatten() {
+        match inner(side) {
+            Some(NodeEnum::AExpr(nested)) if names::string_operator(nested) == Some("||") => {
+                concatenated(inner(side).expect("matched"), out)
+            }
+            _ => out.push(side),
+        }
+    }
+}
+
+/// The operands that follow a literal ending with a secret's name:
+/// `'ALTER ROLE x PASSWORD ' || pw`, `concat('password=', pw)`.
+fn after_secret_names<'a>(operands: &[&'a Node]) -> Vec<&'a Node> {
+    operands
+        .windows(2)
+        .filter(|pair| inner(pair[0]).map(unwrapped).and_then(names::string).is_some_and(ends_with_secret_name))
+        .map(|pair| pair[1])
+        .collect()
+}
+
+/// Which arguments (0 for the first after the format string) a format
+/// string places right after a secret's name: `'... PASSWORD %L'`.
+fn format_secrets(format: &str) -> Vec<usize> {
+    let bytes = format.as_bytes();
+    let (mut at, mut next, mut secrets) = (0, 0, Vec::new());
+    while let Some(offset) = format[at..].find('%') {
+        let start = at + offset;
+        if bytes.get(start + 1) == Some(&b'%') {
+            at = start + 2;
+            continue;
+        }
+        // %[position$][flags][width]type
+        let mut end = start + 1;
+        let digits = bytes[end..].iter().take_while(|byte| byte.is_ascii_digit()).count();
+        let position =
+            (bytes.get(end + digits) == Some(&b'$')).then(|| format[end..end + digits].parse::<usize>().ok()).flatten();
+        if position.is_some() {
+            end += digits + 1;
+        }
+        end += bytes[end..].iter().take_while(|byte| byte.is_ascii_digit() || matches!(byte, b'-' | b'*')).count();
+        if !matches!(bytes.get(end), Some(b's' | b'I' | b'L')) {
+            at = end.max(start + 1);
+            continue;
+        }
+        let index = match position {
+            Some(position) => position.saturating_sub(1),
+            None => next,
+        };
+        next = index + 1;
+        if ends_with_secret_name(&format[..start]) {
+            secrets.push(index);
+        }
+        at = end + 1;
+    }
+    secrets
+}
+
+/// Whether text ends with a secret's name, before the value it introduces:
+/// `ALTER ROLE x PASSWORD `, `host=h password=`, `"api_key": "`.
+fn ends_with_secret_name(text: &str) -> bool {
+    let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '=' | ':'));
+    let name_start = trimmed
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .map_or(0, |(at, c)| at + c.len_utf8());
+    let name = &trimmed[name_start..];
+    !name.is_empty() && names_a_secret(name)
+}
+
+fn names_a_secret(name: &str) -> bool {
+    guardrail_core::secret::names_a_secret(name)
+}
+
+/// A value without the casts and quoting functions around it.
+fn unwrapped(node: &NodeEnum) -> &NodeEnum {
+    match node {
+        NodeEnum::TypeCast(cast) => cast.arg.as_deref().and_then(inner).map_or(node, unwrapped),
+        NodeEnum::FuncCall(call)
+            if matches!(
+                names::function_name(call).to_ascii_lowercase().as_str(),
+                "quote_literal" | "quote_nullable" | "quote_ident"
+            ) && call.args.len() == 1 =>
+        {
+            call.args.first().and_then(inner).map_or(node, unwrapped)
+        }
+        _ => node,
+    }
+}
+
 fn contains_credentials(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     lower.contains("password") || lower.contains("://") && lower.contains('@')
@@ -183,11 +333,55 @@ mod tests {
     }
 
     #[test]
+    fn secrets_given_to_functions_and_built_into_statements_are_found() {
+        let cases = [
+            ("SELECT crypt('pw-1234', gen_salt('bf'))", "SELECT crypt('*******', gen_salt('bf'))"),
+            ("SELECT pgp_sym_encrypt(note, 'k3y-abc') FROM t", "SELECT pgp_sym_encrypt(note, '*******') FROM t"),
+            (
+                "SELECT set_config('app.api_key', 'k3y-abc', false)",
+                "SELECT set_config('app.api_key', '*******', false)",
+            ),
+            (
+                "SELECT format('ALTER ROLE %I PASSWORD %L', 'bob', 'pw-1234')",
+                "SELECT format('ALTER ROLE %I PASSWORD %L', 'bob', '*******')",
+            ),
+            (
+                "SELECT format('ALTER ROLE %2$I PASSWORD %1$L', 'pw-1234', 'bob')",
+                "SELECT format('ALTER ROLE %2$I PASSWORD %1$L', '*******', 'bob')",
+            ),
+            (
+                "SELECT 'ALTER ROLE bob PASSWORD ' || quote_literal('pw-1234')",
+                "SELECT 'ALTER ROLE bob PASSWORD ' || quote_literal('*******')",
+            ),
+            ("SELECT concat('host=h password=', 'pw-1234')", "SELECT concat('host=h password=', '*******')"),
+            (
+                "CREATE USER MAPPING FOR u SERVER s OPTIONS (aws_secret_access_key 'k3y-abc')",
+                "CREATE USER MAPPING FOR u SERVER s OPTIONS (aws_secret_access_key '*******')",
+            ),
+            (
+                "DO $$ DECLARE pw text := 'pw-1234'; BEGIN EXECUTE format('ALTER ROLE bob PASSWORD %L', pw); END $$",
+                "DO $$ DECLARE pw text := '*******'; BEGIN EXECUTE format('ALTER ROLE bob PASSWORD %L', pw); END $$",
+            ),
+            (
+                "DO $$ DECLARE pw text; BEGIN pw := 'pw-1234'; EXECUTE 'ALTER ROLE bob PASSWORD ' || quote_literal(pw); END $$",
+                "DO $$ DECLARE pw text; BEGIN pw := '*******'; EXECUTE 'ALTER ROLE bob PASSWORD ' || quote_literal(pw); END $$",
+            ),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(masked(sql), expected, "masking {sql:?}");
+        }
+    }
+
+    #[test]
     fn look_alikes_keep_their_text() {
         for sql in [
             "SELECT 'password' AS word, 'https://example.com/path' AS url LIMIT 1",
             "SELECT password_hash FROM users WHERE id = 1",
             "UPDATE users SET password_changed_at = now() WHERE id = 1",
+            "SELECT format('ALTER ROLE %I VALID UNTIL %L', 'bob', '2027-01-01')",
+            "SELECT 'password reset for ' || email FROM users LIMIT 1",
+            "SELECT set_config('app.tenant', 'acme', false)",
+            "SELECT crypt(password_input, password_hash) = password_hash FROM users WHERE id = 1",
         ] {
             assert_eq!(masked(sql), sql);
         }

@@ -306,6 +306,25 @@ impl<'t> Walker<'t> {
         }
     }
 
+    /// Masks a string literal, written as in the statement (`'x'`,
+    /// `$$x$$`), wherever the statement holds it: its content if it is
+    /// quoted, else all of it.
+    pub(crate) fn secret_literal(&mut self, literal: &str) {
+        let start = self.statement.start;
+        let found: Vec<usize> = self.statement_text().match_indices(literal).map(|(offset, _)| offset).collect();
+        let (open, close) = match literal.as_bytes() {
+            [b'\'', .., b'\''] if literal.len() >= 2 => (1, 1),
+            [b'$', ..] => match literal[1..].find('$') {
+                Some(tag) if literal.len() >= 2 * (tag + 2) => (tag + 2, tag + 2),
+                _ => (0, 0),
+            },
+            _ => (0, 0),
+        };
+        for offset in found {
+            self.secrets.push(Span::new(start + offset + open, start + offset + literal.len() - close));
+        }
+    }
+
     /// Where a string literal's value sits: verbatim after its opening
     /// quote or dollar tag when the literal has no escapes, else somewhere
     /// within the literal.

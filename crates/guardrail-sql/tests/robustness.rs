@@ -88,6 +88,54 @@ fn deeper_than_the_parser_allows_is_unknown() {
     }
 }
 
+/// Long runs of operator characters take PostgreSQL's scanner time
+/// quadratic in their length (see `parse.rs`): they are refused before
+/// parsing, while the same characters in strings, quoted names, bodies and
+/// line comments (which the scanner reads in linear time) are not.
+#[test]
+fn operator_runs_the_scanner_would_take_quadratic_time_over_are_unknown() {
+    let refused = [
+        ("4000 nested comment starts", format!("SELECT 1 {}{}", "/*".repeat(4000), "*/".repeat(4000))),
+        ("comment starts inside a comment", format!("SELECT 1 /* {} */", "/*".repeat(2000))),
+        ("unterminated comment starts", format!("SELECT 1 {}", "/*".repeat(4000))),
+        ("a 2000-character operator", format!("SELECT 1 {} 1", "+".repeat(2000))),
+        ("comment starts after a string", format!("SELECT 'a' {}{}", "+/*".repeat(1000), "*/".repeat(1000))),
+    ];
+    for (description, sql) in refused {
+        let intents = analyze_on_small_stack(sql);
+        assert_eq!(intents.len(), 1, "{description}: {:?}", ids(&intents));
+        assert_eq!((intents[0].kind, intents[0].scope), (IntentKind::Unknown, Scope::Unbounded), "{description}");
+        let note = intents[0].note.as_deref().unwrap_or_default();
+        assert!(note.contains("operator characters"), "{description}: {note}");
+    }
+    let line = "=".repeat(5000);
+    let read = vec!["data.read bounded"];
+    let analysed = [
+        ("a string", format!("SELECT '{line}'"), read.clone()),
+        ("an escape string with an escaped quote", format!("SELECT E'it\\'s {line}'"), read.clone()),
+        ("a string with a doubled quote", format!("SELECT 'it''s {line}'"), read.clone()),
+        ("a quoted name", format!("SELECT 1 AS \"{line}\""), read.clone()),
+        ("a line comment", format!("SELECT 1 -- {line}\n"), read.clone()),
+        ("a dollar-quoted string", format!("SELECT $x${line}$x$"), read.clone()),
+        ("an untagged dollar-quoted string", format!("SELECT $${line}$$"), read.clone()),
+        ("a banner comment", format!("/*{}*/ SELECT 1", "*".repeat(200)), read.clone()),
+        (
+            "a function body",
+            format!("CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $body$ SELECT '{line}' $body$"),
+            vec!["schema.create bounded"],
+        ),
+        ("what follows the string is still seen", format!("SELECT '{line}'; DROP TABLE users"), {
+            let mut intents = read.clone();
+            intents.push("schema.drop bounded");
+            intents
+        }),
+    ];
+    for (description, sql, expected) in analysed {
+        let intents = analyze_on_small_stack(sql);
+        assert_eq!(ids(&intents), expected, "{description}");
+    }
+}
+
 #[test]
 fn deep_plpgsql_bodies_do_not_crash() {
     let depth = 200;

@@ -59,8 +59,13 @@ pub enum Role {
     Code(Lang),
     /// A file of code it runs.
     Script(Lang),
-    /// A key, certificate or password it authenticates with: used, not sent.
+    /// A key or certificate file it authenticates with: used, not sent.
     Credential,
+    /// A password, passphrase or token given inline: used, not sent, and
+    /// masked wherever the text is shown.
+    Password,
+    /// The directory the operands are relative to (`tar -C DIR`).
+    Base,
     /// Anything else: a count, a name, a format.
     Other,
 }
@@ -141,6 +146,9 @@ pub struct Script {
     pub files: &'static [&'static str],
     /// Without those options, what the first operand is.
     pub first: First,
+    /// Options that name a module to run instead (`python3 -m pytest`):
+    /// then the operands are the module's arguments.
+    pub modules: &'static [&'static str],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,7 +323,39 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
         Some(start) => args[start..].iter().enumerate().map(|(offset, arg)| (start + offset, arg)).collect(),
         None => parsed.operand_index.iter().copied().zip(parsed.operands.iter().copied()).collect(),
     };
-    let code_given = parts.iter().any(|part| matches!(part.role, Role::Code(_) | Role::Script(_)));
+    let module = program.script.and_then(|script| script.modules.iter().find_map(|option| parsed.value(option)));
+    let code_given = parts.iter().any(|part| matches!(part.role, Role::Code(_) | Role::Script(_))) || module.is_some();
+    if let Some(module) = module {
+        // Everything after `-m MODULE` is the module's.
+        let after = program
+            .script
+            .iter()
+            .flat_map(|script| script.modules.iter())
+            .find_map(|option| parsed.values.iter().zip(&parsed.value_index).find(|((name, _), _)| name == option))
+            .map_or(args.len(), |(_, index)| index + 1);
+        let module_args: Vec<(usize, &Arg)> = args.iter().enumerate().skip(after).collect();
+        module_effects(walker, module, &module_args, command.span);
+    }
+    // `tar -C DIR`: operands are relative to DIR.
+    let base = parts.iter().find(|part| part.role == Role::Base).map(|part| part.arg.clone());
+    let rebased: Vec<(usize, Arg)>;
+    let operands: Vec<(usize, &Arg)> = match &base {
+        Some(base) if !base.dynamic => {
+            rebased = operands
+                .iter()
+                .map(|(index, arg)| {
+                    let text = if arg.text.starts_with('/') {
+                        arg.text.clone()
+                    } else {
+                        format!("{}/{}", base.text.trim_end_matches('/'), arg.text)
+                    };
+                    (*index, Arg { text, ..(*arg).clone() })
+                })
+                .collect();
+            rebased.iter().map(|(index, arg)| (*index, arg)).collect()
+        }
+        _ => operands,
+    };
     let mut operands = operands.as_slice();
     let mut stdin_is_code = false;
     if let Some(script) = program.script
@@ -403,18 +443,26 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
             }
             Role::Host => walker.send(arg.mark.as_ref(), &sink, command.program, span),
             Role::Code(lang) => {
-                let source =
-                    if arg.dynamic { Stream::marked(arg.mark.clone()) } else { Stream::Text(arg.text.clone()) };
+                // tar --checkpoint-action=exec=CMD: only `exec=` runs a command.
+                let text = match part_option(args, part.index) {
+                    Some(option) if option.starts_with("--checkpoint-action") => match arg.text.strip_prefix("exec=") {
+                        Some(code) => code.to_owned(),
+                        None => continue,
+                    },
+                    _ => arg.text.clone(),
+                };
+                let source = if arg.dynamic { Stream::marked(arg.mark.clone()) } else { Stream::Text(text) };
                 walker.run_code(lang, &source, span, command.program);
             }
             Role::Script(lang) => {
                 stdin_read = false;
                 script(walker, lang, arg, part.index, command, span);
             }
-            Role::Credential | Role::Mode | Role::Other | Role::Transfer => {}
+            Role::Password => walker.secret(&arg.text, arg.span),
+            Role::Credential | Role::Mode | Role::Other | Role::Transfer | Role::Base => {}
         }
         // Whatever a network program is given may leave with it.
-        if network && !matches!(part.role, Role::Credential | Role::Send | Role::Host | Role::Upload) {
+        if network && !matches!(part.role, Role::Credential | Role::Password | Role::Send | Role::Host | Role::Upload) {
             walker.send(arg.mark.as_ref(), &sink, command.program, span);
         }
     }
@@ -473,6 +521,55 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
         produced
     } else {
         Stream::Unknown
+    }
+}
+
+/// The option an argument at `index` is the value of, when it is one.
+fn part_option(args: &[Arg], index: usize) -> Option<&str> {
+    let arg = args.get(index)?;
+    if arg.text.starts_with("--") {
+        return Some(arg.text.as_str());
+    }
+    args.get(index.checked_sub(1)?).map(|option| option.text.as_str())
+}
+
+/// Modules run with `python3 -m` whose arguments are files they write.
+fn module_effects(walker: &mut Walker, module: &str, operands: &[(usize, &Arg)], span: Span) {
+    // Operands, without options and the values of those that take one.
+    let mut files: Vec<&Arg> = Vec::new();
+    let mut skip = false;
+    for (_, arg) in operands {
+        if skip {
+            skip = false;
+        } else if arg.text.starts_with('-') {
+            skip = matches!(arg.text.as_str(), "--indent" | "--tab-size");
+        } else {
+            files.push(arg);
+        }
+    }
+    match module {
+        // json.tool INFILE OUTFILE
+        "json.tool" => {
+            if let [_, output, ..] = files.as_slice() {
+                walker.write_path(
+                    output,
+                    &Stream::Unknown,
+                    Write::Replace,
+                    span,
+                    Some("written by python -m json.tool"),
+                );
+            }
+        }
+        // zipfile -e ARCHIVE DIR, tarfile -e ARCHIVE DIR
+        "zipfile" | "tarfile" if operands.iter().any(|(_, arg)| arg.is("-e") || arg.is("--extract")) => {
+            if let Some(directory) = files.get(1) {
+                walker.write_into(directory, span, Some("extracted into"));
+            }
+        }
+        _ => {
+            let args: Vec<Arg> = operands.iter().map(|(_, arg)| (*arg).clone()).collect();
+            walker.conventional_outputs(&args, span);
+        }
     }
 }
 

@@ -180,6 +180,9 @@ impl<'w> Ctx<'w> {
     /// A call by qualified name. Returns what it yields.
     pub(crate) fn call(&mut self, name: &str, args: &[Val], kwargs: &[(String, Val)]) -> Val {
         let Some(does) = self.table.iter().find(|(known, _)| *known == name).map(|(_, does)| *does) else {
+            if let Some(value) = self.client_call(name, args) {
+                return value;
+            }
             // Unknown calls pass on what their arguments carry.
             return match args.iter().chain(kwargs.iter().map(|(_, value)| value)).find_map(Val::secret) {
                 Some(secret) => Val::Secret(secret),
@@ -353,6 +356,57 @@ impl<'w> Ctx<'w> {
         Val::Unknown
     }
 
+    /// A call on a cloud, service or database client library: its method
+    /// names are read with the verb lexicon (`bucket.objects.all().delete()`,
+    /// `client.send(new DeleteBucketCommand(...))`), and SQL handed to a
+    /// database driver (`cursor.execute('DROP TABLE users')`) goes to the SQL
+    /// analyzer. Returns the object the call yields, so chains keep their
+    /// name; `None` for calls on anything else.
+    fn client_call(&mut self, name: &str, args: &[Val]) -> Option<Val> {
+        let root = name.split(['.', '/']).find(|part| !part.is_empty() && *part != "@aws-sdk").unwrap_or(name);
+        let root = if name.starts_with("@aws-sdk") || name.starts_with("aws-sdk") { "aws" } else { root };
+        let root = root.split("::").next().unwrap_or(root);
+        let database = DATABASE_CLIENTS.contains(&root);
+        if !database && !SERVICE_CLIENTS.contains(&root) {
+            return None;
+        }
+        let method = name.rsplit(['.', ':']).next().unwrap_or(name);
+        let span = self.span;
+        if database
+            && matches!(
+                method,
+                "execute"
+                    | "executescript"
+                    | "executemany"
+                    | "exec_driver_sql"
+                    | "query"
+                    | "exec"
+                    | "raw"
+                    | "run"
+                    | "prepare"
+            )
+        {
+            match args.iter().find_map(|arg| arg.text().map(str::to_owned)) {
+                Some(sql) => crate::rules::database::sql(self.walker, &sql, span),
+                None if !args.is_empty() => {
+                    self.dynamic(format!("{} code runs SQL built at run time ({name})", self.lang.name()))
+                }
+                None => {}
+            }
+        } else {
+            let kind = match crate::lexicon::classify(method, false) {
+                Some(crate::lexicon::Verb::Destroy) => Some(IntentKind::InfraDestroy),
+                Some(crate::lexicon::Verb::Disrupt) => Some(IntentKind::InfraDisrupt),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                let note = format!("{} code calls {method} on a {root} client", self.lang.name());
+                self.walker.emit(kind, Scope::Unbounded, Some(Object::new("api", name)), span, Some(note));
+            }
+        }
+        Some(Val::Object(name.to_owned(), Vec::new()))
+    }
+
     /// The home directory the code would see.
     pub(crate) fn home(&self) -> String {
         use crate::words::Resolver;
@@ -488,6 +542,98 @@ impl<'w> Ctx<'w> {
         }
     }
 }
+
+/// Client libraries of clouds and services, by the name their module,
+/// package or namespace starts with.
+const SERVICE_CLIENTS: &[&str] = &[
+    "boto3",
+    "botocore",
+    "aws",
+    "Aws",
+    "google",
+    "googleapiclient",
+    "@google-cloud",
+    "azure",
+    "@azure",
+    "Azure",
+    "kubernetes",
+    "@kubernetes",
+    "Kubeclient",
+    "openstack",
+    "docker",
+    "Docker",
+    "redis",
+    "ioredis",
+    "Redis",
+    "pymongo",
+    "mongodb",
+    "Mongo",
+    "mongoose",
+    "elasticsearch",
+    "@elastic",
+    "opensearchpy",
+    "kafka",
+    "kafkajs",
+    "confluent_kafka",
+    "pika",
+    "amqplib",
+    "stripe",
+    "Stripe",
+    "hvac",
+    "github",
+    "Octokit",
+    "@octokit",
+    "gitlab",
+    "jenkins",
+    "digitalocean",
+    "hcloud",
+    "oci",
+    "firebase_admin",
+    "firebase-admin",
+    "paramiko",
+    "fabric",
+    "Fog",
+    "pulumi",
+    "@pulumi",
+    "cloudflare",
+    "vercel",
+    "heroku3",
+    "slack_sdk",
+    "@slack",
+    "twilio",
+    "sendgrid",
+    "minio",
+    "Minio",
+];
+
+/// Database drivers, whose `execute` and `query` take SQL.
+const DATABASE_CLIENTS: &[&str] = &[
+    "sqlite3",
+    "psycopg2",
+    "psycopg",
+    "pymysql",
+    "MySQLdb",
+    "mysql",
+    "mysql2",
+    "sqlalchemy",
+    "asyncpg",
+    "pg",
+    "postgres",
+    "better-sqlite3",
+    "sqlite",
+    "duckdb",
+    "cx_Oracle",
+    "oracledb",
+    "pyodbc",
+    "snowflake",
+    "clickhouse_driver",
+    "SQLite3",
+    "PG",
+    "Mysql2",
+    "Sequel",
+    "knex",
+    "DBI",
+];
 
 /// Parses `code` with `language`, or `None` when the grammar cannot.
 pub(crate) fn parse(language: tree_sitter::Language, code: &str) -> Option<tree_sitter::Tree> {

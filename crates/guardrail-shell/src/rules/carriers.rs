@@ -474,7 +474,23 @@ fn wrap(walker: &mut Walker, command: &Command<'_>, wrapper: &Wrapper) {
         }
         return;
     }
-    match parsed.rest {
+    // `sudo EDITOR=x visudo`: assignments before the command set its environment.
+    let mut rest = parsed.rest;
+    while let Some(start) = rest
+        && matches!(wrapper.name, "sudo" | "doas" | "run0" | "pkexec")
+        && command.args.get(start).is_some_and(|arg| is_assignment(&arg.text))
+    {
+        let (name, value) = command.args[start].text.split_once('=').unwrap_or_default();
+        let value = crate::words::Value {
+            text: value.to_owned(),
+            dynamic: command.args[start].dynamic,
+            glob: false,
+            mark: command.args[start].mark.clone(),
+        };
+        walker.assign(name, value, command.span);
+        rest = Some(start + 1);
+    }
+    match rest {
         Some(start) if start + wrapper.skip < command.args.len() => run_from(walker, command, start + wrapper.skip),
         // `sudo -s`, `sudo -i`: a shell that reads its input.
         _ if parsed.has_any(wrapper.shell) && !matches!(command.input, Stream::Terminal) => {
@@ -531,15 +547,28 @@ fn env(walker: &mut Walker, command: &Command<'_>) {
         walker.cwd = saved;
         return;
     }
-    while command.args.get(start).is_some_and(|arg| is_assignment(&arg.text)) {
+    // NAME=value sets the command's environment: `BASH_ENV=<(curl ...)`,
+    // `BASH_FUNC_git%%=() {...}`, `GIT_SSH_COMMAND=...` are code it runs.
+    let saved_vars = walker.vars_snapshot();
+    while let Some(arg) = command.args.get(start).filter(|arg| is_assignment(&arg.text)) {
+        let (name, value) = arg.text.split_once('=').unwrap_or_default();
+        if let Some(stream) = command.substitutions.get(&start) {
+            walker.files.insert(value.to_owned(), stream.clone());
+        }
+        let value =
+            crate::words::Value { text: value.to_owned(), dynamic: arg.dynamic, glob: false, mark: arg.mark.clone() };
+        walker.assign(name, value, command.span);
         start += 1;
     }
     run_from(walker, command, start);
+    walker.restore_vars(saved_vars);
     walker.cwd = saved;
 }
 
 fn is_assignment(text: &str) -> bool {
     text.split_once('=').is_some_and(|(name, _)| {
+        // `BASH_FUNC_name%%` is how bash exports a function.
+        let name = name.strip_suffix("%%").filter(|name| name.starts_with("BASH_FUNC_")).unwrap_or(name);
         !name.is_empty()
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit())

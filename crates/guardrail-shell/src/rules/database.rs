@@ -124,6 +124,31 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 script(walker, &statements.join("\n"), span, "sqlite3");
             }
         }
+        // Other SQL clients: the SQL after their query option, or on their input.
+        program
+            if SQL_CLIENTS.iter().any(|(name, _)| *name == program)
+                && (program != "bq" || args.iter().any(|arg| arg.is("query"))) =>
+        {
+            let with_value: &[&str] =
+                SQL_CLIENTS.iter().find(|(name, _)| *name == program).map(|(_, options)| *options).unwrap_or(&[]);
+            let parsed = options(args, with_value, false);
+            let queries: Vec<&str> = parsed
+                .values
+                .iter()
+                .filter(|(option, _)| with_value.contains(&option.as_str()))
+                .map(|(_, sql)| sql.as_str())
+                .collect();
+            let positional = matches!(program, "bq" | "duckdb") && parsed.operands.len() > usize::from(program == "bq");
+            if queries.is_empty() && !positional {
+                stdin_sql(walker, &command.input, span, program);
+            }
+            for query in queries {
+                script(walker, query, span, program);
+            }
+            if positional && let Some(query) = parsed.operands.last() {
+                script(walker, &query.text, span, program);
+            }
+        }
         "redis-cli" => {
             let parsed = options(
                 args,
@@ -239,6 +264,31 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     }
     true
 }
+
+/// SQL clients other than psql, mysql and sqlite3, with the options that
+/// carry SQL.
+const SQL_CLIENTS: &[(&str, &[&str])] = &[
+    ("clickhouse-client", &["--query", "-q"]),
+    ("clickhouse", &["--query", "-q"]),
+    ("cockroach", &["-e", "--execute"]),
+    ("sqlcmd", &["-Q", "-q", "--query"]),
+    ("snowsql", &["-q", "--query"]),
+    ("bq", &["--query"]),
+    ("duckdb", &["-c", "-cmd"]),
+    ("trino", &["--execute"]),
+    ("presto", &["--execute"]),
+    ("spark-sql", &["-e"]),
+    ("hive", &["-e"]),
+    ("beeline", &["-e"]),
+    ("cqlsh", &["-e", "--execute"]),
+    ("influx", &["-execute", "--execute"]),
+    ("usql", &["-c", "--command"]),
+    ("pgcli", &["-e"]),
+    ("mycli", &["-e", "--execute"]),
+    ("vsql", &["-c", "--command"]),
+    ("isql", &[]),
+    ("sqlplus", &[]),
+];
 
 /// Hands SQL to the SQL analyzer; its intents are the command's.
 pub(crate) fn sql(walker: &mut Walker, text: &str, span: Span) {

@@ -62,6 +62,14 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     let emit = |walker: &mut Walker, kind: IntentKind, scope: Scope, note: String| {
         walker.emit(kind, scope, Some(Object::new("repository", repository.clone())), command.span, Some(note));
     };
+    // Commands that talk to a remote send their arguments and `-c`
+    // settings (an `http.extraHeader` built from a credential) with them.
+    if matches!(subcommand, "fetch" | "pull" | "push" | "ls-remote" | "clone" | "remote" | "submodule" | "archive") {
+        let marked = command.args.iter().find_map(|arg| arg.mark.clone());
+        if let Some(mark) = marked {
+            walker.send(Some(&mark), "the git remote", &format!("git {subcommand}"), command.span);
+        }
+    }
     match subcommand {
         "config" => {
             let parsed = options(args, &["-f", "--file", "--blob", "--type", "--default", "--comment"], false);

@@ -15,7 +15,7 @@ pub(crate) const RULE: Rule = Rule {
               compose down -v; cloud CLIs' delete, terminate, remove, purge and deregister verbs (aws, \
               gcloud, az, gsutil, doctl, heroku, flyctl, vercel), aws s3 rm/rb and sync --delete, with \
               secret stores' deletes and overwrites (secretsmanager, ssm, kms, gcloud secrets, az \
-              keyvault) as secret intents; CI objects (gh repo delete and the like, circleci, \
+              keyvault, gh secret set/delete, fly secrets set/import/unset) as secret intents; CI objects (gh repo delete and the like, circleci, \
               gitlab-runner unregister, jenkins-cli delete-*).",
     why: "One delete verb can take down production or its data; these commands rarely have an undo.",
     example: "kubectl delete namespace prod",
@@ -356,7 +356,14 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
         "fly" | "flyctl" => {
             let verbs = words(&["-a", "--app", "-c", "--config"]);
-            if verbs.iter().any(|verb| matches!(*verb, "destroy" | "remove" | "delete" | "rm")) {
+            let secret = match verbs.as_slice() {
+                ["secrets", "set" | "import", ..] => Some(IntentKind::SecretWrite),
+                ["secrets", "unset", ..] => Some(IntentKind::SecretDelete),
+                _ => None,
+            };
+            if let Some(kind) = secret {
+                walker.emit(kind, Scope::Bounded, Some(Object::new("secret", verbs.join(" "))), command.span, None);
+            } else if verbs.iter().any(|verb| matches!(*verb, "destroy" | "remove" | "delete" | "rm")) {
                 destroy(walker, Scope::Bounded, "cloud", verbs.join(" "), None);
             }
         }
@@ -393,6 +400,16 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             let deletes = match verbs.as_slice() {
                 ["api", ..] => method.eq_ignore_ascii_case("DELETE"),
                 ["repo", "delete" | "archive", ..] => true,
+                ["secret", "set", ..] => {
+                    walker.emit(
+                        IntentKind::SecretWrite,
+                        Scope::Bounded,
+                        Some(Object::new("secret", verbs.join(" "))),
+                        command.span,
+                        None,
+                    );
+                    false
+                }
                 ["secret", "delete" | "remove", ..] => {
                     walker.emit(
                         IntentKind::SecretDelete,

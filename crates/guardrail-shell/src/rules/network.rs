@@ -41,7 +41,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
     match program {
         "socat" => socat(walker, command),
         "sftp" | "ftp" | "lftp" => batch_uploads(walker, command),
-        _ => {}
+        _ => uploads(walker, command),
     }
     serve(walker, command);
     if !NETWORK_TOOLS.contains(&program) {
@@ -115,6 +115,95 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
             span,
             Some(format!("{program} sends an HTTP DELETE")),
         );
+    }
+}
+
+/// Subcommands of cloud and forge CLIs that upload local files (their
+/// file operands, `-` for standard input) or copy between a local path and
+/// a remote one: `(program, subcommand words, what)`.
+const UPLOADS: &[(&str, &[&str], Upload)] = &[
+    ("gh", &["gist", "create"], Upload::Files),
+    ("gh", &["gist", "edit"], Upload::Files),
+    ("gh", &["release", "upload"], Upload::Files),
+    ("gh", &["release", "create"], Upload::Files),
+    ("glab", &["snippet", "create"], Upload::Files),
+    ("aws", &["s3", "cp"], Upload::Transfer),
+    ("aws", &["s3", "mv"], Upload::Transfer),
+    ("aws", &["s3", "sync"], Upload::Transfer),
+    ("gsutil", &["cp"], Upload::Transfer),
+    ("gsutil", &["rsync"], Upload::Transfer),
+    ("gcloud", &["storage", "cp"], Upload::Transfer),
+    ("rclone", &["copy"], Upload::Transfer),
+    ("rclone", &["copyto"], Upload::Transfer),
+    ("rclone", &["sync"], Upload::Transfer),
+    ("rclone", &["move"], Upload::Transfer),
+    ("azcopy", &["copy"], Upload::Transfer),
+    ("kubectl", &["cp"], Upload::Transfer),
+    ("docker", &["cp"], Upload::Transfer),
+    ("az", &["storage", "blob", "upload"], Upload::Files),
+    ("twine", &["upload"], Upload::Files),
+];
+
+#[derive(Clone, Copy)]
+enum Upload {
+    /// Every file operand is sent.
+    Files,
+    /// The last operand is the destination; local sources sent to a remote one.
+    Transfer,
+}
+
+/// Files uploaded by subcommands that exist to upload them.
+fn uploads(walker: &mut Walker, command: &Command<'_>) {
+    let words: Vec<&str> = command.args.iter().map(|arg| arg.text.as_str()).collect();
+    let Some((_, subcommand, how)) = UPLOADS.iter().find(|(program, subcommand, _)| {
+        *program == command.program
+            && words
+                .windows(subcommand.len().max(1))
+                .next()
+                .is_some_and(|first| subcommand.is_empty() || first == *subcommand)
+    }) else {
+        return;
+    };
+    let operands: Vec<&Arg> = command.args[subcommand.len()..]
+        .iter()
+        .enumerate()
+        .filter(|(_, arg)| !arg.text.starts_with('-') || arg.text == "-")
+        .filter(|(index, _)| {
+            // Skip the values of options such as -d DESC, -f NAME.
+            let previous = command.args[subcommand.len()..].get(index.wrapping_sub(1)).filter(|_| *index > 0);
+            !previous.is_some_and(|previous| {
+                previous.text.starts_with('-') && !previous.text.contains('=') && previous.text.len() <= 3
+            })
+        })
+        .map(|(_, arg)| arg)
+        .collect();
+    let sink = format!("{} {}", command.program, subcommand.join(" "));
+    match how {
+        Upload::Files => {
+            for file in operands {
+                let stream = if file.text == "-" { command.input.clone() } else { walker.read_path(file, true) };
+                walker.send(stream.mark().as_ref(), &sink, command.program, command.span);
+            }
+            // A body or file named by option (`--body-file`, `-F @file`).
+            if let Some(stream) = command
+                .args
+                .windows(2)
+                .find(|pair| matches!(pair[0].text.as_str(), "--body-file" | "-F" | "--file" | "-f"))
+                .map(|pair| if pair[1].text == "-" { command.input.clone() } else { walker.read_path(&pair[1], true) })
+            {
+                walker.send(stream.mark().as_ref(), &sink, command.program, command.span);
+            }
+        }
+        Upload::Transfer => {
+            let Some((destination, sources)) = operands.split_last() else { return };
+            if crate::catalogue::is_remote(destination) {
+                for source in sources.iter().filter(|source| !crate::catalogue::is_remote(source)) {
+                    let stream =
+                        if source.text == "-" { command.input.clone() } else { walker.read_path(source, true) };
+                    walker.send(stream.mark().as_ref(), &destination.text, command.program, command.span);
+                }
+            }
+        }
     }
 }
 

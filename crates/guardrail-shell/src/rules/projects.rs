@@ -131,32 +131,18 @@ fn package_manager(walker: &mut Walker, command: &Command<'_>) -> bool {
             );
         }
         // `npm pkg set scripts.prepare='...'`: a script that runs on the next install.
+        // `npm pkg set scripts.prepare='...'`: the project's own file,
+        // judged as the code it sets, which runs on the next install.
         ["pkg", "set", settings @ ..] => {
             for setting in settings {
                 if let Some((key, value)) = setting.split_once('=')
                     && key.starts_with("scripts.")
                 {
                     walker.nested(value, span, true);
-                    walker.emit(
-                        IntentKind::CodePersist,
-                        Scope::Workspace,
-                        Some(Object::new("path", "package.json")),
-                        span,
-                        Some(format!("sets the {key} script, which npm runs later")),
-                    );
                 }
             }
         }
-        ["set-script", _, code, ..] => {
-            walker.nested(code, span, true);
-            walker.emit(
-                IntentKind::CodePersist,
-                Scope::Workspace,
-                Some(Object::new("path", "package.json")),
-                span,
-                Some("sets a script npm runs later".to_owned()),
-            );
-        }
+        ["set-script", _, code, ..] => walker.nested(code, span, true),
         [verb, rest @ ..] => {
             let script = if matches!(*verb, "run" | "run-script") {
                 rest.first().copied()

@@ -135,9 +135,12 @@ fn ssh(walker: &mut Walker, command: &Command<'_>) {
     }
     let remote: Vec<&str> = rest.iter().map(|arg| arg.text.as_str()).collect();
     if !remote.is_empty() {
-        // ssh joins its arguments with spaces, and the remote shell parses them.
-        walker.remote_code(Remote::host(&name), "/home/<remote user>", &remote.join(" "), span);
-        // Whatever is piped in goes to the remote command.
+        // ssh joins its arguments with spaces, and the remote shell parses
+        // them; whatever is piped in goes to the remote command.
+        let code = remote.join(" ");
+        let input = command.input.clone();
+        walker
+            .on_remote(Remote::host(&name), "/home/<remote user>", |walker| walker.code_with_input(&code, span, input));
         walker.send(command.input.mark().as_ref(), &name, "ssh", span);
     } else if !matches!(command.input, Stream::Terminal) {
         let input = command.input.clone();
@@ -287,8 +290,13 @@ fn container(walker: &mut Walker, command: &Command<'_>) -> bool {
     let args = command.args;
     let global = options(args, CONTAINER_GLOBALS, true);
     let Some(mut at) = global.rest else { return false };
+    // `docker compose -f x.yml exec ...`: compose's own options come next.
     if matches!(args[at].text.as_str(), "container" | "compose") && args.len() > at + 1 {
         at += 1;
+        match options(&args[at..], CONTAINER_GLOBALS, true).rest {
+            Some(next) => at += next,
+            None => return false,
+        }
     }
     let compose = command.program.ends_with("compose") || args.iter().take(at + 1).any(|arg| arg.is("compose"));
     let verb = args[at].text.as_str();
@@ -428,9 +436,8 @@ fn kubernetes(walker: &mut Walker, command: &Command<'_>) -> bool {
             local_mounts: false,
             ephemeral: true,
         },
-        "run" | "create" => {
-            Remote { name: format!("pod {target}"), mounts: Vec::new(), local_mounts: false, ephemeral: true }
-        }
+        // A pod's volumes are not shown: its paths are a machine's, not scratch.
+        "run" | "create" => Remote::host(format!("pod {target}")),
         _ => Remote::host(format!("pod {target}")),
     };
     walker.remote_argv(remote, "/", argv, command.input.clone(), command.span);

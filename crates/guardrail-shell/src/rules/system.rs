@@ -182,6 +182,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
         "export" | "declare" | "typeset" | "local" | "readonly" => {
             let integer = args.iter().any(|arg| arg.text.starts_with('-') && arg.text.contains('i'));
+            let nameref = args.iter().any(|arg| arg.text.starts_with('-') && arg.text.contains('n'));
             for arg in args.iter().filter(|arg| !arg.text.starts_with('-')) {
                 let (name, value) = match arg.text.split_once('=') {
                     Some((name, value)) => (name, Some(value)),
@@ -192,6 +193,10 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                     walker.integers.insert(name.to_owned());
                 }
                 if let Some(value) = value {
+                    if nameref {
+                        walker.assign(&format!("{}{name}", crate::walk::NAMEREF), Value::known(value), span);
+                        continue;
+                    }
                     if integer {
                         crate::words::arithmetic(walker, value, span);
                     }

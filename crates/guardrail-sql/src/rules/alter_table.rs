@@ -61,8 +61,9 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &AlterTableStmt) -> Flow
             }
             AlterTableType::AtAlterColumnType => {
                 if let Some(using) = overwritten_by(command) {
-                    walker.emit(IntentKind::DataUpdateAll, scope_of(walker, statement), Some(part(&command.name))).note =
-                        Some(format!("USING {using} replaces every value of the column"));
+                    walker
+                        .emit(IntentKind::DataUpdateAll, scope_of(walker, statement), Some(part(&command.name)))
+                        .note = Some(format!("USING {using} replaces every value of the column"));
                 }
                 (IntentKind::SchemaAlter, whole())
             }
@@ -106,7 +107,7 @@ fn overwritten_by(command: &pg_query::protobuf::AlterTableCmd) -> Option<String>
 /// Whether an expression mentions the column.
 fn reads_column(node: &NodeEnum, column: &str) -> bool {
     if let NodeEnum::ColumnRef(reference) = node {
-        return reference.fields.iter().filter_map(inner).filter_map(crate::names::string).last() == Some(column);
+        return crate::names::column(reference) == Some(column);
     }
     let mut found = false;
     crate::children::for_each_child(node, &mut |_, child| found = found || reads_column(child, column));
@@ -115,13 +116,40 @@ fn reads_column(node: &NodeEnum, column: &str) -> bool {
 
 /// Functions that keep only part of a value.
 const LOSSY_FUNCTIONS: &[&str] = &[
-    "left", "right", "substr", "substring", "round", "trunc", "floor", "ceil", "ceiling", "md5", "sha224", "sha256",
-    "sha384", "sha512", "digest", "hashtext", "crypt", "date_trunc", "split_part", "btrim", "rtrim", "ltrim",
-    "regexp_replace", "overlay", "abs", "sign", "width_bucket", "to_char",
+    "left",
+    "right",
+    "substr",
+    "substring",
+    "round",
+    "trunc",
+    "floor",
+    "ceil",
+    "ceiling",
+    "md5",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "digest",
+    "hashtext",
+    "crypt",
+    "date_trunc",
+    "split_part",
+    "btrim",
+    "rtrim",
+    "ltrim",
+    "regexp_replace",
+    "overlay",
+    "abs",
+    "sign",
+    "width_bucket",
+    "to_char",
 ];
 
 /// Types a value is cut down to.
-const LOSSY_TYPES: &[&str] = &["date", "bool", "boolean", "int2", "smallint", "char", "bpchar", "bit", "float4", "real"];
+const LOSSY_TYPES: &[&str] = &[
+    "date", "bool", "boolean", "int2", "smallint", "int4", "integer", "int", "char", "bpchar", "bit", "float4", "real",
+];
 
 /// Whether the column's value passes through a lossy function or cast on
 /// its way to the new type.
@@ -129,7 +157,8 @@ fn lossy(node: &NodeEnum, column: &str) -> bool {
     match node {
         NodeEnum::FuncCall(call) => {
             let name = crate::names::function_name(call).to_ascii_lowercase();
-            (LOSSY_FUNCTIONS.contains(&name.as_str()) && call.args.iter().filter_map(inner).any(|arg| reads_column(arg, column)))
+            (LOSSY_FUNCTIONS.contains(&name.as_str())
+                && call.args.iter().filter_map(inner).any(|arg| reads_column(arg, column)))
                 || call.args.iter().filter_map(inner).any(|arg| lossy(arg, column))
         }
         NodeEnum::TypeCast(cast) => {

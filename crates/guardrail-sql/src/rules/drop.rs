@@ -38,12 +38,19 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
             for object in statement.objects.iter().filter_map(inner) {
                 // A temporary table, view or sequence the text made.
                 let (schema, name) = super::temporary::split(object);
-                if matches!(kind, "table" | "view" | "sequence" | "materialized_view") && walker.is_temporary_name(&schema, &name) {
-                    walker.emit(IntentKind::SchemaDrop, Scope::Temporary, Some(Object::new(kind, names::object(object))));
+                if matches!(kind, "table" | "view" | "sequence" | "materialized_view")
+                    && walker.is_temporary_name(&schema, &name)
+                {
+                    walker.emit(
+                        IntentKind::SchemaDrop,
+                        Scope::Temporary,
+                        Some(Object::new(kind, names::object(object))),
+                    );
                     walker.forget_temporary(Some(&name));
                     continue;
                 }
-                let intent = walker.emit(IntentKind::SchemaDrop, Scope::Bounded, Some(Object::new(kind, names::object(object))));
+                let intent =
+                    walker.emit(IntentKind::SchemaDrop, Scope::Bounded, Some(Object::new(kind, names::object(object))));
                 if cascades(statement.behavior) {
                     intent.note = Some("CASCADE also drops every object that depends on it".to_owned());
                 }

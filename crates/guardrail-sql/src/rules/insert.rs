@@ -27,7 +27,8 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &InsertStmt) -> Flow {
     // `INSERT INTO t SELECT * FROM t ON CONFLICT (id) DO UPDATE ...`: every
     // row of t conflicts with itself, so every row is updated.
     let updates = statement.on_conflict_clause.as_ref().is_some_and(|clause| {
-        OnConflictAction::try_from(clause.action) == Ok(OnConflictAction::OnconflictUpdate) && clause.where_clause.is_none()
+        OnConflictAction::try_from(clause.action) == Ok(OnConflictAction::OnconflictUpdate)
+            && clause.where_clause.is_none()
     });
     let targets = Targets::of(statement.relation.as_ref()).with(statement.with_clause.as_ref());
     if updates

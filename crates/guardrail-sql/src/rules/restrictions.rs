@@ -31,18 +31,33 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 /// A policy's conditions: opening when true for every row of its table.
-pub(crate) fn policy(walker: &mut Walker<'_>, table: Option<&RangeVar>, name: &str, permissive: bool, conditions: [Option<&Node>; 2]) {
+pub(crate) fn policy(
+    walker: &mut Walker<'_>,
+    table: Option<&RangeVar>,
+    name: &str,
+    permissive: bool,
+    conditions: [Option<&Node>; 2],
+) {
     if !permissive {
         return;
     }
     let targets = Targets::of(table);
-    let opens = conditions.iter().flatten().filter_map(|condition| inner(condition)).any(|condition| {
-        matches!(truth(condition, &targets), Truth::True | Truth::Constant)
-    });
+    let opens = conditions
+        .iter()
+        .flatten()
+        .filter_map(|condition| inner(condition))
+        .any(|condition| matches!(truth(condition, &targets), Truth::True | Truth::Constant));
     if opens {
         let table = table.map(relation).unwrap_or_default();
-        walker.emit(IntentKind::IntegrityDisableRowSecurity, Scope::Bounded, Some(Object::new("policy", format!("{table}.{name}")))).note =
-            Some("a permissive policy true for every row lets whoever it applies to see or change every row".to_owned());
+        walker
+            .emit(
+                IntentKind::IntegrityDisableRowSecurity,
+                Scope::Bounded,
+                Some(Object::new("policy", format!("{table}.{name}"))),
+            )
+            .note = Some(
+            "a permissive policy true for every row lets whoever it applies to see or change every row".to_owned(),
+        );
     }
 }
 
@@ -76,11 +91,15 @@ pub(crate) fn subscription(walker: &mut Walker<'_>, name: &str, conninfo: &str) 
 /// another spelling; a setting named only at run time is judged the worst.
 pub(crate) fn settings_update(walker: &mut Walker<'_>, statement: &pg_query::protobuf::UpdateStmt) -> bool {
     let Some(table) = &statement.relation else { return false };
-    if !table.relname.eq_ignore_ascii_case("pg_settings") || !(table.schemaname.is_empty() || table.schemaname == "pg_catalog") {
+    if !table.relname.eq_ignore_ascii_case("pg_settings")
+        || !(table.schemaname.is_empty() || table.schemaname == "pg_catalog")
+    {
         return false;
     }
     let value = statement.target_list.iter().filter_map(inner).find_map(|target| match target {
-        NodeEnum::ResTarget(target) if target.name == "setting" => Some(target.val.as_deref().and_then(inner).and_then(names::string)),
+        NodeEnum::ResTarget(target) if target.name == "setting" => {
+            Some(target.val.as_deref().and_then(inner).and_then(names::string))
+        }
         _ => None,
     });
     let value = match value.flatten() {
@@ -102,7 +121,10 @@ pub(crate) fn settings_update(walker: &mut Walker<'_>, statement: &pg_query::pro
 fn setting_named(condition: &NodeEnum) -> Option<String> {
     let NodeEnum::AExpr(expression) = condition else { return None };
     let sides = [expression.lexpr.as_deref().and_then(inner), expression.rexpr.as_deref().and_then(inner)];
-    let column = sides.iter().flatten().any(|side| matches!(side, NodeEnum::ColumnRef(column) if column.fields.iter().filter_map(inner).filter_map(names::string).last() == Some("name")));
+    let column = sides
+        .iter()
+        .flatten()
+        .any(|side| matches!(side, NodeEnum::ColumnRef(column) if names::column(column) == Some("name")));
     if !column {
         return None;
     }

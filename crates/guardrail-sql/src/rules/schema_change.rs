@@ -242,7 +242,12 @@ mod tests {
                 "CREATE TRIGGER t BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION f()",
                 "schema.create bounded trigger:users.t",
             ),
-            ("CREATE POLICY p ON users USING (true)", "schema.create bounded policy:users.p"),
+            (
+                "CREATE POLICY p ON users USING (true)",
+                "integrity.disable_row_security bounded policy:users.p; schema.create bounded policy:users.p",
+            ),
+            ("CREATE POLICY p ON users USING (owner = current_user)", "schema.create bounded policy:users.p"),
+            ("CREATE POLICY p ON users AS RESTRICTIVE USING (true)", "schema.create bounded policy:users.p"),
             ("CREATE TYPE mood AS ENUM ('ok')", "schema.create bounded"),
             ("CREATE AGGREGATE agg (int) (sfunc = int4pl, stype = int)", "schema.create bounded aggregate:agg"),
             ("COMMENT ON TABLE users IS 'people'", "schema.alter bounded table:users"),

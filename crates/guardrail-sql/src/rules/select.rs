@@ -146,8 +146,18 @@ fn pins_a_literal(condition: &NodeEnum) -> bool {
             sides.iter().flatten().any(|side| matches!(side, NodeEnum::ColumnRef(_)))
                 && sides.iter().flatten().any(|side| matches!(side, NodeEnum::AConst(_)))
         }
-        NodeEnum::AExpr(expression) if matches!(pg_query::protobuf::AExprKind::try_from(expression.kind), Ok(pg_query::protobuf::AExprKind::AexprIn)) => true,
-        NodeEnum::BoolExpr(expression) if pg_query::protobuf::BoolExprType::try_from(expression.boolop) == Ok(pg_query::protobuf::BoolExprType::AndExpr) => {
+        NodeEnum::AExpr(expression)
+            if matches!(
+                pg_query::protobuf::AExprKind::try_from(expression.kind),
+                Ok(pg_query::protobuf::AExprKind::AexprIn)
+            ) =>
+        {
+            true
+        }
+        NodeEnum::BoolExpr(expression)
+            if pg_query::protobuf::BoolExprType::try_from(expression.boolop)
+                == Ok(pg_query::protobuf::BoolExprType::AndExpr) =>
+        {
             expression.args.iter().filter_map(inner).any(pins_a_literal)
         }
         _ => false,

@@ -58,8 +58,13 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
             walker.emit(IntentKind::SessionReset, Scope::Session, None);
             // DISCARD ALL runs RESET ALL: back to the login role.
             if DiscardMode::try_from(statement.target) == Ok(DiscardMode::DiscardAll) {
-                walker.emit(IntentKind::PrivilegeSetRole, Scope::Session, Some(Object::new("role", "the session's login role"))).note =
-                    Some("DISCARD ALL returns to the session's login role, undoing any SET ROLE".to_owned());
+                walker
+                    .emit(
+                        IntentKind::PrivilegeSetRole,
+                        Scope::Session,
+                        Some(Object::new("role", "the session's login role")),
+                    )
+                    .note = Some("DISCARD ALL returns to the session's login role, undoing any SET ROLE".to_owned());
             }
         }
         NodeEnum::ClosePortalStmt(_) => {
@@ -98,7 +103,8 @@ mod tests {
             ("LISTEN jobs", "session.listen session channel:jobs"),
             ("UNLISTEN *", "session.listen session channel:"),
             ("NOTIFY jobs, 'go'", "session.notify session channel:jobs"),
-            ("DISCARD ALL", "session.reset session"),
+            ("DISCARD ALL", "session.reset session; privilege.set_role session role:the session's login role"),
+            ("DISCARD PLANS", "session.reset session"),
             ("CLOSE c", "session.reset session"),
             ("DECLARE c CURSOR FOR SELECT * FROM users", "data.read unbounded table:users"),
             ("FETCH 10 FROM c", "data.read bounded cursor:c"),

@@ -40,8 +40,9 @@ pub(crate) fn check(walker: &mut Walker<'_>, statement: &VariableSetStmt) -> Flo
     }
     if kind == VariableSetKind::VarResetAll {
         // RESET ALL also returns to the login role.
-        walker.emit(IntentKind::PrivilegeSetRole, Scope::Session, Some(Object::new("role", "the session's login role"))).note =
-            Some("RESET ALL returns to the session's login role, undoing any SET ROLE".to_owned());
+        walker
+            .emit(IntentKind::PrivilegeSetRole, Scope::Session, Some(Object::new("role", "the session's login role")))
+            .note = Some("RESET ALL returns to the session's login role, undoing any SET ROLE".to_owned());
         return Flow::Skip;
     }
     let value = match kind {
@@ -62,6 +63,13 @@ pub(crate) enum Setting<'a> {
     /// Only known when it runs (`set_config('x', (SELECT ...), false)`):
     /// judged as the worst value it could take.
     Computed,
+}
+
+impl Setting<'_> {
+    /// A boolean setting turned off, read as PostgreSQL reads booleans.
+    fn is_off(&self) -> bool {
+        matches!(self, Setting::Value(value) if crate::names::parse_bool(value) == Some(false))
+    }
 }
 
 pub(crate) fn check_show(walker: &mut Walker<'_>, statement: &VariableShowStmt) -> Flow {
@@ -136,14 +144,26 @@ pub(crate) fn judge_setting(
                 (IntentKind::PrivilegeSetRole, Object::new("role", "the session's login role"))
             }
         }
-    } else if lowered == "row_security" && matches!(value, Setting::Value(value) if matches!(value.to_ascii_lowercase().as_str(), "off" | "false" | "0" | "no")) || lowered == "row_security" && value == Setting::Computed {
+    } else if lowered == "row_security" && (value.is_off() || value == Setting::Computed) {
         (IntentKind::IntegrityDisableRowSecurity, Object::new("setting", lowered))
-    } else if lowered == "allow_system_table_mods"
-        && !matches!(value, Setting::Value(value) if matches!(value.to_ascii_lowercase().as_str(), "off" | "false" | "0" | "no"))
-        && value != Setting::Reset
-    {
+    } else if lowered == "allow_system_table_mods" && !value.is_off() && value != Setting::Reset {
         note = Some("lets the system catalogs be changed directly".to_owned());
         (IntentKind::PrivilegeEscalate, Object::new("setting", lowered))
+    } else if value == Setting::Computed
+        && matches!(
+            lowered.as_str(),
+            "search_path"
+                | "default_transaction_read_only"
+                | "transaction_read_only"
+                | "check_function_bodies"
+                | "lo_compat_privileges"
+                | "default_table_access_method"
+        )
+    {
+        // A setting that decides what names reach, or what is enforced,
+        // taken from a value only known at run time.
+        note = Some(format!("sets {lowered} to a value only known at run time"));
+        (IntentKind::CodeDynamic, Object::new("setting", lowered))
     } else if lowered.starts_with("transaction_") {
         (IntentKind::TransactionControl, Object::new("setting", lowered))
     } else {
@@ -169,24 +189,30 @@ mod tests {
                 "SET session_replication_role = replica",
                 "integrity.disable_triggers session setting:session_replication_role",
             ),
-            (
-                "SET LOCAL session_replication_role TO 'local'",
-                "integrity.disable_triggers session setting:session_replication_role",
-            ),
+            // `local` leaves triggers and foreign keys working (checked on PostgreSQL 15).
+            ("SET LOCAL session_replication_role TO 'local'", "session.set session setting:session_replication_role"),
             ("SET session_replication_role = origin", "session.set session setting:session_replication_role"),
             ("SET session_replication_role TO DEFAULT", "session.set session setting:session_replication_role"),
             ("RESET session_replication_role", "session.set session setting:session_replication_role"),
             ("SET ROLE admin", "privilege.set_role session role:admin"),
             ("SET SESSION AUTHORIZATION postgres", "privilege.set_role session role:postgres"),
-            ("SET ROLE NONE", "session.set session setting:role"),
-            ("RESET ROLE", "session.set session setting:role"),
+            // Back to the login role: a restricted role undone.
+            ("SET ROLE NONE", "privilege.set_role session role:the session's login role"),
+            ("RESET ROLE", "privilege.set_role session role:the session's login role"),
+            ("RESET SESSION AUTHORIZATION", "privilege.set_role session role:the session's login role"),
+            ("SET SESSION AUTHORIZATION DEFAULT", "privilege.set_role session role:the session's login role"),
+            (
+                "SELECT set_config('role', (SELECT 'admin'), false)",
+                "data.read bounded; privilege.set_role session role:(computed)",
+            ),
+            ("SET allow_system_table_mods = on", "privilege.escalate session setting:allow_system_table_mods"),
             ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "transaction.control session"),
             ("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "transaction.control session"),
             ("SET transaction_read_only = on", "transaction.control session setting:transaction_read_only"),
             ("SET search_path TO app, public", "session.set session setting:search_path"),
             ("SET statement_timeout = '5s'", "session.set session setting:statement_timeout"),
             ("SET TIME ZONE 'UTC'", "session.set session setting:timezone"),
-            ("RESET ALL", "session.set session"),
+            ("RESET ALL", "privilege.set_role session role:the session's login role"),
             ("SHOW search_path", "session.show session setting:search_path"),
             ("SHOW ALL", "session.show session setting:all"),
             (

@@ -31,7 +31,8 @@ pub(crate) fn track(walker: &mut Walker<'_>, node: &NodeEnum) {
             None
         }
         NodeEnum::DiscardStmt(statement) => {
-            if matches!(DiscardMode::try_from(statement.target), Ok(DiscardMode::DiscardTemp | DiscardMode::DiscardAll)) {
+            if matches!(DiscardMode::try_from(statement.target), Ok(DiscardMode::DiscardTemp | DiscardMode::DiscardAll))
+            {
                 walker.forget_temporary(None);
             }
             None
@@ -46,7 +47,9 @@ pub(crate) fn track(walker: &mut Walker<'_>, node: &NodeEnum) {
 /// The schema and name of a dropped object's qualified name.
 pub(crate) fn split(object: &NodeEnum) -> (String, String) {
     let parts: Vec<String> = match object {
-        NodeEnum::List(list) => list.items.iter().filter_map(inner).filter_map(names::string).map(str::to_owned).collect(),
+        NodeEnum::List(list) => {
+            list.items.iter().filter_map(inner).filter_map(names::string).map(str::to_owned).collect()
+        }
         NodeEnum::String(string) => vec![string.sval.clone()],
         _ => Vec::new(),
     };
@@ -54,5 +57,47 @@ pub(crate) fn split(object: &NodeEnum) -> (String, String) {
         [.., schema, name] => (schema.clone(), name.clone()),
         [name] => (String::new(), name.clone()),
         [] => (String::new(), String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use guardrail_core::{IntentKind, Scope};
+
+    /// The scope of the first intent of `kind` in `sql`.
+    fn scope_of(sql: &str, kind: IntentKind) -> Option<Scope> {
+        crate::analyze(sql).intents.iter().rfind(|intent| intent.kind == kind).map(|intent| intent.scope)
+    }
+
+    #[test]
+    fn temporary_objects_made_in_the_text_are_its_own() {
+        let cases: &[(&str, IntentKind, Scope)] = &[
+            ("CREATE TEMP TABLE t (id int); DROP TABLE t", IntentKind::SchemaDrop, Scope::Temporary),
+            ("CREATE TEMP TABLE t (id int); TRUNCATE t", IntentKind::DataTruncate, Scope::Temporary),
+            ("CREATE TEMP TABLE t AS SELECT 1 AS id; DELETE FROM t", IntentKind::DataDeleteAll, Scope::Temporary),
+            ("SELECT 1 AS id INTO TEMP t; DROP TABLE t", IntentKind::SchemaDrop, Scope::Temporary),
+            ("CREATE TEMP VIEW v AS SELECT 1; DROP VIEW v", IntentKind::SchemaDrop, Scope::Temporary),
+            ("DROP TABLE pg_temp.scratch", IntentKind::SchemaDrop, Scope::Temporary),
+            (
+                "CREATE TEMP TABLE t (x int); ALTER TABLE t ALTER COLUMN x TYPE text USING ''",
+                IntentKind::DataUpdateAll,
+                Scope::Temporary,
+            ),
+            // Not the temporary table: a permanent one of another schema or
+            // spelling, one reached first through the search path, or
+            // the same name once the temporary one is gone.
+            ("CREATE TEMP TABLE t (id int); DROP TABLE public.t", IntentKind::SchemaDrop, Scope::Bounded),
+            ("CREATE TEMP TABLE reports (id int); DROP TABLE \"Reports\"", IntentKind::SchemaDrop, Scope::Bounded),
+            (
+                "SET search_path = public, pg_temp; CREATE TEMP TABLE t (id int); DROP TABLE t",
+                IntentKind::SchemaDrop,
+                Scope::Bounded,
+            ),
+            ("CREATE TEMP TABLE t (id int); DROP TABLE t; DROP TABLE t", IntentKind::SchemaDrop, Scope::Bounded),
+            ("TRUNCATE t", IntentKind::DataTruncate, Scope::Unbounded),
+        ];
+        for (sql, kind, scope) in cases {
+            assert_eq!(scope_of(sql, *kind), Some(*scope), "{sql}");
+        }
     }
 }
