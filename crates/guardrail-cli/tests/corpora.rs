@@ -7,7 +7,8 @@
 //! fails the test too, so the marks stay true. The score is printed.
 //!
 //! A case may name a `"secret"` in its text, which must appear in no string
-//! of any answer, or text to `"keep"`, no secret, which must stay visible.
+//! of any answer, or text to `"keep"`, no secret, which no answer may show
+//! partly masked.
 
 mod common;
 
@@ -83,7 +84,7 @@ fn score(file: &str) -> (usize, usize, Vec<String>) {
             wrong.push(format!("{file}:{}: the answer shows the secret {secret:?}", case.line));
         }
         if let Some(keep) = &case.keep
-            && !shown.iter().any(|text| text.contains(keep.as_str()))
+            && shown.iter().any(|text| masks_part_of(text, keep))
         {
             wrong.push(format!("{file}:{}: the answer masks {keep:?}, which is no secret", case.line));
         }
@@ -109,6 +110,16 @@ fn score(file: &str) -> (usize, usize, Vec<String>) {
     (passed, cases.len(), wrong)
 }
 
+/// Whether `text` shows `keep` with some of its characters masked.
+fn masks_part_of(text: &str, keep: &str) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let keep: Vec<char> = keep.chars().collect();
+    text.windows(keep.len()).any(|window| {
+        window.iter().zip(&keep).all(|(shown, kept)| shown == kept || *shown == '*')
+            && window.iter().zip(&keep).any(|(shown, kept)| *shown == '*' && *kept != '*')
+    })
+}
+
 /// Every string in an answer, at any depth: what a reader could see.
 fn strings(value: &Value, out: &mut Vec<String>) {
     match value {
@@ -129,6 +140,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "shell-round2.jsonl",
         "shell-everyday.jsonl",
         "sql-round2.jsonl",
+        "secrets.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

@@ -119,7 +119,7 @@ pub fn names_a_secret(name: &str) -> bool {
         return false;
     }
     const WORDS: &[&str] =
-        &["passphrase", "password", "passwd", "pwd", "pass", "secret", "token", "apikey", "key", "credential"];
+        &["passphrase", "password", "passwd", "pwd", "pass", "pw", "secret", "token", "apikey", "key", "credential"];
     WORDS.iter().find(|word| lower.ends_with(*word)).is_some_and(|word| {
         let start = name.len() - word.len();
         secret_name(word, &name[..start], name.as_bytes()[start])
@@ -215,13 +215,16 @@ pub const DETECTORS: &[Detector] = &[
         name: "cloud-key",
         catches: "Cloud and SaaS keys by their prefix: AWS access key ids (AKIA, ASIA, AGPA, AIDA, AROA... + 16), \
                   Google API keys (AIza + 35), GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), Slack \
-                  (xoxa-, xoxb-, xoxp-...), Stripe (sk_live_, rk_live_, sk_test_...), OpenAI and Anthropic (sk-, \
-                  sk-proj-, sk-ant-...), GitLab (glpat-). The whole key is masked.",
+                  (xoxa-, xoxb-, xoxp-...), Stripe and others' live and test keys (sk_live_, rk_test_, any \
+                  two or three letters before _live_ or _test_), OpenAI and Anthropic (sk-, sk-proj-, \
+                  sk-ant-...), GitLab (glpat-), SendGrid (SG.), npm (npm_), Hugging Face (hf_), PyPI (pypi-), \
+                  crates.io (cio), HashiCorp Vault (hvs., hvb.), DigitalOcean (dop_v1_...). The whole key is \
+                  masked.",
         example: "aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE",
         look_alike: "AKIA is how AWS access key ids begin; pip install scikit-learn",
         gaps: "Keys without a distinctive prefix (an AWS secret access key, an Azure key) are found only when \
-               named (named-secret). sk- keys must have at least 32 characters after sk-, with a digit and \
-               both cases. Other vendors' prefixes (npm_, hf_, pypi-) are not listed.",
+               named (named-secret). sk- and cio keys must mix digits and both cases. Vault's old s. \
+               tokens are not recognised by shape.",
         scan: cloud_key,
     },
     Detector {
@@ -247,12 +250,12 @@ pub const DETECTORS: &[Detector] = &[
     Detector {
         name: "named-secret",
         catches: "The value given to a variable, key, option or element whose name ends with password, passwd, \
-                  passphrase, secret, token, credential, apikey, pass, pwd or key (see docs/secrets.md for the \
+                  passphrase, secret, token, credential, apikey, pass, pwd, pw or key (see docs/secrets.md for the \
                   rules on the last three): DB_PASSWORD=..., export GITHUB_TOKEN=\"...\", \"api_key\": \"...\", \
                   password: ..., --password=..., --token ..., <password>...</password>, conninfo password=.... \
                   Quoted values are masked between the quotes, bare ones up to a space or one of ;&|,)]}.",
         example: "DB_PASSWORD=hunter2 ./migrate",
-        look_alike: "MAX_TOKENS=4096 sort_key=created_at PGPASSWORD=$PW",
+        look_alike: "MAX_TOKENS=4096 sort_key=created_at PGPASSWORD=$PW password=./secrets/db.txt",
         gaps: "Values that are variable references ($X, ${X}, $(cmd), %X%, {{ x }}, :name), placeholders \
                (<password>, ***, xxx, ...), null, booleans, type names and code reading a secret from \
                elsewhere (process.env.X, settings.X, await) are left alone, even where one is meant \
@@ -260,6 +263,36 @@ pub const DETECTORS: &[Detector] = &[
                masked only up to it. Other bare code or SQL (password = other_column, if token: pass) is \
                masked though it is no secret.",
         scan: named_secret,
+    },
+    Detector {
+        name: "cookie",
+        catches: "The values of cookies: a Cookie or Set-Cookie header (raw, in curl -H, or a JSON key), and \
+                  curl -b/--cookie given name=value pairs. Each value is masked; the names stay.",
+        example: "curl -b 'sessionid=8f2k3j4h5g6f7d8s; theme=dark' https://admin.example.com/",
+        look_alike: "curl -b cookies.txt -c cookies.txt https://example.com/",
+        gaps: "Every cookie's value is masked, harmless ones (theme=dark) too. Cookies in a cookie jar file, \
+               or in other tools' options (httpie's Cookie:name=value), are not found.",
+        scan: cookie,
+    },
+    Detector {
+        name: "webhook-url",
+        catches: "The secret part of incoming-webhook URLs, which anyone holding them can post to: Slack \
+                  (hooks.slack.com/services/T.../B.../SECRET, hooks.slack.com/workflows/...) and Discord \
+                  (discord.com/api/webhooks/ID/TOKEN).",
+        example: "curl -d '{\"text\":\"done\"}' https://hooks.slack.com/services/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",
+        look_alike: "curl https://hooks.slack.com/services/",
+        gaps: "Other services' webhook URLs (Teams, Zapier, generic tokens in paths) are not recognised.",
+        scan: webhook_url,
+    },
+    Detector {
+        name: "netrc",
+        catches: "The password of a .netrc entry, `machine HOST login USER password PASSWORD`, written into a \
+                  file or shown in a command, on one line or several.",
+        example: "echo 'machine api.example.com login bot password n3tRc-s3cret' >> ~/.netrc",
+        look_alike: "machine learning models need a login page",
+        gaps: "The entry must name a machine (or `default`) before the password; `account` values are left \
+               alone.",
+        scan: netrc,
     },
 ];
 
@@ -862,13 +895,19 @@ fn curl_credentials(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     }
 }
 
+/// A key's shape after its prefix: the prefix's length, the body's
+/// alphabet, its least and greatest length, and whether the body must mix
+/// digits and both cases.
+type Shape = (usize, fn(&u8) -> bool, usize, usize, bool);
+
 fn cloud_key(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     // The prefixes only: each key's length and alphabet are checked below,
     // which keeps the expression small and quick to compile.
     static KEY: LazyLock<Regex> = LazyLock::new(|| {
         regex(concat!(
             r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA|AIza|gh[pousr]_|github_pat_",
-            r"|xox[abposr]-|[sr]k_live_|[sr]k_test_|glpat-|sk-)[A-Za-z0-9_\-]+",
+            r"|xox[abposr]-|[a-z]{2,3}_live_|[a-z]{2,3}_test_|glpat-|sk-|npm_|hf_|pypi-|cio|hv[sb]\.|do[opr]_v1_)",
+            r"[A-Za-z0-9_\-]+",
         ))
     });
     fn alphanumeric(byte: &u8) -> bool {
@@ -888,27 +927,37 @@ fn cloud_key(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     }
     let bytes = haystack.bytes();
     for key in KEY.find_iter(bytes) {
-        // The prefix's length, the body's alphabet, its least and greatest length.
-        let (prefix, body, least, most): (usize, fn(&u8) -> bool, usize, usize) = match key.as_bytes() {
-            [b'A', b'I', b'z', b'a', ..] => (4, word_or_dash, 35, usize::MAX),
-            [b'A', ..] => (4, upper_or_digit, 16, 16),
-            [b'g', b'h', ..] => (4, alphanumeric, 36, usize::MAX),
-            [b'g', b'i', ..] => (11, word, 22, usize::MAX),
-            [b'g', b'l', ..] => (6, word_or_dash, 20, usize::MAX),
-            [b'x', ..] => (5, alphanumeric_or_dash, 10, usize::MAX),
-            [b's' | b'r', b'k', b'_', ..] => (8, alphanumeric, 16, usize::MAX),
-            _ => (3, word_or_dash, 32, usize::MAX),
+        // sk-, cio and xx_test_ also begin ordinary words (sk-learn,
+        // run_test_all): those keys must mix digits and both cases.
+        let (prefix, body, least, most, mixed): Shape = match key.as_bytes() {
+            [b'A', b'I', b'z', b'a', ..] => (4, word_or_dash, 35, usize::MAX, false),
+            [b'A', ..] => (4, upper_or_digit, 16, 16, false),
+            [b'g', b'h', ..] => (4, alphanumeric, 36, usize::MAX, false),
+            [b'g', b'i', ..] => (11, word, 22, usize::MAX, false),
+            [b'g', b'l', ..] => (6, word_or_dash, 20, usize::MAX, false),
+            [b'x', ..] => (5, alphanumeric_or_dash, 10, usize::MAX, false),
+            [b'n', b'p', b'm', b'_', ..] => (4, alphanumeric, 36, usize::MAX, false),
+            [b'h', b'f', b'_', ..] => (3, alphanumeric, 30, usize::MAX, false),
+            [b'p', b'y', b'p', b'i', b'-', ..] => (5, word_or_dash, 50, usize::MAX, false),
+            [b'c', b'i', b'o', ..] => (3, alphanumeric, 32, 32, true),
+            [b'h', b'v', ..] => (4, word_or_dash, 24, usize::MAX, false),
+            [b'd', b'o', _, b'_', ..] => (7, alphanumeric, 64, usize::MAX, false),
+            [b's', b'k', b'-', ..] => (3, word_or_dash, 32, usize::MAX, true),
+            [b's' | b'r', b'k', b'_', ..] => (8, alphanumeric, 16, usize::MAX, false),
+            // Two or three letters, then _live_ or _test_.
+            _ => match key.as_bytes().iter().position(|&b| b == b'_') {
+                Some(at) => (at + 6, alphanumeric, 16, usize::MAX, true),
+                None => continue,
+            },
         };
         let start = key.start() + prefix;
         let length = bytes[start..key.end()].iter().take_while(|b| body(b)).count();
         let end = start + length;
-        if length < least || length > most || most == 16 && bytes.get(end).is_some_and(word) {
+        if length < least || length > most || most < usize::MAX && bytes.get(end).is_some_and(word) {
             continue;
         }
-        // sk- is also how ordinary words begin (sk-learn): an OpenAI or
-        // Anthropic key is long and mixes digits and both cases.
         let rest = &bytes[start..end];
-        if prefix == 3
+        if mixed
             && !(rest.iter().any(u8::is_ascii_digit)
                 && rest.iter().any(u8::is_ascii_uppercase)
                 && rest.iter().any(u8::is_ascii_lowercase))
@@ -916,6 +965,10 @@ fn cloud_key(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
             continue;
         }
         out.push(Span::new(key.start(), end));
+    }
+    if haystack.text.contains("SG.") {
+        static SENDGRID: LazyLock<Regex> = LazyLock::new(|| regex(r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b"));
+        out.extend(SENDGRID.find_iter(bytes).map(|key| Span::new(key.start(), key.end())));
     }
 }
 
@@ -950,6 +1003,115 @@ fn jwt(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     static TOKEN: LazyLock<Regex> =
         LazyLock::new(|| regex(r"\beyJ[A-Za-z0-9_\-]{6,}\.eyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*"));
     out.extend(TOKEN.find_iter(haystack.bytes()).map(|token| Span::new(token.start(), token.end())));
+}
+
+fn cookie(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
+    if !haystack.mentions(&["cookie", "curl"]) {
+        return;
+    }
+    let text = haystack.text;
+    let bytes = haystack.bytes();
+    // Where each list of name=value pairs starts.
+    let mut lists: Vec<usize> = Vec::new();
+    static HEADER: LazyLock<Regex> = LazyLock::new(|| regex(r#"\b(?:set-)?cookie["']?[ \t]*:[ \t]*["']?"#));
+    lists.extend(HEADER.find_iter(haystack.lower.as_bytes()).map(|header| header.end()));
+    static CURL: LazyLock<Regex> = LazyLock::new(|| command("curl"));
+    // Where the arguments read so far end: a `curl` inside them is an argument.
+    let mut done = 0;
+    for name in CURL.find_iter(haystack.lower.as_bytes()) {
+        if name.start() < done {
+            continue;
+        }
+        let arguments: Vec<Span> = arguments(bytes, name.end()).collect();
+        done = arguments.last().map_or(name.end(), |last| last.end);
+        for (index, argument) in arguments.iter().enumerate() {
+            let word = &text[argument.start..argument.end];
+            let value = match word {
+                "-b" | "--cookie" => arguments.get(index + 1).map(|next| next.start),
+                _ if word.starts_with("--cookie=") => Some(argument.start + "--cookie=".len()),
+                _ if word.starts_with("-b") && word.len() > 2 => Some(argument.start + 2),
+                _ => None,
+            };
+            // A file of cookies has no `=`.
+            let Some(start) = value else { continue };
+            let start = if matches!(bytes.get(start), Some(b'"' | b'\'')) { start + 1 } else { start };
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| matches!(b, b'"' | b'\'' | b' ' | b'\n'))
+                .map_or(bytes.len(), |at| start + at);
+            if bytes[start..end].contains(&b'=') {
+                lists.push(start);
+            }
+        }
+    }
+    lists.sort_unstable();
+    // Where the last list read ends: a list inside it was read with it.
+    let mut done = 0;
+    for start in lists {
+        if start < done {
+            continue;
+        }
+        // name=value; name=value, to the end of the quoted value or line.
+        let mut at = start;
+        while let Some(equals) =
+            bytes[at..].iter().position(|&b| matches!(b, b'=' | b'\n' | b'"' | b'\'')).map(|i| at + i)
+        {
+            if bytes[equals] != b'=' {
+                break;
+            }
+            let value_end = bytes[equals + 1..]
+                .iter()
+                .position(|&b| matches!(b, b';' | b'"' | b'\'' | b'\n' | b'\r' | b' ' | b','))
+                .map_or(bytes.len(), |i| equals + 1 + i);
+            out.extend(worth_masking(text, Span::new(equals + 1, value_end), Quoting::Double));
+            done = value_end;
+            match bytes.get(value_end) {
+                Some(b';') => at = skip_blanks(bytes, value_end + 1),
+                _ => break,
+            }
+            // Set-Cookie attributes (Path=/, Expires=...) are no secrets.
+            let attribute = haystack.lower[at..].split(['=', ';']).next().unwrap_or("").trim();
+            if matches!(attribute, "path" | "domain" | "expires" | "max-age" | "samesite" | "secure" | "httponly") {
+                break;
+            }
+        }
+    }
+}
+
+fn webhook_url(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
+    if !haystack.mentions(&["hooks.slack.com", "/api/webhooks/"]) {
+        return;
+    }
+    static HOOK: LazyLock<Regex> = LazyLock::new(|| {
+        regex(concat!(
+            r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9]+/[A-Za-z0-9]+/([A-Za-z0-9]{8,})",
+            r"|discord(?:app)?\.com/api/webhooks/[0-9]+/([A-Za-z0-9_\-]{20,})",
+        ))
+    });
+    for found in HOOK.captures_iter(haystack.bytes()) {
+        if let Some(secret) = found.get(1).or_else(|| found.get(2)) {
+            out.push(Span::new(secret.start(), secret.end()));
+        }
+    }
+}
+
+fn netrc(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
+    if !haystack.mentions(&["machine", "default"]) || !haystack.mentions(&["password"]) {
+        return;
+    }
+    static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
+        regex(
+            r"\b(?:machine[ \t\r\n]+[^ \t\r\n]+|default)(?:[ \t\r\n]+(?:login|account)[ \t\r\n]+[^ \t\r\n]+)*[ \t\r\n]+password[ \t\r\n]+",
+        )
+    });
+    for entry in ENTRY.find_iter(haystack.lower.as_bytes()) {
+        let bytes = haystack.bytes();
+        let end = bytes[entry.end()..]
+            .iter()
+            .position(|&b| b.is_ascii_whitespace() || matches!(b, b'\'' | b'"'))
+            .map_or(bytes.len(), |at| entry.end() + at);
+        out.extend(worth_masking(haystack.text, Span::new(entry.end(), end), Quoting::Double));
+    }
 }
 
 /// Names ending with `token` that are no secret: pagination cursors,
@@ -1080,11 +1242,11 @@ const KEY_GLUED_SECRET: &[&str] = &[
 ];
 
 fn named_secret(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
-    if !haystack.mentions(&["pass", "pwd", "secret", "token", "key", "credential"]) {
+    if !haystack.mentions(&["pass", "pw", "secret", "token", "key", "credential"]) {
         return;
     }
     static WORD: LazyLock<Regex> =
-        LazyLock::new(|| regex("passphrase|password|passwd|pwd|pass|secret|token|apikey|key|credential"));
+        LazyLock::new(|| regex("passphrase|password|passwd|pwd|pass|pw|secret|token|apikey|key|credential"));
     let text = haystack.text;
     let bytes = haystack.bytes();
     // Where the last value read ends: a name inside it is part of it.
@@ -1122,6 +1284,11 @@ fn named_secret(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
         if word == "pwd" && value.slice(text).is_some_and(path_like) {
             continue;
         }
+        // A file that holds the secret (`--from-file=password=./secrets/db`,
+        // `password=/run/secrets/db`) is where it is, not what it is.
+        if value.slice(text).is_some_and(file_path) {
+            continue;
+        }
         out.extend(worth_masking(text, value, quoting));
     }
 }
@@ -1146,7 +1313,7 @@ fn secret_name(word: &str, prefix: &str, first: u8) -> bool {
     match word {
         "token" => !listed(TOKEN_NOT_SECRET),
         "pass" => component && !listed(PASS_NOT_SECRET),
-        "pwd" => component,
+        "pwd" | "pw" => component,
         "key" if whole => false,
         "key" if component => !listed(KEY_NOT_SECRET),
         "key" => KEY_GLUED_SECRET.iter().any(|secret| {
@@ -1207,6 +1374,17 @@ fn element_content(text: &str, at: usize) -> Option<(Span, Quoting)> {
     let content = &text[at..end];
     let start = at + (content.len() - content.trim_start().len());
     Some((Span::new(start, start + content.trim().len()), Quoting::Double))
+}
+
+/// A relative or absolute path with a directory in it, made of the
+/// characters file names usually are: `./secrets/db.txt`, `/run/secrets/x`.
+fn file_path(value: &str) -> bool {
+    let rest = value.strip_prefix("./").or_else(|| value.strip_prefix("../")).or_else(|| value.strip_prefix("~/"));
+    let rest = rest.or_else(|| value.strip_prefix('/').filter(|rest| rest.contains('/')));
+    rest.is_some_and(|rest| {
+        rest.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
+    })
 }
 
 fn path_like(value: &str) -> bool {
@@ -1571,6 +1749,10 @@ mod tests {
             "curl curl -u ",
             "'Authorization: x ",
             "Authorization: Bearer abc ",
+            "Cookie: a=b; ",
+            "curl -b a=b curl ",
+            "machine m login l password p ",
+            "hooks.slack.com/services/T/B/",
         ] {
             let text = unit.repeat((64 << 10) / unit.len());
             let start = std::time::Instant::now();

@@ -29,6 +29,7 @@ pub enum Lang {
     Awk,
     Sed,
     Sql,
+    Expect,
     /// A language the analyzer cannot read (Tcl, R, a compiled program).
     Opaque,
 }
@@ -46,6 +47,7 @@ impl Lang {
             Lang::Awk => "awk",
             Lang::Sed => "sed",
             Lang::Sql => "SQL",
+            Lang::Expect => "Expect",
             Lang::Opaque => "an unreadable language",
         }
     }
@@ -539,7 +541,7 @@ pub(crate) const PRIVILEGE: crate::rules::Rule = crate::rules::Rule {
     catches: "Writes, by any program, to files that grant access or privilege (sudoers and \
               sudoers.d, authorized_keys, /etc/passwd, shadow and group, PAM, sshd_config, polkit), \
               set-user-id and set-group-id bits (chmod u+s, install -m 4755), and account changes \
-              (useradd, usermod -aG, passwd, chpasswd, gpasswd, visudo).",
+              (useradd, usermod -aG, passwd, chpasswd, gpasswd, smbpasswd, visudo).",
     why: "One line in sudoers or authorized_keys hands the machine to someone else, and outlives \
           every fix to the code that wrote it.",
     example: "echo 'dev ALL=(ALL) NOPASSWD:ALL' | sudo tee /etc/sudoers.d/dev",

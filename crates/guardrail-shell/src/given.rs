@@ -64,6 +64,9 @@ pub enum Operands {
     Values,
     /// Every operand from this position on (`mc alias set NAME URL KEY SECRET`).
     From(usize),
+    /// The last, when the first starts with this (`poetry config
+    /// http-basic.REPO USER PASSWORD`).
+    LastAfter(&'static str),
     /// An operand after one whose name says it holds a secret
     /// (`aws configure set aws_secret_access_key VALUE`), and the values of
     /// `key=value` operands whose key says so.
@@ -379,6 +382,49 @@ pub const GIVEN: &[Given] = &[
         ..NONE
     },
     Given {
+        programs: &["ipmitool"],
+        options: &[("-P", Part::Whole)],
+        example: "ipmitool -H bmc -U admin -P hunter2 power status",
+        ..NONE
+    },
+    Given {
+        programs: &["qpdf"],
+        options: &[("--encrypt", Part::Whole)],
+        operands: Operands::First,
+        when: &["--encrypt"],
+        example: "qpdf --encrypt hunter2 owner-pw 256 -- in.pdf out.pdf",
+        ..NONE
+    },
+    Given {
+        programs: &["gpg", "gpg2"],
+        options: &[("--passphrase", Part::Whole)],
+        stdin: Stdin::With(&["--passphrase-fd"]),
+        example: "echo hunter2 | gpg --batch --passphrase-fd 0 -d secrets.gpg",
+        ..NONE
+    },
+    Given {
+        programs: &["cargo"],
+        subcommand: &["login"],
+        takes: &["--registry"],
+        operands: Operands::First,
+        stdin: Stdin::Always,
+        example: "cargo login hunter2",
+        ..NONE
+    },
+    Given {
+        programs: &["poetry"],
+        subcommand: &["config"],
+        operands: Operands::LastAfter("http-basic."),
+        example: "poetry config http-basic.acme deploy hunter2",
+        ..NONE
+    },
+    Given {
+        programs: &["smbpasswd"],
+        stdin: Stdin::With(&["-s"]),
+        example: "printf 'hunter2\\nhunter2\\n' | smbpasswd -s -a bob",
+        ..NONE
+    },
+    Given {
         programs: &["sudo"],
         stdin: Stdin::With(&["-S", "--stdin"]),
         example: "echo hunter2 | sudo -S systemctl restart app",
@@ -391,15 +437,34 @@ pub const GIVEN: &[Given] = &[
         ..NONE
     },
     Given {
-        programs: &["chpasswd", "chgpasswd", "cryptsetup", "pass", "secret-tool"],
+        programs: &["chpasswd", "chgpasswd", "cryptsetup", "pass", "secret-tool", "kinit"],
         stdin: Stdin::Always,
         example: "echo 'bob:hunter2' | chpasswd",
         ..NONE
     },
 ];
 
-/// Reports the secrets `command` is given, if its program takes any.
+/// Reports the secrets `command` is given: where its program takes them,
+/// and whatever the secret detectors find in the command as the program
+/// will see it (a password assembled by printf, a token in a variable).
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
+    let line: Vec<&str> =
+        std::iter::once(command.program).chain(command.args.iter().map(|arg| arg.text.as_str())).collect();
+    let mut seen: Vec<String> = vec![line.join(" ")];
+    if let Stream::Text(text) = &command.input {
+        seen.push(text.clone());
+    }
+    seen.extend(command.substitutions.values().filter_map(|stream| match stream {
+        Stream::Text(text) => Some(text.clone()),
+        _ => None,
+    }));
+    for text in &seen {
+        for span in guardrail_core::secret::detect(text) {
+            if let Some(value) = span.slice(text) {
+                walker.secret(value, command.span);
+            }
+        }
+    }
     for given in GIVEN.iter().filter(|given| given.programs.contains(&command.program)) {
         let taking: Vec<&str> =
             given.options.iter().map(|(name, _)| *name).chain(given.takes.iter().copied()).collect();
@@ -469,6 +534,10 @@ fn secret_operands<'a>(which: Operands, operands: &[&'a Arg]) -> Vec<(&'a str, S
         Operands::None => Vec::new(),
         Operands::First => operands.iter().find(|arg| !arg.text.contains('=')).map(whole).into_iter().collect(),
         Operands::Last => operands.last().map(whole).into_iter().collect(),
+        Operands::LastAfter(prefix) => match operands {
+            [first, .., last] if first.text.starts_with(prefix) => vec![whole(last)],
+            _ => Vec::new(),
+        },
         Operands::Values => operands.iter().filter_map(value).collect(),
         Operands::From(start) => operands.iter().skip(start).map(whole).collect(),
         Operands::AfterSecretName => {

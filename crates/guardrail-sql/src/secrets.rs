@@ -6,7 +6,7 @@
 
 use guardrail_core::Span;
 use pg_query::NodeEnum;
-use pg_query::protobuf::{DefElem, FuncCall, Node, a_const};
+use pg_query::protobuf::{DefElem, FuncCall, InsertStmt, Node, a_const};
 
 use crate::names::{self, inner};
 use crate::spans;
@@ -145,6 +145,21 @@ fn connection_secrets(walker: &mut Walker<'_>, span: Span) {
 pub(crate) fn secret_arguments(node: &NodeEnum) -> Vec<&NodeEnum> {
     let found: Vec<&Node> = match node {
         NodeEnum::FuncCall(call) => call_secrets(call),
+        NodeEnum::InsertStmt(insert) => inserted_secrets(insert),
+        // UPDATE ... SET api_key = '...'
+        NodeEnum::ResTarget(target) if names_a_secret(&target.name) => {
+            target.val.iter().map(|value| &**value).collect()
+        }
+        // WHERE api_key = '...'
+        NodeEnum::AExpr(expression) if names::string_operator(expression) == Some("=") => {
+            let sides = [expression.lexpr.as_deref(), expression.rexpr.as_deref()];
+            let named = |side: Option<&Node>| matches!(side.and_then(inner), Some(NodeEnum::ColumnRef(column)) if names::column(column).is_some_and(names_a_secret));
+            match sides {
+                [column, Some(value)] if named(column) => vec![value],
+                [Some(value), column] if named(column) => vec![value],
+                _ => Vec::new(),
+            }
+        }
         NodeEnum::AExpr(expression) if names::string_operator(expression) == Some("||") => {
             let mut operands = Vec::new();
             concatenated(node, &mut operands);
@@ -153,6 +168,28 @@ pub(crate) fn secret_arguments(node: &NodeEnum) -> Vec<&NodeEnum> {
         _ => Vec::new(),
     };
     found.into_iter().filter_map(inner).map(unwrapped).collect()
+}
+
+/// The values an INSERT ... VALUES gives columns named like secrets
+/// (`api_key`, `password`).
+fn inserted_secrets(insert: &InsertStmt) -> Vec<&Node> {
+    let secret_columns: Vec<usize> = insert
+        .cols
+        .iter()
+        .enumerate()
+        .filter(
+            |(_, column)| matches!(inner(column), Some(NodeEnum::ResTarget(target)) if names_a_secret(&target.name)),
+        )
+        .map(|(index, _)| index)
+        .collect();
+    let Some(NodeEnum::SelectStmt(select)) = insert.select_stmt.as_deref().and_then(inner) else { return Vec::new() };
+    let mut found = Vec::new();
+    for row in &select.values_lists {
+        if let Some(NodeEnum::List(values)) = inner(row) {
+            found.extend(secret_columns.iter().filter_map(|index| values.items.get(*index)));
+        }
+    }
+    found
 }
 
 fn call_secrets(call: &FuncCall) -> Vec<&Node> {
@@ -359,6 +396,12 @@ mod tests {
                 "CREATE USER MAPPING FOR u SERVER s OPTIONS (aws_secret_access_key '*******')",
             ),
             (
+                "INSERT INTO integrations (tenant, api_key) VALUES (1, 'k3y-abc'), (2, 'k3y-def')",
+                "INSERT INTO integrations (tenant, api_key) VALUES (1, '*******'), (2, '*******')",
+            ),
+            ("UPDATE bots SET token = 'k3y-abc' WHERE id = 1", "UPDATE bots SET token = '*******' WHERE id = 1"),
+            ("SELECT id FROM keys WHERE api_key = 'k3y-abc'", "SELECT id FROM keys WHERE api_key = '*******'"),
+            (
                 "DO $$ DECLARE pw text := 'pw-1234'; BEGIN EXECUTE format('ALTER ROLE bob PASSWORD %L', pw); END $$",
                 "DO $$ DECLARE pw text := '*******'; BEGIN EXECUTE format('ALTER ROLE bob PASSWORD %L', pw); END $$",
             ),
@@ -378,6 +421,8 @@ mod tests {
             "SELECT 'password' AS word, 'https://example.com/path' AS url LIMIT 1",
             "SELECT password_hash FROM users WHERE id = 1",
             "UPDATE users SET password_changed_at = now() WHERE id = 1",
+            "UPDATE users SET password_hash = NULL, api_key = NULL WHERE id = 1",
+            "INSERT INTO sort_orders (sort_key, name) VALUES ('created_at', 'newest')",
             "SELECT format('ALTER ROLE %I VALID UNTIL %L', 'bob', '2027-01-01')",
             "SELECT 'password reset for ' || email FROM users LIMIT 1",
             "SELECT set_config('app.tenant', 'acme', false)",

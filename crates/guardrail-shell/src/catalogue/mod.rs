@@ -17,7 +17,7 @@ use guardrail_core::Span;
 pub use programs::CATALOGUE;
 
 use crate::effects::{Lang, Write};
-use crate::flow::Stream;
+use crate::flow::{Mark, Stream};
 use crate::rules::options;
 use crate::walk::{Command, Walker};
 use crate::words::Arg;
@@ -430,7 +430,10 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
                         walker.send(read.mark().as_ref(), &sink, command.program, span);
                     }
                     None if text == "-" => stdin_sent = true,
-                    None => walker.send(arg.mark.as_ref(), &sink, command.program, span),
+                    None => {
+                        let written = written_secret(&arg.text, &sink);
+                        walker.send(Mark::worst(arg.mark.clone(), written).as_ref(), &sink, command.program, span)
+                    }
                 }
             }
             Role::Upload => {
@@ -441,7 +444,10 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
                     walker.send(read.mark().as_ref(), &sink, command.program, span);
                 }
             }
-            Role::Host => walker.send(arg.mark.as_ref(), &sink, command.program, span),
+            Role::Host => {
+                let written = written_secret(&arg.text, &sink);
+                walker.send(Mark::worst(arg.mark.clone(), written).as_ref(), &sink, command.program, span)
+            }
             Role::Code(lang) => {
                 // tar --checkpoint-action=exec=CMD: only `exec=` runs a command.
                 let text = match part_option(args, part.index) {
@@ -475,7 +481,11 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
         }
     }
     if stdin_sent {
-        walker.send(command.input.mark().as_ref(), &sink, command.program, span);
+        let written = match &command.input {
+            Stream::Text(text) => written_secret(text, &sink),
+            _ => None,
+        };
+        walker.send(Mark::worst(command.input.mark(), written).as_ref(), &sink, command.program, span);
     }
     if stdin_read {
         reads.push(command.input.clone());
@@ -678,6 +688,17 @@ pub(crate) fn is_remote(arg: &Arg) -> bool {
 }
 
 /// What a network program sends to, for intents: its first host or URL.
+/// The mark of data the command spells out and sends to `sink`: secret
+/// when the detectors find a secret in it and the host collects requests
+/// for whoever holds a link. Elsewhere a token in a header, a URL or a
+/// request body is taken for its intended use.
+fn written_secret(text: &str, sink: &str) -> Option<Mark> {
+    if !crate::rules::network::collects(sink) || guardrail_core::secret::detect(text).is_empty() {
+        return None;
+    }
+    Some(Mark::Secret("a secret written in the command".to_owned()))
+}
+
 fn sink_name(parts: &[Part], program: &str) -> String {
     parts
         .iter()

@@ -1039,6 +1039,15 @@ pub static CATALOGUE: &[Program] = &[
         ..Program::DEFAULT
     },
     Program {
+        names: &["expect"],
+        does: "drives interactive programs: what it spawns runs with what it sends as input",
+        script: Some(Script { lang: Lang::Expect, code: &["-c"], files: &["-f"], first: First::File, modules: &[] }),
+        posix: true,
+        example: "expect -c 'spawn ssh root@db; expect \"# \"; send \"rm -rf /var/lib/postgresql\\r\"; expect eof'",
+        look_alike: "expect -c 'spawn ssh admin@db uptime; expect \"password:\"; send \"pw\\r\"; expect eof'",
+        ..Program::DEFAULT
+    },
+    Program {
         names: &["lua", "luajit", "texlua"],
         does: "runs Lua: -e code, a script, or its input",
         options: &[("-l", Other)],
@@ -1052,7 +1061,6 @@ pub static CATALOGUE: &[Program] = &[
         names: &[
             "tclsh",
             "wish",
-            "expect",
             "Rscript",
             "R",
             "julia",

@@ -179,6 +179,7 @@ impl<'w> Ctx<'w> {
 
     /// A call by qualified name. Returns what it yields.
     pub(crate) fn call(&mut self, name: &str, args: &[Val], kwargs: &[(String, Val)]) -> Val {
+        self.credentials(name, args, kwargs);
         let Some(does) = self.table.iter().find(|(known, _)| *known == name).map(|(_, does)| *does) else {
             if let Some(value) = self.client_call(name, args) {
                 return value;
@@ -362,6 +363,37 @@ impl<'w> Ctx<'w> {
     /// database driver (`cursor.execute('DROP TABLE users')`) goes to the SQL
     /// analyzer. Returns the object the call yields, so chains keep their
     /// name; `None` for calls on anything else.
+    /// Passwords and tokens the code hands to a call, to be masked:
+    /// `requests.get(url, auth=("user", "pw"))`, `basic_auth("user", "pw")`,
+    /// `smtp.login("user", "pw")`, `connect(password="pw")`.
+    pub(crate) fn credentials(&mut self, name: &str, args: &[Val], kwargs: &[(String, Val)]) {
+        let method = name.rsplit(['.', ':']).next().unwrap_or(name);
+        let mut secrets: Vec<&str> = Vec::new();
+        fn pair(values: &[Val]) -> Option<&str> {
+            match values {
+                [.., Val::Str(_), Val::Str(secret)] => Some(secret.as_str()),
+                _ => None,
+            }
+        }
+        if matches!(
+            method,
+            "basic_auth" | "HTTPBasicAuth" | "HTTPDigestAuth" | "BasicAuth" | "DigestAuth" | "setBasicAuth" | "login"
+        ) && let Some(secret) = pair(args)
+        {
+            secrets.push(secret);
+        }
+        for (key, value) in kwargs {
+            match (key.as_str(), value) {
+                ("auth" | "http_auth" | "basic_auth", Val::List(items)) => secrets.extend(pair(items)),
+                (key, Val::Str(secret)) if guardrail_core::secret::names_a_secret(key) => secrets.push(secret),
+                _ => {}
+            }
+        }
+        for secret in secrets {
+            self.walker.secret(secret, self.span);
+        }
+    }
+
     fn client_call(&mut self, name: &str, args: &[Val]) -> Option<Val> {
         let root = name.split(['.', '/']).find(|part| !part.is_empty() && *part != "@aws-sdk").unwrap_or(name);
         let root = if name.starts_with("@aws-sdk") || name.starts_with("aws-sdk") { "aws" } else { root };

@@ -313,6 +313,8 @@ fn call(ctx: &mut Ctx<'_>, node: Node<'_>) -> Val {
         Val::Object(name, object_args) => (name, object_args.into_iter().next()),
         Val::Secret(what) => return Val::Secret(what),
         _ => {
+            // A method of an object the table does not know: its credentials still show.
+            ctx.credentials(ctx.text(function), &args, &kwargs);
             return args
                 .iter()
                 .chain(kwargs.iter().map(|(_, value)| value))

@@ -1,12 +1,13 @@
 //! Code for other interpreters, found inline (`python3 -c`, `node -e`,
 //! `awk '...'`, `sed 's/x/y/e'`), in a here-document, or in a file the
 //! line wrote. Python, JavaScript, Ruby, Perl, PHP and Lua are parsed with
-//! their tree-sitter grammars ([`engine`]); awk and sed, whose programs are
-//! small, are read by hand. Calls that run shell commands are walked as
+//! their tree-sitter grammars ([`engine`]); awk, sed and Expect, whose
+//! programs are small, are read by hand. Calls that run shell commands are walked as
 //! shell, deletions and writes become path effects, secrets read and sent
 //! are exfiltration, and what cannot be resolved is `code.dynamic`.
 
 mod engine;
+mod expect;
 mod javascript;
 mod lua;
 mod perl;
@@ -27,6 +28,7 @@ pub(crate) fn analyze(walker: &mut Walker, lang: Lang, code: &str, span: Span) {
     let (language, table, analysis): (tree_sitter::Language, _, Analysis) = match lang {
         Lang::Awk => return awk(walker, code, span),
         Lang::Sed => return sed(walker, code, span),
+        Lang::Expect => return expect::analyze(walker, code, span),
         Lang::Python => (tree_sitter_python::LANGUAGE.into(), python::TABLE, python::analyze),
         Lang::JavaScript => (tree_sitter_javascript::LANGUAGE.into(), javascript::TABLE, javascript::analyze),
         Lang::Ruby => (tree_sitter_ruby::LANGUAGE.into(), ruby::TABLE, ruby::analyze),

@@ -340,6 +340,8 @@ fn call(ctx: &mut Ctx<'_>, node: Node<'_>) -> Val {
         Val::Secret(what) => return Val::Secret(what),
         Val::Env => return Val::Env,
         _ => {
+            // A method of an object the table does not know: its credentials still show.
+            ctx.credentials(ctx.text(function), &args, &kwargs);
             // A computed function: getattr(os, 'sys' + 'tem')(...), a call's result.
             if function.kind() == "call" {
                 return Val::Unknown;

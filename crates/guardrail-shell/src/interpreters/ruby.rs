@@ -265,7 +265,11 @@ fn call(ctx: &mut Ctx<'_>, node: Node<'_>) -> Val {
             (format!("{class}.{method}"), object_args.into_iter().take(1).chain(args).collect())
         }
         Some(Val::Env) => return Val::Env,
-        Some(other) => return other.secret().map(Val::Secret).unwrap_or(Val::Unknown),
+        Some(other) => {
+            // A method of an object the table does not know: its credentials still show.
+            ctx.credentials(&method, &args, &kwargs);
+            return other.secret().map(Val::Secret).unwrap_or(Val::Unknown);
+        }
     };
     ctx.call(&name, &args, &kwargs)
 }

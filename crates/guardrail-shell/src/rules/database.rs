@@ -395,8 +395,141 @@ fn script(walker: &mut Walker, text: &str, span: Span, client: &str) {
     }
     let statements = statements.replace("\\gexec", ";").replace("\\g", ";");
     if !statements.trim().is_empty() {
-        sql(walker, &statements, span);
+        sql_of(walker, &statements, span, client);
     }
+}
+
+/// Clients whose SQL is PostgreSQL's (or close enough for its parser).
+const POSTGRES_CLIENTS: &[&str] = &["psql", "pgcli", "cockroach", "vsql", "yb", "ysqlsh"];
+
+/// SQL a client runs. PostgreSQL's parser judges it; when the client
+/// speaks another dialect (T-SQL's `SELECT TOP 5`, MySQL's backticks) and
+/// the parser rejects the text, the text is read by its keywords: it is a
+/// read only when every statement begins with a read keyword and no word
+/// of it writes, runs or changes anything. Anything else stays unknown.
+fn sql_of(walker: &mut Walker, text: &str, span: Span, client: &str) {
+    let analysis = guardrail_sql::analyze(text);
+    let rejected = analysis.intents.iter().any(|intent| {
+        intent.kind == IntentKind::Unknown && intent.note.as_deref().is_some_and(|note| note.contains("parser rejects"))
+    });
+    if rejected && !POSTGRES_CLIENTS.contains(&client) && reads_only(text) {
+        let note = format!(
+            "{client}'s SQL, in a dialect PostgreSQL's parser does not read, only reads: each statement begins \
+             with a read keyword and no word of it writes"
+        );
+        walker.emit(IntentKind::DataRead, Scope::Bounded, None, span, Some(note));
+        return;
+    }
+    for intent in analysis.intents {
+        walker.emit(intent.kind, intent.scope, intent.object, span, intent.note);
+    }
+}
+
+/// Whether SQL of any dialect only reads, by its keywords: statements
+/// (split at `;` and `GO` lines) that begin with SELECT, SHOW, DESCRIBE,
+/// EXPLAIN, USE or WITH, and no word outside quotes that writes, runs code,
+/// reads or writes files, or changes a setting.
+fn reads_only(text: &str) -> bool {
+    const READS: &[&str] = &["SELECT", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "USE", "WITH", "VALUES", "TABLE"];
+    const CHANGES: &[&str] = &[
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "UPSERT",
+        "REPLACE",
+        "DROP",
+        "TRUNCATE",
+        "ALTER",
+        "CREATE",
+        "RENAME",
+        "GRANT",
+        "REVOKE",
+        "DENY",
+        "EXEC",
+        "EXECUTE",
+        "CALL",
+        "DO",
+        "LOAD",
+        "COPY",
+        "INTO",
+        "OUTFILE",
+        "DUMPFILE",
+        "SET",
+        "KILL",
+        "SHUTDOWN",
+        "ATTACH",
+        "DETACH",
+        "PRAGMA",
+        "BACKUP",
+        "RESTORE",
+        "DBCC",
+        "OPENROWSET",
+        "OPENQUERY",
+        "OPENDATASOURCE",
+        "BULK",
+        "LOCK",
+        "UNLOCK",
+        "FLUSH",
+        "PURGE",
+        "RESET",
+        "OPTIMIZE",
+        "VACUUM",
+        "ANALYZE",
+        "REINDEX",
+        "CLUSTER",
+        "COMMENT",
+        "SYSTEM",
+        "SOURCE",
+        "PREPARE",
+        "HANDLER",
+        "INSTALL",
+        "UNINSTALL",
+        "SLEEP",
+        "BENCHMARK",
+        "WAITFOR",
+        "RECONFIGURE",
+        "LOAD_FILE",
+        "SHELL",
+    ];
+    // Quoted strings and names hold no keywords.
+    let mut bare = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match quote {
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None if matches!(c, '\'' | '"' | '`') => {
+                quote = Some(c);
+                bare.push(' ');
+            }
+            None if c == '[' => quote = Some(']'),
+            None => bare.push(c),
+        }
+    }
+    // T-SQL's batches end at a line holding GO.
+    let upper = bare
+        .to_ascii_uppercase()
+        .lines()
+        .map(|line| if line.trim() == "GO" { ";" } else { line })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut any = false;
+    for statement in upper.split(';') {
+        let words: Vec<&str> = statement
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@'))
+            .filter(|word| !word.is_empty())
+            .collect();
+        let Some(first) = words.first() else { continue };
+        any = true;
+        let changes = |word: &&str| {
+            CHANGES.contains(word) || word.starts_with("XP_") || word.starts_with("SP_") || word.starts_with('@')
+        };
+        if !READS.contains(first) || words.iter().any(changes) {
+            return false;
+        }
+    }
+    any
 }
 
 fn stdin_sql(walker: &mut Walker, input: &Stream, span: Span, client: &str) {

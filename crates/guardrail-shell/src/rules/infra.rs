@@ -4,6 +4,7 @@
 use guardrail_core::{IntentKind, Object, Scope};
 
 use super::{Rule, options, subcommands};
+use crate::flow::Stream;
 use crate::walk::{Command, Walker};
 
 pub(crate) const RULE: Rule = Rule {
@@ -15,7 +16,9 @@ pub(crate) const RULE: Rule = Rule {
               compose down -v; cloud CLIs' delete, terminate, remove, purge and deregister verbs (aws, \
               gcloud, az, gsutil, doctl, heroku, flyctl, vercel), aws s3 rm/rb and sync --delete, with \
               secret stores' deletes and overwrites (secretsmanager, ssm, kms, gcloud secrets, az \
-              keyvault, gh secret set/delete, fly secrets set/import/unset) as secret intents; CI objects (gh repo delete and the like, circleci, \
+              keyvault, gh secret set/delete, fly secrets set/import/unset, kubectl create secret, docker secret create, \
+              a Secret manifest piped into kubectl apply, heroku config:set of a setting named like a \
+              secret) as secret intents; CI objects (gh repo delete and the like, circleci, \
               gitlab-runner unregister, jenkins-cli delete-*).",
     why: "One delete verb can take down production or its data; these commands rarely have an undo.",
     example: "kubectl delete namespace prod",
@@ -41,7 +44,8 @@ pub(crate) const MESSAGING: Rule = Rule {
     intents: &[IntentKind::InfraDestroy],
     catches: "Deleting or purging topics, queues, streams and their data: kafka-topics --delete, \
               kafka-delete-records, kafka-consumer-groups --delete, kafka-acls --remove, kafka-configs \
-              --delete-config, rabbitmqctl delete_*/clear_*/purge_queue/reset, rabbitmqadmin \
+              --delete-config, rabbitmqctl delete_*/clear_*/purge_queue/reset (and its user and \
+              permission changes, as privilege changes), rabbitmqadmin \
               delete/purge, nats stream/consumer/kv/object delete and purge.",
     why: "Messages in flight and retained topics are data; deleting them loses it.",
     example: "kafka-topics --bootstrap-server localhost:9092 --delete --topic payments",
@@ -124,7 +128,35 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             } else {
                 name
             };
+            let dry_run = match parsed.value("--dry-run") {
+                Some(value) => value != "none",
+                None => parsed.has("--dry-run"),
+            };
+            // A manifest piped in that holds a Secret (`kubectl apply -f - <<EOF`).
+            let manifest_secret = matches!(&command.input, Stream::Text(text) if text
+                .lines()
+                .any(|line| line.trim_start_matches(['-', ' ']).trim() == "kind: Secret"));
+            if matches!(*verb, "apply" | "create" | "replace")
+                && manifest_secret
+                && matches!(parsed.value("-f").or(parsed.value("--filename")), Some("-"))
+                && !dry_run
+            {
+                walker.emit(
+                    IntentKind::SecretWrite,
+                    Scope::Bounded,
+                    Some(Object::new("secret", "a Secret manifest")),
+                    command.span,
+                    None,
+                );
+            }
             match *verb {
+                "create" if rest.first() == Some(&"secret") && !dry_run => walker.emit(
+                    IntentKind::SecretWrite,
+                    Scope::Bounded,
+                    Some(Object::new("secret", name)),
+                    command.span,
+                    None,
+                ),
                 "delete" => destroy(walker, scope, "cluster", name, None),
                 "replace" if parsed.has("--force") => {
                     destroy(walker, scope, "cluster", name, Some("replace --force deletes and recreates".to_owned()))
@@ -225,6 +257,13 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             let verbs: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
             let verbs: &[&str] = if verbs.first() == Some(&"compose") { &verbs[1..] } else { &verbs };
             match verbs {
+                ["secret", "create", rest @ ..] => walker.emit(
+                    IntentKind::SecretWrite,
+                    Scope::Bounded,
+                    Some(Object::new("secret", rest.join(" "))),
+                    command.span,
+                    None,
+                ),
                 [_, "prune", ..] | ["prune", ..] => destroy(
                     walker,
                     Scope::Unbounded,
@@ -348,6 +387,24 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
         "heroku" => {
             let verbs = words(&["-a", "--app", "-r", "--remote"]);
+            let secrets: Vec<&str> = match verbs.as_slice() {
+                ["config:set", settings @ ..] => settings
+                    .iter()
+                    .filter_map(|setting| setting.split_once('=').map(|(name, _)| name))
+                    .filter(|name| guardrail_core::secret::names_a_secret(name))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !secrets.is_empty() {
+                let name = secrets.join(" ");
+                walker.emit(
+                    IntentKind::SecretWrite,
+                    Scope::Bounded,
+                    Some(Object::new("secret", name)),
+                    command.span,
+                    None,
+                );
+            }
             if verbs.first().is_some_and(|verb| {
                 matches!(*verb, "apps:destroy" | "pg:reset" | "addons:destroy" | "destroy" | "pg:kill")
             }) {
@@ -645,6 +702,19 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             });
             if destructive {
                 destroy(walker, Scope::Bounded, "queue", verbs.join(" "), None);
+            } else if let Some(verb) = verbs.first().filter(|verb| {
+                matches!(
+                    **verb,
+                    "add_user" | "change_password" | "set_user_tags" | "set_permissions" | "set_topic_permissions"
+                )
+            }) {
+                walker.emit(
+                    IntentKind::SystemPrivilege,
+                    Scope::Server,
+                    Some(Object::new("system", verbs.get(1).copied().unwrap_or(""))),
+                    command.span,
+                    Some(format!("{program} {verb} changes who may use the broker")),
+                );
             }
         }
         "nats" => {

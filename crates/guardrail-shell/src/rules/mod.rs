@@ -20,7 +20,7 @@ pub(crate) mod files;
 mod git;
 mod infra;
 mod later;
-mod network;
+pub(crate) mod network;
 mod projects;
 pub(crate) mod remote;
 mod secrets;
@@ -77,6 +77,7 @@ pub const RULES: &[&Rule] = &[
     &database::RULE,
     &network::RULE,
     &network::EXFILTRATION,
+    &network::WRITTEN_SECRETS,
     &remote::RULE,
     &later::RULE,
     &projects::RULE,

@@ -19,7 +19,8 @@ pub(crate) const RULE: Rule = Rule {
         IntentKind::SystemUserDelete,
         IntentKind::LogTamper,
     ],
-    catches: "shutdown, reboot, halt, poweroff, systemctl poweroff/reboot and init 0/6; kill of every \
+    catches: "shutdown, reboot, halt, poweroff, systemctl poweroff/reboot and init 0/6, baseboard \
+              controllers' power off, cycle and reset (ipmitool, racadm); kill of every \
               process (kill -9 -1, kill -- -1, killall5) or of init; fork bombs (a function that runs \
               copies of itself in a pipeline or in the background); firewall flushes (iptables -F, \
               -P ... ACCEPT, nft flush ruleset, ufw disable/reset, stopping firewalld); crontab -r; \
@@ -44,6 +45,33 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     };
     match command.program {
         "shutdown" | "reboot" | "halt" | "poweroff" => emit(walker, IntentKind::SystemPower, command.program, None),
+        // A machine's baseboard controller: power and resets from afar.
+        "ipmitool" => {
+            let parsed = options(
+                args,
+                &["-I", "-H", "-U", "-P", "-f", "-p", "-L", "-C", "-y", "-k", "-K", "-E", "-R", "-N", "-T", "-t", "-b"],
+                false,
+            );
+            let verbs: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
+            if let ["chassis" | "power", .., "off" | "cycle" | "reset" | "soft" | "diag"]
+            | ["power", "off" | "cycle" | "reset" | "soft" | "diag", ..]
+            | ["mc", "reset", ..] = verbs.as_slice()
+            {
+                emit(
+                    walker,
+                    IntentKind::SystemPower,
+                    &verbs.join(" "),
+                    Some("through the machine's baseboard controller"),
+                )
+            }
+        }
+        "racadm"
+            if args
+                .iter()
+                .any(|arg| matches!(arg.text.as_str(), "powerdown" | "powercycle" | "hardreset" | "graceshutdown")) =>
+        {
+            emit(walker, IntentKind::SystemPower, "racadm", Some("through the machine's baseboard controller"))
+        }
         "init" | "telinit" if args.first().is_some_and(|arg| matches!(arg.text.as_str(), "0" | "6")) => {
             emit(walker, IntentKind::SystemPower, command.program, None)
         }
@@ -126,7 +154,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "visudo" if args.iter().any(|arg| arg.is("-c") || arg.is("--check")) => return true,
         "useradd" | "adduser" | "usermod" | "groupadd" | "addgroup" | "groupmod" | "gpasswd" | "passwd"
         | "chpasswd" | "chage" | "newusers" | "visudo" | "vipw" | "vigr" | "pwconv" | "chsh" | "setcap"
-        | "pam-auth-update" => {
+        | "pam-auth-update" | "smbpasswd" | "pdbedit" | "htdigest" | "ldappasswd" => {
             let name =
                 args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("");
             let note = match command.program {
