@@ -12,6 +12,11 @@
 //!   `guardrail check --kind shell` (the same decision, not recorded),
 //!   measured interleaved. It uses target/release/guardrail: build it first
 //!   (`cargo build --release`); without it the hook part is skipped, saying so.
+//!   With `GUARDRAIL_BASELINE=path/to/an/older/guardrail`, that binary's hook
+//!   call is measured in the same rounds too, and the ratio printed: build
+//!   the commit to compare with in a worktree of its own
+//!   (`git worktree add /tmp/base COMMIT && cd /tmp/base && cargo build
+//!   --release --target-dir /tmp/base-target`).
 
 use std::hint::black_box;
 use std::io::Write;
@@ -123,8 +128,31 @@ fn main() {
         started.elapsed().as_secs_f64() * 1e3
     };
     run(binary, &["hook", "claude-code"], Some(event)); // creates the store and key
+    let baseline = std::env::var("GUARDRAIL_BASELINE").ok().filter(|path| !path.is_empty());
+    let baseline_data = std::env::temp_dir().join(format!("guardrail-hook-bench-baseline-{}", std::process::id()));
+    let run_baseline = |baseline: &str| {
+        let started = Instant::now();
+        let mut child = Command::new(baseline)
+            .args(["hook", "claude-code"])
+            .env("GUARDRAIL_DATA_DIR", &baseline_data)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning the baseline");
+        child.stdin.take().unwrap().write_all(event).unwrap();
+        assert!(child.wait().unwrap().success(), "the baseline's hook failed");
+        started.elapsed().as_secs_f64() * 1e3
+    };
+    if let Some(baseline) = &baseline {
+        run_baseline(baseline);
+    }
+    let mut baseline_calls: Vec<f64> = Vec::new();
     let mut calls: [Vec<f64>; 4] = Default::default();
     for _ in 0..CALLS {
+        if let Some(baseline) = &baseline {
+            baseline_calls.push(run_baseline(baseline));
+        }
         calls[0].push(run("/bin/true", &[], None));
         calls[1].push(run(binary, &["--version"], None));
         calls[2].push(run(
@@ -146,5 +174,16 @@ fn main() {
         values.sort_by(|a, b| a.partial_cmp(b).unwrap());
         println!("{name:<40} {:>8.2} {:>8.2}", values[values.len() / 2], values[values.len() * 9 / 10]);
     }
+    if !baseline_calls.is_empty() {
+        baseline_calls.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let (before, after) = (baseline_calls[CALLS / 2], calls[3][CALLS / 2]);
+        println!(
+            "{:<40} {before:>8.2} {:>8.2}\nhook p50, this build against the baseline: {:.2}x",
+            "baseline hook claude-code (recorded)",
+            baseline_calls[CALLS * 9 / 10],
+            after / before
+        );
+    }
     let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(&baseline_data);
 }

@@ -1,5 +1,6 @@
 //! The gate: analyze an action, judge each intent, combine into a decision.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use quick_cache::Weighter;
@@ -172,11 +173,15 @@ impl Guard {
         let (spans, values) = crate::secret::spread(&action.text, &found, &derived);
         for judgement in &mut decision.intents {
             let intent = &mut judgement.intent;
-            if let Some(object) = &mut intent.object {
-                object.name = crate::secret::mask_values(&object.name, &values).into_owned();
+            if let Some(object) = &mut intent.object
+                && let Cow::Owned(masked) = crate::secret::mask_values(&object.name, &action.text, &values)
+            {
+                object.name = masked;
             }
-            if let Some(note) = &mut intent.note {
-                *note = crate::secret::mask_values(note, &values).into_owned();
+            if let Some(note) = &mut intent.note
+                && let Cow::Owned(masked) = crate::secret::mask_values(note, &action.text, &values)
+            {
+                *note = masked;
             }
         }
         decision.secrets = spans;

@@ -85,7 +85,8 @@ pub const MIN_SEARCHED_VALUE: usize = 4;
 pub fn spread(text: &str, found: &[Span], derived: &[&str]) -> (Vec<Span>, Vec<String>) {
     let mut values: Vec<String> =
         found.iter().filter_map(|span| span.slice(text)).filter(|value| !value.is_empty()).map(str::to_owned).collect();
-    for derived in derived {
+    // What the text shows verbatim, the text's own detection covered.
+    for derived in derived.iter().filter(|derived| !text.contains(**derived)) {
         values.extend(detect(derived).iter().filter_map(|span| span.slice(derived)).map(str::to_owned));
     }
     values.retain(|value| value.len() >= MIN_SEARCHED_VALUE);
@@ -98,10 +99,16 @@ pub fn spread(text: &str, found: &[Span], derived: &[&str]) -> (Vec<Span>, Vec<S
     (normalize(text, spans), values)
 }
 
-/// A derived string (an object's name, a note) with what the detectors find
-/// in it, and every occurrence of `values`, masked.
-pub fn mask_values<'t>(text: &'t str, values: &[String]) -> Cow<'t, str> {
-    let mut spans = detect(text);
+/// A derived string (an object's name, a note) of the action's text
+/// `source`, with every occurrence of `values` masked, and what the
+/// detectors find in it unless `source` shows it verbatim (then the
+/// source's detection found it, and it is among `values`).
+pub fn mask_values<'t>(text: &'t str, source: &str, values: &[String]) -> Cow<'t, str> {
+    let verbatim = source.contains(text);
+    if verbatim && values.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut spans = if verbatim { Vec::new() } else { detect(text) };
     for value in values {
         spans.extend(text.match_indices(value.as_str()).map(|(at, value)| Span::new(at, at + value.len())));
     }

@@ -102,7 +102,11 @@ impl Walker {
     /// later in the line sees it.
     fn remember(&mut self, place: &Place, content: &Stream, how: Write) {
         let kept = match (how, self.files.get(&place.name), content) {
-            (Write::Append, Some(Stream::Text(old)), Stream::Text(new)) => Stream::Text(format!("{old}{new}")),
+            (Write::Append, Some(Stream::Text(old)), Stream::Text(new))
+                if old.len() + new.len() <= crate::words::MAX_VALUE =>
+            {
+                Stream::Text(format!("{old}{new}"))
+            }
             (Write::Append | Write::Edit, Some(old), new) => Stream::derived([old, new]),
             (Write::Edit, None, new) => Stream::derived([new]),
             (_, _, new) => new.clone(),

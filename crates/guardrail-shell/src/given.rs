@@ -448,9 +448,16 @@ pub const GIVEN: &[Given] = &[
 /// and whatever the secret detectors find in the command as the program
 /// will see it (a password assembled by printf, a token in a variable).
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
-    let line: Vec<&str> =
-        std::iter::once(command.program).chain(command.args.iter().map(|arg| arg.text.as_str())).collect();
-    let mut seen: Vec<String> = vec![line.join(" ")];
+    // The text detectors read the action's text already: the command line
+    // is read again only when the shell changed its words (expansions,
+    // substitutions, escapes).
+    let changed = command.args.iter().any(|arg| arg.raw.contains(['$', '`', '\\']));
+    let mut seen: Vec<String> = Vec::new();
+    if changed {
+        let line: Vec<&str> =
+            std::iter::once(command.program).chain(command.args.iter().map(|arg| arg.text.as_str())).collect();
+        seen.push(line.join(" "));
+    }
     if let Stream::Text(text) = &command.input {
         seen.push(text.clone());
     }
@@ -465,7 +472,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
             }
         }
     }
-    for given in GIVEN.iter().filter(|given| given.programs.contains(&command.program)) {
+    for given in entries(command.program) {
         let taking: Vec<&str> =
             given.options.iter().map(|(name, _)| *name).chain(given.takes.iter().copied()).collect();
         let parsed = options(command.args, &taking, false);
@@ -508,6 +515,22 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
             }
         }
     }
+}
+
+/// The entries for a program, found through an index built once.
+fn entries(program: &str) -> &'static [&'static Given] {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, Vec<&'static Given>>> =
+        std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index: std::collections::HashMap<&'static str, Vec<&'static Given>> = std::collections::HashMap::new();
+        for given in GIVEN {
+            for program in given.programs {
+                index.entry(program).or_default().push(given);
+            }
+        }
+        index
+    });
+    index.get(program).map_or(&[], Vec::as_slice)
 }
 
 /// Whether a one-letter flag is in a cluster (`-bc` holds `-b`).

@@ -60,6 +60,9 @@ pub(crate) struct Place {
 /// Turns `/a//b/./c/../d/` into `/a/b/d`. `..` above the root stays at
 /// the root, as the kernel does.
 pub(crate) fn normalize_absolute(path: &str) -> String {
+    if is_normal(path) {
+        return path.to_owned();
+    }
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
@@ -71,6 +74,17 @@ pub(crate) fn normalize_absolute(path: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
+}
+
+/// Whether an absolute path is already normal: no empty, `.` or `..`
+/// component, no trailing slash (most paths are: the common case costs
+/// no allocation beyond the result).
+fn is_normal(path: &str) -> bool {
+    path.len() > 1 && path.starts_with('/') && !path[1..].split('/').any(|part| matches!(part, "" | "." | ".."))
+}
+
+fn normalize_absolute_owned(path: String) -> String {
+    if is_normal(&path) { path } else { normalize_absolute(&path) }
 }
 
 /// Normalizes a path relative to the workspace, keeping leading `..`.
@@ -98,7 +112,13 @@ impl Dir {
             return Dir::Absolute(normalize_absolute(path));
         }
         match self {
-            Dir::Absolute(base) => Dir::Absolute(normalize_absolute(&format!("{base}/{path}"))),
+            Dir::Absolute(base) => {
+                let mut joined = String::with_capacity(base.len() + 1 + path.len());
+                joined.push_str(base);
+                joined.push('/');
+                joined.push_str(path);
+                Dir::Absolute(normalize_absolute_owned(joined))
+            }
             Dir::Workspace(base) => Dir::Workspace(normalize_relative(&format!("{base}/{path}"))),
         }
     }

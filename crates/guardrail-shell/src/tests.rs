@@ -412,6 +412,28 @@ fn loops_and_calls_that_multiply_are_bounded() {
 }
 
 #[test]
+fn values_that_grow_past_the_bound_are_unknown() {
+    // Eight-fold nine times over: 4 GB of text from a 300-byte line.
+    let multiplied = format!("x=aaaaaaaa; {} rm -rf /$x", "x=$x$x$x$x$x$x$x$x; ".repeat(9));
+    let appended =
+        format!("x=a; {} x+=$x$x; {} rm -rf /srv/$x", "for i in 1 2 3 4 5 6 7 8; do ".repeat(3), "done; ".repeat(3));
+    let file = format!(
+        "{} cat f f f f f f f f >> f; echo 'rm -rf /etc' >> f; {} bash f",
+        "for i in 1 2 3 4 5 6 7 8; do ".repeat(3),
+        "done; ".repeat(3)
+    );
+    check(&[
+        // The path is only known when it runs.
+        (&multiplied, "fs.delete_recursive unbounded"),
+        (&appended, "fs.delete_recursive unbounded"),
+        // The file's content is no longer known: running it is dynamic.
+        (&file, "code.dynamic"),
+        // Within the bound, the value is followed.
+        ("x=ab; x=$x$x$x$x; rm -rf /srv/$x", "fs.delete_recursive system"),
+    ]);
+}
+
+#[test]
 fn interpreter_code_is_parsed_with_its_grammar() {
     check(&[
         ("python3 -c \"from os import system as s; s('rm -rf /var/www')\"", "fs.delete_recursive system"),

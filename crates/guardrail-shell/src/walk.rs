@@ -628,6 +628,7 @@ impl Walker {
                             mark: Mark::worst(old.mark, value.mark),
                         };
                     }
+                    let value = value.bounded();
                     if self.integers.contains(&name) {
                         words::arithmetic(self, &value.text.clone(), span);
                     }

@@ -60,7 +60,18 @@ impl Value {
     pub(crate) fn unknown(mark: Option<Mark>) -> Value {
         Value { text: String::new(), dynamic: true, glob: false, mark }
     }
+
+    /// The value, or an unknown one of the same origin if it is longer than
+    /// the walker follows ([`MAX_VALUE`]).
+    pub(crate) fn bounded(self) -> Value {
+        if self.text.len() > MAX_VALUE { Value::unknown(self.mark) } else { self }
+    }
 }
+
+/// The longest value the walker follows: `x=$x$x` in a loop doubles a
+/// value each time, and a line of a few hundred bytes could otherwise ask
+/// for gigabytes. Longer values are unknown, as if computed at run time.
+pub(crate) const MAX_VALUE: usize = 1 << 20;
 
 /// What running a command substitution gives the word it stands in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -120,6 +131,11 @@ pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec
         resolver.unreadable(raw, span);
         vec![Arg { text: raw.to_owned(), dynamic: true, glob: false, span, raw: raw.to_owned(), mark: None }]
     };
+    // Most words are plain: nothing to expand, quote, match or split.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,+@%^#".contains(c);
+    if !raw.is_empty() && raw.chars().all(plain) {
+        return vec![Arg::literal(raw, span)];
+    }
     let (lifted_raw, lifted) = lift_heredoc_substitutions(raw);
     let word_text = lifted_raw.as_deref().unwrap_or(raw);
     let Ok(pieces) = word::parse(word_text, &parser_options()) else {
@@ -195,6 +211,9 @@ fn resolve_pieces(
 /// Resolves a word to one string, with no field splitting: assignment
 /// values, here-string bodies, the operand of `[[ ]]`.
 pub(crate) fn resolve_joined(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Value {
+    if raw.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%^#".contains(c)) {
+        return Value::known(raw);
+    }
     let (lifted_raw, lifted) = lift_heredoc_substitutions(raw);
     match word::parse(lifted_raw.as_deref().unwrap_or(raw), &parser_options()) {
         Ok(pieces) => {
@@ -217,6 +236,11 @@ fn pieces_into(
     out: &mut Resolved,
 ) {
     for piece in pieces {
+        if out.text.len() > MAX_VALUE {
+            out.text.clear();
+            out.dynamic = true;
+            return;
+        }
         match &piece.piece {
             WordPiece::Text(text) => {
                 if !quoted && is_pattern(text) {

@@ -57,7 +57,10 @@ pub(crate) const MESSAGING: Rule = Rule {
 fn destroys(verb: &str) -> bool {
     let verb = verb.trim_start_matches("--");
     ["delete", "terminate", "remove", "purge", "deregister", "destroy", "unsubscribe", "rb", "rm"].iter().any(
-        |prefix| verb == *prefix || verb.starts_with(&format!("{prefix}-")) || verb.starts_with(&format!("{prefix}_")),
+        |prefix| {
+            verb.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('-') || rest.starts_with('_'))
+        },
     )
 }
 

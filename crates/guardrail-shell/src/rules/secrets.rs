@@ -117,13 +117,19 @@ pub(crate) fn output(program: &str, args: &[crate::words::Arg]) -> Option<String
     if program.starts_with("docker-credential-") && args.iter().any(|arg| arg.is("get")) {
         return Some("a registry password".to_owned());
     }
+    static PROGRAMS: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    if !PROGRAMS.get_or_init(|| SECRET_OUTPUTS.iter().map(|(name, _, _)| *name).collect()).contains(program) {
+        return None;
+    }
     let words: Vec<&str> = args.iter().map(|arg| arg.text.as_str()).collect();
     SECRET_OUTPUTS.iter().find_map(|(name, wanted, what)| {
         if *name != program || what.is_empty() {
             return None;
         }
         let mut rest = words.iter();
-        let all = wanted.iter().all(|word| rest.any(|seen| seen == word || seen.starts_with(&format!("{word}="))));
+        let all = wanted.iter().all(|word| {
+            rest.any(|seen| seen.strip_prefix(*word).is_some_and(|rest| rest.is_empty() || rest.starts_with('=')))
+        });
         all.then(|| what.to_string())
     })
 }
