@@ -214,6 +214,38 @@ fn intent_reference_is_fresh() {
         };
         doc.write(&mut out, "shell-rule", "sh", found);
     }
+    out.push_str(
+        "\n## Programs described as data\n\n\
+         Programs whose effects are their arguments' roles (files read, written,\n\
+         deleted or re-permissioned, data sent, hosts, code run) are declared in\n\
+         `crates/guardrail-shell/src/catalogue/programs.rs`, one entry each, and\n\
+         judged by the same effect model (`effects.rs`): a new program needs one\n\
+         declaration, not new code. What each example and look-alike gives is\n\
+         found when this page is generated; a test checks that every example shows\n\
+         an effect its look-alike does not.\n\n\
+         | programs | what it does | example | gives | look-alike | gives |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for program in guardrail_shell::catalogue::CATALOGUE {
+        use guardrail_core::Analyzer;
+        let found = |line: &str| {
+            let intents = shell.analyze_in(line, Some("/home/dev/app")).intents;
+            let ids: Vec<String> = intents.iter().map(|intent| format!("`{} {}`", intent.kind, intent.scope)).collect();
+            if ids.is_empty() { "no intents".to_owned() } else { ids.join(", ") }
+        };
+        let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+        writeln!(
+            out,
+            "| {} | {} | `{}` | {} | `{}` | {} |",
+            program.names.join(", "),
+            cell(program.does),
+            cell(program.example),
+            found(program.example),
+            cell(program.look_alike),
+            found(program.look_alike),
+        )
+        .unwrap();
+    }
     check_fresh("docs/intents.md", out);
 }
 

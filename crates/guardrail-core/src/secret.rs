@@ -121,15 +121,18 @@ pub fn mask_values<'t>(text: &'t str, source: &str, values: &[String]) -> Cow<'t
 /// `sort_key`, `next_token` or `password_file`.
 pub fn names_a_secret(name: &str) -> bool {
     let name = name.trim_start_matches('-');
-    let lower = name.to_ascii_lowercase();
-    if NAMES_NOT_SECRET.contains(&lower.as_str()) {
+    if NAMES_NOT_SECRET.iter().any(|listed| listed.eq_ignore_ascii_case(name)) {
         return false;
     }
     const WORDS: &[&str] =
         &["passphrase", "password", "passwd", "pwd", "pass", "pw", "secret", "token", "apikey", "key", "credential"];
-    WORDS.iter().find(|word| lower.ends_with(*word)).is_some_and(|word| {
+    let bytes = name.as_bytes();
+    let ends_with = |word: &str| {
+        bytes.len() >= word.len() && bytes[bytes.len() - word.len()..].eq_ignore_ascii_case(word.as_bytes())
+    };
+    WORDS.iter().find(|word| ends_with(word)).is_some_and(|word| {
         let start = name.len() - word.len();
-        secret_name(word, &name[..start], name.as_bytes()[start])
+        secret_name(word, &name[..start], bytes[start])
     })
 }
 

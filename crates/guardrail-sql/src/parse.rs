@@ -112,6 +112,9 @@ const MAX_OPERATOR_RUN: usize = 1024;
 /// comment starts in them.
 fn scanner_hazard(text: &str) -> Option<String> {
     const OPERATOR: &[u8] = b"~!@#^&|`?+-*/%<>=";
+    if text.len() <= MAX_OPERATOR_RUN {
+        return None;
+    }
     let bytes = text.as_bytes();
     let identifier = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' || byte >= 0x80;
     let (mut at, mut run, mut comment_depth) = (0, 0, 0usize);

