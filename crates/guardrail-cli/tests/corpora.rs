@@ -141,6 +141,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "shell-everyday.jsonl",
         "sql-round2.jsonl",
         "secrets.jsonl",
+        "round3.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

@@ -195,8 +195,8 @@ impl Walker {
             return Stream::Network;
         }
         let place = self.place(arg);
-        if let Some(content) = self.files.get(&place.name) {
-            return content.clone();
+        if let Some(content) = self.content_of(&place.name) {
+            return content;
         }
         let home = self.layout.home.as_deref();
         let secret = locations::is_credential(&place.name, home)

@@ -54,6 +54,7 @@ pub const DESTROY: &[&str] = &[
     "deregister",
     "unregister",
     "unpublish",
+    "yank",
     "obliterate",
     "expunge",
     "shred",
@@ -684,6 +685,51 @@ pub fn classify(word: &str, strict: bool) -> Option<Verb> {
         return None;
     }
     lookup(&parts[0]).or_else(|| lookup(&parts[parts.len() - 1]))
+}
+
+/// Options that set how many of something run, by their names' last words.
+const CAPACITY: &[&str] = &[
+    "replicas",
+    "capacity",
+    "desired-capacity",
+    "desired-count",
+    "desired-size",
+    "min-size",
+    "max-size",
+    "min-capacity",
+    "max-capacity",
+    "count",
+    "instance-count",
+    "node-count",
+    "num-nodes",
+    "min-nodes",
+    "max-nodes",
+    "min-instances",
+    "max-instances",
+    "instances",
+    "scale",
+    "size",
+];
+
+/// A command that sets how many of something run to zero (`--replicas=0`,
+/// `--desired-capacity 0`, `--num-nodes=0`): what ran stops. Returns the
+/// option.
+pub(crate) fn scaled_to_zero(args: &[Arg]) -> Option<String> {
+    args.iter().enumerate().find_map(|(index, arg)| {
+        let option = arg.text.strip_prefix("--")?;
+        let (name, value) = match option.split_once('=') {
+            Some((name, value)) => (name, value.to_owned()),
+            None => (option, args.get(index + 1)?.text.clone()),
+        };
+        let capacity = CAPACITY.iter().any(|word| {
+            name.eq_ignore_ascii_case(word)
+                || name.len() > word.len()
+                    && name[name.len() - word.len()..].eq_ignore_ascii_case(word)
+                    && name.as_bytes()[name.len() - word.len() - 1] == b'-'
+                    && !name.starts_with("max-count")
+        });
+        (capacity && value == "0").then(|| format!("--{name}"))
+    })
 }
 
 /// Splits `delete-cluster`, `db:drop`, `delete_all` and `deleteBucket`

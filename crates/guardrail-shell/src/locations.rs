@@ -186,8 +186,53 @@ const HOME_CREDENTIAL_FILES: &[&str] = &[
 
 /// Directories below a home directory that hold credentials: everything
 /// in them, and the directories themselves, are secret.
-const HOME_CREDENTIAL_DIRS: &[&str] =
-    &[".ssh", ".aws", ".kube", ".config/gcloud", ".azure", ".gnupg", ".password-store", ".oci", ".docker", ".vault"];
+const HOME_CREDENTIAL_DIRS: &[&str] = &[
+    ".ssh",
+    ".aws",
+    ".kube",
+    ".config/gcloud",
+    ".azure",
+    ".gnupg",
+    ".password-store",
+    ".oci",
+    ".docker",
+    ".vault",
+    ".local/share/keyrings",
+    ".config/gh",
+    ".config/hub",
+    ".terraform.d",
+    ".config/doctl",
+];
+
+/// Files browsers and desktop keyrings keep saved passwords, cookies and
+/// keys in, below any profile directory.
+const BROWSER_CREDENTIAL_FILES: &[&str] = &[
+    "Login Data",
+    "Login Data For Account",
+    "Cookies",
+    "Web Data",
+    "logins.json",
+    "key4.db",
+    "key3.db",
+    "cookies.sqlite",
+    "signons.sqlite",
+    "Local State",
+];
+
+/// Where browsers keep their profiles, below a home directory.
+const BROWSER_PROFILES: &[&str] = &[
+    ".config/google-chrome",
+    ".config/chromium",
+    ".config/BraveSoftware",
+    ".config/microsoft-edge",
+    ".config/vivaldi",
+    ".config/opera",
+    ".mozilla/firefox",
+    "snap/firefox",
+    "snap/chromium",
+    "Library/Application Support/Google/Chrome",
+    "Library/Application Support/Firefox",
+];
 
 /// Files in `~/.ssh` that are not secret.
 const SSH_PUBLIC: &[&str] = &["known_hosts", "known_hosts.old", "config", "authorized_keys", "authorized_keys2"];
@@ -347,6 +392,11 @@ pub(crate) fn is_credential(path: &str, home: Option<&str>) -> bool {
         if let Some(dir) = HOME_CREDENTIAL_DIRS.iter().find(|dir| at_or_below(rest, dir)) {
             let public = *dir == ".ssh" && (SSH_PUBLIC.contains(&name) || name.ends_with(".pub"));
             return !public;
+        }
+        if BROWSER_PROFILES.iter().any(|profiles| at_or_below(rest, profiles))
+            && BROWSER_CREDENTIAL_FILES.contains(&name)
+        {
+            return true;
         }
     }
     if SYSTEM_CREDENTIAL_FILES.contains(&path) || SYSTEM_CREDENTIAL_DIRS.iter().any(|dir| at_or_below(path, dir)) {

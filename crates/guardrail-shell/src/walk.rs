@@ -65,6 +65,8 @@ pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String
         incoming: None,
         lifted: Vec::new(),
         secrets: Vec::new(),
+        carried: None,
+        downloaded: Vec::new(),
         intents: Vec::new(),
     };
     walker.code(text, None, false);
@@ -129,6 +131,12 @@ pub(crate) struct Walker {
     /// Secrets the commands were given ([`crate::given`]): each value and
     /// the span of the word that gave it.
     secrets: Vec<(String, Span)>,
+    /// What the command a carrier ran wrote on its output (`sudo cat x`,
+    /// `kubectl exec pod -- env`), for the carrier's own output.
+    pub(crate) carried: Option<Stream>,
+    /// Directories the line filled from the network (`git clone URL dir`):
+    /// what lies in them was downloaded.
+    pub(crate) downloaded: Vec<String>,
     intents: Vec<Intent>,
 }
 
@@ -146,6 +154,18 @@ impl Walker {
         intent.object = object;
         intent.note = note;
         self.intents.push(intent);
+    }
+
+    /// What the line put at a resolved path: the content it wrote there, or
+    /// network data when the path lies in a directory it downloaded.
+    pub(crate) fn content_of(&self, name: &str) -> Option<Stream> {
+        if let Some(content) = self.files.get(name) {
+            return Some(content.clone());
+        }
+        self.downloaded
+            .iter()
+            .any(|dir| name.strip_prefix(dir.as_str()).is_some_and(|rest| rest.starts_with('/')))
+            .then_some(Stream::Network)
     }
 
     /// Records a secret a command was given in the word at `span`, to be
@@ -245,7 +265,8 @@ impl Walker {
     /// Parses and walks nested code. `frame` is the span of the word it
     /// came from; `isolated` code runs in a child process, so its `cd` and
     /// variables do not reach the rest of the line.
-    pub(crate) fn code(&mut self, code: &str, frame: Option<Span>, isolated: bool) {
+    /// Walks shell code and returns what its last list writes on its output.
+    pub(crate) fn code(&mut self, code: &str, frame: Option<Span>, isolated: bool) -> Stream {
         let span = self.frame.or(frame).unwrap_or(Span::new(0, self.text_len));
         if self.depth >= MAX_CODE_DEPTH {
             self.emit(
@@ -255,21 +276,22 @@ impl Walker {
                 span,
                 Some("code nested in code too deeply to follow".to_owned()),
             );
-            return;
+            return Stream::Unknown;
         }
         let program = match self.parse_lifting(code) {
             Ok(program) => program,
             Err(why) => {
                 self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some(why));
-                return;
+                return Stream::Unknown;
             }
         };
         let saved_frame = self.frame;
         self.frame = self.frame.or(frame);
         self.depth += 1;
         let saved = isolated.then(|| (self.cwd.clone(), self.vars.clone()));
+        let mut output = Stream::Terminal;
         for list in &program.complete_commands {
-            self.list(list);
+            output = self.list_output(list);
         }
         if let Some((cwd, vars)) = saved {
             self.cwd = cwd;
@@ -277,6 +299,7 @@ impl Walker {
         }
         self.depth -= 1;
         self.frame = saved_frame;
+        output
     }
 
     /// Parses code; a line the tokenizer rejects because of a here-document
@@ -300,6 +323,11 @@ impl Walker {
     /// intent found inside points at that word.
     pub(crate) fn nested(&mut self, code: &str, span: Span, isolated: bool) {
         self.code(code, Some(span), isolated);
+    }
+
+    /// Like [`Walker::nested`], returning what the code writes on its output.
+    pub(crate) fn nested_output(&mut self, code: &str, span: Span, isolated: bool) -> Stream {
+        self.code(code, Some(span), isolated)
     }
 
     /// Walks shell code whose text arrives on a stream: piped into a shell,
@@ -859,7 +887,7 @@ impl Walker {
         // A script written earlier in the line and run by its path.
         if name.text.contains('/') {
             let place = self.place(name);
-            if let Some(content) = self.files.get(&place.name).cloned() {
+            if let Some(content) = self.content_of(&place.name) {
                 self.run_code(Lang::Shell, &content, span, &name.text);
                 return Stream::Unknown;
             }

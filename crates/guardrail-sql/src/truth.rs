@@ -188,6 +188,14 @@ pub(crate) fn truth(node: &NodeEnum, targets: &Targets<'_>) -> Truth {
         NodeEnum::BoolExpr(expression) => boolean(expression, targets),
         NodeEnum::AExpr(expression) => comparison(expression, targets),
         NodeEnum::NullTest(test) => {
+            // `id IS NOT NULL`: a primary key is never null, and `id` is
+            // what tables call theirs. Every row.
+            if let Some(NodeEnum::ColumnRef(column)) = test.arg.as_deref().and_then(inner)
+                && is_own_key(column, targets)
+            {
+                let is_null = NullTestType::try_from(test.nulltesttype) != Ok(NullTestType::IsNotNull);
+                return if is_null { Truth::False } else { Truth::True };
+            }
             let value = test.arg.as_deref().and_then(inner).map_or(Value::Constant, |arg| value(arg, targets));
             let is_null = match value {
                 Value::Null => Truth::True,
@@ -501,6 +509,7 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
             if let Some(truth) = self_join(operator, left, right, targets)
                 .or_else(|| extreme(operator, left, right, targets))
                 .or_else(|| same_column(operator, left, right, targets))
+                .or_else(|| beyond_any_time(operator, left, right, targets))
             {
                 return truth;
             }
@@ -656,6 +665,114 @@ fn compare(operator: &str, a: Value<'_>, b: Value<'_>) -> Truth {
 }
 
 /// Whether an expression mentions a column of the target's rows.
+/// Whether a column is the written table's `id`, unqualified or qualified
+/// with the table's own name or alias: its primary key by convention.
+fn is_own_key(column: &ColumnRef, targets: &Targets<'_>) -> bool {
+    let parts: Vec<&str> = column.fields.iter().filter_map(inner).filter_map(names::string).collect();
+    match parts.as_slice() {
+        ["id"] => targets.table.is_some() && targets.copies.is_empty(),
+        [qualifier, "id"] => targets.own.iter().any(|own| own.eq_ignore_ascii_case(qualifier)),
+        _ => false,
+    }
+}
+
+/// `created_at < now() + interval '100 years'`, `ts > '1900-01-01'`: a
+/// bound on a row's time that no stored time falls outside, so every row
+/// passes. Bounds of fifty years or more from now, dates after 2100 or
+/// before 1901, count; nearer ones (`expires_at < now()`) select.
+fn beyond_any_time(operator: &str, left: &NodeEnum, right: &NodeEnum, targets: &Targets<'_>) -> Option<Truth> {
+    let (column, bound, operator) = if mentions_row(left, targets, false) && !mentions_row(right, targets, false) {
+        (left, right, operator)
+    } else if mentions_row(right, targets, false) && !mentions_row(left, targets, false) {
+        // `bound > column` is `column < bound`.
+        let flipped = match operator {
+            "<" => ">",
+            ">" => "<",
+            "<=" => ">=",
+            ">=" => "<=",
+            other => other,
+        };
+        (right, left, flipped)
+    } else {
+        return None;
+    };
+    if !matches!(column, NodeEnum::ColumnRef(_)) {
+        return None;
+    }
+    let years = time_bound_years(bound)?;
+    let everything = match operator {
+        "<" | "<=" => years >= 50,
+        ">" | ">=" => years <= -50,
+        _ => false,
+    };
+    everything.then_some(Truth::True)
+}
+
+/// How many years from now a time expression lies, roughly: `now() ±
+/// interval 'N years'`, `current_timestamp`, or a date literal after 2100
+/// or before 1901 (far beyond either way).
+fn time_bound_years(node: &NodeEnum) -> Option<i64> {
+    const FAR: i64 = 1000;
+    let is_now = |node: &NodeEnum| match node {
+        NodeEnum::FuncCall(call) => {
+            matches!(
+                names::function_name(call),
+                "now" | "clock_timestamp" | "statement_timestamp" | "transaction_timestamp"
+            )
+        }
+        NodeEnum::SqlvalueFunction(_) => true,
+        NodeEnum::TypeCast(cast) => {
+            matches!(cast.arg.as_deref().and_then(inner).and_then(names::string), Some("now" | "today"))
+        }
+        _ => false,
+    };
+    match node {
+        _ if is_now(node) => Some(0),
+        NodeEnum::AExpr(expression) => {
+            let operator = names::string_operator(expression)?;
+            let left = expression.lexpr.as_deref().and_then(inner)?;
+            let right = expression.rexpr.as_deref().and_then(inner)?;
+            if !is_now(left) {
+                return None;
+            }
+            let years = interval_years(right)?;
+            match operator {
+                "+" => Some(years),
+                "-" => Some(-years),
+                _ => None,
+            }
+        }
+        // A date literal: only dates no stored time reaches are placed.
+        _ => {
+            let text = names::string(node)?;
+            let year: i64 = text.get(..4)?.parse().ok()?;
+            if text.as_bytes().get(4).is_some_and(|b| *b != b'-') {
+                return None;
+            }
+            match year {
+                2100.. => Some(FAR),
+                ..=1900 => Some(-FAR),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The years of an `interval 'N years'` (or `'N year'`, `'N decades'`).
+fn interval_years(node: &NodeEnum) -> Option<i64> {
+    let text = names::string(node)?.trim().to_ascii_lowercase();
+    let (number, unit) = text.split_once(char::is_whitespace)?;
+    let number: i64 = number.parse().ok()?;
+    let per = match unit.trim() {
+        "year" | "years" | "y" => 1,
+        "decade" | "decades" => 10,
+        "century" | "centuries" => 100,
+        "millennium" | "millennia" | "millenniums" => 1000,
+        _ => return None,
+    };
+    Some(number * per)
+}
+
 pub(crate) fn mentions_row(node: &NodeEnum, targets: &Targets<'_>, in_subquery: bool) -> bool {
     match node {
         NodeEnum::ColumnRef(column) => !in_subquery || may_be_correlated(column, targets),
@@ -978,6 +1095,34 @@ mod tests {
         ];
         for sql in some {
             assert!(!every_row(sql), "{sql} should be bounded");
+        }
+    }
+
+    #[test]
+    fn keys_that_are_never_null_and_times_no_row_falls_outside() {
+        let every: &[&str] = &[
+            "UPDATE orders SET status = 'x' WHERE id IS NOT NULL",
+            "UPDATE orders o SET status = 'x' WHERE o.id IS NOT NULL",
+            "DELETE FROM audit_log WHERE created_at < now() + interval '100 years'",
+            "DELETE FROM t WHERE ts <= current_timestamp + interval '5 decades'",
+            "DELETE FROM t WHERE now() - interval '200 years' < ts",
+            "DELETE FROM events WHERE ts > '1900-01-01'",
+            "DELETE FROM events WHERE ts < '2999-12-31'",
+        ];
+        let selective: &[&str] = &[
+            "DELETE FROM orders WHERE shipped_at IS NOT NULL",
+            "DELETE FROM orders WHERE id IS NULL",
+            "DELETE FROM sessions WHERE expires_at < now()",
+            "DELETE FROM sessions WHERE expires_at < now() - interval '30 days'",
+            "DELETE FROM events WHERE ts < '2024-01-01'",
+            "DELETE FROM events WHERE ts > '1970-01-01'",
+            "DELETE FROM t USING u WHERE t.uid = u.id AND u.id IS NOT NULL",
+        ];
+        for sql in every {
+            assert!(every_row(sql), "{sql}");
+        }
+        for sql in selective {
+            assert!(!every_row(sql), "{sql}");
         }
     }
 

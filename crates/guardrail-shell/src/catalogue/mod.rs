@@ -117,11 +117,22 @@ pub struct Mode {
     pub stdin: Option<Stdin>,
     /// It talks to the network in this mode (`openssl s_client`).
     pub network: bool,
+    /// It writes into the working directory unless an option or operand
+    /// names the directory (`tar -x`, `cpio -i`).
+    pub into_working_directory: bool,
 }
 
 impl Mode {
-    pub const NONE: Mode =
-        Mode { flags: &[], operands: None, options: &[], recursive: false, inert: false, stdin: None, network: false };
+    pub const NONE: Mode = Mode {
+        flags: &[],
+        operands: None,
+        options: &[],
+        recursive: false,
+        inert: false,
+        stdin: None,
+        network: false,
+        into_working_directory: false,
+    };
 
     pub const fn recursive(flags: &'static [&'static str]) -> Mode {
         Mode { flags, recursive: true, ..Mode::NONE }
@@ -203,6 +214,9 @@ pub struct Program {
     pub output: Output,
     /// Whether it talks to the network: any argument it is given may be sent.
     pub network: bool,
+    /// Whether it writes into the working directory unless an option or
+    /// operand names the directory (`unzip`, `7z x`).
+    pub into_working_directory: bool,
     /// Whether options end at the first operand, as for programs that pass
     /// the rest on (interpreters: `python3 app.py --force`).
     pub posix: bool,
@@ -224,6 +238,7 @@ impl Program {
         stdin: Stdin::Data,
         output: Output::Derived,
         network: false,
+        into_working_directory: false,
         posix: false,
         bundled: false,
         example: "",
@@ -473,6 +488,11 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
         }
     }
     transfer(walker, &parts, command, &mut reads);
+    // An extraction with no directory named writes where the shell is.
+    let into_working_directory = program.into_working_directory || modes.iter().any(|mode| mode.into_working_directory);
+    if into_working_directory && !parts.iter().any(|part| matches!(part.role, Role::WriteInto | Role::Base)) {
+        walker.write_into(&Arg::literal(".", span), span, Some("extracted into the working directory"));
+    }
 
     if stdin_is_code && let Some(script) = program.script {
         stdin_read = false;
@@ -635,7 +655,7 @@ fn script(walker: &mut Walker, lang: Lang, file: &Arg, index: usize, command: &C
         }
         _ => {
             let place = walker.place(file);
-            if let Some(content) = walker.files.get(&place.name).cloned() {
+            if let Some(content) = walker.content_of(&place.name) {
                 walker.run_code(lang, &content, span, &what);
             }
         }
@@ -659,6 +679,27 @@ fn transfer(walker: &mut Walker, parts: &[Part], command: &Command<'_>, reads: &
             let read = walker.read_path(source, true);
             walker.send(read.mark().as_ref(), &destination.text, command.program, span);
             reads.push(read);
+        }
+        // `scp x root@host:/etc/nginx/nginx.conf` writes that file there.
+        // Trees applications are deployed to (`/srv`, `/opt`, `/var/www`)
+        // are where a copy to a server is meant to go.
+        const DEPLOY_ROOTS: &[&str] =
+            &["/srv/", "/opt/", "/var/www/", "/data/", "/app/", "/home/", "/tmp/", "/var/tmp/"];
+        if !destination.text.contains("://")
+            && let Some((host, path)) = destination.text.split_once(':')
+            && path.starts_with('/')
+            && !DEPLOY_ROOTS.iter().any(|root| path.starts_with(root))
+        {
+            let host = host.rsplit('@').next().unwrap_or(host).to_owned();
+            let target = Arg { text: path.to_owned(), ..(*destination).clone() };
+            let into = path.ends_with('/') || sources.len() > 1;
+            walker.on_remote(crate::rules::remote::Remote::host(host), "/", |walker| {
+                if into {
+                    walker.write_into(&target, span, None);
+                } else {
+                    walker.write_path(&target, &Stream::Unknown, Write::Replace, span, None);
+                }
+            });
         }
     } else {
         let content = if sources.iter().any(|source| is_remote(source)) {
@@ -687,7 +728,6 @@ pub(crate) fn is_remote(arg: &Arg) -> bool {
     }
 }
 
-/// What a network program sends to, for intents: its first host or URL.
 /// The mark of data the command spells out and sends to `sink`: secret
 /// when the detectors find a secret in it and the host collects requests
 /// for whoever holds a link. Elsewhere a token in a header, a URL or a
@@ -699,6 +739,7 @@ fn written_secret(text: &str, sink: &str) -> Option<Mark> {
     Some(Mark::Secret("a secret written in the command".to_owned()))
 }
 
+/// What a network program sends to, for intents: its first host or URL.
 fn sink_name(parts: &[Part], program: &str) -> String {
     parts
         .iter()

@@ -493,6 +493,7 @@ pub static CATALOGUE: &[Program] = &[
                 flags: &["-x", "--extract", "--get"],
                 operands: Some(Operands::all(Other)),
                 options: &[("-f", Read), ("--file", Read), ("-C", WriteInto), ("--directory", WriteInto)],
+                into_working_directory: true,
                 ..Mode::NONE
             },
             Mode {
@@ -521,7 +522,10 @@ pub static CATALOGUE: &[Program] = &[
             ("-E", Read),
         ],
         operands: Operands::all(Other),
-        modes: &[Mode::operands(&["-p", "--pass-through"], Operands::all(WriteInto))],
+        modes: &[
+            Mode { flags: &["-i", "--extract"], into_working_directory: true, ..Mode::NONE },
+            Mode::operands(&["-p", "--pass-through"], Operands::all(WriteInto)),
+        ],
         example: "find . | cpio -pdm /usr/local/bin",
         look_alike: "find . | cpio -pdm /tmp/staging",
         ..Program::DEFAULT

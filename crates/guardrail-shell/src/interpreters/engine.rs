@@ -117,6 +117,9 @@ pub(crate) enum Does {
     JoinPath,
     /// Returns the home directory.
     Home,
+    /// Lists or walks the directory (or matches the pattern) at argument
+    /// N: the paths it yields lie below it.
+    List(usize),
 }
 
 /// The state of one analysis of interpreter code.
@@ -138,6 +141,9 @@ pub(crate) struct Ctx<'w> {
     interactive_shell: bool,
     /// Code evaluated from strings inside the code, bounded.
     depth: usize,
+    /// Directories and patterns the code lists or walks: a path it computes
+    /// lies below one of them.
+    walked: Vec<String>,
 }
 
 impl<'w> Ctx<'w> {
@@ -160,6 +166,7 @@ impl<'w> Ctx<'w> {
             loops: 0,
             interactive_shell: false,
             depth: 0,
+            walked: Vec::new(),
         }
     }
 
@@ -225,9 +232,19 @@ impl<'w> Ctx<'w> {
                     other => self.unseen(&other, &what),
                 }
             }
-            Does::Delete(index) => self.path_effect(arg(index), |walker, path, span| {
-                walker.delete_path(path, false, span, Some("deleted by interpreter code"))
-            }),
+            Does::Delete(index) => {
+                // One computed path after another in a loop (`for f in
+                // os.walk(...)`, `.each { File.delete }`): a tree's worth.
+                let repeated = self.loops > 0;
+                self.path_effect(arg(index), |walker, path, span| {
+                    let note = if repeated && (path.dynamic || path.glob) {
+                        "deleted by interpreter code, one computed path after another in a loop"
+                    } else {
+                        "deleted by interpreter code"
+                    };
+                    walker.delete_path(path, repeated && (path.dynamic || path.glob), span, Some(note))
+                })
+            }
             Does::DeleteTree(index) => self.path_effect(arg(index), |walker, path, span| {
                 walker.delete_path(path, true, span, Some("deleted by interpreter code"))
             }),
@@ -353,6 +370,12 @@ impl<'w> Ctx<'w> {
                 };
             }
             Does::Home => return Val::Str(self.home()),
+            Does::List(index) => {
+                if let Val::Str(root) = arg(index) {
+                    let root = self.expand_home(&root);
+                    self.walked.push(root);
+                }
+            }
         }
         Val::Unknown
     }
@@ -508,6 +531,17 @@ impl<'w> Ctx<'w> {
             }
             Val::Object(_, args) if args.first().and_then(Val::text).is_some() => {
                 Arg::literal(args[0].text().unwrap_or_default().to_owned(), span)
+            }
+            // A path computed from a listing or a walk (`os.walk(root)`,
+            // `Dir.glob(pattern)`) lies below what was walked.
+            _ if !self.walked.is_empty() => {
+                let walked = self.walked.last().cloned().unwrap_or_default();
+                let text = if walked.contains(['*', '?', '[']) {
+                    walked
+                } else {
+                    format!("{}/*", walked.trim_end_matches('/'))
+                };
+                Arg { glob: true, ..Arg::literal(text, span) }
             }
             _ => Arg {
                 text: "<computed path>".to_owned(),

@@ -21,6 +21,12 @@ pub(crate) const TABLE: &[(&str, Does)] = &[
     ("Deno.run", Does::Shell(0)),
     ("Deno.Command", Does::Exec(0)),
     ("fs.unlink", Does::Delete(0)),
+    ("fs.readdirSync", Does::List(0)),
+    ("fs.readdir", Does::List(0)),
+    ("fs.promises.readdir", Does::List(0)),
+    ("fs.opendirSync", Does::List(0)),
+    ("glob.sync", Does::List(0)),
+    ("glob.globSync", Does::List(0)),
     ("fs.unlinkSync", Does::Delete(0)),
     ("fs.rmdir", Does::DeleteMaybeTree(0)),
     ("fs.rmdirSync", Does::DeleteMaybeTree(0)),
@@ -114,6 +120,16 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>) {
             let value = node.child_by_field_name("right").map(|value| eval(ctx, value)).unwrap_or(Val::Unknown);
             if let Some(left) = node.child_by_field_name("left") {
                 bind(ctx, left, value);
+            }
+        }
+        // `d += chunk`: the text grows by what is added, or is no longer known.
+        "augmented_assignment_expression" => {
+            let value = node.child_by_field_name("right").map(|value| eval(ctx, value)).unwrap_or(Val::Unknown);
+            if let Some(left) = node.child_by_field_name("left") {
+                let operator = node.child_by_field_name("operator").map(|operator| ctx.text(operator)).unwrap_or("");
+                let old = eval(ctx, left);
+                let grown = if operator == "+=" { old.concat(value) } else { Val::Unknown };
+                bind(ctx, left, grown);
             }
         }
         "import_statement" => {

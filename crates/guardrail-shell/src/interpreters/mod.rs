@@ -79,7 +79,18 @@ fn awk(walker: &mut Walker, code: &str, span: Span) {
     for argument in awk_calls(code, "system") {
         shell_or_dynamic(walker, argument, span, "awk's system()");
     }
-    for (start, end, text) in awk_strings(code) {
+    // Files the program reads itself (`getline line < "file"`): what it
+    // prints into a command may be their content.
+    let strings = awk_strings(code);
+    let read = strings
+        .iter()
+        .filter(|(start, _, _)| {
+            let before = code[..*start].trim_end();
+            before.ends_with('<') && before.rsplit([';', '{', '\n']).next().is_some_and(|part| part.contains("getline"))
+        })
+        .map(|(_, _, file)| walker.read_path(&Arg::literal(file.clone(), span), false))
+        .fold(None, |worst, stream| crate::flow::Mark::worst(worst, stream.mark()));
+    for (start, end, text) in strings {
         let before = code[..start].trim_end();
         let after = code[end..].trim_start();
         let piped_to = before.ends_with('|') && !before.ends_with("||");
@@ -103,7 +114,9 @@ fn awk(walker: &mut Walker, code: &str, span: Span) {
             } else {
                 walker.nested(&literals.join(""), span, true);
             }
-        } else if piped_to || piped_from {
+        } else if piped_to {
+            walker.code_with_input(&text, span, Stream::marked(read.clone()));
+        } else if piped_from {
             walker.nested(&text, span, true);
         } else if before.ends_with('>') {
             let target = Arg::literal(text.clone(), span);

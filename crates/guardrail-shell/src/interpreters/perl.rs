@@ -51,7 +51,17 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>) {
         eval(ctx, node);
         return;
     }
-    if kind.starts_with("while") || kind.starts_with("for") || kind.starts_with("until") || kind == "loop_statement" {
+    // `fork while 1`: a statement with a loop modifier runs again and again.
+    let modified = kind == "single_line_statement"
+        && children(node).iter().any(|child| {
+            matches!(child.kind(), "while_simple_statement" | "until_simple_statement" | "for_simple_statement")
+        });
+    if modified
+        || kind.starts_with("while")
+        || kind.starts_with("for")
+        || kind.starts_with("until")
+        || kind == "loop_statement"
+    {
         ctx.loops += 1;
         for child in children(node) {
             visit(ctx, child);

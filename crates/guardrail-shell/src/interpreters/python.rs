@@ -35,6 +35,15 @@ pub(crate) const TABLE: &[(&str, Does)] = &[
     ("os.spawnvp", Does::Exec(1)),
     ("os.posix_spawn", Does::Exec(0)),
     ("os.posix_spawnp", Does::Exec(0)),
+    ("os.walk", Does::List(0)),
+    ("os.listdir", Does::List(0)),
+    ("os.scandir", Does::List(0)),
+    ("glob.glob", Does::List(0)),
+    ("glob.iglob", Does::List(0)),
+    ("pathlib.Path.rglob", Does::List(0)),
+    ("pathlib.Path.glob", Does::List(0)),
+    ("pathlib.Path.iterdir", Does::List(0)),
+    ("pathlib.Path.walk", Does::List(0)),
     ("os.remove", Does::Delete(0)),
     ("os.unlink", Does::Delete(0)),
     ("os.rmdir", Does::Delete(0)),
@@ -180,6 +189,18 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>) {
                 }
             }
         }
+        // `code += chunk`: the text grows by what is added, or is no longer known.
+        "augmented_assignment" => {
+            let value = node.child_by_field_name("right").map(|right| eval(ctx, right)).unwrap_or(Val::Unknown);
+            if let Some(left) = node.child_by_field_name("left")
+                && left.kind() == "identifier"
+            {
+                let operator = node.child_by_field_name("operator").map(|operator| ctx.text(operator)).unwrap_or("");
+                let old = ctx.lookup(ctx.text(left));
+                let grown = if operator == "+=" { old.concat(value) } else { Val::Unknown };
+                ctx.env.insert(ctx.text(left).to_owned(), grown);
+            }
+        }
         "assignment" => {
             let value = node.child_by_field_name("right").map(|right| eval(ctx, right)).unwrap_or(Val::Unknown);
             if let Some(left) = node.child_by_field_name("left")
@@ -193,9 +214,17 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>) {
                 visit_with(ctx, child);
             }
         }
-        "while_statement" | "for_statement" => {
+        "while_statement"
+        | "for_statement"
+        | "list_comprehension"
+        | "generator_expression"
+        | "set_comprehension"
+        | "dictionary_comprehension" => {
             ctx.loops += 1;
-            for child in children(node) {
+            // A comprehension's `for ... in` runs before its body.
+            let (clauses, rest): (Vec<Node<'_>>, Vec<Node<'_>>) =
+                children(node).into_iter().partition(|child| matches!(child.kind(), "for_in_clause" | "if_clause"));
+            for child in clauses.into_iter().chain(rest) {
                 visit(ctx, child);
             }
             ctx.loops -= 1;
@@ -293,9 +322,14 @@ fn eval(ctx: &mut Ctx<'_>, node: Node<'_>) -> Val {
             }
         }
         "call" => call(ctx, node),
+        "list_comprehension" | "generator_expression" | "set_comprehension" | "dictionary_comprehension" => {
+            // A comprehension runs its expression once per item: a loop.
+            ctx.loops += 1;
+            let values: Vec<Val> = children(node).into_iter().map(|child| eval(ctx, child)).collect();
+            ctx.loops -= 1;
+            Val::List(values).secret().map(Val::Secret).unwrap_or(Val::Unknown)
+        }
         "lambda"
-        | "list_comprehension"
-        | "generator_expression"
         | "dictionary"
         | "set"
         | "conditional_expression"

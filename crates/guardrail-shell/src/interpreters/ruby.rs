@@ -33,6 +33,12 @@ pub(crate) const TABLE: &[(&str, Does)] = &[
     ("FileUtils.remove_dir", Does::DeleteTree(0)),
     ("FileUtils.remove_entry", Does::DeleteTree(0)),
     ("FileUtils.remove_entry_secure", Does::DeleteTree(0)),
+    ("Dir.glob", Does::List(0)),
+    ("Dir.[]", Does::List(0)),
+    ("Dir.children", Does::List(0)),
+    ("Dir.entries", Does::List(0)),
+    ("Dir.each_child", Does::List(0)),
+    ("Find.find", Does::List(0)),
     ("File.delete", Does::Delete(0)),
     ("File.unlink", Does::Delete(0)),
     ("Dir.rmdir", Does::Delete(0)),
@@ -103,6 +109,18 @@ pub(crate) fn analyze(ctx: &mut Ctx<'_>, root: Node<'_>) {
 
 fn visit(ctx: &mut Ctx<'_>, node: Node<'_>) {
     match node.kind() {
+        // `code += chunk`: the text grows by what is added, or is no longer known.
+        "operator_assignment" => {
+            let value = node.child_by_field_name("right").map(|right| eval(ctx, right)).unwrap_or(Val::Unknown);
+            if let Some(left) = node.child_by_field_name("left")
+                && left.kind() == "identifier"
+            {
+                let operator = node.child_by_field_name("operator").map(|operator| ctx.text(operator)).unwrap_or("");
+                let old = ctx.lookup(ctx.text(left));
+                let grown = if operator == "+=" { old.concat(value) } else { Val::Unknown };
+                ctx.env.insert(ctx.text(left).to_owned(), grown);
+            }
+        }
         "assignment" => {
             let value = node.child_by_field_name("right").map(|value| eval(ctx, value)).unwrap_or(Val::Unknown);
             if let Some(left) = node.child_by_field_name("left")

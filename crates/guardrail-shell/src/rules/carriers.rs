@@ -450,7 +450,8 @@ fn run_from(walker: &mut Walker, command: &Command<'_>, from: usize) {
         .filter(|(index, _)| **index >= from)
         .map(|(index, stream)| (index - from + 1, stream.clone()))
         .collect();
-    walker.run(&command.args[from..], command.input.clone(), command.span, &shifted);
+    let output = walker.run(&command.args[from..], command.input.clone(), command.span, &shifted);
+    walker.carried = Some(output);
 }
 
 fn wrap(walker: &mut Walker, command: &Command<'_>, wrapper: &Wrapper) {
@@ -653,7 +654,7 @@ fn shell(walker: &mut Walker, command: &Command<'_>) {
                 walker.run_stream(&stream, command.span, &format!("{name} {}", script.text));
             } else {
                 let place = walker.place(script);
-                if let Some(content) = walker.files.get(&place.name).cloned() {
+                if let Some(content) = walker.content_of(&place.name) {
                     walker.run_stream(&content, command.span, &format!("{name} {}", script.text));
                 }
             }
@@ -713,7 +714,7 @@ fn source(walker: &mut Walker, command: &Command<'_>) {
     let place = walker.place(file);
     if let Some(stream) = descriptor(walker, file, &command.input) {
         walker.run_stream(&stream, command.span, &format!("{} {}", command.program, file.text));
-    } else if let Some(content) = walker.files.get(&place.name).cloned() {
+    } else if let Some(content) = walker.content_of(&place.name) {
         match content {
             Stream::Text(code) => walker.nested(&code, command.span, false),
             other => walker.run_stream(&other, command.span, &format!("{} {}", command.program, file.text)),

@@ -171,39 +171,57 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 ],
                 false,
             );
-            let words: Vec<String> = parsed.operands.iter().map(|arg| arg.text.to_ascii_uppercase()).collect();
-            match words.first().map(String::as_str) {
-                Some("FLUSHALL" | "FLUSHDB") => {
-                    walker.emit(
+            // The command in its arguments, or, with none, each line of its input.
+            let mut commands: Vec<Vec<String>> =
+                vec![parsed.operands.iter().map(|arg| arg.text.to_ascii_uppercase()).collect()];
+            if commands[0].is_empty()
+                && let Stream::Text(text) = &command.input
+            {
+                commands =
+                    text.lines().map(|line| line.split_whitespace().map(str::to_ascii_uppercase).collect()).collect();
+            }
+            for words in commands {
+                match words.first().map(String::as_str) {
+                    Some("FLUSHALL" | "FLUSHDB") => {
+                        walker.emit(
+                            IntentKind::DataDeleteAll,
+                            Scope::Unbounded,
+                            Some(Object::new("database", "redis")),
+                            span,
+                            Some(format!("redis {}", words[0])),
+                        );
+                    }
+                    // Keys known only at run time (`--scan | xargs redis-cli DEL`): as many as matched.
+                    Some("DEL" | "UNLINK") if parsed.operands.iter().skip(1).any(|arg| arg.dynamic) => walker.emit(
                         IntentKind::DataDeleteAll,
                         Scope::Unbounded,
                         Some(Object::new("database", "redis")),
                         span,
-                        Some(format!("redis {}", words[0])),
-                    );
+                        Some(format!("redis {} of keys known only at run time", words[0])),
+                    ),
+                    Some("DEL" | "UNLINK") => walker.emit(
+                        IntentKind::DataDelete,
+                        Scope::Bounded,
+                        Some(Object::new("key", words[1..].join(" "))),
+                        span,
+                        None,
+                    ),
+                    Some("SHUTDOWN") => walker.emit(
+                        IntentKind::AdminFunction,
+                        Scope::Server,
+                        Some(Object::new("database", "redis")),
+                        span,
+                        Some("redis SHUTDOWN".to_owned()),
+                    ),
+                    Some("CONFIG") if words.get(1).is_some_and(|word| word == "SET") => walker.emit(
+                        IntentKind::AdminAlterSystem,
+                        Scope::Server,
+                        Some(Object::new("database", "redis")),
+                        span,
+                        None,
+                    ),
+                    _ => {}
                 }
-                Some("DEL" | "UNLINK") => walker.emit(
-                    IntentKind::DataDelete,
-                    Scope::Bounded,
-                    Some(Object::new("key", words[1..].join(" "))),
-                    span,
-                    None,
-                ),
-                Some("SHUTDOWN") => walker.emit(
-                    IntentKind::AdminFunction,
-                    Scope::Server,
-                    Some(Object::new("database", "redis")),
-                    span,
-                    Some("redis SHUTDOWN".to_owned()),
-                ),
-                Some("CONFIG") if words.get(1).is_some_and(|word| word == "SET") => walker.emit(
-                    IntentKind::AdminAlterSystem,
-                    Scope::Server,
-                    Some(Object::new("database", "redis")),
-                    span,
-                    None,
-                ),
-                _ => {}
             }
         }
         "mongosh" | "mongo" => {

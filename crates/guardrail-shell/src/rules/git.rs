@@ -71,6 +71,41 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
     }
     match subcommand {
+        // What a clone brings is code from the network: scripts run from
+        // it later in the line are judged as downloaded code.
+        "clone" => {
+            let parsed = options(
+                args,
+                &[
+                    "-b",
+                    "--branch",
+                    "-o",
+                    "--origin",
+                    "--depth",
+                    "-c",
+                    "--config",
+                    "--reference",
+                    "-u",
+                    "--template",
+                    "-j",
+                    "--filter",
+                    "--separate-git-dir",
+                ],
+                false,
+            );
+            let url = parsed.operands.first().map(|arg| arg.text.clone()).unwrap_or_default();
+            let directory = match parsed.operands.get(1) {
+                Some(directory) => directory.text.clone(),
+                None => {
+                    let name = url.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or("");
+                    name.trim_end_matches(".git").to_owned()
+                }
+            };
+            if !url.is_empty() && !directory.is_empty() {
+                let place = walker.place(&Arg::literal(directory, command.span));
+                walker.downloaded.push(place.name);
+            }
+        }
         "config" => {
             let parsed = options(args, &["-f", "--file", "--blob", "--type", "--default", "--comment"], false);
             let words: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
@@ -225,6 +260,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "stash" if args.first().is_some_and(|arg| arg.is("drop") || arg.is("clear")) => {
             emit(walker, IntentKind::VcsDiscard, Scope::Bounded, "stash drop and clear delete stashed work".to_owned());
         }
+        // `filter-repo --analyze` only writes a report.
+        "filter-repo" if args.iter().any(|arg| arg.is("--analyze") || arg.is("--dry-run")) => {}
         "filter-branch" | "filter-repo" => {
             emit(
                 walker,

@@ -686,6 +686,19 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             destroy(walker, Scope::Bounded, "queue", value_after(args, "--topic"), None)
         }
         "kafka-delete-records" => destroy(walker, Scope::Bounded, "queue", "records".to_owned(), None),
+        // Moving a group's offsets skips or replays messages; without
+        // --execute it only shows the plan.
+        "kafka-consumer-groups"
+            if args.iter().any(|arg| arg.is("--reset-offsets")) && args.iter().any(|arg| arg.is("--execute")) =>
+        {
+            walker.emit(
+                IntentKind::InfraDisrupt,
+                Scope::Bounded,
+                Some(Object::new("queue", value_after(args, "--group"))),
+                command.span,
+                Some("resets a consumer group's offsets: messages are skipped or read again".to_owned()),
+            );
+        }
         "kafka-consumer-groups" if args.iter().any(|arg| arg.is("--delete") || arg.is("--delete-offsets")) => {
             destroy(walker, Scope::Bounded, "queue", value_after(args, "--group"), None)
         }

@@ -7,7 +7,7 @@
 //! cannot claim what the code does not do. A command no rule classifies is
 //! `process.run`.
 
-use guardrail_core::IntentKind;
+use guardrail_core::{IntentKind, Object, Scope};
 
 use crate::flow::{Mark, Stream};
 use crate::walk::{Command, Walker};
@@ -92,8 +92,13 @@ pub const RULES: &[&Rule] = &[
 /// of them describes is read through the verb lexicon. Returns what the
 /// command writes on its standard output.
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
+    walker.carried = None;
     if carriers::check(walker, command) || remote::check(walker, command) {
-        return output_of(walker, command.program, command.args, command.input.clone());
+        // What the carried command wrote, when it ran one the walker followed.
+        return match walker.carried.take() {
+            Some(output) if output != Stream::Unknown && output != Stream::Terminal => output,
+            _ => output_of(walker, command.program, command.args, command.input.clone()),
+        };
     }
     let entry = catalogue::find(command.program);
     if entry.is_some_and(|_| asks_for_help(command.args)) || entry.is_none() && lexicon::inert(command.args) {
@@ -109,6 +114,18 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
         || projects::check(walker, command);
     // HTTP methods are judged for any network tool, beside its catalogue entry.
     network::check(walker, command);
+    // Whatever the program, setting how many run to zero stops them.
+    if let Some(option) = lexicon::scaled_to_zero(command.args)
+        && walker.intent_count() == before
+    {
+        walker.emit(
+            IntentKind::InfraDisrupt,
+            Scope::Bounded,
+            Some(Object::new("resource", format!("{} {option} 0", command.program))),
+            command.span,
+            Some(format!("{option} 0 stops everything {} ran", command.program)),
+        );
+    }
     let output = entry.map(|program| catalogue::apply(walker, program, command));
     if command.program == "ln" {
         remember_link(walker, command);

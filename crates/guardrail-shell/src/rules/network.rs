@@ -9,9 +9,11 @@ use crate::words::Arg;
 
 pub(crate) const RULE: Rule = Rule {
     name: "http",
-    intents: &[IntentKind::InfraDestroy],
+    intents: &[IntentKind::InfraDestroy, IntentKind::InfraUndeclared],
     catches: "curl -X DELETE (any spelling: -XDELETE, --request DELETE), wget --method=DELETE, httpie's \
-              http DELETE, and Jenkins' doDelete endpoints.",
+              http DELETE, and Jenkins' doDelete endpoints; a POST, PUT or PATCH (or data sent) to a path \
+              that names a destroying or disrupting verb (/purge_cache, /clusters/x/delete, /actions/stop) \
+              as an undeclared change.",
     why: "REST APIs delete indexes, pipelines and repositories with one DELETE request.",
     example: "curl -X DELETE 'http://localhost:9200/logs-2024'",
     look_alike: "curl -X GET 'http://localhost:9200/_cluster/health'",
@@ -127,6 +129,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
         _ => uploads(walker, command),
     }
     serve(walker, command);
+    raw_commands(walker, command);
     if !NETWORK_TOOLS.contains(&program) {
         return;
     }
@@ -198,7 +201,88 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
             span,
             Some(format!("{program} sends an HTTP DELETE")),
         );
+        return;
     }
+    // An API call that changes something (POST, PUT, PATCH, or data sent)
+    // to a path naming a destroying or disrupting verb: `/purge_cache`,
+    // `/v1/clusters/x/delete`, `/actions/reset`.
+    let sends_data = args.iter().any(|arg| {
+        matches!(
+            arg.text.split('=').next().unwrap_or(""),
+            "-d" | "--data"
+                | "--data-binary"
+                | "--data-raw"
+                | "--data-urlencode"
+                | "--json"
+                | "-F"
+                | "--form"
+                | "--post-data"
+                | "--post-file"
+        ) || arg.text.starts_with("-d") && program == "curl"
+    });
+    let changes = match method.as_deref() {
+        Some("POST" | "PUT" | "PATCH") => true,
+        Some(_) => false,
+        None => sends_data,
+    };
+    if changes && let Some(verb) = verb_in_path(&url) {
+        walker.emit(
+            IntentKind::InfraUndeclared,
+            Scope::Bounded,
+            Some(Object::new("url", url.clone())),
+            span,
+            Some(format!("{program} asks an HTTP API to {verb}")),
+        );
+    }
+}
+
+/// Text piped into a raw connection (`nc`, `telnet`, `socat`, `openssl
+/// s_client`) is the protocol's commands: a line that begins with a
+/// destroying or disrupting verb (memcached's `flush_all`, Redis's
+/// `FLUSHALL`, SMTP's `QUIT` is not one) asks the service to do it.
+fn raw_commands(walker: &mut Walker, command: &Command<'_>) {
+    let raw = matches!(command.program, "nc" | "ncat" | "netcat" | "telnet" | "socat")
+        || command.program == "openssl" && command.args.first().is_some_and(|arg| arg.text == "s_client");
+    let Stream::Text(text) = &command.input else { return };
+    if !raw {
+        return;
+    }
+    let verb = text.lines().find_map(|line| {
+        let word = line.split_whitespace().next()?.trim_end_matches('\r');
+        matches!(
+            crate::lexicon::classify(word, false),
+            Some(crate::lexicon::Verb::Destroy | crate::lexicon::Verb::Disrupt)
+        )
+        .then(|| word.to_owned())
+    });
+    if let Some(verb) = verb {
+        let host =
+            command.args.iter().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.clone()).unwrap_or_default();
+        walker.emit(
+            IntentKind::InfraUndeclared,
+            Scope::Bounded,
+            Some(Object::new("url", host)),
+            command.span,
+            Some(format!("{} sends the command `{verb}` to a service", command.program)),
+        );
+    }
+}
+
+/// A destroying or disrupting verb among the segments of a URL's path
+/// (`purge_cache`, `delete`, `scale-down`), by the verb lexicon.
+fn verb_in_path(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.split_once('/').map_or("", |(_, path)| path);
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    path.split(['/', '.'])
+        .filter(|segment| !segment.is_empty())
+        .find(|segment| {
+            matches!(
+                crate::lexicon::classify(segment, false),
+                Some(crate::lexicon::Verb::Destroy | crate::lexicon::Verb::Disrupt)
+            )
+        })
+        .map(str::to_owned)
 }
 
 /// Subcommands of cloud and forge CLIs that upload local files (their
@@ -278,8 +362,12 @@ fn uploads(walker: &mut Walker, command: &Command<'_>) {
             }
         }
         Upload::Transfer => {
-            let Some((destination, sources)) = operands.split_last() else { return };
-            if crate::catalogue::is_remote(destination) {
+            // The destination is the last remote operand: words after it are
+            // option values (`--acl public-read`), and local paths before it
+            // are uploaded.
+            let Some(at) = operands.iter().rposition(|operand| crate::catalogue::is_remote(operand)) else { return };
+            let (destination, sources) = (operands[at], &operands[..at]);
+            {
                 for source in sources.iter().filter(|source| !crate::catalogue::is_remote(source)) {
                     let stream =
                         if source.text == "-" { command.input.clone() } else { walker.read_path(source, true) };

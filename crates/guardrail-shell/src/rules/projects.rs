@@ -16,7 +16,7 @@ pub(crate) const RULE: Rule = Rule {
     catches: "make, npm, yarn, pnpm and bun running targets and scripts from a Makefile or package.json \
               the line wrote or changed (the recipe or script is walked, or is code.dynamic when the line \
               changed it in a way it does not show); scripts set with `npm pkg set scripts.NAME=...` or \
-              `npm set-script`, walked as the code they are; and npm unpublish and deprecate, which \
+              `npm set-script`, walked as the code they are; cargo and gem yank; and npm unpublish and deprecate, which \
               delete or retire a published package.",
     why: "Writing a Makefile or a package.json script and running it is running that code; a guard \
           that judges the file write alone misses what it plants.",
@@ -57,6 +57,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     match command.program {
         "make" | "gmake" | "remake" => make(walker, command),
         "npm" | "yarn" | "pnpm" | "bun" => package_manager(walker, command),
+        "cargo" | "gem" => yank(walker, command),
         _ => false,
     }
 }
@@ -82,7 +83,7 @@ fn make(walker: &mut Walker, command: &Command<'_>) -> bool {
             None => name,
         };
         let place = walker.place(&Arg::literal(path.clone(), command.span));
-        let Some(content) = walker.files.get(&place.name).cloned() else { continue };
+        let Some(content) = walker.content_of(&place.name) else { continue };
         match content {
             // Every recipe line may run; targets are not resolved.
             Stream::Text(text) => {
@@ -101,6 +102,24 @@ fn make(walker: &mut Walker, command: &Command<'_>) -> bool {
         return true;
     }
     false
+}
+
+/// `cargo yank` and `gem yank`: a published version withdrawn from
+/// everyone who would build with it (`--undo` puts it back).
+fn yank(walker: &mut Walker, command: &Command<'_>) -> bool {
+    let parsed = options(command.args, &["--version", "--vers", "-v", "--registry", "--index", "--token"], false);
+    let yanking = parsed.operands.first().is_some_and(|verb| verb.text == "yank") && !parsed.has("--undo");
+    if yanking {
+        let crate_name: Vec<&str> = parsed.operands.iter().skip(1).map(|arg| arg.text.as_str()).collect();
+        walker.emit(
+            IntentKind::InfraDisrupt,
+            Scope::Bounded,
+            Some(Object::new("package", crate_name.join(" "))),
+            command.span,
+            Some(format!("{} yank withdraws a published version from everyone who builds with it", command.program)),
+        );
+    }
+    yanking
 }
 
 fn package_manager(walker: &mut Walker, command: &Command<'_>) -> bool {

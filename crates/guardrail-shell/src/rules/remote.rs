@@ -19,7 +19,12 @@ use crate::words::Arg;
 
 pub(crate) const RULE: Rule = Rule {
     name: "remote-execution",
-    intents: &[IntentKind::FsDeleteRecursive, IntentKind::InfraDestroy, IntentKind::SystemPower],
+    intents: &[
+        IntentKind::FsDeleteRecursive,
+        IntentKind::InfraDestroy,
+        IntentKind::SystemPower,
+        IntentKind::SystemPrivilege,
+    ],
     catches: "Commands carried to other hosts and containers, walked as if they stood on the line: ssh \
               (every option form, `--`, here-documents and pipes into it, and ProxyCommand or \
               LocalCommand run here), pdsh, pssh and clush, ansible ad-hoc modules (shell, command, raw, \
@@ -28,7 +33,12 @@ pub(crate) const RULE: Rule = Rule {
               docker, podman and nerdctl run and exec, kubectl exec, debug and run, and chroot. Paths are \
               scoped on the other side: a host's files as a machine without this workspace, a new \
               container's own files as temporary, and bind mounts (-v /:/host, kubectl debug node's \
-              /host, chroot's root) through to the files they expose.",
+              /host, chroot's root) through to the files they expose. Containers given the host \
+              (--privileged, --pid/--userns/--ipc=host, SYS_ADMIN and like capabilities, apparmor or \
+              seccomp unconfined) are system.privilege. What their commands write on their output \
+              flows on (`kubectl exec pod -- env | curl ...`), and files copied to a host's system \
+              paths (`scp x host:/etc/...`) are writes there; trees applications are deployed to \
+              (/srv, /opt, /var/www, /home) are where copies to servers go.",
     why: "`ssh prod 'rm -rf /var/lib/postgresql'` and `docker run -v /:/h alpine rm -rf /h/etc` are \
           the same deletion as without the envelope; a guard must open the envelope.",
     example: "ssh -J bastion admin@db-1 -- sudo rm -rf /var/lib/postgresql",
@@ -71,14 +81,18 @@ impl Walker {
     /// Shell code run on `remote`.
     fn remote_code(&mut self, remote: Remote, cwd: &str, code: &str, span: Span) {
         let code = code.trim_start().strip_prefix("-- ").unwrap_or(code).to_owned();
-        self.on_remote(remote, cwd, |walker| walker.nested(&code, span, true));
+        self.on_remote(remote, cwd, |walker| {
+            let output = walker.nested_output(&code, span, true);
+            walker.carried = Some(output);
+        });
     }
 
     /// A command (already split into arguments) run on `remote`.
     fn remote_argv(&mut self, remote: Remote, cwd: &str, argv: &[Arg], input: Stream, span: Span) {
         let argv: Vec<Arg> = argv.to_vec();
         self.on_remote(remote, cwd, |walker| {
-            walker.run(&argv, input, span, &HashMap::new());
+            let output = walker.run(&argv, input, span, &HashMap::new());
+            walker.carried = Some(output);
         });
     }
 }
@@ -286,6 +300,47 @@ const CONTAINER_GLOBALS: &[&str] = &[
 
 /// `docker run ... IMAGE CMD...` and `docker exec ... CONTAINER CMD...`.
 /// Returns whether it judged the command.
+/// A container given the host: `--privileged`, the host's process or user
+/// namespace, capabilities that reach the kernel, or confinement switched
+/// off. Whatever it runs, it can take the machine. (A mounted engine socket
+/// is as strong, but tools mount it to list and build; it is left alone.)
+fn host_privilege(walker: &mut Walker, parsed: &super::Options<'_>, command: &Command<'_>) {
+    let value_is = |options: &[&str], wanted: &[&str]| {
+        parsed.values.iter().any(|(option, value)| {
+            options.contains(&option.as_str()) && wanted.iter().any(|wanted| value.eq_ignore_ascii_case(wanted))
+        })
+    };
+    let reason = if parsed.has("--privileged") {
+        Some("--privileged")
+    } else if value_is(&["--pid", "--userns", "--ipc", "--uts"], &["host"]) {
+        Some("the host's namespaces")
+    } else if value_is(
+        &["--cap-add"],
+        &["ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "DAC_READ_SEARCH"],
+    ) {
+        Some("capabilities that reach the host's kernel")
+    } else if parsed.values.iter().any(|(option, value)| {
+        option == "--security-opt"
+            && matches!(
+                value.as_str(),
+                "apparmor=unconfined" | "seccomp=unconfined" | "label=disable" | "label:disable"
+            )
+    }) {
+        Some("confinement switched off")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        walker.emit(
+            IntentKind::SystemPrivilege,
+            Scope::System,
+            Some(Object::new("system", "the host")),
+            command.span,
+            Some(format!("a container with {reason} can take the host")),
+        );
+    }
+}
+
 fn container(walker: &mut Walker, command: &Command<'_>) -> bool {
     let args = command.args;
     let global = options(args, CONTAINER_GLOBALS, true);
@@ -333,6 +388,7 @@ fn container(walker: &mut Walker, command: &Command<'_>) -> bool {
                     _ => {}
                 }
             }
+            host_privilege(walker, &parsed, command);
             let workdir = parsed.value("-w").or(parsed.value("--workdir")).unwrap_or("/").to_owned();
             // Compose's run names a service, not an image; both are followed by the command.
             let argv = &rest[image + 1..];

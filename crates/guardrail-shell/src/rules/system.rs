@@ -151,7 +151,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 args.iter().rev().find(|arg| !arg.text.starts_with('-')).map(|arg| arg.text.as_str()).unwrap_or("");
             emit(walker, IntentKind::SystemUserDelete, name, None);
         }
-        "visudo" if args.iter().any(|arg| arg.is("-c") || arg.is("--check")) => return true,
+        // `visudo -c` (also `-cf FILE`) only checks the syntax.
+        "visudo" if options(args, &["-f", "--file"], false).has_any(&["-c", "--check"]) => return true,
         "useradd" | "adduser" | "usermod" | "groupadd" | "addgroup" | "groupmod" | "gpasswd" | "passwd"
         | "chpasswd" | "chage" | "newusers" | "visudo" | "vipw" | "vigr" | "pwconv" | "chsh" | "setcap"
         | "pam-auth-update" | "smbpasswd" | "pdbedit" | "htdigest" | "ldappasswd" => {
