@@ -854,11 +854,12 @@ fn authorization_headers(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
 /// `u` in one cluster (`-su user:password`).
 const CURL_FLAGS: &[u8] = b"#0123456fgiIjkLNOqRsSv";
 
-fn curl_credentials(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
+/// The arguments of each curl command in the text; a `curl` among another
+/// one's arguments is an argument (and skipping it keeps the work linear).
+fn curl_commands(haystack: &Haystack<'_>) -> Vec<Vec<Span>> {
     static CURL: LazyLock<Regex> = LazyLock::new(|| command("curl"));
-    let text = haystack.text;
     let bytes = haystack.bytes();
-    // Where the arguments read so far end: a `curl` inside them is an argument.
+    let mut commands = Vec::new();
     let mut done = 0;
     for name in CURL.find_iter(haystack.lower.as_bytes()) {
         if name.start() < done {
@@ -866,6 +867,15 @@ fn curl_credentials(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
         }
         let arguments: Vec<Span> = arguments(bytes, name.end()).collect();
         done = arguments.last().map_or(name.end(), |last| last.end);
+        commands.push(arguments);
+    }
+    commands
+}
+
+fn curl_credentials(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
+    let text = haystack.text;
+    let bytes = haystack.bytes();
+    for arguments in curl_commands(haystack) {
         for (index, argument) in arguments.iter().enumerate() {
             let word = &text[argument.start..argument.end];
             let next = arguments.get(index + 1).map(|next| (next.start, next.end));
@@ -1025,15 +1035,7 @@ fn cookie(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
     let mut lists: Vec<usize> = Vec::new();
     static HEADER: LazyLock<Regex> = LazyLock::new(|| regex(r#"\b(?:set-)?cookie["']?[ \t]*:[ \t]*["']?"#));
     lists.extend(HEADER.find_iter(haystack.lower.as_bytes()).map(|header| header.end()));
-    static CURL: LazyLock<Regex> = LazyLock::new(|| command("curl"));
-    // Where the arguments read so far end: a `curl` inside them is an argument.
-    let mut done = 0;
-    for name in CURL.find_iter(haystack.lower.as_bytes()) {
-        if name.start() < done {
-            continue;
-        }
-        let arguments: Vec<Span> = arguments(bytes, name.end()).collect();
-        done = arguments.last().map_or(name.end(), |last| last.end);
+    for arguments in curl_commands(haystack) {
         for (index, argument) in arguments.iter().enumerate() {
             let word = &text[argument.start..argument.end];
             let value = match word {

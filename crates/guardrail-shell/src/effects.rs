@@ -194,11 +194,21 @@ impl Walker {
         if crate::walk::network_device(&arg.text).is_some() {
             return Stream::Network;
         }
+        let home = self.layout.home.as_deref();
+        // A bare name read where the shell started, with nothing written,
+        // linked or downloaded on the line: only its name can make it a
+        // credential (most arguments are words like `status`).
+        if !arg.text.contains(['/', '~']) && self.at_start() {
+            return if locations::is_credential(&arg.text, home) {
+                Stream::Secret(format!("the credentials in {}", arg.text))
+            } else {
+                Stream::Unknown
+            };
+        }
         let place = self.place(arg);
         if let Some(content) = self.content_of(&place.name) {
             return content;
         }
-        let home = self.layout.home.as_deref();
         let secret = locations::is_credential(&place.name, home)
             || locations::is_credential(&arg.text, home)
             || tree && locations::holds_credentials(&place.name, home);

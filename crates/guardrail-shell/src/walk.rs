@@ -156,6 +156,22 @@ impl Walker {
         self.intents.push(intent);
     }
 
+    /// Whether the walk is still where the check started: the workspace, on
+    /// this machine, with no file written, link made or directory
+    /// downloaded by the line.
+    pub(crate) fn at_start(&self) -> bool {
+        let at_workspace = match (&self.cwd, &self.layout.workspace) {
+            (Dir::Absolute(cwd), Some(workspace)) => cwd == workspace,
+            (Dir::Workspace(cwd), None) => cwd.is_empty(),
+            _ => false,
+        };
+        at_workspace
+            && self.remote.is_none()
+            && self.files.is_empty()
+            && self.links.is_empty()
+            && self.downloaded.is_empty()
+    }
+
     /// What the line put at a resolved path: the content it wrote there, or
     /// network data when the path lies in a directory it downloaded.
     pub(crate) fn content_of(&self, name: &str) -> Option<Stream> {

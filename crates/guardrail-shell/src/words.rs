@@ -122,6 +122,23 @@ struct Resolved {
     lifted: Vec<String>,
 }
 
+impl Resolved {
+    /// A command substitution's output in its place: its text without the
+    /// trailing newlines when the line spells it out, else known only at
+    /// run time; split into words unless quoted.
+    fn substituted(&mut self, substituted: Substituted, quoted: bool) {
+        match substituted.output {
+            Some(output) => self.text.push_str(output.trim_end_matches('\n')),
+            None => {
+                self.dynamic = true;
+                self.text.push_str("$()");
+            }
+        }
+        self.mark = Mark::worst(self.mark.take(), substituted.mark);
+        self.split |= !quoted;
+    }
+}
+
 /// Resolves one word of the text into the arguments the shell would pass:
 /// brace expansion first, then each word's quotes and expansions.
 pub(crate) fn resolve(resolver: &mut dyn Resolver, raw: &str, span: Span) -> Vec<Arg> {
@@ -287,15 +304,7 @@ fn pieces_into(
                     None => name[LIFTED.len()..].parse::<usize>().ok().and_then(|index| out.lifted.get(index).cloned()),
                 };
                 let substituted = code.map(|code| resolver.substitute(&code, span)).unwrap_or_default();
-                match substituted.output {
-                    Some(output) => out.text.push_str(output.trim_end_matches('\n')),
-                    None => {
-                        out.dynamic = true;
-                        out.text.push_str("$()");
-                    }
-                }
-                out.mark = Mark::worst(out.mark.take(), substituted.mark);
-                out.split |= !quoted;
+                out.substituted(substituted, quoted);
             }
             WordPiece::ParameterExpansion(expression) => {
                 if matches!(
@@ -328,15 +337,7 @@ fn pieces_into(
             }
             WordPiece::CommandSubstitution(code) | WordPiece::BackquotedCommandSubstitution(code) => {
                 let substituted = resolver.substitute(code, span);
-                match substituted.output {
-                    Some(output) => out.text.push_str(output.trim_end_matches('\n')),
-                    None => {
-                        out.dynamic = true;
-                        out.text.push_str("$()");
-                    }
-                }
-                out.mark = Mark::worst(out.mark.take(), substituted.mark);
-                out.split |= !quoted;
+                out.substituted(substituted, quoted);
             }
             WordPiece::EscapeSequence(escape) => {
                 let escaped = escape.strip_prefix('\\').unwrap_or(escape);

@@ -170,6 +170,13 @@ impl<'w> Ctx<'w> {
         }
     }
 
+    /// `name += value` and the like: the text grows by what is added, or is
+    /// no longer known.
+    pub(crate) fn augment(&mut self, name: &str, operator: &str, value: Val) {
+        let grown = if operator == "+=" { self.lookup(name).concat(value) } else { Val::Unknown };
+        self.env.insert(name.to_owned(), grown);
+    }
+
     pub(crate) fn text(&self, node: Node<'_>) -> &'w str {
         &self.source[node.byte_range()]
     }

@@ -116,9 +116,7 @@ fn visit(ctx: &mut Ctx<'_>, node: Node<'_>) {
                 && left.kind() == "identifier"
             {
                 let operator = node.child_by_field_name("operator").map(|operator| ctx.text(operator)).unwrap_or("");
-                let old = ctx.lookup(ctx.text(left));
-                let grown = if operator == "+=" { old.concat(value) } else { Val::Unknown };
-                ctx.env.insert(ctx.text(left).to_owned(), grown);
+                ctx.augment(ctx.text(left), operator, value);
             }
         }
         "assignment" => {

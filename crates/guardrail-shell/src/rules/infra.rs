@@ -70,6 +70,10 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     let destroy = |walker: &mut Walker, scope: Scope, kind: &str, name: String, note: Option<String>| {
         walker.emit(IntentKind::InfraDestroy, scope, Some(Object::new(kind, name)), command.span, note);
     };
+    // A secret store's value written or deleted.
+    let secret = |walker: &mut Walker, kind: IntentKind, name: String| {
+        walker.emit(kind, Scope::Bounded, Some(Object::new("secret", name)), command.span, None);
+    };
     let words = |with_value: &[&str]| subcommands(args, with_value);
     match program {
         "kubectl" | "oc" | "kubecolor" | "microk8s.kubectl" | "k3s" => {
@@ -144,22 +148,12 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 && matches!(parsed.value("-f").or(parsed.value("--filename")), Some("-"))
                 && !dry_run
             {
-                walker.emit(
-                    IntentKind::SecretWrite,
-                    Scope::Bounded,
-                    Some(Object::new("secret", "a Secret manifest")),
-                    command.span,
-                    None,
-                );
+                secret(walker, IntentKind::SecretWrite, "a Secret manifest".to_owned());
             }
             match *verb {
-                "create" if rest.first() == Some(&"secret") && !dry_run => walker.emit(
-                    IntentKind::SecretWrite,
-                    Scope::Bounded,
-                    Some(Object::new("secret", name)),
-                    command.span,
-                    None,
-                ),
+                "create" if rest.first() == Some(&"secret") && !dry_run => {
+                    secret(walker, IntentKind::SecretWrite, name)
+                }
                 "delete" => destroy(walker, scope, "cluster", name, None),
                 "replace" if parsed.has("--force") => {
                     destroy(walker, scope, "cluster", name, Some("replace --force deletes and recreates".to_owned()))
@@ -260,13 +254,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             let verbs: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
             let verbs: &[&str] = if verbs.first() == Some(&"compose") { &verbs[1..] } else { &verbs };
             match verbs {
-                ["secret", "create", rest @ ..] => walker.emit(
-                    IntentKind::SecretWrite,
-                    Scope::Bounded,
-                    Some(Object::new("secret", rest.join(" "))),
-                    command.span,
-                    None,
-                ),
+                ["secret", "create", rest @ ..] => secret(walker, IntentKind::SecretWrite, rest.join(" ")),
                 [_, "prune", ..] | ["prune", ..] => destroy(
                     walker,
                     Scope::Unbounded,
@@ -308,13 +296,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             } else if verbs.starts_with(&["storage", "rm"]) {
                 destroy(walker, Scope::Bounded, "bucket", verbs[2..].join(" "), None);
             } else if verbs.first() == Some(&"secrets") && verbs.contains(&"versions") && verbs.contains(&"add") {
-                walker.emit(
-                    IntentKind::SecretWrite,
-                    Scope::Bounded,
-                    Some(Object::new("secret", verbs.join(" "))),
-                    command.span,
-                    None,
-                );
+                secret(walker, IntentKind::SecretWrite, verbs.join(" "));
             }
         }
         "az" => {
@@ -342,13 +324,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                     Some(format!("az {verb}")),
                 );
             } else if verbs.starts_with(&["keyvault", "secret", "set"]) {
-                walker.emit(
-                    IntentKind::SecretWrite,
-                    Scope::Bounded,
-                    Some(Object::new("secret", verbs.join(" "))),
-                    command.span,
-                    None,
-                );
+                secret(walker, IntentKind::SecretWrite, verbs.join(" "));
             }
         }
         "gsutil" => {
@@ -400,13 +376,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             };
             if !secrets.is_empty() {
                 let name = secrets.join(" ");
-                walker.emit(
-                    IntentKind::SecretWrite,
-                    Scope::Bounded,
-                    Some(Object::new("secret", name)),
-                    command.span,
-                    None,
-                );
+                secret(walker, IntentKind::SecretWrite, name);
             }
             if verbs.first().is_some_and(|verb| {
                 matches!(*verb, "apps:destroy" | "pg:reset" | "addons:destroy" | "destroy" | "pg:kill")
@@ -461,23 +431,11 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
                 ["api", ..] => method.eq_ignore_ascii_case("DELETE"),
                 ["repo", "delete" | "archive", ..] => true,
                 ["secret", "set", ..] => {
-                    walker.emit(
-                        IntentKind::SecretWrite,
-                        Scope::Bounded,
-                        Some(Object::new("secret", verbs.join(" "))),
-                        command.span,
-                        None,
-                    );
+                    secret(walker, IntentKind::SecretWrite, verbs.join(" "));
                     false
                 }
                 ["secret", "delete" | "remove", ..] => {
-                    walker.emit(
-                        IntentKind::SecretDelete,
-                        Scope::Bounded,
-                        Some(Object::new("secret", verbs.join(" "))),
-                        command.span,
-                        None,
-                    );
+                    secret(walker, IntentKind::SecretDelete, verbs.join(" "));
                     false
                 }
                 [_, verb, ..] => matches!(*verb, "delete" | "remove"),
@@ -488,13 +446,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
         }
         "circleci" => match words(&["--token", "--host", "--org-id"]).as_slice() {
-            ["context", "remove-secret", rest @ ..] => walker.emit(
-                IntentKind::SecretDelete,
-                Scope::Bounded,
-                Some(Object::new("secret", rest.join(" "))),
-                command.span,
-                None,
-            ),
+            ["context", "remove-secret", rest @ ..] => secret(walker, IntentKind::SecretDelete, rest.join(" ")),
             [what, "delete", rest @ ..] => {
                 destroy(walker, Scope::Bounded, "ci", format!("{what} {}", rest.join(" ")), None)
             }
