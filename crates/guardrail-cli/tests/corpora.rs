@@ -7,8 +7,9 @@
 //! fails the test too, so the marks stay true. The score is printed.
 //!
 //! A case may name a `"secret"` in its text, which must appear in no string
-//! of any answer, or text to `"keep"`, no secret, which no answer may show
-//! partly masked.
+//! of any answer nor anywhere in the activity record (unless marked
+//! `"known_leak"` with the reason no mechanism can know it for a secret), or
+//! text to `"keep"`, no secret, which no answer may show partly masked.
 
 mod common;
 
@@ -58,7 +59,8 @@ fn score(file: &str) -> (usize, usize, Vec<String>) {
             text: case["text"].as_str().unwrap_or_default().to_owned(),
             expect,
             known_miss: case["known_miss"].as_str().map(str::to_owned),
-            secret: case["secret"].as_str().map(str::to_owned),
+            // A secret no mechanism can know for one is marked `known_leak`.
+            secret: case["secret"].as_str().filter(|_| case["known_leak"].is_null()).map(str::to_owned),
             keep: case["keep"].as_str().map(str::to_owned),
         });
     }
@@ -148,4 +150,64 @@ fn adversarial_corpora_are_judged_as_labelled() {
         failures.extend(wrong);
     }
     assert!(failures.is_empty(), "{} cases differ from their labels:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Every planted secret of the corpora, recorded: neither the activity
+/// record's export nor any byte of its files (the database, its journal,
+/// blobs) holds one in clear.
+#[test]
+fn secrets_never_reach_the_record() {
+    let mut requests = String::new();
+    let mut secrets: Vec<String> = Vec::new();
+    let directory = repository().join("corpora/adversarial");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "jsonl"))
+        .collect();
+    files.sort();
+    for path in files {
+        for line in std::fs::read_to_string(&path).unwrap().lines().filter(|line| !line.trim().is_empty()) {
+            let case: Value = serde_json::from_str(line).unwrap();
+            let Some(secret) = case["secret"].as_str().filter(|_| case["known_leak"].is_null()) else { continue };
+            secrets.push(secret.to_owned());
+            let request = json!({ "kind": case["kind"].as_str().unwrap_or("shell"), "text": case["text"], "cwd": "/home/dev/app" });
+            requests.push_str(&format!("{request}\n"));
+        }
+    }
+    assert!(secrets.len() > 100, "the corpora plant secrets");
+    let data = tempfile::tempdir().unwrap();
+    let mut check = common::in_data_dir(data.path());
+    check.args(["check", "--jsonl", "--record", "--actor", "corpus", "--session", "secrets"]).env("HOME", "/home/dev");
+    let run = common::run(check, requests.as_bytes());
+    assert_eq!(run.status, 0, "{run:?}");
+    assert_eq!(run.stdout.lines().count(), secrets.len(), "an answer per request");
+
+    let mut export = common::in_data_dir(data.path());
+    export.args(["audit", "export", "--format", "jsonl"]);
+    let exported = common::run(export, b"");
+    assert_eq!(exported.status, 0, "{exported:?}");
+    assert!(exported.stdout.lines().count() >= secrets.len(), "every decision is recorded");
+
+    let mut stored: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut pending = vec![data.path().to_path_buf()];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+        } else {
+            stored.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    let mut leaks = Vec::new();
+    for secret in &secrets {
+        if exported.stdout.contains(secret.as_str()) {
+            leaks.push(format!("the export shows {secret:?}"));
+        }
+        for (path, bytes) in &stored {
+            if bytes.windows(secret.len()).any(|window| window == secret.as_bytes()) {
+                leaks.push(format!("{} holds {secret:?}", path.display()));
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{} secrets in clear:\n{}", leaks.len(), leaks.join("\n"));
 }

@@ -250,13 +250,16 @@ pub const GIVEN: &[Given] = &[
     },
     Given {
         programs: &["kubectl", "oc"],
+        takes: &["-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-o", "--output"],
         subcommand: &["create", "secret"],
         options: &[("--from-literal", Part::After('=')), ("--docker-password", Part::Whole)],
+        stdin: Stdin::With(&["/dev/stdin"]),
         example: "kubectl create secret generic db --from-literal=password=hunter2",
         ..NONE
     },
     Given {
         programs: &["kubectl", "oc"],
+        takes: &["-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-o", "--output"],
         subcommand: &["config", "set-credentials"],
         options: &[("--token", Part::Whole), ("--password", Part::Whole)],
         example: "kubectl config set-credentials admin --token=hunter2",
@@ -351,6 +354,7 @@ pub const GIVEN: &[Given] = &[
     Given {
         programs: &["redis-cli", "valkey-cli", "keydb-cli"],
         options: &[("-a", Part::Whole), ("--pass", Part::Whole), ("--user", Part::Whole)],
+        stdin: Stdin::With(&["--askpass"]),
         example: "redis-cli -h cache -a hunter2 PING",
         ..NONE
     },
@@ -430,10 +434,18 @@ pub const GIVEN: &[Given] = &[
         example: "echo hunter2 | sudo -S systemctl restart app",
         ..NONE
     },
+    // Whatever passwd reads, from a terminal or not, is passwords.
+    Given { programs: &["passwd"], stdin: Stdin::Always, example: "echo hunter2 | passwd --stdin bob", ..NONE },
     Given {
-        programs: &["passwd"],
-        stdin: Stdin::With(&["--stdin"]),
-        example: "echo hunter2 | passwd --stdin bob",
+        programs: &["openssl"],
+        stdin: Stdin::With(&["stdin"]),
+        example: "openssl enc -d -aes-256-cbc -in x.enc -pass stdin <<< hunter2",
+        ..NONE
+    },
+    Given {
+        programs: &["export", "declare", "typeset", "local", "readonly", "env"],
+        operands: Operands::AfterSecretName,
+        example: "P=hunter2; export DB_PASSWORD=$P",
         ..NONE
     },
     Given {
@@ -506,7 +518,10 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
                 parsed.has_any(flags)
                     || bundled(command.args, flags)
                     || (flags.contains(&"-") && rest.iter().any(|operand| operand.text == "-"))
-                    || command.args.iter().any(|arg| flags.contains(&arg.text.as_str()))
+                    || command.args.iter().any(|arg| {
+                        flags.contains(&arg.text.as_str())
+                            || flags.contains(&"/dev/stdin") && arg.text.ends_with("=/dev/stdin")
+                    })
             }
         };
         if reads_secret && let Stream::Text(text) = &command.input {

@@ -67,12 +67,19 @@ pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String
         secrets: Vec::new(),
         carried: None,
         downloaded: Vec::new(),
+        unparsed: false,
         intents: Vec::new(),
     };
     walker.code(text, None, false);
     let mut seen = std::collections::HashSet::new();
     walker.intents.retain(|intent| seen.insert(intent.clone()));
-    Analysis { intents: walker.intents, secrets: crate::given::spans(text, &walker.secrets) }
+    let mut secrets = crate::given::spans(text, &walker.secrets);
+    // A line bash cannot parse cannot be searched for the secrets its
+    // commands are given: all of it counts as one, as in SQL.
+    if walker.unparsed {
+        secrets = vec![Span::new(0, text.len())];
+    }
+    Analysis { intents: walker.intents, secrets }
 }
 
 /// One simple command, resolved and ready for the rules.
@@ -137,6 +144,8 @@ pub(crate) struct Walker {
     /// Directories the line filled from the network (`git clone URL dir`):
     /// what lies in them was downloaded.
     pub(crate) downloaded: Vec<String>,
+    /// Whether the line itself could not be parsed.
+    unparsed: bool,
     intents: Vec<Intent>,
 }
 
@@ -297,6 +306,7 @@ impl Walker {
         let program = match self.parse_lifting(code) {
             Ok(program) => program,
             Err(why) => {
+                self.unparsed |= self.depth == 0;
                 self.emit(IntentKind::Unknown, Scope::Unbounded, None, span, Some(why));
                 return Stream::Unknown;
             }
@@ -673,6 +683,11 @@ impl Walker {
                         };
                     }
                     let value = value.bounded();
+                    // `AWS_SECRET_ACCESS_KEY=$b`: what the name holds is a secret,
+                    // wherever the line spelled it.
+                    if !value.dynamic && guardrail_core::secret::names_a_secret(&name) {
+                        self.secret(&value.text, span);
+                    }
                     if self.integers.contains(&name) {
                         words::arithmetic(self, &value.text.clone(), span);
                     }
@@ -1275,14 +1290,36 @@ fn parse_once(code: &str) -> Result<ast::Program, String> {
     std::panic::catch_unwind(|| {
         let options = words::parser_options();
         let tokens = brush_parser::uncached_tokenize_str(code, &options.tokenizer_options())
-            .map_err(|error| format!("bash could not parse this: {error}"))?;
+            .map_err(|error| format!("bash could not parse this: {}", unquoted(&error.to_string())))?;
         if let Some(why) = refuse_before_parsing(&tokens) {
             return Err(why.to_owned());
         }
         brush_parser::parse_tokens(&tokens, &options, &SourceInfo::default())
-            .map_err(|error| format!("bash could not parse this: {error}"))
+            .map_err(|error| format!("bash could not parse this: {}", unquoted(&error.to_string())))
     })
     .unwrap_or_else(|_| Err("bash's parser failed on this text".to_owned()))
+}
+
+/// A parser's message without the text it quotes (``near token `x' ``
+/// becomes `near token …`): the text may be a secret, and the message is
+/// shown.
+fn unquoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find('`') {
+        out.push_str(&rest[..open]);
+        match rest[open + 1..].find('\'') {
+            Some(close) => {
+                out.push('…');
+                rest = &rest[open + 1 + close + 1..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether a here-document operator is followed by a carriage return or a

@@ -190,9 +190,14 @@ fn dollar_quoted_end(bytes: &[u8], at: usize) -> Option<usize> {
     Some(end.map_or(bytes.len(), |end| body + end + delimiter.len()))
 }
 
+/// The parser's message, without the text it quotes (`at or near
+/// "hunter2"`): the text may be a secret, and the message is shown.
 fn describe(error: &pg_query::Error) -> String {
     match error {
-        pg_query::Error::Parse(message) => message.clone(),
+        pg_query::Error::Parse(message) => match message.find(" at or near ") {
+            Some(at) => message[..at].to_owned(),
+            None => message.clone(),
+        },
         pg_query::Error::Conversion(_) => "the text contains a NUL byte, which PostgreSQL rejects".to_owned(),
         other => other.to_string(),
     }

@@ -88,7 +88,19 @@ fn literal_content(walker: &Walker<'_>, location: i32) -> Option<Span> {
     };
     // The scanner reads an E'' string from its quote, looking back at the E.
     let quote = if escaped { start + 1 } else { start };
-    let end = spans::token_end(text, quote, text.len());
+    let mut end = spans::token_end(text, quote, text.len());
+    // `'a'\n'b'` is one string to PostgreSQL: quoted strings separated by
+    // white space holding a newline are joined.
+    if close == 1 {
+        loop {
+            let gap = text[end..].len() - text[end..].trim_start().len();
+            let between = &text[end..end + gap];
+            if !between.contains('\n') || !text[end + gap..].starts_with('\'') {
+                break;
+            }
+            end = spans::token_end(text, end + gap, text.len());
+        }
+    }
     (end >= start + open + close).then(|| Span::new(start + open, end - close))
 }
 
@@ -355,6 +367,11 @@ mod tests {
             (
                 "DO $$ BEGIN EXECUTE $q$ALTER ROLE a PASSWORD 'pw1'$q$; EXECUTE $q$ALTER ROLE a PASSWORD 'pw1'$q$; END $$",
                 "DO $$ BEGIN EXECUTE $q$ALTER ROLE a PASSWORD '***'$q$; EXECUTE $q$ALTER ROLE a PASSWORD '***'$q$; END $$",
+            ),
+            (
+                // Adjacent literals separated by a newline are one string.
+                "ALTER ROLE app PASSWORD 'hun'\n  'ter2' VALID UNTIL 'infinity'",
+                "ALTER ROLE app PASSWORD '************' VALID UNTIL 'infinity'",
             ),
             (
                 "DO $$ BEGIN EXECUTE 'ALTER ROLE app PASSWORD ''x'''; END $$",
