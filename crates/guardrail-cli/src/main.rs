@@ -12,6 +12,7 @@ mod request;
 mod store;
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -51,11 +52,30 @@ fn run() -> i32 {
     }
 }
 
-/// The gate every command judges with.
-pub fn gate(policy: Policy) -> Guard {
+/// The gate every command judges with. `data_dir` and `policy_path` are
+/// where this gate keeps its record and reads its policy: its analyzers
+/// protect them (and the data directory the environment names, and this
+/// binary) as the gate's own files.
+pub fn gate(policy: Policy, data_dir: Option<&Path>, policy_path: Option<&Path>) -> Guard {
+    let absolute = |path: &Path| -> Option<String> {
+        let path = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
+        Some(path.to_string_lossy().into_owned())
+    };
+    let data_dirs = data_dir
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(guardrail_audit::data_dir::default_dir().ok())
+        .filter_map(|dir| absolute(&dir));
+    let configuration = policy_path.and_then(absolute).into_iter().chain(
+        std::env::current_exe()
+            .ok()
+            .filter(|exe| !exe.to_string_lossy().contains("/target/"))
+            .and_then(|exe| absolute(&exe)),
+    );
+    let shell = guardrail_shell::ShellAnalyzer::for_current_user().protecting(data_dirs, configuration);
     Guard::new(policy)
         .with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer))
-        .with_analyzer(ActionKind::Shell, Arc::new(guardrail_shell::ShellAnalyzer::for_current_user()))
+        .with_analyzer(ActionKind::Shell, Arc::new(shell))
 }
 
 /// Why a command could not do its job. Printed as `guardrail: ...`, exit 2.

@@ -8,10 +8,11 @@ use std::path::Path;
 use common::Run;
 use serde_json::{Value, json};
 
-/// Runs the binary with its data directory in `dir`, in `cwd`, `stdin` as
-/// input.
+/// Runs the binary with its data directory in `dir/data` (beside the
+/// workspaces the tests make in `dir`: the gate protects its data
+/// directory and everything below it), in `cwd`, `stdin` as input.
 fn guardrail_in(dir: &Path, cwd: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut command = common::in_data_dir(dir);
+    let mut command = common::in_data_dir(&dir.join("data"));
     command.args(args).current_dir(cwd);
     common::run(command, stdin.as_bytes())
 }
@@ -366,8 +367,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 #[test]
 fn exec_judges_paths_from_where_it_runs() {
     // Not under /tmp: beside a workspace in a temporary directory is still
-    // temporary, and deleting there is allowed.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // temporary, and deleting there is allowed. Nor in the checkout, which
+    // may itself be under /tmp: in the home directory.
+    let home = std::env::var_os("HOME").expect("HOME is set");
+    let dir = tempfile::Builder::new().prefix(".guardrail-test-").tempdir_in(home).unwrap();
     let workspace = dir.path().join("app");
     std::fs::create_dir_all(workspace.join("build")).unwrap();
     std::fs::create_dir_all(dir.path().join("other")).unwrap();

@@ -221,6 +221,8 @@ taxonomy! {
             => "Grants access or power on the machine: sudoers, authorized_keys, accounts and their groups and passwords, setuid bits, PAM, the dynamic loader's preload.",
         LogTamper = "log.tamper" in []
             => "Erases or switches off shell history or system logs.",
+        GateTamper = "gate.tamper" in []
+            => "Changes, moves or deletes the gate's own files (its record, keys, configuration, policies, binary) or an agent's hook settings, reads its signing key, or runs the gate with another policy, store, data directory or actor.",
         Unknown = "unknown" in []
             => "Text the analyzer could not parse or classify; judged as the worst case it could be.",
     }

@@ -8,7 +8,7 @@
 //! and code is run by one function whatever route it took to the
 //! interpreter. New programs need a declaration, not new judgement.
 
-use guardrail_core::{IntentKind, Object, Scope, Span};
+use guardrail_core::{Intent, IntentKind, Object, Scope, Span};
 
 use crate::flow::{Mark, Stream};
 use crate::locations::{self, Planted};
@@ -77,6 +77,7 @@ impl Walker {
             return;
         }
         let object = || Some(Object::new("path", place.name.clone()));
+        self.gate_touched(&place, false, span, "writes");
         if locations::is_history_or_log(&place.name) {
             self.emit(IntentKind::LogTamper, place.scope, object(), span, None);
         }
@@ -118,6 +119,8 @@ impl Walker {
     /// (`tar -x -C DIR`, `unzip -d DIR`, `cp -r src DIR`): scoped as
     /// everything below it.
     pub(crate) fn write_into(&mut self, dir: &Arg, span: Span, note: Option<&str>) {
+        let directory = self.place(dir);
+        self.gate_touched(&directory, false, span, "writes into");
         let mut below = dir.clone();
         below.text = format!("{}/*", dir.text.trim_end_matches('/'));
         below.glob = !dir.dynamic;
@@ -139,6 +142,7 @@ impl Walker {
     pub(crate) fn delete_path(&mut self, target: &Arg, recursive: bool, span: Span, note: Option<&str>) {
         let place = self.place(target);
         let object = || Some(Object::new("path", place.name.clone()));
+        self.gate_touched(&place, true, span, "deletes or moves");
         if locations::is_history_or_log(&place.name) {
             self.emit(IntentKind::LogTamper, place.scope, object(), span, None);
         }
@@ -148,6 +152,30 @@ impl Walker {
         let kind = if recursive { IntentKind::FsDeleteRecursive } else { IntentKind::FsDelete };
         self.emit(kind, place.scope, object(), span, note.map(str::to_owned));
         self.files.remove(&place.name);
+    }
+
+    /// A place of the gate itself written, deleted or re-permissioned, or a
+    /// tree holding one (`within`): `gate.tamper`.
+    fn gate_touched(&mut self, place: &Place, within: bool, span: Span, how: &str) {
+        let home = self.layout.home.as_deref();
+        let what = match locations::gate_file(&place.name, home, &self.protected) {
+            Some(gate) => gate.describe(),
+            // A system tree (`/usr`, `/etc`) is the system-files rule's.
+            None if within
+                && place.scope != Scope::System
+                && locations::holds_gate(&place.name, home, &self.protected) =>
+            {
+                "a tree holding the gate's files"
+            }
+            None => return,
+        };
+        self.emit(
+            IntentKind::GateTamper,
+            place.scope,
+            Some(Object::new("path", place.name.clone())),
+            span,
+            Some(format!("{how} {what}")),
+        );
     }
 
     /// Whether a place holds credentials and lies outside the workspace and
@@ -162,6 +190,7 @@ impl Walker {
     pub(crate) fn permission_path(&mut self, target: &Arg, recursive: bool, mode: Option<&str>, span: Span) {
         let place = self.place(target);
         let object = || Some(Object::new("path", place.name.clone()));
+        self.gate_touched(&place, recursive, span, "changes the permissions of");
         if mode.is_some_and(sets_id_bit) {
             let note = "sets a set-user-id or set-group-id bit: the program runs with its owner's power".to_owned();
             self.emit(IntentKind::SystemPrivilege, place.scope, object(), span, Some(note));
@@ -208,6 +237,14 @@ impl Walker {
         let place = self.place(arg);
         if let Some(content) = self.content_of(&place.name) {
             return content;
+        }
+        if locations::gate_file(&place.name, home, &self.protected) == Some(locations::GateFile::Key) {
+            let note = "reads the gate's signing key: whoever holds it can forge the record's checkpoints";
+            let intent = Intent::new(IntentKind::GateTamper, place.scope, self.frame.unwrap_or(arg.span))
+                .with_object(Object::new("path", place.name.clone()))
+                .with_note(note);
+            self.noticed.borrow_mut().push(intent);
+            return Stream::Secret("the gate's signing key".to_owned());
         }
         let secret = locations::is_credential(&place.name, home)
             || locations::is_credential(&arg.text, home)

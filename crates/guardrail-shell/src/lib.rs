@@ -41,6 +41,9 @@ use guardrail_core::{Analysis, Analyzer};
 #[derive(Clone, Debug, Default)]
 pub struct ShellAnalyzer {
     home: Option<String>,
+    /// The running gate's own places, beside those every installation
+    /// uses: touching them is `gate.tamper`.
+    protected: Vec<(String, locations::GateFile)>,
 }
 
 impl ShellAnalyzer {
@@ -49,7 +52,31 @@ impl ShellAnalyzer {
     /// known only as "a home directory", which is scoped as a system path.
     pub fn new(home: Option<String>) -> ShellAnalyzer {
         let home = home.filter(|home| home.starts_with('/')).map(|home| paths::normalize_absolute(&home));
-        ShellAnalyzer { home }
+        ShellAnalyzer { home, protected: Vec::new() }
+    }
+
+    /// The same analyzer, protecting the running gate's data directory and
+    /// its configuration files, policies and binary (absolute paths), as it
+    /// protects the places every installation uses.
+    pub fn protecting(
+        mut self,
+        data_dirs: impl IntoIterator<Item = String>,
+        configuration: impl IntoIterator<Item = String>,
+    ) -> ShellAnalyzer {
+        let absolute = |path: &String| path.starts_with('/');
+        self.protected.extend(
+            data_dirs
+                .into_iter()
+                .filter(absolute)
+                .map(|dir| (paths::normalize_absolute(&dir), locations::GateFile::Data)),
+        );
+        self.protected.extend(
+            configuration
+                .into_iter()
+                .filter(absolute)
+                .map(|path| (paths::normalize_absolute(&path), locations::GateFile::Config)),
+        );
+        self
     }
 
     /// An analyzer for the current user, from `$HOME`.
@@ -68,7 +95,7 @@ impl Analyzer for ShellAnalyzer {
     /// workspace, wherever that is.
     fn analyze_in(&self, text: &str, cwd: Option<&str>) -> Analysis {
         let workspace = cwd.filter(|cwd| cwd.starts_with('/')).map(paths::normalize_absolute);
-        walk::analyze(text, workspace, self.home.clone())
+        walk::analyze(text, workspace, self.home.clone(), &self.protected)
     }
 }
 

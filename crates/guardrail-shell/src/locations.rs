@@ -561,3 +561,99 @@ mod tests {
         }
     }
 }
+
+/// What of the gate itself a place is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GateFile {
+    /// The key that signs the record's checkpoints: reading it is forging.
+    Key,
+    /// The activity record and the rest of the data directory.
+    Data,
+    /// The gate's configuration and policies.
+    Config,
+    /// An agent's settings, which hold the hook that calls the gate.
+    Hooks,
+    /// The gate's binary.
+    Binary,
+}
+
+impl GateFile {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            GateFile::Key => "the gate's signing key",
+            GateFile::Data => "the gate's activity record and data directory",
+            GateFile::Config => "the gate's configuration and policies",
+            GateFile::Hooks => "an agent's hook settings, which call the gate",
+            GateFile::Binary => "the gate's binary",
+        }
+    }
+}
+
+/// The gate's places below a home directory.
+const GATE_HOME: &[(&str, GateFile)] = &[
+    (".local/share/guardrail", GateFile::Data),
+    (".config/guardrail", GateFile::Config),
+    (".claude/settings.json", GateFile::Hooks),
+    (".claude/settings.local.json", GateFile::Hooks),
+    (".codex/hooks.json", GateFile::Hooks),
+    (".codex/config.toml", GateFile::Hooks),
+    (".cursor/hooks.json", GateFile::Hooks),
+    (".gemini/settings.json", GateFile::Hooks),
+    (".cargo/bin/guardrail", GateFile::Binary),
+    (".local/bin/guardrail", GateFile::Binary),
+];
+
+/// The gate's places on the machine.
+const GATE_SYSTEM: &[(&str, GateFile)] = &[
+    ("/etc/guardrail", GateFile::Config),
+    ("/var/lib/guardrail", GateFile::Data),
+    ("/usr/local/bin/guardrail", GateFile::Binary),
+    ("/usr/bin/guardrail", GateFile::Binary),
+    ("/opt/guardrail", GateFile::Binary),
+    ("/etc/claude-code", GateFile::Hooks),
+    ("/etc/gemini-cli", GateFile::Hooks),
+    ("/etc/codex", GateFile::Hooks),
+    ("/etc/cursor", GateFile::Hooks),
+];
+
+/// Agents' project-level settings, wherever the project is.
+const GATE_PROJECT: &[&str] = &[
+    "/.claude/settings.json",
+    "/.claude/settings.local.json",
+    "/.cursor/hooks.json",
+    "/.gemini/settings.json",
+    "/.codex/hooks.json",
+];
+
+/// What of the gate `path` is, if it is the gate's: `protected` are the
+/// places the running gate uses (its data directory, configuration,
+/// policies, binary), beside the places every installation uses.
+pub(crate) fn gate_file(path: &str, home: Option<&str>, protected: &[(String, GateFile)]) -> Option<GateFile> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let data =
+        |what: GateFile| if what == GateFile::Data && name.starts_with(SIGNING_KEY) { GateFile::Key } else { what };
+    if let Some((_, what)) = protected.iter().find(|(place, _)| at_or_below(path, place)) {
+        return Some(data(*what));
+    }
+    if let Some(rest) = below_home(path, home)
+        && let Some((_, what)) = GATE_HOME.iter().find(|(place, _)| at_or_below(rest, place))
+    {
+        return Some(data(*what));
+    }
+    if let Some((_, what)) = GATE_SYSTEM.iter().find(|(place, _)| at_or_below(path, place)) {
+        return Some(data(*what));
+    }
+    GATE_PROJECT.iter().any(|suffix| path.ends_with(suffix)).then_some(GateFile::Hooks)
+}
+
+/// Whether deleting or moving the tree at `path` takes a place of the gate
+/// with it (`rm -rf ~/.local`, `mv ~/.claude /tmp`).
+pub(crate) fn holds_gate(path: &str, home: Option<&str>, protected: &[(String, GateFile)]) -> bool {
+    let under = |place: &str| below(place, path);
+    protected.iter().any(|(place, _)| under(place))
+        || home.is_some_and(|home| GATE_HOME.iter().any(|(place, _)| under(&format!("{home}/{place}"))))
+        || GATE_SYSTEM.iter().any(|(place, _)| under(place))
+}
+
+/// The signing key's file name in a data directory.
+pub(crate) const SIGNING_KEY: &str = "signing.key";

@@ -40,7 +40,12 @@ const MAX_LOOP_VALUES: usize = 8;
 /// text is unknown.
 const MAX_COMMANDS: usize = 10_000;
 
-pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String>) -> Analysis {
+pub(crate) fn analyze(
+    text: &str,
+    workspace: Option<String>,
+    home: Option<String>,
+    protected: &[(String, crate::locations::GateFile)],
+) -> Analysis {
     let cwd = match &workspace {
         Some(workspace) => Dir::Absolute(workspace.clone()),
         None => Dir::Workspace(String::new()),
@@ -68,9 +73,13 @@ pub(crate) fn analyze(text: &str, workspace: Option<String>, home: Option<String
         carried: None,
         downloaded: Vec::new(),
         unparsed: false,
+        protected: protected.to_vec(),
+        noticed: std::cell::RefCell::new(Vec::new()),
         intents: Vec::new(),
     };
     walker.code(text, None, false);
+    let noticed = walker.noticed.take();
+    walker.intents.extend(noticed);
     let mut seen = std::collections::HashSet::new();
     walker.intents.retain(|intent| seen.insert(intent.clone()));
     let mut secrets = crate::given::spans(text, &walker.secrets);
@@ -115,7 +124,7 @@ pub(crate) struct Walker {
     depth: usize,
     /// While walking code nested in a word (`bash -c '...'`), the word's
     /// span: every intent found inside points at it.
-    frame: Option<Span>,
+    pub(crate) frame: Option<Span>,
     /// Commands left to walk; see [`MAX_COMMANDS`].
     budget: usize,
     /// Variables declared integer (`declare -i`): what is assigned to them
@@ -146,6 +155,11 @@ pub(crate) struct Walker {
     pub(crate) downloaded: Vec<String>,
     /// Whether the line itself could not be parsed.
     unparsed: bool,
+    /// The running gate's own places ([`crate::locations::gate_file`]).
+    pub(crate) protected: Vec<(String, crate::locations::GateFile)>,
+    /// Intents found where the walker only looks (reading the gate's
+    /// signing key), added at the end.
+    pub(crate) noticed: std::cell::RefCell<Vec<Intent>>,
     intents: Vec<Intent>,
 }
 
@@ -199,6 +213,17 @@ impl Walker {
         if !value.is_empty() && value != "-" {
             self.secrets.push((value.to_owned(), self.frame.unwrap_or(span)));
         }
+    }
+
+    /// The intents found since there were `count`.
+    pub(crate) fn intents_since(&self, count: usize) -> impl Iterator<Item = &Intent> {
+        self.intents.iter().skip(count)
+    }
+
+    /// Whether `arg` names one of the gate's own files.
+    pub(crate) fn is_gate_file(&self, arg: &Arg) -> bool {
+        let place = self.place(arg);
+        crate::locations::gate_file(&place.name, self.layout.home.as_deref(), &self.protected).is_some()
     }
 
     pub(crate) fn intent_count(&self) -> usize {
@@ -791,6 +816,18 @@ impl Walker {
                 self.list_with_input(list, Stream::Unknown);
             }
             return Stream::Unknown;
+        }
+        for (name, _) in &assignments {
+            if crate::rules::gate::configures_gate(name) {
+                let note = format!("sets {name}, which configures the gate, for the command");
+                self.emit(
+                    IntentKind::GateTamper,
+                    Scope::System,
+                    Some(Object::new("command", name.clone())),
+                    span,
+                    Some(note),
+                );
+            }
         }
         for (name, value) in &assignments {
             if matches!(name.as_str(), "HISTFILE" | "HISTSIZE" | "HISTFILESIZE")

@@ -430,7 +430,7 @@ fn bench(records: usize, writers: &[usize], store: Option<&str>) -> Result<i32, 
         fsync.as_secs_f64() * 1e6,
         1.0 / fsync.as_secs_f64()
     );
-    let guard = crate::gate(guardrail_core::Policy::default_policy());
+    let guard = crate::gate(guardrail_core::Policy::default_policy(), None, None);
     let action = Action::sql("UPDATE accounts SET balance = balance - 100 WHERE id = 42");
     let decision = guard.check(&action);
     let version = guard.policy().version().to_owned();

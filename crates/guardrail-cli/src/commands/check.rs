@@ -16,7 +16,8 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
         Some(store) => Some(crate::store::recorder(&args.store, Some(store))?),
         None => None,
     };
-    let gate = Gate::new(crate::gate(policy), recorder);
+    let data_dir = crate::store::data_dir(&args.store).ok();
+    let gate = Gate::new(crate::gate(policy, data_dir.as_deref(), args.policy.as_deref()), recorder);
     let stdout = std::io::stdout();
     if args.jsonl {
         let mut input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());

@@ -42,7 +42,10 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
     };
     let policy = load::policy_validated_once(args.policy.as_deref(), &crate::store::data_dir(&args.store)?)?;
     let recorder = crate::store::recorder(&args.store, None)?;
-    let gate = Gate::new(crate::gate(policy), Some(recorder));
+    let gate = Gate::new(
+        crate::gate(policy, Some(&crate::store::data_dir(&args.store)?), args.policy.as_deref()),
+        Some(recorder),
+    );
 
     let cwd = std::env::current_dir().map_err(Failure::io("the working directory"))?;
     let mut action = Action::new(ActionKind::Shell, text);

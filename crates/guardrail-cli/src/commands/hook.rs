@@ -218,7 +218,7 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
             let data_dir = crate::store::data_dir(&args.store).map_err(|failure| failure.to_string())?;
             let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)
                 .map_err(|failure| Failure::from(failure).to_string())?;
-            let gate = Gate::new(crate::gate(policy), Some(recorder));
+            let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
             let mut action = Action::new(ActionKind::Shell, command);
             action.actor = actor;
             action.channel = channel;

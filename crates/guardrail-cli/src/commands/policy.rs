@@ -57,7 +57,7 @@ struct Case {
 fn test(cases: &Path, policy: Option<&Path>) -> Result<i32, Failure> {
     let text = std::fs::read_to_string(cases).map_err(|error| Failure::Io(format!("{}: {error}", cases.display())))?;
     let cases = parse_cases(&text).map_err(|message| Failure::Io(format!("{}:{message}", cases.display())))?;
-    let guard = crate::gate(load::policy(policy)?);
+    let guard = crate::gate(load::policy(policy)?, None, policy);
     let mut failures = 0;
     let mut out = std::io::stdout().lock();
     let total = cases.len();

@@ -118,10 +118,26 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             let parsed = options(args, &["-cmd", "-init", "-separator", "-newline", "-nullvalue"], false);
             // Each argument after the database is a line of its own.
             let statements: Vec<&str> = parsed.operands.iter().skip(1).map(|arg| arg.text.as_str()).collect();
+            let before = walker.intent_count();
             if statements.is_empty() {
                 stdin_sql(walker, &command.input, span, "sqlite3");
             } else {
                 script(walker, &statements.join("\n"), span, "sqlite3");
+            }
+            // The gate's own record, changed with SQL (or with SQL nobody can read).
+            if let Some(database) = parsed.operands.first()
+                && walker.is_gate_file(database)
+                && walker.intents_since(before).any(|intent| {
+                    !matches!(intent.kind, IntentKind::DataRead | IntentKind::SessionShow | IntentKind::ProcessRun)
+                })
+            {
+                walker.emit(
+                    IntentKind::GateTamper,
+                    Scope::System,
+                    Some(Object::new("path", database.text.clone())),
+                    span,
+                    Some("changes the gate's activity record".to_owned()),
+                );
             }
         }
         // Other SQL clients: the SQL after their query option, or on their input.

@@ -17,6 +17,7 @@ use crate::{catalogue, lexicon};
 mod carriers;
 pub(crate) mod database;
 pub(crate) mod files;
+pub(crate) mod gate;
 mod git;
 mod infra;
 mod later;
@@ -78,6 +79,7 @@ pub const RULES: &[&Rule] = &[
     &network::RULE,
     &network::EXFILTRATION,
     &network::WRITTEN_SECRETS,
+    &gate::RULE,
     &remote::RULE,
     &later::RULE,
     &projects::RULE,
@@ -105,7 +107,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
         return Stream::Unknown;
     }
     let before = walker.intent_count();
-    let by_rule = files::check(walker, command)
+    let by_rule = gate::check(walker, command)
+        || files::check(walker, command)
         || git::check(walker, command)
         || infra::check(walker, command)
         || secrets::check(walker, command)

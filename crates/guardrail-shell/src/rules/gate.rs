@@ -1,0 +1,135 @@
+//! The gate itself, run from the line it governs: `guardrail` with another
+//! policy, store, data directory or actor, its hooks installed or removed,
+//! its key rotated, and `GUARDRAIL_*` variables set for it. (Its files are
+//! protected by the effects of any program: see `locations::gate_file`.)
+
+use guardrail_core::{IntentKind, Object, Scope};
+
+use super::{Rule, options};
+use crate::walk::{Command, Walker};
+
+pub(crate) const RULE: Rule = Rule {
+    name: "gate",
+    intents: &[IntentKind::GateTamper],
+    catches: "Writing, moving, deleting or re-permissioning the gate's own files by any program: its data \
+              directory (record, journal, keys, markers), configuration and policies, binary, and every \
+              agent's hook settings (Claude Code, Codex, Cursor, Gemini CLI; user and project level), or \
+              a tree holding them; reading its signing key; `sqlite3` changing its record; running \
+              `guardrail` with --policy, --data-dir, --store, --actor, --actor-kind, --node or --config \
+              (except `check` without --record), `hook install`/`uninstall`, `audit rotate-key`; and \
+              GUARDRAIL_* variables set or exported. `guardrail exec` runs what it carries, which is \
+              walked.",
+    why: "A gate the governed agent can reconfigure, unhook or edit the record of is no gate: one \
+          `permit` policy, one emptied settings file or one DELETE on the record undoes it.",
+    example: "echo 'permit(principal, action, resource);' > /tmp/p.cedar && guardrail exec --policy /tmp/p.cedar -c 'ls'",
+    look_alike: "guardrail audit list --since 1h",
+    gaps: "The gate's files are known by where installations put them and where the running gate \
+           says it keeps them; a copy of the binary elsewhere, or a hook in a settings file of an \
+           agent not listed, is not.",
+};
+
+/// Options that choose which gate governs: its policy, record, identity.
+const CONFIGURING: &[&str] =
+    &["--policy", "--data-dir", "--store", "--actor", "--actor-kind", "--node", "--config", "--deadline", "--memory"];
+
+/// Whether a variable configures the gate.
+pub(crate) fn configures_gate(name: &str) -> bool {
+    name.starts_with("GUARDRAIL_")
+}
+
+pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
+    match command.program {
+        "guardrail" => guardrail(walker, command),
+        "export" | "declare" | "typeset" | "readonly" | "setenv" => {
+            let names: Vec<String> = command
+                .args
+                .iter()
+                .filter(|arg| !arg.text.starts_with('-'))
+                .map(|arg| arg.text.split('=').next().unwrap_or("").to_owned())
+                .filter(|name| configures_gate(name))
+                .collect();
+            if let Some(name) = names.first() {
+                tamper(walker, command, format!("sets {name}, which configures the gate for what follows"));
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
+    let args = command.args;
+    // `--record=URL` and `--store URL` take values; the rest are flags here.
+    let parsed = options(
+        args,
+        &[
+            "--policy",
+            "--data-dir",
+            "--store",
+            "--actor",
+            "--actor-kind",
+            "--node",
+            "--config",
+            "--deadline",
+            "--memory",
+            "--kind",
+            "--cwd",
+            "--justification",
+            "--session",
+            "--target",
+            "--environment",
+            "--since",
+            "--until",
+            "--verdict",
+            "--intent",
+            "--channel",
+            "--format",
+            "--checkpoints",
+            "--anchors",
+            "--project",
+            "-c",
+        ],
+        false,
+    );
+    let words: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
+    let recording = parsed.has("--record") || parsed.values.iter().any(|(name, _)| name == "--record");
+    let configured = CONFIGURING.iter().find(|option| parsed.has(option));
+    match (words.as_slice(), configured) {
+        (["hook", "install" | "uninstall", ..], _) => {
+            tamper(walker, command, "installs or removes an agent's hook".to_owned());
+        }
+        (["audit", "rotate-key", ..], _) => {
+            tamper(walker, command, "replaces the key that signs the record".to_owned())
+        }
+        // Checking with a policy of one's own changes nothing, unless it is recorded.
+        (["check", ..], Some(option)) if recording => {
+            tamper(walker, command, format!("records with the gate's {} chosen by the caller", &option[2..]))
+        }
+        (["check", ..], _) => {}
+        (_, Some(option)) => {
+            tamper(walker, command, format!("runs the gate with its {} chosen by the caller", &option[2..]));
+        }
+        _ => {}
+    }
+    // `guardrail exec -- CMD` and `-c 'line'` run what they carry.
+    if words.first() == Some(&"exec") {
+        if let Some(line) = parsed.value("-c") {
+            walker.nested(line, command.span, true);
+        } else if let Some(start) = args.iter().position(|arg| arg.text == "--") {
+            walker.run(&args[start + 1..], command.input.clone(), command.span, &Default::default());
+        } else if let Some(first) = parsed.operand_index.get(1) {
+            walker.run(&args[*first..], command.input.clone(), command.span, &Default::default());
+        }
+    }
+    true
+}
+
+fn tamper(walker: &mut Walker, command: &Command<'_>, note: String) {
+    walker.emit(
+        IntentKind::GateTamper,
+        Scope::System,
+        Some(Object::new("command", "guardrail")),
+        command.span,
+        Some(note),
+    );
+}
