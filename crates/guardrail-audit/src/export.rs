@@ -87,7 +87,8 @@ fn class(language: Option<ActionKind>) -> (u32, &'static str, u32, &'static str)
     match language {
         Some(ActionKind::Sql) => (6005, "Datastore Activity", 6, "Application Activity"),
         Some(ActionKind::Shell) => (1007, "Process Activity", 1, "System Activity"),
-        None => (6003, "API Activity", 6, "Application Activity"),
+        // An agent's tool call (a file tool, an MCP tool) is an API call.
+        Some(ActionKind::Tool) | None => (6003, "API Activity", 6, "Application Activity"),
     }
 }
 
@@ -133,6 +134,7 @@ fn decision_event(decision: &DecisionEvent) -> Value {
     let activity = match decision.language {
         ActionKind::Sql => sql_activity(decision),
         ActionKind::Shell => (1, "Launch"),
+        ActionKind::Tool => (99, "Other"),
     };
     let mut event = base(Some(decision.language), activity);
     let (action_id, action, disposition_id, disposition) = match decision.verdict {
@@ -157,6 +159,10 @@ fn decision_event(decision: &DecisionEvent) -> Value {
         }
         ActionKind::Shell => {
             event["process"] = json!({"cmd_line": text, "file": {"path": decision.cwd}});
+            event["device"] = json!({"hostname": decision.target});
+        }
+        ActionKind::Tool => {
+            event["api"] = json!({"operation": text, "request": {"uid": decision.session}});
             event["device"] = json!({"hostname": decision.target});
         }
     }

@@ -75,6 +75,7 @@ pub fn gate(policy: Policy, data_dir: Option<&Path>, policy_path: Option<&Path>)
     let shell = guardrail_shell::ShellAnalyzer::for_current_user().protecting(data_dirs, configuration);
     Guard::new(policy)
         .with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer))
+        .with_analyzer(ActionKind::Tool, Arc::new(guardrail_tools::ToolAnalyzer::new(shell.clone())))
         .with_analyzer(ActionKind::Shell, Arc::new(shell))
 }
 

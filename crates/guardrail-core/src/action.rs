@@ -78,6 +78,9 @@ impl Default for Actor {
 pub enum ActionKind {
     Sql,
     Shell,
+    /// A call of an agent's tool (a file written or read, an MCP tool), as
+    /// JSON: `{"tool": NAME, "input": {...}}`.
+    Tool,
 }
 
 impl ActionKind {
@@ -85,6 +88,7 @@ impl ActionKind {
         match self {
             ActionKind::Sql => "sql",
             ActionKind::Shell => "shell",
+            ActionKind::Tool => "tool",
         }
     }
 }
@@ -102,7 +106,8 @@ impl FromStr for ActionKind {
         match s {
             "sql" => Ok(ActionKind::Sql),
             "shell" => Ok(ActionKind::Shell),
-            other => Err(format!("unknown kind {other:?} (expected \"sql\" or \"shell\")")),
+            "tool" => Ok(ActionKind::Tool),
+            other => Err(format!("unknown kind {other:?} (expected \"sql\", \"shell\" or \"tool\")")),
         }
     }
 }

@@ -49,6 +49,7 @@ pub struct Guard {
     policy: Arc<Policy>,
     sql: Option<Arc<dyn Analyzer>>,
     shell: Option<Arc<dyn Analyzer>>,
+    tool: Option<Arc<dyn Analyzer>>,
     cache: Option<Cache<CacheKey, Arc<Decision>, KeyWeighter>>,
 }
 
@@ -56,13 +57,20 @@ impl Guard {
     /// A gate with the given policy and no analyzers yet: every action is
     /// `unknown` until one is added for its kind.
     pub fn new(policy: Policy) -> Guard {
-        Guard { policy: Arc::new(policy), sql: None, shell: None, cache: Some(new_cache(DEFAULT_CACHE_BYTES)) }
+        Guard {
+            policy: Arc::new(policy),
+            sql: None,
+            shell: None,
+            tool: None,
+            cache: Some(new_cache(DEFAULT_CACHE_BYTES)),
+        }
     }
 
     pub fn with_analyzer(mut self, kind: ActionKind, analyzer: Arc<dyn Analyzer>) -> Guard {
         match kind {
             ActionKind::Sql => self.sql = Some(analyzer),
             ActionKind::Shell => self.shell = Some(analyzer),
+            ActionKind::Tool => self.tool = Some(analyzer),
         }
         self
     }
@@ -100,6 +108,7 @@ impl Guard {
         let analyzer = match action.kind {
             ActionKind::Sql => &self.sql,
             ActionKind::Shell => &self.shell,
+            ActionKind::Tool => &self.tool,
         };
         let everything = Span::new(0, action.text.len());
         match analyzer {

@@ -99,6 +99,19 @@ impl Analyzer for ShellAnalyzer {
     }
 }
 
+pub use walk::FileTool;
+
+impl ShellAnalyzer {
+    /// What an agent's file tool (`Write`, `Edit`, `Read`) does to `path`,
+    /// resolved against `cwd`: judged like the same effect of any program
+    /// (its scope, credentials, code planted where it runs later, the
+    /// gate's own files). Spans lie in `path`.
+    pub fn file_tool(&self, tool: FileTool<'_>, path: &str, cwd: Option<&str>) -> Analysis {
+        let workspace = cwd.filter(|cwd| cwd.starts_with('/')).map(paths::normalize_absolute);
+        walk::file_tool(tool, path, workspace, self.home.clone(), &self.protected)
+    }
+}
+
 /// Analyzes a command line with no known workspace or home directory.
 pub fn analyze(text: &str) -> Analysis {
     ShellAnalyzer::default().analyze(text)

@@ -46,49 +46,113 @@ pub(crate) fn analyze(
     home: Option<String>,
     protected: &[(String, crate::locations::GateFile)],
 ) -> Analysis {
-    let cwd = match &workspace {
-        Some(workspace) => Dir::Absolute(workspace.clone()),
-        None => Dir::Workspace(String::new()),
-    };
-    let mut walker = Walker {
-        offsets: (!text.is_ascii()).then(|| text.char_indices().map(|(offset, _)| offset).collect()),
-        text_len: text.len(),
-        layout: Layout { workspace, home },
-        cwd,
-        vars: HashMap::new(),
-        functions: HashMap::new(),
-        calling: Vec::new(),
-        concurrent: false,
-        files: HashMap::new(),
-        depth: 0,
-        frame: None,
-        budget: MAX_COMMANDS,
-        integers: std::collections::HashSet::new(),
-        remote: None,
-        links: HashMap::new(),
-        sockets: HashMap::new(),
-        incoming: None,
-        lifted: Vec::new(),
-        secrets: Vec::new(),
-        carried: None,
-        downloaded: Vec::new(),
-        unparsed: false,
-        protected: protected.to_vec(),
-        noticed: std::cell::RefCell::new(Vec::new()),
-        intents: Vec::new(),
-    };
+    let mut walker = Walker::new(text, workspace, home, protected);
     walker.code(text, None, false);
-    let noticed = walker.noticed.take();
-    walker.intents.extend(noticed);
-    let mut seen = std::collections::HashSet::new();
-    walker.intents.retain(|intent| seen.insert(intent.clone()));
-    let mut secrets = crate::given::spans(text, &walker.secrets);
-    // A line bash cannot parse cannot be searched for the secrets its
-    // commands are given: all of it counts as one, as in SQL.
-    if walker.unparsed {
-        secrets = vec![Span::new(0, text.len())];
+    walker.finish(text)
+}
+
+/// What an agent's file tool does to one path.
+#[derive(Clone, Copy, Debug)]
+pub enum FileTool<'a> {
+    /// Writes the file whole with this content.
+    Write(&'a str),
+    /// Changes part of the file, putting this text in.
+    Edit(&'a str),
+    /// Reads the file.
+    Read,
+    /// Deletes the file.
+    Delete,
+}
+
+/// A file tool acting on `path` (the whole text), judged like the same
+/// effect of any program: its scope, what lives there, the code it plants.
+pub(crate) fn file_tool(
+    tool: FileTool<'_>,
+    path: &str,
+    workspace: Option<String>,
+    home: Option<String>,
+    protected: &[(String, crate::locations::GateFile)],
+) -> Analysis {
+    let mut walker = Walker::new(path, workspace, home, protected);
+    let span = Span::new(0, path.len());
+    let target = Arg::literal(path, span);
+    match tool {
+        FileTool::Write(content) => {
+            walker.write_path(&target, &Stream::Text(content.to_owned()), crate::effects::Write::Replace, span, None)
+        }
+        FileTool::Edit(added) => {
+            walker.write_path(&target, &Stream::Text(added.to_owned()), crate::effects::Write::Edit, span, None)
+        }
+        FileTool::Read => {
+            if let Stream::Secret(what) = walker.read_path(&target, false) {
+                walker.emit(
+                    IntentKind::SecretRead,
+                    Scope::Bounded,
+                    Some(Object::new("path", walker.place(&target).name)),
+                    span,
+                    Some(format!("reads {what}")),
+                );
+            }
+        }
+        FileTool::Delete => walker.delete_path(&target, false, span, None),
     }
-    Analysis { intents: walker.intents, secrets }
+    walker.finish(path)
+}
+
+impl Walker {
+    fn new(
+        text: &str,
+        workspace: Option<String>,
+        home: Option<String>,
+        protected: &[(String, crate::locations::GateFile)],
+    ) -> Walker {
+        let cwd = match &workspace {
+            Some(workspace) => Dir::Absolute(workspace.clone()),
+            None => Dir::Workspace(String::new()),
+        };
+        Walker {
+            offsets: (!text.is_ascii()).then(|| text.char_indices().map(|(offset, _)| offset).collect()),
+            text_len: text.len(),
+            layout: Layout { workspace, home },
+            cwd,
+            vars: HashMap::new(),
+            functions: HashMap::new(),
+            calling: Vec::new(),
+            concurrent: false,
+            files: HashMap::new(),
+            depth: 0,
+            frame: None,
+            budget: MAX_COMMANDS,
+            integers: std::collections::HashSet::new(),
+            remote: None,
+            links: HashMap::new(),
+            sockets: HashMap::new(),
+            incoming: None,
+            lifted: Vec::new(),
+            secrets: Vec::new(),
+            carried: None,
+            downloaded: Vec::new(),
+            unparsed: false,
+            protected: protected.to_vec(),
+            noticed: std::cell::RefCell::new(Vec::new()),
+            intents: Vec::new(),
+        }
+    }
+
+    /// The analysis of `text` once walked.
+    fn finish(mut self, text: &str) -> Analysis {
+        let noticed = self.noticed.take();
+        self.intents.extend(noticed);
+        let mut seen = std::collections::HashSet::new();
+        self.intents.retain(|intent| seen.insert(intent.clone()));
+        let mut secrets = crate::given::spans(text, &self.secrets);
+        // A line bash cannot parse cannot be searched for the secrets its
+        // commands are given: all of it counts as one, as in SQL.
+        if self.unparsed {
+            secrets = vec![Span::new(0, text.len())];
+        }
+        Analysis { intents: self.intents, secrets }
+    }
 }
 
 /// One simple command, resolved and ready for the rules.

@@ -116,12 +116,41 @@ impl Watchdog {
 enum Event {
     /// A shell command about to run.
     Command { command: String, cwd: Option<String> },
+    /// Another tool about to be called: a file written or read, an MCP tool.
+    Tool { tool: String, input: Value, cwd: Option<String> },
     /// A shell command's output, after it ran.
     Output { command: String, output: String },
     /// A prompt the user submitted.
     Prompt(String),
+    /// An event about a tool call the hook cannot read as any shape it
+    /// knows: blocked, and recorded.
+    Unreadable(String),
     /// Anything else: let it be.
     Other,
+}
+
+/// Tools that run shell commands, by the name agents give them (any case).
+fn is_shell_tool(name: &str) -> bool {
+    ["bash", "shell", "run_shell_command", "exec_command", "local_shell"]
+        .iter()
+        .any(|shell| name.eq_ignore_ascii_case(shell))
+}
+
+/// A pre-tool event: a shell command, another tool, or what cannot be read.
+fn tool_call(input: &Value, tool_input: &Value, cwd: Option<String>) -> Event {
+    let Some(tool) = input["tool_name"].as_str().filter(|tool| !tool.is_empty()) else {
+        return Event::Unreadable("the event names no tool".to_owned());
+    };
+    if is_shell_tool(tool) {
+        return match tool_input["command"].as_str() {
+            Some(command) => Event::Command { command: command.to_owned(), cwd },
+            None => Event::Unreadable(format!("{tool}'s command is not text")),
+        };
+    }
+    if !tool_input.is_object() {
+        return Event::Unreadable(format!("{tool}'s input is not an object"));
+    }
+    Event::Tool { tool: tool.to_owned(), input: tool_input.clone(), cwd }
 }
 
 /// Reads one hook event in `agent`'s format.
@@ -131,10 +160,10 @@ fn event(agent: AgentName, input: &Value) -> Event {
     let cwd = text(&input["cwd"]);
     match agent {
         AgentName::ClaudeCode | AgentName::Codex => {
-            let shell = input["tool_name"].as_str() == Some("Bash");
+            let shell = input["tool_name"].as_str().is_some_and(is_shell_tool);
             let command = text(&input["tool_input"]["command"]);
             match (name, command) {
-                ("PreToolUse", Some(command)) if shell => Event::Command { command, cwd },
+                ("PreToolUse", _) => tool_call(input, &input["tool_input"], cwd),
                 ("PostToolUse", Some(command)) if shell => {
                     let response = &input["tool_response"];
                     let output = match response {
@@ -147,14 +176,55 @@ fn event(agent: AgentName, input: &Value) -> Event {
                     };
                     Event::Output { command, output }
                 }
+                ("PostToolUse", _) => match input["tool_name"].as_str() {
+                    Some(tool) => Event::Output {
+                        command: tool.to_owned(),
+                        output: match &input["tool_response"] {
+                            Value::String(output) => output.clone(),
+                            other => other.to_string(),
+                        },
+                    },
+                    None => Event::Other,
+                },
                 ("UserPromptSubmit", _) => text(&input["prompt"]).map_or(Event::Other, Event::Prompt),
                 _ => Event::Other,
             }
         }
         AgentName::Cursor => match name {
-            "beforeShellExecution" => {
-                text(&input["command"]).map_or(Event::Other, |command| Event::Command { command, cwd })
+            "beforeShellExecution" => match text(&input["command"]) {
+                Some(command) => Event::Command { command, cwd },
+                None => Event::Unreadable("the shell command is not text".to_owned()),
+            },
+            // Cursor gives the MCP tool's input as a JSON string.
+            "beforeMCPExecution" => {
+                let tool_input = match &input["tool_input"] {
+                    Value::String(json) => serde_json::from_str(json).unwrap_or(Value::Null),
+                    other => other.clone(),
+                };
+                let cwd = cwd.or_else(|| text(&input["workspace_roots"][0]));
+                tool_call(input, &tool_input, cwd)
             }
+            "beforeReadFile" => match text(&input["file_path"]) {
+                Some(path) => Event::Tool {
+                    tool: "Read".to_owned(),
+                    input: json!({"file_path": path}),
+                    cwd: cwd.or_else(|| text(&input["workspace_roots"][0])),
+                },
+                None => Event::Unreadable("the file read names no file".to_owned()),
+            },
+            // After the fact: recorded, judged, and cannot be undone here.
+            "afterFileEdit" => match text(&input["file_path"]) {
+                Some(path) => Event::Tool {
+                    tool: "Edit".to_owned(),
+                    input: json!({"file_path": path, "edits": input["edits"]}),
+                    cwd: cwd.or_else(|| text(&input["workspace_roots"][0])),
+                },
+                None => Event::Unreadable("the file edit names no file".to_owned()),
+            },
+            "afterMCPExecution" => Event::Output {
+                command: text(&input["tool_name"]).unwrap_or_default(),
+                output: text(&input["result_json"]).unwrap_or_default(),
+            },
             "afterShellExecution" => Event::Output {
                 command: text(&input["command"]).unwrap_or_default(),
                 output: text(&input["output"]).unwrap_or_default(),
@@ -163,21 +233,30 @@ fn event(agent: AgentName, input: &Value) -> Event {
             _ => Event::Other,
         },
         AgentName::Gemini => {
-            let shell = input["tool_name"].as_str() == Some("run_shell_command");
+            let shell = input["tool_name"].as_str().is_some_and(is_shell_tool);
             let command = text(&input["tool_input"]["command"]);
             match (name, command) {
-                ("BeforeTool", Some(command)) if shell => {
+                ("BeforeTool", _) if shell => {
                     // The command runs in dir_path, relative to the project.
                     let cwd = match (cwd, input["tool_input"]["dir_path"].as_str()) {
                         (_, Some(dir)) if dir.starts_with('/') => Some(dir.to_owned()),
                         (Some(cwd), Some(dir)) => Some(format!("{}/{dir}", cwd.trim_end_matches('/'))),
                         (cwd, _) => cwd,
                     };
-                    Event::Command { command, cwd }
+                    tool_call(input, &input["tool_input"], cwd)
                 }
+                ("BeforeTool", _) => tool_call(input, &input["tool_input"], cwd),
                 ("AfterTool", Some(command)) if shell => {
                     Event::Output { command, output: text(&input["tool_response"]["llmContent"]).unwrap_or_default() }
                 }
+                ("AfterTool", _) => match text(&input["tool_name"]) {
+                    Some(tool) => Event::Output {
+                        command: tool,
+                        output: text(&input["tool_response"]["llmContent"])
+                            .unwrap_or_else(|| input["tool_response"].to_string()),
+                    },
+                    None => Event::Other,
+                },
                 ("BeforeAgent", _) => text(&input["prompt"]).map_or(Event::Other, Event::Prompt),
                 _ => Event::Other,
             }
@@ -213,20 +292,23 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
     let actor = Actor::new(agent_id(agent), ActorKind::Agent);
     let channel = format!("hook:{}", agent_id(agent));
     let session = session(agent, &input);
+    let event_name = input["hook_event_name"].as_str().unwrap_or("").to_owned();
     match event {
         Event::Command { command, cwd } => {
-            let data_dir = crate::store::data_dir(&args.store).map_err(|failure| failure.to_string())?;
-            let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)
-                .map_err(|failure| Failure::from(failure).to_string())?;
-            let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
-            let mut action = Action::new(ActionKind::Shell, command);
-            action.actor = actor;
-            action.channel = channel;
-            action.target = guardrail_audit::data_dir::hostname();
-            action.context.cwd = cwd;
-            action.context.session = session;
-            let checked = gate.check(&action).map_err(|error| error.to_string())?;
-            Ok(respond(agent, &checked.decision))
+            let decision =
+                judge(args, recorder, Action::new(ActionKind::Shell, command), cwd, actor, channel, session)?;
+            Ok(respond(agent, &event_name, &decision))
+        }
+        Event::Tool { tool, input, cwd } => {
+            let text = guardrail_tools::call_text(&tool, &input);
+            let decision = judge(args, recorder, Action::new(ActionKind::Tool, text), cwd, actor, channel, session)?;
+            Ok(respond(agent, &event_name, &decision))
+        }
+        // Recorded as it came (the gate judges it unknown), then blocked:
+        // what cannot be read is never allowed.
+        Event::Unreadable(why) => {
+            judge(args, recorder, Action::new(ActionKind::Tool, raw.clone()), None, actor, channel, session)?;
+            Err(format!("the hook event is not a tool call Guardrail can read: {why}"))
         }
         Event::Output { command, output } => {
             let details = ContentDetails { channel, session, prompt: None, tool: Some(command) };
@@ -246,11 +328,39 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
     }
 }
 
-/// The decision in the agent's protocol.
-fn respond(agent: AgentName, decision: &Decision) -> Option<String> {
+/// Judges one action through the gate; the decision is recorded before it
+/// is returned.
+fn judge(
+    args: &HookArgs,
+    recorder: guardrail_audit::Recorder,
+    mut action: Action,
+    cwd: Option<String>,
+    actor: Actor,
+    channel: String,
+    session: Option<String>,
+) -> Result<Decision, String> {
+    let data_dir = crate::store::data_dir(&args.store).map_err(|failure| failure.to_string())?;
+    let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)
+        .map_err(|failure| Failure::from(failure).to_string())?;
+    let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
+    action.actor = actor;
+    action.channel = channel;
+    action.target = guardrail_audit::data_dir::hostname();
+    action.context.cwd = cwd;
+    action.context.session = session;
+    gate.check(&action).map(|checked| (*checked.decision).clone()).map_err(|error| error.to_string())
+}
+
+/// The decision in the agent's protocol, for the event `event`.
+fn respond(agent: AgentName, event: &str, decision: &Decision) -> Option<String> {
     let reason = format!("guardrail: {}: {} (rule {})", decision.verdict, decision.reason, decision.rule);
     let held = matches!(decision.verdict, Verdict::RequireApproval | Verdict::RequireJustification);
     let answer = match (agent, decision.verdict) {
+        // After the edit there is nothing to allow or deny; it is recorded.
+        (AgentName::Cursor, _) if event == "afterFileEdit" => return None,
+        // Cursor's file reads take allow or deny, not ask.
+        (AgentName::Cursor, Verdict::Allow) if event == "beforeReadFile" => json!({"permission": "allow"}),
+        (AgentName::Cursor, _) if event == "beforeReadFile" => json!({"permission": "deny"}),
         // Claude Code and Codex: no output lets the command run through
         // the agent's own permission flow.
         (AgentName::ClaudeCode | AgentName::Codex, Verdict::Allow) => return None,
@@ -300,15 +410,20 @@ fn entries(agent: AgentName, command: &str) -> Vec<(&'static str, Value)> {
         (event, entry)
     };
     match agent {
+        // Every tool: files written and read and MCP tools are judged too.
         AgentName::ClaudeCode => vec![
-            claude("PreToolUse", Some("Bash"), 30),
-            claude("PostToolUse", Some("Bash"), 30),
+            claude("PreToolUse", Some("*"), 30),
+            claude("PostToolUse", Some("*"), 30),
             claude("UserPromptSubmit", None, 30),
         ],
-        AgentName::Codex => vec![claude("PreToolUse", Some("^Bash$"), 30), claude("PostToolUse", Some("^Bash$"), 30)],
+        AgentName::Codex => vec![claude("PreToolUse", Some(".*"), 30), claude("PostToolUse", Some(".*"), 30)],
         AgentName::Cursor => vec![
             ("beforeShellExecution", json!({"command": command, "timeout": 30, "failClosed": true})),
+            ("beforeMCPExecution", json!({"command": command, "timeout": 30, "failClosed": true})),
+            ("beforeReadFile", json!({"command": command, "timeout": 30, "failClosed": true})),
+            ("afterFileEdit", json!({"command": command, "timeout": 30})),
             ("afterShellExecution", json!({"command": command, "timeout": 30})),
+            ("afterMCPExecution", json!({"command": command, "timeout": 30})),
             ("beforeSubmitPrompt", json!({"command": command, "timeout": 30})),
         ],
         AgentName::Gemini => {
@@ -320,11 +435,7 @@ fn entries(agent: AgentName, command: &str) -> Vec<(&'static str, Value)> {
                 }
                 (event, entry)
             };
-            vec![
-                gemini("BeforeTool", Some("run_shell_command")),
-                gemini("AfterTool", Some("run_shell_command")),
-                gemini("BeforeAgent", None),
-            ]
+            vec![gemini("BeforeTool", Some(".*")), gemini("AfterTool", Some(".*")), gemini("BeforeAgent", None)]
         }
     }
 }
@@ -403,7 +514,41 @@ mod tests {
             (
                 AgentName::ClaudeCode,
                 json!({"hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_input": {"file_path": "x"}}),
-                Event::Other,
+                Event::Tool { tool: "Edit".into(), input: json!({"file_path": "x"}), cwd: None },
+            ),
+            (
+                AgentName::ClaudeCode,
+                json!({"hook_event_name": "PreToolUse", "tool_name": "bash", "tool_input": {"command": "ls"}}),
+                Event::Command { command: "ls".into(), cwd: None },
+            ),
+            (
+                AgentName::ClaudeCode,
+                json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": ["rm", "-rf", "/"]}}),
+                Event::Unreadable("Bash's command is not text".into()),
+            ),
+            (
+                AgentName::ClaudeCode,
+                json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": null}}),
+                Event::Unreadable("Bash's command is not text".into()),
+            ),
+            (
+                AgentName::ClaudeCode,
+                json!({"hook_event_name": "PreToolUse", "tool_input": {"command": "ls"}}),
+                Event::Unreadable("the event names no tool".into()),
+            ),
+            (
+                AgentName::Cursor,
+                json!({"hook_event_name": "beforeMCPExecution", "tool_name": "query", "tool_input": "{\"sql\": \"DROP TABLE t\"}", "workspace_roots": ["/w"]}),
+                Event::Tool { tool: "query".into(), input: json!({"sql": "DROP TABLE t"}), cwd: Some("/w".into()) },
+            ),
+            (
+                AgentName::Gemini,
+                json!({"hook_event_name": "BeforeTool", "tool_name": "write_file", "cwd": "/w", "tool_input": {"file_path": "/etc/x", "content": "y"}}),
+                Event::Tool {
+                    tool: "write_file".into(),
+                    input: json!({"file_path": "/etc/x", "content": "y"}),
+                    cwd: Some("/w".into()),
+                },
             ),
             (
                 AgentName::ClaudeCode,
