@@ -38,6 +38,18 @@ impl Gate {
     /// returning. An error means the decision could not be recorded: the
     /// caller must not run the action, whatever the verdict.
     pub fn check(&self, action: &Action) -> Result<Checked, RecordError> {
+        // A justification written in the text's comment counts as given.
+        let commented;
+        let action = match (action.context.justification(), guardrail_core::justification_in(action.kind, &action.text))
+        {
+            (None, Some(justification)) => {
+                let mut with = action.clone();
+                with.context.justification = Some(justification);
+                commented = with;
+                &commented
+            }
+            _ => action,
+        };
         let decision = self.guard.check(action);
         let receipt = match &self.recorder {
             None => None,

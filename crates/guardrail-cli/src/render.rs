@@ -106,6 +106,14 @@ pub fn human(decision: &Decision, text: &str, explain: bool) -> String {
     let text = text.as_ref();
     let mut out = String::new();
     writeln!(out, "{}: {} [rule: {}]", decision.verdict, decision.reason, decision.rule).unwrap();
+    if decision.verdict == guardrail_core::Verdict::RequireJustification {
+        writeln!(
+            out,
+            "to go ahead, give the justification with --justification 'why', or in the text: \
+             `# justification: why` at the end of a shell command, `/* justification: why */` in SQL"
+        )
+        .unwrap();
+    }
     for obligation in &decision.obligations {
         match obligation {
             Obligation::CapRows { rows } => writeln!(out, "obligation: return at most {rows} rows").unwrap(),

@@ -36,7 +36,18 @@ fn check_exits_with_its_verdict() {
         (&["check", "--justification", "INC-1", "DROP TABLE users"], 1, "deny: "),
         (&["check", "CALL cleanup()"], 4, "require_approval: "),
         (&["check", "--actor", "ada", "--actor-kind", "human", "--role", "dba", "TRUNCATE users"], 1, "deny: "),
-        (&["check", "SELEC 1"], 4, "require_approval: the text could not be analyzed"),
+        (&["check", "SELEC 1"], 4, "require_approval: this does not parse: syntax error"),
+        // A justification in the text, as an agent gives it.
+        (
+            &["check", "/* justification: INC-1: slow login */ CREATE INDEX i ON users (email)"],
+            0,
+            "allow: allowed on the justification given",
+        ),
+        (
+            &["check", "--kind", "shell", "psql -c 'CREATE INDEX i ON t (a)' # justification: INC-2: slow report"],
+            0,
+            "allow: allowed on the justification given",
+        ),
     ];
     for (args, status, start) in cases {
         let run = guardrail(args, b"");

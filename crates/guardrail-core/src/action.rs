@@ -112,6 +112,40 @@ impl FromStr for ActionKind {
     }
 }
 
+/// The justification an action's text carries in a comment: a trailing
+/// `# justification: ...` on a shell line, `/* justification: ... */` or
+/// `-- justification: ...` in SQL. The way an agent, whose tools send only
+/// text, says why.
+pub fn justification_in(kind: ActionKind, text: &str) -> Option<String> {
+    const MARK: &str = "justification:";
+    let lower = text.to_ascii_lowercase();
+    let found = match kind {
+        ActionKind::Shell => lower.rmatch_indices(MARK).find_map(|(at, _)| {
+            // The comment's `#`, then blanks, right before the mark.
+            let before = lower[..at].trim_end_matches([' ', '\t']);
+            let hash = before.strip_suffix('#')?;
+            let starts_comment = hash.is_empty() || hash.ends_with([' ', '\t', '\n', ';']);
+            starts_comment.then(|| {
+                let line = &text[at + MARK.len()..];
+                line.split('\n').next().unwrap_or("").trim().to_owned()
+            })
+        }),
+        ActionKind::Sql => lower.match_indices(MARK).find_map(|(at, _)| {
+            let before = lower[..at].trim_end_matches([' ', '\t']);
+            let rest = &text[at + MARK.len()..];
+            if before.ends_with("/*") {
+                rest.split("*/").next().map(|reason| reason.trim().to_owned())
+            } else if before.ends_with("--") {
+                rest.split('\n').next().map(|reason| reason.trim().to_owned())
+            } else {
+                None
+            }
+        }),
+        ActionKind::Tool => None,
+    };
+    found.filter(|reason| !reason.is_empty())
+}
+
 /// Why and in what circumstances the action is taken.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ActionContext {
@@ -194,5 +228,28 @@ impl Action {
     pub fn with_justification(mut self, justification: impl Into<String>) -> Action {
         self.context.justification = Some(justification.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ActionKind, justification_in};
+
+    #[test]
+    fn justifications_are_read_from_comments() {
+        let cases: &[(ActionKind, &str, Option<&str>)] = &[
+            (ActionKind::Shell, "rm -rf ../old # justification: INC-42 stale checkout", Some("INC-42 stale checkout")),
+            (ActionKind::Shell, "ls\nrm x  #justification: because", Some("because")),
+            (ActionKind::Shell, "echo '# justification: no' && rm x", None),
+            (ActionKind::Shell, "echo justification: x", None),
+            (ActionKind::Shell, "rm x # justification:   ", None),
+            (ActionKind::Sql, "/* justification: INC-7 */ CREATE INDEX i ON t (a)", Some("INC-7")),
+            (ActionKind::Sql, "CREATE INDEX i ON t (a); -- justification: slow login\n", Some("slow login")),
+            (ActionKind::Sql, "SELECT 'justification: no'", None),
+            (ActionKind::Tool, "{\"tool\": \"x # justification: y\"}", None),
+        ];
+        for (kind, text, expected) in cases {
+            assert_eq!(justification_in(*kind, text).as_deref(), *expected, "{text}");
+        }
     }
 }

@@ -194,6 +194,22 @@ impl Guard {
             }
         }
         decision.secrets = spans;
+        // Text that could not be read is held by the `unknown` rule; the
+        // reason says what could not be read (`this does not parse: ...`),
+        // so that it does not look like a hold on what the text does.
+        if decision.rule == "unknown"
+            && let Some(note) = decision
+                .intents
+                .iter()
+                .find(|judgement| judgement.intent.kind == IntentKind::Unknown)
+                .and_then(|judgement| judgement.intent.note.as_deref())
+        {
+            let what = note
+                .strip_prefix("PostgreSQL's parser rejects this text: ")
+                .or_else(|| note.strip_prefix("bash could not parse this: "))
+                .map_or_else(|| note.to_owned(), |message| format!("this does not parse: {message}"));
+            decision.reason = format!("{what}; held for a person to review");
+        }
         decision
     }
 }

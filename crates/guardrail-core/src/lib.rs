@@ -21,7 +21,7 @@ pub mod intent;
 pub mod policy;
 pub mod secret;
 
-pub use action::{Action, ActionContext, ActionKind, Actor, ActorKind};
+pub use action::{Action, ActionContext, ActionKind, Actor, ActorKind, justification_in};
 pub use decision::{Decision, Judgement, Obligation, Verdict};
 pub use guard::{Analysis, Analyzer, Guard};
 pub use intent::{Intent, IntentKind, Object, Scope, Span};

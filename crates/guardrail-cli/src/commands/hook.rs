@@ -297,12 +297,12 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
         Event::Command { command, cwd } => {
             let decision =
                 judge(args, recorder, Action::new(ActionKind::Shell, command), cwd, actor, channel, session)?;
-            Ok(respond(agent, &event_name, &decision))
+            Ok(respond(agent, &event_name, &decision, ActionKind::Shell))
         }
         Event::Tool { tool, input, cwd } => {
             let text = guardrail_tools::call_text(&tool, &input);
             let decision = judge(args, recorder, Action::new(ActionKind::Tool, text), cwd, actor, channel, session)?;
-            Ok(respond(agent, &event_name, &decision))
+            Ok(respond(agent, &event_name, &decision, ActionKind::Tool))
         }
         // Recorded as it came (the gate judges it unknown), then blocked:
         // what cannot be read is never allowed.
@@ -352,8 +352,15 @@ fn judge(
 }
 
 /// The decision in the agent's protocol, for the event `event`.
-fn respond(agent: AgentName, event: &str, decision: &Decision) -> Option<String> {
-    let reason = format!("guardrail: {}: {} (rule {})", decision.verdict, decision.reason, decision.rule);
+fn respond(agent: AgentName, event: &str, decision: &Decision, kind: ActionKind) -> Option<String> {
+    let mut reason = format!("guardrail: {}: {} (rule {})", decision.verdict, decision.reason, decision.rule);
+    // Agents send only text: say how to give the justification in it.
+    if decision.verdict == Verdict::RequireJustification {
+        reason.push_str(match kind {
+            ActionKind::Sql => ". To go ahead, say why in the statement: /* justification: <why> */",
+            _ => ". To go ahead, say why at the end of the command: # justification: <why>",
+        });
+    }
     let held = matches!(decision.verdict, Verdict::RequireApproval | Verdict::RequireJustification);
     let answer = match (agent, decision.verdict) {
         // After the edit there is nothing to allow or deny; it is recorded.
