@@ -25,10 +25,30 @@ pub enum Event {
     Prompt(ContentEvent),
     Response(ContentEvent),
     ToolOutput(ContentEvent),
+    /// The node's signing key: the first one, or a change of key.
+    Key(KeyEvent),
+}
+
+/// The key a node signs its checkpoints with from this record on. The
+/// first key of a chain names no previous one; a rotation is endorsed by
+/// the previous key, and a key that replaces a lost one is not (which
+/// `verify` reports: nothing vouches that the same gate went on writing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyEvent {
+    /// The public key, hex.
+    pub key: String,
+    /// The key it replaces, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    /// The previous key's signature handing over to this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endorsement: Option<String>,
+    /// Why: `created`, `rotated`, `replaced a lost key`.
+    pub reason: String,
 }
 
 impl Event {
-    pub const KINDS: [&'static str; 5] = ["decision", "outcome", "prompt", "response", "tool_output"];
+    pub const KINDS: [&'static str; 6] = ["decision", "outcome", "prompt", "response", "tool_output", "key"];
 
     pub fn kind(&self) -> &'static str {
         match self {
@@ -37,6 +57,7 @@ impl Event {
             Event::Prompt(_) => "prompt",
             Event::Response(_) => "response",
             Event::ToolOutput(_) => "tool_output",
+            Event::Key(_) => "key",
         }
     }
 
@@ -45,7 +66,7 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.actor),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.actor),
-            Event::Outcome(_) => None,
+            Event::Outcome(_) | Event::Key(_) => None,
         }
     }
 
@@ -53,7 +74,7 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.channel),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.channel),
-            Event::Outcome(_) => None,
+            Event::Outcome(_) | Event::Key(_) => None,
         }
     }
 
@@ -61,7 +82,7 @@ impl Event {
         match self {
             Event::Decision(event) => event.session.as_deref(),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => event.session.as_deref(),
-            Event::Outcome(_) => None,
+            Event::Outcome(_) | Event::Key(_) => None,
         }
     }
 
@@ -70,7 +91,7 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.text),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.content),
-            Event::Outcome(_) => None,
+            Event::Outcome(_) | Event::Key(_) => None,
         }
     }
 
@@ -82,6 +103,7 @@ impl Event {
         let body = match self {
             Event::Decision(event) => serde_json::to_string(event),
             Event::Outcome(event) => serde_json::to_string(event),
+            Event::Key(event) => serde_json::to_string(event),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => serde_json::to_string(event),
         }
         .expect("events serialize");
@@ -97,6 +119,7 @@ impl Event {
             "prompt" => Event::Prompt(serde_json::from_str(body).map_err(unreadable)?),
             "response" => Event::Response(serde_json::from_str(body).map_err(unreadable)?),
             "tool_output" => Event::ToolOutput(serde_json::from_str(body).map_err(unreadable)?),
+            "key" => Event::Key(serde_json::from_str(body).map_err(unreadable)?),
             other => return Err(format!("unknown kind of record {other:?}")),
         })
     }

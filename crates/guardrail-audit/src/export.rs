@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use guardrail_core::{ActionKind, Verdict};
 use serde_json::{Map, Value, json};
 
-use crate::event::{ContentEvent, DecisionEvent, Event, OutcomeEvent};
+use crate::event::{ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent};
 use crate::query::Entry;
 use crate::time::rfc3339;
 
@@ -61,6 +61,7 @@ impl Ocsf {
             Event::Prompt(content) => content_event(content, "prompt"),
             Event::Response(content) => content_event(content, "response"),
             Event::ToolOutput(content) => content_event(content, "tool_output"),
+            Event::Key(key) => key_event(key),
         };
         let object = event.as_object_mut().expect("events are objects");
         object.insert("time".into(), json!(record.time / 1_000_000));
@@ -212,6 +213,20 @@ fn outcome_event(outcome: &OutcomeEvent, language: Option<ActionKind>) -> Value 
         "guardrail.outcome_of": outcome.decision,
         "guardrail.rows": outcome.rows,
         "guardrail.output_sha256": outcome.output_sha256,
+    });
+    event
+}
+
+/// A change of the node's signing key: configuration of the record itself.
+fn key_event(key: &KeyEvent) -> Value {
+    let mut event = base(None, (99, "Other"));
+    event["severity_id"] = json!(if key.previous.is_some() && key.endorsement.is_none() { 4 } else { 1 });
+    event["message"] = json!(format!("signing key {}: {}", crate::signing::fingerprint(&key.key), key.reason));
+    event["unmapped"] = json!({
+        "guardrail.kind": "key",
+        "guardrail.key": key.key,
+        "guardrail.previous_key": key.previous,
+        "guardrail.endorsed": key.endorsement.is_some(),
     });
     event
 }

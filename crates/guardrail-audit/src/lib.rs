@@ -18,6 +18,7 @@
 //! Only this crate writes the record. Texts are masked before they become
 //! events (`guardrail_core::secret`), so nothing here holds a secret in clear.
 
+pub mod anchor;
 pub mod chain;
 pub mod data_dir;
 pub mod event;

@@ -9,12 +9,12 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
+use crate::anchor::{Anchor, AnchorSpec};
 use crate::chain::Hash;
-use crate::event::{Blob, ContentEvent, DecisionEvent, Event, OutcomeEvent, RecordedActor, Text};
-use crate::signing::{Checkpoint, CheckpointSigner};
-use crate::store::{Location, Pending, Store};
+use crate::event::{Blob, ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent, RecordedActor, Text};
+use crate::signing::{self, Checkpoint, CheckpointSigner};
+use crate::store::{Head, Location, Pending, Store};
 
 /// Proof that an event is in the record, durably: only the recorder makes
 /// one, after the transaction holding the event has committed.
@@ -103,68 +103,87 @@ pub struct RecorderConfig {
     pub location: Location,
     /// This node's id; its chain is its own.
     pub node: String,
-    /// Where the signing key is (created on first use).
+    /// Where the signing key is (created with the node's first record).
     pub key_dir: PathBuf,
-    /// Sign a checkpoint after this many records...
-    pub checkpoint_every: u64,
-    /// ...or when a record is written this long after the last checkpoint.
-    pub checkpoint_interval: Duration,
+    /// Witnesses every checkpoint is handed to before its records are
+    /// acknowledged.
+    pub anchors: Vec<AnchorSpec>,
     /// The most events one transaction takes.
     pub max_batch: usize,
+    /// The signing key is lost for good: start a new one, and record that
+    /// it replaces the lost one without its endorsement (which `verify`
+    /// reports). Without this, a missing key where checkpoints exist is an
+    /// error.
+    pub replace_lost_key: bool,
 }
 
 impl RecorderConfig {
-    pub const DEFAULT_CHECKPOINT_EVERY: u64 = 1000;
-    pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
-
     pub fn new(location: Location, node: String, key_dir: PathBuf) -> RecorderConfig {
-        RecorderConfig {
-            location,
-            node,
-            key_dir,
-            checkpoint_every: RecorderConfig::DEFAULT_CHECKPOINT_EVERY,
-            checkpoint_interval: RecorderConfig::DEFAULT_CHECKPOINT_INTERVAL,
-            max_batch: 1024,
-        }
+        RecorderConfig { location, node, key_dir, anchors: Vec::new(), max_batch: 1024, replace_lost_key: false }
     }
 }
+
+/// The file a new key is written to while a rotation is under way.
+const NEXT_KEY_FILE: &str = "signing.key.next";
 
 enum Job {
     Append(Pending, mpsc::SyncSender<Result<Receipt, RecordError>>),
     Checkpoint(mpsc::SyncSender<Result<Option<Checkpoint>, RecordError>>),
+    Rotate(mpsc::SyncSender<Result<Receipt, RecordError>>),
 }
 
 /// Appends events to the activity record. Share it (`&Recorder` is enough):
 /// concurrent callers are what group commit feeds on.
 pub struct Recorder {
     node: String,
+    public_key: String,
     sender: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
 }
 
 impl Recorder {
-    /// Opens the store (creating and migrating it) and the signing key, and
-    /// starts the writer. Fails, rather than recording nothing, when either
-    /// cannot be opened.
+    /// Opens the store (creating and migrating it), the signing key and
+    /// the anchors, and starts the writer. Fails, rather than recording
+    /// unsigned or unwitnessed, when any of them cannot be opened, when the
+    /// key is missing but the record holds checkpoints signed with one, or
+    /// when the key is not the one the node's record is signed with.
     pub fn open(config: RecorderConfig) -> Result<Recorder, RecordError> {
-        let signer = CheckpointSigner::load_or_create(&config.key_dir).map_err(RecordError)?;
         let mut store = config.location.open().map_err(|error| RecordError(format!("{}: {error}", config.location)))?;
-        let last = store
-            .checkpoints(Some(&config.node))
-            .map_err(|error| RecordError(error.to_string()))?
-            .last()
-            .map(|checkpoint| (checkpoint.seq, checkpoint.time));
+        let failed = |error: crate::store::StoreError| RecordError(format!("{}: {error}", config.location));
+        let (signer, created) = signing_key(store.as_mut(), &config)?;
+        let mut anchors = Vec::with_capacity(config.anchors.len());
+        for spec in &config.anchors {
+            anchors.push((spec.to_string(), spec.open().map_err(RecordError)?));
+        }
+        let public_key = signer.public_key();
+        let mut writer = Writer { store, signer, config: config.clone(), anchors, last_time: 0 };
+        // A chain starts with the key it is signed with; a key replacing a
+        // lost one is recorded the same way, unendorsed.
+        let first_key = match created {
+            Some(previous) => Some(previous),
+            None => writer.store.head(&config.node).map_err(failed)?.is_none().then_some(None),
+        };
+        if let Some(previous) = first_key {
+            let reason = if previous.is_some() { "replaced a lost key" } else { "created" };
+            let event = KeyEvent { key: public_key.clone(), previous, endorsement: None, reason: reason.into() };
+            let signer = writer.signer.clone();
+            writer.append_alone(Event::Key(event), &signer)?;
+        }
         let (sender, receiver) = mpsc::channel();
-        let mut writer = Writer { store, signer, config: config.clone(), last_checkpoint: last, last_time: 0 };
         let thread = std::thread::Builder::new()
             .name("guardrail-recorder".into())
             .spawn(move || writer.run(receiver))
             .map_err(|error| RecordError(format!("cannot start the recorder: {error}")))?;
-        Ok(Recorder { node: config.node, sender: Some(sender), writer: Some(thread) })
+        Ok(Recorder { node: config.node, public_key, sender: Some(sender), writer: Some(thread) })
     }
 
     pub fn node(&self) -> &str {
         &self.node
+    }
+
+    /// The public key this recorder signs with, hex.
+    pub fn public_key(&self) -> &str {
+        &self.public_key
     }
 
     /// Appends one entry and returns once it is durable.
@@ -183,17 +202,99 @@ impl Recorder {
         Ok(Ticket(answer))
     }
 
-    /// Signs a checkpoint of the chain's head now (none if the chain is
-    /// empty or already checkpointed at its head).
+    /// Signs a checkpoint of the chain's head now, sealing no new record
+    /// (every batch is sealed as it commits); none if the chain is empty.
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>, RecordError> {
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(Job::Checkpoint(reply))?;
         answer.recv().map_err(|_| stopped())?
     }
 
+    /// Replaces the signing key with a new one, endorsed by the old: the
+    /// endorsement is recorded (sealed with the old key), then the new key
+    /// signs from the next batch on. Returns the rotation's record.
+    pub fn rotate_key(&self) -> Result<Receipt, RecordError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(Job::Rotate(reply))?;
+        answer.recv().map_err(|_| stopped())?
+    }
+
     fn send(&self, job: Job) -> Result<(), RecordError> {
         self.sender.as_ref().ok_or_else(stopped)?.send(job).map_err(|_| stopped())
     }
+}
+
+/// Loads the node's signing key, or makes one where that is safe. Returns
+/// the key and, when it was made here, the key it replaces (if any).
+#[allow(clippy::type_complexity)]
+fn signing_key(
+    store: &mut dyn Store,
+    config: &RecorderConfig,
+) -> Result<(CheckpointSigner, Option<Option<String>>), RecordError> {
+    let error = |error: crate::store::StoreError| RecordError(format!("{}: {error}", config.location));
+    let dir = &config.key_dir;
+    let path = dir.join(signing::KEY_FILE);
+    let in_force = key_in_force(store, &config.node).map_err(error)?;
+    // A rotation interrupted after its record was written: finish it.
+    let next = dir.join(NEXT_KEY_FILE);
+    if let Some(candidate) = CheckpointSigner::load(&next).map_err(RecordError)? {
+        if in_force.as_deref() == Some(candidate.public_key().as_str()) {
+            candidate.replace(dir, signing::KEY_FILE).map_err(RecordError)?;
+        }
+        let _ = std::fs::remove_file(&next);
+    }
+    let loaded = CheckpointSigner::load_existing(dir).map_err(RecordError)?;
+    match (loaded, in_force) {
+        (Some(signer), None) => Ok((signer, None)),
+        (Some(signer), Some(key)) if signer.public_key() == key => Ok((signer, None)),
+        (Some(signer), Some(key)) => Err(RecordError(format!(
+            "the signing key {} (key {}) is not the key node {}'s record is signed with (key {}): \
+             restore that key, or point --data-dir at the data directory that holds it",
+            path.display(),
+            signer.fingerprint(),
+            config.node,
+            signing::fingerprint(&key)
+        ))),
+        (None, None) => {
+            let signer = CheckpointSigner::generate()
+                .map_err(RecordError)?
+                .install(dir, signing::KEY_FILE)
+                .map_err(RecordError)?;
+            Ok((signer, Some(None)))
+        }
+        (None, Some(key)) if config.replace_lost_key => {
+            let signer = CheckpointSigner::generate()
+                .map_err(RecordError)?
+                .install(dir, signing::KEY_FILE)
+                .map_err(RecordError)?;
+            Ok((signer, Some(Some(key))))
+        }
+        (None, Some(key)) => Err(RecordError(format!(
+            "the signing key {} is missing, but node {}'s record is signed with key {}: nothing is recorded \
+             without it. Restore the key from a backup; if it is lost for good, `guardrail audit rotate-key \
+             --lost` starts a new key and records the break (`audit verify` will report it)",
+            path.display(),
+            config.node,
+            signing::fingerprint(&key)
+        ))),
+    }
+}
+
+/// The key `node`'s checkpoints are signed with now: the latest
+/// checkpoint's, or the key a later key record hands over to.
+fn key_in_force(store: &mut dyn Store, node: &str) -> Result<Option<String>, crate::store::StoreError> {
+    let last_checkpoint = store.checkpoints(Some(node))?.pop();
+    let last_key =
+        store.last_of_kind(node, "key")?.and_then(|record| match Event::decode(&record.kind, &record.body) {
+            Ok(Event::Key(event)) => Some((record.seq, event.key)),
+            _ => None,
+        });
+    Ok(match (last_checkpoint, last_key) {
+        (Some(checkpoint), Some((seq, key))) if seq >= checkpoint.first.unwrap_or(checkpoint.seq) => Some(key),
+        (Some(checkpoint), _) => Some(checkpoint.key),
+        (None, Some((_, key))) => Some(key),
+        (None, None) => None,
+    })
 }
 
 impl Drop for Recorder {
@@ -219,12 +320,13 @@ fn stopped() -> RecordError {
     RecordError("the recorder has stopped".into())
 }
 
+type Reply = mpsc::SyncSender<Result<Receipt, RecordError>>;
+
 struct Writer {
     store: Box<dyn Store>,
     signer: CheckpointSigner,
     config: RecorderConfig,
-    /// Sequence number and time of the node's last checkpoint.
-    last_checkpoint: Option<(u64, i64)>,
+    anchors: Vec<(String, Box<dyn Anchor>)>,
     /// Times never go backwards within a node's chain, whatever the clock does.
     last_time: i64,
 }
@@ -233,12 +335,12 @@ impl Writer {
     fn run(&mut self, receiver: mpsc::Receiver<Job>) {
         while let Ok(first) = receiver.recv() {
             let mut appends = Vec::new();
-            let mut checkpoints = Vec::new();
+            let mut others = Vec::new();
             let mut next = Some(first);
             while let Some(job) = next.take() {
                 match job {
                     Job::Append(pending, reply) => appends.push((pending, reply)),
-                    Job::Checkpoint(reply) => checkpoints.push(reply),
+                    other => others.push(other),
                 }
                 if appends.len() < self.config.max_batch {
                     next = receiver.try_recv().ok();
@@ -247,29 +349,66 @@ impl Writer {
             if !appends.is_empty() {
                 self.append(appends);
             }
-            for reply in checkpoints {
-                let _ = reply.send(self.checkpoint_head(true));
+            for job in others {
+                match job {
+                    Job::Checkpoint(reply) => {
+                        let _ = reply.send(self.checkpoint_head());
+                    }
+                    Job::Rotate(reply) => {
+                        let _ = reply.send(self.rotate());
+                    }
+                    Job::Append(..) => unreachable!("appends are batched above"),
+                }
             }
         }
     }
 
-    fn append(&mut self, appends: Vec<(Pending, mpsc::SyncSender<Result<Receipt, RecordError>>)>) {
+    fn time(&mut self) -> i64 {
         let time = now().max(self.last_time);
         self.last_time = time;
+        time
+    }
+
+    /// Appends a batch sealed with `signer`'s checkpoint in the same
+    /// transaction, then has every anchor witness the checkpoint. Only
+    /// then is the batch acknowledged.
+    fn commit(&mut self, batch: &[Pending], signer: &CheckpointSigner) -> Result<Vec<Head>, RecordError> {
+        let node = self.config.node.clone();
+        let time = batch.first().map_or(0, |pending| pending.time);
+        let seal = |first: u64, head: Head| signer.sign(&node, first, head.seq, head.hash, time);
+        let (heads, checkpoint) = self
+            .store
+            .append(&node, batch, &seal)
+            .map_err(|error| RecordError(format!("{}: {error}", self.config.location)))?;
+        self.witness(&checkpoint)?;
+        Ok(heads)
+    }
+
+    fn witness(&mut self, checkpoint: &Checkpoint) -> Result<(), RecordError> {
+        for (name, anchor) in &mut self.anchors {
+            anchor.witness(checkpoint).map_err(|error| {
+                RecordError(format!(
+                    "records up to {} are stored but anchor {name} did not witness them: {error}",
+                    checkpoint.seq
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, appends: Vec<(Pending, Reply)>) {
+        let time = self.time();
         let (batch, replies): (Vec<Pending>, Vec<_>) =
             appends.into_iter().map(|(pending, reply)| (Pending { time, ..pending }, reply)).unzip();
-        match self.store.append(&self.config.node, &batch) {
+        let signer = self.signer.clone();
+        match self.commit(&batch, &signer) {
             Ok(heads) => {
                 for (head, reply) in heads.iter().zip(replies) {
                     let receipt = Receipt { node: self.config.node.clone(), seq: head.seq, hash: head.hash };
                     let _ = reply.send(Ok(receipt));
                 }
-                if let Some(last) = heads.last() {
-                    self.maybe_checkpoint(last.seq, time);
-                }
             }
             Err(error) => {
-                let error = RecordError(format!("{}: {error}", self.config.location));
                 for reply in replies {
                     let _ = reply.send(Err(error.clone()));
                 }
@@ -277,33 +416,50 @@ impl Writer {
         }
     }
 
-    fn maybe_checkpoint(&mut self, seq: u64, time: i64) {
-        let due = match self.last_checkpoint {
-            None => true,
-            Some((last_seq, last_time)) => {
-                seq >= last_seq + self.config.checkpoint_every
-                    || (seq > last_seq && time - last_time >= self.config.checkpoint_interval.as_nanos() as i64)
-            }
-        };
-        if due && let Err(error) = self.checkpoint_head(false) {
-            // The records themselves are durable; the next batch retries.
-            eprintln!("guardrail: warning: {error}");
-        }
+    /// Appends one event as a batch of its own, sealed by `signer`.
+    fn append_alone(&mut self, event: Event, signer: &CheckpointSigner) -> Result<Receipt, RecordError> {
+        let encoded = event.encode(Vec::new());
+        let time = self.time();
+        let pending = Pending { time, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs };
+        let heads = self.commit(std::slice::from_ref(&pending), signer)?;
+        let head = heads[0];
+        Ok(Receipt { node: self.config.node.clone(), seq: head.seq, hash: head.hash })
     }
 
-    /// Signs and stores a checkpoint of the head. Unless `forced`, only when
-    /// the head moved since the last one.
-    fn checkpoint_head(&mut self, forced: bool) -> Result<Option<Checkpoint>, RecordError> {
+    /// A checkpoint of the head made on demand: it seals no new record.
+    fn checkpoint_head(&mut self) -> Result<Option<Checkpoint>, RecordError> {
         let error = |error: crate::store::StoreError| RecordError(format!("checkpoint: {error}"));
         let Some(head) = self.store.head(&self.config.node).map_err(error)? else { return Ok(None) };
-        if self.last_checkpoint.is_some_and(|(seq, _)| seq == head.seq) && !forced {
-            return Ok(None);
-        }
-        let time = now().max(self.last_time);
-        let checkpoint = self.signer.sign(&self.config.node, head.seq, head.hash, time);
+        let time = self.time();
+        let checkpoint = self.signer.sign(&self.config.node, head.seq + 1, head.seq, head.hash, time);
         self.store.add_checkpoint(&checkpoint).map_err(error)?;
-        self.last_checkpoint = Some((head.seq, time));
+        self.witness(&checkpoint)?;
         Ok(Some(checkpoint))
+    }
+
+    /// The new key is kept aside first, the old key endorses it in a record
+    /// it seals, and only then does the new key take the old one's place: a
+    /// crash at any point leaves a key that matches the record.
+    fn rotate(&mut self) -> Result<Receipt, RecordError> {
+        let dir = self.config.key_dir.clone();
+        let next = CheckpointSigner::generate().map_err(RecordError)?;
+        next.replace(&dir, NEXT_KEY_FILE).map_err(RecordError)?;
+        let event = KeyEvent {
+            key: next.public_key(),
+            previous: Some(self.signer.public_key()),
+            endorsement: Some(self.signer.endorse(&self.config.node, &next.public_key())),
+            reason: "rotated".into(),
+        };
+        let old = self.signer.clone();
+        let receipt = self.append_alone(Event::Key(event), &old);
+        if receipt.is_err() {
+            let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
+            return receipt;
+        }
+        next.replace(&dir, signing::KEY_FILE).map_err(RecordError)?;
+        let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
+        self.signer = next;
+        receipt
     }
 }
 

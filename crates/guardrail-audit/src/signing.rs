@@ -16,10 +16,17 @@ use crate::chain::Hash;
 pub const KEY_FILE: &str = "signing.key";
 
 /// A signed statement that `node`'s chain had `seq` records, the last
-/// with hash `head`, at `time`.
+/// with hash `head`, at `time`; and that records `first` to `seq` are the
+/// ones this signer appended (one checkpoint per committed batch).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checkpoint {
     pub node: String,
+    /// The first record this checkpoint vouches for as its signer's own
+    /// append: records `first..=seq` were written in the batch it seals.
+    /// `seq + 1` when it seals no new record (a checkpoint made on demand);
+    /// absent in checkpoints of the first format, made every so often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<u64>,
     pub seq: u64,
     #[serde(with = "hash_hex")]
     pub head: Hash,
@@ -32,13 +39,20 @@ pub struct Checkpoint {
 }
 
 const CHECKPOINT_DOMAIN: &[u8] = b"guardrail.checkpoint.v1\n";
+const SEALED_CHECKPOINT_DOMAIN: &[u8] = b"guardrail.checkpoint.v2\n";
 
 impl Checkpoint {
     /// The bytes signed.
-    pub fn message(node: &str, seq: u64, head: Hash, time: i64) -> Vec<u8> {
-        let mut message = CHECKPOINT_DOMAIN.to_vec();
+    pub fn message(node: &str, first: Option<u64>, seq: u64, head: Hash, time: i64) -> Vec<u8> {
+        let mut message = match first {
+            None => CHECKPOINT_DOMAIN.to_vec(),
+            Some(_) => SEALED_CHECKPOINT_DOMAIN.to_vec(),
+        };
         message.extend((node.len() as u64).to_be_bytes());
         message.extend(node.as_bytes());
+        if let Some(first) = first {
+            message.extend(first.to_be_bytes());
+        }
         message.extend(seq.to_be_bytes());
         message.extend(head.0);
         message.extend(time.to_be_bytes());
@@ -52,8 +66,18 @@ impl Checkpoint {
         if hex::decode_to_slice(&self.signature, &mut signature).is_err() {
             return false;
         }
-        key.verify(&Checkpoint::message(&self.node, self.seq, self.head, self.time), &Signature::from_bytes(&signature))
-            .is_ok()
+        key.verify(
+            &Checkpoint::message(&self.node, self.first, self.seq, self.head, self.time),
+            &Signature::from_bytes(&signature),
+        )
+        .is_ok()
+    }
+
+    /// The records this checkpoint vouches for as its signer's own append,
+    /// given the checkpoint before it (for the first format, which says
+    /// nothing of batches: everything since that one).
+    pub fn sealed(&self, previous: Option<u64>) -> std::ops::RangeInclusive<u64> {
+        self.first.unwrap_or(previous.map_or(1, |seq| seq + 1))..=self.seq
     }
 }
 
@@ -65,6 +89,7 @@ pub fn decode_key(text: &str) -> Option<VerifyingKey> {
 }
 
 /// A node's signing key, loaded from (or created in) its data directory.
+#[derive(Clone)]
 pub struct CheckpointSigner {
     key: SigningKey,
 }
@@ -73,11 +98,18 @@ impl CheckpointSigner {
     /// Loads the key in `dir`, generating it on first use. The file is
     /// readable only by its owner; a key file others can read is refused.
     pub fn load_or_create(dir: &Path) -> Result<CheckpointSigner, String> {
-        let path = dir.join(KEY_FILE);
-        match CheckpointSigner::load(&path)? {
+        remove_stale_temporaries(dir);
+        match CheckpointSigner::load_from(dir)? {
             Some(signer) => Ok(signer),
-            None => CheckpointSigner::create(dir, &path),
+            None => CheckpointSigner::generate()?.install(dir, KEY_FILE),
         }
+    }
+
+    /// Loads the key in `dir`, if there is one, after removing key files
+    /// half-written by killed processes.
+    pub fn load_existing(dir: &Path) -> Result<Option<CheckpointSigner>, String> {
+        remove_stale_temporaries(dir);
+        CheckpointSigner::load_from(dir)
     }
 
     /// Loads the key in `dir`, if there is one.
@@ -85,7 +117,14 @@ impl CheckpointSigner {
         CheckpointSigner::load(&dir.join(KEY_FILE))
     }
 
-    fn load(path: &Path) -> Result<Option<CheckpointSigner>, String> {
+    /// A new key, in memory only.
+    pub fn generate() -> Result<CheckpointSigner, String> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|error| format!("cannot generate a signing key: {error}"))?;
+        Ok(CheckpointSigner { key: SigningKey::from_bytes(&seed) })
+    }
+
+    pub(crate) fn load(path: &Path) -> Result<Option<CheckpointSigner>, String> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -111,34 +150,61 @@ impl CheckpointSigner {
         Ok(Some(CheckpointSigner { key: SigningKey::from_bytes(&seed) }))
     }
 
-    fn create(dir: &Path, path: &Path) -> Result<CheckpointSigner, String> {
+    /// Writes the key to `dir/name`, readable only by its owner, unless a
+    /// key is there already: then that one is loaded and returned (a
+    /// process racing to create the key either wins or loads the winner's).
+    pub fn install(self, dir: &Path, name: &str) -> Result<CheckpointSigner, String> {
         crate::data_dir::create_private(dir)?;
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|error| format!("cannot generate a signing key: {error}"))?;
-        // Written under a private name, then linked into place: a process
-        // racing to create the key either wins or loads the winner's key.
+        remove_stale_temporaries(dir);
+        let path = dir.join(name);
+        let temporary = self.write_temporary(dir, &path)?;
+        let linked = std::fs::hard_link(&temporary, &path);
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => Ok(self),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => CheckpointSigner::load(&path)?
+                .ok_or_else(|| format!("the signing key {} vanished while being created", path.display())),
+            Err(error) => Err(format!("cannot write the signing key {}: {error}", path.display())),
+        }
+    }
+
+    /// Writes the key to `dir/name`, replacing what is there (a rotation
+    /// taking effect), atomically.
+    pub fn replace(&self, dir: &Path, name: &str) -> Result<(), String> {
+        let path = dir.join(name);
+        let temporary = self.write_temporary(dir, &path)?;
+        std::fs::rename(&temporary, &path).map_err(|error| {
+            let _ = std::fs::remove_file(&temporary);
+            format!("cannot write the signing key {}: {error}", path.display())
+        })?;
+        if let Ok(directory) = std::fs::File::open(dir) {
+            let _ = directory.sync_all();
+        }
+        Ok(())
+    }
+
+    /// The key written, synced, under a name private to this process.
+    fn write_temporary(&self, dir: &Path, path: &Path) -> Result<PathBuf, String> {
         let temporary: PathBuf = dir.join(format!("{KEY_FILE}.{}.tmp", std::process::id()));
         let written = (|| {
             let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
+            options.write(true).create(true).truncate(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut file = options.open(&temporary)?;
-            writeln!(file, "{}", hex::encode(seed))?;
+            writeln!(file, "{}", hex::encode(self.key.to_bytes()))?;
             file.sync_all()
         })();
         if let Err(error) = written {
             let _ = std::fs::remove_file(&temporary);
             return Err(format!("cannot write the signing key {}: {error}", path.display()));
         }
-        let linked = std::fs::hard_link(&temporary, path);
-        let _ = std::fs::remove_file(&temporary);
-        match linked {
-            Ok(()) => Ok(CheckpointSigner { key: SigningKey::from_bytes(&seed) }),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => CheckpointSigner::load(path)?
-                .ok_or_else(|| format!("the signing key {} vanished while being created", path.display())),
-            Err(error) => Err(format!("cannot write the signing key {}: {error}", path.display())),
-        }
+        Ok(temporary)
+    }
+
+    /// This key's endorsement of `next` as `node`'s signing key from now on.
+    pub fn endorse(&self, node: &str, next: &str) -> String {
+        hex::encode(self.key.sign(&endorsement_message(node, next)).to_bytes())
     }
 
     /// The public half, hex: what `guardrail audit pubkey` prints.
@@ -151,15 +217,59 @@ impl CheckpointSigner {
         fingerprint(&self.public_key())
     }
 
-    pub fn sign(&self, node: &str, seq: u64, head: Hash, time: i64) -> Checkpoint {
-        let signature = self.key.sign(&Checkpoint::message(node, seq, head, time));
+    /// Signs the head `seq`/`head` of `node`'s chain, sealing records
+    /// `first..=seq` as appended by this signer.
+    pub fn sign(&self, node: &str, first: u64, seq: u64, head: Hash, time: i64) -> Checkpoint {
+        let signature = self.key.sign(&Checkpoint::message(node, Some(first), seq, head, time));
         Checkpoint {
             node: node.to_owned(),
+            first: Some(first),
             seq,
             head,
             time,
             key: self.public_key(),
             signature: hex::encode(signature.to_bytes()),
+        }
+    }
+}
+
+/// Whether `endorsement` is `previous`'s signature handing `node`'s
+/// signing over to `next`.
+pub fn endorsement_is_valid(previous: &str, node: &str, next: &str, endorsement: &str) -> bool {
+    let Some(key) = decode_key(previous) else { return false };
+    let mut signature = [0u8; 64];
+    if hex::decode_to_slice(endorsement, &mut signature).is_err() {
+        return false;
+    }
+    key.verify(&endorsement_message(node, next), &Signature::from_bytes(&signature)).is_ok()
+}
+
+const ENDORSEMENT_DOMAIN: &[u8] = b"guardrail.key-rotation.v1\n";
+
+fn endorsement_message(node: &str, next: &str) -> Vec<u8> {
+    let mut message = ENDORSEMENT_DOMAIN.to_vec();
+    message.extend((node.len() as u64).to_be_bytes());
+    message.extend(node.as_bytes());
+    message.extend(next.trim().as_bytes());
+    message
+}
+
+/// Removes key files half-written by processes that are gone (killed
+/// between writing and linking): `signing.key.PID.tmp` with no process PID.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(&format!("{KEY_FILE}.")))
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
@@ -192,15 +302,43 @@ mod tests {
     fn checkpoints_verify_and_any_change_breaks_them() {
         let dir = tempfile::tempdir().unwrap();
         let signer = CheckpointSigner::load_or_create(dir.path()).unwrap();
-        let checkpoint = signer.sign("n1", 10, Hash::of(b"head"), 1_000);
+        let checkpoint = signer.sign("n1", 8, 10, Hash::of(b"head"), 1_000);
         assert!(checkpoint.signature_is_valid());
-        let changes: [fn(&mut Checkpoint); 4] =
-            [|c| c.seq = 9, |c| c.node = "n2".into(), |c| c.head = Hash::GENESIS, |c| c.time += 1];
+        let changes: [fn(&mut Checkpoint); 6] = [
+            |c| c.seq = 9,
+            |c| c.node = "n2".into(),
+            |c| c.head = Hash::GENESIS,
+            |c| c.time += 1,
+            |c| c.first = Some(1),
+            |c| c.first = None,
+        ];
         for change in changes {
             let mut forged = checkpoint.clone();
             change(&mut forged);
             assert!(!forged.signature_is_valid(), "{forged:?}");
         }
+    }
+
+    #[test]
+    fn a_rotation_is_valid_only_when_the_previous_key_endorses_it() {
+        let old = CheckpointSigner::generate().unwrap();
+        let new = CheckpointSigner::generate().unwrap();
+        let endorsement = old.endorse("n1", &new.public_key());
+        assert!(endorsement_is_valid(&old.public_key(), "n1", &new.public_key(), &endorsement));
+        assert!(!endorsement_is_valid(&old.public_key(), "n2", &new.public_key(), &endorsement));
+        assert!(!endorsement_is_valid(&new.public_key(), "n1", &new.public_key(), &endorsement));
+        let forged = new.endorse("n1", &new.public_key());
+        assert!(!endorsement_is_valid(&old.public_key(), "n1", &new.public_key(), &forged));
+    }
+
+    #[test]
+    fn a_key_file_left_half_written_by_a_killed_process_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has this id (beyond the kernel's pid_max).
+        let stale = dir.path().join(format!("{KEY_FILE}.4294967.tmp"));
+        std::fs::write(&stale, "0").unwrap();
+        CheckpointSigner::load_or_create(dir.path()).unwrap();
+        assert!(!stale.exists());
     }
 
     #[test]

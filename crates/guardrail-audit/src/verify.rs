@@ -62,6 +62,29 @@ pub enum ProblemKind {
     BadCheckpoint,
     /// A stored text is missing or does not match its hash.
     Blob,
+    /// Records no checkpoint seals: appended without the signing key, or
+    /// their checkpoints deleted.
+    Unsigned,
+    /// The signing key changed without the previous key's endorsement.
+    KeyChange,
+    /// The record holds nothing of a node whose key or anchors say it wrote.
+    Wiped,
+}
+
+impl ProblemKind {
+    /// Problems of the chain itself first, then what they break.
+    fn rank(self) -> u8 {
+        match self {
+            ProblemKind::Modified
+            | ProblemKind::Rewritten
+            | ProblemKind::Missing
+            | ProblemKind::Inserted
+            | ProblemKind::Moved => 0,
+            ProblemKind::Blob => 1,
+            ProblemKind::Diverged | ProblemKind::CutBack | ProblemKind::Wiped => 2,
+            ProblemKind::BadCheckpoint | ProblemKind::KeyChange | ProblemKind::Unsigned => 3,
+        }
+    }
 }
 
 /// One node's chain, as verified.
@@ -95,9 +118,13 @@ impl Report {
 /// Verifies every node's chain in `store` (or only `node`'s).
 pub fn verify(store: &mut dyn Store, node: Option<&str>, trust: &Trust) -> Result<Report, StoreError> {
     let mut nodes = store.nodes()?;
-    for checkpoint in &trust.external {
-        if !nodes.contains(&checkpoint.node) {
-            nodes.push(checkpoint.node.clone());
+    // A node the checkpoints kept elsewhere, or this node's own key, say
+    // has written is verified even when the store holds nothing of it.
+    let known =
+        trust.external.iter().map(|checkpoint| &checkpoint.node).chain(trust.local.iter().map(|(node, _)| node));
+    for name in known {
+        if !nodes.contains(name) {
+            nodes.push(name.clone());
         }
     }
     nodes.sort();
@@ -111,7 +138,9 @@ pub fn verify(store: &mut dyn Store, node: Option<&str>, trust: &Trust) -> Resul
     for name in nodes {
         let (node_report, mut problems) = verify_node(store, &name, trust)?;
         report.nodes.push(node_report);
-        problems.sort_by_key(|problem| problem.seq);
+        // At one record, what happened to the chain says more than which
+        // signature no longer matches it.
+        problems.sort_by_key(|problem| (problem.seq, problem.kind.rank()));
         report.problems.extend(problems);
     }
     Ok(report)
@@ -128,40 +157,26 @@ fn verify_node(store: &mut dyn Store, node: &str, trust: &Trust) -> Result<(Node
             checkpoints.push(external.clone());
         }
     }
-    let local_key = trust.local.as_ref().filter(|(local, _)| local == node).map(|(_, key)| key.as_str());
-    let anchored = !trust.keys.is_empty() || local_key.is_some();
-    let mut signers: Vec<String> = Vec::new();
+    let local_key = trust.local.as_ref().filter(|(local, _)| local == node).map(|(_, key)| key.trim().to_owned());
+    let mut roots: Vec<String> = trust.keys.iter().map(|key| key.trim().to_owned()).collect();
+    roots.extend(local_key.clone());
     let mut valid: BTreeMap<u64, Vec<Checkpoint>> = BTreeMap::new();
     for checkpoint in checkpoints {
-        let trusted = if !trust.keys.is_empty() {
-            trust.keys.iter().any(|key| key.trim() == checkpoint.key)
+        if checkpoint.signature_is_valid() {
+            valid.entry(checkpoint.seq).or_default().push(checkpoint);
         } else {
-            local_key.is_none_or(|key| key == checkpoint.key)
-        };
-        if !checkpoint.signature_is_valid() {
             problems.push(problem(
                 checkpoint.seq,
                 ProblemKind::BadCheckpoint,
                 format!("the checkpoint at record {} has an invalid signature", checkpoint.seq),
             ));
-        } else if !trusted {
-            problems.push(problem(
-                checkpoint.seq,
-                ProblemKind::BadCheckpoint,
-                format!(
-                    "the checkpoint at record {} is signed by key {}, which is not trusted",
-                    checkpoint.seq,
-                    fingerprint(&checkpoint.key)
-                ),
-            ));
-        } else {
-            let signer = fingerprint(&checkpoint.key);
-            if !signers.contains(&signer) {
-                signers.push(signer);
-            }
-            valid.entry(checkpoint.seq).or_default().push(checkpoint);
         }
     }
+    // The key checkpoints must be signed with, as the chain hands it on.
+    let mut in_force: Option<String> = None;
+    let mut keys_seen: Vec<String> = Vec::new();
+    // What each accepted checkpoint seals: (first, seq).
+    let mut sealed: Vec<(Option<u64>, u64)> = Vec::new();
 
     // The chain, in order.
     let mut expected = 1u64;
@@ -250,7 +265,63 @@ fn verify_node(store: &mut dyn Store, node: &str, trust: &Trust) -> Result<(Node
             if intact && let Some(message) = check_blob(store, &record)? {
                 problems.push(problem(record.seq, ProblemKind::Blob, message));
             }
+            let key_event = match (intact, record.kind.as_str()) {
+                (true, "key") => match Event::decode(&record.kind, &record.body) {
+                    Ok(Event::Key(event)) => Some(event),
+                    _ => None,
+                },
+                _ => None,
+            };
+            // A first key, or one replacing a lost key, seals its own record.
+            if let Some(event) = key_event.as_ref().filter(|event| event.endorsement.is_none()) {
+                match (&event.previous, &in_force) {
+                    (None, None) => {}
+                    (None, Some(current)) => problems.push(problem(
+                        record.seq,
+                        ProblemKind::KeyChange,
+                        format!(
+                            "record {} starts a new signing key {} where key {} was in force: the record was restarted or spliced",
+                            record.seq,
+                            fingerprint(&event.key),
+                            fingerprint(current)
+                        ),
+                    )),
+                    (Some(previous), _) => problems.push(problem(
+                        record.seq,
+                        ProblemKind::KeyChange,
+                        format!(
+                            "record {} replaces signing key {} with key {} without the old key's endorsement (a lost key was replaced): nothing vouches that the same gate wrote the records on both sides",
+                            record.seq,
+                            fingerprint(previous),
+                            fingerprint(&event.key)
+                        ),
+                    )),
+                }
+                in_force = Some(event.key.clone());
+                keys_seen.push(event.key.clone());
+            }
             if let Some(signed) = valid.get(&record.seq) {
+                let current = in_force.get_or_insert_with(|| signed[0].key.clone()).clone();
+                if !keys_seen.contains(&current) {
+                    keys_seen.push(current.clone());
+                }
+                for checkpoint in signed {
+                    if checkpoint.key == current {
+                        sealed.push((checkpoint.first, checkpoint.seq));
+                    } else {
+                        problems.push(problem(
+                            checkpoint.seq,
+                            ProblemKind::BadCheckpoint,
+                            format!(
+                                "the checkpoint at record {} is signed by key {}, but the key in force there is {}: a key change nobody recorded",
+                                checkpoint.seq,
+                                fingerprint(&checkpoint.key),
+                                fingerprint(&current)
+                            ),
+                        ));
+                    }
+                }
+                let signed: Vec<&Checkpoint> = signed.iter().filter(|checkpoint| checkpoint.key == current).collect();
                 // A chain problem already found since the last good
                 // checkpoint explains a mismatch here; it names the record
                 // more precisely than the checkpoint can.
@@ -277,6 +348,30 @@ fn verify_node(store: &mut dyn Store, node: &str, trust: &Trust) -> Result<(Node
                     }
                 }
             }
+            // A rotation endorsed by the key in force takes effect after the
+            // record that holds it (which the old key seals).
+            if let Some(event) = key_event.as_ref()
+                && let Some(endorsement) = &event.endorsement
+            {
+                let endorsed = in_force.as_deref().is_some_and(|current| {
+                    event.previous.as_deref() == Some(current)
+                        && crate::signing::endorsement_is_valid(current, node, &event.key, endorsement)
+                });
+                if !endorsed {
+                    problems.push(problem(
+                        record.seq,
+                        ProblemKind::KeyChange,
+                        format!(
+                            "record {} changes the signing key to {}, but the key in force ({}) did not sign the change",
+                            record.seq,
+                            fingerprint(&event.key),
+                            in_force.as_deref().map_or_else(|| "none".to_owned(), fingerprint)
+                        ),
+                    ));
+                }
+                in_force = Some(event.key.clone());
+                keys_seen.push(event.key.clone());
+            }
             recent.insert(record.hash, record.seq);
             if recent.len() > RECENT {
                 recent.retain(|_, seq| *seq + (RECENT as u64) / 2 > record.seq);
@@ -289,15 +384,82 @@ fn verify_node(store: &mut dyn Store, node: &str, trust: &Trust) -> Result<(Node
     }
     let end = expected - 1;
     if let Some((&seq, signed)) = valid.range(end + 1..).next_back() {
-        problems.push(problem(
-            end + 1,
-            ProblemKind::CutBack,
+        let message = if end == 0 {
+            format!(
+                "the record of node {node} is empty, but a checkpoint signed at {} covers {seq} records: it was wiped",
+                crate::time::rfc3339(signed[0].time)
+            )
+        } else {
             format!(
                 "the log was cut back: it ends at record {end}, but a checkpoint signed at {} covers {seq} records",
                 crate::time::rfc3339(signed[0].time)
+            )
+        };
+        problems.push(problem(end + 1, ProblemKind::CutBack, message));
+    } else if end == 0 && local_key.is_some() {
+        problems.push(problem(
+            1,
+            ProblemKind::Wiped,
+            format!(
+                "the record holds nothing of node {node}, but its signing key exists: the record was wiped or replaced \
+                 (its anchors, if any, say how far it went: pass --anchors)"
             ),
         ));
     }
+    // Every record must be sealed by a checkpoint of its own batch.
+    sealed.sort_by_key(|&(_, seq)| seq);
+    let mut covered_to = 0u64;
+    let mut previous_seal: Option<u64> = None;
+    let mut gaps = Vec::new();
+    for &(first, seq) in &sealed {
+        let from = first.unwrap_or(previous_seal.map_or(1, |previous| previous + 1));
+        if from > covered_to + 1 {
+            gaps.push((covered_to + 1, (from - 1).min(end)));
+        }
+        covered_to = covered_to.max(seq);
+        previous_seal = Some(seq);
+    }
+    if covered_to < end {
+        gaps.push((covered_to + 1, end));
+    }
+    for (from, to) in gaps.into_iter().filter(|(from, to)| from <= to && *from <= end) {
+        let records = if from == to { format!("record {from} is") } else { format!("records {from} to {to} are") };
+        problems.push(problem(
+            from,
+            ProblemKind::Unsigned,
+            format!(
+                "{records} sealed by no checkpoint: written without the gate's signing key, or their checkpoints were deleted"
+            ),
+        ));
+    }
+    // The keys the chain was signed with must include one trusted.
+    let final_key = in_force.clone();
+    if let (Some(local), Some(current)) = (&local_key, &final_key)
+        && local != current
+    {
+        problems.push(problem(
+            end.max(1),
+            ProblemKind::KeyChange,
+            format!(
+                "this node's signing key ({}) is not the one its record is signed with now ({}): the key was replaced without a recorded rotation",
+                fingerprint(local),
+                fingerprint(current)
+            ),
+        ));
+    }
+    let anchored = !roots.is_empty() && keys_seen.iter().any(|key| roots.contains(key));
+    if !trust.keys.is_empty() && !keys_seen.is_empty() && !anchored {
+        problems.push(problem(
+            1,
+            ProblemKind::BadCheckpoint,
+            format!(
+                "node {node}'s record is signed by key{} {}, none of them trusted",
+                if keys_seen.len() == 1 { "" } else { "s" },
+                keys_seen.iter().map(|key| fingerprint(key)).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    let signers = keys_seen.iter().map(|key| fingerprint(key)).collect();
     let latest_checkpoint = valid.range(..=end).next_back().map(|(&seq, _)| seq);
     let report = NodeReport {
         node: node.to_owned(),

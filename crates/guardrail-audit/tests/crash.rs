@@ -104,8 +104,7 @@ fn acknowledged_appends_survive_sigkill_and_the_record_verifies() {
 
 /// The appending process, started by the test above.
 fn append_until_killed(dir: &Path) {
-    let mut config = RecorderConfig::new(Location::in_data_dir(dir), NODE.into(), dir.to_path_buf());
-    config.checkpoint_every = 100;
+    let config = RecorderConfig::new(Location::in_data_dir(dir), NODE.into(), dir.to_path_buf());
     let recorder = Recorder::open(config).unwrap();
     let guard = guardrail_core::Guard::new(guardrail_core::Policy::default_policy());
     println!("ready");

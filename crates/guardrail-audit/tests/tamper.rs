@@ -1,9 +1,11 @@
 //! Tampering with the record, every way the issue names, on both backends:
-//! `verify` must catch each and name the first bad sequence number.
+//! `verify` must catch each and name the first bad sequence number, from
+//! the record alone where it can, and always against the anchors.
 
 mod common;
 
 use common::{Backend, record_some};
+use guardrail_audit::anchor::AnchorSpec;
 use guardrail_audit::chain::{Hash, record_hash};
 use guardrail_audit::verify::{ProblemKind, Trust, verify};
 use guardrail_audit::{CheckpointSigner, Location, Recorder, RecorderConfig};
@@ -18,7 +20,8 @@ struct Case {
 }
 
 const NODE: &str = "node-a";
-/// Records written; checkpoints every 5 land at 1, 6 and 11.
+/// Records written (the first is the chain's key record); every one is
+/// appended alone, so a checkpoint seals each.
 const RECORDS: u64 = 12;
 
 fn cases() -> Vec<Case> {
@@ -135,9 +138,7 @@ fn cases() -> Vec<Case> {
                     prev = hash;
                 }
             },
-            // The checkpoints at 1 and 6 bracket the change: 2 is the first
-            // record no signature vouches for any more.
-            first_bad: 2,
+            first_bad: 4,
             kind: ProblemKind::Diverged,
         },
         Case {
@@ -153,17 +154,66 @@ fn cases() -> Vec<Case> {
             tamper: |b| {
                 let dir = tempfile::tempdir().unwrap();
                 let other = CheckpointSigner::load_or_create(dir.path()).unwrap();
-                let checkpoint = other.sign(NODE, 11, b.hash(11), 1);
+                let checkpoint = other.sign(NODE, 1, 11, b.hash(11), 1);
                 b.execute("DELETE FROM {checkpoints}");
                 b.execute(&format!(
-                    "INSERT INTO {{checkpoints}} (node, seq, head, time, key, signature) VALUES ('{NODE}', 11, '{}', 1, '{}', '{}')",
+                    "INSERT INTO {{checkpoints}} (node, seq, head, time, key, signature, first) VALUES ('{NODE}', 11, '{}', 1, '{}', '{}', 1)",
                     checkpoint.head.to_hex(),
                     checkpoint.key,
                     checkpoint.signature
                 ));
             },
+            // Against the anchors, the records are still sealed; the
+            // checkpoint is by a key the chain never handed over to. (The
+            // record alone says records 1 to 12 are sealed by nothing.)
             first_bad: 11,
             kind: ProblemKind::BadCheckpoint,
+        },
+        Case {
+            name: "a record appended without the key",
+            tamper: |b| {
+                let (time, kind, body, _) = b.fields(RECORDS);
+                let prev = b.hash(RECORDS);
+                let hash = record_hash(NODE, RECORDS + 1, time, &kind, &body, prev);
+                b.execute(&format!(
+                    "INSERT INTO {{records}} (node, seq, time, kind, body, prev, hash)
+                     VALUES ('{NODE}', {}, {time}, '{kind}', '{}', '{}', '{}')",
+                    RECORDS + 1,
+                    body.replace('\'', "''"),
+                    prev.to_hex(),
+                    hash.to_hex()
+                ));
+            },
+            first_bad: RECORDS + 1,
+            kind: ProblemKind::Unsigned,
+        },
+        Case {
+            name: "the newest records cut with their checkpoints",
+            tamper: |b| {
+                b.execute("DELETE FROM {records} WHERE seq >= 10");
+                b.execute("DELETE FROM {checkpoints} WHERE seq >= 10");
+            },
+            first_bad: 10,
+            kind: ProblemKind::CutBack,
+        },
+        Case {
+            name: "the newest record cut with its checkpoint",
+            tamper: |b| {
+                b.execute(&format!("DELETE FROM {{records}} WHERE seq = {RECORDS}"));
+                b.execute(&format!("DELETE FROM {{checkpoints}} WHERE seq = {RECORDS}"));
+            },
+            first_bad: RECORDS,
+            kind: ProblemKind::CutBack,
+        },
+        Case {
+            name: "the record wiped",
+            tamper: |b| {
+                b.execute("DELETE FROM {records}");
+                b.execute("DELETE FROM {checkpoints}");
+                b.execute("DELETE FROM {blobs}");
+            },
+            first_bad: 1,
+            kind: ProblemKind::CutBack,
         },
         Case {
             name: "a stored text changed",
@@ -174,30 +224,47 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// Writes the same record on `backend`, checks it verifies, tampers, and
-/// checks verify names the first bad record.
+/// Cases only a witness outside the store can catch: the rest show in the
+/// record alone too.
+const ONLY_ANCHORS_SEE: &[&str] =
+    &["the newest records cut with their checkpoints", "the newest record cut with its checkpoint"];
+
+/// Writes the same record on `backend`, witnessed by a file anchor, checks
+/// it verifies, tampers, and checks verify names the first bad record:
+/// against the anchor always, and from the record alone where it can.
 fn check_every_case(new_backend: &dyn Fn(&str) -> Box<dyn Backend>) {
     for case in cases() {
         let mut backend = new_backend(case.name);
         let keys = tempfile::tempdir().unwrap();
+        let witness = keys.path().join("elsewhere/anchor.jsonl");
+        std::fs::create_dir_all(witness.parent().unwrap()).unwrap();
+        let anchor = AnchorSpec::File(witness);
         let mut config = RecorderConfig::new(backend.location(), NODE.into(), keys.path().to_path_buf());
-        config.checkpoint_every = 5;
+        config.anchors = vec![anchor.clone()];
         let recorder = Recorder::open(config).unwrap();
         record_some(&recorder, RECORDS);
         drop(recorder);
         let signer = CheckpointSigner::load_from(keys.path()).unwrap().unwrap();
-        let trust = Trust { local: Some((NODE.into(), signer.public_key())), ..Trust::default() };
+        let alone = Trust { local: Some((NODE.into(), signer.public_key())), ..Trust::default() };
+        let witnessed = anchor.open().unwrap().read().unwrap();
+        // The window in which a record is not yet witnessed: none.
+        assert_eq!(witnessed.last().map(|checkpoint| checkpoint.seq), Some(RECORDS), "{}", case.name);
+        let anchored = Trust { external: witnessed, ..alone.clone() };
 
         let mut store = backend.location().open().unwrap();
-        let report = verify(store.as_mut(), None, &trust).unwrap();
-        assert!(report.is_ok(), "{}: before tampering: {:?}", case.name, report.problems);
-        assert_eq!(report.nodes[0].records, RECORDS);
-        assert_eq!(report.nodes[0].latest_checkpoint, Some(11), "{}", case.name);
+        for trust in [&alone, &anchored] {
+            let report = verify(store.as_mut(), None, trust).unwrap();
+            assert!(report.is_ok(), "{}: before tampering: {:?}", case.name, report.problems);
+            assert_eq!(report.nodes[0].records, RECORDS);
+            assert_eq!(report.nodes[0].latest_checkpoint, Some(RECORDS), "{}", case.name);
+        }
 
         (case.tamper)(backend.as_mut());
-        let report = verify(store.as_mut(), None, &trust).unwrap();
+        let report = verify(store.as_mut(), None, &anchored).unwrap();
         let first = report.problems.first().unwrap_or_else(|| panic!("{}: verify found nothing", case.name));
         assert_eq!((first.seq, first.kind), (case.first_bad, case.kind), "{}: {:#?}", case.name, report.problems);
+        let report = verify(store.as_mut(), None, &alone).unwrap();
+        assert_eq!(report.is_ok(), ONLY_ANCHORS_SEE.contains(&case.name), "{}: {:#?}", case.name, report.problems);
     }
 }
 
@@ -225,8 +292,7 @@ fn verify_catches_every_kind_of_tampering_on_postgres() {
 fn exported_checkpoints_catch_a_log_cut_back_with_its_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("record.sqlite3");
-    let mut config = RecorderConfig::new(Location::Sqlite(path.clone()), NODE.into(), dir.path().to_path_buf());
-    config.checkpoint_every = 5;
+    let config = RecorderConfig::new(Location::Sqlite(path.clone()), NODE.into(), dir.path().to_path_buf());
     let recorder = Recorder::open(config).unwrap();
     record_some(&recorder, RECORDS);
     drop(recorder);

@@ -258,6 +258,20 @@ pub struct StoreArgs {
     /// This node's name; each node keeps its own chain. Default: the host name.
     #[arg(long, value_name = "NAME", env = "GUARDRAIL_NODE", hide_env_values = true)]
     pub node: Option<String>,
+
+    /// A witness every checkpoint is handed to as it is made, outside the
+    /// data directory: file:/PATH, nats://HOST:PORT/STREAM or
+    /// postgres://...; repeat or separate with commas. `audit verify`
+    /// reads them back.
+    #[arg(
+        long = "anchor",
+        visible_alias = "anchors",
+        value_name = "ANCHOR",
+        value_delimiter = ',',
+        env = "GUARDRAIL_ANCHORS",
+        hide_env_values = true
+    )]
+    pub anchors: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -508,6 +522,17 @@ pub enum AuditCommand {
     /// Sign a checkpoint of this node's chain now, and print it.
     #[command(after_long_help = STORE_HELP)]
     Checkpoint {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Replace this node's signing key with a new one, endorsed by the old
+    /// key in the record itself.
+    #[command(after_long_help = STORE_HELP)]
+    RotateKey {
+        /// The key is lost for good: start a new one and record that it
+        /// replaces the lost one, unendorsed (`audit verify` reports it).
+        #[arg(long)]
+        lost: bool,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use guardrail_audit::anchor::AnchorSpec;
 use guardrail_audit::{Location, Recorder, RecorderConfig, Store, data_dir};
 
 use crate::Failure;
@@ -28,10 +29,25 @@ pub fn location(args: &StoreArgs, chosen: Option<&str>) -> Result<Location, Fail
     }
 }
 
+/// The anchors named by `--anchor` and `GUARDRAIL_ANCHORS`.
+pub fn anchors(args: &StoreArgs) -> Result<Vec<AnchorSpec>, Failure> {
+    args.anchors
+        .iter()
+        .filter(|anchor| !anchor.trim().is_empty())
+        .map(|anchor| AnchorSpec::parse(anchor).map_err(Failure::Usage))
+        .collect()
+}
+
+/// How to open a recorder for this node.
+pub fn recorder_config(args: &StoreArgs, chosen: Option<&str>) -> Result<RecorderConfig, Failure> {
+    let mut config = RecorderConfig::new(location(args, chosen)?, node(args), data_dir(args)?);
+    config.anchors = anchors(args)?;
+    Ok(config)
+}
+
 /// A recorder for this node, creating the store and key on first use.
 pub fn recorder(args: &StoreArgs, chosen: Option<&str>) -> Result<Recorder, Failure> {
-    let config = RecorderConfig::new(location(args, chosen)?, node(args), data_dir(args)?);
-    Recorder::open(config).map_err(|error| Failure::Io(error.to_string()))
+    Recorder::open(recorder_config(args, chosen)?).map_err(|error| Failure::Io(error.to_string()))
 }
 
 /// The store, for reading. An embedded store that does not exist yet is an
@@ -47,5 +63,5 @@ pub fn open(args: &StoreArgs) -> Result<Box<dyn Store>, Failure> {
             path.display()
         )));
     }
-    location.open().map_err(|error| Failure::Io(format!("{location}: {error}")))
+    location.open_read_only().map_err(|error| Failure::Io(format!("{location}: {error}")))
 }

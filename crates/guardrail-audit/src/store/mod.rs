@@ -77,11 +77,19 @@ pub struct Stored {
     pub record: Record,
 }
 
+/// Signs a batch as it is appended: given the first record the batch
+/// seals and the chain's new head, the checkpoint to store with it.
+pub type Seal<'a> = &'a dyn Fn(u64, Head) -> Checkpoint;
+
 pub trait Store: Send {
-    /// Appends `batch` to `node`'s chain in one durable transaction and
-    /// returns each record's sequence number and hash, in order. Either all
-    /// are stored or none.
-    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Head>, StoreError>;
+    /// Appends `batch` to `node`'s chain and `seal`'s checkpoint of it in
+    /// one durable transaction, and returns each record's sequence number
+    /// and hash, in order, with the checkpoint. Either all are stored or
+    /// none: no record is ever acknowledged unsigned.
+    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<(Vec<Head>, Checkpoint), StoreError>;
+
+    /// `node`'s latest record of kind `kind`.
+    fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError>;
 
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError>;
 
@@ -145,6 +153,15 @@ impl Location {
             Location::Postgres(url) => Box::new(PostgresStore::open(url)?),
         })
     }
+
+    /// Opens the store to read it, changing nothing: an embedded record
+    /// can be read from a read-only copy of a data directory.
+    pub fn open_read_only(&self) -> Result<Box<dyn Store>, StoreError> {
+        Ok(match self {
+            Location::Sqlite(path) => Box::new(SqliteStore::open_read_only(path)?),
+            Location::Postgres(url) => Box::new(PostgresStore::open(url)?),
+        })
+    }
 }
 
 impl std::fmt::Display for Location {
@@ -154,6 +171,18 @@ impl std::fmt::Display for Location {
             Location::Sqlite(path) => write!(f, "{}", path.display()),
             Location::Postgres(url) => f.write_str(&guardrail_core::secret::redact(url, &[])),
         }
+    }
+}
+
+/// The first record a new batch seals, after `head`: the next one; or,
+/// when the chain's last checkpoint is of the first format (made every so
+/// often, sealing no batch), every record since it, which that format's
+/// recorder wrote.
+pub(crate) fn first_sealed(head: Option<Head>, last_checkpoint: Option<(u64, Option<u64>)>) -> u64 {
+    let next = head.map_or(1, |head| head.seq + 1);
+    match last_checkpoint {
+        Some((seq, None)) => (seq + 1).min(next),
+        _ => next,
     }
 }
 

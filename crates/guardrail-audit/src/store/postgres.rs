@@ -4,13 +4,14 @@
 
 use postgres::{Client, NoTls};
 
-use super::{Head, Pending, Store, StoreError, Stored, read_hash};
+use super::{Head, Pending, Seal, Store, StoreError, Stored, read_hash};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
 /// Schema migrations, in order; `guardrail_schema` lists those applied.
 /// Never edit one that has shipped: add another.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE guardrail_records (
         id    BIGSERIAL PRIMARY KEY,
         node  TEXT NOT NULL,
@@ -35,7 +36,11 @@ const MIGRATIONS: &[&str] = &["
         signature TEXT NOT NULL,
         PRIMARY KEY (node, seq)
     );
-"];
+",
+    "
+    ALTER TABLE guardrail_checkpoints ADD COLUMN first BIGINT;
+",
+];
 
 /// Advisory lock key space: the migration lock, and one lock per node.
 const MIGRATION_LOCK: i64 = 0x6775_6172_6472_6169; // "guardrai"
@@ -85,6 +90,23 @@ fn record(row: &postgres::Row, first: usize) -> Record {
     }
 }
 
+fn insert_checkpoint(client: &mut impl postgres::GenericClient, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+    client.execute(
+        "INSERT INTO guardrail_checkpoints (node, seq, head, time, key, signature, first)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        &[
+            &checkpoint.node,
+            &(checkpoint.seq as i64),
+            &checkpoint.head.to_hex(),
+            &checkpoint.time,
+            &checkpoint.key,
+            &checkpoint.signature,
+            &checkpoint.first.map(|first| first as i64),
+        ],
+    )?;
+    Ok(())
+}
+
 fn head(client: &mut impl postgres::GenericClient, node: &str) -> Result<Option<Head>, StoreError> {
     let row = client
         .query_opt("SELECT seq, hash FROM guardrail_records WHERE node = $1 ORDER BY seq DESC LIMIT 1", &[&node])?;
@@ -92,10 +114,17 @@ fn head(client: &mut impl postgres::GenericClient, node: &str) -> Result<Option<
 }
 
 impl Store for PostgresStore {
-    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Head>, StoreError> {
+    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<(Vec<Head>, Checkpoint), StoreError> {
         let mut transaction = self.client.transaction()?;
         transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&node])?;
         let head = head(&mut transaction, node)?;
+        let last_checkpoint = transaction
+            .query_opt(
+                "SELECT seq, first FROM guardrail_checkpoints WHERE node = $1 ORDER BY seq DESC LIMIT 1",
+                &[&node],
+            )?
+            .map(|row| (row.get::<_, i64>(0) as u64, row.get::<_, Option<i64>>(1).map(|first| first as u64)));
+        let first = super::first_sealed(head, last_checkpoint);
         let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
         let mut heads = Vec::with_capacity(batch.len());
         let (mut blob_hashes, mut blob_contents) = (Vec::new(), Vec::new());
@@ -131,8 +160,23 @@ impl Store for PostgresStore {
              ORDER BY position",
             &[&node, &seqs, &times, &kinds, &bodies, &prevs, &hashes],
         )?;
+        let Some(&(last, _)) = heads.last() else {
+            return Err(StoreError::Io("an empty batch has nothing to seal".into()));
+        };
+        let checkpoint = seal(first, last);
+        insert_checkpoint(&mut transaction, &checkpoint)?;
         transaction.commit()?;
-        Ok(heads.into_iter().map(|(head, _)| head).collect())
+        Ok((heads.into_iter().map(|(head, _)| head).collect(), checkpoint))
+    }
+
+    fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError> {
+        let row = self.client.query_opt(
+            &format!(
+                "SELECT {RECORD_COLUMNS} FROM guardrail_records WHERE node = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1"
+            ),
+            &[&node, &kind],
+        )?;
+        Ok(row.map(|row| record(&row, 0)))
     }
 
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError> {
@@ -179,24 +223,12 @@ impl Store for PostgresStore {
     }
 
     fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        self.client.execute(
-            "INSERT INTO guardrail_checkpoints (node, seq, head, time, key, signature)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            &[
-                &checkpoint.node,
-                &(checkpoint.seq as i64),
-                &checkpoint.head.to_hex(),
-                &checkpoint.time,
-                &checkpoint.key,
-                &checkpoint.signature,
-            ],
-        )?;
-        Ok(())
+        insert_checkpoint(&mut self.client, checkpoint)
     }
 
     fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
         let rows = self.client.query(
-            "SELECT node, seq, head, time, key, signature FROM guardrail_checkpoints
+            "SELECT node, seq, head, time, key, signature, first FROM guardrail_checkpoints
              WHERE $1::text IS NULL OR node = $1 ORDER BY node, seq",
             &[&node],
         )?;
@@ -204,6 +236,7 @@ impl Store for PostgresStore {
             .iter()
             .map(|row| Checkpoint {
                 node: row.get(0),
+                first: row.get::<_, Option<i64>>(6).map(|first| first as u64),
                 seq: row.get::<_, i64>(1) as u64,
                 head: read_hash(row.get(2)),
                 time: row.get(3),

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Head, Pending, Store, StoreError, Stored, read_hash};
+use super::{Head, Pending, Seal, Store, StoreError, Stored, read_hash};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
 /// Schema migrations, in order; `PRAGMA user_version` is how many have run.
 /// Never edit one that has shipped: add another.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE records (
         id    INTEGER PRIMARY KEY,
         node  TEXT NOT NULL,
@@ -37,10 +38,17 @@ const MIGRATIONS: &[&str] = &["
         signature TEXT NOT NULL,
         PRIMARY KEY (node, seq)
     );
-"];
+",
+    "
+    ALTER TABLE checkpoints ADD COLUMN first INTEGER;
+",
+];
 
 pub struct SqliteStore {
     connection: Connection,
+    /// The checkpoints' `first` column, as a select list item (a record
+    /// opened read-only may predate it).
+    first: &'static str,
 }
 
 impl SqliteStore {
@@ -66,14 +74,49 @@ impl SqliteStore {
         connection.busy_timeout(Duration::from_secs(10))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
-        // Closing the last connection would otherwise copy the WAL into the
-        // database file, with fsyncs of its own, on every exit of a
-        // short-lived process (an agent hook). Commits are durable in the
-        // WAL already; SQLite still checkpoints it as it grows.
-        connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        // The last connection to close copies the WAL into the database
+        // file (SQLite's default, kept on purpose): acknowledged records do
+        // not sit in a WAL, where one damaged frame makes SQLite drop every
+        // frame after it on recovery.
         migrate(&mut connection)?;
-        Ok(SqliteStore { connection })
+        Ok(SqliteStore { connection, first: "first" })
     }
+
+    /// Opens the record to read it, writing nothing, not even its WAL
+    /// index: a read-only copy of a data directory can be verified. When
+    /// SQLite cannot open it read-only in place (no WAL index and no right
+    /// to make one), the file is read as immutable: as of its last WAL
+    /// checkpoint, which the recorder makes whenever its process closes.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let readable = |connection: Connection| -> Result<(Connection, usize), rusqlite::Error> {
+            let version = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            Ok((connection, version))
+        };
+        let (connection, version) = match Connection::open_with_flags(path, flags).and_then(readable) {
+            Ok(opened) => opened,
+            Err(_) => {
+                let uri = format!("file:{}?immutable=1", uri_path(path));
+                Connection::open_with_flags(uri, flags).and_then(readable)?
+            }
+        };
+        let version = super::known_schema(version, MIGRATIONS.len())?;
+        Ok(SqliteStore { connection, first: if version >= 2 { "first" } else { "NULL" } })
+    }
+}
+
+/// A path as the path part of an SQLite `file:` URI.
+fn uri_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for byte in absolute.to_string_lossy().bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
@@ -117,6 +160,7 @@ fn record(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Record> {
 fn checkpoint(row: &rusqlite::Row<'_>) -> rusqlite::Result<Checkpoint> {
     Ok(Checkpoint {
         node: row.get(0)?,
+        first: row.get::<_, Option<i64>>(6)?.map(|first| first as u64),
         seq: row.get::<_, i64>(1)? as u64,
         head: read_hash(&row.get::<_, String>(2)?),
         time: row.get(3)?,
@@ -125,12 +169,37 @@ fn checkpoint(row: &rusqlite::Row<'_>) -> rusqlite::Result<Checkpoint> {
     })
 }
 
+fn insert_checkpoint(connection: &Connection, checkpoint: &Checkpoint) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached(
+            "INSERT OR IGNORE INTO checkpoints (node, seq, head, time, key, signature, first)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            checkpoint.node,
+            checkpoint.seq as i64,
+            checkpoint.head.to_hex(),
+            checkpoint.time,
+            checkpoint.key,
+            checkpoint.signature,
+            checkpoint.first.map(|first| first as i64)
+        ])?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
-    fn append(&mut self, node: &str, batch: &[Pending]) -> Result<Vec<Head>, StoreError> {
+    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<(Vec<Head>, Checkpoint), StoreError> {
         // IMMEDIATE takes the write lock before reading the head, so no
         // other writer can chain onto the same head.
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let head = head(&transaction, node)?;
+        let last_checkpoint = transaction
+            .prepare_cached("SELECT seq, first FROM checkpoints WHERE node = ?1 ORDER BY seq DESC LIMIT 1")?
+            .query_row(params![node], |row| {
+                Ok((row.get::<_, i64>(0)? as u64, row.get::<_, Option<i64>>(1)?.map(|first| first as u64)))
+            })
+            .optional()?;
+        let first = super::first_sealed(head, last_checkpoint);
         let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
         let mut heads = Vec::with_capacity(batch.len());
         {
@@ -158,8 +227,20 @@ impl Store for SqliteStore {
                 heads.push(Head { seq, hash });
             }
         }
+        let Some(&last) = heads.last() else {
+            return Err(StoreError::Io("an empty batch has nothing to seal".into()));
+        };
+        let checkpoint = seal(first, last);
+        insert_checkpoint(&transaction, &checkpoint)?;
         transaction.commit()?;
-        Ok(heads)
+        Ok((heads, checkpoint))
+    }
+
+    fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE node = ?1 AND kind = ?2 ORDER BY seq DESC LIMIT 1"
+        ))?;
+        Ok(statement.query_row(params![node, kind], |row| record(row, 0)).optional()?)
     }
 
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError> {
@@ -203,25 +284,15 @@ impl Store for SqliteStore {
     }
 
     fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        self.connection.execute(
-            "INSERT OR IGNORE INTO checkpoints (node, seq, head, time, key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                checkpoint.node,
-                checkpoint.seq as i64,
-                checkpoint.head.to_hex(),
-                checkpoint.time,
-                checkpoint.key,
-                checkpoint.signature
-            ],
-        )?;
-        Ok(())
+        Ok(insert_checkpoint(&self.connection, checkpoint)?)
     }
 
     fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
-        let mut statement = self.connection.prepare(
-            "SELECT node, seq, head, time, key, signature FROM checkpoints
+        let mut statement = self.connection.prepare(&format!(
+            "SELECT node, seq, head, time, key, signature, {} FROM checkpoints
              WHERE ?1 IS NULL OR node = ?1 ORDER BY node, seq",
-        )?;
+            self.first
+        ))?;
         let rows = statement.query_map(params![node], checkpoint)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -251,13 +322,17 @@ mod tests {
         let path = dir.path().join("record.sqlite3");
         let mut store = SqliteStore::open(&path).unwrap();
         let pending = Pending { time: 1, kind: "test", body: "{}".into(), blobs: Vec::new() };
-        store.append("node", std::slice::from_ref(&pending)).unwrap();
+        let signer = crate::CheckpointSigner::generate().unwrap();
+        let seal = |first, head: Head| signer.sign("node", first, head.seq, head.hash, 1);
+        store.append("node", std::slice::from_ref(&pending), &seal).unwrap();
         drop(store);
         assert_eq!(version(&path), MIGRATIONS.len());
         let mut store = SqliteStore::open(&path).unwrap();
         assert_eq!(head(&store.connection, "node").unwrap().map(|head| head.seq), Some(1));
-        store.append("node", &[pending]).unwrap();
+        let (_, checkpoint) = store.append("node", &[pending], &seal).unwrap();
         assert_eq!(head(&store.connection, "node").unwrap().map(|head| head.seq), Some(2));
+        assert_eq!((checkpoint.first, checkpoint.seq), (Some(2), 2));
+        assert_eq!(store.checkpoints(Some("node")).unwrap().len(), 2, "every batch is sealed as it commits");
     }
 
     #[test]

@@ -103,11 +103,12 @@ impl Backend for Postgres {
     }
 }
 
-/// Records `count` events: decisions on SQL naming `users`, and at seq 10
-/// a prompt long enough to be stored as a blob.
+/// Records events until the chain holds `count`: after the key record
+/// that starts every chain (record 1), decisions on SQL naming `users`, and
+/// at seq 10 a prompt long enough to be stored as a blob.
 pub fn record_some(recorder: &Recorder, count: u64) {
     let guard = Guard::new(Policy::default_policy());
-    for seq in 1..=count {
+    for seq in 2..=count {
         let entry = if seq == 10 {
             let prompt = format!("clean up the users table {}", "please ".repeat(1000));
             Entry::content(ContentKind::Prompt, &Actor::default(), ContentDetails::default(), &prompt)

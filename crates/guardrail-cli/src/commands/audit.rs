@@ -28,9 +28,14 @@ pub fn run(command: AuditCommand) -> Result<i32, Failure> {
             verify(checkpoints.as_deref(), pubkeys, json, &store)
         }
         AuditCommand::Pubkey { store } => {
-            let signer = CheckpointSigner::load_or_create(&crate::store::data_dir(&store)?).map_err(Failure::Io)?;
-            crate::print(&format!("{}\n", signer.public_key()))
+            // Read where it exists; made, with the chain's first record, where not.
+            let key = match CheckpointSigner::load_from(&crate::store::data_dir(&store)?).map_err(Failure::Io)? {
+                Some(signer) => signer.public_key(),
+                None => crate::store::recorder(&store, None)?.public_key().to_owned(),
+            };
+            crate::print(&format!("{key}\n"))
         }
+        AuditCommand::RotateKey { lost, store } => rotate_key(lost, &store),
         AuditCommand::Checkpoint { store } => {
             let recorder = crate::store::recorder(&store, None)?;
             match recorder.checkpoint().map_err(|error| Failure::Io(error.to_string()))? {
@@ -48,6 +53,44 @@ pub fn run(command: AuditCommand) -> Result<i32, Failure> {
         AuditCommand::Export { format, filter, store } => export(format, &filter, &store),
         AuditCommand::Bench { records, writers, store } => bench(records, &writers, store.as_deref()),
     }
+}
+
+fn rotate_key(lost: bool, args: &StoreArgs) -> Result<i32, Failure> {
+    let data_dir = crate::store::data_dir(args)?;
+    let old = CheckpointSigner::load_from(&data_dir).map_err(Failure::Io)?.map(|signer| signer.fingerprint());
+    let mut config = crate::store::recorder_config(args, None)?;
+    if lost {
+        if let Some(old) = old {
+            return Err(Failure::Usage(format!(
+                "the signing key {old} is in {}: it is not lost; rotate it without --lost",
+                data_dir.display()
+            )));
+        }
+        config.replace_lost_key = true;
+        let recorder = Recorder::open(config).map_err(|error| Failure::Io(error.to_string()))?;
+        return crate::print(&format!(
+            "new signing key {} for node {}; its record says it replaces a lost key without that key's endorsement, \
+             which `audit verify` reports from now on\n",
+            guardrail_audit::signing::fingerprint(recorder.public_key()),
+            recorder.node()
+        ));
+    }
+    if old.is_none() {
+        return Err(Failure::Usage(format!(
+            "there is no signing key in {} to rotate (pass --lost if it is lost for good)",
+            data_dir.display()
+        )));
+    }
+    let recorder = Recorder::open(config).map_err(|error| Failure::Io(error.to_string()))?;
+    let before = guardrail_audit::signing::fingerprint(recorder.public_key());
+    let receipt = recorder.rotate_key().map_err(|error| Failure::Io(error.to_string()))?;
+    let after = CheckpointSigner::load_from(&data_dir).map_err(Failure::Io)?.map(|signer| signer.fingerprint());
+    crate::print(&format!(
+        "rotated node {}'s signing key {before} to {}, endorsed by the old key in record {}\n",
+        recorder.node(),
+        after.unwrap_or_default(),
+        receipt.seq
+    ))
 }
 
 fn store_error(error: guardrail_audit::StoreError) -> Failure {
@@ -171,6 +214,12 @@ fn line(entry: &Read) -> String {
             record.kind,
             who(&content.actor, &content.channel),
             one_line(content.content.preview())
+        ),
+        Event::Key(key) => format!(
+            "{head}  {:<21}  signing key {}: {}",
+            "key",
+            guardrail_audit::signing::fingerprint(&key.key),
+            key.reason
         ),
     }
 }
@@ -333,6 +382,12 @@ fn verify(checkpoints: Option<&Path>, keys: Vec<String>, json: bool, args: &Stor
     if let Some(path) = checkpoints {
         trust.external = read_checkpoints(path)?;
     }
+    let anchors = crate::store::anchors(args)?;
+    for spec in &anchors {
+        let mut anchor = spec.open().map_err(Failure::Io)?;
+        let witnessed = anchor.read().map_err(|error| Failure::Io(format!("anchor {spec}: {error}")))?;
+        trust.external.extend(witnessed);
+    }
     let mut store = crate::store::open(args)?;
     let report = verify::verify(store.as_mut(), None, &trust).map_err(store_error)?;
     let mut out = String::new();
@@ -369,6 +424,9 @@ fn verify(checkpoints: Option<&Path>, keys: Vec<String>, json: bool, args: &Stor
                 None => "no signed checkpoint (run `guardrail audit checkpoint`)".to_owned(),
             };
             out.push_str(&format!("node {}: {} records; {signed}\n", node.node, node.records));
+        }
+        for spec in &anchors {
+            out.push_str(&format!("anchor {spec}: read back and compared\n"));
         }
         // The first problem of each node names its first bad record; the
         // rest follow from it more often than not, but are listed too.
