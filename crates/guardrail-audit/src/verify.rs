@@ -137,6 +137,29 @@ pub fn verify(store: &mut dyn Store, node: Option<&str>, trust: &Trust) -> Resul
     let mut report = Report::default();
     for name in nodes {
         let (node_report, mut problems) = verify_node(store, &name, trust)?;
+        // This data directory's key signs no chain here: the record it
+        // wrote was wiped (or this is another record than its own).
+        if let Some((local, key)) = &trust.local
+            && *local == name
+            && node_report.records == 0
+            && problems.is_empty()
+        {
+            let signs_here =
+                store.checkpoints(None)?.iter().chain(&trust.external).any(|checkpoint| checkpoint.key == key.trim());
+            if signs_here {
+                continue;
+            }
+            problems.push(Problem {
+                node: name.clone(),
+                seq: 1,
+                kind: ProblemKind::Wiped,
+                message: format!(
+                    "the record holds nothing signed by this data directory's key ({}), which node {name} records with: \
+                     the record was wiped or replaced (its anchors, if any, say how far it went: pass --anchors)",
+                    fingerprint(key)
+                ),
+            });
+        }
         report.nodes.push(node_report);
         // At one record, what happened to the chain says more than which
         // signature no longer matches it.
@@ -396,15 +419,6 @@ fn verify_node(store: &mut dyn Store, node: &str, trust: &Trust) -> Result<(Node
             )
         };
         problems.push(problem(end + 1, ProblemKind::CutBack, message));
-    } else if end == 0 && local_key.is_some() {
-        problems.push(problem(
-            1,
-            ProblemKind::Wiped,
-            format!(
-                "the record holds nothing of node {node}, but its signing key exists: the record was wiped or replaced \
-                 (its anchors, if any, say how far it went: pass --anchors)"
-            ),
-        ));
     }
     // Every record must be sealed by a checkpoint of its own batch.
     sealed.sort_by_key(|&(_, seq)| seq);

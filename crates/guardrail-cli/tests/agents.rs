@@ -21,11 +21,14 @@ fn guardrail(dir: &Path, args: &[&str], stdin: &str) -> Run {
     guardrail_in(dir, dir, args, stdin)
 }
 
-/// The record, oldest first, as JSON objects.
+/// The record, oldest first, as JSON objects: what the agents did, after
+/// the key record every chain starts with.
 fn records(dir: &Path) -> Vec<Value> {
     let run = guardrail(dir, &["audit", "list", "--json", "--limit", "0"], "");
     assert_eq!(run.status, 0, "{run:?}");
-    run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    let all: Vec<Value> = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(all.first().map(|first| first["kind"].clone()), Some(json!("key")), "a chain starts with its key");
+    all.into_iter().filter(|record| record["kind"] != "key").collect()
 }
 
 /// One agent's pre-command event for `command`, run in `cwd`.

@@ -144,6 +144,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "sql-round2.jsonl",
         "secrets.jsonl",
         "round3.jsonl",
+        "tools.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

@@ -72,19 +72,20 @@ fn decisions_and_content_are_recorded_masked_and_verify() {
     assert_eq!(
         summary,
         [
-            (1, "decision", "deny"),
-            (2, "decision", "allow"),
-            (3, "decision", "require_approval"),
-            (4, "prompt", "-"),
-            (5, "tool_output", "-")
+            (1, "key", "-"),
+            (2, "decision", "deny"),
+            (3, "decision", "allow"),
+            (4, "decision", "require_approval"),
+            (5, "prompt", "-"),
+            (6, "tool_output", "-")
         ]
     );
-    assert_eq!(records[2]["text"], "ALTER ROLE app PASSWORD '**************'");
-    assert_eq!(records[3]["content"], "connect with PGPASSWORD=************** and clean up");
-    assert_eq!(records[0]["intents"][0]["id"], "data.delete_all");
-    assert_eq!(records[0]["actor"]["id"], "claude");
-    assert_eq!(records[0]["session"], "s1");
-    assert_eq!(records[1]["prev"], records[0]["hash"]);
+    assert_eq!(records[3]["text"], "ALTER ROLE app PASSWORD '**************'");
+    assert_eq!(records[4]["content"], "connect with PGPASSWORD=************** and clean up");
+    assert_eq!(records[1]["intents"][0]["id"], "data.delete_all");
+    assert_eq!(records[1]["actor"]["id"], "claude");
+    assert_eq!(records[1]["session"], "s1");
+    assert_eq!(records[2]["prev"], records[1]["hash"]);
 
     // Nothing in clear anywhere on disk: the database, its WAL, the key.
     for entry in std::fs::read_dir(dir.path()).unwrap() {
@@ -96,7 +97,7 @@ fn decisions_and_content_are_recorded_masked_and_verify() {
 
     let run = guardrail(dir.path(), &["audit", "verify"], "");
     assert_eq!(run.status, 0, "{run:?}");
-    assert!(run.stdout.contains("node test-node: 5 records"), "{run:?}");
+    assert!(run.stdout.contains("node test-node: 6 records"), "{run:?}");
 }
 
 #[test]
@@ -105,18 +106,19 @@ fn filters_select_records() {
     record_a_session(dir.path());
     // (filter arguments, sequence numbers listed)
     let cases: &[(&[&str], &[u64])] = &[
-        (&[], &[1, 2, 3, 4, 5]),
-        (&["--verdict", "deny"], &[1]),
-        (&["--intent", "data.delete_all"], &[1]),
-        (&["--intent", "data.access"], &[2]),
-        (&["--actor", "ada"], &[3]),
-        (&["--actor", "claude"], &[1, 2, 4, 5]),
-        (&["--kind", "prompt"], &[4]),
-        (&["--session", "s1"], &[1, 2, 4]),
-        (&["--text", "delete from"], &[1]),
-        (&["--since", "1h"], &[1, 2, 3, 4, 5]),
+        (&[], &[1, 2, 3, 4, 5, 6]),
+        (&["--verdict", "deny"], &[2]),
+        (&["--intent", "data.delete_all"], &[2]),
+        (&["--intent", "data.access"], &[3]),
+        (&["--actor", "ada"], &[4]),
+        (&["--actor", "claude"], &[2, 3, 5, 6]),
+        (&["--kind", "prompt"], &[5]),
+        (&["--kind", "key"], &[1]),
+        (&["--session", "s1"], &[2, 3, 5]),
+        (&["--text", "delete from"], &[2]),
+        (&["--since", "1h"], &[1, 2, 3, 4, 5, 6]),
         (&["--until", "2000-01-01"], &[]),
-        (&["--limit", "2"], &[4, 5]),
+        (&["--limit", "2"], &[5, 6]),
     ];
     for (filter, expected) in cases {
         let mut args = vec!["audit", "list", "--json"];
@@ -143,7 +145,7 @@ fn filters_select_records() {
 fn show_and_export_ocsf() {
     let dir = tempfile::tempdir().unwrap();
     record_a_session(dir.path());
-    let run = guardrail(dir.path(), &["audit", "show", "1"], "");
+    let run = guardrail(dir.path(), &["audit", "show", "2"], "");
     assert_eq!(run.status, 0, "{run:?}");
     assert!(run.stdout.contains("verdict         deny"), "{run:?}");
     assert!(run.stdout.contains("actor           claude (agent)"), "{run:?}");
@@ -153,7 +155,9 @@ fn show_and_export_ocsf() {
 
     let run = guardrail(dir.path(), &["audit", "export", "--format", "ocsf"], "");
     assert_eq!(run.status, 0, "{run:?}");
-    let events = lines(&run);
+    let mut events = lines(&run);
+    assert_eq!(events[0]["unmapped"]["guardrail.kind"], "key", "the chain's key record comes first");
+    events.remove(0);
     // (class_uid, activity_id, action_id, disposition_id) per record.
     let shape: Vec<(u64, u64, Option<u64>, Option<u64>)> = events
         .iter()
@@ -197,11 +201,11 @@ fn verify_names_the_first_tampered_record_and_exits_1() {
     std::fs::write(&anchors, &exported.stdout).unwrap();
 
     let database = rusqlite::Connection::open(dir.path().join("record.sqlite3")).unwrap();
-    database.execute("UPDATE records SET body = replace(body, 'deny', 'allow') WHERE seq = 1", []).unwrap();
+    database.execute("UPDATE records SET body = replace(body, 'deny', 'allow') WHERE seq = 2", []).unwrap();
     let run = guardrail(dir.path(), &["audit", "verify"], "");
     assert_eq!(run.status, 1, "{run:?}");
-    assert!(run.stdout.contains("FAILED: node test-node: the first bad record is 1"), "{run:?}");
-    assert!(run.stdout.contains("record 1 was modified"), "{run:?}");
+    assert!(run.stdout.contains("FAILED: node test-node: the first bad record is 2"), "{run:?}");
+    assert!(run.stdout.contains("record 2 was modified"), "{run:?}");
 
     // Cut back, checkpoints deleted too: only the exported ones tell.
     let dir = tempfile::tempdir().unwrap();
@@ -253,8 +257,8 @@ fn check_jsonl_answers_carry_their_receipts() {
     let run = guardrail(dir.path(), &["check", "--jsonl", "--record"], input);
     assert_eq!(run.status, 0, "{run:?}");
     let answers = lines(&run);
-    assert_eq!(answers[0]["record"]["seq"], 1);
-    assert_eq!(answers[1]["record"]["seq"], 2);
+    assert_eq!(answers[0]["record"]["seq"], 2);
+    assert_eq!(answers[1]["record"]["seq"], 3);
     assert_eq!(answers[1]["decision"], "deny");
     assert_eq!(answers[2]["decision"], "error");
     let run = guardrail(dir.path(), &["audit", "list", "--json", "--actor", "claude"], "");
@@ -288,11 +292,11 @@ fn nodes_share_a_postgres_store_with_chains_of_their_own() {
         .iter()
         .map(|n| (n["node"].as_str().unwrap(), n["records"].as_u64().unwrap()))
         .collect();
-    assert_eq!(nodes, [("node-1", 2), ("node-2", 1)]);
+    assert_eq!(nodes, [("node-1", 3), ("node-2", 2)]);
     // Trusting only node 1's key, node 2's checkpoints are refused.
     let run = guardrail(one.path(), &["audit", "verify", "--store", &store, "--pubkey", &key_one], "");
     assert_eq!(run.status, 1, "{run:?}");
-    assert!(run.stdout.contains("which is not trusted"), "{run:?}");
+    assert!(run.stdout.contains("none of them trusted"), "{run:?}");
 }
 
 /// The text detectors mask what the grammar does not know is a secret, in

@@ -73,9 +73,12 @@ pub(crate) fn file_tool(
     home: Option<String>,
     protected: &[(String, crate::locations::GateFile)],
 ) -> Analysis {
+    // A tool's path is not a shell word, but agents write `~/.bashrc` to
+    // tools too, and some tools expand it: read it as the shell would.
+    let expanded = expand_tilde(path, home.as_deref());
     let mut walker = Walker::new(path, workspace, home, protected);
     let span = Span::new(0, path.len());
-    let target = Arg::literal(path, span);
+    let target = Arg::literal(expanded, span);
     match tool {
         FileTool::Write(content) => {
             walker.write_path(&target, &Stream::Text(content.to_owned()), crate::effects::Write::Replace, span, None)
@@ -97,6 +100,22 @@ pub(crate) fn file_tool(
         FileTool::Delete => walker.delete_path(&target, false, span, None),
     }
     walker.finish(path)
+}
+
+/// `~/x` in the home directory, `~user/x` in that user's: as bash reads a
+/// leading tilde.
+fn expand_tilde(path: &str, home: Option<&str>) -> String {
+    let Some(rest) = path.strip_prefix('~') else { return path.to_owned() };
+    let (user, tail) = rest.split_once('/').map_or((rest, ""), |(user, tail)| (user, tail));
+    let base = match user {
+        "" => home.map_or_else(|| "/home/~".to_owned(), str::to_owned),
+        "root" => "/root".to_owned(),
+        user if user.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) => {
+            format!("/home/{user}")
+        }
+        _ => return path.to_owned(),
+    };
+    if tail.is_empty() { base } else { format!("{}/{tail}", base.trim_end_matches('/')) }
 }
 
 impl Walker {

@@ -20,6 +20,8 @@
 //! What cannot be read (text that is not JSON, a known tool whose input is
 //! not the shape it takes) is `unknown`.
 
+mod later;
+
 use guardrail_core::{Analysis, Analyzer, Intent, IntentKind, Object, Scope, Span};
 use guardrail_shell::{FileTool, ShellAnalyzer};
 use serde_json::Value;
@@ -52,7 +54,11 @@ enum Kind {
     Edit,
     Patch,
     Read,
-    /// Searches, lists, fetches, plans: no effect.
+    /// Searches file contents under a path: a read of what it finds.
+    Search,
+    /// Fetches a URL.
+    Fetch,
+    /// Lists, web searches, plans: no effect.
     Inert,
     /// Judged by its arguments.
     Other,
@@ -68,31 +74,19 @@ fn kind(tool: &str) -> Kind {
         }
         "apply_patch" => Kind::Patch,
         "read" | "read_file" | "read_many_files" | "notebookread" | "view" | "open_file" => Kind::Read,
-        "glob"
-        | "grep"
-        | "ls"
-        | "list_directory"
-        | "search_file_content"
-        | "websearch"
-        | "web_search"
-        | "google_web_search"
-        | "webfetch"
-        | "web_fetch"
-        | "todowrite"
-        | "todoread"
-        | "task"
-        | "exitplanmode"
-        | "askuserquestion"
-        | "save_memory"
-        | "codebase_search"
-        | "file_search"
-        | "list_dir" => Kind::Inert,
+        "grep" | "search_file_content" | "codebase_search" | "grep_search" => Kind::Search,
+        "webfetch" | "web_fetch" | "fetch" => Kind::Fetch,
+        "glob" | "ls" | "list_directory" | "websearch" | "web_search" | "google_web_search" | "todowrite"
+        | "todoread" | "task" | "exitplanmode" | "askuserquestion" | "save_memory" | "file_search" | "list_dir" => {
+            Kind::Inert
+        }
         _ => Kind::Other,
     }
 }
 
 /// Fields that name the file a tool acts on, in the order agents use them.
-const PATH_FIELDS: &[&str] = &["file_path", "absolute_path", "notebook_path", "path", "filename", "file"];
+const PATH_FIELDS: &[&str] =
+    &["file_path", "absolute_path", "notebook_path", "target_file", "path", "filename", "file"];
 
 impl Analyzer for ToolAnalyzer {
     fn analyze(&self, text: &str) -> Analysis {
@@ -109,9 +103,17 @@ impl Analyzer for ToolAnalyzer {
             return out.unknown("a tool call names its tool (\"tool\") and gives its input (\"input\")");
         };
         match kind(tool) {
-            Kind::Shell(field) => match input[field].as_str() {
-                Some(command) => out.adopt(command, self.shell.analyze_in(command, cwd)),
-                None => return out.unknown(&format!("{tool}'s \"{field}\" is not text")),
+            Kind::Shell(field) => match &input[field] {
+                Value::String(command) => out.adopt(command, self.shell.analyze_in(command, cwd)),
+                // Codex runs an argument vector: `["bash", "-lc", "..."]`.
+                Value::Array(words) if !words.is_empty() && words.iter().all(Value::is_string) => {
+                    let line =
+                        words.iter().filter_map(Value::as_str).map(later::shell_quote).collect::<Vec<_>>().join(" ");
+                    let analysis = self.shell.analyze_in(&line, cwd);
+                    // Spans of the joined line do not stand in the JSON text.
+                    out.adopt_whole(analysis);
+                }
+                _ => return out.unknown(&format!("{tool}'s \"{field}\" is not a command line or its words")),
             },
             Kind::Write => {
                 let (Some(path), Some(content)) = (path_of(input), text_of(input, &["content", "new_source", "text"]))
@@ -119,6 +121,7 @@ impl Analyzer for ToolAnalyzer {
                     return out.unknown(&format!("{tool} names no file, or no content, as text"));
                 };
                 out.adopt(path, self.shell.file_tool(FileTool::Write(content), path, cwd));
+                self.runs_later(path, content, cwd, &mut out);
             }
             Kind::Edit => {
                 let Some(path) = path_of(input) else {
@@ -126,6 +129,7 @@ impl Analyzer for ToolAnalyzer {
                 };
                 let added = added_text(input);
                 out.adopt(path, self.shell.file_tool(FileTool::Edit(&added), path, cwd));
+                self.runs_later(path, &added, cwd, &mut out);
             }
             Kind::Patch => {
                 let Some(patch) = text_of(input, &["patch", "input", "command"]) else {
@@ -138,6 +142,9 @@ impl Analyzer for ToolAnalyzer {
                         Change::Delete => self.shell.file_tool(FileTool::Delete, path, cwd),
                     };
                     out.adopt(path, analysis);
+                    if let Change::Write(added) | Change::Edit(added) = &change {
+                        self.runs_later(path, added, cwd, &mut out);
+                    }
                 }
             }
             Kind::Read => {
@@ -149,6 +156,18 @@ impl Analyzer for ToolAnalyzer {
                     out.adopt(path, self.shell.file_tool(FileTool::Read, path, cwd));
                 }
             }
+            // A content search returns what the files under its path hold.
+            Kind::Search => {
+                if let Some(path) = text_of(input, &["path", "dir_path", "directory", "target_directories"]) {
+                    out.adopt(path, self.shell.file_tool(FileTool::Read, path, cwd));
+                }
+            }
+            // A fetch sends its URL: a credential in it is sent with it.
+            Kind::Fetch => {
+                if let Some(url) = text_of(input, &["url", "uri"]) {
+                    out.secret_sent(tool, url);
+                }
+            }
             Kind::Inert => {}
             Kind::Other => self.arguments(tool, input, cwd, &mut out),
         }
@@ -157,6 +176,18 @@ impl Analyzer for ToolAnalyzer {
 }
 
 impl ToolAnalyzer {
+    /// A file whose content runs later (a Makefile, `package.json`, a CI
+    /// workflow...): the commands it holds, judged as if they ran.
+    fn runs_later(&self, path: &str, content: &str, cwd: Option<&str>, out: &mut Out<'_>) {
+        let Some(runs) = later::runs_later(path) else { return };
+        for command in later::commands(runs, content) {
+            let analysis = self.shell.analyze_in(&command, cwd);
+            // Reads and harmless commands are what such files are for; what
+            // they would change, send or run is what the write plants.
+            out.adopt(&command, analysis);
+        }
+    }
+
     /// A tool no table describes (an MCP server's): judged by what its
     /// arguments hold and by the verb in its name.
     fn arguments(&self, tool: &str, input: &Value, cwd: Option<&str>, out: &mut Out<'_>) {
@@ -208,6 +239,15 @@ impl ToolAnalyzer {
                 out.adopt(value, self.shell.file_tool(tool, value, cwd));
             }
         }
+        // A tool that publishes or sends (an issue, a message, a request)
+        // sends the credentials its arguments carry.
+        if SENDS.iter().any(|word| name.to_ascii_lowercase().contains(word)) {
+            let mut strings = Vec::new();
+            collect_strings(None, input, &mut strings);
+            for (_, value) in strings {
+                out.secret_sent(tool, value);
+            }
+        }
         // A destroying or disrupting verb in the name of a tool nobody
         // declared, whose arguments showed nothing more exact.
         if verb.is_some_and(|verb| verb != guardrail_shell::lexicon::Verb::Read)
@@ -223,6 +263,11 @@ impl ToolAnalyzer {
         }
     }
 }
+
+/// Words in a tool's name that say it sends what it is given elsewhere.
+const SENDS: &[&str] = &[
+    "send", "post", "publish", "comment", "issue", "message", "mail", "notify", "upload", "share", "request", "fetch",
+];
 
 /// What the analysis of a tool call gathers: intents and secrets in the
 /// call's JSON text.
@@ -252,6 +297,36 @@ impl Out<'_> {
             self.intents.push(intent);
         }
         self.secrets.extend(analysis.secrets.into_iter().map(map));
+    }
+
+    /// Takes an analysis whose spans do not stand in the JSON text: each
+    /// covers the whole call.
+    fn adopt_whole(&mut self, analysis: Analysis) {
+        let whole = Span::new(0, self.text.len());
+        for mut intent in analysis.intents {
+            intent.span = whole;
+            self.intents.push(intent);
+        }
+        self.secrets.extend(analysis.secrets.into_iter().map(|_| whole));
+    }
+
+    /// `value`, which `tool` sends elsewhere: a credential in it is sent.
+    fn secret_sent(&mut self, tool: &str, value: &str) {
+        let found = guardrail_core::secret::detect(value);
+        let Some(first) = found.first() else { return };
+        let (span, verbatim) = locate(self.text, value);
+        let at = if verbatim { Span::new(span.start + first.start, span.start + first.end) } else { span };
+        let mut intent =
+            Intent::new(IntentKind::SecretExfiltration, Scope::Bounded, at).with_object(Object::new("tool", tool));
+        intent.note = Some(format!("{tool} sends a credential it was given"));
+        self.intents.push(intent);
+        self.secrets.extend(
+            found.iter().map(
+                |inner| {
+                    if verbatim { Span::new(span.start + inner.start, span.start + inner.end) } else { span }
+                },
+            ),
+        );
     }
 
     fn finish(self) -> Analysis {
@@ -284,7 +359,7 @@ fn text_of<'v>(input: &'v Value, fields: &[&str]) -> Option<&'v str> {
 /// The text an edit puts in: `new_string`, each of `edits`' new strings, a
 /// notebook cell's `new_source`, or the edit tool's `new_str`/`file_text`.
 fn added_text(input: &Value) -> String {
-    let mut added: Vec<&str> = ["new_string", "new_source", "new_str", "file_text", "content"]
+    let mut added: Vec<&str> = ["new_string", "new_source", "new_str", "file_text", "content", "code_edit"]
         .iter()
         .filter_map(|field| input[*field].as_str())
         .collect();
