@@ -157,17 +157,26 @@ impl Recorder {
         }
         let public_key = signer.public_key();
         let mut writer = Writer { store, signer, config: config.clone(), anchors, last_time: 0 };
-        // A chain starts with the key it is signed with; a key replacing a
-        // lost one is recorded the same way, unendorsed.
-        let first_key = match created {
-            Some(previous) => Some(previous),
-            None => writer.store.head(&config.node).map_err(failed)?.is_none().then_some(None),
-        };
-        if let Some(previous) = first_key {
-            let reason = if previous.is_some() { "replaced a lost key" } else { "created" };
-            let event = KeyEvent { key: public_key.clone(), previous, endorsement: None, reason: reason.into() };
-            let signer = writer.signer.clone();
-            writer.append_alone(Event::Key(event), &signer)?;
+        // A chain starts with the key it is signed with (written once, by
+        // whichever process gets there first); a key replacing a lost one
+        // is recorded the same way, unendorsed.
+        let signer = writer.signer.clone();
+        match created {
+            Some(Some(previous)) => {
+                let event = KeyEvent {
+                    key: public_key.clone(),
+                    previous: Some(previous),
+                    endorsement: None,
+                    reason: "replaced a lost key".into(),
+                };
+                writer.append_alone(Event::Key(event), &signer, false)?;
+            }
+            _ if writer.store.head(&config.node).map_err(failed)?.is_none() => {
+                let event =
+                    KeyEvent { key: public_key.clone(), previous: None, endorsement: None, reason: "created".into() };
+                writer.append_alone(Event::Key(event), &signer, true)?;
+            }
+            _ => {}
         }
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
@@ -372,16 +381,22 @@ impl Writer {
     /// Appends a batch sealed with `signer`'s checkpoint in the same
     /// transaction, then has every anchor witness the checkpoint. Only
     /// then is the batch acknowledged.
-    fn commit(&mut self, batch: &[Pending], signer: &CheckpointSigner) -> Result<Vec<Head>, RecordError> {
+    fn commit(
+        &mut self,
+        batch: &[Pending],
+        signer: &CheckpointSigner,
+        starts_chain: bool,
+    ) -> Result<Option<Vec<Head>>, RecordError> {
         let node = self.config.node.clone();
         let time = batch.first().map_or(0, |pending| pending.time);
         let seal = |first: u64, head: Head| signer.sign(&node, first, head.seq, head.hash, time);
-        let (heads, checkpoint) = self
+        let appended = self
             .store
-            .append(&node, batch, &seal)
+            .append(&node, batch, &seal, starts_chain)
             .map_err(|error| RecordError(format!("{}: {error}", self.config.location)))?;
+        let Some((heads, checkpoint)) = appended else { return Ok(None) };
         self.witness(&checkpoint)?;
-        Ok(heads)
+        Ok(Some(heads))
     }
 
     fn witness(&mut self, checkpoint: &Checkpoint) -> Result<(), RecordError> {
@@ -401,7 +416,7 @@ impl Writer {
         let (batch, replies): (Vec<Pending>, Vec<_>) =
             appends.into_iter().map(|(pending, reply)| (Pending { time, ..pending }, reply)).unzip();
         let signer = self.signer.clone();
-        match self.commit(&batch, &signer) {
+        match self.commit(&batch, &signer, false).map(Option::unwrap_or_default) {
             Ok(heads) => {
                 for (head, reply) in heads.iter().zip(replies) {
                     let receipt = Receipt { node: self.config.node.clone(), seq: head.seq, hash: head.hash };
@@ -416,14 +431,24 @@ impl Writer {
         }
     }
 
-    /// Appends one event as a batch of its own, sealed by `signer`.
-    fn append_alone(&mut self, event: Event, signer: &CheckpointSigner) -> Result<Receipt, RecordError> {
+    /// Appends one event as a batch of its own, sealed by `signer`; with
+    /// `starts_chain`, only as the chain's first record (`None` when the
+    /// chain has records already).
+    fn append_alone(
+        &mut self,
+        event: Event,
+        signer: &CheckpointSigner,
+        starts_chain: bool,
+    ) -> Result<Option<Receipt>, RecordError> {
         let encoded = event.encode(Vec::new());
         let time = self.time();
         let pending = Pending { time, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs };
-        let heads = self.commit(std::slice::from_ref(&pending), signer)?;
-        let head = heads[0];
-        Ok(Receipt { node: self.config.node.clone(), seq: head.seq, hash: head.hash })
+        let heads = self.commit(std::slice::from_ref(&pending), signer, starts_chain)?;
+        Ok(heads.and_then(|heads| heads.first().copied()).map(|head| Receipt {
+            node: self.config.node.clone(),
+            seq: head.seq,
+            hash: head.hash,
+        }))
     }
 
     /// A checkpoint of the head made on demand: it seals no new record.
@@ -451,15 +476,18 @@ impl Writer {
             reason: "rotated".into(),
         };
         let old = self.signer.clone();
-        let receipt = self.append_alone(Event::Key(event), &old);
-        if receipt.is_err() {
-            let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
-            return receipt;
-        }
+        let receipt = match self.append_alone(Event::Key(event), &old, false) {
+            Ok(Some(receipt)) => receipt,
+            Ok(None) => unreachable!("a batch that need not start the chain is always appended"),
+            Err(error) => {
+                let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
+                return Err(error);
+            }
+        };
         next.replace(&dir, signing::KEY_FILE).map_err(RecordError)?;
         let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
         self.signer = next;
-        receipt
+        Ok(receipt)
     }
 }
 

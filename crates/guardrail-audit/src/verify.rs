@@ -473,7 +473,13 @@ fn verify_node(store: &mut dyn Store, node: &str, trust: &Trust) -> Result<(Node
             ),
         ));
     }
-    let signers = keys_seen.iter().map(|key| fingerprint(key)).collect();
+    let mut signers: Vec<String> = Vec::new();
+    for key in &keys_seen {
+        let signer = fingerprint(key);
+        if !signers.contains(&signer) {
+            signers.push(signer);
+        }
+    }
     let latest_checkpoint = valid.range(..=end).next_back().map(|(&seq, _)| seq);
     let report = NodeReport {
         node: node.to_owned(),

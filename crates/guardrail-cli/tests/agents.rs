@@ -102,6 +102,66 @@ fn each_agent_gets_each_verdict_in_its_own_protocol() {
     }
 }
 
+/// 64 hook processes at once on one data directory: every call answered
+/// as its command deserves, none allowed on an error, each recorded
+/// exactly once, and the record verifies.
+#[test]
+fn sixty_four_hooks_at_once_are_each_answered_and_recorded_once() {
+    const CALLS: usize = 64;
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("app");
+    std::fs::create_dir(&workspace).unwrap();
+    let command_of = |call: usize| {
+        let base = if call.is_multiple_of(2) { ALLOWED } else { DENIED };
+        format!("{base} # call {call}")
+    };
+    let children: Vec<_> = (0..CALLS)
+        .map(|call| {
+            let event = command_event("claude-code", &command_of(call), workspace.to_str().unwrap());
+            let mut command = common::in_data_dir(&dir.path().join("data"));
+            command
+                .args(["hook", "claude-code"])
+                .current_dir(&workspace)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = command.spawn().expect("starting guardrail");
+            (child.stdin.take().unwrap(), child, event)
+        })
+        .collect();
+    // Every process is started before any is given its event.
+    let children: Vec<_> = children
+        .into_iter()
+        .map(|(mut stdin, child, event)| {
+            use std::io::Write;
+            stdin.write_all(event.to_string().as_bytes()).unwrap();
+            drop(stdin);
+            child
+        })
+        .collect();
+    for (call, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "call {call}: {stdout} {stderr}");
+        if call.is_multiple_of(2) {
+            assert_eq!(stdout, "", "call {call} is allowed: {stderr}");
+        } else {
+            let answer: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("call {call}: {stdout}"));
+            let denied = json!({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny"}});
+            assert_contains(&answer, &denied, &format!("call {call}"));
+        }
+    }
+    let decisions: Vec<Value> = records(dir.path()).into_iter().filter(|record| record["kind"] == "decision").collect();
+    assert_eq!(decisions.len(), CALLS);
+    for call in 0..CALLS {
+        let text = command_of(call);
+        assert_eq!(decisions.iter().filter(|record| record["text"] == text.as_str()).count(), 1, "{text}");
+    }
+    let run = guardrail(dir.path(), &["audit", "verify"], "");
+    assert_eq!(run.status, 0, "{run:?}");
+}
+
 /// Asserts that `actual` holds every field of `expected` (recursively).
 fn assert_contains(actual: &Value, expected: &Value, context: &str) {
     match expected {

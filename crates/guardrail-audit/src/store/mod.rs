@@ -77,6 +77,9 @@ pub struct Stored {
     pub record: Record,
 }
 
+/// A batch's records, as appended, and the checkpoint sealing them.
+pub type Appended = (Vec<Head>, Checkpoint);
+
 /// Signs a batch as it is appended: given the first record the batch
 /// seals and the chain's new head, the checkpoint to store with it.
 pub type Seal<'a> = &'a dyn Fn(u64, Head) -> Checkpoint;
@@ -85,8 +88,16 @@ pub trait Store: Send {
     /// Appends `batch` to `node`'s chain and `seal`'s checkpoint of it in
     /// one durable transaction, and returns each record's sequence number
     /// and hash, in order, with the checkpoint. Either all are stored or
-    /// none: no record is ever acknowledged unsigned.
-    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<(Vec<Head>, Checkpoint), StoreError>;
+    /// none: no record is ever acknowledged unsigned. With `starts_chain`,
+    /// the batch is appended only as the chain's first records: when the
+    /// chain has any, nothing is appended and the answer is `None`.
+    fn append(
+        &mut self,
+        node: &str,
+        batch: &[Pending],
+        seal: Seal<'_>,
+        starts_chain: bool,
+    ) -> Result<Option<Appended>, StoreError>;
 
     /// `node`'s latest record of kind `kind`.
     fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError>;

@@ -4,7 +4,7 @@
 
 use postgres::{Client, NoTls};
 
-use super::{Head, Pending, Seal, Store, StoreError, Stored, read_hash};
+use super::{Appended, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -114,10 +114,19 @@ fn head(client: &mut impl postgres::GenericClient, node: &str) -> Result<Option<
 }
 
 impl Store for PostgresStore {
-    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<(Vec<Head>, Checkpoint), StoreError> {
+    fn append(
+        &mut self,
+        node: &str,
+        batch: &[Pending],
+        seal: Seal<'_>,
+        starts_chain: bool,
+    ) -> Result<Option<Appended>, StoreError> {
         let mut transaction = self.client.transaction()?;
         transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&node])?;
         let head = head(&mut transaction, node)?;
+        if starts_chain && head.is_some() {
+            return Ok(None);
+        }
         let last_checkpoint = transaction
             .query_opt(
                 "SELECT seq, first FROM guardrail_checkpoints WHERE node = $1 ORDER BY seq DESC LIMIT 1",
@@ -166,7 +175,7 @@ impl Store for PostgresStore {
         let checkpoint = seal(first, last);
         insert_checkpoint(&mut transaction, &checkpoint)?;
         transaction.commit()?;
-        Ok((heads.into_iter().map(|(head, _)| head).collect(), checkpoint))
+        Ok(Some((heads.into_iter().map(|(head, _)| head).collect(), checkpoint)))
     }
 
     fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError> {

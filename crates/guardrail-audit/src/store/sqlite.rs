@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Head, Pending, Seal, Store, StoreError, Stored, read_hash};
+use super::{Appended, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -49,6 +49,8 @@ pub struct SqliteStore {
     /// The checkpoints' `first` column, as a select list item (a record
     /// opened read-only may predate it).
     first: &'static str,
+    /// Opened to write: checkpoints its WAL when closed.
+    writable: bool,
 }
 
 impl SqliteStore {
@@ -71,15 +73,17 @@ impl SqliteStore {
         let mut connection = Connection::open(path)?;
         // Appends from several processes (hooks are one process per call)
         // wait for each other instead of failing.
-        connection.busy_timeout(Duration::from_secs(10))?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        wal_mode(&connection)?;
         connection.pragma_update(None, "synchronous", "FULL")?;
-        // The last connection to close copies the WAL into the database
-        // file (SQLite's default, kept on purpose): acknowledged records do
-        // not sit in a WAL, where one damaged frame makes SQLite drop every
-        // frame after it on recovery.
+        // SQLite's own checkpoint on closing the last connection takes an
+        // exclusive lock to delete the WAL, which processes opening the
+        // record at that moment (64 agent hooks at once) meet as "database
+        // is locked". Each process checkpoints passively when it closes
+        // instead (see `Drop`).
+        connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         migrate(&mut connection)?;
-        Ok(SqliteStore { connection, first: "first" })
+        Ok(SqliteStore { connection, first: "first", writable: true })
     }
 
     /// Opens the record to read it, writing nothing, not even its WAL
@@ -102,7 +106,19 @@ impl SqliteStore {
             }
         };
         let version = super::known_schema(version, MIGRATIONS.len())?;
-        Ok(SqliteStore { connection, first: if version >= 2 { "first" } else { "NULL" } })
+        Ok(SqliteStore { connection, first: if version >= 2 { "first" } else { "NULL" }, writable: false })
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Copies what the WAL holds into the database file, as far as no
+    /// reader holds it back, without waiting for anyone: acknowledged
+    /// records do not stay in a WAL, where one damaged frame makes SQLite
+    /// drop every frame after it on recovery.
+    fn drop(&mut self) {
+        if self.writable {
+            let _ = self.connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
     }
 }
 
@@ -118,6 +134,32 @@ fn uri_path(path: &Path) -> String {
     }
     out
 }
+
+/// Puts the database in WAL mode. Switching takes an exclusive lock that
+/// SQLite does not wait for (no busy handler): processes creating the
+/// record at once retry until the first one's switch is done.
+fn wal_mode(connection: &Connection) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        let mode: String = connection.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
+        if mode.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        match connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT => {}
+            Ok(mode) => {
+                return Err(StoreError::Io(format!("the record cannot use a write-ahead log (journal mode {mode})")));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// How long a writer waits for another process's lock on the record.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     // A record already at this version needs nothing: reading the version
@@ -188,11 +230,20 @@ fn insert_checkpoint(connection: &Connection, checkpoint: &Checkpoint) -> rusqli
 }
 
 impl Store for SqliteStore {
-    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<(Vec<Head>, Checkpoint), StoreError> {
+    fn append(
+        &mut self,
+        node: &str,
+        batch: &[Pending],
+        seal: Seal<'_>,
+        starts_chain: bool,
+    ) -> Result<Option<Appended>, StoreError> {
         // IMMEDIATE takes the write lock before reading the head, so no
         // other writer can chain onto the same head.
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let head = head(&transaction, node)?;
+        if starts_chain && head.is_some() {
+            return Ok(None);
+        }
         let last_checkpoint = transaction
             .prepare_cached("SELECT seq, first FROM checkpoints WHERE node = ?1 ORDER BY seq DESC LIMIT 1")?
             .query_row(params![node], |row| {
@@ -233,7 +284,7 @@ impl Store for SqliteStore {
         let checkpoint = seal(first, last);
         insert_checkpoint(&transaction, &checkpoint)?;
         transaction.commit()?;
-        Ok((heads, checkpoint))
+        Ok(Some((heads, checkpoint)))
     }
 
     fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError> {
@@ -324,12 +375,12 @@ mod tests {
         let pending = Pending { time: 1, kind: "test", body: "{}".into(), blobs: Vec::new() };
         let signer = crate::CheckpointSigner::generate().unwrap();
         let seal = |first, head: Head| signer.sign("node", first, head.seq, head.hash, 1);
-        store.append("node", std::slice::from_ref(&pending), &seal).unwrap();
+        store.append("node", std::slice::from_ref(&pending), &seal, false).unwrap();
         drop(store);
         assert_eq!(version(&path), MIGRATIONS.len());
         let mut store = SqliteStore::open(&path).unwrap();
         assert_eq!(head(&store.connection, "node").unwrap().map(|head| head.seq), Some(1));
-        let (_, checkpoint) = store.append("node", &[pending], &seal).unwrap();
+        let (_, checkpoint) = store.append("node", &[pending], &seal, false).unwrap().unwrap();
         assert_eq!(head(&store.connection, "node").unwrap().map(|head| head.seq), Some(2));
         assert_eq!((checkpoint.first, checkpoint.seq), (Some(2), 2));
         assert_eq!(store.checkpoints(Some("node")).unwrap().len(), 2, "every batch is sealed as it commits");

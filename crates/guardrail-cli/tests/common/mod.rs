@@ -30,6 +30,7 @@ pub fn in_data_dir(dir: &std::path::Path) -> Command {
         .env("GUARDRAIL_DATA_DIR", dir)
         .env("GUARDRAIL_NODE", "test-node")
         .env_remove("GUARDRAIL_STORE")
+        .env_remove("GUARDRAIL_ANCHORS")
         .env_remove("GUARDRAIL_HOOK_DEADLINE_MS")
         .env_remove("GUARDRAIL_HOOK_MEMORY_MIB");
     command
