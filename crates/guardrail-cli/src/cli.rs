@@ -356,6 +356,8 @@ pub struct CheckArgs {
 pub enum Kind {
     Sql,
     Shell,
+    /// An agent's tool call: `{"tool": NAME, "input": {...}}`.
+    Tool,
 }
 
 impl From<Kind> for guardrail_core::ActionKind {
@@ -363,6 +365,7 @@ impl From<Kind> for guardrail_core::ActionKind {
         match kind {
             Kind::Sql => guardrail_core::ActionKind::Sql,
             Kind::Shell => guardrail_core::ActionKind::Shell,
+            Kind::Tool => guardrail_core::ActionKind::Tool,
         }
     }
 }

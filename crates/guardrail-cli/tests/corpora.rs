@@ -145,6 +145,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "secrets.jsonl",
         "round3.jsonl",
         "tools.jsonl",
+        "tools-round2.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

@@ -238,7 +238,11 @@ impl Walker {
         if let Some(content) = self.content_of(&place.name) {
             return content;
         }
-        if locations::gate_file(&place.name, home, &self.protected) == Some(locations::GateFile::Key) {
+        let whole_data_dir = tree
+            && (locations::gate_file(&place.name, home, &self.protected) == Some(locations::GateFile::Data)
+                || locations::holds_gate(&place.name, home, &self.protected));
+        if whole_data_dir || locations::gate_file(&place.name, home, &self.protected) == Some(locations::GateFile::Key)
+        {
             let note = "reads the gate's signing key: whoever holds it can forge the record's checkpoints";
             let intent = Intent::new(IntentKind::GateTamper, place.scope, self.frame.unwrap_or(arg.span))
                 .with_object(Object::new("path", place.name.clone()))

