@@ -159,7 +159,8 @@ fn decision_event(decision: &DecisionEvent) -> Value {
             event["query_info"] = json!({"query_string": text});
         }
         ActionKind::Shell => {
-            event["process"] = json!({"cmd_line": text, "file": {"path": decision.cwd}});
+            // OCSF's Process object keeps the working directory in its own attribute.
+            event["process"] = json!({"cmd_line": text, "working_directory": decision.cwd});
             event["device"] = json!({"hostname": decision.target});
         }
         ActionKind::Tool => {

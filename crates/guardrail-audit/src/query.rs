@@ -46,7 +46,12 @@ impl Filter {
         equal(&self.node, Some(&record.node))
             && equal(&self.kind, Some(&record.kind))
             && equal(&self.actor, event.actor().map(|actor| actor.id.as_str()))
-            && equal(&self.channel, event.channel())
+            // `hook` is every agent's hook channel (`hook:claude-code`...).
+            && self.channel.as_deref().is_none_or(|wanted| {
+                event.channel().is_some_and(|channel| {
+                    channel == wanted || channel.strip_prefix(wanted).is_some_and(|rest| rest.starts_with(':'))
+                })
+            })
             && equal(&self.session, event.session())
             && self.since.is_none_or(|since| record.time >= since)
             && self.until.is_none_or(|until| record.time < until)

@@ -106,6 +106,32 @@ pub enum Command {
     /// SHA-256 of its standard output are recorded when it ends.
     #[command(after_long_help = EXEC_AFTER)]
     Exec(ExecArgs),
+    /// Check that every installed agent hook reaches a working gate: the
+    /// configuration, policy, record, key and anchors it uses, and each
+    /// hook run on a harmless command. Exits 1 if any would fail.
+    #[command(after_long_help = DOCTOR_AFTER)]
+    Doctor(DoctorArgs),
+}
+
+const DOCTOR_AFTER: &str = "\
+The configuration is the first of: $GUARDRAIL_CONFIG, /etc/guardrail/config.toml,
+~/.config/guardrail/config.toml. It may name policy, store, data_dir, node,
+anchors and actor:
+
+  policy = \"/etc/guardrail/policies\"
+  data_dir = \"/var/lib/guardrail\"
+  anchors = [\"nats://127.0.0.1:4222/GUARDRAIL_CHECKPOINTS\"]
+
+Hooks are looked for in the user's settings and the current directory's.";
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The policy to check (default: the configuration's, or the built-in one).
+    #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 const HOOK_AFTER: &str = "\
@@ -141,8 +167,8 @@ pub struct HookArgs {
     #[arg(value_enum, value_name = "AGENT")]
     pub agent: HookAgent,
 
-    /// With `install`: the agent to install the hooks for.
-    #[arg(value_enum, value_name = "FOR", required_if_eq("agent", "install"))]
+    /// With `install` or `uninstall`: the agent whose settings to change.
+    #[arg(value_enum, value_name = "FOR", required_if_eq_any([("agent", "install"), ("agent", "uninstall")]))]
     pub install_for: Option<AgentName>,
 
     /// With `install`: write the project's settings in DIR instead of the
@@ -157,13 +183,13 @@ pub struct HookArgs {
 
     /// Judge with the Cedar policies in this file or directory instead of
     /// the built-in default policy.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
     pub policy: Option<PathBuf>,
 
     /// Block (exit 2) if no answer is ready after this many milliseconds.
     /// Agents let a command run when its hook times out, so a hook must
     /// never be slower than the agent's timeout, whatever its input.
-    #[arg(long, value_name = "MS", env = "GUARDRAIL_HOOK_DEADLINE_MS", default_value_t = 20_000)]
+    #[arg(long, value_name = "MS", env = "GUARDRAIL_HOOK_DEADLINE_MS", default_value_t = crate::commands::hook::DEFAULT_DEADLINE_MS)]
     pub deadline: u64,
 
     /// Block (exit 2) if the hook needs more than this many MiB of memory
@@ -184,6 +210,8 @@ pub enum HookAgent {
     Gemini,
     /// Write an agent's settings so that it calls `guardrail hook`.
     Install,
+    /// Remove Guardrail's hooks from an agent's settings.
+    Uninstall,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -215,7 +243,7 @@ pub struct ExecArgs {
     pub justification: Option<String>,
 
     /// Who is acting. Default: the user running guardrail, as a human.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "GUARDRAIL_ACTOR")]
     pub actor: Option<String>,
 
     /// Whether the actor is an AI agent or a person.
@@ -228,7 +256,7 @@ pub struct ExecArgs {
 
     /// Judge with the Cedar policies in this file or directory instead of
     /// the built-in default policy.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
     pub policy: Option<PathBuf>,
 
     #[command(flatten)]
@@ -315,7 +343,7 @@ pub struct CheckArgs {
 
     /// Judge with the Cedar policies in this file, or in the .cedar files
     /// of this directory, instead of the built-in default policy.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
     pub policy: Option<PathBuf>,
 
     /// Also list every intent found, the rule that judged it, and the text

@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod config;
 mod load;
 mod render;
 mod request;
@@ -27,6 +28,10 @@ fn main() {
 }
 
 fn run() -> i32 {
+    if let Err(error) = config::apply() {
+        eprintln!("guardrail: {error}");
+        return exit::ERROR;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -41,6 +46,7 @@ fn run() -> i32 {
         Command::Audit(command) => commands::audit::run(command),
         Command::Hook(args) => commands::hook::run(args),
         Command::Exec(args) => commands::exec::run(args),
+        Command::Doctor(args) => commands::doctor::run(args),
     };
     match result {
         Ok(status) => status,

@@ -94,6 +94,9 @@ fn each_agent_gets_each_verdict_in_its_own_protocol() {
     // Every call was recorded before it was answered, as the agent's.
     let decisions: Vec<Value> = records(dir.path()).into_iter().filter(|record| record["kind"] == "decision").collect();
     assert_eq!(decisions.len(), cases.len());
+    // `--channel hook` is every agent's hook.
+    let run = guardrail(dir.path(), &["audit", "list", "--json", "--limit", "0", "--channel", "hook"], "");
+    assert_eq!(run.stdout.lines().count(), cases.len(), "{run:?}");
     for (record, (agent, command, _)) in decisions.iter().zip(&cases) {
         assert_eq!(record["text"], *command);
         assert_eq!(record["channel"], format!("hook:{agent}"));
@@ -601,4 +604,81 @@ fn every_tool_call_is_judged_and_recorded() {
     };
     let decisions = run.stdout.lines().filter(|line| line.contains("\"kind\":\"decision\"")).count();
     assert_eq!(decisions, cases.len(), "{run:?}");
+}
+
+/// `hook install` writes the settings it is given into the hook's command
+/// line, `doctor` runs each installed hook on a harmless command, and
+/// `hook uninstall` takes the hooks out again, keeping the rest.
+#[test]
+fn hooks_install_with_their_settings_are_checked_by_doctor_and_uninstall() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("app");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::write(project.join(".claude/settings.json"), r#"{"theme": "dark"}"#).unwrap();
+    let policy = dir.path().join("policy.cedar");
+    let default = guardrail(dir.path(), &["policy", "show-default"], "");
+    std::fs::write(&policy, &default.stdout).unwrap();
+    let data = dir.path().join("hook-data");
+    let project_arg = project.to_str().unwrap();
+    let run = guardrail_in(
+        dir.path(),
+        &project,
+        &[
+            "hook",
+            "install",
+            "claude-code",
+            "--project",
+            project_arg,
+            "--policy",
+            policy.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--deadline",
+            "5000",
+        ],
+        "",
+    );
+    assert_eq!(run.status, 0, "{run:?}");
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join(".claude/settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["theme"], "dark");
+    let command = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"].as_str().unwrap().to_owned();
+    for expected in
+        [format!("--policy {}", policy.display()), format!("--data-dir {}", data.display()), "--deadline 5000".into()]
+    {
+        assert!(command.contains(&expected), "{command} lacks {expected}");
+    }
+    // A store with a password is not written into an agent's settings.
+    let run = guardrail_in(
+        dir.path(),
+        &project,
+        &["hook", "install", "claude-code", "--project", project_arg, "--store", "postgres://gate:s3cret-pw@db/audit"],
+        "",
+    );
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(!std::fs::read_to_string(project.join(".claude/settings.json")).unwrap().contains("s3cret-pw"));
+
+    // Only this test's settings: a home of its own.
+    let doctor = || {
+        let mut command = common::in_data_dir(&dir.path().join("data"));
+        command.arg("doctor").current_dir(&project).env("HOME", dir.path());
+        common::run(command, b"")
+    };
+    let run = doctor();
+    assert_eq!(run.status, 0, "{run:?}");
+    assert!(run.stdout.contains("ok: claude-code hook in"), "{run:?}");
+    assert!(data.join("record.sqlite3").exists(), "the probe reached the hook's own record");
+
+    // A hook whose policy is gone blocks everything: doctor says so.
+    std::fs::remove_file(&policy).unwrap();
+    let run = doctor();
+    assert_eq!(run.status, 1, "{run:?}");
+    assert!(run.stdout.contains("FAILED: claude-code hook in"), "{run:?}");
+
+    let run = guardrail_in(dir.path(), &project, &["hook", "uninstall", "claude-code", "--project", project_arg], "");
+    assert_eq!(run.status, 0, "{run:?}");
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join(".claude/settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["theme"], "dark");
+    assert!(!settings.to_string().contains("hook claude-code"), "{settings}");
 }

@@ -119,6 +119,7 @@ fn filters_select_records() {
         (&["--since", "1h"], &[1, 2, 3, 4, 5, 6]),
         (&["--until", "2000-01-01"], &[]),
         (&["--limit", "2"], &[5, 6]),
+        (&["--intent", "schema.change"], &[]),
     ];
     for (filter, expected) in cases {
         let mut args = vec!["audit", "list", "--json"];
@@ -132,6 +133,7 @@ fn filters_select_records() {
         (&["--verdict", "maybe"][..], "unknown verdict"),
         (&["--since", "yesterday"][..], "cannot read \"yesterday\" as a time"),
         (&["--kind", "decisions"][..], "unknown kind"),
+        (&["--intent", "data.delete_everything"][..], "unknown intent"),
     ] {
         let mut args = vec!["audit", "list"];
         args.extend_from_slice(bad);
@@ -139,6 +141,30 @@ fn filters_select_records() {
         assert_eq!(run.status, 2, "{run:?}");
         assert!(run.stderr.contains(message), "{run:?}");
     }
+}
+
+/// A reader that stops early (`audit export | head -1`) ends the export
+/// quietly, with no error.
+#[test]
+fn an_export_read_in_part_ends_quietly() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    // More than a pipe holds: the export is still writing when the reader goes.
+    let lines = "{\"text\":\"SELECT name FROM users WHERE id = 7\"}\n".repeat(2_000);
+    let run = guardrail(dir.path(), &["check", "--jsonl", "--record"], &lines);
+    assert_eq!(run.status, 0, "{run:?}");
+    let mut child = common::in_data_dir(dir.path())
+        .args(["audit", "export"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]

@@ -232,7 +232,7 @@ impl ToolAnalyzer {
                 out.adopt(value, guardrail_sql::analyze(value));
             } else if matches!(key.as_str(), "command" | "cmd" | "script" | "shell" | "bash") {
                 out.adopt(value, self.shell.analyze_in(value, cwd));
-            } else if is_path_key(&key) && looks_like_path(value) && !(names_only && !destroys) {
+            } else if is_path_key(&key) && looks_like_path(value) && (destroys || !names_only) {
                 judged_a_path = true;
                 let tool = if destroys {
                     FileTool::Delete

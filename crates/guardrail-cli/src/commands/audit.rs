@@ -118,6 +118,17 @@ fn filter(args: &FilterArgs) -> Result<Filter, Failure> {
             Event::KINDS.join(", ")
         )));
     }
+    if let Some(intent) = &args.intent {
+        let known = guardrail_core::IntentKind::from_id(intent).is_some()
+            || guardrail_core::intent::GROUPS.iter().any(|(group, _)| group == intent);
+        if !known {
+            return Err(Failure::Usage(format!(
+                "--intent: unknown intent {intent:?} (an intent such as data.delete_all, or a group: {}; \
+                 `guardrail policy schema` lists them all)",
+                guardrail_core::intent::GROUPS.iter().map(|(group, _)| *group).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
     Ok(Filter {
         node: args.from_node.clone(),
         actor: args.actor.clone(),
@@ -471,7 +482,11 @@ fn export(format: ExportFormat, filter_args: &FilterArgs, args: &StoreArgs) -> R
             ExportFormat::Jsonl => export::jsonl(&entry),
             ExportFormat::Ocsf => ocsf.event(&entry),
         };
-        serde_json::to_writer(&mut out, &value).map_err(|error| Failure::Io(error.to_string()))?;
+        // A reader that stops early (`| head`) ends the export quietly.
+        serde_json::to_writer(&mut out, &value).map_err(|error| match error.io_error_kind() {
+            Some(std::io::ErrorKind::BrokenPipe) => Failure::Quiet,
+            _ => Failure::Io(error.to_string()),
+        })?;
         out.write_all(b"\n").map_err(Failure::io("standard output"))
     })?;
     out.flush().map_err(Failure::io("standard output"))?;

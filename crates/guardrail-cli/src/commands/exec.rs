@@ -143,9 +143,33 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The user running guardrail, as the default actor.
-fn current_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| Actor::ANONYMOUS.to_owned())
+/// The user running guardrail, as the default actor: the account of the
+/// process's user id, which the governed line cannot set (`$USER` it can).
+pub fn current_user() -> String {
+    #[cfg(unix)]
+    {
+        let uid = unsafe { libc::getuid() };
+        let mut buffer = vec![0 as libc::c_char; 16 * 1024];
+        // SAFETY: `passwd` is plain data; getpwuid_r fills it with pointers
+        // into `buffer`, which outlives every read of them below.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let status = unsafe { libc::getpwuid_r(uid, &mut entry, buffer.as_mut_ptr(), buffer.len(), &mut found) };
+        if status == 0 && !found.is_null() && !entry.pw_name.is_null() {
+            // SAFETY: pw_name points at a NUL-terminated string in `buffer`.
+            let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+            if let Ok(name) = name.to_str()
+                && !name.is_empty()
+            {
+                return name.to_owned();
+            }
+        }
+        format!("uid:{uid}")
+    }
+    #[cfg(not(unix))]
+    {
+        std::env::var("USERNAME").unwrap_or_else(|_| Actor::ANONYMOUS.to_owned())
+    }
 }
 
 /// Quotes an argument for the shell, so that the analyzer reads the

@@ -22,9 +22,13 @@ use crate::{Failure, load};
 /// The exit status every agent reads as "block".
 const BLOCK: i32 = 2;
 
+/// `--deadline`'s default, in milliseconds.
+pub const DEFAULT_DEADLINE_MS: u64 = 20_000;
+
 pub fn run(args: HookArgs) -> Result<i32, Failure> {
     let agent = match args.agent {
         HookAgent::Install => return install(&args),
+        HookAgent::Uninstall => return uninstall(&args),
         HookAgent::ClaudeCode => AgentName::ClaudeCode,
         HookAgent::Codex => AgentName::Codex,
         HookAgent::Cursor => AgentName::Cursor,
@@ -270,7 +274,7 @@ fn session(agent: AgentName, input: &Value) -> Option<String> {
     input[field].as_str().map(str::to_owned)
 }
 
-fn agent_id(agent: AgentName) -> &'static str {
+pub fn agent_id(agent: AgentName) -> &'static str {
     match agent {
         AgentName::ClaudeCode => "claude-code",
         AgentName::Codex => "codex",
@@ -394,7 +398,7 @@ fn respond(agent: AgentName, event: &str, decision: &Decision, kind: ActionKind)
 }
 
 /// Where an agent keeps its hooks, for the user or for one project.
-fn settings_path(agent: AgentName, project: Option<&Path>) -> Result<PathBuf, String> {
+pub fn settings_path(agent: AgentName, project: Option<&Path>) -> Result<PathBuf, String> {
     let base = match project {
         Some(project) => project.to_path_buf(),
         None => PathBuf::from(std::env::var_os("HOME").ok_or("$HOME is not set; give --project DIR")?),
@@ -471,11 +475,128 @@ fn merge(agent: AgentName, settings: &mut Value, command: &str) -> Result<bool, 
     Ok(*settings != before)
 }
 
+/// The binary hooks call: an installed `guardrail` rather than one in a
+/// build directory, which the next `cargo build` or `cargo clean` changes
+/// or removes under the agent.
+fn hook_binary() -> Result<(PathBuf, Option<String>), Failure> {
+    let exe = std::env::current_exe().map_err(Failure::io("finding the guardrail binary"))?;
+    let built = |path: &Path| path.components().any(|part| part.as_os_str() == "target");
+    if !built(&exe) {
+        return Ok((exe, None));
+    }
+    let installed = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).map(|dir| dir.join("guardrail")).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .find(|candidate| candidate.is_file() && !built(candidate));
+    Ok(match installed {
+        Some(installed) => (installed, None),
+        None => (
+            exe.clone(),
+            Some(format!(
+                "guardrail: warning: {} is a build directory's binary, which the next build changes or removes; \
+                 install guardrail (`cargo install --locked --path crates/guardrail-cli`) and install the hook again\n",
+                exe.display()
+            )),
+        ),
+    })
+}
+
+/// The hook's command line: the binary, the agent, and the settings given
+/// to `install` (not those the configuration file gives: the hook reads
+/// that file itself, so a change to it reaches every hook).
+fn hook_command(exe: &Path, agent: AgentName, args: &HookArgs) -> Result<String, Failure> {
+    use crate::commands::exec::quote;
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let given = |name: &str| !crate::config::from_file(name);
+    let mut command = format!("{} hook {}", quote(&exe.to_string_lossy()), agent_id(agent));
+    if let Some(policy) = args.policy.as_deref().filter(|_| given("GUARDRAIL_POLICY")) {
+        command.push_str(&format!(" --policy {}", quote(&absolute(policy).to_string_lossy())));
+    }
+    if let Some(dir) = args.store.data_dir.as_deref().filter(|_| given("GUARDRAIL_DATA_DIR")) {
+        command.push_str(&format!(" --data-dir {}", quote(&absolute(dir).to_string_lossy())));
+    }
+    if let Some(store) = args.store.store.as_deref().filter(|_| given("GUARDRAIL_STORE")) {
+        if guardrail_core::secret::redact(store, &[]) != store {
+            return Err(Failure::Usage(
+                "--store holds a password, which an agent's settings file would keep in clear: name the store in \
+                 the configuration file (~/.config/guardrail/config.toml, readable only by you) instead"
+                    .into(),
+            ));
+        }
+        command.push_str(&format!(" --store {}", quote(store)));
+    }
+    if let Some(node) = args.store.node.as_deref().filter(|_| given("GUARDRAIL_NODE")) {
+        command.push_str(&format!(" --node {}", quote(node)));
+    }
+    if !args.store.anchors.is_empty() && given("GUARDRAIL_ANCHORS") {
+        command.push_str(&format!(" --anchor {}", quote(&args.store.anchors.join(","))));
+    }
+    if args.deadline != DEFAULT_DEADLINE_MS {
+        command.push_str(&format!(" --deadline {}", args.deadline));
+    }
+    Ok(command)
+}
+
+/// `hook uninstall AGENT`: removes Guardrail's hooks from the settings,
+/// keeping everything else.
+fn uninstall(args: &HookArgs) -> Result<i32, Failure> {
+    let agent =
+        args.install_for.ok_or_else(|| Failure::Usage("name the agent: guardrail hook uninstall AGENT".into()))?;
+    let path = settings_path(agent, args.project.as_deref()).map_err(Failure::Usage)?;
+    let mut settings: Value = match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().is_empty() => {
+            return crate::print(&format!("guardrail: {} is empty\n", path.display()));
+        }
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|error| Failure::Usage(format!("{}: not valid JSON: {error}", path.display())))?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return crate::print(&format!("guardrail: {} does not exist: no hook to remove\n", path.display()));
+        }
+        Err(error) => return Err(Failure::Io(format!("{}: {error}", path.display()))),
+    };
+    let ours = format!("hook {}", agent_id(agent));
+    let mut removed = 0;
+    if let Some(hooks) = settings.get_mut("hooks").and_then(Value::as_object_mut) {
+        for list in hooks.values_mut().filter_map(Value::as_array_mut) {
+            let before = list.len();
+            list.retain(|existing| !existing.to_string().contains(&ours));
+            removed += before - list.len();
+        }
+        hooks.retain(|_, list| list.as_array().is_none_or(|list| !list.is_empty()));
+    }
+    let text = serde_json::to_string_pretty(&settings).expect("JSON values serialize") + "\n";
+    if args.dry_run {
+        return crate::print(&text);
+    }
+    write_settings(&path, &text)?;
+    crate::print(&format!(
+        "guardrail: removed {removed} hook entries for {} from {}\n",
+        agent_id(agent),
+        path.display()
+    ))
+}
+
+/// Writes beside the settings file and renames, so an agent never reads
+/// half a file.
+fn write_settings(path: &Path, text: &str) -> Result<(), Failure> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|error| Failure::Io(format!("{}: {error}", parent.display())))?;
+    }
+    let temporary = path.with_extension("json.guardrail-tmp");
+    std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|error| Failure::Io(format!("{}: {error}", path.display())))
+}
+
 fn install(args: &HookArgs) -> Result<i32, Failure> {
     let agent =
         args.install_for.ok_or_else(|| Failure::Usage("name the agent: guardrail hook install AGENT".into()))?;
-    let exe = std::env::current_exe().map_err(Failure::io("finding the guardrail binary"))?;
-    let command = format!("{} hook {}", crate::commands::exec::quote(&exe.to_string_lossy()), agent_id(agent));
+    let (exe, warning) = hook_binary()?;
+    if let Some(warning) = &warning {
+        eprint!("{warning}");
+    }
+    let command = hook_command(&exe, agent, args)?;
     let path = settings_path(agent, args.project.as_deref()).map_err(Failure::Usage)?;
     let mut settings: Value = match std::fs::read_to_string(&path) {
         Ok(text) if text.trim().is_empty() => json!({}),
@@ -490,14 +611,7 @@ fn install(args: &HookArgs) -> Result<i32, Failure> {
     if args.dry_run {
         return crate::print(&text);
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|error| Failure::Io(format!("{}: {error}", parent.display())))?;
-    }
-    // Write beside it and rename, so an agent never reads half a file.
-    let temporary = path.with_extension("json.guardrail-tmp");
-    std::fs::write(&temporary, &text)
-        .and_then(|()| std::fs::rename(&temporary, &path))
-        .map_err(|error| Failure::Io(format!("{}: {error}", path.display())))?;
+    write_settings(&path, &text)?;
     let mut message = format!("guardrail: {} now calls `{command}` ({})\n", agent_id(agent), path.display());
     if agent == AgentName::Codex {
         message

@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod check;
+pub mod doctor;
 pub mod exec;
 pub mod hook;
 pub mod policy;

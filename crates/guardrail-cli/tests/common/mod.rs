@@ -18,7 +18,10 @@ impl std::fmt::Debug for Run {
 
 /// The binary, to be given arguments, environment and directory.
 pub fn command() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_guardrail"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_guardrail"));
+    // No configuration file of whoever runs the tests (an empty one).
+    command.env("GUARDRAIL_CONFIG", "/dev/null").env_remove("GUARDRAIL_POLICY").env_remove("GUARDRAIL_ACTOR");
+    command
 }
 
 /// The binary with its data directory in `dir`, node `test-node`, and no
