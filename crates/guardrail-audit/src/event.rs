@@ -233,6 +233,9 @@ pub struct DecisionEvent {
     pub prompt: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
+    /// The agent's id for the call, which its outcome is matched by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
 }
 
 /// One intent of a recorded decision, with its own verdict.
@@ -283,6 +286,7 @@ impl DecisionEvent {
             session: action.context.session.clone(),
             prompt: action.context.prompt.clone(),
             cwd: action.context.cwd.clone(),
+            call: action.context.call.clone(),
         }
     }
 }
@@ -305,6 +309,10 @@ pub struct OutcomeEvent {
     /// SHA-256 of the output, when the surface saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_sha256: Option<String>,
+    /// Who let a held action run, when the surface asked a person (an
+    /// agent's own permission prompt): the person's answer, recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -60,6 +60,7 @@ impl Request {
             session: self.session,
             prompt: self.prompt_id,
             cwd: self.cwd,
+            call: None,
         };
         action
     }

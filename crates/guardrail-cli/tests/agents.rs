@@ -682,3 +682,42 @@ fn hooks_install_with_their_settings_are_checked_by_doctor_and_uninstall() {
     assert_eq!(settings["theme"], "dark");
     assert!(!settings.to_string().contains("hook claude-code"), "{settings}");
 }
+
+/// When the gate holds a call and Claude Code asks the person at its
+/// prompt, the person's answer shows when the call runs: its result comes
+/// back with the call's id, and the decision's outcome records who let it run.
+#[test]
+fn a_person_answering_the_agents_prompt_is_recorded_as_the_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("app");
+    std::fs::create_dir(&workspace).unwrap();
+    let cwd = workspace.to_str().unwrap();
+    for (id, command) in [("toolu_held", HELD), ("toolu_allowed", ALLOWED)] {
+        let before = json!({"session_id": "s1", "cwd": cwd, "hook_event_name": "PreToolUse", "tool_use_id": id,
+                            "tool_name": "Bash", "tool_input": {"command": command}});
+        let run = guardrail(dir.path(), &["hook", "claude-code"], &before.to_string());
+        assert_eq!(run.status, 0, "{run:?}");
+        let after = json!({"session_id": "s1", "cwd": cwd, "hook_event_name": "PostToolUse", "tool_use_id": id,
+                           "tool_name": "Bash", "tool_input": {"command": command},
+                           "tool_response": {"stdout": "done", "stderr": "", "interrupted": false}});
+        let run = guardrail(dir.path(), &["hook", "claude-code"], &after.to_string());
+        assert_eq!(run.status, 0, "{run:?}");
+    }
+    let records = records(dir.path());
+    let decision_of =
+        |id: &str| records.iter().find(|r| r["kind"] == "decision" && r["call"] == id).unwrap()["seq"].clone();
+    let outcome_of = |id: &str| {
+        let seq = decision_of(id);
+        records
+            .iter()
+            .find(|r| r["kind"] == "outcome" && r["decision"] == seq)
+            .unwrap_or_else(|| panic!("{id}: no outcome"))
+            .clone()
+    };
+    let held = outcome_of("toolu_held");
+    assert_eq!(held["status"], "succeeded");
+    assert_eq!(held["approved_by"], "the person at claude-code's permission prompt");
+    let allowed = outcome_of("toolu_allowed");
+    assert_eq!(allowed["status"], "succeeded");
+    assert!(allowed.get("approved_by").is_none(), "{allowed}");
+}

@@ -163,6 +163,10 @@ pub struct ActionContext {
     /// The working directory a shell command runs in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
+    /// The agent's id for this call (a tool-use id), which its result
+    /// carries too: how an outcome finds its decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
 }
 
 impl ActionContext {
@@ -183,6 +187,7 @@ impl Default for ActionContext {
             session: None,
             prompt: None,
             cwd: None,
+            call: None,
         }
     }
 }

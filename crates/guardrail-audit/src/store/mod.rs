@@ -99,6 +99,9 @@ pub trait Store: Send {
         starts_chain: bool,
     ) -> Result<Option<Appended>, StoreError>;
 
+    /// `node`'s latest `limit` records, newest first.
+    fn recent(&mut self, node: &str, limit: usize) -> Result<Vec<Record>, StoreError>;
+
     /// `node`'s latest record of kind `kind`.
     fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError>;
 

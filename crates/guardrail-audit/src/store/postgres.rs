@@ -178,6 +178,14 @@ impl Store for PostgresStore {
         Ok(Some((heads.into_iter().map(|(head, _)| head).collect(), checkpoint)))
     }
 
+    fn recent(&mut self, node: &str, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let rows = self.client.query(
+            &format!("SELECT {RECORD_COLUMNS} FROM guardrail_records WHERE node = $1 ORDER BY seq DESC LIMIT $2"),
+            &[&node, &(limit as i64)],
+        )?;
+        Ok(rows.iter().map(|row| record(row, 0)).collect())
+    }
+
     fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError> {
         let row = self.client.query_opt(
             &format!(

@@ -287,6 +287,14 @@ impl Store for SqliteStore {
         Ok(Some((heads, checkpoint)))
     }
 
+    fn recent(&mut self, node: &str, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE node = ?1 ORDER BY seq DESC LIMIT ?2"
+        ))?;
+        let rows = statement.query_map(params![node, limit as i64], |row| record(row, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError> {
         let mut statement = self.connection.prepare_cached(&format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE node = ?1 AND kind = ?2 ORDER BY seq DESC LIMIT 1"

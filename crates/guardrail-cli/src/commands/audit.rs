@@ -218,6 +218,7 @@ fn line(entry: &Read) -> String {
             facts.extend(outcome.exit_code.map(|code| format!("exit {code}")));
             facts.extend(outcome.duration_ms.map(|ms| format!("{ms:.1} ms")));
             facts.extend(outcome.error.as_deref().map(one_line));
+            facts.extend(outcome.approved_by.as_deref().map(|who| format!("let run by {who}")));
             format!("{head}  {:<21}  of #{}: {}", "outcome", outcome.decision, facts.join(", "))
         }
         Event::Prompt(content) | Event::Response(content) | Event::ToolOutput(content) => format!(
@@ -477,7 +478,7 @@ fn export(format: ExportFormat, filter_args: &FilterArgs, args: &StoreArgs) -> R
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut ocsf = Ocsf::default();
-    scan(store.as_mut(), &filter, |entry| {
+    let written = scan(store.as_mut(), &filter, |entry| {
         let value = match format {
             ExportFormat::Jsonl => export::jsonl(&entry),
             ExportFormat::Ocsf => ocsf.event(&entry),
@@ -488,9 +489,13 @@ fn export(format: ExportFormat, filter_args: &FilterArgs, args: &StoreArgs) -> R
             _ => Failure::Io(error.to_string()),
         })?;
         out.write_all(b"\n").map_err(Failure::io("standard output"))
-    })?;
-    out.flush().map_err(Failure::io("standard output"))?;
-    Ok(exit::ALLOW)
+    });
+    // A reader that has read enough (`| head`) ends the export, which
+    // changed nothing: a normal end, not an error.
+    match written.and_then(|()| out.flush().map_err(Failure::io("standard output"))) {
+        Ok(()) | Err(Failure::Quiet) => Ok(exit::ALLOW),
+        Err(failure) => Err(failure),
+    }
 }
 
 /// Durable appends per second for each number of concurrent writers, with

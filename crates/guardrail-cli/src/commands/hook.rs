@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use guardrail_audit::{ContentDetails, ContentKind, Entry, Gate};
+use guardrail_audit::event::Event as Recorded;
+use guardrail_audit::{ContentDetails, ContentKind, Entry, Gate, OutcomeEvent, OutcomeStatus};
 use guardrail_core::{Action, ActionKind, Actor, ActorKind, Decision, Verdict};
 use serde_json::{Value, json};
 
@@ -297,15 +298,19 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
     let channel = format!("hook:{}", agent_id(agent));
     let session = session(agent, &input);
     let event_name = input["hook_event_name"].as_str().unwrap_or("").to_owned();
+    // The agent's id for the tool call, in its event before and after it.
+    let call = input["tool_use_id"].as_str().filter(|id| !id.is_empty()).map(str::to_owned);
     match event {
         Event::Command { command, cwd } => {
-            let decision =
-                judge(args, recorder, Action::new(ActionKind::Shell, command), cwd, actor, channel, session)?;
+            let mut action = Action::new(ActionKind::Shell, command);
+            action.context.call = call;
+            let decision = judge(args, recorder, action, cwd, actor, channel, session)?;
             Ok(respond(agent, &event_name, &decision, ActionKind::Shell))
         }
         Event::Tool { tool, input, cwd } => {
-            let text = guardrail_tools::call_text(&tool, &input);
-            let decision = judge(args, recorder, Action::new(ActionKind::Tool, text), cwd, actor, channel, session)?;
+            let mut action = Action::new(ActionKind::Tool, guardrail_tools::call_text(&tool, &input));
+            action.context.call = call;
+            let decision = judge(args, recorder, action, cwd, actor, channel, session)?;
             Ok(respond(agent, &event_name, &decision, ActionKind::Tool))
         }
         // Recorded as it came (the gate judges it unknown), then blocked:
@@ -315,10 +320,20 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
             Err(format!("the hook event is not a tool call Guardrail can read: {why}"))
         }
         Event::Output { command, output } => {
+            // The call ran: its decision's outcome, and who let it run when
+            // the gate held it and the agent asked the person at its prompt.
+            let outcome = match &call {
+                Some(call) => outcome_of(args, &recorder, agent, call, &input),
+                None => None,
+            };
             let details = ContentDetails { channel, session, prompt: None, tool: Some(command) };
-            recorder
-                .record(Entry::content(ContentKind::ToolOutput, &actor, details, &output))
+            let content = recorder
+                .submit(Entry::content(ContentKind::ToolOutput, &actor, details, &output))
                 .map_err(|error| error.to_string())?;
+            if let Some(outcome) = outcome {
+                recorder.record(Entry::outcome(outcome)).map_err(|error| error.to_string())?;
+            }
+            content.wait().map_err(|error| error.to_string())?;
             Ok(None)
         }
         Event::Prompt(prompt) => {
@@ -330,6 +345,40 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
         }
         Event::Other => Ok(None),
     }
+}
+
+/// The outcome of the decision on tool call `call`, found among this
+/// node's latest records: it ran (it failed when the agent says its tool
+/// did); a held decision that ran was let run by the person the agent
+/// asked.
+fn outcome_of(
+    args: &HookArgs,
+    recorder: &guardrail_audit::Recorder,
+    agent: AgentName,
+    call: &str,
+    input: &Value,
+) -> Option<OutcomeEvent> {
+    /// How far back a call's decision is looked for.
+    const RECENT: usize = 500;
+    let location = crate::store::location(&args.store, None).ok()?;
+    let mut store = location.open_read_only().ok()?;
+    let node = recorder.node().to_owned();
+    let records = store.recent(&node, RECENT).ok()?;
+    let (seq, verdict) = records.iter().find_map(|record| match Recorded::decode(&record.kind, &record.body) {
+        Ok(Recorded::Decision(decision)) if decision.call.as_deref() == Some(call) => {
+            Some((record.seq, decision.verdict))
+        }
+        _ => None,
+    })?;
+    let failed = input["tool_response"]["is_error"].as_bool() == Some(true)
+        || input["tool_response"]["success"].as_bool() == Some(false);
+    let held = matches!(verdict, Verdict::RequireApproval | Verdict::RequireJustification);
+    Some(OutcomeEvent {
+        decision: seq,
+        status: if failed { OutcomeStatus::Failed } else { OutcomeStatus::Succeeded },
+        approved_by: held.then(|| format!("the person at {}'s permission prompt", agent_id(agent))),
+        ..OutcomeEvent::default()
+    })
 }
 
 /// Judges one action through the gate; the decision is recorded before it
