@@ -290,20 +290,19 @@ fn signing_key(
 }
 
 /// The key `node`'s checkpoints are signed with now: the latest
-/// checkpoint's, or the key a later key record hands over to.
+/// checkpoint's, or the key a rotation in the batch it seals hands over to.
+/// Reads one checkpoint and one batch, however long the record.
 fn key_in_force(store: &mut dyn Store, node: &str) -> Result<Option<String>, crate::store::StoreError> {
-    let last_checkpoint = store.checkpoints(Some(node))?.pop();
-    let last_key =
-        store.last_of_kind(node, "key")?.and_then(|record| match Event::decode(&record.kind, &record.body) {
-            Ok(Event::Key(event)) => Some((record.seq, event.key)),
-            _ => None,
-        });
-    Ok(match (last_checkpoint, last_key) {
-        (Some(checkpoint), Some((seq, key))) if seq >= checkpoint.first.unwrap_or(checkpoint.seq) => Some(key),
-        (Some(checkpoint), _) => Some(checkpoint.key),
-        (None, Some((_, key))) => Some(key),
-        (None, None) => None,
-    })
+    let Some(checkpoint) = store.last_checkpoint(node)? else { return Ok(None) };
+    if let Some(first) = checkpoint.first.filter(|first| *first <= checkpoint.seq) {
+        let batch = store.chain(node, first - 1, (checkpoint.seq - first + 1) as usize)?;
+        for record in batch.iter().rev().filter(|record| record.kind == "key") {
+            if let Ok(Event::Key(event)) = Event::decode(&record.kind, &record.body) {
+                return Ok(Some(event.key));
+            }
+        }
+    }
+    Ok(Some(checkpoint.key))
 }
 
 impl Drop for Recorder {

@@ -158,10 +158,13 @@ fn records_lost_to_a_damaged_wal_show_against_the_anchors() {
     let mut with_anchor = config(dir.path());
     with_anchor.anchors = vec![witness.clone()];
     let Location::Sqlite(path) = Location::in_data_dir(dir.path()) else { unreachable!() };
-    // A reader holding the database open keeps the WAL from being
-    // checkpointed, as another process of the gate would.
+    // A reader in the middle of a long read keeps the WAL from being
+    // checkpointed past what it reads, as a busy gate's other process
+    // would: the records stay in the WAL.
     let recorder = Recorder::open(with_anchor.clone()).unwrap();
     let reader = rusqlite::Connection::open(&path).unwrap();
+    reader.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
     let _: i64 = reader.query_row("SELECT count(*) FROM records", [], |row| row.get(0)).unwrap();
     record_some(&recorder, 20);
     drop(recorder);
@@ -171,6 +174,7 @@ fn records_lost_to_a_damaged_wal_show_against_the_anchors() {
     // One flipped bit in the payload of a frame half-way through.
     let frame = 32 + (24 + 4096) * (bytes.len() / (24 + 4096) / 2);
     bytes[frame + 24 + 100] ^= 0x01;
+    reader.execute_batch("ROLLBACK").unwrap();
     drop(reader);
     std::fs::write(&wal, &bytes).unwrap();
     let _ = std::fs::remove_file(path.with_extension("sqlite3-shm"));

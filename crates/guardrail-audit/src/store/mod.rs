@@ -102,9 +102,6 @@ pub trait Store: Send {
     /// `node`'s latest `limit` records, newest first.
     fn recent(&mut self, node: &str, limit: usize) -> Result<Vec<Record>, StoreError>;
 
-    /// `node`'s latest record of kind `kind`.
-    fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError>;
-
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError>;
 
     /// Records in order of arrival, after store id `after`, at most `limit`.
@@ -121,6 +118,9 @@ pub trait Store: Send {
     fn blob(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+
+    /// The node's latest checkpoint (one read, however long the record).
+    fn last_checkpoint(&mut self, node: &str) -> Result<Option<Checkpoint>, StoreError>;
 
     /// The node's checkpoints in sequence order (every node's when `None`).
     fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError>;

@@ -186,16 +186,6 @@ impl Store for PostgresStore {
         Ok(rows.iter().map(|row| record(row, 0)).collect())
     }
 
-    fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError> {
-        let row = self.client.query_opt(
-            &format!(
-                "SELECT {RECORD_COLUMNS} FROM guardrail_records WHERE node = $1 AND kind = $2 ORDER BY seq DESC LIMIT 1"
-            ),
-            &[&node, &kind],
-        )?;
-        Ok(row.map(|row| record(&row, 0)))
-    }
-
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError> {
         head(&mut self.client, node)
     }
@@ -241,6 +231,23 @@ impl Store for PostgresStore {
 
     fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
         insert_checkpoint(&mut self.client, checkpoint)
+    }
+
+    fn last_checkpoint(&mut self, node: &str) -> Result<Option<Checkpoint>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT node, seq, head, time, key, signature, first FROM guardrail_checkpoints
+             WHERE node = $1 ORDER BY seq DESC LIMIT 1",
+            &[&node],
+        )?;
+        Ok(row.map(|row| Checkpoint {
+            node: row.get(0),
+            first: row.get::<_, Option<i64>>(6).map(|first| first as u64),
+            seq: row.get::<_, i64>(1) as u64,
+            head: read_hash(row.get(2)),
+            time: row.get(3),
+            key: row.get(4),
+            signature: row.get(5),
+        }))
     }
 
     fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {

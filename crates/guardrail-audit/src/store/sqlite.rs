@@ -82,6 +82,10 @@ impl SqliteStore {
         // is locked". Each process checkpoints passively when it closes
         // instead (see `Drop`).
         connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        // A WAL left long (a burst of appends) is cut back once it has been
+        // checkpointed: the next process to open the record reads all of a
+        // WAL it cannot trust the index of, which a long one makes slow.
+        connection.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         migrate(&mut connection)?;
         Ok(SqliteStore { connection, first: "first", writable: true })
     }
@@ -118,6 +122,12 @@ impl Drop for SqliteStore {
     fn drop(&mut self) {
         if self.writable {
             let _ = self.connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            // And when no one else is using the record right now, the WAL is
+            // emptied: the next process to open the record then has no WAL
+            // to read through. Never waits for anyone.
+            if self.connection.busy_timeout(Duration::ZERO).is_ok() {
+                let _ = self.connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            }
         }
     }
 }
@@ -157,6 +167,9 @@ fn wal_mode(connection: &Connection) -> Result<(), StoreError> {
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// The bytes a checkpointed WAL is cut back to.
+const WAL_SIZE_LIMIT: i64 = 256 * 1024;
 
 /// How long a writer waits for another process's lock on the record.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -295,13 +308,6 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn last_of_kind(&mut self, node: &str, kind: &str) -> Result<Option<Record>, StoreError> {
-        let mut statement = self.connection.prepare_cached(&format!(
-            "SELECT {RECORD_COLUMNS} FROM records WHERE node = ?1 AND kind = ?2 ORDER BY seq DESC LIMIT 1"
-        ))?;
-        Ok(statement.query_row(params![node, kind], |row| record(row, 0)).optional()?)
-    }
-
     fn head(&mut self, node: &str) -> Result<Option<Head>, StoreError> {
         head(&self.connection, node)
     }
@@ -344,6 +350,14 @@ impl Store for SqliteStore {
 
     fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
         Ok(insert_checkpoint(&self.connection, checkpoint)?)
+    }
+
+    fn last_checkpoint(&mut self, node: &str) -> Result<Option<Checkpoint>, StoreError> {
+        let mut statement = self.connection.prepare(&format!(
+            "SELECT node, seq, head, time, key, signature, {} FROM checkpoints WHERE node = ?1 ORDER BY seq DESC LIMIT 1",
+            self.first
+        ))?;
+        Ok(statement.query_row(params![node], checkpoint).optional()?)
     }
 
     fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
