@@ -42,7 +42,10 @@ impl AnchorSpec {
             let (server, stream) = rest.split_once('/').unwrap_or((rest, ""));
             let stream = if stream.is_empty() { DEFAULT_STREAM } else { stream };
             if server.is_empty() || !stream.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                return Err(format!("cannot read {text:?} as an anchor: expected nats://HOST:PORT/STREAM"));
+                return Err(format!(
+                    "cannot read {:?} as an anchor: expected nats://HOST:PORT/STREAM",
+                    guardrail_core::secret::redact(text, &[])
+                ));
             }
             return Ok(AnchorSpec::Nats { server: format!("nats://{server}"), stream: stream.to_owned() });
         }

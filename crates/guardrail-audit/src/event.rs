@@ -43,6 +43,9 @@ pub struct KeyEvent {
     /// The previous key's signature handing over to this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endorsement: Option<String>,
+    /// This key's signature taking over from the previous one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<String>,
     /// Why: `created`, `rotated`, `replaced a lost key`.
     pub reason: String,
 }

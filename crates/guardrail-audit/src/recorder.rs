@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::anchor::{Anchor, AnchorSpec};
 use crate::chain::Hash;
@@ -123,6 +124,39 @@ impl RecorderConfig {
     }
 }
 
+/// The data directory's note of the chains it has recorded (node and
+/// store), so that a store emptied behind its back is noticed.
+struct Started {
+    path: PathBuf,
+    line: String,
+}
+
+impl Started {
+    const FILE: &'static str = "chains.started";
+
+    fn new(config: &RecorderConfig) -> Started {
+        Started { path: config.key_dir.join(Started::FILE), line: format!("{}\t{}", config.node, config.location) }
+    }
+
+    fn recorded(&self) -> bool {
+        std::fs::read_to_string(&self.path).is_ok_and(|text| text.lines().any(|line| line == self.line))
+    }
+
+    /// Notes the chain, once.
+    fn mark(&self) -> Result<(), String> {
+        if self.recorded() {
+            return Ok(());
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&self.path).map_err(|error| format!("{}: {error}", self.path.display()))?;
+        std::io::Write::write_all(&mut file, format!("{}\n", self.line).as_bytes())
+            .map_err(|error| format!("{}: {error}", self.path.display()))
+    }
+}
+
 /// The file a new key is written to while a rotation is under way.
 const NEXT_KEY_FILE: &str = "signing.key.next";
 
@@ -159,25 +193,48 @@ impl Recorder {
         let mut writer = Writer { store, signer, config: config.clone(), anchors, last_time: 0 };
         // A chain starts with the key it is signed with (written once, by
         // whichever process gets there first); a key replacing a lost one
-        // is recorded the same way, unendorsed.
+        // is recorded the same way, unendorsed (but accepted by the new key).
         let signer = writer.signer.clone();
+        let head = writer.store.head(&config.node).map_err(failed)?;
+        let started = Started::new(&config);
         match created {
             Some(Some(previous)) => {
                 let event = KeyEvent {
                     key: public_key.clone(),
+                    acceptance: Some(signer.accept(&config.node, &previous)),
                     previous: Some(previous),
                     endorsement: None,
                     reason: "replaced a lost key".into(),
                 };
                 writer.append_alone(Event::Key(event), &signer, false)?;
             }
-            _ if writer.store.head(&config.node).map_err(failed)?.is_none() => {
-                let event =
-                    KeyEvent { key: public_key.clone(), previous: None, endorsement: None, reason: "created".into() };
+            // This data directory has recorded this node in this store, and
+            // the store now holds nothing of it: it was wiped or replaced.
+            Some(None) | None if head.is_none() && started.recorded() => {
+                return Err(RecordError(format!(
+                    "the record {} holds nothing of node {}, but this data directory has recorded it there before \
+                     ({}): the record was wiped or replaced. Nothing is recorded until a person looks: check it with \
+                     `guardrail audit verify --anchors ...`; to start a new record on purpose, use another --node or \
+                     remove {}",
+                    config.location,
+                    config.node,
+                    started.path.display(),
+                    started.path.display()
+                )));
+            }
+            _ if head.is_none() => {
+                let event = KeyEvent {
+                    key: public_key.clone(),
+                    previous: None,
+                    endorsement: None,
+                    acceptance: None,
+                    reason: "created".into(),
+                };
                 writer.append_alone(Event::Key(event), &signer, true)?;
             }
-            _ => {}
+            _ => writer.seal_old_tail()?,
         }
+        started.mark().map_err(RecordError)?;
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("guardrail-recorder".into())
@@ -249,8 +306,15 @@ fn signing_key(
     if let Some(candidate) = CheckpointSigner::load(&next).map_err(RecordError)? {
         if in_force.as_deref() == Some(candidate.public_key().as_str()) {
             candidate.replace(dir, signing::KEY_FILE).map_err(RecordError)?;
+            let _ = std::fs::remove_file(&next);
+        } else if std::fs::metadata(&next)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| modified.elapsed().is_ok_and(|age| age > Duration::from_secs(600)))
+        {
+            // A rotation that never committed, long ago (a rotation under
+            // way in another process is left alone).
+            let _ = std::fs::remove_file(&next);
         }
-        let _ = std::fs::remove_file(&next);
     }
     let loaded = CheckpointSigner::load_existing(dir).map_err(RecordError)?;
     match (loaded, in_force) {
@@ -461,32 +525,68 @@ impl Writer {
         Ok(Some(checkpoint))
     }
 
-    /// The new key is kept aside first, the old key endorses it in a record
-    /// it seals, and only then does the new key take the old one's place: a
-    /// crash at any point leaves a key that matches the record.
+    /// The new key is kept aside first, the old key endorses it (and the
+    /// new one accepts) in a record the old key seals, and only then does
+    /// the new key take the old one's place: a crash at any point leaves a
+    /// key that matches the record. Once the record is committed the new key
+    /// is installed, even if an anchor then fails to witness it.
     fn rotate(&mut self) -> Result<Receipt, RecordError> {
         let dir = self.config.key_dir.clone();
+        let node = self.config.node.clone();
         let next = CheckpointSigner::generate().map_err(RecordError)?;
         next.replace(&dir, NEXT_KEY_FILE).map_err(RecordError)?;
         let event = KeyEvent {
             key: next.public_key(),
             previous: Some(self.signer.public_key()),
-            endorsement: Some(self.signer.endorse(&self.config.node, &next.public_key())),
+            endorsement: Some(self.signer.endorse(&node, &next.public_key())),
+            acceptance: Some(next.accept(&node, &self.signer.public_key())),
             reason: "rotated".into(),
         };
+        let encoded = Event::Key(event).encode(Vec::new());
+        let time = self.time();
+        let pending = Pending { time, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs };
         let old = self.signer.clone();
-        let receipt = match self.append_alone(Event::Key(event), &old, false) {
-            Ok(Some(receipt)) => receipt,
+        let seal = |first: u64, head: Head| old.sign(&node, first, head.seq, head.hash, time);
+        let appended = self.store.append(&node, std::slice::from_ref(&pending), &seal, false);
+        let (heads, checkpoint) = match appended {
+            Ok(Some(appended)) => appended,
             Ok(None) => unreachable!("a batch that need not start the chain is always appended"),
             Err(error) => {
                 let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
-                return Err(error);
+                return Err(RecordError(format!("{}: {error}", self.config.location)));
             }
         };
+        // Committed: the record now names the new key.
         next.replace(&dir, signing::KEY_FILE).map_err(RecordError)?;
         let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
         self.signer = next;
-        Ok(receipt)
+        self.witness(&checkpoint)?;
+        Ok(Receipt { node, seq: heads[0].seq, hash: heads[0].hash })
+    }
+
+    /// A record written by the first format (a checkpoint every so often)
+    /// has records after its last checkpoint that nothing seals. They are
+    /// sealed once, when this recorder first opens it, and only when that
+    /// checkpoint is the old format's, signed by this key, and still names
+    /// the record it sealed: so that a forged record cannot be sealed this
+    /// way.
+    fn seal_old_tail(&mut self) -> Result<(), RecordError> {
+        let node = self.config.node.clone();
+        let error = |error: crate::store::StoreError| RecordError(format!("checkpoint: {error}"));
+        let Some(last) = self.store.last_checkpoint(&node).map_err(error)? else { return Ok(()) };
+        let Some(head) = self.store.head(&node).map_err(error)? else { return Ok(()) };
+        let genuine = last.first.is_none()
+            && last.key == self.signer.public_key()
+            && last.signature_is_valid()
+            && head.seq > last.seq
+            && self.store.record(&node, last.seq).map_err(error)?.is_some_and(|record| record.hash == last.head);
+        if !genuine {
+            return Ok(());
+        }
+        let time = self.time();
+        let checkpoint = self.signer.sign(&node, last.seq + 1, head.seq, head.hash, time);
+        self.store.add_checkpoint(&checkpoint).map_err(error)?;
+        self.witness(&checkpoint)
     }
 }
 

@@ -161,7 +161,13 @@ impl CheckpointSigner {
         let linked = std::fs::hard_link(&temporary, &path);
         let _ = std::fs::remove_file(&temporary);
         match linked {
-            Ok(()) => Ok(self),
+            Ok(()) => {
+                // The link is durable before anything is signed with the key.
+                if let Ok(directory) = std::fs::File::open(dir) {
+                    let _ = directory.sync_all();
+                }
+                Ok(self)
+            }
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => CheckpointSigner::load(&path)?
                 .ok_or_else(|| format!("the signing key {} vanished while being created", path.display())),
             Err(error) => Err(format!("cannot write the signing key {}: {error}", path.display())),
@@ -207,6 +213,12 @@ impl CheckpointSigner {
         hex::encode(self.key.sign(&endorsement_message(node, next)).to_bytes())
     }
 
+    /// This (new) key's acceptance of the hand-over from `previous`: without
+    /// it, any key could "hand over" to the real one and borrow its trust.
+    pub fn accept(&self, node: &str, previous: &str) -> String {
+        hex::encode(self.key.sign(&acceptance_message(node, previous)).to_bytes())
+    }
+
     /// The public half, hex: what `guardrail audit pubkey` prints.
     pub fn public_key(&self) -> String {
         hex::encode(self.key.verifying_key().as_bytes())
@@ -242,6 +254,27 @@ pub fn endorsement_is_valid(previous: &str, node: &str, next: &str, endorsement:
         return false;
     }
     key.verify(&endorsement_message(node, next), &Signature::from_bytes(&signature)).is_ok()
+}
+
+/// Whether `acceptance` is `next`'s signature taking `node`'s signing over
+/// from `previous`.
+pub fn acceptance_is_valid(next: &str, node: &str, previous: &str, acceptance: &str) -> bool {
+    let Some(key) = decode_key(next) else { return false };
+    let mut signature = [0u8; 64];
+    if hex::decode_to_slice(acceptance, &mut signature).is_err() {
+        return false;
+    }
+    key.verify(&acceptance_message(node, previous), &Signature::from_bytes(&signature)).is_ok()
+}
+
+const ACCEPTANCE_DOMAIN: &[u8] = b"guardrail.key-acceptance.v1\n";
+
+fn acceptance_message(node: &str, previous: &str) -> Vec<u8> {
+    let mut message = ACCEPTANCE_DOMAIN.to_vec();
+    message.extend((node.len() as u64).to_be_bytes());
+    message.extend(node.as_bytes());
+    message.extend(previous.trim().as_bytes());
+    message
 }
 
 const ENDORSEMENT_DOMAIN: &[u8] = b"guardrail.key-rotation.v1\n";

@@ -201,6 +201,19 @@ fn verify_node(store: &mut dyn Store, node: &str, trust: &Trust) -> Result<(Node
     // What each accepted checkpoint seals: (first, seq).
     let mut sealed: Vec<(Option<u64>, u64)> = Vec::new();
 
+    // Every record of the node is read below: none may hide outside
+    // 1..=count (a sequence number of 0 or less, or one used twice).
+    let (stored, lowest, highest) = store.seq_range(node)?;
+    if stored > 0 && (lowest < 1 || stored as i64 > highest - lowest + 1) {
+        problems.push(problem(
+            lowest.max(0) as u64,
+            ProblemKind::Inserted,
+            format!(
+                "node {node} has {stored} records numbered {lowest} to {highest}: records were added outside its chain (a number below 1, or used twice)"
+            ),
+        ));
+    }
+
     // The chain, in order.
     let mut expected = 1u64;
     let mut prev = Hash::GENESIS;
@@ -376,16 +389,21 @@ fn verify_node(store: &mut dyn Store, node: &str, trust: &Trust) -> Result<(Node
             if let Some(event) = key_event.as_ref()
                 && let Some(endorsement) = &event.endorsement
             {
+                // The old key hands over, and the new key takes over: a key
+                // cannot borrow the trust of one that never accepted it.
                 let endorsed = in_force.as_deref().is_some_and(|current| {
                     event.previous.as_deref() == Some(current)
                         && crate::signing::endorsement_is_valid(current, node, &event.key, endorsement)
+                        && event.acceptance.as_deref().is_some_and(|acceptance| {
+                            crate::signing::acceptance_is_valid(&event.key, node, current, acceptance)
+                        })
                 });
                 if !endorsed {
                     problems.push(problem(
                         record.seq,
                         ProblemKind::KeyChange,
                         format!(
-                            "record {} changes the signing key to {}, but the key in force ({}) did not sign the change",
+                            "record {} changes the signing key to {}, but the key in force ({}) and the new key did not both sign the change",
                             record.seq,
                             fingerprint(&event.key),
                             in_force.as_deref().map_or_else(|| "none".to_owned(), fingerprint)

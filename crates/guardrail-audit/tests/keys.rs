@@ -202,3 +202,96 @@ fn a_closed_recorder_leaves_its_records_in_the_database_file_and_verify_reads_a_
     assert!(report.is_ok(), "{:#?}", report.problems);
     assert_eq!(report.nodes[0].records, 6);
 }
+
+/// A forged record appended behind the gate's back is never sealed by the
+/// next genuine batch, whatever the attacker does to the checkpoint before
+/// it (here: passing it off as one of the first format's).
+#[test]
+fn a_forged_record_is_not_sealed_by_the_next_genuine_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    record_some(&Recorder::open(config(dir.path())).unwrap(), 5);
+    let Location::Sqlite(path) = Location::in_data_dir(dir.path()) else { unreachable!() };
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let (time, kind, body, hash): (i64, String, String, String) = connection
+        .query_row("SELECT time, kind, body, hash FROM records WHERE seq = 5", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap();
+    let prev = guardrail_audit::Hash::from_hex(&hash).unwrap();
+    let forged = guardrail_audit::chain::record_hash(NODE, 6, time, &kind, &body, prev);
+    connection
+        .execute(
+            "INSERT INTO records (node, seq, time, kind, body, prev, hash) VALUES (?1, 6, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![NODE, time, kind, body, hash, forged.to_hex()],
+        )
+        .unwrap();
+    connection.execute("UPDATE checkpoints SET first = NULL WHERE seq = 5", []).unwrap();
+    let recorder = Recorder::open(config(dir.path())).unwrap();
+    let entry = guardrail_audit::Entry::content(
+        guardrail_audit::ContentKind::Prompt,
+        &guardrail_core::Actor::default(),
+        Default::default(),
+        "a genuine append after the forgery",
+    );
+    assert_eq!(recorder.record(entry).unwrap().seq, 7);
+    drop(recorder);
+    connection.execute("UPDATE checkpoints SET first = 5 WHERE seq = 5", []).unwrap();
+    let report = verified(dir.path(), Vec::new());
+    assert_eq!(kinds(&report), vec![(6, ProblemKind::Unsigned)], "{:#?}", report.problems);
+}
+
+/// A key an attacker made cannot hand the chain over to the real key: the
+/// real key never accepted it, so verify says the change is not signed.
+#[test]
+fn a_hand_over_the_new_key_did_not_accept_is_reported() {
+    let real = tempfile::tempdir().unwrap();
+    let real_key = CheckpointSigner::load_or_create(real.path()).unwrap();
+    // The attacker's own record, in the real data directory's place.
+    let forged = tempfile::tempdir().unwrap();
+    let recorder = Recorder::open(config(forged.path())).unwrap();
+    record_some(&recorder, 3);
+    let attacker_key = recorder.public_key().to_owned();
+    drop(recorder);
+    let attacker = CheckpointSigner::load_from(forged.path()).unwrap().unwrap();
+    let event = guardrail_audit::event::KeyEvent {
+        key: real_key.public_key(),
+        previous: Some(attacker_key.clone()),
+        endorsement: Some(attacker.endorse(NODE, &real_key.public_key())),
+        acceptance: None,
+        reason: "rotated".into(),
+    };
+    let pending = guardrail_audit::store::Pending {
+        time: guardrail_audit::now(),
+        kind: "key",
+        body: serde_json::to_string(&event).unwrap(),
+        blobs: Vec::new(),
+    };
+    let mut store = Location::in_data_dir(forged.path()).open().unwrap();
+    let seal = |first: u64, head: guardrail_audit::store::Head| attacker.sign(NODE, first, head.seq, head.hash, 1);
+    store.append(NODE, &[pending], &seal, false).unwrap();
+    drop(store);
+    // Verified as if the real key were this data directory's.
+    std::fs::copy(real.path().join(KEY_FILE), forged.path().join(KEY_FILE)).unwrap();
+    let report = verified(forged.path(), Vec::new());
+    assert_eq!(
+        report.problems.first().map(|problem| (problem.seq, problem.kind)),
+        Some((4, ProblemKind::KeyChange)),
+        "{:#?}",
+        report.problems
+    );
+}
+
+/// A record wiped behind the gate's back does not restart quietly: the
+/// data directory remembers that it recorded this node there.
+#[test]
+fn a_wiped_record_is_not_restarted_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    record_some(&Recorder::open(config(dir.path())).unwrap(), 4);
+    let Location::Sqlite(path) = Location::in_data_dir(dir.path()) else { unreachable!() };
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection.execute_batch("DELETE FROM records; DELETE FROM checkpoints; DELETE FROM blobs").unwrap();
+    let error = Recorder::open(config(dir.path())).err().expect("a wiped record is refused");
+    assert!(error.0.contains("was wiped or replaced"), "{error}");
+    let report = verified(dir.path(), Vec::new());
+    assert_eq!(kinds(&report), vec![(1, ProblemKind::Wiped)], "{:#?}", report.problems);
+}

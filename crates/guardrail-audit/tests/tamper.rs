@@ -188,6 +188,21 @@ fn cases() -> Vec<Case> {
             kind: ProblemKind::Unsigned,
         },
         Case {
+            name: "a record added below the chain, where verify does not read",
+            tamper: |b| {
+                let (time, kind, body, _) = b.fields(4);
+                b.execute(&format!(
+                    "INSERT INTO {{records}} (node, seq, time, kind, body, prev, hash)
+                     VALUES ('{NODE}', 0, {time}, '{kind}', '{}', '{}', '{}')",
+                    body.replace('\'', "''"),
+                    Hash::GENESIS.to_hex(),
+                    Hash::GENESIS.to_hex()
+                ));
+            },
+            first_bad: 0,
+            kind: ProblemKind::Inserted,
+        },
+        Case {
             name: "the newest records cut with their checkpoints",
             tamper: |b| {
                 b.execute("DELETE FROM {records} WHERE seq >= 10");

@@ -146,6 +146,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "round3.jsonl",
         "tools.jsonl",
         "tools-round2.jsonl",
+        "gate-round3.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

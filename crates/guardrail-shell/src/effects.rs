@@ -94,6 +94,12 @@ impl Walker {
         }
         if let Some(planted) = locations::planted(&place.name, self.layout.home.as_deref()) {
             self.plant(&place, planted, content, span);
+        } else if let (Some(runs), Stream::Text(text)) = (crate::runs_later::runs_later(&place.name), content) {
+            // A project file a tool runs by itself: what it will run is
+            // judged now, as if it ran.
+            for command in crate::runs_later::commands(runs, text) {
+                self.nested(&command, span, true);
+            }
         }
         self.emit(IntentKind::FsOverwrite, place.scope, object(), span, note.map(str::to_owned));
         self.remember(&place, content, how);

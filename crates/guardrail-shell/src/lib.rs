@@ -32,6 +32,7 @@ pub mod lexicon;
 mod locations;
 mod paths;
 pub mod rules;
+pub mod runs_later;
 mod walk;
 mod words;
 

@@ -629,6 +629,25 @@ const GATE_PROJECT: &[&str] = &[
 /// places the running gate uses (its data directory, configuration,
 /// policies, binary), beside the places every installation uses.
 pub(crate) fn gate_file(path: &str, home: Option<&str>, protected: &[(String, GateFile)]) -> Option<GateFile> {
+    if is_glob(path) {
+        // A project's hook settings: the pattern's last parts match them.
+        let parts: Vec<&str> = path.split('/').collect();
+        let project = GATE_PROJECT.iter().any(|suffix| {
+            let wanted: Vec<&str> = suffix.trim_start_matches('/').split('/').collect();
+            parts.len() >= wanted.len()
+                && parts[parts.len() - wanted.len()..].iter().zip(&wanted).all(|(glob, part)| wildcard(glob, part))
+        });
+        if project {
+            return Some(GateFile::Hooks);
+        }
+        return gate_places(home, protected).into_iter().find_map(|(place, what)| {
+            let reaches = glob_at_or_below(path, &place)?;
+            // Below the data directory, a last part that matches the key's
+            // name reaches the key (`.../guardrail/sign*`).
+            let last = path.rsplit('/').next().unwrap_or(path);
+            Some(if what == GateFile::Data && reaches && wildcard(last, SIGNING_KEY) { GateFile::Key } else { what })
+        });
+    }
     let name = path.rsplit('/').next().unwrap_or(path);
     let data =
         |what: GateFile| if what == GateFile::Data && name.starts_with(SIGNING_KEY) { GateFile::Key } else { what };
@@ -649,6 +668,10 @@ pub(crate) fn gate_file(path: &str, home: Option<&str>, protected: &[(String, Ga
 /// Whether deleting or moving the tree at `path` takes a place of the gate
 /// with it (`rm -rf ~/.local`, `mv ~/.claude /tmp`).
 pub(crate) fn holds_gate(path: &str, home: Option<&str>, protected: &[(String, GateFile)]) -> bool {
+    if is_glob(path) {
+        // `~/.local/share/guard*` holds the data directory.
+        return gate_places(home, protected).iter().any(|(place, _)| glob_above(path, place));
+    }
     let under = |place: &str| below(place, path);
     protected.iter().any(|(place, _)| under(place))
         || home.is_some_and(|home| GATE_HOME.iter().any(|(place, _)| under(&format!("{home}/{place}"))))
@@ -658,6 +681,67 @@ pub(crate) fn holds_gate(path: &str, home: Option<&str>, protected: &[(String, G
             let dir = suffix.rsplit_once('/').map_or(*suffix, |(dir, _)| dir);
             path.trim_end_matches('/').ends_with(dir)
         })
+}
+
+/// How many levels below `dir` the nearest gate place lies.
+pub(crate) fn gate_depth_below(dir: &str, home: Option<&str>, protected: &[(String, GateFile)]) -> Option<usize> {
+    gate_places(home, protected)
+        .iter()
+        .filter(|(place, _)| below(place, dir))
+        .map(|(place, _)| place[dir.len()..].matches('/').count())
+        .min()
+}
+
+/// Whether a path is a glob pattern the shell would expand.
+fn is_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+/// Every place of the gate, as absolute paths.
+fn gate_places(home: Option<&str>, protected: &[(String, GateFile)]) -> Vec<(String, GateFile)> {
+    let mut places: Vec<(String, GateFile)> = protected.to_vec();
+    if let Some(home) = home {
+        places.extend(GATE_HOME.iter().map(|(place, what)| (format!("{home}/{place}"), *what)));
+    }
+    places.extend(GATE_SYSTEM.iter().map(|(place, what)| ((*place).to_owned(), *what)));
+    places
+}
+
+/// Whether glob `pattern` can name `place` or something below it: its
+/// first parts match the place's parts. `Some(true)` when it names
+/// something strictly below the place.
+fn glob_at_or_below(pattern: &str, place: &str) -> Option<bool> {
+    let (pattern, place): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), place.split('/').collect());
+    if pattern.len() < place.len() {
+        return None;
+    }
+    let matches = pattern.iter().zip(&place).all(|(glob, part)| *glob == "**" || wildcard(glob, part));
+    matches.then_some(pattern.len() > place.len())
+}
+
+/// Whether glob `pattern` can name a directory above `place`.
+fn glob_above(pattern: &str, place: &str) -> bool {
+    let (pattern, place): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), place.split('/').collect());
+    pattern.len() < place.len() && pattern.iter().zip(&place).all(|(glob, part)| wildcard(glob, part))
+}
+
+/// Whether one part of a path matches a shell wildcard (`*`, `?`, and a
+/// bracket expression taken as any one character).
+pub(crate) fn wildcard(glob: &str, text: &str) -> bool {
+    fn go(glob: &[char], text: &[char]) -> bool {
+        match glob.split_first() {
+            None => text.is_empty(),
+            Some(('*', rest)) => (0..=text.len()).any(|skip| go(rest, &text[skip..])),
+            Some(('?', rest)) => !text.is_empty() && go(rest, &text[1..]),
+            Some(('[', rest)) => match rest.iter().position(|c| *c == ']') {
+                Some(end) => !text.is_empty() && go(&rest[end + 1..], &text[1..]),
+                None => text.first() == Some(&'[') && go(rest, &text[1..]),
+            },
+            Some((c, rest)) => text.first() == Some(c) && go(rest, &text[1..]),
+        }
+    }
+    let (glob, text): (Vec<char>, Vec<char>) = (glob.chars().collect(), text.chars().collect());
+    go(&glob, &text)
 }
 
 /// The signing key's file name in a data directory.

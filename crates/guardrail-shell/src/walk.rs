@@ -323,6 +323,20 @@ impl Walker {
             || crate::locations::holds_gate(path, home, &self.protected)
     }
 
+    /// Whether `path` is at or below one of the gate's places.
+    pub(crate) fn gate_file_at(&self, path: &str) -> bool {
+        crate::locations::gate_file(path, self.layout.home.as_deref(), &self.protected).is_some()
+    }
+
+    /// Whether a gate place lies at most `depth` levels below `dir`
+    /// (`~/.local/share` holds the data directory right below it).
+    pub(crate) fn gate_places_below(&self, dir: &str, depth: usize) -> bool {
+        let dir = dir.trim_end_matches('/');
+        crate::locations::holds_gate(dir, self.layout.home.as_deref(), &self.protected)
+            && crate::locations::gate_depth_below(dir, self.layout.home.as_deref(), &self.protected)
+                .is_some_and(|levels| levels <= depth)
+    }
+
     /// Whether the line itself set `name` (for the command, or before it).
     pub(crate) fn assigned_here(&self, name: &str) -> bool {
         self.vars.contains_key(name)
@@ -585,6 +599,17 @@ impl Walker {
             }
             AstCommand::Function(definition) => {
                 let name = definition.fname.value.clone();
+                if name == "guardrail" {
+                    let span = self.frame.unwrap_or(Span::new(0, self.text_len));
+                    let note = "defines a function in the gate's place, which answers for it".to_owned();
+                    self.emit(
+                        IntentKind::GateTamper,
+                        Scope::System,
+                        Some(Object::new("command", name.clone())),
+                        span,
+                        Some(note),
+                    );
+                }
                 self.functions.insert(name.clone(), definition.body.clone());
                 // Bash runs it for every command it cannot find.
                 if name == "command_not_found_handle" {

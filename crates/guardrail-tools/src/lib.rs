@@ -20,8 +20,6 @@
 //! What cannot be read (text that is not JSON, a known tool whose input is
 //! not the shape it takes) is `unknown`.
 
-mod later;
-
 use guardrail_core::{Analysis, Analyzer, Intent, IntentKind, Object, Scope, Span};
 use guardrail_shell::{FileTool, ShellAnalyzer};
 use serde_json::Value;
@@ -107,8 +105,12 @@ impl Analyzer for ToolAnalyzer {
                 Value::String(command) => out.adopt(command, self.shell.analyze_in(command, cwd)),
                 // Codex runs an argument vector: `["bash", "-lc", "..."]`.
                 Value::Array(words) if !words.is_empty() && words.iter().all(Value::is_string) => {
-                    let line =
-                        words.iter().filter_map(Value::as_str).map(later::shell_quote).collect::<Vec<_>>().join(" ");
+                    let line = words
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(guardrail_shell::runs_later::shell_quote)
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     let analysis = self.shell.analyze_in(&line, cwd);
                     // Spans of the joined line do not stand in the JSON text.
                     out.adopt_whole(analysis);
@@ -121,7 +123,6 @@ impl Analyzer for ToolAnalyzer {
                     return out.unknown(&format!("{tool} names no file, or no content, as text"));
                 };
                 out.adopt(path, self.shell.file_tool(FileTool::Write(content), path, cwd));
-                self.runs_later(path, content, cwd, &mut out);
             }
             Kind::Edit => {
                 let Some(path) = path_of(input) else {
@@ -129,7 +130,6 @@ impl Analyzer for ToolAnalyzer {
                 };
                 let added = added_text(input);
                 out.adopt(path, self.shell.file_tool(FileTool::Edit(&added), path, cwd));
-                self.runs_later(path, &added, cwd, &mut out);
             }
             Kind::Patch => {
                 let Some(patch) = text_of(input, &["patch", "input", "command"]) else {
@@ -142,9 +142,6 @@ impl Analyzer for ToolAnalyzer {
                         Change::Delete => self.shell.file_tool(FileTool::Delete, path, cwd),
                     };
                     out.adopt(path, analysis);
-                    if let Change::Write(added) | Change::Edit(added) = &change {
-                        self.runs_later(path, added, cwd, &mut out);
-                    }
                 }
             }
             Kind::Read => {
@@ -188,18 +185,6 @@ impl Analyzer for ToolAnalyzer {
 }
 
 impl ToolAnalyzer {
-    /// A file whose content runs later (a Makefile, `package.json`, a CI
-    /// workflow...): the commands it holds, judged as if they ran.
-    fn runs_later(&self, path: &str, content: &str, cwd: Option<&str>, out: &mut Out<'_>) {
-        let Some(runs) = later::runs_later(path) else { return };
-        for command in later::commands(runs, content) {
-            let analysis = self.shell.analyze_in(&command, cwd);
-            // Reads and harmless commands are what such files are for; what
-            // they would change, send or run is what the write plants.
-            out.adopt(&command, analysis);
-        }
-    }
-
     /// A tool no table describes (an MCP server's): judged by what its
     /// arguments hold and by the verb in its name.
     fn arguments(&self, tool: &str, input: &Value, cwd: Option<&str>, out: &mut Out<'_>) {

@@ -99,6 +99,10 @@ pub trait Store: Send {
         starts_chain: bool,
     ) -> Result<Option<Appended>, StoreError>;
 
+    /// How many records `node` has, and its lowest and highest sequence
+    /// numbers (as stored, which a tampered store may make anything).
+    fn seq_range(&mut self, node: &str) -> Result<(u64, i64, i64), StoreError>;
+
     /// `node`'s latest `limit` records, newest first.
     fn recent(&mut self, node: &str, limit: usize) -> Result<Vec<Record>, StoreError>;
 
@@ -188,16 +192,12 @@ impl std::fmt::Display for Location {
     }
 }
 
-/// The first record a new batch seals, after `head`: the next one; or,
-/// when the chain's last checkpoint is of the first format (made every so
-/// often, sealing no batch), every record since it, which that format's
-/// recorder wrote.
-pub(crate) fn first_sealed(head: Option<Head>, last_checkpoint: Option<(u64, Option<u64>)>) -> u64 {
-    let next = head.map_or(1, |head| head.seq + 1);
-    match last_checkpoint {
-        Some((seq, None)) => (seq + 1).min(next),
-        _ => next,
-    }
+/// The first record a new batch seals, after `head`: the next one, always.
+/// (A batch never vouches for records it did not write; an old record's
+/// unsealed tail is sealed once, by the recorder, after it has checked the
+/// old checkpoint: `Recorder::open`.)
+pub(crate) fn first_sealed(head: Option<Head>) -> u64 {
+    head.map_or(1, |head| head.seq + 1)
 }
 
 /// Parses a stored hash column; a malformed one reads as a hash nothing

@@ -127,13 +127,7 @@ impl Store for PostgresStore {
         if starts_chain && head.is_some() {
             return Ok(None);
         }
-        let last_checkpoint = transaction
-            .query_opt(
-                "SELECT seq, first FROM guardrail_checkpoints WHERE node = $1 ORDER BY seq DESC LIMIT 1",
-                &[&node],
-            )?
-            .map(|row| (row.get::<_, i64>(0) as u64, row.get::<_, Option<i64>>(1).map(|first| first as u64)));
-        let first = super::first_sealed(head, last_checkpoint);
+        let first = super::first_sealed(head);
         let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
         let mut heads = Vec::with_capacity(batch.len());
         let (mut blob_hashes, mut blob_contents) = (Vec::new(), Vec::new());
@@ -176,6 +170,14 @@ impl Store for PostgresStore {
         insert_checkpoint(&mut transaction, &checkpoint)?;
         transaction.commit()?;
         Ok(Some((heads.into_iter().map(|(head, _)| head).collect(), checkpoint)))
+    }
+
+    fn seq_range(&mut self, node: &str) -> Result<(u64, i64, i64), StoreError> {
+        let row = self.client.query_one(
+            "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM guardrail_records WHERE node = $1",
+            &[&node],
+        )?;
+        Ok((row.get::<_, i64>(0) as u64, row.get(1), row.get(2)))
     }
 
     fn recent(&mut self, node: &str, limit: usize) -> Result<Vec<Record>, StoreError> {

@@ -257,13 +257,7 @@ impl Store for SqliteStore {
         if starts_chain && head.is_some() {
             return Ok(None);
         }
-        let last_checkpoint = transaction
-            .prepare_cached("SELECT seq, first FROM checkpoints WHERE node = ?1 ORDER BY seq DESC LIMIT 1")?
-            .query_row(params![node], |row| {
-                Ok((row.get::<_, i64>(0)? as u64, row.get::<_, Option<i64>>(1)?.map(|first| first as u64)))
-            })
-            .optional()?;
-        let first = super::first_sealed(head, last_checkpoint);
+        let first = super::first_sealed(head);
         let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
         let mut heads = Vec::with_capacity(batch.len());
         {
@@ -298,6 +292,14 @@ impl Store for SqliteStore {
         insert_checkpoint(&transaction, &checkpoint)?;
         transaction.commit()?;
         Ok(Some((heads, checkpoint)))
+    }
+
+    fn seq_range(&mut self, node: &str) -> Result<(u64, i64, i64), StoreError> {
+        Ok(self.connection.query_row(
+            "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM records WHERE node = ?1",
+            params![node],
+            |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?, row.get(2)?)),
+        )?)
     }
 
     fn recent(&mut self, node: &str, limit: usize) -> Result<Vec<Record>, StoreError> {

@@ -122,6 +122,17 @@ fn check_settings(agent: AgentName, path: &Path, report: &mut Report) {
         return;
     }
     for command in commands {
+        // Only a guardrail binary is run: a project's settings are not
+        // trusted to say what runs on this machine.
+        let program = command.split_whitespace().next().unwrap_or("").trim_matches(['\'', '"']);
+        if !(program.starts_with('/') && program.rsplit('/').next() == Some("guardrail")) {
+            report.failed(format!(
+                "{} hook in {} does not call a guardrail binary by its full path (not run): {command}",
+                agent_id(agent),
+                path.display()
+            ));
+            continue;
+        }
         match probe(agent, &command) {
             Ok(()) => report.ok(format!("{} hook in {} answers: {command}", agent_id(agent), path.display())),
             Err(why) => report.failed(format!("{} hook in {}: {why}: {command}", agent_id(agent), path.display())),

@@ -68,12 +68,16 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
     }
 
     let started = Instant::now();
-    let spawned = Command::new(&program[0])
-        .args(&program[1..])
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn();
+    // The gate's own settings (a store URL with its password, anchors) are
+    // not the governed command's business.
+    let mut command = Command::new(&program[0]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GUARDRAIL_") {
+            command.env_remove(name);
+        }
+    }
+    let spawned =
+        command.args(&program[1..]).stdin(Stdio::inherit()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn();
     let mut child = match spawned {
         Ok(child) => child,
         Err(error) => {

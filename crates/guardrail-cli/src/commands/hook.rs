@@ -373,10 +373,16 @@ fn outcome_of(
     let failed = input["tool_response"]["is_error"].as_bool() == Some(true)
         || input["tool_response"]["success"].as_bool() == Some(false);
     let held = matches!(verdict, Verdict::RequireApproval | Verdict::RequireJustification);
+    // Only Claude Code and Cursor are answered "ask" (a person decides);
+    // the others are answered "deny" for a held call.
+    let asked = held && matches!(agent, AgentName::ClaudeCode | AgentName::Cursor);
+    let refused = verdict == Verdict::Deny || (held && !asked);
     Some(OutcomeEvent {
         decision: seq,
         status: if failed { OutcomeStatus::Failed } else { OutcomeStatus::Succeeded },
-        approved_by: held.then(|| format!("the person at {}'s permission prompt", agent_id(agent))),
+        approved_by: asked.then(|| format!("the person at {}'s permission prompt", agent_id(agent))),
+        // The agent ran a call the gate refused: the record says so.
+        error: refused.then(|| format!("{} ran this call although the gate answered deny", agent_id(agent))),
         ..OutcomeEvent::default()
     })
 }
@@ -579,6 +585,13 @@ fn hook_command(exe: &Path, agent: AgentName, args: &HookArgs) -> Result<String,
         command.push_str(&format!(" --node {}", quote(node)));
     }
     if !args.store.anchors.is_empty() && given("GUARDRAIL_ANCHORS") {
+        if args.store.anchors.iter().any(|anchor| guardrail_core::secret::redact(anchor, &[]) != anchor.as_str()) {
+            return Err(Failure::Usage(
+                "--anchor holds a password, which an agent's settings file would keep in clear: name the anchors in \
+                 the configuration file (~/.config/guardrail/config.toml, readable only by you) instead"
+                    .into(),
+            ));
+        }
         command.push_str(&format!(" --anchor {}", quote(&args.store.anchors.join(","))));
     }
     if args.deadline != DEFAULT_DEADLINE_MS {

@@ -57,6 +57,30 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             }
             false
         }
+        "cargo" if command.args.first().is_some_and(|arg| arg.text == "uninstall") => {
+            if command.args.iter().skip(1).any(|arg| arg.text.starts_with("guardrail")) {
+                tamper(walker, command, "uninstalls the gate's binary".to_owned());
+            }
+            false
+        }
+        // Stopping or killing the gate's processes (a daemon, a proxy).
+        "kill" | "killall" | "pkill" | "pgrep" if names_the_gate_process(command) => {
+            tamper(walker, command, "signals the gate's processes".to_owned());
+            false
+        }
+        // git puts files back, removes them or stashes them away.
+        "git" => {
+            git(walker, command);
+            false
+        }
+        "tar" | "bsdtar" | "gtar" => {
+            tar_extract(walker, command);
+            false
+        }
+        "find" => {
+            find_delete(walker, command);
+            false
+        }
         // A file system mounted over the gate's places hides them.
         "mount" | "umount" | "bindfs" | "unshare" => {
             let hides = command.args.iter().filter(|arg| !arg.text.starts_with('-')).any(|arg| {
@@ -139,6 +163,10 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
         (["check", ..], _) => {}
         // Validating or testing a draft policy governs nothing.
         (["policy", ..], _) => {}
+        // Reading a record (this one, or another's) changes nothing;
+        // `--actor` there is a filter.
+        (["audit", "list" | "show" | "tail" | "verify" | "export" | "checkpoints", ..], _) => {}
+        (["doctor", ..], _) => {}
         (_, Some(option)) => {
             tamper(walker, command, format!("runs the gate with its {} chosen by the caller", &option[2..]));
         }
@@ -155,6 +183,136 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
     }
     true
+}
+
+/// Whether `kill`/`pkill`/`killall` is aimed at the gate by name.
+fn names_the_gate_process(command: &Command<'_>) -> bool {
+    command.program != "pgrep"
+        && command.args.iter().any(|arg| {
+            let text = arg.text.trim_start_matches('-');
+            text == "guardrail" || text.starts_with("guardrail ") || text.ends_with("/guardrail")
+        })
+}
+
+/// `git rm`, `mv`, `checkout`, `restore`, `stash`, `clean`, `reset` of
+/// the gate's files, or of a tree that holds them (`.claude/`).
+fn git(walker: &mut Walker, command: &Command<'_>) {
+    let words: Vec<&str> = command.args.iter().map(|arg| arg.text.as_str()).collect();
+    let Some(at) = words.iter().position(|word| !word.starts_with('-')) else { return };
+    if !matches!(words[at], "rm" | "mv" | "checkout" | "restore" | "stash" | "clean" | "reset" | "apply" | "switch") {
+        return;
+    }
+    let touches = command.args[at + 1..]
+        .iter()
+        .filter(|arg| !arg.text.starts_with('-') && !arg.text.is_empty())
+        .any(|arg| walker.is_gate_place(&walker.place(arg).name));
+    if touches {
+        tamper(walker, command, format!("has git {} the gate's files", words[at]));
+    }
+}
+
+/// `tar -x` into the gate's places: the members named, or into a directory
+/// at, in or right above one.
+fn tar_extract(walker: &mut Walker, command: &Command<'_>) {
+    let words: Vec<&str> = command.args.iter().map(|arg| arg.text.as_str()).collect();
+    let extracts = words.iter().enumerate().any(|(index, word)| {
+        *word == "--extract"
+            || *word == "--get"
+            || (word.starts_with('-') && !word.starts_with("--") && word.contains('x'))
+            || (index == 0 && !word.starts_with('-') && word.contains('x'))
+    });
+    if !extracts {
+        return;
+    }
+    let mut dir: Option<String> = None;
+    let mut members = Vec::new();
+    let mut index = 0;
+    while index < command.args.len() {
+        let arg = &command.args[index];
+        let text = arg.text.as_str();
+        if text == "-C" || text == "--directory" {
+            if let Some(next) = command.args.get(index + 1) {
+                dir = Some(walker.place(next).name);
+            }
+            index += 2;
+            continue;
+        }
+        if let Some(value) = text.strip_prefix("--directory=") {
+            dir = Some(walker.place(&crate::words::Arg::literal(value, arg.span)).name);
+        } else if text == "-f"
+            || text == "--file"
+            || (text.starts_with('-') && text.ends_with('f') && !text.starts_with("--"))
+        {
+            index += 2;
+            continue;
+        } else if index > 0 && !text.starts_with('-') {
+            members.push(text.to_owned());
+        }
+        index += 1;
+    }
+    let base = dir.unwrap_or_else(|| walker.place(&crate::words::Arg::literal(".", command.span)).name);
+    let hits = if members.is_empty() {
+        walker.gate_file_at(&base) || walker.gate_places_below(&base, 1)
+    } else {
+        members.iter().any(|member| {
+            walker.is_gate_place(&format!("{}/{}", base.trim_end_matches('/'), member.trim_end_matches('/')))
+        })
+    };
+    if hits {
+        tamper(walker, command, "extracts an archive over the gate's files".to_owned());
+    }
+}
+
+/// `find ROOT ... -delete` (or `-exec rm`) over a tree holding the gate's
+/// files, when its name tests can match them.
+fn find_delete(walker: &mut Walker, command: &Command<'_>) {
+    let words: Vec<&str> = command.args.iter().map(|arg| arg.text.as_str()).collect();
+    let deletes = words.iter().enumerate().any(|(index, word)| {
+        *word == "-delete"
+            || (matches!(*word, "-exec" | "-execdir" | "-ok" | "-okdir")
+                && words.get(index + 1).is_some_and(|program| {
+                    matches!(
+                        program.rsplit('/').next().unwrap_or(program),
+                        "rm" | "shred" | "unlink" | "truncate" | "mv"
+                    )
+                }))
+    });
+    if !deletes {
+        return;
+    }
+    let roots: Vec<String> = command
+        .args
+        .iter()
+        .take_while(|arg| !arg.text.starts_with('-') && arg.text != "(" && arg.text != "!")
+        .map(|arg| walker.place(arg).name)
+        .collect();
+    let names: Vec<&str> = words
+        .iter()
+        .enumerate()
+        .filter(|(_, word)| matches!(**word, "-name" | "-iname" | "-path" | "-ipath" | "-regex"))
+        .filter_map(|(index, _)| words.get(index + 1).copied())
+        .collect();
+    let gate_names = [
+        "record.sqlite3",
+        "record.sqlite3-wal",
+        "record.sqlite3-shm",
+        crate::locations::SIGNING_KEY,
+        "settings.json",
+        "settings.local.json",
+        "hooks.json",
+        "config.toml",
+        "guardrail",
+    ];
+    let name_can_match = names.is_empty()
+        || names.iter().any(|pattern| {
+            let last = pattern.rsplit('/').next().unwrap_or(pattern);
+            gate_names.iter().any(|name| {
+                crate::locations::wildcard(last, name) || crate::locations::wildcard(&last.to_ascii_lowercase(), name)
+            })
+        });
+    if name_can_match && roots.iter().any(|root| walker.is_gate_place(root)) {
+        tamper(walker, command, "deletes files in a tree holding the gate's".to_owned());
+    }
 }
 
 fn tamper(walker: &mut Walker, command: &Command<'_>, note: String) {

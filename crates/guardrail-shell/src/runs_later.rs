@@ -6,15 +6,17 @@
 //! (`setup.py`, `conftest.py`). Writing one is judged by the commands it
 //! holds, as if they ran: the commands are what the write plants.
 //!
-//! Files the shell analyzer already holds as places where code runs later
-//! (rc files, cron, git's own hooks) are judged there; this is the part of
-//! a project tree that runs code only when a tool is run on it.
+//! Files already held as places where code runs later (rc files, cron,
+//! git's own hooks: `locations::planted`) are judged there; this is the
+//! part of a project tree that runs code only when a tool is run on it.
+//! Any write of known content reaches it: a file tool's, `printf >>`, a
+//! here-document.
 
 use serde_json::Value;
 
 /// How a file's commands are found in its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Runs {
+pub enum Runs {
     /// Make: each recipe line (after a tab).
     Make,
     /// npm: the values of `scripts`.
@@ -31,7 +33,7 @@ pub(crate) enum Runs {
 }
 
 /// What kind of file `path` is, if its content runs later.
-pub(crate) fn runs_later(path: &str) -> Option<Runs> {
+pub fn runs_later(path: &str) -> Option<Runs> {
     let path = path.replace('\\', "/");
     let name = path.rsplit('/').next().unwrap_or(&path);
     let lower = name.to_ascii_lowercase();
@@ -67,12 +69,12 @@ pub(crate) fn runs_later(path: &str) -> Option<Runs> {
 }
 
 /// The commands `text` (a whole file, or the text an edit adds) holds.
-pub(crate) fn commands(runs: Runs, text: &str) -> Vec<String> {
+pub fn commands(runs: Runs, text: &str) -> Vec<String> {
     match runs {
         Runs::Make => text
             .lines()
             .filter_map(|line| line.strip_prefix('\t'))
-            .map(|line| line.trim_start_matches(['@', '-', '+']).replace("$$", "$"))
+            .map(|line| make_to_shell(line.trim_start_matches(['@', '-', '+'])))
             .filter(|line| !line.trim().is_empty())
             .collect(),
         Runs::NpmScripts => match serde_json::from_str::<Value>(text) {
@@ -104,6 +106,41 @@ pub(crate) fn commands(runs: Runs, text: &str) -> Vec<String> {
         Runs::Shell => vec![text.to_owned()],
         Runs::Python => vec![format!("python3 -c {}", shell_quote(text))],
     }
+}
+
+/// A recipe line as the shell receives it: make expands `$(NAME)` and
+/// `${NAME}` (the environment's, unless the Makefile sets them) and turns
+/// `$$` into `$`.
+fn make_to_shell(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+            continue;
+        }
+        let close = match after.chars().next() {
+            Some('(') => Some(')'),
+            Some('{') => Some('}'),
+            _ => None,
+        };
+        if let Some(close) = close
+            && let Some(end) = after.find(close)
+            && after[1..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && end > 1
+        {
+            out.push_str(&format!("${{{}}}", &after[1..end]));
+            rest = &after[end + 1..];
+            continue;
+        }
+        out.push('$');
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `"key": "value"` pairs in a JSON fragment, values unescaped.
@@ -247,7 +284,7 @@ fn ci_expressions(step: &str) -> String {
 }
 
 /// `text` as one shell word.
-pub(crate) fn shell_quote(text: &str) -> String {
+pub fn shell_quote(text: &str) -> String {
     if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
         return text.to_owned();
     }
