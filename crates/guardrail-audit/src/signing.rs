@@ -61,16 +61,11 @@ impl Checkpoint {
 
     /// Whether the signature is the key's over the checkpoint's fields.
     pub fn signature_is_valid(&self) -> bool {
-        let Some(key) = decode_key(&self.key) else { return false };
-        let mut signature = [0u8; 64];
-        if hex::decode_to_slice(&self.signature, &mut signature).is_err() {
-            return false;
-        }
-        key.verify(
+        signed_by(
+            &self.key,
             &Checkpoint::message(&self.node, self.first, self.seq, self.head, self.time),
-            &Signature::from_bytes(&signature),
+            &self.signature,
         )
-        .is_ok()
     }
 
     /// The records this checkpoint vouches for as its signer's own append,
@@ -210,13 +205,13 @@ impl CheckpointSigner {
 
     /// This key's endorsement of `next` as `node`'s signing key from now on.
     pub fn endorse(&self, node: &str, next: &str) -> String {
-        hex::encode(self.key.sign(&endorsement_message(node, next)).to_bytes())
+        hex::encode(self.key.sign(&key_message(ENDORSEMENT_DOMAIN, node, next)).to_bytes())
     }
 
     /// This (new) key's acceptance of the hand-over from `previous`: without
     /// it, any key could "hand over" to the real one and borrow its trust.
     pub fn accept(&self, node: &str, previous: &str) -> String {
-        hex::encode(self.key.sign(&acceptance_message(node, previous)).to_bytes())
+        hex::encode(self.key.sign(&key_message(ACCEPTANCE_DOMAIN, node, previous)).to_bytes())
     }
 
     /// The public half, hex: what `guardrail audit pubkey` prints.
@@ -248,42 +243,34 @@ impl CheckpointSigner {
 /// Whether `endorsement` is `previous`'s signature handing `node`'s
 /// signing over to `next`.
 pub fn endorsement_is_valid(previous: &str, node: &str, next: &str, endorsement: &str) -> bool {
-    let Some(key) = decode_key(previous) else { return false };
-    let mut signature = [0u8; 64];
-    if hex::decode_to_slice(endorsement, &mut signature).is_err() {
-        return false;
-    }
-    key.verify(&endorsement_message(node, next), &Signature::from_bytes(&signature)).is_ok()
+    signed_by(previous, &key_message(ENDORSEMENT_DOMAIN, node, next), endorsement)
 }
 
 /// Whether `acceptance` is `next`'s signature taking `node`'s signing over
 /// from `previous`.
 pub fn acceptance_is_valid(next: &str, node: &str, previous: &str, acceptance: &str) -> bool {
-    let Some(key) = decode_key(next) else { return false };
-    let mut signature = [0u8; 64];
-    if hex::decode_to_slice(acceptance, &mut signature).is_err() {
-        return false;
-    }
-    key.verify(&acceptance_message(node, previous), &Signature::from_bytes(&signature)).is_ok()
+    signed_by(next, &key_message(ACCEPTANCE_DOMAIN, node, previous), acceptance)
 }
 
-const ACCEPTANCE_DOMAIN: &[u8] = b"guardrail.key-acceptance.v1\n";
-
-fn acceptance_message(node: &str, previous: &str) -> Vec<u8> {
-    let mut message = ACCEPTANCE_DOMAIN.to_vec();
-    message.extend((node.len() as u64).to_be_bytes());
-    message.extend(node.as_bytes());
-    message.extend(previous.trim().as_bytes());
-    message
+/// Whether `signature` (hex) is public key `key`'s (hex) over `message`.
+fn signed_by(key: &str, message: &[u8], signature: &str) -> bool {
+    let Some(key) = decode_key(key) else { return false };
+    let mut bytes = [0u8; 64];
+    if hex::decode_to_slice(signature, &mut bytes).is_err() {
+        return false;
+    }
+    key.verify(message, &Signature::from_bytes(&bytes)).is_ok()
 }
 
 const ENDORSEMENT_DOMAIN: &[u8] = b"guardrail.key-rotation.v1\n";
+const ACCEPTANCE_DOMAIN: &[u8] = b"guardrail.key-acceptance.v1\n";
 
-fn endorsement_message(node: &str, next: &str) -> Vec<u8> {
-    let mut message = ENDORSEMENT_DOMAIN.to_vec();
+/// The bytes signed about a key change: the domain, the node, the other key.
+fn key_message(domain: &[u8], node: &str, key: &str) -> Vec<u8> {
+    let mut message = domain.to_vec();
     message.extend((node.len() as u64).to_be_bytes());
     message.extend(node.as_bytes());
-    message.extend(next.trim().as_bytes());
+    message.extend(key.trim().as_bytes());
     message
 }
 

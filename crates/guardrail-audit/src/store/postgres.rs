@@ -90,6 +90,19 @@ fn record(row: &postgres::Row, first: usize) -> Record {
     }
 }
 
+/// A checkpoint from `node, seq, head, time, key, signature, first`.
+fn checkpoint(row: &postgres::Row) -> Checkpoint {
+    Checkpoint {
+        node: row.get(0),
+        first: row.get::<_, Option<i64>>(6).map(|first| first as u64),
+        seq: row.get::<_, i64>(1) as u64,
+        head: read_hash(row.get(2)),
+        time: row.get(3),
+        key: row.get(4),
+        signature: row.get(5),
+    }
+}
+
 fn insert_checkpoint(client: &mut impl postgres::GenericClient, checkpoint: &Checkpoint) -> Result<(), StoreError> {
     client.execute(
         "INSERT INTO guardrail_checkpoints (node, seq, head, time, key, signature, first)
@@ -241,15 +254,7 @@ impl Store for PostgresStore {
              WHERE node = $1 ORDER BY seq DESC LIMIT 1",
             &[&node],
         )?;
-        Ok(row.map(|row| Checkpoint {
-            node: row.get(0),
-            first: row.get::<_, Option<i64>>(6).map(|first| first as u64),
-            seq: row.get::<_, i64>(1) as u64,
-            head: read_hash(row.get(2)),
-            time: row.get(3),
-            key: row.get(4),
-            signature: row.get(5),
-        }))
+        Ok(row.as_ref().map(checkpoint))
     }
 
     fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError> {
@@ -258,17 +263,6 @@ impl Store for PostgresStore {
              WHERE $1::text IS NULL OR node = $1 ORDER BY node, seq",
             &[&node],
         )?;
-        Ok(rows
-            .iter()
-            .map(|row| Checkpoint {
-                node: row.get(0),
-                first: row.get::<_, Option<i64>>(6).map(|first| first as u64),
-                seq: row.get::<_, i64>(1) as u64,
-                head: read_hash(row.get(2)),
-                time: row.get(3),
-                key: row.get(4),
-                signature: row.get(5),
-            })
-            .collect())
+        Ok(rows.iter().map(checkpoint).collect())
     }
 }
