@@ -260,6 +260,8 @@ fn eval(ctx: &mut Ctx<'_>, node: Node<'_>) -> Val {
                     Val::Name(qualified)
                 }
                 Val::Object(class, args) => Val::Object(format!("{class}.{property}"), args),
+                // `process.env.HOME` is the home directory.
+                Val::Env if property == "HOME" => Val::Str(ctx.home()),
                 Val::Env => Val::Unknown,
                 other => other.secret().map(Val::Secret).unwrap_or(Val::Unknown),
             }
@@ -268,6 +270,7 @@ fn eval(ctx: &mut Ctx<'_>, node: Node<'_>) -> Val {
             let object = node.child_by_field_name("object").map(|object| eval(ctx, object)).unwrap_or(Val::Unknown);
             let index = node.child_by_field_name("index").map(|index| eval(ctx, index)).unwrap_or(Val::Unknown);
             match (object, index) {
+                (Val::Env, Val::Str(variable)) if variable == "HOME" => Val::Str(ctx.home()),
                 (Val::Name(name), Val::Str(property)) => Val::Name(format!("{name}.{property}")),
                 (Val::Name(name), _)
                     if name == "child_process" || name == "fs" || name == "global" || name == "globalThis" =>
