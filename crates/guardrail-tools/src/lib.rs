@@ -173,7 +173,10 @@ impl Analyzer for ToolAnalyzer {
                     // A `file://` URL reads a local file.
                     match url.strip_prefix("file://") {
                         Some(path) => out.adopt(url, self.shell.file_tool(FileTool::Read, path, cwd)),
-                        None => out.secret_sent(tool, url),
+                        None => {
+                            out.secret_sent(tool, url);
+                            self.request(None, url, cwd, &mut out);
+                        }
                     }
                 }
             }
@@ -185,6 +188,18 @@ impl Analyzer for ToolAnalyzer {
 }
 
 impl ToolAnalyzer {
+    /// An HTTP request a tool makes, judged as `curl -X METHOD URL`.
+    fn request(&self, method: Option<&str>, url: &str, cwd: Option<&str>, out: &mut Out<'_>) {
+        use guardrail_shell::runs_later::shell_quote;
+        let method = method.filter(|method| method.chars().all(|c| c.is_ascii_alphabetic())).unwrap_or("GET");
+        let line = format!("curl -sS -X {} {}", method.to_ascii_uppercase(), shell_quote(url));
+        let analysis = self.shell.analyze_in(&line, cwd);
+        out.adopt_whole(Analysis {
+            intents: analysis.intents.into_iter().filter(|intent| intent.kind != IntentKind::ProcessRun).collect(),
+            secrets: analysis.secrets,
+        });
+    }
+
     /// A tool no table describes (an MCP server's): judged by what its
     /// arguments hold and by the verb in its name.
     fn arguments(&self, tool: &str, input: &Value, cwd: Option<&str>, out: &mut Out<'_>) {
@@ -228,6 +243,11 @@ impl ToolAnalyzer {
                 };
                 out.adopt(value, self.shell.file_tool(tool, value, cwd));
             }
+        }
+        // A URL it requests: judged as the same request from the shell (a
+        // DELETE, the metadata service's credentials).
+        if let Some(url) = text_of(input, &["url", "uri", "endpoint", "href"]).filter(|url| url.contains("://")) {
+            self.request(text_of(input, &["method", "http_method", "verb"]), url, cwd, out);
         }
         // A tool that publishes or sends (an issue, a message, a request)
         // sends the credentials its arguments carry.

@@ -154,6 +154,15 @@ fn tool_calls_are_judged_by_what_they_do() {
             "secret.exfiltration",
         ),
         ("mcp__github__create_issue", json!({"title": "CI", "body": "the build fails on main"}), "!secret"),
+        // A tool's request is judged as the same request from the shell.
+        (
+            "WebFetch",
+            json!({"url": "http://169.254.169.254/latest/meta-data/iam/security-credentials/", "prompt": "x"}),
+            "secret.read",
+        ),
+        ("WebFetch", json!({"url": "http://169.254.169.254/latest/meta-data/instance-id", "prompt": "x"}), "!secret"),
+        ("mcp__http__request", json!({"method": "DELETE", "url": "https://api.example.com/v1/users"}), "infra.destroy"),
+        ("mcp__http__request", json!({"method": "GET", "url": "https://api.example.com/v1/users"}), "!infra"),
         // Cursor names its file `target_file`.
         ("read_file", json!({"target_file": "/home/dev/.ssh/id_rsa"}), "secret.read"),
         ("Bash", json!({}), "unknown"),

@@ -121,6 +121,51 @@ const NETWORK_TOOLS: &[&str] = &[
     "aria2c",
 ];
 
+/// Where cloud machines hand out their role's credentials: the metadata
+/// service's credential paths (AWS, ECS, GCP, Azure, OCI).
+fn is_metadata_credentials(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower.split_once("://").map_or(lower.as_str(), |(_, rest)| rest);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.rsplit('@').next().unwrap_or(host);
+    let host = host.trim_start_matches('[').split(']').next().unwrap_or(host);
+    let host = host.split(':').next().unwrap_or(host);
+    let metadata = matches!(
+        host,
+        "169.254.169.254"
+            | "169.254.170.2"
+            | "metadata.google.internal"
+            | "metadata"
+            | "fd00:ec2::254"
+            | "100.100.100.200"
+    );
+    metadata
+        && [
+            "security-credentials",
+            "service-accounts",
+            "identity/oauth2/token",
+            "/token",
+            "credentials",
+            "v2/credentials",
+            "identity",
+        ]
+        .iter()
+        .any(|part| path.contains(part.trim_start_matches('/')))
+}
+
+/// A request to the cloud metadata service for the machine's credentials.
+fn metadata_credentials(walker: &mut Walker, command: &Command<'_>) {
+    if let Some(url) = command.args.iter().find(|arg| is_metadata_credentials(&arg.text)) {
+        walker.emit(
+            IntentKind::SecretRead,
+            Scope::Bounded,
+            Some(Object::new("url", url.text.clone())),
+            command.span,
+            Some("asks the cloud metadata service for this machine's credentials".to_owned()),
+        );
+    }
+}
+
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
     let program = command.program;
     match program {
@@ -133,6 +178,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
     if !NETWORK_TOOLS.contains(&program) {
         return;
     }
+    metadata_credentials(walker, command);
     let args = command.args;
     let span = command.span;
     let method = match program {
