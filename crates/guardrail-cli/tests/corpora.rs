@@ -147,6 +147,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "tools.jsonl",
         "tools-round2.jsonl",
         "gate-round3.jsonl",
+        "day-round4.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

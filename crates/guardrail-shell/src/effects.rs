@@ -97,7 +97,7 @@ impl Walker {
         } else if let (Some(runs), Stream::Text(text)) = (crate::runs_later::runs_later(&place.name), content) {
             // A project file a tool runs by itself: what it will run is
             // judged now, as if it ran.
-            for command in crate::runs_later::commands(runs, text) {
+            for command in crate::runs_later::commands(runs, text, &place.name) {
                 self.nested(&command, span, true);
             }
         }

@@ -68,8 +68,9 @@ pub fn runs_later(path: &str) -> Option<Runs> {
     })
 }
 
-/// The commands `text` (a whole file, or the text an edit adds) holds.
-pub fn commands(runs: Runs, text: &str) -> Vec<String> {
+/// The commands `text` (a whole file at `path`, or the text an edit adds
+/// to it) holds.
+pub fn commands(runs: Runs, text: &str, path: &str) -> Vec<String> {
     match runs {
         Runs::Make => text
             .lines()
@@ -103,7 +104,8 @@ pub fn commands(runs: Runs, text: &str) -> Vec<String> {
                 .map(|(_, value)| value)
                 .collect(),
         },
-        Runs::Shell => vec![text.to_owned()],
+        // A script's `$0` is its own path (`. "$(dirname -- "$0")/_/husky.sh"`).
+        Runs::Shell => vec![text.replace("\"$0\"", &shell_quote(path)).replace("$0", &shell_quote(path))],
         Runs::Python => vec![format!("python3 -c {}", shell_quote(text))],
     }
 }
@@ -320,7 +322,7 @@ mod tests {
         ];
         for (path, text, expected) in cases {
             let runs = runs_later(path).unwrap_or_else(|| panic!("{path} runs later"));
-            assert_eq!(commands(runs, text), *expected, "{path}");
+            assert_eq!(commands(runs, text, path), *expected, "{path}");
         }
         for path in
             ["/w/src/main.rs", "/w/README.md", "/w/.husky/_/husky.sh", "/w/docs/Makefile.md", "/w/.githooks/README.md"]

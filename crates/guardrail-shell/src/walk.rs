@@ -580,22 +580,23 @@ impl Walker {
             AstCommand::Simple(simple) => self.simple(simple, input),
             AstCommand::Compound(compound, redirects) => {
                 let mut input = input;
-                let mut outputs: Vec<(Arg, Write)> = Vec::new();
+                let mut outputs: Vec<(Arg, Write, bool)> = Vec::new();
                 for redirect in redirects.iter().flat_map(|redirects| redirects.0.iter()) {
                     match self.redirect(redirect, &Stream::Unknown) {
                         Some(stream) => input = stream,
                         None => {
                             if let Some((target, how)) = output_target(redirect) {
-                                outputs.extend(self.resolve(target).into_iter().map(|arg| (arg, how)));
+                                let stdout = takes_stdout(redirect);
+                                outputs.extend(self.resolve(target).into_iter().map(|arg| (arg, how, stdout)));
                             }
                         }
                     }
                 }
                 let output = self.compound(compound, input);
-                for (target, how) in &outputs {
-                    self.write_target(target, Some(&output), *how);
+                for (target, how, stdout) in &outputs {
+                    self.write_target(target, stdout.then_some(&output), *how);
                 }
-                if outputs.is_empty() { output } else { Stream::Unknown }
+                if outputs.iter().any(|(_, _, stdout)| *stdout) { Stream::Unknown } else { output }
             }
             AstCommand::Function(definition) => {
                 let name = definition.fname.value.clone();
@@ -882,7 +883,7 @@ impl Walker {
 
         // Redirections: input replaces the pipe, output is written to.
         let mut input = input;
-        let mut outputs: Vec<(Arg, Write)> = Vec::new();
+        let mut outputs: Vec<(Arg, Write, bool)> = Vec::new();
         let mut sockets: Vec<(i32, String)> = Vec::new();
         for redirect in &redirects {
             if let IoRedirect::File(
@@ -904,7 +905,8 @@ impl Walker {
                 Some(stream) => input = stream,
                 None => {
                     if let Some((target, how)) = output_target(redirect) {
-                        outputs.extend(self.resolve(target).into_iter().map(|arg| (arg, how)));
+                        let stdout = takes_stdout(redirect);
+                        outputs.extend(self.resolve(target).into_iter().map(|arg| (arg, how, stdout)));
                     }
                 }
             }
@@ -936,7 +938,7 @@ impl Walker {
                 self.assignment(&name, &value, span);
                 self.vars.insert(name, value);
             }
-            for (target, how) in &outputs {
+            for (target, how, _) in &outputs {
                 self.write_target(target, None, *how);
             }
             for list in deferred {
@@ -980,8 +982,10 @@ impl Walker {
                 None => self.vars.remove(&name),
             };
         }
-        for (target, how) in &outputs {
-            self.write_target(target, Some(&output), *how);
+        // Standard output goes to its targets; another descriptor's (the
+        // errors) writes what is not known, and leaves the output flowing.
+        for (target, how, stdout) in &outputs {
+            self.write_target(target, stdout.then_some(&output), *how);
         }
         // `>&3` onto a connection the line opened.
         for (fd, host) in &sockets {
@@ -992,7 +996,7 @@ impl Walker {
         for list in deferred {
             self.list_with_input(list, output.clone());
         }
-        if outputs.is_empty() { output } else { Stream::Unknown }
+        if outputs.iter().any(|(_, _, stdout)| *stdout) { Stream::Unknown } else { output }
     }
 
     /// The variables, to be put back when a command's own environment ends.
@@ -1357,6 +1361,17 @@ fn output_target(redirect: &IoRedirect) -> Option<(&ast::Word, Write)> {
         ) => Some((word, Write::Replace)),
         IoRedirect::OutputAndError(word, append) => Some((word, if *append { Write::Append } else { Write::Replace })),
         _ => None,
+    }
+}
+
+/// Whether a redirection takes the command's standard output (`>`, `1>`,
+/// `&>`), rather than another descriptor (`2>/dev/null`), which leaves the
+/// output where it was going.
+fn takes_stdout(redirect: &IoRedirect) -> bool {
+    match redirect {
+        IoRedirect::File(fd, ..) => fd.is_none_or(|fd| fd == 1),
+        IoRedirect::OutputAndError(..) => true,
+        _ => false,
     }
 }
 

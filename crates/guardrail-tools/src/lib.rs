@@ -169,6 +169,17 @@ impl Analyzer for ToolAnalyzer {
             }
             // A fetch sends its URL: a credential in it is sent with it.
             Kind::Fetch => {
+                // Gemini's web_fetch takes its URLs in a prompt.
+                if let Some(prompt) = text_of(input, &["prompt"]).filter(|_| text_of(input, &["url", "uri"]).is_none())
+                {
+                    out.secret_sent(tool, prompt);
+                    for url in prompt
+                        .split_whitespace()
+                        .filter(|word| word.starts_with("http://") || word.starts_with("https://"))
+                    {
+                        self.request(None, url.trim_end_matches(['.', ',', ')', '"', '\'']), cwd, &mut out);
+                    }
+                }
                 if let Some(url) = text_of(input, &["url", "uri"]) {
                     // A `file://` URL reads a local file.
                     match url.strip_prefix("file://") {
@@ -323,12 +334,12 @@ impl Out<'_> {
 
     /// `value`, which `tool` sends elsewhere: a credential in it is sent.
     fn secret_sent(&mut self, tool: &str, value: &str) {
-        let mut found = guardrail_core::secret::detect(value);
-        // What only masking finds, and values assigned to a secret's name
-        // (`SLACK_BOT_TOKEN=...`, `password: ...`) in the text.
-        if found.is_empty() && guardrail_core::secret::redact(value, &[]) != value {
-            found.push(Span::new(0, value.len()));
-        }
+        let mut found: Vec<Span> = guardrail_core::secret::detect(value)
+            .into_iter()
+            .filter(|span| !is_placeholder(&value[span.start.min(value.len())..span.end.min(value.len())]))
+            .collect();
+        // And values assigned to a secret's name (`SLACK_BOT_TOKEN=...`,
+        // `password: ...`) in the text, placeholders aside.
         found.extend(named_secrets(value));
         let Some(first) = found.first() else { return };
         let (span, verbatim) = locate(self.text, value);
@@ -476,6 +487,12 @@ fn looks_like_sql(text: &str) -> bool {
     KEYWORDS.iter().any(|keyword| first.eq_ignore_ascii_case(keyword))
 }
 
+/// Whether a value stands for a secret rather than being one: `sk_test_...`,
+/// `<token>`, `${TOKEN}`, `xxxx`, `changeme`.
+fn is_placeholder(value: &str) -> bool {
+    ["...", "…", "<", "${", "xxx", "XXX", "***", "changeme", "example", "your"].iter().any(|mark| value.contains(mark))
+}
+
 /// Values assigned to names that say they are secrets, one per line:
 /// `NAME=value`, `NAME: value`, `"name": "value"`.
 fn named_secrets(text: &str) -> Vec<Span> {
@@ -486,10 +503,12 @@ fn named_secrets(text: &str) -> Vec<Span> {
         if let Some(at) = trimmed.find(['=', ':']) {
             let name = trimmed[..at].trim().trim_matches(['"', '\'']).trim_start_matches("export ");
             let value = trimmed[at + 1..].trim().trim_matches(['"', '\'', ',']);
+            let placeholder = is_placeholder(value);
             if !name.is_empty()
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                 && guardrail_core::secret::names_a_secret(name)
                 && value.len() >= 8
+                && !placeholder
                 && !value.contains(' ')
                 && let Some(start) = line.find(value)
             {

@@ -153,6 +153,31 @@ fn is_metadata_credentials(url: &str) -> bool {
         .any(|part| path.contains(part.trim_start_matches('/')))
 }
 
+/// A forge's CLI posting text (`gh pr comment --body "$(cat .env)"`, `gh
+/// issue create`, `gh gist create`, `glab mr note`): what it posts is
+/// published to whoever reads the repository or the gist.
+fn forge_posts(walker: &mut Walker, command: &Command<'_>) {
+    if !matches!(command.program, "gh" | "glab" | "hub" | "tea") {
+        return;
+    }
+    let posts = command.args.iter().any(|arg| {
+        matches!(
+            arg.text.as_str(),
+            "comment" | "create" | "edit" | "note" | "review" | "api" | "post" | "gist" | "release"
+        )
+    });
+    if !posts {
+        return;
+    }
+    let secret = command.args.iter().find_map(|arg| match &arg.mark {
+        Some(mark @ crate::flow::Mark::Secret(_)) => Some(mark.clone()),
+        _ => None,
+    });
+    if let Some(mark) = secret {
+        walker.send(Some(&mark), command.program, command.program, command.span);
+    }
+}
+
 /// A request to the cloud metadata service for the machine's credentials.
 fn metadata_credentials(walker: &mut Walker, command: &Command<'_>) {
     if let Some(url) = command.args.iter().find(|arg| is_metadata_credentials(&arg.text)) {
@@ -175,6 +200,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
     }
     serve(walker, command);
     raw_commands(walker, command);
+    forge_posts(walker, command);
     if !NETWORK_TOOLS.contains(&program) {
         return;
     }
