@@ -219,6 +219,10 @@ pub struct DecisionEvent {
     pub reason: String,
     /// The version hash of the policy that decided.
     pub policy_version: String,
+    /// The action's canonical digest (`Action::digest`): what approvals of
+    /// this exact action bind to.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub obligations: Vec<Obligation>,
     /// The actor's justification, secrets masked.
@@ -282,6 +286,7 @@ impl DecisionEvent {
             rule: decision.rule.clone(),
             reason: decision.reason.clone(),
             policy_version: policy_version.to_owned(),
+            digest: action.digest(),
             obligations: decision.obligations.clone(),
             justification: action.context.justification.as_deref().map(|text| secret::redact(text, &[]).into_owned()),
             justified: decision.justified,

@@ -19,6 +19,10 @@ pub struct Gate {
 pub struct Checked {
     pub decision: Arc<Decision>,
     pub receipt: Option<Receipt>,
+    /// The action's canonical digest and the policy version that decided:
+    /// together, what an approval of this exact action is bound to.
+    pub digest: String,
+    pub policy_version: String,
 }
 
 impl Gate {
@@ -57,7 +61,12 @@ impl Gate {
                 Some(recorder.record(Entry::decision(action, &decision, self.guard.policy().version()))?)
             }
         };
-        Ok(Checked { decision, receipt })
+        Ok(Checked {
+            decision,
+            receipt,
+            digest: action.digest(),
+            policy_version: self.guard.policy().version().to_owned(),
+        })
     }
 
     /// Appends what happened when the action of the decision `receipt`

@@ -14,11 +14,10 @@ mod store;
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use clap::Parser;
 use guardrail_core::policy::PolicyError;
-use guardrail_core::{ActionKind, Guard, Policy};
+use guardrail_core::{Guard, Policy};
 
 use crate::cli::{Cli, Command, exit};
 use crate::load::LoadError;
@@ -58,31 +57,11 @@ fn run() -> i32 {
     }
 }
 
-/// The gate every command judges with. `data_dir` and `policy_path` are
-/// where this gate keeps its record and reads its policy: its analyzers
-/// protect them (and the data directory the environment names, and this
-/// binary) as the gate's own files.
+/// The gate every command judges with: the wired guard of
+/// `guardrail-gate`, protecting this process's own places (`data_dir`, the
+/// default data directory, the policy at `policy_path`, this binary).
 pub fn gate(policy: Policy, data_dir: Option<&Path>, policy_path: Option<&Path>) -> Guard {
-    let absolute = |path: &Path| -> Option<String> {
-        let path = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
-        Some(path.to_string_lossy().into_owned())
-    };
-    let data_dirs = data_dir
-        .map(Path::to_path_buf)
-        .into_iter()
-        .chain(guardrail_audit::data_dir::default_dir().ok())
-        .filter_map(|dir| absolute(&dir));
-    let configuration = policy_path.and_then(absolute).into_iter().chain(
-        std::env::current_exe()
-            .ok()
-            .filter(|exe| !exe.to_string_lossy().contains("/target/"))
-            .and_then(|exe| absolute(&exe)),
-    );
-    let shell = guardrail_shell::ShellAnalyzer::for_current_user().protecting(data_dirs, configuration);
-    Guard::new(policy)
-        .with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer))
-        .with_analyzer(ActionKind::Tool, Arc::new(guardrail_tools::ToolAnalyzer::new(shell.clone())))
-        .with_analyzer(ActionKind::Shell, Arc::new(shell))
+    guardrail_gate::guard(policy, &guardrail_gate::OwnPlaces::of_this_process(data_dir, policy_path))
 }
 
 /// Why a command could not do its job. Printed as `guardrail: ...`, exit 2.

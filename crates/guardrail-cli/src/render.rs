@@ -22,6 +22,10 @@ pub struct Answer<'a> {
     pub justified: bool,
     pub intents: Vec<IntentAnswer<'a>>,
     pub policy_version: &'a str,
+    /// The action's canonical digest: what an approval of this exact
+    /// action binds to, with the policy version.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub digest: &'a str,
     /// Where the decision sits in the activity record, when recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<RecordAnswer>,
@@ -70,6 +74,7 @@ impl<'a> Answer<'a> {
             justified: decision.justified,
             intents: decision.intents.iter().map(|judgement| intent(judgement, text)).collect(),
             policy_version,
+            digest: "",
             record: None,
         }
     }

@@ -205,7 +205,40 @@ pub struct Action {
     pub context: ActionContext,
 }
 
+/// Domain separation for action digests.
+const ACTION_DOMAIN: &[u8] = b"guardrail.action.v1\n";
+
 impl Action {
+    /// The action's canonical digest (SHA-256, hex): what it is, whoever
+    /// asks and whenever. It covers the kind, the target, the actor (id,
+    /// kind, roles in order), the environment, the working directory and
+    /// the exact text: everything that changes what the action does or who
+    /// does it. Not the channel, session, prompt or justification, which
+    /// change how it was asked, not what it is. Approvals bind to it: other
+    /// bytes are another action.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(ACTION_DOMAIN);
+        let mut field = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_be_bytes());
+            hasher.update(bytes);
+        };
+        field(self.kind.as_str().as_bytes());
+        field(self.target.as_bytes());
+        field(self.actor.id.as_bytes());
+        field(self.actor.kind.as_str().as_bytes());
+        let mut roles: Vec<&str> = self.actor.roles.iter().map(String::as_str).collect();
+        roles.sort_unstable();
+        roles.dedup();
+        field(roles.join("\n").as_bytes());
+        field(self.context.environment.as_bytes());
+        field(self.context.cwd.as_deref().unwrap_or("").as_bytes());
+        field(self.text.as_bytes());
+        let digest = hasher.finalize();
+        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
     /// The target assumed when none is named.
     pub const DEFAULT_TARGET: &'static str = "default";
 
@@ -239,6 +272,38 @@ impl Action {
 #[cfg(test)]
 mod tests {
     use super::{ActionKind, justification_in};
+
+    #[test]
+    fn the_digest_changes_with_what_the_action_is_and_nothing_else() {
+        use super::{Action, ActorKind};
+        let base = Action::sql("DELETE FROM users WHERE id = 1");
+        let digest = base.digest();
+        assert_eq!(digest.len(), 64);
+        let same: [fn(&mut Action); 3] = [
+            |a| a.channel = "pgproxy".into(),
+            |a| a.context.session = Some("s9".into()),
+            |a| a.context.justification = Some("INC-1".into()),
+        ];
+        for change in same {
+            let mut other = base.clone();
+            change(&mut other);
+            assert_eq!(other.digest(), digest, "{other:?}");
+        }
+        let different: [fn(&mut Action); 7] = [
+            |a| a.text.push(' '),
+            |a| a.target = "billing".into(),
+            |a| a.actor.id = "claude".into(),
+            |a| a.actor.kind = ActorKind::Human,
+            |a| a.actor.roles.push("dba".into()),
+            |a| a.context.environment = "staging".into(),
+            |a| a.context.cwd = Some("/srv".into()),
+        ];
+        for change in different {
+            let mut other = base.clone();
+            change(&mut other);
+            assert_ne!(other.digest(), digest, "{other:?}");
+        }
+    }
 
     #[test]
     fn justifications_are_read_from_comments() {

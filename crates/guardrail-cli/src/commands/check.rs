@@ -46,6 +46,7 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
     let written = if args.json {
         let mut answer = Answer::new(decision, &action.text, gate.guard().policy().version());
         answer.record = checked.receipt.as_ref().map(RecordAnswer::from);
+        answer.digest = &checked.digest;
         serde_json::to_writer(&mut out, &answer).map_err(std::io::Error::from).and_then(|()| writeln!(out))
     } else {
         let mut text = render::human(decision, &action.text, args.explain);
@@ -81,6 +82,7 @@ pub fn jsonl<R: Read, W: Write>(gate: &Gate, input: &mut BufReader<R>, output: &
                     Ok(checked) => {
                         let mut answer = Answer::new(&checked.decision, &action.text, gate.guard().policy().version());
                         answer.record = checked.receipt.as_ref().map(RecordAnswer::from);
+                        answer.digest = &checked.digest;
                         serde_json::to_writer(&mut *output, &answer)?;
                     }
                     // Fail closed: no verdict for a decision that was not recorded.
