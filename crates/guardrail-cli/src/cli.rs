@@ -36,13 +36,16 @@ JSON lines (--jsonl):
 
   Each output line answers the input line of the same number:
     {\"decision\":\"deny\",\"rule\":\"unbounded-write\",\"reason\":\"...\",
-     \"obligations\":[...],\"justified\":true,\"intents\":[...],\"policy_version\":\"...\"}
+     \"obligations\":[...],\"justified\":true,\"intents\":[...],\"policy_version\":\"...\",
+     \"digest\":\"...\"}
   `decision` is allow, deny, require_justification or require_approval; `obligations`
   and `justified` appear only when there are any. Each intent has id, object (kind
   and name, when known), scope, span (byte offsets start and end in the text),
   evidence (the text of the span, cut at 200 characters), note (when the analyzer
-  says why), and the verdict, rule and reason it got. `--json` prints the same
-  object for a single action.
+  says why), and the verdict, rule and reason it got. `digest` is the action's
+  canonical SHA-256 (kind, target, actor and roles, environment, working directory,
+  exact text), which approvals of this exact action bind to. `--json` prints the
+  same object for a single action.
 
   A line that cannot be read as a request gets
     {\"decision\":\"error\",\"message\":\"line 3: ...\"}
