@@ -15,14 +15,34 @@ pub struct Gate {
 }
 
 /// A decision and, when recorded, the proof it is durable.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Checked {
     pub decision: Arc<Decision>,
     pub receipt: Option<Receipt>,
+    /// Leave to run the action: only when the decision allows it and is
+    /// durable in the record. A surface runs nothing without one.
+    pub permit: Option<Permit>,
     /// The action's canonical digest and the policy version that decided:
     /// together, what an approval of this exact action is bound to.
     pub digest: String,
     pub policy_version: String,
+}
+
+/// Proof that a decision allowing an action was recorded before the action
+/// runs. Only [`Gate::check`] makes one (it has no public fields), and
+/// recording the action's outcome ([`Gate::finish`]) consumes it: "recorded
+/// before it runs" is a type, not a convention.
+#[derive(Debug)]
+#[must_use = "a permit is used by running the action and recording its outcome with Gate::finish"]
+pub struct Permit {
+    receipt: Receipt,
+}
+
+impl Permit {
+    /// Where the allowing decision sits in the record.
+    pub fn receipt(&self) -> &Receipt {
+        &self.receipt
+    }
 }
 
 impl Gate {
@@ -61,16 +81,27 @@ impl Gate {
                 Some(recorder.record(Entry::decision(action, &decision, self.guard.policy().version()))?)
             }
         };
+        let permit = match (&receipt, decision.verdict) {
+            (Some(receipt), guardrail_core::Verdict::Allow) => Some(Permit { receipt: receipt.clone() }),
+            _ => None,
+        };
         Ok(Checked {
             decision,
+            permit,
             receipt,
             digest: action.digest(),
             policy_version: self.guard.policy().version().to_owned(),
         })
     }
 
-    /// Appends what happened when the action of the decision `receipt`
-    /// names ran (or did not), once known.
+    /// Appends what happened when the permitted action ran, consuming the
+    /// permit.
+    pub fn finish(&self, permit: Permit, outcome: OutcomeEvent) -> Result<Receipt, RecordError> {
+        self.record_outcome(&permit.receipt, outcome)
+    }
+
+    /// Appends what happened to the action of the decision `receipt` names
+    /// when it did not run (refused, held, or failed to start).
     pub fn record_outcome(&self, receipt: &Receipt, outcome: OutcomeEvent) -> Result<Receipt, RecordError> {
         let recorder = self.recorder.as_ref().ok_or_else(|| RecordError("this gate does not record".into()))?;
         recorder.record(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))

@@ -27,8 +27,16 @@ fn decisions_are_recorded_before_they_are_returned_and_outcomes_follow() {
         // Durable before `check` returned: a second connection sees it.
         let record = store.record("n", receipt.seq).unwrap().expect("the decision is in the store");
         assert_eq!(record.hash, receipt.hash);
+        // A permit exactly when the action may run; using it records the outcome.
+        assert_eq!(checked.permit.is_some(), verdict == Verdict::Allow, "{text}");
         let outcome = OutcomeEvent { status, rows: Some(1), duration_ms: Some(0.5), ..OutcomeEvent::default() };
-        let after = gate.record_outcome(&receipt, outcome).unwrap();
+        let after = match checked.permit {
+            Some(permit) => {
+                assert_eq!(permit.receipt(), &receipt);
+                gate.finish(permit, outcome).unwrap()
+            }
+            None => gate.record_outcome(&receipt, outcome).unwrap(),
+        };
         assert_eq!(after.seq, receipt.seq + 1);
         let read = Read::decode(store.record("n", after.seq).unwrap().unwrap()).unwrap();
         match read.event {
@@ -43,4 +51,5 @@ fn a_gate_that_does_not_record_returns_no_receipt() {
     let gate = Gate::new(Guard::new(Policy::default_policy()), None);
     let checked = gate.check(&Action::sql("SELECT 1")).unwrap();
     assert!(checked.receipt.is_none());
+    assert!(checked.permit.is_none(), "no permit without a record");
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use guardrail_audit::{Checked, Gate};
+pub use guardrail_audit::{Checked, Gate, Permit};
 use guardrail_core::{ActionKind, Guard, Policy};
 
 /// Where the gate that judges keeps its own files, which its analyzers

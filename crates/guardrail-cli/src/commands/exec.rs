@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use guardrail_audit::{Gate, OutcomeEvent, OutcomeStatus};
-use guardrail_core::{Action, ActionKind, Actor, Verdict};
+use guardrail_core::{Action, ActionKind, Actor};
 use sha2::{Digest, Sha256};
 
 use crate::cli::ExecArgs;
@@ -60,12 +60,13 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
     let checked = gate.check(&action).map_err(|error| Failure::Io(error.to_string()))?;
     let receipt = checked.receipt.clone().expect("exec always records");
     let decision = &checked.decision;
-    if decision.verdict != Verdict::Allow {
+    // Nothing runs without a permit: a decision that allows, recorded.
+    let Some(permit) = checked.permit else {
         eprintln!("guardrail: {}: {} (rule {})", decision.verdict, decision.reason, decision.rule);
         let outcome = OutcomeEvent { decision: receipt.seq, status: OutcomeStatus::NotRun, ..Default::default() };
         gate.record_outcome(&receipt, outcome).map_err(|error| Failure::Io(error.to_string()))?;
         return Ok(status::REFUSED);
-    }
+    };
 
     let started = Instant::now();
     // The gate's own settings (a store URL with its password, anchors) are
@@ -91,7 +92,7 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
                 error: Some(message),
                 ..Default::default()
             };
-            gate.record_outcome(&receipt, outcome).map_err(|error| Failure::Io(error.to_string()))?;
+            gate.finish(permit, outcome).map_err(|error| Failure::Io(error.to_string()))?;
             return Ok(code);
         }
     };
@@ -125,7 +126,7 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
         output_sha256: Some(hex(&digest.finalize())),
         ..Default::default()
     };
-    if let Err(error) = gate.record_outcome(&receipt, outcome) {
+    if let Err(error) = gate.finish(permit, outcome) {
         // The command has run; its status still goes back to the caller.
         eprintln!("guardrail: the command ran, but its outcome could not be recorded: {error}");
     }
