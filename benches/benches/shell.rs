@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use guardrail_core::{Action, ActionKind, Analyzer, Guard, Policy};
+use guardrail_core::{Action, ActionKind, Guard, Policy};
 use guardrail_shell::ShellAnalyzer;
 
 const ROUNDS: usize = 15;

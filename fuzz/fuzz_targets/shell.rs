@@ -4,7 +4,6 @@
 
 #![no_main]
 
-use guardrail_core::Analyzer;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -199,10 +199,7 @@ fn intent_reference_is_fresh() {
     );
     let shell = guardrail_shell::ShellAnalyzer::new(Some("/home/dev".to_owned()));
     for rule in guardrail_shell::rules::RULES {
-        let found = |line: &str| {
-            use guardrail_core::Analyzer;
-            shell.analyze_in(line, Some("/home/dev/app")).intents
-        };
+        let found = |line: &str| shell.analyze_in(line, Some("/home/dev/app")).intents;
         let doc = RuleDoc {
             name: rule.name,
             intents: rule.intents,
@@ -227,7 +224,6 @@ fn intent_reference_is_fresh() {
          |---|---|---|---|---|---|\n",
     );
     for program in guardrail_shell::catalogue::CATALOGUE {
-        use guardrail_core::Analyzer;
         let found = |line: &str| {
             let intents = shell.analyze_in(line, Some("/home/dev/app")).intents;
             let ids: Vec<String> = intents.iter().map(|intent| format!("`{} {}`", intent.kind, intent.scope)).collect();

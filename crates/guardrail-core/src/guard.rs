@@ -15,15 +15,11 @@ use crate::policy::{self, Policy};
 /// they cannot parse or resolve becomes an intent of its own (`unknown`,
 /// `code.dynamic`), which the policy judges. They know nothing of policy.
 pub trait Analyzer: Send + Sync {
-    fn analyze(&self, text: &str) -> Analysis;
-
-    /// Analyzes text that runs in the working directory `cwd`, when known.
-    /// Analyzers whose findings depend on where the action runs (the shell
-    /// analyzer scopes paths against it) override this; others need not.
-    fn analyze_in(&self, text: &str, cwd: Option<&str>) -> Analysis {
-        let _ = cwd;
-        self.analyze(text)
-    }
+    /// What `action` would do: its text, read in its context (the working
+    /// directory a shell command runs in, and whatever else a kind of
+    /// action needs). The guard looks an analyzer up by the action's kind
+    /// and hands it the whole action.
+    fn analyze(&self, action: &Action) -> Analysis;
 }
 
 /// What an analyzer found in a text.
@@ -115,23 +111,21 @@ impl Guard {
             // An analyzer that panics has a bug; the action is unknown, and
             // held, rather than the caller's thread unwinding past the gate.
             // Nothing is known of its secrets, so the whole text is one.
-            Some(analyzer) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                analyzer.analyze_in(&action.text, action.context.cwd.as_deref())
-            }))
-            .unwrap_or_else(|panic| {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|message| (*message).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "no message".to_owned());
-                Analysis {
-                    intents: vec![
-                        Intent::new(IntentKind::Unknown, Scope::Unbounded, everything)
-                            .with_note(format!("the {} analyzer failed: {message}", action.kind)),
-                    ],
-                    secrets: vec![everything],
-                }
-            }),
+            Some(analyzer) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyzer.analyze(action)))
+                .unwrap_or_else(|panic| {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|message| (*message).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "no message".to_owned());
+                    Analysis {
+                        intents: vec![
+                            Intent::new(IntentKind::Unknown, Scope::Unbounded, everything)
+                                .with_note(format!("the {} analyzer failed: {message}", action.kind)),
+                        ],
+                        secrets: vec![everything],
+                    }
+                }),
             None => Analysis {
                 intents: vec![
                     Intent::new(IntentKind::Unknown, Scope::Unbounded, everything)

@@ -87,14 +87,16 @@ impl ShellAnalyzer {
 }
 
 impl Analyzer for ShellAnalyzer {
-    fn analyze(&self, text: &str) -> Analysis {
-        self.analyze_in(text, None)
+    fn analyze(&self, action: &guardrail_core::Action) -> Analysis {
+        self.analyze_in(&action.text, action.context.cwd.as_deref())
     }
+}
 
+impl ShellAnalyzer {
     /// Analyzes `text` as run in `cwd`, the workspace. Relative paths are
     /// resolved against it; without one, they are taken to lie in the
     /// workspace, wherever that is.
-    fn analyze_in(&self, text: &str, cwd: Option<&str>) -> Analysis {
+    pub fn analyze_in(&self, text: &str, cwd: Option<&str>) -> Analysis {
         let workspace = cwd.filter(|cwd| cwd.starts_with('/')).map(paths::normalize_absolute);
         walk::analyze(text, workspace, self.home.clone(), &self.protected)
     }
@@ -115,7 +117,7 @@ impl ShellAnalyzer {
 
 /// Analyzes a command line with no known workspace or home directory.
 pub fn analyze(text: &str) -> Analysis {
-    ShellAnalyzer::default().analyze(text)
+    ShellAnalyzer::default().analyze_in(text, None)
 }
 
 #[cfg(test)]

@@ -2,8 +2,6 @@
 //! harmless look-alike, judged in the workspace `/home/dev/app` of the user
 //! whose home is `/home/dev`.
 
-use guardrail_core::Analyzer;
-
 use crate::ShellAnalyzer;
 use crate::rules::RULES;
 

@@ -56,8 +56,8 @@ pub fn analyze(text: &str) -> Analysis {
 pub struct SqlAnalyzer;
 
 impl Analyzer for SqlAnalyzer {
-    fn analyze(&self, text: &str) -> Analysis {
-        analyze(text)
+    fn analyze(&self, action: &guardrail_core::Action) -> Analysis {
+        analyze(&action.text)
     }
 }
 

@@ -87,11 +87,15 @@ const PATH_FIELDS: &[&str] =
     &["file_path", "absolute_path", "notebook_path", "target_file", "path", "filename", "file"];
 
 impl Analyzer for ToolAnalyzer {
-    fn analyze(&self, text: &str) -> Analysis {
-        self.analyze_in(text, None)
+    fn analyze(&self, action: &guardrail_core::Action) -> Analysis {
+        self.analyze_in(&action.text, action.context.cwd.as_deref())
     }
+}
 
-    fn analyze_in(&self, text: &str, cwd: Option<&str>) -> Analysis {
+impl ToolAnalyzer {
+    /// Analyzes a tool call's JSON text, made in the working directory
+    /// `cwd` when known.
+    pub fn analyze_in(&self, text: &str, cwd: Option<&str>) -> Analysis {
         let mut out = Out { text, intents: Vec::new(), secrets: Vec::new() };
         let call: Value = match serde_json::from_str(text) {
             Ok(call) => call,

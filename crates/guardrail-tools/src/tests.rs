@@ -1,7 +1,6 @@
 //! Tool calls as tables: each dangerous call beside its harmless look-alike,
 //! in the workspace `/home/dev/app` of the user whose home is `/home/dev`.
 
-use guardrail_core::Analyzer;
 use guardrail_shell::ShellAnalyzer;
 use serde_json::{Value, json};
 
@@ -186,7 +185,7 @@ fn tool_calls_are_judged_by_what_they_do() {
 fn text_that_is_not_a_tool_call_is_unknown() {
     let analyzer = ToolAnalyzer::default();
     for text in ["", "not json", "{}", "{\"tool\": 3}", "[1, 2]"] {
-        let analysis = analyzer.analyze(text);
+        let analysis = analyzer.analyze_in(text, None);
         assert_eq!(analysis.intents.len(), 1, "{text:?}");
         assert_eq!(analysis.intents[0].kind, guardrail_core::IntentKind::Unknown, "{text:?}");
     }
@@ -196,7 +195,7 @@ fn text_that_is_not_a_tool_call_is_unknown() {
 fn secrets_in_tool_calls_are_found_where_the_json_shows_them() {
     let analyzer = ToolAnalyzer::new(ShellAnalyzer::new(Some("/home/dev".to_owned())));
     let text = call_text("Bash", &json!({"command": "docker login -u me -p Sup3rS3cret r.io"}));
-    let analysis = analyzer.analyze(&text);
+    let analysis = analyzer.analyze_in(&text, None);
     let masked = guardrail_core::secret::mask(&text, &analysis.secrets);
     assert!(!masked.contains("Sup3rS3cret"), "{masked}");
     assert!(masked.contains("docker login -u me -p"), "{masked}");

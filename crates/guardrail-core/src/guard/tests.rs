@@ -6,7 +6,8 @@ use crate::intent::Object;
 struct Table;
 
 impl Analyzer for Table {
-    fn analyze(&self, text: &str) -> Analysis {
+    fn analyze(&self, action: &Action) -> Analysis {
+        let text = &action.text;
         let intents = text
             .lines()
             .filter(|line| !line.trim().is_empty())
@@ -95,7 +96,7 @@ fn cached_decisions_depend_on_every_input() {
 struct Broken;
 
 impl Analyzer for Broken {
-    fn analyze(&self, _text: &str) -> Analysis {
+    fn analyze(&self, _action: &Action) -> Analysis {
         panic!("a bug in a rule")
     }
 }
