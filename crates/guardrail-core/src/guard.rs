@@ -137,7 +137,15 @@ impl Guard {
     }
 
     fn decide(&self, action: &Action) -> Decision {
-        let Analysis { intents, secrets } = self.analyze(action);
+        let analysis = self.analyze(action);
+        self.judge(action, analysis)
+    }
+
+    /// Judges what an analysis found in `action` under the policy: the
+    /// decision `check` makes, for an analysis made elsewhere (on another
+    /// thread, or none at all when it ran out of time).
+    pub fn judge(&self, action: &Action, analysis: Analysis) -> Decision {
+        let Analysis { intents, secrets } = analysis;
         let justification = action.context.justification();
         let judgements: Vec<(Judgement, Vec<Obligation>)> = intents
             .into_iter()

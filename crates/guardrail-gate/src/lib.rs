@@ -4,11 +4,14 @@
 //! surface judges differently from another, and none of them holds the
 //! wiring itself.
 
+mod pool;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use guardrail_audit::{Checked, Gate, Permit};
 use guardrail_core::{ActionKind, Guard, Policy};
+pub use pool::{DecisionPool, PoolError};
 
 /// Where the gate that judges keeps its own files, which its analyzers
 /// protect as the gate's (`gate.tamper`): its data directories, its policy
