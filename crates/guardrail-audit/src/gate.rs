@@ -103,7 +103,7 @@ impl Gate {
     /// Appends what happened to the action of the decision `receipt` names
     /// when it did not run (refused, held, or failed to start).
     pub fn record_outcome(&self, receipt: &Receipt, outcome: OutcomeEvent) -> Result<Receipt, RecordError> {
-        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError("this gate does not record".into()))?;
+        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
         recorder.record(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
     }
 }

@@ -28,8 +28,17 @@ pub struct Receipt {
 
 /// The record could not be written; whatever asked for it must not run.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("cannot write the activity record: {0}")]
-pub struct RecordError(pub String);
+pub enum RecordError {
+    /// The store, the key or an anchor failed; the message says which.
+    #[error("cannot write the activity record: {0}")]
+    Failed(String),
+    /// Too many appends are waiting to be written; this one was not taken.
+    #[error("cannot write the activity record: the recorder is overloaded ({0} appends waiting); try again")]
+    Overloaded(usize),
+    /// The recorder's writer is gone.
+    #[error("cannot write the activity record: the recorder has stopped")]
+    Stopped,
+}
 
 /// An event and the large texts it refers to, ready to record.
 #[derive(Clone, Debug)]
@@ -111,6 +120,9 @@ pub struct RecorderConfig {
     pub anchors: Vec<AnchorSpec>,
     /// The most events one transaction takes.
     pub max_batch: usize,
+    /// The most appends waiting to be written; past it an append is
+    /// refused as [`RecordError::Overloaded`].
+    pub max_pending: usize,
     /// The signing key is lost for good: start a new one, and record that
     /// it replaces the lost one without its endorsement (which `verify`
     /// reports). Without this, a missing key where checkpoints exist is an
@@ -120,7 +132,15 @@ pub struct RecorderConfig {
 
 impl RecorderConfig {
     pub fn new(location: Location, node: String, key_dir: PathBuf) -> RecorderConfig {
-        RecorderConfig { location, node, key_dir, anchors: Vec::new(), max_batch: 1024, replace_lost_key: false }
+        RecorderConfig {
+            location,
+            node,
+            key_dir,
+            anchors: Vec::new(),
+            max_batch: 1024,
+            max_pending: 65_536,
+            replace_lost_key: false,
+        }
     }
 }
 
@@ -161,7 +181,7 @@ impl Started {
 const NEXT_KEY_FILE: &str = "signing.key.next";
 
 enum Job {
-    Append(Pending, mpsc::SyncSender<Result<Receipt, RecordError>>),
+    Append(Pending, Reply),
     Checkpoint(mpsc::SyncSender<Result<Option<Checkpoint>, RecordError>>),
     Rotate(mpsc::SyncSender<Result<Receipt, RecordError>>),
 }
@@ -171,8 +191,10 @@ enum Job {
 pub struct Recorder {
     node: String,
     public_key: String,
-    sender: Option<mpsc::Sender<Job>>,
+    sender: Option<mpsc::SyncSender<Job>>,
     writer: Option<JoinHandle<()>>,
+    /// How many appends may wait.
+    capacity: usize,
 }
 
 impl Recorder {
@@ -182,65 +204,36 @@ impl Recorder {
     /// key is missing but the record holds checkpoints signed with one, or
     /// when the key is not the one the node's record is signed with.
     pub fn open(config: RecorderConfig) -> Result<Recorder, RecordError> {
-        let mut store = config.location.open().map_err(|error| RecordError(format!("{}: {error}", config.location)))?;
-        let failed = |error: crate::store::StoreError| RecordError(format!("{}: {error}", config.location));
-        let (signer, created) = signing_key(store.as_mut(), &config)?;
-        let mut anchors = Vec::with_capacity(config.anchors.len());
-        for spec in &config.anchors {
-            anchors.push((spec.to_string(), spec.open().map_err(RecordError)?));
-        }
-        let public_key = signer.public_key();
-        let mut writer = Writer { store, signer, config: config.clone(), anchors, last_time: 0 };
-        // A chain starts with the key it is signed with (written once, by
-        // whichever process gets there first); a key replacing a lost one
-        // is recorded the same way, unendorsed (but accepted by the new key).
-        let signer = writer.signer.clone();
-        let head = writer.store.head(&config.node).map_err(failed)?;
-        let started = Started::new(&config);
-        match created {
-            Some(Some(previous)) => {
-                let event = KeyEvent {
-                    key: public_key.clone(),
-                    acceptance: Some(signer.accept(&config.node, &previous)),
-                    previous: Some(previous),
-                    endorsement: None,
-                    reason: "replaced a lost key".into(),
-                };
-                writer.append_alone(Event::Key(event), &signer, false)?;
-            }
-            // This data directory has recorded this node in this store, and
-            // the store now holds nothing of it: it was wiped or replaced.
-            Some(None) | None if head.is_none() && started.recorded() => {
-                return Err(RecordError(format!(
-                    "the record {} holds nothing of node {}, but this data directory has recorded it there before \
-                     ({}): the record was wiped or replaced. Nothing is recorded until a person looks: check it with \
-                     `guardrail audit verify --anchors ...`; to start a new record on purpose, use another --node or \
-                     remove {}",
-                    config.location,
-                    config.node,
-                    started.path.display(),
-                    started.path.display()
-                )));
-            }
-            _ if head.is_none() => {
-                let event = KeyEvent {
-                    key: public_key.clone(),
-                    previous: None,
-                    endorsement: None,
-                    acceptance: None,
-                    reason: "created".into(),
-                };
-                writer.append_alone(Event::Key(event), &signer, true)?;
-            }
-            _ => writer.seal_old_tail()?,
-        }
-        started.mark().map_err(RecordError)?;
-        let (sender, receiver) = mpsc::channel();
+        // The store, the key and the anchors are opened on the writer's own
+        // thread: their clients may block (or start a runtime of their
+        // own), which must not happen on a caller's async runtime thread.
+        let (sender, receiver) = mpsc::sync_channel(config.max_pending.max(1));
+        let (ready, started) = mpsc::sync_channel(1);
+        let (node, capacity) = (config.node.clone(), config.max_pending.max(1));
         let thread = std::thread::Builder::new()
             .name("guardrail-recorder".into())
-            .spawn(move || writer.run(receiver))
-            .map_err(|error| RecordError(format!("cannot start the recorder: {error}")))?;
-        Ok(Recorder { node: config.node, public_key, sender: Some(sender), writer: Some(thread) })
+            .spawn(move || match Writer::start(config) {
+                Ok(mut writer) => {
+                    let _ = ready.send(Ok(writer.signer.public_key()));
+                    writer.run(receiver);
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                }
+            })
+            .map_err(|error| RecordError::Failed(format!("cannot start the recorder: {error}")))?;
+        let public_key = match started.recv() {
+            Ok(Ok(public_key)) => public_key,
+            Ok(Err(error)) => {
+                let _ = thread.join();
+                return Err(error);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(RecordError::Stopped);
+            }
+        };
+        Ok(Recorder { node, public_key, sender: Some(sender), writer: Some(thread), capacity })
     }
 
     pub fn node(&self) -> &str {
@@ -263,8 +256,12 @@ impl Recorder {
     pub fn submit(&self, entry: Entry) -> Result<Ticket, RecordError> {
         let encoded = entry.event.encode(entry.blobs);
         let pending = Pending { time: 0, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs };
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.send(Job::Append(pending, reply))?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let sender = self.sender.as_ref().ok_or_else(stopped)?;
+        sender.try_send(Job::Append(pending, reply)).map_err(|error| match error {
+            mpsc::TrySendError::Full(_) => RecordError::Overloaded(self.capacity),
+            mpsc::TrySendError::Disconnected(_) => RecordError::Stopped,
+        })?;
         Ok(Ticket(answer))
     }
 
@@ -297,15 +294,15 @@ fn signing_key(
     store: &mut dyn Store,
     config: &RecorderConfig,
 ) -> Result<(CheckpointSigner, Option<Option<String>>), RecordError> {
-    let error = |error: crate::store::StoreError| RecordError(format!("{}: {error}", config.location));
+    let error = |error: crate::store::StoreError| RecordError::Failed(format!("{}: {error}", config.location));
     let dir = &config.key_dir;
     let path = dir.join(signing::KEY_FILE);
     let in_force = key_in_force(store, &config.node).map_err(error)?;
     // A rotation interrupted after its record was written: finish it.
     let next = dir.join(NEXT_KEY_FILE);
-    if let Some(candidate) = CheckpointSigner::load(&next).map_err(RecordError)? {
+    if let Some(candidate) = CheckpointSigner::load(&next).map_err(RecordError::Failed)? {
         if in_force.as_deref() == Some(candidate.public_key().as_str()) {
-            candidate.replace(dir, signing::KEY_FILE).map_err(RecordError)?;
+            candidate.replace(dir, signing::KEY_FILE).map_err(RecordError::Failed)?;
             let _ = std::fs::remove_file(&next);
         } else if std::fs::metadata(&next)
             .and_then(|meta| meta.modified())
@@ -316,11 +313,11 @@ fn signing_key(
             let _ = std::fs::remove_file(&next);
         }
     }
-    let loaded = CheckpointSigner::load_existing(dir).map_err(RecordError)?;
+    let loaded = CheckpointSigner::load_existing(dir).map_err(RecordError::Failed)?;
     match (loaded, in_force) {
         (Some(signer), None) => Ok((signer, None)),
         (Some(signer), Some(key)) if signer.public_key() == key => Ok((signer, None)),
-        (Some(signer), Some(key)) => Err(RecordError(format!(
+        (Some(signer), Some(key)) => Err(RecordError::Failed(format!(
             "the signing key {} (key {}) is not the key node {}'s record is signed with (key {}): \
              restore that key, or point --data-dir at the data directory that holds it",
             path.display(),
@@ -330,19 +327,19 @@ fn signing_key(
         ))),
         (None, None) => {
             let signer = CheckpointSigner::generate()
-                .map_err(RecordError)?
+                .map_err(RecordError::Failed)?
                 .install(dir, signing::KEY_FILE)
-                .map_err(RecordError)?;
+                .map_err(RecordError::Failed)?;
             Ok((signer, Some(None)))
         }
         (None, Some(key)) if config.replace_lost_key => {
             let signer = CheckpointSigner::generate()
-                .map_err(RecordError)?
+                .map_err(RecordError::Failed)?
                 .install(dir, signing::KEY_FILE)
-                .map_err(RecordError)?;
+                .map_err(RecordError::Failed)?;
             Ok((signer, Some(Some(key))))
         }
-        (None, Some(key)) => Err(RecordError(format!(
+        (None, Some(key)) => Err(RecordError::Failed(format!(
             "the signing key {} is missing, but node {}'s record is signed with key {}: nothing is recorded \
              without it. Restore the key from a backup; if it is lost for good, `guardrail audit rotate-key \
              --lost` starts a new key and records the break (`audit verify` will report it)",
@@ -378,21 +375,34 @@ impl Drop for Recorder {
     }
 }
 
-/// An append in flight; [`Ticket::wait`] returns its receipt once durable.
+/// An append in flight; [`Ticket::wait`] (or `.await`) returns its
+/// receipt once durable.
 #[must_use = "an append is durable only once its ticket says so"]
-pub struct Ticket(mpsc::Receiver<Result<Receipt, RecordError>>);
+pub struct Ticket(tokio::sync::oneshot::Receiver<Result<Receipt, RecordError>>);
 
 impl Ticket {
+    /// Waits for the receipt, blocking the thread (not on an async
+    /// runtime's thread: `.await` the ticket there).
     pub fn wait(self) -> Result<Receipt, RecordError> {
-        self.0.recv().map_err(|_| stopped())?
+        self.0.blocking_recv().map_err(|_| stopped())?
+    }
+}
+
+impl std::future::IntoFuture for Ticket {
+    type Output = Result<Receipt, RecordError>;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+    /// Waits for the receipt without blocking the runtime.
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.0.await.map_err(|_| stopped())? })
     }
 }
 
 fn stopped() -> RecordError {
-    RecordError("the recorder has stopped".into())
+    RecordError::Stopped
 }
 
-type Reply = mpsc::SyncSender<Result<Receipt, RecordError>>;
+type Reply = tokio::sync::oneshot::Sender<Result<Receipt, RecordError>>;
 
 struct Writer {
     store: Box<dyn Store>,
@@ -404,6 +414,66 @@ struct Writer {
 }
 
 impl Writer {
+    /// Opens the store, the key and the anchors, and starts the chain when
+    /// it is new: on the writer's thread.
+    fn start(config: RecorderConfig) -> Result<Writer, RecordError> {
+        let mut store =
+            config.location.open().map_err(|error| RecordError::Failed(format!("{}: {error}", config.location)))?;
+        let failed = |error: crate::store::StoreError| RecordError::Failed(format!("{}: {error}", config.location));
+        let (signer, created) = signing_key(store.as_mut(), &config)?;
+        let mut anchors = Vec::with_capacity(config.anchors.len());
+        for spec in &config.anchors {
+            anchors.push((spec.to_string(), spec.open().map_err(RecordError::Failed)?));
+        }
+        let public_key = signer.public_key();
+        let mut writer = Writer { store, signer, config: config.clone(), anchors, last_time: 0 };
+        // A chain starts with the key it is signed with (written once, by
+        // whichever process gets there first); a key replacing a lost one
+        // is recorded the same way, unendorsed (but accepted by the new key).
+        let signer = writer.signer.clone();
+        let head = writer.store.head(&config.node).map_err(failed)?;
+        let started = Started::new(&config);
+        match created {
+            Some(Some(previous)) => {
+                let event = KeyEvent {
+                    key: public_key.clone(),
+                    acceptance: Some(signer.accept(&config.node, &previous)),
+                    previous: Some(previous),
+                    endorsement: None,
+                    reason: "replaced a lost key".into(),
+                };
+                writer.append_alone(Event::Key(event), &signer, false)?;
+            }
+            // This data directory has recorded this node in this store, and
+            // the store now holds nothing of it: it was wiped or replaced.
+            Some(None) | None if head.is_none() && started.recorded() => {
+                return Err(RecordError::Failed(format!(
+                    "the record {} holds nothing of node {}, but this data directory has recorded it there before \
+                     ({}): the record was wiped or replaced. Nothing is recorded until a person looks: check it with \
+                     `guardrail audit verify --anchors ...`; to start a new record on purpose, use another --node or \
+                     remove {}",
+                    config.location,
+                    config.node,
+                    started.path.display(),
+                    started.path.display()
+                )));
+            }
+            _ if head.is_none() => {
+                let event = KeyEvent {
+                    key: public_key.clone(),
+                    previous: None,
+                    endorsement: None,
+                    acceptance: None,
+                    reason: "created".into(),
+                };
+                writer.append_alone(Event::Key(event), &signer, true)?;
+            }
+            _ => writer.seal_old_tail()?,
+        }
+        started.mark().map_err(RecordError::Failed)?;
+        Ok(writer)
+    }
+
     fn run(&mut self, receiver: mpsc::Receiver<Job>) {
         while let Ok(first) = receiver.recv() {
             let mut appends = Vec::new();
@@ -456,7 +526,7 @@ impl Writer {
         let appended = self
             .store
             .append(&node, batch, &seal, starts_chain)
-            .map_err(|error| RecordError(format!("{}: {error}", self.config.location)))?;
+            .map_err(|error| RecordError::Failed(format!("{}: {error}", self.config.location)))?;
         let Some((heads, checkpoint)) = appended else { return Ok(None) };
         self.witness(&checkpoint)?;
         Ok(Some(heads))
@@ -465,7 +535,7 @@ impl Writer {
     fn witness(&mut self, checkpoint: &Checkpoint) -> Result<(), RecordError> {
         for (name, anchor) in &mut self.anchors {
             anchor.witness(checkpoint).map_err(|error| {
-                RecordError(format!(
+                RecordError::Failed(format!(
                     "records up to {} are stored but anchor {name} did not witness them: {error}",
                     checkpoint.seq
                 ))
@@ -516,7 +586,7 @@ impl Writer {
 
     /// A checkpoint of the head made on demand: it seals no new record.
     fn checkpoint_head(&mut self) -> Result<Option<Checkpoint>, RecordError> {
-        let error = |error: crate::store::StoreError| RecordError(format!("checkpoint: {error}"));
+        let error = |error: crate::store::StoreError| RecordError::Failed(format!("checkpoint: {error}"));
         let Some(head) = self.store.head(&self.config.node).map_err(error)? else { return Ok(None) };
         let time = self.time();
         let checkpoint = self.signer.sign(&self.config.node, head.seq + 1, head.seq, head.hash, time);
@@ -533,8 +603,8 @@ impl Writer {
     fn rotate(&mut self) -> Result<Receipt, RecordError> {
         let dir = self.config.key_dir.clone();
         let node = self.config.node.clone();
-        let next = CheckpointSigner::generate().map_err(RecordError)?;
-        next.replace(&dir, NEXT_KEY_FILE).map_err(RecordError)?;
+        let next = CheckpointSigner::generate().map_err(RecordError::Failed)?;
+        next.replace(&dir, NEXT_KEY_FILE).map_err(RecordError::Failed)?;
         let event = KeyEvent {
             key: next.public_key(),
             previous: Some(self.signer.public_key()),
@@ -553,11 +623,11 @@ impl Writer {
             Ok(None) => unreachable!("a batch that need not start the chain is always appended"),
             Err(error) => {
                 let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
-                return Err(RecordError(format!("{}: {error}", self.config.location)));
+                return Err(RecordError::Failed(format!("{}: {error}", self.config.location)));
             }
         };
         // Committed: the record now names the new key.
-        next.replace(&dir, signing::KEY_FILE).map_err(RecordError)?;
+        next.replace(&dir, signing::KEY_FILE).map_err(RecordError::Failed)?;
         let _ = std::fs::remove_file(dir.join(NEXT_KEY_FILE));
         self.signer = next;
         self.witness(&checkpoint)?;
@@ -572,7 +642,7 @@ impl Writer {
     /// way.
     fn seal_old_tail(&mut self) -> Result<(), RecordError> {
         let node = self.config.node.clone();
-        let error = |error: crate::store::StoreError| RecordError(format!("checkpoint: {error}"));
+        let error = |error: crate::store::StoreError| RecordError::Failed(format!("checkpoint: {error}"));
         let Some(last) = self.store.last_checkpoint(&node).map_err(error)? else { return Ok(()) };
         let Some(head) = self.store.head(&node).map_err(error)? else { return Ok(()) };
         let genuine = last.first.is_none()

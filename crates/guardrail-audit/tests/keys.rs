@@ -33,7 +33,10 @@ fn a_missing_key_refuses_to_record_until_a_person_says_it_is_lost() {
     record_some(&Recorder::open(config(dir.path())).unwrap(), 5);
     std::fs::remove_file(dir.path().join(KEY_FILE)).unwrap();
     let error = Recorder::open(config(dir.path())).err().expect("no new key is made silently");
-    assert!(error.0.contains("is missing") && error.0.contains("audit rotate-key --lost"), "{error}");
+    assert!(
+        error.to_string().contains("is missing") && error.to_string().contains("audit rotate-key --lost"),
+        "{error}"
+    );
     assert!(!dir.path().join(KEY_FILE).exists());
 
     let mut lost = config(dir.path());
@@ -53,7 +56,7 @@ fn a_foreign_key_refuses_to_record() {
     CheckpointSigner::load_or_create(other.path()).unwrap();
     std::fs::copy(other.path().join(KEY_FILE), dir.path().join(KEY_FILE)).unwrap();
     let error = Recorder::open(config(dir.path())).err().expect("a key that is not the chain's is refused");
-    assert!(error.0.contains("is not the key"), "{error}");
+    assert!(error.to_string().contains("is not the key"), "{error}");
     // And verify, with that key as the local one, says so too.
     let report = verified(dir.path(), Vec::new());
     assert_eq!(kinds(&report), vec![(3, ProblemKind::KeyChange)], "{:#?}", report.problems);
@@ -291,7 +294,7 @@ fn a_wiped_record_is_not_restarted_quietly() {
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection.execute_batch("DELETE FROM records; DELETE FROM checkpoints; DELETE FROM blobs").unwrap();
     let error = Recorder::open(config(dir.path())).err().expect("a wiped record is refused");
-    assert!(error.0.contains("was wiped or replaced"), "{error}");
+    assert!(error.to_string().contains("was wiped or replaced"), "{error}");
     let report = verified(dir.path(), Vec::new());
     assert_eq!(kinds(&report), vec![(1, ProblemKind::Wiped)], "{:#?}", report.problems);
 }
