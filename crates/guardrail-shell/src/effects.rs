@@ -338,6 +338,11 @@ impl Walker {
             self.emit(IntentKind::CodePersist, place.scope, object(), span, Some(note));
             return;
         };
+        // Settings that run nothing: a git config branch or user section, a
+        // `.pth` file of paths only. Nothing is planted.
+        if !runs_anything(planted, &place.name, text) {
+            return;
+        }
         // Whatever it is, code left to run later, unwatched, is for a person
         // to look at; what it will do is judged as well.
         let note = format!("plants code into {}, where it runs later", planted.describe());
@@ -609,6 +614,47 @@ pub(crate) const PRIVILEGE: crate::rules::Rule = crate::rules::Rule {
     look_alike: "sudo cat /etc/sudoers.d/dev",
     gaps: "A set-user-id bit is privilege whoever owns the file.",
 };
+
+/// Whether text written to a place where code runs later can run anything:
+/// git settings that name programs, hooks, filters or other files to
+/// include; `.pth` lines that `import`; anything else, always.
+fn runs_anything(planted: Planted, path: &str, text: &str) -> bool {
+    match planted {
+        Planted::GitConfig => {
+            let lower = text.to_ascii_lowercase();
+            [
+                "hookspath",
+                "fsmonitor",
+                "sshcommand",
+                "pager",
+                "editor",
+                "askpass",
+                "textconv",
+                "clean",
+                "smudge",
+                "process",
+                "gitproxy",
+                "helper",
+                "program",
+                "include",
+                "command",
+                "!",
+                "cmd",
+                "tool",
+                "exec",
+                "worktree",
+                "attributesfile",
+                "excludesfile",
+            ]
+            .iter()
+            .any(|key| lower.contains(key))
+        }
+        Planted::Python if path.ends_with(".pth") => {
+            text.lines().any(|line| line.trim_start().starts_with("import") || line.contains(';'))
+        }
+        _ => true,
+    }
+}
 
 #[cfg(test)]
 mod tests {

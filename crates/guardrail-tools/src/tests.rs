@@ -162,6 +162,27 @@ fn tool_calls_are_judged_by_what_they_do() {
         ("WebFetch", json!({"url": "http://169.254.169.254/latest/meta-data/instance-id", "prompt": "x"}), "!secret"),
         ("mcp__http__request", json!({"method": "DELETE", "url": "https://api.example.com/v1/users"}), "infra.destroy"),
         ("mcp__http__request", json!({"method": "GET", "url": "https://api.example.com/v1/users"}), "!infra"),
+        // Git settings and .pth files plant code only when they can run it.
+        (
+            "Edit",
+            json!({"file_path": "/home/dev/app/.git/config", "old_string": "[core]", "new_string": "[core]\n\thooksPath = /tmp/h"}),
+            "code.persist",
+        ),
+        (
+            "Edit",
+            json!({"file_path": "/home/dev/app/.git/config", "old_string": "[branch \"main\"]", "new_string": "[branch \"main\"]\n\tremote = origin"}),
+            "!code.persist",
+        ),
+        (
+            "Write",
+            json!({"file_path": "/home/dev/app/.venv/lib/python3.11/site-packages/a.pth", "content": "/home/dev/app/src\n"}),
+            "!code.persist",
+        ),
+        (
+            "Write",
+            json!({"file_path": "/home/dev/app/.venv/lib/python3.11/site-packages/a.pth", "content": "import evil\n"}),
+            "code.persist",
+        ),
         // Cursor names its file `target_file`.
         ("read_file", json!({"target_file": "/home/dev/.ssh/id_rsa"}), "secret.read"),
         ("Bash", json!({}), "unknown"),
