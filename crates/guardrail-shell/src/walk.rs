@@ -316,6 +316,12 @@ impl Walker {
         crate::locations::gate_file(&place.name, self.layout.home.as_deref(), &self.protected).is_some()
     }
 
+    /// The line changes or gets around the gate that governs it, through
+    /// `what` (a command, a variable).
+    pub(crate) fn gate_tamper(&mut self, what: &str, span: Span, note: String) {
+        self.emit(IntentKind::GateTamper, Scope::System, Some(Object::new("command", what)), span, Some(note));
+    }
+
     /// Whether `path` is one of the gate's places, or a tree holding one.
     pub(crate) fn is_gate_place(&self, path: &str) -> bool {
         let home = self.layout.home.as_deref();
@@ -602,13 +608,10 @@ impl Walker {
                 let name = definition.fname.value.clone();
                 if name == "guardrail" {
                     let span = self.frame.unwrap_or(Span::new(0, self.text_len));
-                    let note = "defines a function in the gate's place, which answers for it".to_owned();
-                    self.emit(
-                        IntentKind::GateTamper,
-                        Scope::System,
-                        Some(Object::new("command", name.clone())),
+                    self.gate_tamper(
+                        &name,
                         span,
-                        Some(note),
+                        "defines a function in the gate's place, which answers for it".into(),
                     );
                 }
                 self.functions.insert(name.clone(), definition.body.clone());
@@ -948,14 +951,7 @@ impl Walker {
         }
         for (name, _) in &assignments {
             if crate::rules::gate::configures_gate(name) {
-                let note = format!("sets {name}, which configures the gate, for the command");
-                self.emit(
-                    IntentKind::GateTamper,
-                    Scope::System,
-                    Some(Object::new("command", name.clone())),
-                    span,
-                    Some(note),
-                );
+                self.gate_tamper(name, span, format!("sets {name}, which configures the gate, for the command"));
             }
         }
         for (name, value) in &assignments {

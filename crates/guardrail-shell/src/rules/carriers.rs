@@ -554,13 +554,7 @@ fn env(walker: &mut Walker, command: &Command<'_>) {
     while let Some(arg) = command.args.get(start).filter(|arg| is_assignment(&arg.text)) {
         let (name, value) = arg.text.split_once('=').unwrap_or_default();
         if crate::rules::gate::configures_gate(name) {
-            walker.emit(
-                guardrail_core::IntentKind::GateTamper,
-                guardrail_core::Scope::System,
-                Some(guardrail_core::Object::new("command", name)),
-                command.span,
-                Some(format!("sets {name}, which configures the gate, for the command")),
-            );
+            walker.gate_tamper(name, command.span, format!("sets {name}, which configures the gate, for the command"));
         }
         if let Some(stream) = command.substitutions.get(&start) {
             walker.files.insert(value.to_owned(), stream.clone());

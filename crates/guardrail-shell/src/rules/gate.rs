@@ -3,7 +3,7 @@
 //! its key rotated, and `GUARDRAIL_*` variables set for it. (Its files are
 //! protected by the effects of any program: see `locations::gate_file`.)
 
-use guardrail_core::{IntentKind, Object, Scope};
+use guardrail_core::IntentKind;
 
 use super::{Rule, options};
 use crate::walk::{Command, Walker};
@@ -316,11 +316,5 @@ fn find_delete(walker: &mut Walker, command: &Command<'_>) {
 }
 
 fn tamper(walker: &mut Walker, command: &Command<'_>, note: String) {
-    walker.emit(
-        IntentKind::GateTamper,
-        Scope::System,
-        Some(Object::new("command", "guardrail")),
-        command.span,
-        Some(note),
-    );
+    walker.gate_tamper("guardrail", command.span, note);
 }

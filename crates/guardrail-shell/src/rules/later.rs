@@ -71,13 +71,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         "alias" => {
             for arg in command.args.iter().filter(|arg| !arg.text.starts_with('-')) {
                 if arg.text.starts_with("guardrail=") {
-                    walker.emit(
-                        guardrail_core::IntentKind::GateTamper,
-                        guardrail_core::Scope::System,
-                        Some(guardrail_core::Object::new("command", "guardrail")),
-                        command.span,
-                        Some("puts an alias in the gate's place, which answers for it".to_owned()),
-                    );
+                    let note = "puts an alias in the gate's place, which answers for it".to_owned();
+                    walker.gate_tamper("guardrail", command.span, note);
                 }
                 if let Some((_, value)) = arg.text.split_once('=') {
                     let code = Arg { text: value.to_owned(), ..arg.clone() };
