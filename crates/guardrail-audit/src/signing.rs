@@ -150,7 +150,6 @@ impl CheckpointSigner {
     /// process racing to create the key either wins or loads the winner's).
     pub fn install(self, dir: &Path, name: &str) -> Result<CheckpointSigner, String> {
         crate::data_dir::create_private(dir)?;
-        remove_stale_temporaries(dir);
         let path = dir.join(name);
         let temporary = self.write_temporary(dir, &path)?;
         let linked = std::fs::hard_link(&temporary, &path);

@@ -115,6 +115,14 @@ impl ShellAnalyzer {
     }
 }
 
+/// `word` as one shell word: as it is when every character is plain,
+/// else single-quoted, so that bash reads it back exactly.
+pub fn quote(word: &str) -> String {
+    let plain =
+        !word.is_empty() && word.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(&byte));
+    if plain { word.to_owned() } else { format!("'{}'", word.replace('\'', "'\\''")) }
+}
+
 /// Analyzes a command line with no known workspace or home directory.
 pub fn analyze(text: &str) -> Analysis {
     ShellAnalyzer::default().analyze_in(text, None)

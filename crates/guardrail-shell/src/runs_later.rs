@@ -105,8 +105,8 @@ pub fn commands(runs: Runs, text: &str, path: &str) -> Vec<String> {
                 .collect(),
         },
         // A script's `$0` is its own path (`. "$(dirname -- "$0")/_/husky.sh"`).
-        Runs::Shell => vec![text.replace("\"$0\"", &shell_quote(path)).replace("$0", &shell_quote(path))],
-        Runs::Python => vec![format!("python3 -c {}", shell_quote(text))],
+        Runs::Shell => vec![text.replace("\"$0\"", &crate::quote(path)).replace("$0", &crate::quote(path))],
+        Runs::Python => vec![format!("python3 -c {}", crate::quote(text))],
     }
 }
 
@@ -170,7 +170,7 @@ fn json_commands(value: &Value, out: &mut Vec<String>) {
                 for arg in fields.get("args").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
                 {
                     line.push(' ');
-                    line.push_str(&shell_quote(arg));
+                    line.push_str(&crate::quote(arg));
                 }
                 out.push(line);
             }
@@ -180,7 +180,7 @@ fn json_commands(value: &Value, out: &mut Vec<String>) {
                     match field {
                         Value::String(line) => out.push(line.clone()),
                         Value::Array(words) => out.push(
-                            words.iter().filter_map(Value::as_str).map(shell_quote).collect::<Vec<_>>().join(" "),
+                            words.iter().filter_map(Value::as_str).map(crate::quote).collect::<Vec<_>>().join(" "),
                         ),
                         _ => {}
                     }
@@ -283,14 +283,6 @@ fn ci_expressions(step: &str) -> String {
         rest = &rest[c.len_utf8()..];
     }
     out
-}
-
-/// `text` as one shell word.
-pub fn shell_quote(text: &str) -> String {
-    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
-        return text.to_owned();
-    }
-    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ impl ToolAnalyzer {
                     let line = words
                         .iter()
                         .filter_map(Value::as_str)
-                        .map(guardrail_shell::runs_later::shell_quote)
+                        .map(guardrail_shell::quote)
                         .collect::<Vec<_>>()
                         .join(" ");
                     let analysis = self.shell.analyze_in(&line, cwd);
@@ -205,9 +205,8 @@ impl ToolAnalyzer {
 impl ToolAnalyzer {
     /// An HTTP request a tool makes, judged as `curl -X METHOD URL`.
     fn request(&self, method: Option<&str>, url: &str, cwd: Option<&str>, out: &mut Out<'_>) {
-        use guardrail_shell::runs_later::shell_quote;
         let method = method.filter(|method| method.chars().all(|c| c.is_ascii_alphabetic())).unwrap_or("GET");
-        let line = format!("curl -sS -X {} {}", method.to_ascii_uppercase(), shell_quote(url));
+        let line = format!("curl -sS -X {} {}", method.to_ascii_uppercase(), guardrail_shell::quote(url));
         let analysis = self.shell.analyze_in(&line, cwd);
         out.adopt_whole(Analysis {
             intents: analysis.intents.into_iter().filter(|intent| intent.kind != IntentKind::ProcessRun).collect(),
@@ -239,7 +238,7 @@ impl ToolAnalyzer {
         let mut strings = Vec::new();
         collect_strings(None, input, &mut strings);
         let content = text_of(input, &["content", "text", "body", "data"]).unwrap_or("");
-        for (key, value) in strings {
+        for &(key, value) in &strings {
             let key = key.unwrap_or("").to_ascii_lowercase();
             if matches!(key.as_str(), "sql" | "query" | "statement" | "statements" | "sql_query")
                 && looks_like_sql(value)
@@ -267,9 +266,7 @@ impl ToolAnalyzer {
         // A tool that publishes or sends (an issue, a message, a request)
         // sends the credentials its arguments carry.
         if SENDS.iter().any(|word| name.to_ascii_lowercase().contains(word)) {
-            let mut strings = Vec::new();
-            collect_strings(None, input, &mut strings);
-            for (_, value) in strings {
+            for &(_, value) in &strings {
                 out.secret_sent(tool, value);
             }
         }

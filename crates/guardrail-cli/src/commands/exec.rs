@@ -37,7 +37,7 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
             if command.is_empty() {
                 return Err(Failure::Usage("give the command after `--`, or a line with -c".into()));
             }
-            (command.iter().map(|arg| quote(arg)).collect::<Vec<_>>().join(" "), command)
+            (command.iter().map(|arg| guardrail_shell::quote(arg)).collect::<Vec<_>>().join(" "), command)
         }
     };
     let policy = load::policy_validated_once(args.policy.as_deref(), &crate::store::data_dir(&args.store)?)?;
@@ -175,12 +175,4 @@ pub fn current_user() -> String {
     {
         std::env::var("USERNAME").unwrap_or_else(|_| Actor::ANONYMOUS.to_owned())
     }
-}
-
-/// Quotes an argument for the shell, so that the analyzer reads the
-/// arguments exactly as the program receives them.
-pub fn quote(arg: &str) -> String {
-    let plain =
-        !arg.is_empty() && arg.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"-_./=:,+@%^".contains(&byte));
-    if plain { arg.to_owned() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
 }

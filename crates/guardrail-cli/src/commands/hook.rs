@@ -561,7 +561,7 @@ fn hook_binary() -> Result<(PathBuf, Option<String>), Failure> {
 /// to `install` (not those the configuration file gives: the hook reads
 /// that file itself, so a change to it reaches every hook).
 fn hook_command(exe: &Path, agent: AgentName, args: &HookArgs) -> Result<String, Failure> {
-    use crate::commands::exec::quote;
+    use guardrail_shell::quote;
     let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let given = |name: &str| !crate::config::from_file(name);
     let mut command = format!("{} hook {}", quote(&exe.to_string_lossy()), agent_id(agent));
