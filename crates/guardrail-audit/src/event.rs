@@ -27,6 +27,47 @@ pub enum Event {
     ToolOutput(ContentEvent),
     /// The node's signing key: the first one, or a change of key.
     Key(KeyEvent),
+    /// A session of a long-running surface (the database proxy) started,
+    /// ended, or was refused at login.
+    Session(SessionEvent),
+}
+
+/// A session of a long-running surface: who logged in, from where, how.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEvent {
+    pub phase: SessionPhase,
+    pub actor: RecordedActor,
+    pub channel: String,
+    pub session: String,
+    /// The system the session reaches: a database name.
+    pub target: String,
+    /// The client's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    /// Whether the client's connection is encrypted.
+    pub tls: bool,
+    /// Why a login was refused, or how a session ended; secrets masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionPhase {
+    Started,
+    Ended,
+    /// The login failed (wrong password, unknown name, the upstream refused).
+    Refused,
+}
+
+impl SessionPhase {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SessionPhase::Started => "started",
+            SessionPhase::Ended => "ended",
+            SessionPhase::Refused => "refused",
+        }
+    }
 }
 
 /// The key a node signs its checkpoints with from this record on. The
@@ -51,7 +92,7 @@ pub struct KeyEvent {
 }
 
 impl Event {
-    pub const KINDS: [&'static str; 6] = ["decision", "outcome", "prompt", "response", "tool_output", "key"];
+    pub const KINDS: [&'static str; 7] = ["decision", "outcome", "prompt", "response", "tool_output", "key", "session"];
 
     pub fn kind(&self) -> &'static str {
         match self {
@@ -61,6 +102,7 @@ impl Event {
             Event::Response(_) => "response",
             Event::ToolOutput(_) => "tool_output",
             Event::Key(_) => "key",
+            Event::Session(_) => "session",
         }
     }
 
@@ -69,6 +111,7 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.actor),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.actor),
+            Event::Session(event) => Some(&event.actor),
             Event::Outcome(_) | Event::Key(_) => None,
         }
     }
@@ -77,6 +120,7 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.channel),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.channel),
+            Event::Session(event) => Some(&event.channel),
             Event::Outcome(_) | Event::Key(_) => None,
         }
     }
@@ -85,6 +129,7 @@ impl Event {
         match self {
             Event::Decision(event) => event.session.as_deref(),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => event.session.as_deref(),
+            Event::Session(event) => Some(&event.session),
             Event::Outcome(_) | Event::Key(_) => None,
         }
     }
@@ -94,7 +139,7 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.text),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.content),
-            Event::Outcome(_) | Event::Key(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Session(_) => None,
         }
     }
 
@@ -107,6 +152,7 @@ impl Event {
             Event::Decision(event) => serde_json::to_string(event),
             Event::Outcome(event) => serde_json::to_string(event),
             Event::Key(event) => serde_json::to_string(event),
+            Event::Session(event) => serde_json::to_string(event),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => serde_json::to_string(event),
         }
         .expect("events serialize");
@@ -123,6 +169,7 @@ impl Event {
             "response" => Event::Response(serde_json::from_str(body).map_err(unreadable)?),
             "tool_output" => Event::ToolOutput(serde_json::from_str(body).map_err(unreadable)?),
             "key" => Event::Key(serde_json::from_str(body).map_err(unreadable)?),
+            "session" => Event::Session(serde_json::from_str(body).map_err(unreadable)?),
             other => return Err(format!("unknown kind of record {other:?}")),
         })
     }
@@ -243,6 +290,11 @@ pub struct DecisionEvent {
     /// The agent's id for the call, which its outcome is matched by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<String>,
+    /// What happened, for an action recorded once it ran rather than
+    /// before (reads through the database proxy: one record each, written
+    /// after the fact; see the README). Its `decision` is 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeEvent>,
 }
 
 /// One intent of a recorded decision, with its own verdict.
@@ -295,6 +347,7 @@ impl DecisionEvent {
             prompt: action.context.prompt.clone(),
             cwd: action.context.cwd.clone(),
             call: action.context.call.clone(),
+            outcome: None,
         }
     }
 }
@@ -317,6 +370,9 @@ pub struct OutcomeEvent {
     /// SHA-256 of the output, when the surface saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_sha256: Option<String>,
+    /// The command's tag(s), as the database reported them (`UPDATE 3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
     /// Who let a held action run, when the surface asked a person (an
     /// agent's own permission prompt): the person's answer, recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use guardrail_core::{ActionKind, Verdict};
 use serde_json::{Map, Value, json};
 
-use crate::event::{ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent};
+use crate::event::{ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent, SessionEvent, SessionPhase};
 use crate::query::Entry;
 use crate::time::rfc3339;
 
@@ -62,6 +62,7 @@ impl Ocsf {
             Event::Response(content) => content_event(content, "response"),
             Event::ToolOutput(content) => content_event(content, "tool_output"),
             Event::Key(key) => key_event(key),
+            Event::Session(session) => session_event(session),
         };
         let object = event.as_object_mut().expect("events are objects");
         object.insert("time".into(), json!(record.time / 1_000_000));
@@ -228,6 +229,44 @@ fn key_event(key: &KeyEvent) -> Value {
         "guardrail.key": key.key,
         "guardrail.previous_key": key.previous,
         "guardrail.endorsed": key.endorsement.is_some(),
+    });
+    event
+}
+
+/// OCSF Authentication (3002): a logon, a logoff, or a refused logon.
+fn session_event(session: &SessionEvent) -> Value {
+    let activity = match session.phase {
+        SessionPhase::Started | SessionPhase::Refused => (1, "Logon"),
+        SessionPhase::Ended => (2, "Logoff"),
+    };
+    let mut event = json!({
+        "class_uid": 3002,
+        "class_name": "Authentication",
+        "category_uid": 3,
+        "category_name": "Identity & Access Management",
+        "activity_id": activity.0,
+        "activity_name": activity.1,
+        "type_uid": 3002 * 100 + activity.0,
+    });
+    let refused = session.phase == SessionPhase::Refused;
+    event["severity_id"] = json!(if refused { 3 } else { 1 });
+    event["status_id"] = json!(if refused { 2 } else { 1 });
+    event["status"] = json!(if refused { "Failure" } else { "Success" });
+    event["actor"] = actor(&session.actor);
+    event["user"] = json!({"name": session.actor.id});
+    event["is_cleartext"] = json!(!session.tls);
+    if let Some(peer) = &session.peer {
+        event["src_endpoint"] = json!({"ip": peer.rsplit_once(':').map_or(peer.as_str(), |(ip, _)| ip)});
+    }
+    event["service"] = json!({"name": session.channel});
+    event["message"] = json!(format!("session {} on {}", session.phase.as_str(), session.target));
+    if let Some(detail) = &session.detail {
+        event["status_detail"] = json!(detail);
+    }
+    event["unmapped"] = json!({
+        "guardrail.kind": "session",
+        "guardrail.session": session.session,
+        "guardrail.target": session.target,
     });
     event
 }

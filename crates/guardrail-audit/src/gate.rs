@@ -6,12 +6,45 @@ use std::sync::Arc;
 use guardrail_core::{Action, Decision, Guard};
 
 use crate::event::OutcomeEvent;
-use crate::recorder::{Entry, Receipt, RecordError, Recorder};
+use crate::recorder::{Entry, Receipt, RecordError, Recorder, Ticket};
 
 /// A [`Guard`] and, when recording, the [`Recorder`] every decision goes to.
 pub struct Gate {
-    guard: Guard,
+    guard: Arc<Guard>,
     recorder: Option<Recorder>,
+}
+
+/// A decision on its way into the record ([`Gate::submit`]); awaiting it
+/// yields the [`Checked`] decision, with a permit when it allows.
+#[must_use = "a decision is durable, and its permit given, only once this is awaited"]
+pub struct Submitted {
+    ticket: Ticket,
+    decision: Arc<Decision>,
+    digest: String,
+    policy_version: String,
+}
+
+impl Submitted {
+    pub fn decision(&self) -> &Arc<Decision> {
+        &self.decision
+    }
+
+    /// Waits until the decision is durable, without blocking the runtime.
+    pub async fn recorded(self) -> Result<Checked, RecordError> {
+        let Submitted { ticket, decision, digest, policy_version } = self;
+        let receipt = ticket.await?;
+        Ok(Checked::of(decision, Some(receipt), digest, policy_version))
+    }
+}
+
+impl Checked {
+    fn of(decision: Arc<Decision>, receipt: Option<Receipt>, digest: String, policy_version: String) -> Checked {
+        let permit = match (&receipt, decision.verdict) {
+            (Some(receipt), guardrail_core::Verdict::Allow) => Some(Permit { receipt: receipt.clone() }),
+            _ => None,
+        };
+        Checked { decision, receipt, permit, digest, policy_version }
+    }
 }
 
 /// A decision and, when recorded, the proof it is durable.
@@ -46,8 +79,73 @@ impl Permit {
 }
 
 impl Gate {
-    pub fn new(guard: Guard, recorder: Option<Recorder>) -> Gate {
-        Gate { guard, recorder }
+    pub fn new(guard: impl Into<Arc<Guard>>, recorder: Option<Recorder>) -> Gate {
+        Gate { guard: guard.into(), recorder }
+    }
+
+    /// The guard, to share with a decision pool that decides off the
+    /// caller's thread.
+    pub fn shared_guard(&self) -> Arc<Guard> {
+        Arc::clone(&self.guard)
+    }
+
+    /// The action as the gate judges it: a justification written in the
+    /// text's comment counts as given.
+    pub fn as_judged(action: &Action) -> std::borrow::Cow<'_, Action> {
+        match (action.context.justification(), guardrail_core::justification_in(action.kind, &action.text)) {
+            (None, Some(justification)) => {
+                let mut with = action.clone();
+                with.context.justification = Some(justification);
+                std::borrow::Cow::Owned(with)
+            }
+            _ => std::borrow::Cow::Borrowed(action),
+        }
+    }
+
+    /// Hands `decision` on `action` (decided elsewhere, as by a decision
+    /// pool, from [`Gate::as_judged`]'s action) to the recorder without
+    /// waiting: the way for async servers, which await the result.
+    pub fn submit(&self, action: &Action, decision: Arc<Decision>) -> Result<Submitted, RecordError> {
+        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        let ticket = recorder.submit(Entry::decision(action, &decision, self.guard.policy().version()))?;
+        Ok(Submitted {
+            ticket,
+            decision,
+            digest: action.digest(),
+            policy_version: self.guard.policy().version().to_owned(),
+        })
+    }
+
+    /// Appends the decision on an action that already ran, with its
+    /// outcome, in one record, without waiting: how a surface records
+    /// actions it lets run before their decision is durable (the proxy's
+    /// reads).
+    pub fn submit_ran(
+        &self,
+        action: &Action,
+        decision: &Decision,
+        outcome: OutcomeEvent,
+    ) -> Result<Ticket, RecordError> {
+        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        recorder.submit(Entry::decision_ran(action, decision, self.guard.policy().version(), outcome))
+    }
+
+    /// Appends any entry (a session's start or end) without waiting.
+    pub fn submit_entry(&self, entry: Entry) -> Result<Ticket, RecordError> {
+        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        recorder.submit(entry)
+    }
+
+    /// Appends the outcome of a permitted action without waiting.
+    pub fn submit_finish(&self, permit: Permit, outcome: OutcomeEvent) -> Result<Ticket, RecordError> {
+        self.submit_outcome(&permit.receipt, outcome)
+    }
+
+    /// Appends the outcome of an action that was not permitted (refused, or
+    /// run without waiting for its decision's receipt) without waiting.
+    pub fn submit_outcome(&self, receipt: &Receipt, outcome: OutcomeEvent) -> Result<Ticket, RecordError> {
+        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        recorder.submit(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
     }
 
     pub fn guard(&self) -> &Guard {
@@ -62,18 +160,8 @@ impl Gate {
     /// returning. An error means the decision could not be recorded: the
     /// caller must not run the action, whatever the verdict.
     pub fn check(&self, action: &Action) -> Result<Checked, RecordError> {
-        // A justification written in the text's comment counts as given.
-        let commented;
-        let action = match (action.context.justification(), guardrail_core::justification_in(action.kind, &action.text))
-        {
-            (None, Some(justification)) => {
-                let mut with = action.clone();
-                with.context.justification = Some(justification);
-                commented = with;
-                &commented
-            }
-            _ => action,
-        };
+        let action = Gate::as_judged(action);
+        let action = action.as_ref();
         let decision = self.guard.check(action);
         let receipt = match &self.recorder {
             None => None,
@@ -81,17 +169,7 @@ impl Gate {
                 Some(recorder.record(Entry::decision(action, &decision, self.guard.policy().version()))?)
             }
         };
-        let permit = match (&receipt, decision.verdict) {
-            (Some(receipt), guardrail_core::Verdict::Allow) => Some(Permit { receipt: receipt.clone() }),
-            _ => None,
-        };
-        Ok(Checked {
-            decision,
-            permit,
-            receipt,
-            digest: action.digest(),
-            policy_version: self.guard.policy().version().to_owned(),
-        })
+        Ok(Checked::of(decision, receipt, action.digest(), self.guard.policy().version().to_owned()))
     }
 
     /// Appends what happened when the permitted action ran, consuming the

@@ -33,7 +33,7 @@ pub mod verify;
 
 pub use chain::{Hash, Record};
 pub use event::{Event, OutcomeEvent, OutcomeStatus};
-pub use gate::{Checked, Gate, Permit};
+pub use gate::{Checked, Gate, Permit, Submitted};
 pub use recorder::{ContentDetails, ContentKind, Entry, Receipt, RecordError, Recorder, RecorderConfig, Ticket, now};
 pub use signing::{Checkpoint, CheckpointSigner};
 pub use store::{Location, Store, StoreError};

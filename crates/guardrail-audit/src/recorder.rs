@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use crate::anchor::{Anchor, AnchorSpec};
 use crate::chain::Hash;
-use crate::event::{Blob, ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent, RecordedActor, Text};
+use crate::event::{
+    Blob, ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent, RecordedActor, SessionEvent, Text,
+};
 use crate::signing::{self, Checkpoint, CheckpointSigner};
 use crate::store::{Head, Location, Pending, Store};
 
@@ -71,6 +73,26 @@ impl Entry {
         let mut blobs = Vec::new();
         let event = DecisionEvent::new(action, decision, policy_version, &mut blobs);
         Entry { event: Event::Decision(Box::new(event)), blobs }
+    }
+
+    /// The gate's decision on an action that already ran, with what
+    /// happened: one record, written after the fact.
+    pub fn decision_ran(
+        action: &guardrail_core::Action,
+        decision: &guardrail_core::Decision,
+        policy_version: &str,
+        outcome: OutcomeEvent,
+    ) -> Entry {
+        let mut blobs = Vec::new();
+        let mut event = DecisionEvent::new(action, decision, policy_version, &mut blobs);
+        event.outcome = Some(OutcomeEvent { decision: 0, ..outcome.masked() });
+        Entry { event: Event::Decision(Box::new(event)), blobs }
+    }
+
+    /// A session started, ended or was refused.
+    pub fn session(event: SessionEvent) -> Entry {
+        let detail = event.detail.map(|detail| guardrail_core::secret::redact(&detail, &[]).into_owned());
+        Entry { event: Event::Session(SessionEvent { detail, ..event }), blobs: Vec::new() }
     }
 
     /// What happened when the action of decision record `outcome.decision` ran.

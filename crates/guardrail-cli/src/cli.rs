@@ -114,6 +114,103 @@ pub enum Command {
     /// hook run on a harmless command. Exits 1 if any would fail.
     #[command(after_long_help = DOCTOR_AFTER)]
     Doctor(DoctorArgs),
+    /// Run the PostgreSQL proxy: clients connect to it instead of the
+    /// database, log in as one of its identities, and every statement is
+    /// judged and recorded before it reaches the server. The proxy alone
+    /// holds the database's credential.
+    #[command(after_long_help = PROXY_AFTER, args_conflicts_with_subcommands = true)]
+    Proxy(ProxyArgs),
+}
+
+const PROXY_AFTER: &str = "\
+Quick start:
+  echo \"$AGENT_PASSWORD\" | guardrail proxy identity add claude --kind agent --config proxy.toml
+  GUARDRAIL_UPSTREAM_PASSWORD=... guardrail proxy --config proxy.toml \\
+      --upstream postgres://guardrail@127.0.0.1:5432/app --listen 127.0.0.1:6432
+  psql postgres://claude@127.0.0.1:6432/app
+
+The configuration file (TOML) may name listen, upstream, environment, [tls]
+certificate and key (PEM), [[identities]] (name, kind, roles, on_behalf_of,
+verifier), [masking] columns, max_message_bytes and decision_deadline_ms. Flags
+win over it. The upstream's password is best given in GUARDRAIL_UPSTREAM_PASSWORD;
+it is masked wherever the proxy prints or records the URL.
+
+Refused statements get SQLSTATE 42501 with the rule, the reason and a hint; the
+connection stays usable, and inside a transaction block the refusal aborts the
+block as any PostgreSQL error does.";
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(subcommand)]
+    pub command: Option<ProxyCommand>,
+
+    /// The proxy's configuration file (TOML).
+    #[arg(long, value_name = "FILE", env = "GUARDRAIL_PROXY_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Where clients connect. Default: the configuration's, else 127.0.0.1:6432.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// The PostgreSQL server, as a libpq URL whose user is the proxy's own
+    /// (sslmode disable, prefer or require). Default: the configuration's.
+    #[arg(long, value_name = "URL", env = "GUARDRAIL_UPSTREAM", hide_env_values = true)]
+    pub upstream: Option<String>,
+
+    /// Certificates (PEM) the upstream server's must chain to; without it,
+    /// sslmode=require encrypts without authenticating the server.
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
+
+    /// Judge with the Cedar policies in this file or directory instead of
+    /// the built-in default policy.
+    #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// Threads that analyze statements.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub decision_threads: usize,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProxyCommand {
+    /// Manage who may log in to the proxy.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Add an identity to the configuration file. Its password is read
+    /// from standard input (one line); only its SCRAM-SHA-256 verifier is
+    /// stored.
+    Add(IdentityAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityAddArgs {
+    /// The name clients log in with (the PostgreSQL user name).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Whether the identity is an agent or a person.
+    #[arg(long, value_enum)]
+    pub kind: ActorKindArg,
+
+    /// A role the policy knows the identity by; repeat for several.
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+
+    /// The person an agent acts for.
+    #[arg(long, value_name = "WHO")]
+    pub on_behalf_of: Option<String>,
+
+    /// The proxy's configuration file, created if absent.
+    #[arg(long, value_name = "FILE", env = "GUARDRAIL_PROXY_CONFIG")]
+    pub config: PathBuf,
 }
 
 const DOCTOR_AFTER: &str = "\

@@ -46,6 +46,7 @@ fn run() -> i32 {
         Command::Hook(args) => commands::hook::run(args),
         Command::Exec(args) => commands::exec::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
+        Command::Proxy(args) => commands::proxy::run(args),
     };
     match result {
         Ok(status) => status,

@@ -121,7 +121,9 @@ pub fn human(decision: &Decision, text: &str, explain: bool) -> String {
     }
     for obligation in &decision.obligations {
         match obligation {
-            Obligation::CapRows { rows } => writeln!(out, "obligation: return at most {rows} rows").unwrap(),
+            Obligation::CapRows { rows } => {
+                writeln!(out, "obligation: at most {rows} rows returned, or changed by a write").unwrap()
+            }
             Obligation::MaskColumns { columns } => {
                 writeln!(out, "obligation: mask columns {}", columns.join(", ")).unwrap()
             }

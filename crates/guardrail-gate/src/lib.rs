@@ -9,7 +9,7 @@ mod pool;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use guardrail_audit::{Checked, Gate, Permit};
+pub use guardrail_audit::{Checked, Gate, Permit, Submitted};
 use guardrail_core::{ActionKind, Guard, Policy};
 pub use pool::{DecisionPool, PoolError};
 

@@ -773,6 +773,12 @@ fn the_gate_guards_its_own_files_and_configuration() {
         ("guardrail check --policy mine.cedar 'SELECT 1'", "!gate.tamper"),
         ("guardrail audit list --since 1h", "!gate.tamper"),
         ("guardrail audit verify", "!gate.tamper"),
+        (
+            "echo pw | guardrail proxy identity add me --kind human --role dba --config /etc/guardrail/proxy.toml",
+            "gate.tamper",
+        ),
+        ("guardrail proxy --listen 0.0.0.0:6432 --upstream postgres://app@db/app", "gate.tamper"),
+        ("guardrail proxy --help", "!gate.tamper"),
         // What exec carries is walked.
         ("guardrail exec -- rm -rf /srv/data", "fs.delete_recursive system"),
         ("guardrail exec -c 'rm -rf /srv/data'", "fs.delete_recursive system"),

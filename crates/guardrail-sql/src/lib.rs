@@ -51,6 +51,54 @@ pub fn analyze(text: &str) -> Analysis {
     analysis
 }
 
+/// The session justification a text sets, in order of its statements:
+/// `Some(Some(reason))` after `SET guardrail.justification = 'reason'`,
+/// `Some(None)` after `RESET guardrail.justification`, `RESET ALL` or
+/// `DISCARD ALL`, `None` when the text touches neither. A text that does
+/// not parse sets nothing.
+pub fn session_justification(text: &str) -> Option<Option<String>> {
+    use pg_query::NodeEnum;
+    const NAME: &str = "guardrail.justification";
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains(NAME) && !lower.contains("reset") && !lower.contains("discard") {
+        return None;
+    }
+    parse::with_tree(text, ParserOptions::DEFAULT, |tree| {
+        let mut found = None;
+        for statement in &tree.ok()?.stmts {
+            match statement.stmt.as_ref().and_then(|node| node.node.as_ref()) {
+                Some(NodeEnum::VariableSetStmt(set)) => {
+                    use pg_query::protobuf::VariableSetKind;
+                    let kind = VariableSetKind::try_from(set.kind).unwrap_or(VariableSetKind::Undefined);
+                    match kind {
+                        VariableSetKind::VarResetAll => found = Some(None),
+                        _ if !set.name.eq_ignore_ascii_case(NAME) => {}
+                        VariableSetKind::VarSetValue => {
+                            let value = set.args.iter().find_map(|arg| match arg.node.as_ref()? {
+                                NodeEnum::AConst(constant) => match constant.val.as_ref()? {
+                                    pg_query::protobuf::a_const::Val::Sval(text) => Some(text.sval.clone()),
+                                    _ => None,
+                                },
+                                _ => None,
+                            });
+                            found = Some(value.filter(|value| !value.trim().is_empty()));
+                        }
+                        VariableSetKind::VarReset | VariableSetKind::VarSetDefault => found = Some(None),
+                        _ => {}
+                    }
+                }
+                Some(NodeEnum::DiscardStmt(discard))
+                    if discard.target == pg_query::protobuf::DiscardMode::DiscardAll as i32 =>
+                {
+                    found = Some(None)
+                }
+                _ => {}
+            }
+        }
+        found
+    })
+}
+
 /// The analyzer as the gate sees it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SqlAnalyzer;
@@ -91,5 +139,29 @@ pub(crate) mod test_support {
             }
         }
         assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    #[test]
+    fn the_session_justification_is_read_from_set_and_cleared_by_reset() {
+        let cases: &[(&str, Option<Option<&str>>)] = &[
+            ("SET guardrail.justification = 'INC-42 backfill'", Some(Some("INC-42 backfill"))),
+            ("set SESSION Guardrail.Justification TO 'x'", Some(Some("x"))),
+            ("SET guardrail.justification = ''", Some(None)),
+            ("RESET guardrail.justification", Some(None)),
+            ("SET guardrail.justification TO DEFAULT", Some(None)),
+            ("RESET ALL", Some(None)),
+            ("DISCARD ALL", Some(None)),
+            ("SELECT 'SET guardrail.justification = ''x'''", None),
+            ("SET search_path = app", None),
+            ("SELECT 1", None),
+            ("SET guardrail.justification = 'a'; RESET ALL", Some(None)),
+        ];
+        for (text, expected) in cases {
+            let expected = expected.map(|value| value.map(str::to_owned));
+            assert_eq!(super::session_justification(text), expected, "{text}");
+        }
     }
 }

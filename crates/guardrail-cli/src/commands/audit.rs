@@ -214,6 +214,7 @@ fn line(entry: &Read) -> String {
         ),
         Event::Outcome(outcome) => {
             let mut facts = vec![status(outcome.status).to_owned()];
+            facts.extend(outcome.command.as_deref().map(one_line));
             facts.extend(outcome.rows.map(|rows| format!("{rows} rows")));
             facts.extend(outcome.exit_code.map(|code| format!("exit {code}")));
             facts.extend(outcome.duration_ms.map(|ms| format!("{ms:.1} ms")));
@@ -226,6 +227,16 @@ fn line(entry: &Read) -> String {
             record.kind,
             who(&content.actor, &content.channel),
             one_line(content.content.preview())
+        ),
+        Event::Session(session) => format!(
+            "{head}  {:<21}  {}  session {} on {}{}{}{}",
+            format!("session {}", session.phase.as_str()),
+            who(&session.actor, &session.channel),
+            session.session,
+            session.target,
+            session.peer.as_deref().map(|peer| format!(" from {peer}")).unwrap_or_default(),
+            if session.tls { " (TLS)" } else { "" },
+            session.detail.as_deref().map(|detail| format!(": {}", one_line(detail))).unwrap_or_default(),
         ),
         Event::Key(key) => format!(
             "{head}  {:<21}  signing key {}: {}",

@@ -4,4 +4,5 @@ pub mod doctor;
 pub mod exec;
 pub mod hook;
 pub mod policy;
+pub mod proxy;
 pub mod record;

@@ -139,6 +139,12 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
             "--checkpoints",
             "--anchors",
             "--project",
+            "--listen",
+            "--upstream",
+            "--upstream-ca",
+            "--role",
+            "--on-behalf-of",
+            "--decision-threads",
             "-c",
         ],
         false,
@@ -152,6 +158,12 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
     match (words.as_slice(), configured) {
         (["hook", "install" | "uninstall", ..], _) => {
             tamper(walker, command, "installs or removes an agent's hook".to_owned());
+        }
+        // The database proxy holds the database's credential and decides
+        // who logs in: an agent neither runs one of its own nor adds itself
+        // an identity.
+        (["proxy", ..], _) if !parsed.has("--help") && !parsed.has("-h") => {
+            tamper(walker, command, "runs the database proxy, or changes who may log in to it".to_owned())
         }
         (["audit", "rotate-key", ..], _) => {
             tamper(walker, command, "replaces the key that signs the record".to_owned())
