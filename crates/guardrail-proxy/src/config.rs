@@ -49,6 +49,9 @@ pub struct ProxyConfig {
     pub masking: Masking,
     /// The largest message a client may send, in bytes (default 64 MiB).
     pub max_message_bytes: Option<usize>,
+    /// The most server connections open at once (default 80); clients
+    /// beyond wait at login for one to close.
+    pub max_server_connections: Option<usize>,
     /// How long a decision may take, in milliseconds (default 2000).
     pub decision_deadline_ms: Option<u64>,
     /// The directory the file was read from: relative paths are relative to it.

@@ -108,6 +108,8 @@ pub struct Proxy {
     cancels: Mutex<HashMap<(i32, i32), CancelTarget>>,
     decoy_secret: [u8; 32],
     sessions: AtomicU64,
+    servers: Arc<tokio::sync::Semaphore>,
+    max_servers: usize,
 }
 
 /// How to build a [`Proxy`].
@@ -117,6 +119,9 @@ pub struct ProxySettings {
     pub tls: Option<rustls::ServerConfig>,
     pub environment: String,
     pub max_message_bytes: usize,
+    /// The most server connections open at once; clients beyond wait for
+    /// one at login (as a pooler's session mode).
+    pub max_server_connections: usize,
 }
 
 impl ProxySettings {
@@ -159,6 +164,7 @@ impl ProxySettings {
                 .clone()
                 .unwrap_or_else(|| guardrail_core::ActionContext::DEFAULT_ENVIRONMENT.to_owned()),
             max_message_bytes: limit,
+            max_server_connections: config.max_server_connections.unwrap_or(Proxy::DEFAULT_SERVER_CONNECTIONS),
         })
     }
 }
@@ -166,6 +172,11 @@ impl ProxySettings {
 impl Proxy {
     pub const DEFAULT_MAX_MESSAGE: usize = 64 << 20;
     pub const DEFAULT_LISTEN: &str = "127.0.0.1:6432";
+    /// Below PostgreSQL's default `max_connections` (100), leaving room
+    /// for administrators.
+    pub const DEFAULT_SERVER_CONNECTIONS: usize = 80;
+    /// How long a client waits at login for a server connection.
+    pub const SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
     /// Where the upstream is, without its credential.
     pub fn upstream(&self) -> String {
@@ -193,6 +204,8 @@ impl Proxy {
             cancels: Mutex::new(HashMap::new()),
             decoy_secret,
             sessions: AtomicU64::new(0),
+            servers: Arc::new(tokio::sync::Semaphore::new(settings.max_server_connections.max(1))),
+            max_servers: settings.max_server_connections.max(1),
         }
     }
 
@@ -343,6 +356,16 @@ impl Proxy {
             passed.push((name.clone(), value.clone()));
         }
 
+        let slot = match tokio::time::timeout(Proxy::SERVER_WAIT, Arc::clone(&self.servers).acquire_owned()).await {
+            Ok(Ok(slot)) => slot,
+            _ => {
+                let message = format!(
+                    "guardrail: all {} server connections are in use; try again later",
+                    self.max_servers
+                );
+                return refuse(&mut conn, Report::fatal("53300", message)).await;
+            }
+        };
         let mut server = match self.upstream.connect(self.upstream.database(&database), &passed).await {
             Ok(server) => server,
             Err(error) => {
@@ -388,6 +411,7 @@ impl Proxy {
         );
         let result = session.run().await;
         session.close().await;
+        drop(slot);
         self.cancels.lock().expect("cancel keys").remove(&(pid, secret));
         let detail = match &result {
             Ok(()) => format!("{} statements", session.statements_judged),

@@ -1,0 +1,314 @@
+//! Real clients through the proxy, against the real PostgreSQL: a Rust
+//! driver with prepared statements (tokio-postgres), psql, raw sockets.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use guardrail_audit::event::{Event, SessionPhase};
+use support::{AGENT, HUMAN, TestProxy, direct};
+
+fn error_of(result: Result<impl std::fmt::Debug, tokio_postgres::Error>) -> (String, String, Option<String>) {
+    let error = result.expect_err("the statement should fail");
+    let db = error.as_db_error().unwrap_or_else(|| panic!("not a database error: {error}"));
+    (db.code().code().to_owned(), db.message().to_owned(), db.hint().map(str::to_owned))
+}
+
+#[test]
+fn statements_are_judged_and_refusals_are_errors_the_client_can_act_on() {
+    let mut proxy = TestProxy::start("proxy_judged");
+    direct(&mut proxy, "CREATE TABLE users (id int PRIMARY KEY, email text)");
+    direct(&mut proxy, "INSERT INTO users SELECT g, 'u' || g || '@x.io' FROM generate_series(1, 50) g");
+    let client = proxy.connect(AGENT);
+    // (statement, refused with 42501, rule named in the message)
+    let cases: &[(&str, Option<&str>)] = &[
+        ("SELECT count(*) FROM users WHERE id < $1", None),
+        ("DROP TABLE users", Some("drop")),
+        ("TRUNCATE users", Some("truncate")),
+        ("DELETE FROM users", Some("unbounded-write")),
+        ("UPDATE users SET email = 'x'", Some("unbounded-write")),
+        ("ALTER SYSTEM SET fsync = off", Some("server-administration")),
+        ("COPY users TO PROGRAM 'sh -c id'", Some("server-access")),
+        ("SET session_replication_role = replica", Some("integrity-bypass")),
+        ("UPDATE users SET email = 'y' WHERE id = $1", None),
+    ];
+    proxy.runtime.block_on(async {
+        for (sql, refused) in cases {
+            let parameters: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                if sql.contains("$1") { vec![&5i32] } else { vec![] };
+            let result = client.execute(*sql, &parameters).await;
+            match refused {
+                None => assert!(result.is_ok(), "{sql}: {result:?}"),
+                Some(rule) => {
+                    let (code, message, hint) = error_of(result);
+                    assert_eq!(code, "42501", "{sql}: {message}");
+                    assert!(message.contains(&format!("rule {rule}")), "{sql}: {message}");
+                    assert!(hint.is_some(), "{sql}: a hint says how to go on");
+                }
+            }
+            // The connection stays usable after a refusal.
+            let one: i32 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
+            assert_eq!(one, 1);
+        }
+    });
+    let count: i64 = direct(&mut proxy, "SELECT count(*) FROM users")[0].get(0);
+    assert_eq!(count, 50, "nothing refused ran");
+    let email: String = direct(&mut proxy, "SELECT email FROM users WHERE id = 5")[0].get(0);
+    assert_eq!(email, "y", "the allowed update ran");
+
+    // Every statement is in the record, with the session around them.
+    let events = proxy.events();
+    let decisions: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Decision(decision) => Some(decision),
+            _ => None,
+        })
+        .collect();
+    for (sql, refused) in cases {
+        let found = decisions.iter().find(|decision| decision.text.preview() == *sql);
+        let decision = found.unwrap_or_else(|| panic!("{sql} is not in the record"));
+        assert_eq!(decision.channel, "pgproxy");
+        assert_eq!(decision.actor.id, "claude");
+        assert_eq!(decision.verdict == guardrail_core::Verdict::Allow, refused.is_none(), "{sql}");
+    }
+    assert!(events.iter().any(|event| matches!(event, Event::Session(s) if s.phase == SessionPhase::Started)));
+}
+
+#[test]
+fn a_refusal_inside_a_transaction_aborts_it_and_commit_rolls_back() {
+    let mut proxy = TestProxy::start("proxy_transaction");
+    direct(&mut proxy, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+    direct(&mut proxy, "INSERT INTO t VALUES (1, 'before')");
+    let mut client = proxy.connect(AGENT);
+    proxy.runtime.block_on(async {
+        let transaction = client.transaction().await.unwrap();
+        transaction.execute("UPDATE t SET v = 'changed' WHERE id = 1", &[]).await.unwrap();
+        let (code, _, _) = error_of(transaction.execute("DROP TABLE t", &[]).await);
+        assert_eq!(code, "42501");
+        // As after any error: the block is aborted.
+        let (code, _, _) = error_of(transaction.execute("SELECT 1", &[]).await);
+        assert_eq!(code, "25P02");
+        // COMMIT of an aborted block rolls back (the driver sees ROLLBACK).
+        let _ = transaction.commit().await;
+    });
+    let value: String = direct(&mut proxy, "SELECT v FROM t WHERE id = 1")[0].get(0);
+    assert_eq!(value, "before");
+
+    // The same with psql's simple protocol, and COMMIT typed by hand.
+    let output = proxy.psql(
+        AGENT,
+        &[],
+        "BEGIN;\nUPDATE t SET v = 'psql' WHERE id = 1;\nTRUNCATE t;\nCOMMIT;\nSELECT v FROM t WHERE id = 1;\n",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("ROLLBACK"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("before"), "{stdout}");
+    assert!(stderr.contains("rule truncate"), "{stderr}");
+}
+
+#[test]
+fn writes_over_the_row_cap_are_rolled_back_with_the_count() {
+    let mut proxy = TestProxy::start("proxy_caps");
+    direct(&mut proxy, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+    direct(&mut proxy, "INSERT INTO t SELECT g, 'a' FROM generate_series(1, 3000) g");
+    let mut agent = proxy.connect(AGENT);
+    let human = proxy.connect(HUMAN);
+    proxy.runtime.block_on(async {
+        // Extended protocol, outside a block: the implicit transaction fails.
+        let (code, message, _) = error_of(agent.execute("UPDATE t SET v = 'b' WHERE id > $1", &[&100i32]).await);
+        assert_eq!(code, "42501");
+        assert!(message.contains("2900 rows") && message.contains("cap of 1000"), "{message}");
+        // Under the cap runs.
+        assert_eq!(agent.execute("UPDATE t SET v = 'c' WHERE id > $1", &[&2500i32]).await.unwrap(), 500);
+        // Inside a block: the block is aborted.
+        let transaction = agent.transaction().await.unwrap();
+        transaction.execute("UPDATE t SET v = 'd' WHERE id = 1", &[]).await.unwrap();
+        let (code, _, _) = error_of(transaction.execute("DELETE FROM t WHERE id > 1500", &[]).await);
+        assert_eq!(code, "42501");
+        let _ = transaction.commit().await;
+        // The simple protocol, outside a block: the proxy's own block rolls back.
+        let result = agent.batch_execute("UPDATE t SET v = 'e' WHERE id > 10").await;
+        assert!(result.is_err());
+        // A person has no write cap in the default policy.
+        assert_eq!(human.execute("UPDATE t SET v = 'h' WHERE id > $1", &[&1000i32]).await.unwrap(), 2000);
+    });
+    let counts: Vec<(String, i64)> = direct(&mut proxy, "SELECT v, count(*) FROM t GROUP BY v ORDER BY v")
+        .into_iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    assert_eq!(counts, vec![("a".to_owned(), 1000), ("h".to_owned(), 2000)], "only the person's write stayed");
+}
+
+#[test]
+fn reads_without_a_limit_are_capped_and_say_so() {
+    let mut proxy = TestProxy::start("proxy_reads");
+    direct(&mut proxy, "CREATE TABLE t (id int PRIMARY KEY)");
+    direct(&mut proxy, "INSERT INTO t SELECT generate_series(1, 1500)");
+    let client = proxy.connect(AGENT);
+    proxy.runtime.block_on(async {
+        assert_eq!(client.query("SELECT id FROM t", &[]).await.unwrap().len(), 1000);
+        assert_eq!(client.query("SELECT id FROM t LIMIT 1200", &[]).await.unwrap().len(), 1200);
+        let rows = client.simple_query("SELECT id FROM t").await.unwrap();
+        let data = rows.iter().filter(|message| matches!(message, tokio_postgres::SimpleQueryMessage::Row(_))).count();
+        assert_eq!(data, 1000);
+    });
+}
+
+#[test]
+fn psql_works_unchanged_and_tls_is_terminated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (certificate, key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(&certificate, generated.cert.pem()).unwrap();
+    std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
+    let mut proxy = TestProxy::start_with("proxy_psql", Some((certificate, key)));
+    direct(&mut proxy, "CREATE TABLE t (id int PRIMARY KEY, name text)");
+    let output = proxy.psql(
+        AGENT,
+        &["--set=sslmode=require"],
+        "\\conninfo\n\\dt\n\\d t\nINSERT INTO t VALUES (1, 'one');\nSELECT name FROM t;\n",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("public | t    | table"), "{stdout}");
+    assert!(stdout.contains("Table \"public.t\""), "{stdout}");
+    assert!(stdout.contains(" one"), "{stdout}");
+    // Over TLS when asked.
+    let tls = std::process::Command::new("psql")
+        .args(["-X", "-c", "\\conninfo"])
+        .arg(format!("postgres://{}@127.0.0.1:{}/{}?sslmode=require", AGENT.0, proxy.address.port(), proxy.name))
+        .env("PGPASSWORD", AGENT.1)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&tls.stdout);
+    assert!(stdout.contains("SSL connection"), "{stdout}{}", String::from_utf8_lossy(&tls.stderr));
+    let events = proxy.events();
+    assert!(events.iter().any(|event| matches!(event, Event::Session(s) if s.tls)), "the TLS session is recorded as such");
+}
+
+#[test]
+fn wrong_passwords_and_unknown_names_fail_alike_and_are_recorded() {
+    let proxy = TestProxy::start("proxy_auth");
+    let attempts = [(AGENT.0, "wrong"), ("nobody", "whatever"), (AGENT.0, "")];
+    for (user, password) in attempts {
+        let url = proxy.url((user, password));
+        let error = proxy
+            .runtime
+            .block_on(tokio_postgres::connect(&url, tokio_postgres::NoTls))
+            .err()
+            .unwrap_or_else(|| panic!("{user}/{password} logged in"));
+        let db = error.as_db_error().unwrap_or_else(|| panic!("{error}"));
+        assert_eq!(db.code().code(), "28P01");
+        assert_eq!(db.message(), format!("password authentication failed for user \"{user}\""));
+    }
+    let refused = proxy
+        .events()
+        .into_iter()
+        .filter(|event| matches!(event, Event::Session(s) if s.phase == SessionPhase::Refused))
+        .count();
+    assert_eq!(refused, attempts.len());
+}
+
+#[test]
+fn copy_runs_both_ways() {
+    use futures_util::{SinkExt, StreamExt};
+    let mut proxy = TestProxy::start("proxy_copy");
+    direct(&mut proxy, "CREATE TABLE t (id int PRIMARY KEY, name text)");
+    let client = proxy.connect(AGENT);
+    proxy.runtime.block_on(async {
+        let sink = client.copy_in("COPY t FROM STDIN").await.unwrap();
+        futures_util::pin_mut!(sink);
+        let data: String = (1..=20).map(|id| format!("{id}\tname {id}\n")).collect();
+        sink.send(bytes::Bytes::from(data)).await.unwrap();
+        assert_eq!(sink.finish().await.unwrap(), 20);
+        let stream = client.copy_out("COPY t TO STDOUT").await.unwrap();
+        let chunks: Vec<_> = stream.collect().await;
+        let text: String = chunks.into_iter().map(|chunk| String::from_utf8(chunk.unwrap().to_vec()).unwrap()).collect();
+        assert_eq!(text.lines().count(), 20);
+        assert!(text.starts_with("1\tname 1\n"));
+    });
+}
+
+#[test]
+fn a_running_query_can_be_cancelled_through_the_proxy() {
+    let proxy = TestProxy::start("proxy_cancel");
+    let client = proxy.connect(AGENT);
+    proxy.runtime.block_on(async {
+        let token = client.cancel_token();
+        let canceller = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            token.cancel_query(tokio_postgres::NoTls).await
+        });
+        let started = std::time::Instant::now();
+        let (code, _, _) = error_of(client.execute("SELECT pg_sleep(30)", &[]).await);
+        assert_eq!(code, "57014", "cancelled by the user's request");
+        assert!(started.elapsed() < Duration::from_secs(20));
+        canceller.await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn garbage_and_oversized_messages_close_only_their_own_connection() {
+    let proxy = TestProxy::start("proxy_garbage");
+    let client = proxy.connect(AGENT);
+    let port = proxy.address.port();
+    let garbage: &[&[u8]] = &[
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        &[0, 0, 0, 3],
+        &[0xff; 64],
+        // A startup packet claiming 1 GB.
+        &[0x40, 0, 0, 0, 0, 3, 0, 0],
+    ];
+    for bytes in garbage {
+        let mut socket = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = socket.write_all(bytes);
+        let mut answer = Vec::new();
+        let _ = socket.read_to_end(&mut answer);
+    }
+    // An oversized message after login: a FATAL error, and that connection closes.
+    let url = proxy.url(AGENT);
+    proxy.runtime.block_on(async {
+        let (big, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        let connection = tokio::spawn(connection);
+        let text = format!("SELECT '{}'", "x".repeat(2 << 20));
+        let error = big.simple_query(&text).await.unwrap_err();
+        let db = error.as_db_error().unwrap_or_else(|| panic!("{error}"));
+        assert_eq!(db.code().code(), "54000");
+        assert!(db.message().contains("over the limit"), "{}", db.message());
+        let _ = connection.await;
+        // The other session never noticed.
+        let one: i32 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
+        assert_eq!(one, 1);
+    });
+}
+
+#[test]
+fn two_hundred_clients_at_once() {
+    let mut proxy = TestProxy::start("proxy_many");
+    direct(&mut proxy, "CREATE TABLE hits (client int, n int)");
+    let url = proxy.url(AGENT);
+    proxy.runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for index in 0..200 {
+            let url = url.clone();
+            tasks.push(tokio::spawn(async move {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                for n in 0..5 {
+                    client.execute("INSERT INTO hits VALUES ($1, $2)", &[&index, &n]).await?;
+                }
+                let (code, _, _) = error_of(client.execute("DELETE FROM hits", &[]).await);
+                assert_eq!(code, "42501");
+                Ok::<_, tokio_postgres::Error>(())
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+    });
+    let count: i64 = direct(&mut proxy, "SELECT count(*) FROM hits")[0].get(0);
+    assert_eq!(count, 1000);
+}
