@@ -127,7 +127,7 @@ impl Gate {
         outcome: OutcomeEvent,
     ) -> Result<Ticket, RecordError> {
         let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
-        recorder.submit(Entry::decision_ran(action, decision, self.guard.policy().version(), outcome))
+        recorder.submit_lazy(Entry::decision_ran(action, decision, self.guard.policy().version(), outcome))
     }
 
     /// Appends any entry (a session's start or end) without waiting.
@@ -141,11 +141,13 @@ impl Gate {
         self.submit_outcome(&permit.receipt, outcome)
     }
 
-    /// Appends the outcome of an action that was not permitted (refused, or
-    /// run without waiting for its decision's receipt) without waiting.
+    /// Appends the outcome of the action whose decision `receipt` names,
+    /// without waiting; the recorder may hold it a few milliseconds for
+    /// company ([`Recorder::submit_lazy`]): what happened is recorded
+    /// after the fact anyway.
     pub fn submit_outcome(&self, receipt: &Receipt, outcome: OutcomeEvent) -> Result<Ticket, RecordError> {
         let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
-        recorder.submit(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
+        recorder.submit_lazy(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
     }
 
     pub fn guard(&self) -> &Guard {

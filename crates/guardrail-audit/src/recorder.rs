@@ -203,7 +203,8 @@ impl Started {
 const NEXT_KEY_FILE: &str = "signing.key.next";
 
 enum Job {
-    Append(Pending, Reply),
+    /// An append, and whether it may wait for company ([`Recorder::submit_lazy`]).
+    Append(Pending, Reply, bool),
     Checkpoint(mpsc::SyncSender<Result<Option<Checkpoint>, RecordError>>),
     Rotate(mpsc::SyncSender<Result<Receipt, RecordError>>),
 }
@@ -276,11 +277,24 @@ impl Recorder {
     /// yields the receipt once the entry is durable. One caller can keep
     /// many appends in flight (a proxy with many sessions on few threads).
     pub fn submit(&self, entry: Entry) -> Result<Ticket, RecordError> {
+        self.enqueue(entry, false)
+    }
+
+    /// Like [`Recorder::submit`], for an entry nobody waits on before
+    /// acting (what already happened: a read that ran, an outcome): the
+    /// writer may hold a batch of such entries up to [`LAZY_WINDOW`] for
+    /// more to share its commit (one fsync, one signature), unless an
+    /// ordinary append arrives meanwhile.
+    pub fn submit_lazy(&self, entry: Entry) -> Result<Ticket, RecordError> {
+        self.enqueue(entry, true)
+    }
+
+    fn enqueue(&self, entry: Entry, lazy: bool) -> Result<Ticket, RecordError> {
         let encoded = entry.event.encode(entry.blobs);
         let pending = Pending { time: 0, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs };
         let (reply, answer) = tokio::sync::oneshot::channel();
         let sender = self.sender.as_ref().ok_or_else(stopped)?;
-        sender.try_send(Job::Append(pending, reply)).map_err(|error| match error {
+        sender.try_send(Job::Append(pending, reply, lazy)).map_err(|error| match error {
             mpsc::TrySendError::Full(_) => RecordError::Overloaded(self.capacity),
             mpsc::TrySendError::Disconnected(_) => RecordError::Stopped,
         })?;
@@ -397,6 +411,10 @@ impl Drop for Recorder {
     }
 }
 
+/// How long the writer may hold a batch of lazy appends
+/// ([`Recorder::submit_lazy`]) for more to join it.
+pub const LAZY_WINDOW: Duration = Duration::from_millis(5);
+
 /// An append in flight; [`Ticket::wait`] (or `.await`) returns its
 /// receipt once durable.
 #[must_use = "an append is durable only once its ticket says so"]
@@ -407,6 +425,17 @@ impl Ticket {
     /// runtime's thread: `.await` the ticket there).
     pub fn wait(self) -> Result<Receipt, RecordError> {
         self.0.blocking_recv().map_err(|_| stopped())?
+    }
+
+    /// The receipt if the append is over (durable or failed), without
+    /// waiting: for callers that keep many appends in flight and look at
+    /// them now and then.
+    pub fn try_result(&mut self) -> Option<Result<Receipt, RecordError>> {
+        match self.0.try_recv() {
+            Ok(result) => Some(result),
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => None,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => Some(Err(stopped())),
+        }
     }
 }
 
@@ -501,13 +530,28 @@ impl Writer {
             let mut appends = Vec::new();
             let mut others = Vec::new();
             let mut next = Some(first);
+            let mut all_lazy = true;
+            let window = std::time::Instant::now() + LAZY_WINDOW;
             while let Some(job) = next.take() {
                 match job {
-                    Job::Append(pending, reply) => appends.push((pending, reply)),
-                    other => others.push(other),
+                    Job::Append(pending, reply, lazy) => {
+                        all_lazy &= lazy;
+                        appends.push((pending, reply));
+                    }
+                    other => {
+                        all_lazy = false;
+                        others.push(other);
+                    }
                 }
                 if appends.len() < self.config.max_batch {
                     next = receiver.try_recv().ok();
+                    // Only lazy appends so far: wait a little for company.
+                    if next.is_none() && all_lazy {
+                        let left = window.saturating_duration_since(std::time::Instant::now());
+                        if !left.is_zero() {
+                            next = receiver.recv_timeout(left).ok();
+                        }
+                    }
                 }
             }
             if !appends.is_empty() {

@@ -167,9 +167,16 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
     pub policy: Option<PathBuf>,
 
-    /// Threads that analyze statements.
+    /// Threads that analyze long statements (short ones are decided on
+    /// the I/O thread that read them).
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub decision_threads: usize,
+
+    /// Threads that serve connections. One serves thousands of
+    /// connections; on a machine the database shares, more cost more in
+    /// wake-ups than they give.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub io_threads: usize,
 
     #[command(flatten)]
     pub store: StoreArgs,

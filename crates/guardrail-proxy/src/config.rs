@@ -93,6 +93,9 @@ pub struct Masking {
     /// Switches the built-in sensitive-name rules off (default on).
     #[serde(default)]
     pub no_builtin_rules: bool,
+    /// Switches off scanning text values for secrets (default on).
+    #[serde(default)]
+    pub no_value_scan: bool,
 }
 
 impl ProxyConfig {

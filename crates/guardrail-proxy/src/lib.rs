@@ -9,6 +9,7 @@
 //! a prepared statement) can pass from one client to the next.
 
 pub mod config;
+pub mod mask;
 pub mod scram;
 mod session;
 pub mod upstream;
@@ -21,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use guardrail_audit::event::{RecordedActor, SessionEvent, SessionPhase};
-use guardrail_audit::{Entry, Gate, RecordError, Ticket};
+use guardrail_audit::{Entry, Gate, RecordError};
 use guardrail_core::{Actor, ActorKind};
 use guardrail_gate::DecisionPool;
 use tokio::net::{TcpListener, TcpStream};
@@ -63,31 +64,18 @@ pub(crate) struct Shared {
     gate: Arc<Gate>,
     pool: DecisionPool,
     environment: String,
+    mask: mask::MaskRules,
     /// Set when a record could not be written: every statement is then
     /// written ahead (and refused while writing fails).
     record_failing: AtomicBool,
 }
 
 impl Shared {
-    /// Watches an append the session did not wait for: a failure is logged
-    /// and makes later statements wait for their records.
-    fn watch(self: &Arc<Self>, ticket: Result<Ticket, RecordError>, session: &str) {
-        match ticket {
-            Ok(ticket) => {
-                let shared = Arc::clone(self);
-                let session = session.to_owned();
-                tokio::spawn(async move {
-                    if let Err(error) = ticket.await {
-                        shared.record_failing.store(true, Ordering::Relaxed);
-                        tracing::error!(%session, %error, "a statement that ran could not be recorded");
-                    }
-                });
-            }
-            Err(error) => {
-                self.record_failing.store(true, Ordering::Relaxed);
-                tracing::error!(%session, %error, "a statement that ran could not be recorded");
-            }
-        }
+    /// A failed append of a statement that ran: logged, and later
+    /// statements wait for their records.
+    fn record_failed(&self, session: &str, error: &RecordError) {
+        self.record_failing.store(true, Ordering::Relaxed);
+        tracing::error!(%session, %error, "a statement that ran could not be recorded");
     }
 }
 
@@ -122,6 +110,7 @@ pub struct ProxySettings {
     /// The most server connections open at once; clients beyond wait for
     /// one at login (as a pooler's session mode).
     pub max_server_connections: usize,
+    pub mask: mask::MaskRules,
 }
 
 impl ProxySettings {
@@ -165,6 +154,11 @@ impl ProxySettings {
                 .unwrap_or_else(|| guardrail_core::ActionContext::DEFAULT_ENVIRONMENT.to_owned()),
             max_message_bytes: limit,
             max_server_connections: config.max_server_connections.unwrap_or(Proxy::DEFAULT_SERVER_CONNECTIONS),
+            mask: mask::MaskRules {
+                columns: config.masking.columns.iter().map(|column| column.to_ascii_lowercase()).collect(),
+                builtin: !config.masking.no_builtin_rules,
+                values: !config.masking.no_value_scan,
+            },
         })
     }
 }
@@ -195,6 +189,7 @@ impl Proxy {
                 gate: Arc::new(gate),
                 pool,
                 environment: settings.environment,
+                mask: settings.mask,
                 record_failing: AtomicBool::new(false),
             }),
             upstream: settings.upstream,
@@ -359,10 +354,8 @@ impl Proxy {
         let slot = match tokio::time::timeout(Proxy::SERVER_WAIT, Arc::clone(&self.servers).acquire_owned()).await {
             Ok(Ok(slot)) => slot,
             _ => {
-                let message = format!(
-                    "guardrail: all {} server connections are in use; try again later",
-                    self.max_servers
-                );
+                let message =
+                    format!("guardrail: all {} server connections are in use; try again later", self.max_servers);
                 return refuse(&mut conn, Report::fatal("53300", message)).await;
             }
         };
@@ -411,6 +404,7 @@ impl Proxy {
         );
         let result = session.run().await;
         session.close().await;
+        session.settle().await;
         drop(slot);
         self.cancels.lock().expect("cancel keys").remove(&(pid, secret));
         let detail = match &result {

@@ -20,10 +20,11 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::{BufMut, BytesMut};
-use guardrail_audit::{Gate, OutcomeEvent, OutcomeStatus, Receipt, RecordError};
+use guardrail_audit::{Gate, OutcomeEvent, OutcomeStatus, Receipt, RecordError, Ticket};
 use guardrail_core::{Action, ActionKind, Actor, Decision, IntentKind, Obligation, Verdict};
 
 use crate::Shared;
+use crate::mask::{self, Column, Treatment};
 use crate::upstream::BoxStream;
 use crate::wire::{self, Conn, Message, Report, WireError};
 
@@ -57,6 +58,10 @@ pub(crate) struct Judged {
 struct Exec {
     id: u64,
     judged: Arc<Judged>,
+    /// The portal it runs (extended protocol).
+    portal: Option<String>,
+    /// How its rows' values are masked, once known.
+    plan: Option<Arc<Vec<Treatment>>>,
     /// The Sync or Query whose ReadyForQuery ends it at the latest.
     batch: u64,
     /// A simple query: ends at ReadyForQuery; several statements may answer.
@@ -125,7 +130,18 @@ pub(crate) struct Session {
     /// The rows and cap of the last write found over its cap.
     last_over: Option<(u64, u64)>,
     next_exec: u64,
+    /// Appends not waited for (statements recorded once they ran).
+    in_flight: VecDeque<Ticket>,
+    /// Describe messages the server has yet to answer: batch, kind, name.
+    described: VecDeque<(u64, u8, String)>,
+    /// Result columns of prepared statements, as described.
+    statement_columns: HashMap<String, Arc<Vec<Column>>>,
+    /// How each portal's rows are masked.
+    portal_plans: HashMap<String, Option<Arc<Vec<Treatment>>>>,
 }
+
+/// Statements up to this long are decided on the session's own thread.
+const INLINE_DECISION_BYTES: usize = 4096;
 
 /// The SQL a refused statement is replaced by: the server rejects it.
 const REFUSED: &str = "guardrail_refused_";
@@ -162,6 +178,10 @@ impl Session {
             statements_judged: 0,
             last_over: None,
             next_exec: 0,
+            in_flight: VecDeque::new(),
+            described: VecDeque::new(),
+            statement_columns: HashMap::new(),
+            portal_plans: HashMap::new(),
         }
     }
 
@@ -233,7 +253,13 @@ impl Session {
                 let statement = fields.str().map_err(SessionError::Client)?;
                 match self.statements.get(&statement) {
                     Some(judged) => {
-                        self.portals.insert(portal, Arc::clone(judged));
+                        self.portals.insert(portal.clone(), Arc::clone(judged));
+                        let formats = mask::bind_result_formats(&message.body).map_err(SessionError::Client)?;
+                        let plan = self
+                            .statement_columns
+                            .get(&statement)
+                            .and_then(|columns| mask::plan(&self.shared.mask, columns, Some(&formats)));
+                        self.portal_plans.insert(portal, plan);
                         message.write_to(&mut self.server.write);
                     }
                     // Never run a statement that was not judged: the server
@@ -258,7 +284,12 @@ impl Session {
                 // An unknown portal gets the server's own error; nothing runs.
                 if let Some(judged) = self.portals.get(&portal).cloned() {
                     let capped = judged.write_cap.is_some();
+                    let plan = self.portal_plans.get(&portal).cloned().flatten();
                     let id = self.push_exec(judged, false);
+                    if let Some(exec) = self.execs.back_mut() {
+                        exec.portal = Some(portal);
+                        exec.plan = plan;
+                    }
                     if capped {
                         self.capped_execute(id).await?;
                     }
@@ -270,8 +301,14 @@ impl Session {
                 let kind = fields.u8().map_err(SessionError::Client)?;
                 let name = fields.str().map_err(SessionError::Client)?;
                 match kind {
-                    b'S' => drop(self.statements.remove(&name)),
-                    _ => drop(self.portals.remove(&name)),
+                    b'S' => {
+                        self.statements.remove(&name);
+                        self.statement_columns.remove(&name);
+                    }
+                    _ => {
+                        self.portals.remove(&name);
+                        self.portal_plans.remove(&name);
+                    }
                 }
                 message.write_to(&mut self.server.write);
                 Ok(())
@@ -281,8 +318,16 @@ impl Session {
                 self.sent_unit(Unit::Client);
                 Ok(())
             }
-            // Describe, Flush, and COPY data from the client.
-            b'D' | b'H' | b'd' | b'c' | b'f' => {
+            b'D' => {
+                let mut fields = message.fields();
+                let kind = fields.u8().map_err(SessionError::Client)?;
+                let name = fields.str().map_err(SessionError::Client)?;
+                self.described.push_back((self.sent_units + 1, kind, name));
+                message.write_to(&mut self.server.write);
+                Ok(())
+            }
+            // Flush, and COPY data from the client.
+            b'H' | b'd' | b'c' | b'f' => {
                 message.write_to(&mut self.server.write);
                 Ok(())
             }
@@ -398,11 +443,18 @@ impl Session {
         action.context.session = Some(self.id.clone());
         action.context.justification = self.justification.clone();
         let action = Gate::as_judged(&action).into_owned();
-        let decision = match self.shared.pool.decide_async(action.clone()).await {
-            Ok(decision) => decision,
-            Err(error) => {
-                return Ok(Err(Report::error("53000", format!("guardrail: {error}"))
-                    .with_hint("the statement did not run; send it again")));
+        // Short statements are decided here, in microseconds (the SQL
+        // analyzer moves to a thread of its own when the stack left is too
+        // small); longer ones on the decision threads, within the deadline.
+        let decision = if action.text.len() <= INLINE_DECISION_BYTES {
+            self.shared.pool.guard().check(&action)
+        } else {
+            match self.shared.pool.decide_async(action.clone()).await {
+                Ok(decision) => decision,
+                Err(error) => {
+                    return Ok(Err(Report::error("53000", format!("guardrail: {error}"))
+                        .with_hint("the statement did not run; send it again")));
+                }
             }
         };
         let gate = &self.shared.gate;
@@ -562,6 +614,7 @@ impl Session {
         let closing = own.is_some_and(|(_, unit)| *unit == Unit::Closing);
         match message.tag {
             b'D' => {
+                let mut plan = None;
                 if let Some(exec) = self.current() {
                     exec.seen += 1;
                     let cap = exec.judged.read_cap;
@@ -570,6 +623,16 @@ impl Session {
                         return Ok(());
                     }
                     exec.passed += 1;
+                    plan = exec.plan.clone();
+                }
+                match plan.map(|plan| mask::row(&message.body, &plan)).transpose().map_err(SessionError::Server)? {
+                    Some(Some(masked)) => mask::write_row(&mut self.client.write, &masked),
+                    _ => message.write_to(&mut self.client.write),
+                }
+            }
+            b'n' => {
+                if self.described.front().is_some_and(|(batch, _, _)| *batch == self.answering()) {
+                    self.described.pop_front();
                 }
                 message.write_to(&mut self.client.write);
             }
@@ -585,7 +648,35 @@ impl Session {
                 }
                 message.write_to(&mut self.client.write);
             }
-            b'T' | b'H' => {
+            b'T' => {
+                let columns = mask::columns(&message.body).map_err(SessionError::Server)?;
+                let answering = self.answering();
+                if self.described.front().is_some_and(|(batch, _, _)| *batch == answering) {
+                    // The answer to a Describe.
+                    let (_, kind, name) = self.described.pop_front().expect("checked");
+                    if kind == b'S' {
+                        self.statement_columns.insert(name, Arc::new(columns));
+                    } else {
+                        let plan = mask::plan(&self.shared.mask, &columns, None);
+                        if let Some(exec) = self.execs.iter_mut().find(|exec| {
+                            !exec.done && exec.batch == answering && exec.portal.as_deref() == Some(name.as_str())
+                        }) {
+                            exec.plan = plan.clone();
+                        }
+                        self.portal_plans.insert(name, plan);
+                    }
+                } else {
+                    // A simple query's next result.
+                    let plan = mask::plan(&self.shared.mask, &columns, None);
+                    if let Some(exec) = self.current() {
+                        exec.seen = 0;
+                        exec.passed = 0;
+                        exec.plan = plan;
+                    }
+                }
+                message.write_to(&mut self.client.write);
+            }
+            b'H' => {
                 if let Some(exec) = self.current() {
                     exec.seen = 0;
                     exec.passed = 0;
@@ -677,6 +768,9 @@ impl Session {
                 };
                 self.failed_batch = None;
                 self.refusals.retain(|_, refusal| refusal.batch > number);
+                while self.described.front().is_some_and(|(batch, _, _)| *batch <= number) {
+                    self.described.pop_front();
+                }
                 // Every execution of this batch is over: run or skipped.
                 while self.execs.front().is_some_and(|exec| exec.batch <= number) {
                     let exec = self.execs.pop_front().expect("checked");
@@ -759,7 +853,32 @@ impl Session {
             Some(receipt) => gate.submit_outcome(receipt, outcome),
             None => gate.submit_ran(&exec.judged.action, &exec.judged.decision, outcome),
         };
-        self.shared.watch(ticket, &self.id);
+        match ticket {
+            Ok(ticket) => self.in_flight.push_back(ticket),
+            Err(error) => self.shared.record_failed(&self.id, &error),
+        }
+        // Appends the session did not wait for are looked at as they
+        // finish, without a task each.
+        while let Some(ticket) = self.in_flight.front_mut() {
+            match ticket.try_result() {
+                None => break,
+                Some(result) => {
+                    if let Err(error) = result {
+                        self.shared.record_failed(&self.id, &error);
+                    }
+                    self.in_flight.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Waits for every append still in flight (at the session's end).
+    pub(crate) async fn settle(&mut self) {
+        while let Some(ticket) = self.in_flight.pop_front() {
+            if let Err(error) = ticket.await {
+                self.shared.record_failed(&self.id, &error);
+            }
+        }
     }
 }
 
@@ -768,6 +887,8 @@ impl Exec {
         Exec {
             id: 0,
             judged,
+            portal: None,
+            plan: None,
             batch,
             simple,
             started: Instant::now(),

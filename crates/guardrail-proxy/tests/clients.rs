@@ -185,7 +185,10 @@ fn psql_works_unchanged_and_tls_is_terminated() {
     let stdout = String::from_utf8_lossy(&tls.stdout);
     assert!(stdout.contains("SSL connection"), "{stdout}{}", String::from_utf8_lossy(&tls.stderr));
     let events = proxy.events();
-    assert!(events.iter().any(|event| matches!(event, Event::Session(s) if s.tls)), "the TLS session is recorded as such");
+    assert!(
+        events.iter().any(|event| matches!(event, Event::Session(s) if s.tls)),
+        "the TLS session is recorded as such"
+    );
 }
 
 #[test]
@@ -225,7 +228,8 @@ fn copy_runs_both_ways() {
         assert_eq!(sink.finish().await.unwrap(), 20);
         let stream = client.copy_out("COPY t TO STDOUT").await.unwrap();
         let chunks: Vec<_> = stream.collect().await;
-        let text: String = chunks.into_iter().map(|chunk| String::from_utf8(chunk.unwrap().to_vec()).unwrap()).collect();
+        let text: String =
+            chunks.into_iter().map(|chunk| String::from_utf8(chunk.unwrap().to_vec()).unwrap()).collect();
         assert_eq!(text.lines().count(), 20);
         assert!(text.starts_with("1\tname 1\n"));
     });
@@ -311,4 +315,74 @@ fn two_hundred_clients_at_once() {
     });
     let count: i64 = direct(&mut proxy, "SELECT count(*) FROM hits")[0].get(0);
     assert_eq!(count, 1000);
+}
+
+/// Runs one of `tests/clients/`'s scripts against the proxy as the agent.
+fn run_client(proxy: &TestProxy, program: &str, script: &str) {
+    let clients = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let program = if program == "python" { clients.join(".venv/bin/python") } else { program.into() };
+    let output = std::process::Command::new(&program)
+        .arg(clients.join(script))
+        .arg(proxy.url(AGENT))
+        .current_dir(&clients)
+        .output()
+        .unwrap_or_else(|error| panic!("{}: {error} (scripts/bootstrap installs the clients)", program.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{script}:\n{stdout}\n{stderr}");
+    assert!(stdout.lines().filter(|line| line.starts_with("PASS ")).count() >= 10, "{stdout}");
+}
+
+#[test]
+fn psycopg_runs_unchanged_with_prepared_statements_and_pipelines() {
+    let proxy = TestProxy::start("proxy_psycopg");
+    run_client(&proxy, "python", "psycopg_client.py");
+}
+
+#[test]
+fn node_postgres_runs_unchanged() {
+    let proxy = TestProxy::start("proxy_node");
+    run_client(&proxy, "node", "node_client.js");
+}
+
+#[test]
+fn sensitive_columns_and_secret_values_are_masked_in_text_and_binary_results() {
+    let mut proxy = TestProxy::start("proxy_masking");
+    direct(
+        &mut proxy,
+        "CREATE TABLE people (id int PRIMARY KEY, email text, ssn varchar(11), api_token bytea, pin_hash int, notes text)",
+    );
+    direct(
+        &mut proxy,
+        "INSERT INTO people VALUES (1, 'ada@example.com', '123-45-6789', '\\x0102', 7, 'rotated: password=hunter2 today')",
+    );
+    let client = proxy.connect(AGENT);
+    // (column, what tokio-postgres reads in the binary format)
+    proxy.runtime.block_on(async {
+        let row = client
+            .query_one("SELECT id, email, ssn, api_token, notes FROM people WHERE id = $1", &[&1i32])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, i32>("id"), 1);
+        assert_eq!(row.get::<_, String>("email"), "****", "a column named in the configuration");
+        assert_eq!(row.get::<_, String>("ssn"), "****", "a built-in sensitive name");
+        assert_eq!(row.get::<_, Option<Vec<u8>>>("api_token"), None, "a binary value that cannot hold stars is NULL");
+        let notes: String = row.get("notes");
+        assert!(!notes.contains("hunter2") && notes.starts_with("rotated: password="), "{notes}");
+        // The simple protocol (text format) too.
+        let messages = client.simple_query("SELECT email, ssn, notes FROM people").await.unwrap();
+        let row = messages
+            .iter()
+            .find_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(row.get("email"), Some("****"));
+        assert_eq!(row.get("ssn"), Some("****"));
+        assert!(!row.get("notes").unwrap().contains("hunter2"));
+    });
+    let output = proxy.psql(AGENT, &[], "SELECT email, ssn FROM people;\n");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("****") && !stdout.contains("ada@example.com"), "{stdout}");
 }

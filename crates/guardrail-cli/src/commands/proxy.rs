@@ -62,6 +62,7 @@ fn serve(args: ProxyArgs) -> Result<i32, Failure> {
     let pool = DecisionPool::new(gate.shared_guard(), args.decision_threads.max(1), 4096, deadline)
         .map_err(|error| Failure::Io(format!("cannot start the decision threads: {error}")))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.io_threads.max(1))
         .enable_all()
         .thread_name("guardrail-proxy")
         .build()

@@ -636,7 +636,10 @@ fn mentions_principal_and_resource(policy: &CedarPolicy) -> (bool, bool) {
             )
         })
     };
-    let principal = !matches!(body.principal, pst::PrincipalConstraint::Any) || mentions(Var::Principal);
+    // `principal is Agent` tests only the actor's kind, which the memo
+    // always keys on; it needs neither the actor's name nor its roles.
+    let principal = !matches!(body.principal, pst::PrincipalConstraint::Any | pst::PrincipalConstraint::Is(_))
+        || mentions(Var::Principal);
     let resource = !matches!(body.resource, pst::ResourceConstraint::Any) || mentions(Var::Resource);
     (principal, resource)
 }
@@ -649,6 +652,9 @@ struct MemoKey {
     channel: String,
     environment: String,
     justification: Option<String>,
+    /// The actor's kind: always part of the key (a policy may test the
+    /// principal's type, `principal is Agent`, without naming anyone).
+    kind: ActorKind,
     principal: Option<(ActorKind, String, Vec<String>)>,
     resource: Option<(String, Option<(String, String)>)>,
 }
@@ -660,6 +666,7 @@ struct MemoKeyRef<'a> {
     channel: &'a str,
     environment: &'a str,
     justification: Option<&'a str>,
+    kind: ActorKind,
     principal: Option<(ActorKind, &'a str, &'a [String])>,
     resource: Option<(&'a str, Option<(&'a str, &'a str)>)>,
 }
@@ -673,6 +680,7 @@ impl<'a> MemoKeyRef<'a> {
             channel: request.channel,
             environment: request.environment,
             justification: request.justification,
+            kind: request.actor.kind,
             principal: uses_principal.then_some((
                 request.actor.kind,
                 request.actor.id.as_str(),
@@ -691,6 +699,7 @@ impl<'a> MemoKeyRef<'a> {
             channel: self.channel.to_owned(),
             environment: self.environment.to_owned(),
             justification: self.justification.map(str::to_owned),
+            kind: self.kind,
             principal: self.principal.map(|(kind, id, roles)| (kind, id.to_owned(), roles.to_vec())),
             resource: self
                 .resource
@@ -708,6 +717,7 @@ impl Hash for MemoKeyRef<'_> {
         self.channel.hash(state);
         self.environment.hash(state);
         self.justification.hash(state);
+        self.kind.hash(state);
         self.principal.hash(state);
         self.resource.hash(state);
     }
@@ -720,6 +730,7 @@ impl Hash for MemoKey {
         self.channel.as_str().hash(state);
         self.environment.as_str().hash(state);
         self.justification.as_deref().hash(state);
+        self.kind.hash(state);
         self.principal.as_ref().map(|(kind, id, roles)| (*kind, id.as_str(), roles.as_slice())).hash(state);
         self.resource
             .as_ref()
@@ -735,6 +746,7 @@ impl Equivalent<MemoKey> for MemoKeyRef<'_> {
             && self.channel == key.channel
             && self.environment == key.environment
             && self.justification == key.justification.as_deref()
+            && self.kind == key.kind
             && self.principal == key.principal.as_ref().map(|(kind, id, roles)| (*kind, id.as_str(), roles.as_slice()))
             && self.resource
                 == key

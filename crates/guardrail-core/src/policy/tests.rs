@@ -31,8 +31,9 @@ fn generated_schema_parses_and_names_every_intent() {
 fn default_policy_loads_and_reads_its_annotations() {
     let policy = Policy::default_policy();
     assert_eq!(policy.version().len(), 16);
-    // The default policy names neither principals nor resources, so its
-    // memo is keyed on intents and context alone.
+    // The default policy names neither principals nor resources (it tests
+    // only the principal's kind), so its memo is keyed on intents, context
+    // and the actor's kind alone.
     assert!(!policy.uses_principal);
     assert!(!policy.uses_resource);
 }

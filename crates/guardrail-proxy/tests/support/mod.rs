@@ -52,6 +52,7 @@ impl TestProxy {
             environment: "production".into(),
             max_message_bytes: 1 << 20,
             max_server_connections: 40,
+            mask: guardrail_proxy::mask::MaskRules { columns: vec!["email".into()], builtin: true, values: true },
         };
         let recorder = Recorder::open(RecorderConfig::new(
             Location::in_data_dir(data_dir.path()),

@@ -145,6 +145,7 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
             "--role",
             "--on-behalf-of",
             "--decision-threads",
+            "--io-threads",
             "-c",
         ],
         false,
