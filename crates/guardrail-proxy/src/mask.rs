@@ -114,9 +114,7 @@ pub fn plan(rules: &MaskRules, columns: &[Column], formats: Option<&[i16]>) -> O
             match (rules.masks_column(&column.name), text) {
                 (true, true) => Treatment::Stars,
                 (true, false) => Treatment::Null,
-                (false, true) if rules.values && (format != 0 || !numeric(column.type_oid)) => {
-                    Treatment::Scan
-                }
+                (false, true) if rules.values && (format != 0 || !numeric(column.type_oid)) => Treatment::Scan,
                 _ => Treatment::Pass,
             }
         })

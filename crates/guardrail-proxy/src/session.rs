@@ -132,6 +132,9 @@ pub(crate) struct Session {
     next_exec: u64,
     /// Appends not waited for (statements recorded once they ran).
     in_flight: VecDeque<Ticket>,
+    /// Statements prepared with SQL's PREPARE, by name: the text that
+    /// prepared them.
+    sql_prepared: HashMap<String, String>,
     /// Describe messages the server has yet to answer: batch, kind, name.
     described: VecDeque<(u64, u8, String)>,
     /// Result columns of prepared statements, as described.
@@ -179,6 +182,7 @@ impl Session {
             last_over: None,
             next_exec: 0,
             in_flight: VecDeque::new(),
+            sql_prepared: HashMap::new(),
             described: VecDeque::new(),
             statement_columns: HashMap::new(),
             portal_plans: HashMap::new(),
@@ -435,6 +439,19 @@ impl Session {
     /// when not (its decision written first too).
     async fn judge(&mut self, text: String) -> Result<Result<Arc<Judged>, Report>, SessionError> {
         self.statements_judged += 1;
+        // `EXECUTE name` of a statement this session prepared is judged
+        // with its PREPARE, so that what it runs is read, not guessed.
+        let names = guardrail_sql::prepared_names(&text);
+        let prepares: Vec<&str> =
+            names.executed.iter().filter_map(|name| self.sql_prepared.get(name).map(String::as_str)).collect();
+        let text = if prepares.is_empty() {
+            text
+        } else {
+            let mut whole = prepares.join(";\n");
+            whole.push_str(";\n");
+            whole.push_str(&text);
+            whole
+        };
         let mut action = Action::new(ActionKind::Sql, text);
         action.actor = self.actor.clone();
         action.channel = crate::CHANNEL.to_owned();
@@ -472,6 +489,24 @@ impl Session {
             return Ok(Err(refusal(&decision, receipt.ok().flatten().map(|receipt| receipt.seq))));
         }
         let (write_cap, read_cap) = caps(&decision);
+        // A cap is enforced by the count the server reports; a write it
+        // does not count (in a WITH, under EXPLAIN ANALYZE) cannot be capped.
+        if write_cap.is_some() && guardrail_sql::has_uncounted_writes(&action.text) {
+            // Recorded as what it is: a refusal, by the proxy's rule.
+            let mut refused = (*decision).clone();
+            refused.verdict = Verdict::Deny;
+            refused.rule = "row-cap".to_owned();
+            refused.reason = "this statement changes rows inside a WITH, EXPLAIN ANALYZE or COPY, whose number the \
+                              server does not report, so its row cap cannot be enforced"
+                .to_owned();
+            let receipt = match gate.submit(&action, Arc::new(refused.clone())) {
+                Ok(submitted) => submitted.recorded().await.map(|checked| checked.receipt),
+                Err(error) => Err(error),
+            };
+            let mut report = refusal(&refused, receipt.ok().flatten().map(|receipt| receipt.seq));
+            report.hint = Some("run the UPDATE or DELETE as a statement of its own".to_owned());
+            return Ok(Err(report));
+        }
         let light = is_light(&decision) && !self.shared.record_failing.load(Ordering::Relaxed);
         let receipt = if light {
             None
@@ -498,6 +533,15 @@ impl Session {
         };
         if let Some(value) = guardrail_sql::session_justification(&action.text) {
             self.justification = value;
+        }
+        for name in names.deallocated {
+            match name {
+                Some(name) => drop(self.sql_prepared.remove(&name)),
+                None => self.sql_prepared.clear(),
+            }
+        }
+        for name in names.prepared {
+            self.sql_prepared.insert(name, action.text.clone());
         }
         Ok(Ok(Arc::new(Judged { action, decision, receipt, write_cap, read_cap })))
     }

@@ -96,6 +96,20 @@ fn a_refusal_inside_a_transaction_aborts_it_and_commit_rolls_back() {
     let value: String = direct(&mut proxy, "SELECT v FROM t WHERE id = 1")[0].get(0);
     assert_eq!(value, "before");
 
+    // SQL's PREPARE and EXECUTE, in separate queries: the EXECUTE is
+    // judged with what it runs.
+    let output = proxy.psql(
+        AGENT,
+        &[],
+        "PREPARE one(int) AS UPDATE t SET v = 'prepared' WHERE id = $1;\nEXECUTE one(1);\n\
+         PREPARE all_of_it AS DELETE FROM t;\nEXECUTE all_of_it;\nSELECT v FROM t WHERE id = 1;\n",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("UPDATE 1") && stdout.contains("prepared"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("rule unbounded-write"), "{stderr}");
+    direct(&mut proxy, "UPDATE t SET v = 'before' WHERE id = 1");
+
     // The same with psql's simple protocol, and COMMIT typed by hand.
     let output = proxy.psql(
         AGENT,
@@ -132,6 +146,15 @@ fn writes_over_the_row_cap_are_rolled_back_with_the_count() {
         // The simple protocol, outside a block: the proxy's own block rolls back.
         let result = agent.batch_execute("UPDATE t SET v = 'e' WHERE id > 10").await;
         assert!(result.is_err());
+        // A write whose count the server does not report cannot be capped.
+        for sql in [
+            "WITH d AS (DELETE FROM t WHERE id > 10 RETURNING *) SELECT count(*) FROM d",
+            "EXPLAIN ANALYZE DELETE FROM t WHERE id > 10",
+        ] {
+            let (code, message, _) = error_of(agent.execute(sql, &[]).await);
+            assert_eq!(code, "42501", "{sql}");
+            assert!(message.contains("does not report"), "{sql}: {message}");
+        }
         // A person has no write cap in the default policy.
         assert_eq!(human.execute("UPDATE t SET v = 'h' WHERE id > $1", &[&1000i32]).await.unwrap(), 2000);
     });

@@ -99,6 +99,82 @@ pub fn session_justification(text: &str) -> Option<Option<String>> {
     })
 }
 
+/// The SQL-level prepared statements a text names: those it prepares
+/// (`PREPARE name AS ...`), executes (`EXECUTE name`, `EXPLAIN EXECUTE
+/// name`, `CREATE TABLE ... AS EXECUTE name`) and deallocates (`None` for
+/// `DEALLOCATE ALL`, and `DISCARD ALL`). Names are as PostgreSQL folds them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreparedNames {
+    pub prepared: Vec<String>,
+    pub executed: Vec<String>,
+    pub deallocated: Vec<Option<String>>,
+}
+
+/// See [`PreparedNames`]; cheap for texts that mention none of the words.
+pub fn prepared_names(text: &str) -> PreparedNames {
+    use pg_query::NodeEnum;
+    let lower = text.to_ascii_lowercase();
+    if !["prepare", "execute", "deallocate", "discard"].iter().any(|word| lower.contains(word)) {
+        return PreparedNames::default();
+    }
+    fn visit(node: &NodeEnum, names: &mut PreparedNames) {
+        match node {
+            NodeEnum::PrepareStmt(prepare) => names.prepared.push(prepare.name.clone()),
+            NodeEnum::ExecuteStmt(execute) => names.executed.push(execute.name.clone()),
+            NodeEnum::DeallocateStmt(deallocate) => {
+                names.deallocated.push((!deallocate.isall).then(|| deallocate.name.clone()))
+            }
+            NodeEnum::DiscardStmt(discard) if discard.target == pg_query::protobuf::DiscardMode::DiscardAll as i32 => {
+                names.deallocated.push(None)
+            }
+            _ => {}
+        }
+        children::for_each_child(node, &mut |_, child| visit(child, names));
+    }
+    parse::with_tree(text, ParserOptions::DEFAULT, |tree| {
+        let mut names = PreparedNames::default();
+        if let Ok(tree) = tree {
+            for node in tree.stmts.iter().filter_map(|statement| statement.stmt.as_ref()?.node.as_ref()) {
+                visit(node, &mut names);
+            }
+        }
+        names
+    })
+}
+
+/// Whether the text changes rows whose number the server does not report
+/// as its command's count: an UPDATE, DELETE or MERGE that is not a
+/// statement of its own (in a WITH, under EXPLAIN ANALYZE, in a COPY's
+/// query). A surface that enforces a row cap by the reported count (the
+/// database proxy) cannot cap those. Writes that do not run now (a
+/// PREPARE's, a rule's, a function's body) do not count. A text that does
+/// not parse is uncounted.
+pub fn has_uncounted_writes(text: &str) -> bool {
+    use pg_query::NodeEnum;
+    fn writes_below(node: &NodeEnum) -> usize {
+        let mut count = 0;
+        children::for_each_child(node, &mut |_, child| {
+            if matches!(child, NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_) | NodeEnum::MergeStmt(_)) {
+                count += 1;
+            }
+            count += writes_below(child);
+        });
+        count
+    }
+    parse::with_tree(text, ParserOptions::DEFAULT, |tree| {
+        let Ok(tree) = tree else { return true };
+        tree.stmts.iter().filter_map(|statement| statement.stmt.as_ref()?.node.as_ref()).any(|node| {
+            !matches!(
+                node,
+                NodeEnum::PrepareStmt(_)
+                    | NodeEnum::RuleStmt(_)
+                    | NodeEnum::CreateFunctionStmt(_)
+                    | NodeEnum::ViewStmt(_)
+            ) && writes_below(node) > 0
+        })
+    })
+}
+
 /// The analyzer as the gate sees it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SqlAnalyzer;
@@ -163,5 +239,37 @@ mod session_tests {
             let expected = expected.map(|value| value.map(str::to_owned));
             assert_eq!(super::session_justification(text), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn writes_whose_count_the_server_does_not_report_are_found() {
+        let cases = [
+            ("UPDATE t SET a = 1 WHERE id > 5", false),
+            ("DELETE FROM t WHERE id IN (SELECT id FROM u)", false),
+            ("MERGE INTO t USING u ON t.id = u.id WHEN MATCHED THEN DELETE", false),
+            ("UPDATE t SET a = 1 WHERE id = 1; DELETE FROM u WHERE id = 2", false),
+            ("PREPARE p(int) AS DELETE FROM t WHERE id > $1", false),
+            ("SELECT * FROM t", false),
+            ("WITH d AS (DELETE FROM t WHERE id > 0 RETURNING *) SELECT count(*) FROM d", true),
+            ("WITH u AS (UPDATE t SET a = 1 RETURNING id) INSERT INTO log SELECT id FROM u", true),
+            ("EXPLAIN ANALYZE DELETE FROM t WHERE id > 0", true),
+            ("COPY (DELETE FROM t WHERE id > 0 RETURNING *) TO STDOUT", true),
+            ("DELETE FROM t WHERE id IN (WITH x AS (UPDATE u SET a = 1 RETURNING id) SELECT id FROM x)", true),
+            ("this is not sql", true),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(super::has_uncounted_writes(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn prepared_statement_names_are_read() {
+        let names = super::prepared_names(
+            "PREPARE Del(int) AS DELETE FROM t WHERE id = $1; EXECUTE del(1); EXPLAIN EXECUTE \"Q\"; DEALLOCATE del; DEALLOCATE ALL",
+        );
+        assert_eq!(names.prepared, ["del"]);
+        assert_eq!(names.executed, ["del", "Q"]);
+        assert_eq!(names.deallocated, [Some("del".to_owned()), None]);
+        assert_eq!(super::prepared_names("SELECT 'execute'"), super::PreparedNames::default());
     }
 }
