@@ -46,8 +46,12 @@ pub enum SessionError {
 pub(crate) struct Judged {
     action: Action,
     decision: Arc<Decision>,
-    /// The decision's record, when it was written before the statement ran.
-    receipt: Option<Receipt>,
+    /// The decision's record, once durable, when it is written before the
+    /// statement's effect can last (see [`Session::barrier`]).
+    receipt: std::sync::OnceLock<Receipt>,
+    /// Whether the decision is recorded on its own, ahead (else with its
+    /// outcome, after the statement ran).
+    ahead: bool,
     /// The most rows a write may change: more are rolled back and refused.
     write_cap: Option<u64>,
     /// The most rows returned to the client.
@@ -132,6 +136,10 @@ pub(crate) struct Session {
     next_exec: u64,
     /// Appends not waited for (statements recorded once they ran).
     in_flight: VecDeque<Ticket>,
+    /// Decisions of writes in the open transaction block, on their way
+    /// into the record, and outcomes waiting for them.
+    deferred: Vec<(Arc<Judged>, guardrail_audit::Submitted)>,
+    waiting_outcomes: Vec<(Arc<Judged>, OutcomeEvent)>,
     /// Statements prepared with SQL's PREPARE, by name: the text that
     /// prepared them.
     sql_prepared: HashMap<String, String>,
@@ -182,6 +190,8 @@ impl Session {
             last_over: None,
             next_exec: 0,
             in_flight: VecDeque::new(),
+            deferred: Vec::new(),
+            waiting_outcomes: Vec::new(),
             sql_prepared: HashMap::new(),
             described: VecDeque::new(),
             statement_columns: HashMap::new(),
@@ -508,29 +518,44 @@ impl Session {
             return Ok(Err(report));
         }
         let light = is_light(&decision) && !self.shared.record_failing.load(Ordering::Relaxed);
-        let receipt = if light {
-            None
-        } else {
-            // Written ahead: the statement runs only once its decision is
+        let ends_block =
+            decision.intents.iter().any(|judgement| judgement.intent.kind == IntentKind::TransactionControl);
+        // Whatever ends a transaction block waits for the records of every
+        // write made in it.
+        if ends_block && let Err(report) = self.barrier().await {
+            return Ok(Err(report));
+        }
+        let judged = Arc::new(Judged {
+            action,
+            decision,
+            receipt: std::sync::OnceLock::new(),
+            ahead: !light,
+            write_cap,
+            read_cap,
+        });
+        if !light {
+            // Written ahead. Inside a transaction block a write's effect
+            // lasts only once the block commits: its record may be written
+            // meanwhile, and is waited for before anything that ends the
+            // block. Elsewhere the statement runs only once its decision is
             // durable. A record that cannot be written refuses it.
-            let checked = match gate.submit(&action, Arc::clone(&decision)) {
-                Ok(submitted) => submitted.recorded().await,
-                Err(error) => Err(error),
-            };
-            match checked {
-                Ok(checked) => {
-                    self.shared.record_failing.store(false, Ordering::Relaxed);
-                    let permit = checked.permit.expect("an allowing decision, recorded, has a permit");
-                    Some(permit.receipt().clone())
+            let submitted = self.shared.gate.submit(&judged.action, Arc::clone(&judged.decision));
+            match submitted {
+                Ok(submitted) if self.status == b'T' && !ends_block => {
+                    self.deferred.push((Arc::clone(&judged), submitted));
                 }
-                Err(error) => {
-                    self.shared.record_failing.store(true, Ordering::Relaxed);
-                    tracing::error!(session = %self.id, %error, "a decision could not be recorded");
-                    return Ok(Err(Report::error("58000", format!("guardrail: {error}"))
-                        .with_hint("the statement did not run: nothing runs that cannot be recorded")));
-                }
+                Ok(submitted) => match submitted.recorded().await {
+                    Ok(checked) => {
+                        self.shared.record_failing.store(false, Ordering::Relaxed);
+                        let permit = checked.permit.expect("an allowing decision, recorded, has a permit");
+                        let _ = judged.receipt.set(permit.receipt().clone());
+                    }
+                    Err(error) => return Ok(Err(self.unrecorded(&error))),
+                },
+                Err(error) => return Ok(Err(self.unrecorded(&error))),
             }
-        };
+        }
+        let action = &judged.action;
         if let Some(value) = guardrail_sql::session_justification(&action.text) {
             self.justification = value;
         }
@@ -543,7 +568,45 @@ impl Session {
         for name in names.prepared {
             self.sql_prepared.insert(name, action.text.clone());
         }
-        Ok(Ok(Arc::new(Judged { action, decision, receipt, write_cap, read_cap })))
+        Ok(Ok(judged))
+    }
+
+    fn unrecorded(&self, error: &RecordError) -> Report {
+        self.shared.record_failing.store(true, Ordering::Relaxed);
+        tracing::error!(session = %self.id, %error, "a decision could not be recorded");
+        Report::error("58000", format!("guardrail: {error}"))
+            .with_hint("the statement did not run: nothing runs that cannot be recorded")
+    }
+
+    /// Waits until the decisions of every write in the open transaction
+    /// block are durable, then records the outcomes that waited for them.
+    /// A decision that could not be recorded refuses what would end the
+    /// block (so the block cannot commit).
+    async fn barrier(&mut self) -> Result<(), Report> {
+        let mut failure = None;
+        for (judged, submitted) in std::mem::take(&mut self.deferred) {
+            match submitted.recorded().await {
+                Ok(checked) => {
+                    if let Some(permit) = checked.permit {
+                        let _ = judged.receipt.set(permit.receipt().clone());
+                    }
+                }
+                Err(error) => failure = Some(self.unrecorded(&error)),
+            }
+        }
+        for (judged, outcome) in std::mem::take(&mut self.waiting_outcomes) {
+            match judged.receipt.get() {
+                Some(receipt) => {
+                    let ticket = self.shared.gate.submit_outcome(receipt, outcome);
+                    self.watch(ticket);
+                }
+                None => tracing::error!(session = %self.id, "an outcome lost its decision's record"),
+            }
+        }
+        match failure {
+            Some(report) => Err(report),
+            None => Ok(()),
+        }
     }
 
     // ---- capped writes
@@ -893,10 +956,19 @@ impl Session {
             ..OutcomeEvent::default()
         };
         let gate = &self.shared.gate;
-        let ticket = match &exec.judged.receipt {
-            Some(receipt) => gate.submit_outcome(receipt, outcome),
-            None => gate.submit_ran(&exec.judged.action, &exec.judged.decision, outcome),
+        let ticket = match (exec.judged.ahead, exec.judged.receipt.get()) {
+            (true, Some(receipt)) => gate.submit_outcome(receipt, outcome),
+            // Its decision is still on its way (a write in a block).
+            (true, None) => {
+                self.waiting_outcomes.push((exec.judged, outcome));
+                return;
+            }
+            (false, _) => gate.submit_ran(&exec.judged.action, &exec.judged.decision, outcome),
         };
+        self.watch(ticket);
+    }
+
+    fn watch(&mut self, ticket: Result<Ticket, RecordError>) {
         match ticket {
             Ok(ticket) => self.in_flight.push_back(ticket),
             Err(error) => self.shared.record_failed(&self.id, &error),
@@ -918,6 +990,7 @@ impl Session {
 
     /// Waits for every append still in flight (at the session's end).
     pub(crate) async fn settle(&mut self) {
+        let _ = self.barrier().await;
         while let Some(ticket) = self.in_flight.pop_front() {
             if let Err(error) = ticket.await {
                 self.shared.record_failed(&self.id, &error);

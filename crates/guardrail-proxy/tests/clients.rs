@@ -192,9 +192,15 @@ fn psql_works_unchanged_and_tls_is_terminated() {
     let output = proxy.psql(
         AGENT,
         &["--set=sslmode=require"],
-        "\\conninfo\n\\dt\n\\d t\nINSERT INTO t VALUES (1, 'one');\nSELECT name FROM t;\n",
+        "\\conninfo\n\\dt\n\\d t\nINSERT INTO t VALUES (1, 'one');\nSELECT name FROM t;\n\
+         LISTEN news;\nNOTIFY news, 'hello';\n\
+         /* justification: INC-3 idempotent setup */ CREATE TABLE IF NOT EXISTS t (id int);\n",
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Notifications and notices pass through.
+    assert!(stdout.contains("Asynchronous notification \"news\" with payload \"hello\""), "{stdout}");
+    assert!(stderr.contains("relation \"t\" already exists, skipping"), "{stderr}");
     assert!(stdout.contains("public | t    | table"), "{stdout}");
     assert!(stdout.contains("Table \"public.t\""), "{stdout}");
     assert!(stdout.contains(" one"), "{stdout}");
@@ -212,6 +218,38 @@ fn psql_works_unchanged_and_tls_is_terminated() {
         events.iter().any(|event| matches!(event, Event::Session(s) if s.tls)),
         "the TLS session is recorded as such"
     );
+}
+
+#[test]
+fn settings_given_at_login_are_judged_like_set() {
+    let proxy = TestProxy::start("proxy_login_settings");
+    // (libpq options, logs in)
+    let cases = [
+        ("-c search_path=public", true),
+        ("-c statement_timeout=5s", true),
+        ("-c role=postgres", false),
+        ("-c session_replication_role=replica", false),
+        ("-c search_path=public -c session_authorization=postgres", false),
+    ];
+    for (options, logs_in) in cases {
+        let url = format!("{}&options={}", proxy.url(AGENT), options.replace(' ', "%20").replace('=', "%3D"));
+        let result = proxy.runtime.block_on(tokio_postgres::connect(&url, tokio_postgres::NoTls));
+        match result {
+            Ok((client, connection)) => {
+                assert!(logs_in, "{options} logged in");
+                proxy.runtime.spawn(connection);
+                let user: String =
+                    proxy.runtime.block_on(client.query_one("SELECT current_user::text", &[])).unwrap().get(0);
+                assert_eq!(user, "postgres", "the proxy's own login");
+            }
+            Err(error) => {
+                assert!(!logs_in, "{options}: {error}");
+                let db = error.as_db_error().unwrap_or_else(|| panic!("{options}: {error}"));
+                assert_eq!(db.code().code(), "42501", "{options}");
+                assert!(db.message().contains("login setting"), "{}", db.message());
+            }
+        }
+    }
 }
 
 #[test]
@@ -408,4 +446,42 @@ fn sensitive_columns_and_secret_values_are_masked_in_text_and_binary_results() {
     let output = proxy.psql(AGENT, &[], "SELECT email, ssn FROM people;\n");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("****") && !stdout.contains("ada@example.com"), "{stdout}");
+}
+
+#[test]
+fn writes_in_a_block_are_recorded_before_it_commits_with_their_outcomes() {
+    let mut proxy = TestProxy::start("proxy_block_records");
+    direct(&mut proxy, "CREATE TABLE t (id int PRIMARY KEY, v int)");
+    direct(&mut proxy, "INSERT INTO t SELECT g, 0 FROM generate_series(1, 10) g");
+    let mut client = proxy.connect(HUMAN);
+    proxy.runtime.block_on(async {
+        let transaction = client.transaction().await.unwrap();
+        for id in 1..=3 {
+            transaction.batch_execute(&format!("UPDATE t SET v = {id} WHERE id = {id}")).await.unwrap();
+        }
+        transaction.commit().await.unwrap();
+    });
+    let events = proxy.events();
+    let mut decisions = std::collections::HashMap::new();
+    let mut seq = 0u64;
+    let mut outcomes = Vec::new();
+    // The record's chain order: seq counts from 1.
+    for event in &events {
+        seq += 1;
+        match event {
+            Event::Decision(decision) if decision.text.preview().starts_with("UPDATE") => {
+                decisions.insert(seq, decision.text.preview().to_owned());
+            }
+            Event::Outcome(outcome) => outcomes.push(outcome.clone()),
+            _ => {}
+        }
+    }
+    assert_eq!(decisions.len(), 3, "{events:?}");
+    for (seq, text) in &decisions {
+        let outcome = outcomes.iter().find(|outcome| outcome.decision == *seq);
+        let outcome = outcome.unwrap_or_else(|| panic!("no outcome for {text}"));
+        assert_eq!(outcome.command.as_deref(), Some("UPDATE 1"), "{text}");
+    }
+    let sum: i64 = direct(&mut proxy, "SELECT sum(v)::bigint FROM t")[0].get(0);
+    assert_eq!(sum, 6);
 }
