@@ -482,8 +482,13 @@ impl Writer {
         // whichever process gets there first); a key replacing a lost one
         // is recorded the same way, unendorsed (but accepted by the new key).
         let signer = writer.signer.clone();
-        let head = writer.store.head(&config.node).map_err(failed)?;
+        // The note is read before the head: a process that starts the chain
+        // notes it only once its first record has committed, so a note seen
+        // here means the head read next includes that record (read the
+        // other way round, a chain started meanwhile looks wiped).
         let started = Started::new(&config);
+        let was_started = started.recorded();
+        let head = writer.store.head(&config.node).map_err(failed)?;
         match created {
             Some(Some(previous)) => {
                 let event = KeyEvent {
@@ -497,7 +502,7 @@ impl Writer {
             }
             // This data directory has recorded this node in this store, and
             // the store now holds nothing of it: it was wiped or replaced.
-            Some(None) | None if head.is_none() && started.recorded() => {
+            Some(None) | None if head.is_none() && was_started => {
                 return Err(RecordError::Failed(format!(
                     "the record {} holds nothing of node {}, but this data directory has recorded it there before \
                      ({}): the record was wiped or replaced. Nothing is recorded until a person looks: check it with \
