@@ -130,6 +130,29 @@ impl Gate {
         recorder.submit_lazy(Entry::decision_ran(action, decision, self.guard.policy().version(), outcome))
     }
 
+    /// Like [`Gate::submit`], for a decision the caller need not wait on
+    /// before the action runs (a write inside a transaction block, whose
+    /// effect lasts only once the block commits): the recorder may hold it
+    /// a few milliseconds for company. Call [`Gate::flush`] before waiting
+    /// on it.
+    pub fn submit_lazy(&self, action: &Action, decision: Arc<Decision>) -> Result<Submitted, RecordError> {
+        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        let ticket = recorder.submit_lazy(Entry::decision(action, &decision, self.guard.policy().version()))?;
+        Ok(Submitted {
+            ticket,
+            decision,
+            digest: action.digest(),
+            policy_version: self.guard.policy().version().to_owned(),
+        })
+    }
+
+    /// Has the recorder commit what waits, lazy appends included.
+    pub fn flush(&self) {
+        if let Some(recorder) = &self.recorder {
+            recorder.flush();
+        }
+    }
+
     /// Appends any entry (a session's start or end) without waiting.
     pub fn submit_entry(&self, entry: Entry) -> Result<Ticket, RecordError> {
         let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;

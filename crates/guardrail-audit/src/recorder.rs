@@ -205,6 +205,8 @@ const NEXT_KEY_FILE: &str = "signing.key.next";
 enum Job {
     /// An append, and whether it may wait for company ([`Recorder::submit_lazy`]).
     Append(Pending, Reply, bool),
+    /// Commit what is waiting now, lazy or not.
+    Flush,
     Checkpoint(mpsc::SyncSender<Result<Option<Checkpoint>, RecordError>>),
     Rotate(mpsc::SyncSender<Result<Receipt, RecordError>>),
 }
@@ -287,6 +289,15 @@ impl Recorder {
     /// ordinary append arrives meanwhile.
     pub fn submit_lazy(&self, entry: Entry) -> Result<Ticket, RecordError> {
         self.enqueue(entry, true)
+    }
+
+    /// Has the writer commit what waits now, without holding lazy appends
+    /// for company: for a caller about to wait on lazy appends. Best
+    /// effort: a full queue is already being written.
+    pub fn flush(&self) {
+        if let Some(sender) = &self.sender {
+            let _ = sender.try_send(Job::Flush);
+        }
     }
 
     fn enqueue(&self, entry: Entry, lazy: bool) -> Result<Ticket, RecordError> {
@@ -543,6 +554,7 @@ impl Writer {
                         all_lazy &= lazy;
                         appends.push((pending, reply));
                     }
+                    Job::Flush => all_lazy = false,
                     other => {
                         all_lazy = false;
                         others.push(other);
@@ -570,7 +582,7 @@ impl Writer {
                     Job::Rotate(reply) => {
                         let _ = reply.send(self.rotate());
                     }
-                    Job::Append(..) => unreachable!("appends are batched above"),
+                    Job::Append(..) | Job::Flush => unreachable!("appends and flushes are taken above"),
                 }
             }
         }

@@ -539,9 +539,14 @@ impl Session {
             // meanwhile, and is waited for before anything that ends the
             // block. Elsewhere the statement runs only once its decision is
             // durable. A record that cannot be written refuses it.
-            let submitted = self.shared.gate.submit(&judged.action, Arc::clone(&judged.decision));
+            let in_block = self.status == b'T' && !ends_block;
+            let submitted = if in_block {
+                self.shared.gate.submit_lazy(&judged.action, Arc::clone(&judged.decision))
+            } else {
+                self.shared.gate.submit(&judged.action, Arc::clone(&judged.decision))
+            };
             match submitted {
-                Ok(submitted) if self.status == b'T' && !ends_block => {
+                Ok(submitted) if in_block => {
                     self.deferred.push((Arc::clone(&judged), submitted));
                 }
                 Ok(submitted) => match submitted.recorded().await {
@@ -584,6 +589,9 @@ impl Session {
     /// block (so the block cannot commit).
     async fn barrier(&mut self) -> Result<(), Report> {
         let mut failure = None;
+        if !self.deferred.is_empty() {
+            self.shared.gate.flush();
+        }
         for (judged, submitted) in std::mem::take(&mut self.deferred) {
             match submitted.recorded().await {
                 Ok(checked) => {
