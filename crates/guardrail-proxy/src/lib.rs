@@ -8,6 +8,7 @@
 //! connections are never shared, so no session state (a role, a setting,
 //! a prepared statement) can pass from one client to the next.
 
+mod catalog;
 pub mod config;
 pub mod mask;
 pub mod scram;
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     pool: DecisionPool,
     environment: String,
     mask: mask::MaskRules,
+    catalog: catalog::Catalog,
+    upstream: Upstream,
     /// Set when a record could not be written: every statement is then
     /// written ahead (and refused while writing fails).
     record_failing: AtomicBool,
@@ -190,6 +193,8 @@ impl Proxy {
                 pool,
                 environment: settings.environment,
                 mask: settings.mask,
+                catalog: catalog::Catalog::default(),
+                upstream: settings.upstream.clone(),
                 record_failing: AtomicBool::new(false),
             }),
             upstream: settings.upstream,

@@ -70,12 +70,22 @@ pub enum Treatment {
     Null,
 }
 
-/// A result's columns as described by a RowDescription: name and type.
-#[derive(Clone, Debug)]
+/// A result's columns as described by a RowDescription: name and type,
+/// and the table column it comes from, when it comes straight from one.
+#[derive(Clone, Debug, Default)]
 pub struct Column {
     pub name: String,
     pub type_oid: u32,
     pub format: i16,
+    /// The table's OID and the column's number in it (0 when the value is
+    /// computed).
+    pub table_oid: u32,
+    pub attnum: i16,
+    /// The table column's own name, once looked up: an alias
+    /// (`SELECT ssn AS x`) does not hide it.
+    pub source: Option<String>,
+    /// Masked whatever its names: where it comes from could not be read.
+    pub unknown_source: bool,
 }
 
 /// Reads a RowDescription's columns.
@@ -85,13 +95,13 @@ pub fn columns(body: &Bytes) -> Result<Vec<Column>, WireError> {
     let mut columns = Vec::with_capacity(count);
     for _ in 0..count {
         let name = fields.str()?;
-        let _table = fields.i32()?;
-        let _attribute = fields.i16()?;
+        let table_oid = fields.i32()? as u32;
+        let attnum = fields.i16()?;
         let type_oid = fields.i32()? as u32;
         let _size = fields.i16()?;
         let _modifier = fields.i32()?;
         let format = fields.i16()?;
-        columns.push(Column { name, type_oid, format });
+        columns.push(Column { name, type_oid, format, table_oid, attnum, source: None, unknown_source: false });
     }
     Ok(columns)
 }
@@ -111,7 +121,10 @@ pub fn plan(rules: &MaskRules, columns: &[Column], formats: Option<&[i16]>) -> O
                 None => column.format,
             };
             let text = format == 0 || TEXT_TYPES.contains(&column.type_oid);
-            match (rules.masks_column(&column.name), text) {
+            let masked = column.unknown_source
+                || rules.masks_column(&column.name)
+                || column.source.as_deref().is_some_and(|source| rules.masks_column(source));
+            match (masked, text) {
                 (true, true) => Treatment::Stars,
                 (true, false) => Treatment::Null,
                 (false, true) if rules.values && (format != 0 || !numeric(column.type_oid)) => Treatment::Scan,
@@ -222,7 +235,7 @@ mod tests {
     }
 
     fn column(name: &str, type_oid: u32, format: i16) -> Column {
-        Column { name: name.into(), type_oid, format }
+        Column { name: name.into(), type_oid, format, ..Column::default() }
     }
 
     #[test]
@@ -274,6 +287,10 @@ mod tests {
         assert!(plan(&rules, &[column("aid", 23, 0), column("abalance", 23, 0)], None).is_none());
         // Bind's formats override the description's.
         let plan = plan(&rules, &[column("password", 25, 0)], Some(&[1])).unwrap();
+        assert_eq!(*plan, vec![Treatment::Stars]);
+        // An alias does not hide the table column's name.
+        let aliased = Column { source: Some("ssn".into()), ..column("x", 25, 0) };
+        let plan = super::plan(&rules, &[aliased], None).unwrap();
         assert_eq!(*plan, vec![Treatment::Stars]);
     }
 }

@@ -560,6 +560,9 @@ impl Session {
                 Err(error) => return Ok(Err(self.unrecorded(&error))),
             }
         }
+        if judged.decision.intents.iter().any(|judgement| judgement.intent.kind.groups().contains(&"schema.change")) {
+            self.shared.catalog.forget();
+        }
         let action = &judged.action;
         if let Some(value) = guardrail_sql::session_justification(&action.text) {
             self.justification = value;
@@ -764,7 +767,8 @@ impl Session {
                 message.write_to(&mut self.client.write);
             }
             b'T' => {
-                let columns = mask::columns(&message.body).map_err(SessionError::Server)?;
+                let mut columns = mask::columns(&message.body).map_err(SessionError::Server)?;
+                self.name_sources(&mut columns).await;
                 let answering = self.answering();
                 if self.described.front().is_some_and(|(batch, _, _)| *batch == answering) {
                     // The answer to a Describe.
@@ -911,6 +915,21 @@ impl Session {
         Ok(())
     }
 
+    /// Fills in the table column each result column comes from. A table
+    /// whose names cannot be read has its columns masked (fail closed).
+    async fn name_sources(&mut self, columns: &mut [Column]) {
+        let database = self.shared.upstream.database(&self.database).to_owned();
+        for column in columns.iter_mut().filter(|column| column.table_oid != 0 && column.attnum > 0) {
+            match self.shared.catalog.columns(&self.shared.upstream, &database, column.table_oid).await {
+                Ok(names) => column.source = names.get(&column.attnum).cloned(),
+                Err(error) => {
+                    tracing::warn!(session = %self.id, table = column.table_oid, "cannot read column names: {error}");
+                    column.unknown_source = true;
+                }
+            }
+        }
+    }
+
     /// The execution the server is answering now: the oldest unfinished
     /// one of the batch being answered.
     fn current(&mut self) -> Option<&mut Exec> {
@@ -941,6 +960,16 @@ impl Session {
     /// remembered, and later statements are written ahead (and refused if
     /// that fails too).
     fn record_exec(&mut self, exec: Exec) {
+        // Column names may have changed: read them afresh.
+        if exec
+            .judged
+            .decision
+            .intents
+            .iter()
+            .any(|judgement| judgement.intent.kind.groups().contains(&"schema.change"))
+        {
+            self.shared.catalog.forget();
+        }
         let status = if exec.over.is_some() || exec.error.is_some() {
             OutcomeStatus::Failed
         } else if exec.done || exec.simple && !exec.tags.is_empty() {

@@ -430,6 +430,11 @@ fn sensitive_columns_and_secret_values_are_masked_in_text_and_binary_results() {
         assert_eq!(row.get::<_, Option<Vec<u8>>>("api_token"), None, "a binary value that cannot hold stars is NULL");
         let notes: String = row.get("notes");
         assert!(!notes.contains("hunter2") && notes.starts_with("rotated: password="), "{notes}");
+        // An alias does not hide where a value comes from.
+        let row =
+            client.query_one("SELECT ssn AS x, email AS contact FROM people WHERE id = $1", &[&1i32]).await.unwrap();
+        assert_eq!(row.get::<_, String>("x"), "****");
+        assert_eq!(row.get::<_, String>("contact"), "****");
         // The simple protocol (text format) too.
         let messages = client.simple_query("SELECT email, ssn, notes FROM people").await.unwrap();
         let row = messages
