@@ -84,7 +84,8 @@ pub struct Column {
     /// The table column's own name, once looked up: an alias
     /// (`SELECT ssn AS x`) does not hide it.
     pub source: Option<String>,
-    /// Masked whatever its names: where it comes from could not be read.
+    /// Masked whatever its names: where it comes from could not be read,
+    /// or it is computed over masked columns.
     pub unknown_source: bool,
 }
 

@@ -56,6 +56,9 @@ pub(crate) struct Judged {
     write_cap: Option<u64>,
     /// The most rows returned to the client.
     read_cap: Option<u64>,
+    /// Whether the statement computes values over masked columns or whole
+    /// rows, which are then masked.
+    mask_computed: bool,
 }
 
 /// A statement the server runs for the client, until the server answers.
@@ -525,6 +528,8 @@ impl Session {
         if ends_block && let Err(report) = self.barrier().await {
             return Ok(Err(report));
         }
+        let rules = &self.shared.mask;
+        let mask_computed = guardrail_sql::computes_over(&action.text, &|name| rules.masks_column(name));
         let judged = Arc::new(Judged {
             action,
             decision,
@@ -532,6 +537,7 @@ impl Session {
             ahead: !light,
             write_cap,
             read_cap,
+            mask_computed,
         });
         if !light {
             // Written ahead. Inside a transaction block a write's effect
@@ -770,6 +776,19 @@ impl Session {
                 let mut columns = mask::columns(&message.body).map_err(SessionError::Server)?;
                 self.name_sources(&mut columns).await;
                 let answering = self.answering();
+                // Computed values over masked columns or whole rows come
+                // from no table column: masked when the statement makes any.
+                let judged = match self.described.front() {
+                    Some((batch, kind, name)) if *batch == answering => {
+                        if *kind == b'S' { self.statements.get(name) } else { self.portals.get(name) }.cloned()
+                    }
+                    _ => self.current().map(|exec| Arc::clone(&exec.judged)),
+                };
+                if judged.is_some_and(|judged| judged.mask_computed) {
+                    for column in columns.iter_mut().filter(|column| column.table_oid == 0) {
+                        column.unknown_source = true;
+                    }
+                }
                 if self.described.front().is_some_and(|(batch, _, _)| *batch == answering) {
                     // The answer to a Describe.
                     let (_, kind, name) = self.described.pop_front().expect("checked");

@@ -435,6 +435,24 @@ fn sensitive_columns_and_secret_values_are_masked_in_text_and_binary_results() {
             client.query_one("SELECT ssn AS x, email AS contact FROM people WHERE id = $1", &[&1i32]).await.unwrap();
         assert_eq!(row.get::<_, String>("x"), "****");
         assert_eq!(row.get::<_, String>("contact"), "****");
+        // Nor does computing over it, or reading the whole row.
+        for sql in [
+            "SELECT lower(ssn) AS x FROM people WHERE id = $1",
+            "SELECT ssn || '' AS x FROM people WHERE id = $1",
+            "SELECT to_json(p)::text AS x FROM people p WHERE id = $1",
+            "SELECT x FROM (SELECT substr(email, 1, 30) AS x FROM people) s WHERE $1 = 1",
+        ] {
+            let row = client.query_one(sql, &[&1i32]).await.unwrap();
+            let value: String = row.get("x");
+            assert!(!value.contains("123-45") && !value.contains("ada@"), "{sql}: {value}");
+        }
+        // A computed value over nothing masked passes.
+        let row = client
+            .query_one("SELECT upper(notes) AS x, id + 1 AS y FROM people WHERE id = $1", &[&1i32])
+            .await
+            .unwrap();
+        assert!(row.get::<_, String>("x").starts_with("ROTATED"));
+        assert_eq!(row.get::<_, i32>("y"), 2);
         // The simple protocol (text format) too.
         let messages = client.simple_query("SELECT email, ssn, notes FROM people").await.unwrap();
         let row = messages

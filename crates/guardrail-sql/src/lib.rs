@@ -142,6 +142,97 @@ pub fn prepared_names(text: &str) -> PreparedNames {
     })
 }
 
+/// Whether a computed output column of the text (a SELECT target that is
+/// not a plain column) reads a column `sensitive` names, or a whole row
+/// (`to_json(p)`, `p.*::text`, `people::text`), which holds every column.
+/// Such a value comes from no single table column, so a surface that masks
+/// by table column cannot tell what it holds. A text that does not parse
+/// answers yes.
+pub fn computes_over(text: &str, sensitive: &(dyn Fn(&str) -> bool + Sync)) -> bool {
+    use pg_query::NodeEnum;
+    // Only function calls, operators and casts compute.
+    if !text.contains(['(', ':', '|', '+', '-', '*', '/', '>', '<', '=', '[']) {
+        return false;
+    }
+    // Every name a row can be referred to by: tables, subqueries,
+    // functions in FROM, and WITH queries.
+    fn relations(node: &NodeEnum, names: &mut Vec<String>) {
+        let alias = match node {
+            NodeEnum::RangeVar(range) => {
+                names.push(range.relname.to_ascii_lowercase());
+                range.alias.as_ref()
+            }
+            NodeEnum::RangeSubselect(range) => range.alias.as_ref(),
+            NodeEnum::RangeFunction(range) => range.alias.as_ref(),
+            NodeEnum::CommonTableExpr(cte) => {
+                names.push(cte.ctename.to_ascii_lowercase());
+                None
+            }
+            _ => None,
+        };
+        if let Some(alias) = alias {
+            names.push(alias.aliasname.to_ascii_lowercase());
+        }
+        children::for_each_child(node, &mut |_, child| relations(child, names));
+    }
+    fn reads(node: &NodeEnum, sensitive: &(dyn Fn(&str) -> bool + Sync), relations: &[String]) -> bool {
+        if let NodeEnum::ColumnRef(reference) = node {
+            let fields: Vec<Option<&NodeEnum>> = reference.fields.iter().map(names::inner).collect();
+            let whole_row = matches!(fields.last(), Some(Some(NodeEnum::AStar(_))))
+                || (fields.len() == 1
+                    && fields[0]
+                        .and_then(names::string)
+                        .is_some_and(|name| relations.contains(&name.to_ascii_lowercase())));
+            let named = matches!(fields.last(), Some(Some(NodeEnum::String(name))) if sensitive(&name.sval));
+            if whole_row || named {
+                return true;
+            }
+        }
+        let mut found = false;
+        children::for_each_child(node, &mut |_, child| found = found || reads(child, sensitive, relations));
+        found
+    }
+    fn returning(clause: &Option<pg_query::protobuf::ReturningClause>) -> Option<&Vec<pg_query::protobuf::Node>> {
+        clause.as_ref().map(|clause| &clause.exprs)
+    }
+    fn computed_targets(node: &NodeEnum, sensitive: &(dyn Fn(&str) -> bool + Sync), relations: &[String]) -> bool {
+        let none = Vec::new();
+        let targets = match node {
+            NodeEnum::SelectStmt(select) => Some(&select.target_list),
+            NodeEnum::InsertStmt(insert) => returning(&insert.returning_clause),
+            NodeEnum::UpdateStmt(update) => returning(&update.returning_clause),
+            NodeEnum::DeleteStmt(delete) => returning(&delete.returning_clause),
+            NodeEnum::MergeStmt(merge) => returning(&merge.returning_clause),
+            _ => None,
+        }
+        .unwrap_or(&none);
+        {
+            for target in targets.iter().filter_map(names::inner) {
+                if let NodeEnum::ResTarget(target) = target
+                    && let Some(value) = target.val.as_deref().and_then(names::inner)
+                    && !matches!(value, NodeEnum::ColumnRef(_))
+                    && reads(value, sensitive, relations)
+                {
+                    return true;
+                }
+            }
+        }
+        let mut found = false;
+        children::for_each_child(node, &mut |_, child| found = found || computed_targets(child, sensitive, relations));
+        found
+    }
+    parse::with_tree(text, ParserOptions::DEFAULT, |tree| {
+        let Ok(tree) = tree else { return true };
+        let statements: Vec<&NodeEnum> =
+            tree.stmts.iter().filter_map(|statement| statement.stmt.as_ref()?.node.as_ref()).collect();
+        let mut names = Vec::new();
+        for statement in &statements {
+            relations(statement, &mut names);
+        }
+        statements.iter().any(|statement| computed_targets(statement, sensitive, &names))
+    })
+}
+
 /// Whether the text changes rows whose number the server does not report
 /// as its command's count: an UPDATE, DELETE or MERGE that is not a
 /// statement of its own (in a WITH, under EXPLAIN ANALYZE, in a COPY's
@@ -259,6 +350,33 @@ mod session_tests {
         ];
         for (text, expected) in cases {
             assert_eq!(super::has_uncounted_writes(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn computed_values_over_sensitive_columns_or_whole_rows_are_found() {
+        let sensitive = |name: &str| name.eq_ignore_ascii_case("ssn");
+        let cases = [
+            ("SELECT id, ssn FROM people", false),
+            ("SELECT ssn AS x FROM people", false),
+            ("SELECT id FROM people WHERE ssn = '1'", false),
+            ("SELECT count(*) FROM people", false),
+            ("SELECT upper(name) FROM people", false),
+            ("SELECT lower(ssn) FROM people", true),
+            ("SELECT ssn || '' AS x FROM people", true),
+            ("SELECT p.ssn::text FROM people p", true),
+            ("SELECT to_json(p) FROM people p", true),
+            ("SELECT people::text FROM people", true),
+            ("SELECT row_to_json(t) FROM (SELECT * FROM people) t", true),
+            ("SELECT (p.*)::text FROM people p", true),
+            ("SELECT x FROM (SELECT substr(ssn, 1, 3) AS x FROM people) s", true),
+            ("WITH w AS (SELECT * FROM people) SELECT w::text FROM w", true),
+            ("UPDATE people SET name = 'x' WHERE id = 1 RETURNING upper(ssn)", true),
+            ("DELETE FROM people WHERE id = 1 RETURNING id", false),
+            ("not sql (", true),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(super::computes_over(text, &sensitive), expected, "{text}");
         }
     }
 
