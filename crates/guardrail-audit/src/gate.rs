@@ -106,14 +106,23 @@ impl Gate {
     /// pool, from [`Gate::as_judged`]'s action) to the recorder without
     /// waiting: the way for async servers, which await the result.
     pub fn submit(&self, action: &Action, decision: Arc<Decision>) -> Result<Submitted, RecordError> {
-        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
-        let ticket = recorder.submit(Entry::decision(action, &decision, self.guard.policy().version()))?;
+        self.submit_decision(action, decision, false)
+    }
+
+    fn submit_decision(&self, action: &Action, decision: Arc<Decision>, lazy: bool) -> Result<Submitted, RecordError> {
+        let recorder = self.recording()?;
+        let entry = Entry::decision(action, &decision, self.guard.policy().version());
+        let ticket = if lazy { recorder.submit_lazy(entry) } else { recorder.submit(entry) }?;
         Ok(Submitted {
             ticket,
             decision,
             digest: action.digest(),
             policy_version: self.guard.policy().version().to_owned(),
         })
+    }
+
+    fn recording(&self) -> Result<&Recorder, RecordError> {
+        self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))
     }
 
     /// Appends the decision on an action that already ran, with its
@@ -126,7 +135,7 @@ impl Gate {
         decision: &Decision,
         outcome: OutcomeEvent,
     ) -> Result<Ticket, RecordError> {
-        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        let recorder = self.recording()?;
         recorder.submit_lazy(Entry::decision_ran(action, decision, self.guard.policy().version(), outcome))
     }
 
@@ -136,14 +145,7 @@ impl Gate {
     /// a few milliseconds for company. Call [`Gate::flush`] before waiting
     /// on it.
     pub fn submit_lazy(&self, action: &Action, decision: Arc<Decision>) -> Result<Submitted, RecordError> {
-        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
-        let ticket = recorder.submit_lazy(Entry::decision(action, &decision, self.guard.policy().version()))?;
-        Ok(Submitted {
-            ticket,
-            decision,
-            digest: action.digest(),
-            policy_version: self.guard.policy().version().to_owned(),
-        })
+        self.submit_decision(action, decision, true)
     }
 
     /// Has the recorder commit what waits, lazy appends included.
@@ -155,7 +157,7 @@ impl Gate {
 
     /// Appends any entry (a session's start or end) without waiting.
     pub fn submit_entry(&self, entry: Entry) -> Result<Ticket, RecordError> {
-        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        let recorder = self.recording()?;
         recorder.submit(entry)
     }
 
@@ -169,7 +171,7 @@ impl Gate {
     /// company ([`Recorder::submit_lazy`]): what happened is recorded
     /// after the fact anyway.
     pub fn submit_outcome(&self, receipt: &Receipt, outcome: OutcomeEvent) -> Result<Ticket, RecordError> {
-        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        let recorder = self.recording()?;
         recorder.submit_lazy(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
     }
 
@@ -206,7 +208,7 @@ impl Gate {
     /// Appends what happened to the action of the decision `receipt` names
     /// when it did not run (refused, held, or failed to start).
     pub fn record_outcome(&self, receipt: &Receipt, outcome: OutcomeEvent) -> Result<Receipt, RecordError> {
-        let recorder = self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))?;
+        let recorder = self.recording()?;
         recorder.record(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
     }
 }
