@@ -130,7 +130,7 @@ impl ProxySettings {
         )?;
         let password = std::env::var(config::UPSTREAM_PASSWORD_ENV).ok().filter(|password| !password.is_empty());
         let limit = config.max_message_bytes.unwrap_or(Proxy::DEFAULT_MAX_MESSAGE);
-        let upstream = Upstream::parse(url, password, upstream_ca, limit)?;
+        let upstream = Upstream::parse(url, password, upstream_ca)?;
         let identities = config
             .identities
             .iter()

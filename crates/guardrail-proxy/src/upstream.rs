@@ -53,8 +53,11 @@ pub struct Upstream {
     database: Option<String>,
     ssl: SslMode,
     tls: Option<Arc<rustls::ClientConfig>>,
-    limit: usize,
 }
+
+/// The largest message accepted from the server: PostgreSQL's own limit
+/// on a value (1 GB), so that no result the server can send is cut.
+const SERVER_MESSAGE_LIMIT: usize = 1 << 30;
 
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -78,7 +81,7 @@ impl Upstream {
     /// in the URL. `ca` is a PEM file of certificates the server's must
     /// chain to; without it, TLS encrypts but does not authenticate the
     /// server, as libpq's `require`.
-    pub fn parse(url: &str, password: Option<String>, ca: Option<&Path>, limit: usize) -> Result<Upstream, String> {
+    pub fn parse(url: &str, password: Option<String>, ca: Option<&Path>) -> Result<Upstream, String> {
         let config: tokio_postgres::Config =
             url.parse().map_err(|error| format!("the upstream {}: {error}", mask_url(url)))?;
         let host = config.get_hosts().first().cloned().unwrap_or(Host::Tcp("127.0.0.1".to_owned()));
@@ -93,7 +96,7 @@ impl Upstream {
             SslMode::Disable => None,
             _ => Some(Arc::new(client_tls(ca)?)),
         };
-        Ok(Upstream { host, port, user, password, database: config.get_dbname().map(str::to_owned), ssl, tls, limit })
+        Ok(Upstream { host, port, user, password, database: config.get_dbname().map(str::to_owned), ssl, tls })
     }
 
     /// Where the upstream is, without its credential.
@@ -156,7 +159,7 @@ impl Upstream {
                 _ => return Err(UpstreamError::NoTls(self.display())),
             }
         }
-        let mut conn = Conn::new(stream, self.limit);
+        let mut conn = Conn::new(stream, SERVER_MESSAGE_LIMIT);
         let mut all = vec![("user".to_owned(), self.user.clone()), ("database".to_owned(), database.to_owned())];
         all.extend(parameters.iter().cloned());
         wire::startup(&mut conn.write, &all);

@@ -347,6 +347,9 @@ fn garbage_and_oversized_messages_close_only_their_own_connection() {
         // The other session never noticed.
         let one: i32 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
         assert_eq!(one, 1);
+        // The limit is on what clients send: a result larger than it passes.
+        let big: String = client.query_one("SELECT repeat('x', 3000000) AS big", &[]).await.unwrap().get(0);
+        assert_eq!(big.len(), 3_000_000);
     });
 }
 
@@ -507,4 +510,30 @@ fn writes_in_a_block_are_recorded_before_it_commits_with_their_outcomes() {
     }
     let sum: i64 = direct(&mut proxy, "SELECT sum(v)::bigint FROM t")[0].get(0);
     assert_eq!(sum, 6);
+}
+
+#[test]
+fn pgbench_runs_its_read_only_and_write_mixes_through_the_proxy() {
+    let proxy = TestProxy::start("proxy_pgbench");
+    // pgbench -i drops and creates its tables, which an agent may not do:
+    // the database is set up directly.
+    let direct_url = proxy.database.url().to_owned();
+    let init = std::process::Command::new("pgbench").args(["-q", "-i", "-s", "1", &direct_url]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    for mode in [&["-S"][..], &["-S", "-M", "prepared"], &[], &["-M", "extended"]] {
+        let run = std::process::Command::new("pgbench")
+            .args(["-n", "-c", "4", "-j", "2", "-t", "50"])
+            .args(mode)
+            .args(["-h", "127.0.0.1", "-p", &proxy.address.port().to_string(), "-U", AGENT.0, &proxy.name])
+            .env("PGPASSWORD", AGENT.1)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(run.status.success(), "{mode:?}: {stdout}{}", String::from_utf8_lossy(&run.stderr));
+        assert!(stdout.contains("number of transactions actually processed: 200/200"), "{mode:?}: {stdout}");
+    }
+    // Every statement is in the record: 200 selects and 4 x 50 x 7
+    // statements of the write mix, twice.
+    let decisions = proxy.events().iter().filter(|event| matches!(event, Event::Decision(_))).count();
+    assert!(decisions >= 200 * 2 + 1400 * 2, "{decisions} decisions recorded");
 }

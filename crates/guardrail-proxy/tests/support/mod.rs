@@ -46,7 +46,7 @@ impl TestProxy {
             verifier: Verifier::parse(&Verifier::of_password(password)).unwrap(),
         };
         let settings = ProxySettings {
-            upstream: Upstream::parse(database.url(), None, None, Proxy::DEFAULT_MAX_MESSAGE).unwrap(),
+            upstream: Upstream::parse(database.url(), None, None).unwrap(),
             identities: vec![identity(AGENT, ActorKind::Agent), identity(HUMAN, ActorKind::Human)],
             tls: tls.map(|(certificate, key)| guardrail_proxy::upstream::server_tls(&certificate, &key).unwrap()),
             environment: "production".into(),
