@@ -275,7 +275,10 @@ impl Proxy {
         };
         let get = |name: &str| parameters.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
         let user = get("user").unwrap_or_default();
-        let database = get("database").filter(|database| !database.is_empty()).unwrap_or_else(|| user.clone());
+        // The database the session reaches: the one the configuration pins,
+        // else the client's (recorded as the target either way).
+        let asked = get("database").filter(|database| !database.is_empty()).unwrap_or_else(|| user.clone());
+        let database = self.upstream.database(&asked).to_owned();
         let session_id = format!("pg-{}-{}", std::process::id(), self.sessions.fetch_add(1, Ordering::Relaxed) + 1);
         let session_event = |phase, actor: &Actor, detail: Option<String>| SessionEvent {
             phase,
@@ -364,7 +367,7 @@ impl Proxy {
                 return refuse(&mut conn, Report::fatal("53300", message)).await;
             }
         };
-        let mut server = match self.upstream.connect(self.upstream.database(&database), &passed).await {
+        let mut server = match self.upstream.connect(&database, &passed).await {
             Ok(server) => server,
             Err(error) => {
                 tracing::warn!(session = %session_id, upstream = %self.upstream.display(), "{error}");
