@@ -27,6 +27,7 @@ mod parse;
 mod plpgsql;
 pub mod rules;
 mod secrets;
+mod shape;
 mod spans;
 mod truth;
 mod walk;
@@ -40,6 +41,11 @@ use pg_query::ParserOptions;
 
 /// The intents of a SQL text, in text order, and where its secrets sit.
 pub fn analyze(text: &str) -> Analysis {
+    shape::analyze(text, analyze_afresh)
+}
+
+/// [`analyze`] without the shape cache: what every cached answer must equal.
+pub fn analyze_afresh(text: &str) -> Analysis {
     let mut analysis = walk::analyze_text(text, ParserOptions::DEFAULT, 0, true);
     // Text order, then the first of identical findings (an ALTER TABLE
     // adding three columns is one schema.alter).

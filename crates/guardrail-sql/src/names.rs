@@ -52,7 +52,10 @@ pub(crate) fn object(node: &NodeEnum) -> String {
         NodeEnum::ObjectWithArgs(function) => dotted(&function.objname),
         NodeEnum::RoleSpec(role) => role_name(role),
         NodeEnum::AccessPriv(privilege) => privilege.priv_name.clone(),
-        NodeEnum::Integer(integer) => integer.ival.to_string(),
+        NodeEnum::Integer(integer) => {
+            crate::shape::numeric_read();
+            integer.ival.to_string()
+        }
         _ => String::new(),
     }
 }
@@ -92,7 +95,10 @@ pub(crate) fn option_bool(option: &DefElem) -> Option<bool> {
     match option.arg.as_deref().and_then(inner) {
         None => Some(true),
         Some(NodeEnum::Boolean(boolean)) => Some(boolean.boolval),
-        Some(NodeEnum::Integer(integer)) => Some(integer.ival != 0),
+        Some(NodeEnum::Integer(integer)) => {
+            crate::shape::numeric_read();
+            Some(integer.ival != 0)
+        }
         Some(node) => string(node).and_then(parse_bool),
     }
 }

@@ -77,11 +77,18 @@ pub(crate) fn with_stack_for<R: Send>(length: usize, f: impl FnOnce(Result<(), S
         let spawned = std::thread::Builder::new()
             .name("guardrail-sql-deep".to_owned())
             .stack_size(needed.max(THREAD_STACK_MIN))
-            .spawn_scoped(scope, || take().map(|f| f(Ok(()))));
+            // The deep thread's reads of numeric constants count as the
+            // caller's (see `shape`).
+            .spawn_scoped(scope, || take().map(|f| (f(Ok(())), crate::shape::take_numeric_read())));
         spawned.map(|thread| thread.join())
     });
     match outcome {
-        Ok(Ok(Some(result))) => result,
+        Ok(Ok(Some((result, numeric_read)))) => {
+            if numeric_read {
+                crate::shape::numeric_read();
+            }
+            result
+        }
         Ok(Ok(None)) => unreachable!("the work is taken once"),
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Err(error) => match take() {
@@ -110,7 +117,7 @@ const MAX_OPERATOR_RUN: usize = 1024;
 /// comments are skipped as the scanner skips them (they cost it linear
 /// time); block comments are not, since the scanner looks for nested
 /// comment starts in them.
-fn scanner_hazard(text: &str) -> Option<String> {
+pub(crate) fn scanner_hazard(text: &str) -> Option<String> {
     const OPERATOR: &[u8] = b"~!@#^&|`?+-*/%<>=";
     if text.len() <= MAX_OPERATOR_RUN {
         return None;

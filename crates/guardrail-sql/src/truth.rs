@@ -392,7 +392,10 @@ fn value<'a>(node: &'a NodeEnum, targets: &Targets<'_>) -> Value<'a> {
                 return Value::Null;
             }
             match &constant.val {
-                Some(a_const::Val::Ival(integer)) => Value::Int(i64::from(integer.ival)),
+                Some(a_const::Val::Ival(integer)) => {
+                    crate::shape::numeric_read();
+                    Value::Int(i64::from(integer.ival))
+                }
                 Some(a_const::Val::Sval(string)) => Value::Text(&string.sval),
                 Some(a_const::Val::Boolval(boolean)) => Value::Bool(boolean.boolval),
                 // Non-integer numbers and bit strings are not folded.
@@ -818,7 +821,10 @@ pub(crate) fn same_expression(a: &NodeEnum, b: &NodeEnum) -> bool {
         (NodeEnum::ColumnRef(x), NodeEnum::ColumnRef(y)) => lists(&x.fields, &y.fields),
         (NodeEnum::String(x), NodeEnum::String(y)) => x.sval == y.sval,
         (NodeEnum::AStar(_), NodeEnum::AStar(_)) => true,
-        (NodeEnum::AConst(x), NodeEnum::AConst(y)) => x.isnull == y.isnull && x.val == y.val,
+        (NodeEnum::AConst(x), NodeEnum::AConst(y)) => {
+            crate::shape::numeric_read();
+            x.isnull == y.isnull && x.val == y.val
+        }
         (NodeEnum::ParamRef(x), NodeEnum::ParamRef(y)) => x.number == y.number,
         (NodeEnum::TypeCast(x), NodeEnum::TypeCast(y)) => {
             x.type_name.as_ref().map(|t| &t.names) == y.type_name.as_ref().map(|t| &t.names)
@@ -857,7 +863,16 @@ fn identity(expression: &AExpr) -> Option<&NodeEnum> {
     }
     let left = expression.lexpr.as_deref().and_then(inner)?;
     let right = expression.rexpr.as_deref().and_then(inner)?;
-    let neutral = |node: &NodeEnum, value: i32| matches!(node, NodeEnum::AConst(constant) if matches!(&constant.val, Some(a_const::Val::Ival(integer)) if integer.ival == value));
+    let neutral = |node: &NodeEnum, value: i32| match node {
+        NodeEnum::AConst(constant) => match &constant.val {
+            Some(a_const::Val::Ival(integer)) => {
+                crate::shape::numeric_read();
+                integer.ival == value
+            }
+            _ => false,
+        },
+        _ => false,
+    };
     let empty = |node: &NodeEnum| matches!(node, NodeEnum::AConst(constant) if matches!(&constant.val, Some(a_const::Val::Sval(string)) if string.sval.is_empty()));
     match operator(expression) {
         "+" if neutral(right, 0) => Some(left),
@@ -967,9 +982,21 @@ fn extreme(operator: &str, left: &NodeEnum, right: &NodeEnum, targets: &Targets<
 /// can return nothing (`WHERE false`). `None` when none of these.
 fn sublink_truth(sublink: &SubLink, targets: &Targets<'_>) -> Option<Truth> {
     let Some(NodeEnum::SelectStmt(select)) = sublink.subselect.as_deref().and_then(inner) else { return None };
-    let empty = select.where_clause.as_deref().and_then(inner).is_some_and(|condition| {
-        matches!(truth(condition, &Targets::default()), Truth::False | Truth::Null)
-    }) || select.limit_count.as_deref().and_then(inner).is_some_and(|limit| matches!(limit, NodeEnum::AConst(constant) if matches!(constant.val, Some(a_const::Val::Ival(ref integer)) if integer.ival == 0)));
+    let empty = select
+        .where_clause
+        .as_deref()
+        .and_then(inner)
+        .is_some_and(|condition| matches!(truth(condition, &Targets::default()), Truth::False | Truth::Null))
+        || select.limit_count.as_deref().and_then(inner).is_some_and(|limit| match limit {
+            NodeEnum::AConst(constant) => match &constant.val {
+                Some(a_const::Val::Ival(integer)) => {
+                    crate::shape::numeric_read();
+                    integer.ival == 0
+                }
+                _ => false,
+            },
+            _ => false,
+        });
     match SubLinkType::try_from(sublink.sub_link_type) {
         Ok(SubLinkType::ExistsSublink) => {
             if empty {

@@ -64,3 +64,49 @@ fn every_regression_statement_gets_an_answer() {
     }
     assert!(statements > 40_000, "the corpus should hold tens of thousands of statements, found {statements}");
 }
+
+/// The shape cache (statements that differ only in numbers share an
+/// analysis) against fresh analyses, over every regression statement: each
+/// statement primes the cache, then a copy with every number changed must be
+/// answered exactly as a fresh analysis answers it.
+#[test]
+fn the_shape_cache_answers_every_regression_statement_as_a_fresh_analysis_does() {
+    use pg_query::protobuf::Token;
+    let mut compared = 0;
+    for file in corpus_files() {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for piece in pg_query::split_with_scanner(&text).unwrap_or_default() {
+            let Ok(scanned) = pg_query::scan(piece) else { continue };
+            let numbers: Vec<(usize, usize)> = scanned
+                .tokens
+                .iter()
+                .filter(|token| token.token == Token::Iconst as i32 || token.token == Token::Fconst as i32)
+                .map(|token| (token.start as usize, token.end as usize))
+                .collect();
+            if numbers.is_empty() || piece.len() > 4096 {
+                continue;
+            }
+            // Every number changed: 0 becomes 1, anything else 0, and a
+            // decimal gets digits added.
+            let mut variant = String::with_capacity(piece.len() + 8);
+            let mut last = 0;
+            for (start, end) in &numbers {
+                variant.push_str(&piece[last..*start]);
+                let number = &piece[*start..*end];
+                variant.push_str(match number {
+                    "0" => "1",
+                    _ if number.contains('.') => "12.345",
+                    _ => "0",
+                });
+                last = *end;
+            }
+            variant.push_str(&piece[last..]);
+            let _ = guardrail_sql::analyze(piece);
+            let cached = guardrail_sql::analyze(&variant);
+            assert_eq!(cached, guardrail_sql::analyze_afresh(&variant), "{variant}\nafter {piece}");
+            compared += 1;
+        }
+    }
+    println!("{compared} statements with numbers compared");
+    assert!(compared > 10_000, "{compared}");
+}

@@ -77,6 +77,7 @@ pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum) -> Flow {
         }
         NodeEnum::FetchStmt(statement) => {
             // FETCH ALL asks for LONG_MAX rows.
+            crate::shape::numeric_read();
             let scope = if statement.how_many == i64::MAX { Scope::Unbounded } else { Scope::Bounded };
             walker.emit(IntentKind::DataRead, scope, Some(Object::new("cursor", statement.portalname.clone())));
         }
