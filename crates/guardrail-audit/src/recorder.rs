@@ -7,7 +7,7 @@
 //! themselves: while one commit is in flight, the next batch queues.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -207,6 +207,9 @@ enum Job {
     Append(Pending, Reply, bool),
     /// Commit what is waiting now, lazy or not.
     Flush,
+    /// Lazy appends wait in the shared buffer (sent once per batch of
+    /// them, so that each lazy append does not wake the writer).
+    LazyWaiting,
     Checkpoint(mpsc::SyncSender<Result<Option<Checkpoint>, RecordError>>),
     Rotate(mpsc::SyncSender<Result<Receipt, RecordError>>),
 }
@@ -214,6 +217,8 @@ enum Job {
 /// Appends events to the activity record. Share it (`&Recorder` is enough):
 /// concurrent callers are what group commit feeds on.
 pub struct Recorder {
+    /// Lazy appends, taken by the writer with its next batch.
+    lazy: Arc<Mutex<Vec<(Pending, Reply)>>>,
     node: String,
     public_key: String,
     sender: Option<mpsc::SyncSender<Job>>,
@@ -235,12 +240,19 @@ impl Recorder {
         let (sender, receiver) = mpsc::sync_channel(config.max_pending.max(1));
         let (ready, started) = mpsc::sync_channel(1);
         let (node, capacity) = (config.node.clone(), config.max_pending.max(1));
+        let lazy: Arc<Mutex<Vec<(Pending, Reply)>>> = Arc::default();
+        let taken = Arc::clone(&lazy);
         let thread = std::thread::Builder::new()
             .name("guardrail-recorder".into())
             .spawn(move || match Writer::start(config) {
                 Ok(mut writer) => {
                     let _ = ready.send(Ok(writer.signer.public_key()));
-                    writer.run(receiver);
+                    writer.run(receiver, &taken);
+                    // Lazy appends left when the recorder is dropped are
+                    // answered: the record has stopped.
+                    for (_, reply) in taken.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).drain(..) {
+                        let _ = reply.send(Err(RecordError::Stopped));
+                    }
                 }
                 Err(error) => {
                     let _ = ready.send(Err(error));
@@ -258,7 +270,7 @@ impl Recorder {
                 return Err(RecordError::Stopped);
             }
         };
-        Ok(Recorder { node, public_key, sender: Some(sender), writer: Some(thread), capacity })
+        Ok(Recorder { lazy, node, public_key, sender: Some(sender), writer: Some(thread), capacity })
     }
 
     pub fn node(&self) -> &str {
@@ -305,6 +317,23 @@ impl Recorder {
         let pending = Pending { time: 0, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs };
         let (reply, answer) = tokio::sync::oneshot::channel();
         let sender = self.sender.as_ref().ok_or_else(stopped)?;
+        if lazy {
+            let first = {
+                let mut waiting = self.lazy.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if waiting.len() >= self.capacity {
+                    return Err(RecordError::Overloaded(self.capacity));
+                }
+                waiting.push((pending, reply));
+                waiting.len() == 1
+            };
+            // The first lazy append of a batch wakes the writer; the rest
+            // join it. A full queue needs no wake: the writer takes the
+            // lazy appends with every batch.
+            if first && let Err(mpsc::TrySendError::Disconnected(_)) = sender.try_send(Job::LazyWaiting) {
+                return Err(RecordError::Stopped);
+            }
+            return Ok(Ticket(answer));
+        }
         sender.try_send(Job::Append(pending, reply, lazy)).map_err(|error| match error {
             mpsc::TrySendError::Full(_) => RecordError::Overloaded(self.capacity),
             mpsc::TrySendError::Disconnected(_) => RecordError::Stopped,
@@ -541,7 +570,7 @@ impl Writer {
         Ok(writer)
     }
 
-    fn run(&mut self, receiver: mpsc::Receiver<Job>) {
+    fn run(&mut self, receiver: mpsc::Receiver<Job>, lazy: &Mutex<Vec<(Pending, Reply)>>) {
         while let Ok(first) = receiver.recv() {
             let mut appends = Vec::new();
             let mut others = Vec::new();
@@ -555,6 +584,7 @@ impl Writer {
                         appends.push((pending, reply));
                     }
                     Job::Flush => all_lazy = false,
+                    Job::LazyWaiting => {}
                     other => {
                         all_lazy = false;
                         others.push(other);
@@ -571,6 +601,8 @@ impl Writer {
                     }
                 }
             }
+            // The lazy appends that arrived meanwhile go with this batch.
+            appends.extend(lazy.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).drain(..));
             if !appends.is_empty() {
                 self.append(appends);
             }
@@ -582,7 +614,9 @@ impl Writer {
                     Job::Rotate(reply) => {
                         let _ = reply.send(self.rotate());
                     }
-                    Job::Append(..) | Job::Flush => unreachable!("appends and flushes are taken above"),
+                    Job::Append(..) | Job::Flush | Job::LazyWaiting => {
+                        unreachable!("appends and flushes are taken above")
+                    }
                 }
             }
         }

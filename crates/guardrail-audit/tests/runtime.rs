@@ -47,3 +47,37 @@ fn a_full_queue_refuses_an_append_with_a_typed_error() {
         ticket.wait().expect("an append that was taken is written");
     }
 }
+
+#[test]
+fn lazy_appends_share_commits_are_each_answered_and_flush_ends_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = Recorder::open(config(Location::in_data_dir(dir.path()), dir.path())).unwrap();
+    // Many lazy appends from several threads: each gets its own receipt.
+    let receipts: Vec<_> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..4)
+            .map(|thread| {
+                let recorder = &recorder;
+                scope.spawn(move || {
+                    let tickets: Vec<_> =
+                        (0..100).map(|index| recorder.submit_lazy(entry(thread * 100 + index)).unwrap()).collect();
+                    tickets.into_iter().map(|ticket| ticket.wait().unwrap()).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect()
+    });
+    let mut seqs: Vec<u64> = receipts.iter().map(|receipt| receipt.seq).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), 400, "every lazy append is its own record");
+    // A flush answers a lazy append without waiting out the window.
+    let ticket = recorder.submit_lazy(entry(1000)).unwrap();
+    recorder.flush();
+    assert!(ticket.wait().is_ok());
+    // Appends still waiting when the recorder goes are answered.
+    let tickets: Vec<_> = (0..10).map(|index| recorder.submit_lazy(entry(2000 + index)).unwrap()).collect();
+    drop(recorder);
+    for ticket in tickets {
+        ticket.wait().expect("written before the writer stopped");
+    }
+}
