@@ -25,10 +25,6 @@ pub struct Submitted {
 }
 
 impl Submitted {
-    pub fn decision(&self) -> &Arc<Decision> {
-        &self.decision
-    }
-
     /// Waits until the decision is durable, without blocking the runtime.
     pub async fn recorded(self) -> Result<Checked, RecordError> {
         let Submitted { ticket, decision, digest, policy_version } = self;

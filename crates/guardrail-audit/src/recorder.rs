@@ -203,8 +203,8 @@ impl Started {
 const NEXT_KEY_FILE: &str = "signing.key.next";
 
 enum Job {
-    /// An append, and whether it may wait for company ([`Recorder::submit_lazy`]).
-    Append(Pending, Reply, bool),
+    /// An append nobody lets wait (lazy ones are in the shared buffer).
+    Append(Pending, Reply),
     /// Commit what is waiting now, lazy or not.
     Flush,
     /// Lazy appends wait in the shared buffer (sent once per batch of
@@ -334,7 +334,7 @@ impl Recorder {
             }
             return Ok(Ticket(answer));
         }
-        sender.try_send(Job::Append(pending, reply, lazy)).map_err(|error| match error {
+        sender.try_send(Job::Append(pending, reply)).map_err(|error| match error {
             mpsc::TrySendError::Full(_) => RecordError::Overloaded(self.capacity),
             mpsc::TrySendError::Disconnected(_) => RecordError::Stopped,
         })?;
@@ -575,25 +575,26 @@ impl Writer {
             let mut appends = Vec::new();
             let mut others = Vec::new();
             let mut next = Some(first);
-            let mut all_lazy = true;
+            // Whether only lazy appends (in the buffer) wait so far.
+            let mut only_lazy = true;
             let window = std::time::Instant::now() + LAZY_WINDOW;
             while let Some(job) = next.take() {
                 match job {
-                    Job::Append(pending, reply, lazy) => {
-                        all_lazy &= lazy;
+                    Job::Append(pending, reply) => {
+                        only_lazy = false;
                         appends.push((pending, reply));
                     }
-                    Job::Flush => all_lazy = false,
+                    Job::Flush => only_lazy = false,
                     Job::LazyWaiting => {}
                     other => {
-                        all_lazy = false;
+                        only_lazy = false;
                         others.push(other);
                     }
                 }
                 if appends.len() < self.config.max_batch {
                     next = receiver.try_recv().ok();
                     // Only lazy appends so far: wait a little for company.
-                    if next.is_none() && all_lazy {
+                    if next.is_none() && only_lazy {
                         let left = window.saturating_duration_since(std::time::Instant::now());
                         if !left.is_zero() {
                             next = receiver.recv_timeout(left).ok();

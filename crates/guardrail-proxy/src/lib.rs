@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use guardrail_audit::event::{RecordedActor, SessionEvent, SessionPhase};
-use guardrail_audit::{Entry, Gate, RecordError};
-use guardrail_core::{Actor, ActorKind};
+use guardrail_audit::{Checked, Entry, Gate, RecordError};
+use guardrail_core::{Action, Actor, ActorKind, Decision};
 use guardrail_gate::DecisionPool;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -74,11 +74,27 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// A failed append of a statement that ran: logged, and later
-    /// statements wait for their records.
-    fn record_failed(&self, session: &str, error: &RecordError) {
+    /// A failed append: logged, and later statements wait for their
+    /// records (and are refused while writing fails).
+    fn record_failed(&self, session: &str, error: &RecordError, what: &str) {
         self.record_failing.store(true, Ordering::Relaxed);
-        tracing::error!(%session, %error, "a statement that ran could not be recorded");
+        tracing::error!(%session, %error, "{what} could not be recorded");
+    }
+
+    /// A statement of `actor`'s, in session `session` on `database`.
+    fn action(&self, actor: &Actor, database: &str, session: &str, text: String) -> Action {
+        let mut action = Action::sql(text);
+        action.actor = actor.clone();
+        action.channel = CHANNEL.to_owned();
+        action.target = database.to_owned();
+        action.context.environment = self.environment.clone();
+        action.context.session = Some(session.to_owned());
+        action
+    }
+
+    /// Records `decision` on `action` and waits until it is durable.
+    async fn record_decision(&self, action: &Action, decision: Arc<Decision>) -> Result<Checked, RecordError> {
+        self.gate.submit(action, decision)?.recorded().await
     }
 }
 
@@ -91,7 +107,6 @@ struct CancelTarget {
 /// The proxy: its settings, its gate, and the sessions' shared state.
 pub struct Proxy {
     shared: Arc<Shared>,
-    upstream: Upstream,
     identities: HashMap<String, Identity>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     limit: usize,
@@ -177,7 +192,7 @@ impl Proxy {
 
     /// Where the upstream is, without its credential.
     pub fn upstream(&self) -> String {
-        self.upstream.display()
+        self.shared.upstream.display()
     }
 
     pub fn identities(&self) -> usize {
@@ -194,10 +209,9 @@ impl Proxy {
                 environment: settings.environment,
                 mask: settings.mask,
                 catalog: catalog::Catalog::default(),
-                upstream: settings.upstream.clone(),
+                upstream: settings.upstream,
                 record_failing: AtomicBool::new(false),
             }),
-            upstream: settings.upstream,
             identities: settings.identities.into_iter().map(|identity| (identity.actor.id.clone(), identity)).collect(),
             tls: settings.tls.map(|config| tokio_rustls::TlsAcceptor::from(Arc::new(config))),
             limit: settings.max_message_bytes,
@@ -278,7 +292,7 @@ impl Proxy {
         // The database the session reaches: the one the configuration pins,
         // else the client's (recorded as the target either way).
         let asked = get("database").filter(|database| !database.is_empty()).unwrap_or_else(|| user.clone());
-        let database = self.upstream.database(&asked).to_owned();
+        let database = self.shared.upstream.database(&asked).to_owned();
         let session_id = format!("pg-{}-{}", std::process::id(), self.sessions.fetch_add(1, Ordering::Relaxed) + 1);
         let session_event = |phase, actor: &Actor, detail: Option<String>| SessionEvent {
             phase,
@@ -293,11 +307,10 @@ impl Proxy {
 
         if get("replication").is_some_and(|value| value != "false" && value != "0" && value != "off") {
             let unknown = Actor::new(user.clone(), ActorKind::Agent);
-            self.record(Entry::session(session_event(
-                SessionPhase::Refused,
-                &unknown,
-                Some("replication connection".into()),
-            )))
+            self.record(
+                &session_id,
+                Entry::session(session_event(SessionPhase::Refused, &unknown, Some("replication connection".into()))),
+            )
             .await;
             return refuse(&mut conn, Report::fatal("42501", "guardrail: replication connections are not proxied"))
                 .await;
@@ -311,7 +324,7 @@ impl Proxy {
             let actor =
                 identity.map_or_else(|| Actor::new(user.clone(), ActorKind::Agent), |identity| identity.actor.clone());
             let detail = if identity.is_none() { format!("no identity named {user:?}") } else { why.clone() };
-            self.record(Entry::session(session_event(SessionPhase::Refused, &actor, Some(detail)))).await;
+            self.record(&session_id, Entry::session(session_event(SessionPhase::Refused, &actor, Some(detail)))).await;
             let report = Report::fatal("28P01", format!("password authentication failed for user \"{user}\""));
             return refuse(&mut conn, report).await.map_err(|_| why);
         }
@@ -330,23 +343,14 @@ impl Proxy {
                     continue;
                 }
                 let text = format!("SET {} = '{}'", quote_identifier(setting), setting_value.replace('\'', "''"));
-                let mut action = guardrail_core::Action::sql(text);
-                action.actor = actor.clone();
-                action.channel = CHANNEL.to_owned();
-                action.target = database.clone();
-                action.context.environment = self.shared.environment.clone();
-                action.context.session = Some(session_id.clone());
+                let action = self.shared.action(&actor, &database, &session_id, text);
                 let decision = match self.shared.pool.decide_async(action.clone()).await {
                     Ok(decision) => decision,
                     Err(error) => {
                         return refuse(&mut conn, Report::fatal("53000", format!("guardrail: {error}"))).await;
                     }
                 };
-                let recorded = match self.shared.gate.submit(&action, Arc::clone(&decision)) {
-                    Ok(submitted) => submitted.recorded().await,
-                    Err(error) => Err(error),
-                };
-                if let Err(error) = recorded {
+                if let Err(error) = self.shared.record_decision(&action, Arc::clone(&decision)).await {
                     return refuse(&mut conn, Report::fatal("58000", format!("guardrail: {error}"))).await;
                 }
                 if decision.verdict != guardrail_core::Verdict::Allow {
@@ -367,12 +371,15 @@ impl Proxy {
                 return refuse(&mut conn, Report::fatal("53300", message)).await;
             }
         };
-        let mut server = match self.upstream.connect(&database, &passed).await {
+        let mut server = match self.shared.upstream.connect(&database, &passed).await {
             Ok(server) => server,
             Err(error) => {
-                tracing::warn!(session = %session_id, upstream = %self.upstream.display(), "{error}");
-                self.record(Entry::session(session_event(SessionPhase::Refused, &actor, Some(error.to_string()))))
-                    .await;
+                tracing::warn!(session = %session_id, upstream = %self.shared.upstream.display(), "{error}");
+                self.record(
+                    &session_id,
+                    Entry::session(session_event(SessionPhase::Refused, &actor, Some(error.to_string()))),
+                )
+                .await;
                 let report = match error {
                     upstream::UpstreamError::Refused(mut report) => {
                         report.severity = "FATAL";
@@ -384,7 +391,7 @@ impl Proxy {
                 return refuse(&mut conn, report).await;
             }
         };
-        self.record(Entry::session(session_event(SessionPhase::Started, &actor, None))).await;
+        self.record(&session_id, Entry::session(session_event(SessionPhase::Started, &actor, None))).await;
 
         // The client logs in to the proxy; the server's own greeting
         // (parameters) is passed on, with the proxy's cancel key.
@@ -419,18 +426,17 @@ impl Proxy {
             Ok(()) => format!("{} statements", session.statements_judged),
             Err(error) => format!("{} statements; {error}", session.statements_judged),
         };
-        self.record(Entry::session(session_event(SessionPhase::Ended, &actor, Some(detail)))).await;
+        self.record(&session_id, Entry::session(session_event(SessionPhase::Ended, &actor, Some(detail)))).await;
         result.map_err(|error| error.to_string())
     }
 
-    async fn record(&self, entry: Entry) {
+    async fn record(&self, session: &str, entry: Entry) {
         let result = match self.shared.gate.submit_entry(entry) {
             Ok(ticket) => ticket.await,
             Err(error) => Err(error),
         };
         if let Err(error) = result {
-            self.shared.record_failing.store(true, Ordering::Relaxed);
-            tracing::error!(%error, "a session event could not be recorded");
+            self.shared.record_failed(session, &error, "a session event");
         }
     }
 
@@ -456,7 +462,7 @@ impl Proxy {
         };
         // An unknown key is ignored, as PostgreSQL does.
         if let Some((pid, secret)) = target
-            && let Err(error) = self.upstream.cancel(pid, &secret).await
+            && let Err(error) = self.shared.upstream.cancel(pid, &secret).await
         {
             tracing::warn!("cancelling a query failed: {error}");
         }

@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BufMut;
 use guardrail_audit::{Gate, OutcomeEvent, OutcomeStatus, Receipt, RecordError, Ticket};
-use guardrail_core::{Action, ActionKind, Actor, Decision, IntentKind, Obligation, Verdict};
+use guardrail_core::{Action, Actor, Decision, IntentKind, Obligation, Verdict};
 
 use crate::Shared;
 use crate::mask::{self, Column, Treatment};
@@ -57,8 +57,17 @@ pub(crate) struct Judged {
     /// The most rows returned to the client.
     read_cap: Option<u64>,
     /// Whether the statement computes values over masked columns or whole
-    /// rows, which are then masked.
-    mask_computed: bool,
+    /// rows, which are then masked: worked out the first time one of its
+    /// results has a computed column, not for every statement.
+    mask_computed: std::sync::OnceLock<bool>,
+}
+
+impl Judged {
+    fn masks_computed(&self, rules: &mask::MaskRules) -> bool {
+        *self
+            .mask_computed
+            .get_or_init(|| guardrail_sql::computes_over(&self.action.text, &|name| rules.masks_column(name)))
+    }
 }
 
 /// A statement the server runs for the client, until the server answers.
@@ -465,12 +474,7 @@ impl Session {
             whole.push_str(&text);
             whole
         };
-        let mut action = Action::new(ActionKind::Sql, text);
-        action.actor = self.actor.clone();
-        action.channel = crate::CHANNEL.to_owned();
-        action.target = self.database.clone();
-        action.context.environment = self.shared.environment.clone();
-        action.context.session = Some(self.id.clone());
+        let mut action = self.shared.action(&self.actor, &self.database, &self.id, text);
         action.context.justification = self.justification.clone();
         let action = Gate::as_judged(&action).into_owned();
         // Short statements are decided here, in microseconds (the SQL
@@ -487,19 +491,9 @@ impl Session {
                 }
             }
         };
-        let gate = &self.shared.gate;
         if decision.verdict != Verdict::Allow {
-            // The refusal is recorded before it is answered; a refusal that
-            // cannot be recorded is still a refusal.
-            let receipt = match gate.submit(&action, Arc::clone(&decision)) {
-                Ok(submitted) => submitted.recorded().await.map(|checked| checked.receipt),
-                Err(error) => Err(error),
-            };
-            if let Err(error) = &receipt {
-                self.shared.record_failing.store(true, Ordering::Relaxed);
-                tracing::error!(session = %self.id, %error, "a refusal could not be recorded");
-            }
-            return Ok(Err(refusal(&decision, receipt.ok().flatten().map(|receipt| receipt.seq))));
+            let seq = self.record_refusal(&action, &decision).await;
+            return Ok(Err(refusal(&decision, seq)));
         }
         let (write_cap, read_cap) = caps(&decision);
         // A cap is enforced by the count the server reports; a write it
@@ -512,11 +506,9 @@ impl Session {
             refused.reason = "this statement changes rows inside a WITH, EXPLAIN ANALYZE or COPY, whose number the \
                               server does not report, so its row cap cannot be enforced"
                 .to_owned();
-            let receipt = match gate.submit(&action, Arc::new(refused.clone())) {
-                Ok(submitted) => submitted.recorded().await.map(|checked| checked.receipt),
-                Err(error) => Err(error),
-            };
-            let mut report = refusal(&refused, receipt.ok().flatten().map(|receipt| receipt.seq));
+            let refused = Arc::new(refused);
+            let seq = self.record_refusal(&action, &refused).await;
+            let mut report = refusal(&refused, seq);
             report.hint = Some("run the UPDATE or DELETE as a statement of its own".to_owned());
             return Ok(Err(report));
         }
@@ -528,8 +520,6 @@ impl Session {
         if ends_block && let Err(report) = self.barrier().await {
             return Ok(Err(report));
         }
-        let rules = &self.shared.mask;
-        let mask_computed = guardrail_sql::computes_over(&action.text, &|name| rules.masks_column(name));
         let judged = Arc::new(Judged {
             action,
             decision,
@@ -537,7 +527,7 @@ impl Session {
             ahead: !light,
             write_cap,
             read_cap,
-            mask_computed,
+            mask_computed: std::sync::OnceLock::new(),
         });
         if !light {
             // Written ahead. Inside a transaction block a write's effect
@@ -566,7 +556,7 @@ impl Session {
                 Err(error) => return Ok(Err(self.unrecorded(&error))),
             }
         }
-        if judged.decision.intents.iter().any(|judgement| judgement.intent.kind.groups().contains(&"schema.change")) {
+        if changes_schema(&judged.decision) {
             self.shared.catalog.forget();
         }
         let action = &judged.action;
@@ -585,9 +575,20 @@ impl Session {
         Ok(Ok(judged))
     }
 
+    /// Records a refusal before it is answered, and says where it sits; a
+    /// refusal that cannot be recorded is still a refusal.
+    async fn record_refusal(&mut self, action: &Action, decision: &Arc<Decision>) -> Option<u64> {
+        match self.shared.record_decision(action, Arc::clone(decision)).await {
+            Ok(checked) => checked.receipt.map(|receipt| receipt.seq),
+            Err(error) => {
+                self.shared.record_failed(&self.id, &error, "a refusal");
+                None
+            }
+        }
+    }
+
     fn unrecorded(&self, error: &RecordError) -> Report {
-        self.shared.record_failing.store(true, Ordering::Relaxed);
-        tracing::error!(session = %self.id, %error, "a decision could not be recorded");
+        self.shared.record_failed(&self.id, error, "a decision");
         Report::error("58000", format!("guardrail: {error}"))
             .with_hint("the statement did not run: nothing runs that cannot be recorded")
     }
@@ -699,7 +700,7 @@ impl Session {
             (None, true) if self.status == b'E' => self.send_internal("ROLLBACK", Unit::Closing),
             (None, true) => self.send_internal("COMMIT", Unit::Closing),
             // The held ReadyForQuery of the write is the client's.
-            (None, false) => ready_for_query(&mut self.client.write, self.status),
+            (None, false) => wire::ready_for_query(&mut self.client.write, self.status),
         }
         self.server.flush().await.map_err(SessionError::Server)?;
         Ok(())
@@ -778,13 +779,9 @@ impl Session {
                 let answering = self.answering();
                 // Computed values over masked columns or whole rows come
                 // from no table column: masked when the statement makes any.
-                let judged = match self.described.front() {
-                    Some((batch, kind, name)) if *batch == answering => {
-                        if *kind == b'S' { self.statements.get(name) } else { self.portals.get(name) }.cloned()
-                    }
-                    _ => self.current().map(|exec| Arc::clone(&exec.judged)),
-                };
-                if judged.is_some_and(|judged| judged.mask_computed) {
+                if columns.iter().any(|column| column.table_oid == 0)
+                    && self.judged_for_result(answering).is_some_and(|judged| judged.masks_computed(&self.shared.mask))
+                {
                     for column in columns.iter_mut().filter(|column| column.table_oid == 0) {
                         column.unknown_source = true;
                     }
@@ -934,6 +931,17 @@ impl Session {
         Ok(())
     }
 
+    /// The statement a row description being answered belongs to: the
+    /// described statement or portal, or the simple query running.
+    fn judged_for_result(&mut self, answering: u64) -> Option<Arc<Judged>> {
+        match self.described.front() {
+            Some((batch, kind, name)) if *batch == answering => {
+                if *kind == b'S' { self.statements.get(name) } else { self.portals.get(name) }.cloned()
+            }
+            _ => self.current().map(|exec| Arc::clone(&exec.judged)),
+        }
+    }
+
     /// Fills in the table column each result column comes from. A table
     /// whose names cannot be read has its columns masked (fail closed).
     async fn name_sources(&mut self, columns: &mut [Column]) {
@@ -980,13 +988,7 @@ impl Session {
     /// that fails too).
     fn record_exec(&mut self, exec: Exec) {
         // Column names may have changed: read them afresh.
-        if exec
-            .judged
-            .decision
-            .intents
-            .iter()
-            .any(|judgement| judgement.intent.kind.groups().contains(&"schema.change"))
-        {
+        if changes_schema(&exec.judged.decision) {
             self.shared.catalog.forget();
         }
         let status = if exec.over.is_some() || exec.error.is_some() {
@@ -1027,7 +1029,7 @@ impl Session {
     fn watch(&mut self, ticket: Result<Ticket, RecordError>) {
         match ticket {
             Ok(ticket) => self.in_flight.push_back(ticket),
-            Err(error) => self.shared.record_failed(&self.id, &error),
+            Err(error) => self.shared.record_failed(&self.id, &error, "a statement that ran"),
         }
         // Appends the session did not wait for are looked at as they
         // finish, without a task each.
@@ -1036,7 +1038,7 @@ impl Session {
                 None => break,
                 Some(result) => {
                     if let Err(error) = result {
-                        self.shared.record_failed(&self.id, &error);
+                        self.shared.record_failed(&self.id, &error, "a statement that ran");
                     }
                     self.in_flight.pop_front();
                 }
@@ -1049,7 +1051,7 @@ impl Session {
         let _ = self.barrier().await;
         while let Some(ticket) = self.in_flight.pop_front() {
             if let Err(error) = ticket.await {
-                self.shared.record_failed(&self.id, &error);
+                self.shared.record_failed(&self.id, &error, "a statement that ran");
             }
         }
     }
@@ -1077,8 +1079,9 @@ impl Exec {
     }
 }
 
-fn ready_for_query(out: &mut BytesMut, status: u8) {
-    wire::ready_for_query(out, status);
+/// Whether the decision changes the schema (column names may change).
+fn changes_schema(decision: &Decision) -> bool {
+    decision.intents.iter().any(|judgement| judgement.intent.kind.groups().contains(&"schema.change"))
 }
 
 /// Statements recorded once they ran, not before: they read, or change

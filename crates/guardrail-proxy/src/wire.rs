@@ -85,10 +85,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         (self.stream, self.read)
     }
 
-    pub fn stream(&self) -> &S {
-        &self.stream
-    }
-
     async fn fill(&mut self, wanted: usize) -> Result<(), WireError> {
         while self.read.len() < wanted {
             self.read.reserve(wanted - self.read.len());
