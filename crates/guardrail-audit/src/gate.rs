@@ -157,11 +157,6 @@ impl Gate {
         recorder.submit(entry)
     }
 
-    /// Appends the outcome of a permitted action without waiting.
-    pub fn submit_finish(&self, permit: Permit, outcome: OutcomeEvent) -> Result<Ticket, RecordError> {
-        self.submit_outcome(&permit.receipt, outcome)
-    }
-
     /// Appends the outcome of the action whose decision `receipt` names,
     /// without waiting; the recorder may hold it a few milliseconds for
     /// company ([`Recorder::submit_lazy`]): what happened is recorded
