@@ -236,7 +236,7 @@ impl Action {
         field(self.context.cwd.as_deref().unwrap_or("").as_bytes());
         field(self.text.as_bytes());
         let digest = hasher.finalize();
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex::encode(digest)
     }
 
     /// The target assumed when none is named.

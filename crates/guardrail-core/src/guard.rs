@@ -46,7 +46,7 @@ pub struct Guard {
     sql: Option<Arc<dyn Analyzer>>,
     shell: Option<Arc<dyn Analyzer>>,
     tool: Option<Arc<dyn Analyzer>>,
-    cache: Option<Cache<CacheKey, Arc<Decision>, KeyWeighter>>,
+    cache: Option<DecisionCache>,
 }
 
 impl Guard {
@@ -58,7 +58,7 @@ impl Guard {
             sql: None,
             shell: None,
             tool: None,
-            cache: Some(new_cache(DEFAULT_CACHE_BYTES)),
+            cache: Some(DecisionCache::new(DEFAULT_CACHE_BYTES)),
         }
     }
 
@@ -74,7 +74,7 @@ impl Guard {
     /// Turns the decision cache off (for measuring the uncached path) or
     /// sizes it in bytes.
     pub fn with_cache_bytes(mut self, bytes: u64) -> Guard {
-        self.cache = (bytes > 0).then(|| new_cache(bytes));
+        self.cache = (bytes > 0).then(|| DecisionCache::new(bytes));
         self
     }
 
@@ -89,12 +89,17 @@ impl Guard {
         let Some(cache) = &self.cache else {
             return Arc::new(self.decide(action));
         };
-        let key = CacheKey::of(action);
+        let key = CacheKeyRef::of(action);
         if let Some(decision) = cache.get(&key) {
             return decision;
         }
         let decision = Arc::new(self.decide(action));
-        cache.insert(key, Arc::clone(&decision));
+        // A text is kept from its second sighting on: most texts that differ
+        // in their literals (a driver's statements, pgbench's) never come
+        // back, and keeping each would only evict those that do.
+        if cache.admits(&key) {
+            cache.cache.insert(key.to_owned(), Arc::clone(&decision));
+        }
         decision
     }
 
@@ -283,18 +288,58 @@ struct CacheKey {
     cwd: Option<String>,
 }
 
-impl CacheKey {
-    fn of(action: &Action) -> CacheKey {
-        CacheKey {
+/// A [`CacheKey`] borrowed from an action, to look up without copying: its
+/// fields hash as the owned key's do, in the same order.
+#[derive(Hash)]
+struct CacheKeyRef<'a> {
+    kind: ActionKind,
+    text: &'a str,
+    actor: &'a Actor,
+    channel: &'a str,
+    target: &'a str,
+    environment: &'a str,
+    justification: Option<&'a str>,
+    cwd: Option<&'a str>,
+}
+
+impl<'a> CacheKeyRef<'a> {
+    fn of(action: &'a Action) -> CacheKeyRef<'a> {
+        CacheKeyRef {
             kind: action.kind,
-            text: action.text.clone(),
-            actor: action.actor.clone(),
-            channel: action.channel.clone(),
-            target: action.target.clone(),
-            environment: action.context.environment.clone(),
-            justification: action.context.justification.clone(),
-            cwd: action.context.cwd.clone(),
+            text: &action.text,
+            actor: &action.actor,
+            channel: &action.channel,
+            target: &action.target,
+            environment: &action.context.environment,
+            justification: action.context.justification.as_deref(),
+            cwd: action.context.cwd.as_deref(),
         }
+    }
+
+    fn to_owned(&self) -> CacheKey {
+        CacheKey {
+            kind: self.kind,
+            text: self.text.to_owned(),
+            actor: self.actor.clone(),
+            channel: self.channel.to_owned(),
+            target: self.target.to_owned(),
+            environment: self.environment.to_owned(),
+            justification: self.justification.map(str::to_owned),
+            cwd: self.cwd.map(str::to_owned),
+        }
+    }
+}
+
+impl quick_cache::Equivalent<CacheKey> for CacheKeyRef<'_> {
+    fn equivalent(&self, key: &CacheKey) -> bool {
+        self.kind == key.kind
+            && self.text == key.text
+            && *self.actor == key.actor
+            && self.channel == key.channel
+            && self.target == key.target
+            && self.environment == key.environment
+            && self.justification == key.justification.as_deref()
+            && self.cwd == key.cwd.as_deref()
     }
 }
 
@@ -307,9 +352,37 @@ impl Weighter<CacheKey, Arc<Decision>> for KeyWeighter {
     }
 }
 
-fn new_cache(bytes: u64) -> Cache<CacheKey, Arc<Decision>, KeyWeighter> {
-    let estimated_items = (bytes / (CACHE_ENTRY_OVERHEAD + 256)).max(16) as usize;
-    Cache::with_weighter(estimated_items, bytes, KeyWeighter)
+/// Slots of the cache's doorkeeper: the hashes of keys seen once.
+const DOORKEEPER_SLOTS: usize = 4096;
+
+/// Decisions by what they depend on, and a doorkeeper that admits a key
+/// the second time it is seen.
+struct DecisionCache {
+    cache: Cache<CacheKey, Arc<Decision>, KeyWeighter>,
+    seen: Box<[std::sync::atomic::AtomicU64]>,
+}
+
+impl DecisionCache {
+    fn new(bytes: u64) -> DecisionCache {
+        let estimated_items = (bytes / (CACHE_ENTRY_OVERHEAD + 256)).max(16) as usize;
+        DecisionCache {
+            cache: Cache::with_weighter(estimated_items, bytes, KeyWeighter),
+            seen: (0..DOORKEEPER_SLOTS).map(|_| std::sync::atomic::AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn get(&self, key: &CacheKeyRef<'_>) -> Option<Arc<Decision>> {
+        self.cache.get(key)
+    }
+
+    /// Whether `key` was seen before (by its hash; a collision only admits
+    /// a key early). Either way it is remembered as seen.
+    fn admits(&self, key: &CacheKeyRef<'_>) -> bool {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let hash = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key) | 1;
+        let slot = &self.seen[(hash % DOORKEEPER_SLOTS as u64) as usize];
+        slot.swap(hash, std::sync::atomic::Ordering::Relaxed) == hash
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ pub const SSL_REQUEST: i32 = 80_877_103;
 pub const GSSENC_REQUEST: i32 = 80_877_104;
 pub const CANCEL_REQUEST: i32 = 80_877_102;
 
+/// The least room a read of a connection has in its buffer.
+const READ_CHUNK: usize = 8192;
+
 /// The largest startup packet accepted, as PostgreSQL's own limit.
 const MAX_STARTUP: usize = 10_000;
 
@@ -137,6 +140,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             if let Some(message) = self.take()? {
                 return Ok(message);
             }
+            // Room for what is likely waiting, so that one read takes it
+            // (a full buffer would be read 64 bytes at a time).
+            self.read.reserve(READ_CHUNK);
             if self.stream.read_buf(&mut self.read).await? == 0 {
                 return Err(WireError::Closed);
             }

@@ -12,7 +12,11 @@
 //! analysis is kept only when it never looked at such a value: every place
 //! the analyzer reads a numeric constant (`WHERE 1 = 2`, `LIMIT 0`,
 //! `FETCH 5`, option numbers) calls [`numeric_read`], and an analysis that
-//! did is not cached. Analyses that found secrets are not cached either.
+//! did is not cached. The integers 0 and 1 (in whatever form) stay in the
+//! key, so that asking whether a constant is 0 or 1 (the identities
+//! `x + 0`, `x * 1`) reads the key, not the value, and needs no mark: a
+//! write such as `SET v = v + 42` is cached. Analyses that found secrets are
+//! not cached either.
 //! A hit's spans are moved token by token onto the new text; a span that
 //! does not start and end on token boundaries is a miss.
 
@@ -76,7 +80,10 @@ fn shape(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
         // becomes a constant node whatever its value. Elsewhere (a column
         // number, a FETCH count) the parser itself may judge the value, so
         // the digits stay in the key.
-        if number && previous.is_some_and(|previous| EXPRESSION_BEFORE.contains(&previous)) {
+        if number
+            && previous.is_some_and(|previous| EXPRESSION_BEFORE.contains(&previous))
+            && !neutral(token.token, text.get(start..end)?)
+        {
             key.push_str(if token.token == Token::Iconst as i32 { "?i" } else { "?f" });
         } else {
             key.push_str(text.get(start..end)?);
@@ -88,6 +95,16 @@ fn shape(text: &str) -> Option<(String, Vec<(usize, usize)>)> {
     }
     key.push_str(text.get(last..)?.trim());
     Some((key, tokens))
+}
+
+/// Whether a numeric constant may be 0 or 1, the neutral values of
+/// arithmetic (`x + 0`, `x * 1`): those stay in the key, so that an analysis
+/// asking only "is this 0?" or "is this 1?" of a constant reads the key,
+/// not the value. Any integer written otherwise than `[2-9]` or `[1-9][0-9]+`
+/// (`00`, `0x1`, `1_0`) counts as one.
+fn neutral(token: i32, text: &str) -> bool {
+    token == Token::Iconst as i32
+        && !(text.bytes().all(|byte| byte.is_ascii_digit()) && !text.starts_with('0') && text != "1")
 }
 
 /// `analyze(text)`, from the cache when a text of the same shape was
@@ -164,11 +181,46 @@ mod tests {
             ("DELETE FROM t WHERE a * 1 = a", "DELETE FROM t WHERE a * 2 = a"),
             ("DELETE FROM t WHERE a + 0 > 5", "DELETE FROM t WHERE a + 1 > 5"),
             ("SELECT 1.5 FROM t", "SELECT 2.25 FROM t"),
+            ("UPDATE t SET v = v + 5 WHERE id = 3", "UPDATE t SET v = v + 0 WHERE id = 3"),
+            ("UPDATE t SET v = v + 5 WHERE id = 3", "UPDATE t SET v = v + 00 WHERE id = 3"),
+            ("UPDATE t SET v = v + 5 WHERE id = 3", "UPDATE t SET v = v + 0x0 WHERE id = 3"),
+            ("UPDATE t SET v = v * 7 WHERE v * 7 = v", "UPDATE t SET v = v * 1 WHERE v * 1 = v"),
+            ("DELETE FROM t WHERE v - 3 = v", "DELETE FROM t WHERE v - 0 = v"),
+            ("DELETE FROM t WHERE v / -3 = v", "DELETE FROM t WHERE v / -1 = v"),
+            ("DELETE FROM t WHERE id = 7 AND 5 > 2", "DELETE FROM t WHERE id = 7 AND 5 > 9"),
+            ("DELETE FROM t WHERE (2 - 2)::bool", "DELETE FROM t WHERE (2 - 3)::bool"),
+            ("DELETE FROM t WHERE (7)::bool", "DELETE FROM t WHERE (-(2))::bool"),
+            ("DELETE FROM t WHERE 5 BETWEEN (2) AND (9)", "DELETE FROM t WHERE 5 BETWEEN (6) AND (9)"),
+            ("DELETE FROM t WHERE 5 IN (2, 5)", "DELETE FROM t WHERE 5 IN (2, 3)"),
+            ("DELETE FROM t WHERE '5' = (5)", "DELETE FROM t WHERE '5' = (6)"),
+            (
+                "DELETE FROM t WHERE id IN (SELECT id FROM u LIMIT (5))",
+                "DELETE FROM t WHERE id IN (SELECT id FROM u LIMIT (0))",
+            ),
         ];
         for (first, second) in pairs {
             let _ = crate::analyze(first);
             let cached = crate::analyze(second);
             assert_eq!(cached, crate::analyze_afresh(second), "{second} after {first}");
+        }
+    }
+
+    /// Writes that add to a column, as applications do (`SET balance =
+    /// balance + 42`), are analysed once per shape.
+    #[test]
+    fn arithmetic_on_other_numbers_than_0_and_1_is_cached() {
+        for (first, second) in [
+            ("UPDATE acc SET bal = bal + 2907 WHERE id = 234051", "UPDATE acc SET bal = bal + 17 WHERE id = 9"),
+            ("UPDATE acc SET bal = bal * 3 WHERE id = 5", "UPDATE acc SET bal = bal * 12 WHERE id = 6"),
+        ] {
+            let mut analyses = 0;
+            for text in [first, second] {
+                super::analyze(text, |text| {
+                    analyses += 1;
+                    crate::analyze_afresh(text)
+                });
+            }
+            assert_eq!(analyses, 1, "{second} after {first}");
         }
     }
 
@@ -184,6 +236,9 @@ mod tests {
             ("SELECT x FROM t -- a", "SELECT x FROM t -- b"),
             ("SELECT \"1\"", "SELECT \"2\""),
             ("SELECT 1", "SELECT TRUE"),
+            ("SELECT v + 0 FROM t", "SELECT v + 5 FROM t"),
+            ("SELECT v * 1 FROM t", "SELECT v * 5 FROM t"),
+            ("SELECT v * 01 FROM t", "SELECT v * 5 FROM t"),
         ] {
             assert_ne!(key(a), key(b), "{a} / {b}");
         }

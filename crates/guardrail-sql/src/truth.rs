@@ -392,10 +392,9 @@ fn value<'a>(node: &'a NodeEnum, targets: &Targets<'_>) -> Value<'a> {
                 return Value::Null;
             }
             match &constant.val {
-                Some(a_const::Val::Ival(integer)) => {
-                    crate::shape::numeric_read();
-                    Value::Int(i64::from(integer.ival))
-                }
+                // Read (for the shape cache) only where the value is used:
+                // compared, folded or cast, not merely carried.
+                Some(a_const::Val::Ival(integer)) => Value::Int(i64::from(integer.ival)),
                 Some(a_const::Val::Sval(string)) => Value::Text(&string.sval),
                 Some(a_const::Val::Boolval(boolean)) => Value::Bool(boolean.boolval),
                 // Non-integer numbers and bit strings are not folded.
@@ -412,7 +411,10 @@ fn value<'a>(node: &'a NodeEnum, targets: &Targets<'_>) -> Value<'a> {
                 (Value::Null, _) => Value::Null,
                 (Value::Varies, _) => Value::Varies,
                 (Value::Text(text), "bool") => parse_bool(text).map_or(Value::Constant, Value::Bool),
-                (Value::Int(integer), "bool") => Value::Bool(integer != 0),
+                (Value::Int(integer), "bool") => {
+                    crate::shape::numeric_read();
+                    Value::Bool(integer != 0)
+                }
                 (bool @ Value::Bool(_), "bool") => bool,
                 (Value::Text(text), "int2" | "int4" | "int8") => {
                     text.trim().parse::<i64>().map_or(Value::Constant, Value::Int)
@@ -428,6 +430,7 @@ fn value<'a>(node: &'a NodeEnum, targets: &Targets<'_>) -> Value<'a> {
             let left = expression.lexpr.as_deref().and_then(inner);
             let right = expression.rexpr.as_deref().and_then(inner);
             match (left, right, operator) {
+                // An `i32` constant's negation never overflows: no value read.
                 (None, Some(right), "-") => match value(right, targets) {
                     Value::Int(integer) => integer.checked_neg().map_or(Value::Constant, Value::Int),
                     other => other,
@@ -438,6 +441,7 @@ fn value<'a>(node: &'a NodeEnum, targets: &Targets<'_>) -> Value<'a> {
                         (Value::Varies, _) | (_, Value::Varies) => Value::Varies,
                         (Value::Null, _) | (_, Value::Null) => Value::Null,
                         (Value::Int(a), Value::Int(b)) => {
+                            crate::shape::numeric_read();
                             // PostgreSQL raises an error on overflow and
                             // division by zero; the statement does nothing,
                             // but erring towards "unknown" is safe.
@@ -602,6 +606,7 @@ fn comparison(expression: &AExpr, targets: &Targets<'_>) -> Truth {
             let (Value::Int(x), [Value::Int(low), Value::Int(high)]) = (a, bounds.as_slice()) else {
                 return Truth::Constant;
             };
+            crate::shape::numeric_read();
             let (low, high) = match kind {
                 AExprKind::AexprBetweenSym | AExprKind::AexprNotBetweenSym => ((*low).min(*high), (*low).max(*high)),
                 _ => (*low, *high),
@@ -637,12 +642,21 @@ fn compare(operator: &str, a: Value<'_>, b: Value<'_>) -> Truth {
     let ordering: Option<Ordering> = match (a, b) {
         (Value::Null, _) | (_, Value::Null) => return Truth::Null,
         (Value::Constant, _) | (_, Value::Constant) | (Value::Varies, _) | (_, Value::Varies) => None,
-        (Value::Int(x), Value::Int(y)) => Some(x.cmp(&y)),
+        (Value::Int(x), Value::Int(y)) => {
+            crate::shape::numeric_read();
+            Some(x.cmp(&y))
+        }
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(&y)),
         // An untyped literal takes the other side's type; if it does not
         // read as one, PostgreSQL raises an error.
-        (Value::Int(x), Value::Text(text)) => text.trim().parse::<i64>().ok().map(|y| x.cmp(&y)),
-        (Value::Text(text), Value::Int(y)) => text.trim().parse::<i64>().ok().map(|x| x.cmp(&y)),
+        (Value::Int(x), Value::Text(text)) => {
+            crate::shape::numeric_read();
+            text.trim().parse::<i64>().ok().map(|y| x.cmp(&y))
+        }
+        (Value::Text(text), Value::Int(y)) => {
+            crate::shape::numeric_read();
+            text.trim().parse::<i64>().ok().map(|x| x.cmp(&y))
+        }
         (Value::Bool(x), Value::Text(text)) => parse_bool(text).map(|y| x.cmp(&y)),
         (Value::Text(text), Value::Bool(y)) => parse_bool(text).map(|x| x.cmp(&y)),
         // Text order depends on collation; only equality is certain.
@@ -865,10 +879,8 @@ fn identity(expression: &AExpr) -> Option<&NodeEnum> {
     let right = expression.rexpr.as_deref().and_then(inner)?;
     let neutral = |node: &NodeEnum, value: i32| match node {
         NodeEnum::AConst(constant) => match &constant.val {
-            Some(a_const::Val::Ival(integer)) => {
-                crate::shape::numeric_read();
-                integer.ival == value
-            }
+            // Whether it is 0 or 1 is in the shape's key (`shape::neutral`).
+            Some(a_const::Val::Ival(integer)) => integer.ival == value,
             _ => false,
         },
         _ => false,
@@ -989,10 +1001,8 @@ fn sublink_truth(sublink: &SubLink, targets: &Targets<'_>) -> Option<Truth> {
         .is_some_and(|condition| matches!(truth(condition, &Targets::default()), Truth::False | Truth::Null))
         || select.limit_count.as_deref().and_then(inner).is_some_and(|limit| match limit {
             NodeEnum::AConst(constant) => match &constant.val {
-                Some(a_const::Val::Ival(integer)) => {
-                    crate::shape::numeric_read();
-                    integer.ival == 0
-                }
+                // Whether it is 0 is in the shape's key (`shape::neutral`).
+                Some(a_const::Val::Ival(integer)) => integer.ival == 0,
                 _ => false,
             },
             _ => false,

@@ -61,8 +61,16 @@ fn serve(args: ProxyArgs) -> Result<i32, Failure> {
     let deadline = Duration::from_millis(config.decision_deadline_ms.unwrap_or(2000));
     let pool = DecisionPool::new(gate.shared_guard(), args.decision_threads.max(1), 4096, deadline)
         .map_err(|error| Failure::Io(format!("cannot start the decision threads: {error}")))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.io_threads.max(1))
+    // One I/O thread runs every session on this thread, with tokio's
+    // single-threaded scheduler (no work stealing to pay for).
+    let mut builder = if args.io_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(args.io_threads);
+        builder
+    };
+    let runtime = builder
         .enable_all()
         .thread_name("guardrail-proxy")
         .build()

@@ -88,9 +88,43 @@ fn cached_decisions_depend_on_every_input() {
     assert_eq!(guard.check(&plain).verdict, Verdict::RequireJustification);
     let uncached =
         Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::new(Table)).with_cache_bytes(0);
-    for action in [&plain, &justified] {
+    // Checked again, each is answered from the cache, and the same.
+    for action in [&plain, &justified, &plain, &justified] {
         assert_eq!(*guard.check(action), *uncached.check(action));
     }
+}
+
+/// Counts the texts it is asked to analyze.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl Analyzer for Counting {
+    fn analyze(&self, action: &Action) -> Analysis {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Table.analyze(action)
+    }
+}
+
+#[test]
+fn a_text_is_cached_from_its_second_sighting_on() {
+    let counting = Arc::new(Counting(std::sync::atomic::AtomicUsize::new(0)));
+    let guard = Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::clone(&counting) as _);
+    let analyzed = || counting.0.load(std::sync::atomic::Ordering::Relaxed);
+    // Texts seen once are not kept.
+    for n in 0..100 {
+        guard.check(&Action::sql(format!("data.read {n}")));
+    }
+    assert_eq!(analyzed(), 100);
+    let action = Action::sql("schema.create");
+    let first = guard.check(&action);
+    let second = guard.check(&action);
+    assert_eq!(analyzed(), 102, "a second sighting is decided afresh, and kept");
+    let third = guard.check(&action);
+    assert_eq!(analyzed(), 102, "a third is answered from the cache");
+    assert!(Arc::ptr_eq(&second, &third));
+    assert_eq!(*first, *third);
+    // Another actor is another key.
+    guard.check(&action.clone().with_actor(Actor::new("alice", crate::ActorKind::Human)));
+    assert_eq!(analyzed(), 103);
 }
 
 struct Broken;

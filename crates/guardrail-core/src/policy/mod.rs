@@ -550,7 +550,7 @@ fn digest<'a>(fields: impl Iterator<Item = &'a [u8]>) -> String {
         hasher.update((field.len() as u64).to_le_bytes());
         hasher.update(field);
     }
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(hasher.finalize())
 }
 
 /// One annotation of a policy. Cedar's own `Policy::annotation` parses the
