@@ -30,6 +30,35 @@ pub enum Event {
     /// A session of a long-running surface (the database proxy) started,
     /// ended, or was refused at login.
     Session(SessionEvent),
+    /// An approval request was opened, decided, cancelled or expired. (Its
+    /// consumption is the decision record of the action it let run, which
+    /// names it: one record, written in the same transaction.)
+    Approval(ApprovalEvent),
+}
+
+/// A change to an approval request ([`crate::approval`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalEvent {
+    pub id: String,
+    pub transition: crate::approval::Transition,
+    /// The request's state after the change.
+    pub state: crate::approval::State,
+    /// Who made the change: the approver, the requester, or `gate` (a
+    /// request opened on a held decision, or expired).
+    pub by: String,
+    /// Why, in their words; secrets masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What it is bound to.
+    pub digest: String,
+    pub policy_version: String,
+    /// Who asked, and for what.
+    pub actor: RecordedActor,
+    pub channel: String,
+    pub target: String,
+    pub rule: String,
+    /// The record of the held decision (same node).
+    pub decision: u64,
 }
 
 /// A session of a long-running surface: who logged in, from where, how.
@@ -92,7 +121,8 @@ pub struct KeyEvent {
 }
 
 impl Event {
-    pub const KINDS: [&'static str; 7] = ["decision", "outcome", "prompt", "response", "tool_output", "key", "session"];
+    pub const KINDS: [&'static str; 8] =
+        ["decision", "outcome", "prompt", "response", "tool_output", "key", "session", "approval"];
 
     pub fn kind(&self) -> &'static str {
         match self {
@@ -103,6 +133,7 @@ impl Event {
             Event::ToolOutput(_) => "tool_output",
             Event::Key(_) => "key",
             Event::Session(_) => "session",
+            Event::Approval(_) => "approval",
         }
     }
 
@@ -112,6 +143,7 @@ impl Event {
             Event::Decision(event) => Some(&event.actor),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.actor),
             Event::Session(event) => Some(&event.actor),
+            Event::Approval(event) => Some(&event.actor),
             Event::Outcome(_) | Event::Key(_) => None,
         }
     }
@@ -121,6 +153,7 @@ impl Event {
             Event::Decision(event) => Some(&event.channel),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.channel),
             Event::Session(event) => Some(&event.channel),
+            Event::Approval(event) => Some(&event.channel),
             Event::Outcome(_) | Event::Key(_) => None,
         }
     }
@@ -130,7 +163,7 @@ impl Event {
             Event::Decision(event) => event.session.as_deref(),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => event.session.as_deref(),
             Event::Session(event) => Some(&event.session),
-            Event::Outcome(_) | Event::Key(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Approval(_) => None,
         }
     }
 
@@ -139,7 +172,7 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.text),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.content),
-            Event::Outcome(_) | Event::Key(_) | Event::Session(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Session(_) | Event::Approval(_) => None,
         }
     }
 
@@ -153,6 +186,7 @@ impl Event {
             Event::Outcome(event) => serde_json::to_string(event),
             Event::Key(event) => serde_json::to_string(event),
             Event::Session(event) => serde_json::to_string(event),
+            Event::Approval(event) => serde_json::to_string(event),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => serde_json::to_string(event),
         }
         .expect("events serialize");
@@ -170,6 +204,7 @@ impl Event {
             "tool_output" => Event::ToolOutput(serde_json::from_str(body).map_err(unreadable)?),
             "key" => Event::Key(serde_json::from_str(body).map_err(unreadable)?),
             "session" => Event::Session(serde_json::from_str(body).map_err(unreadable)?),
+            "approval" => Event::Approval(serde_json::from_str(body).map_err(unreadable)?),
             other => return Err(format!("unknown kind of record {other:?}")),
         })
     }

@@ -63,6 +63,7 @@ impl Ocsf {
             Event::ToolOutput(content) => content_event(content, "tool_output"),
             Event::Key(key) => key_event(key),
             Event::Session(session) => session_event(session),
+            Event::Approval(approval) => approval_event(approval),
         };
         let object = event.as_object_mut().expect("events are objects");
         object.insert("time".into(), json!(record.time / 1_000_000));
@@ -267,6 +268,47 @@ fn session_event(session: &SessionEvent) -> Value {
         "guardrail.kind": "session",
         "guardrail.session": session.session,
         "guardrail.target": session.target,
+    });
+    event
+}
+
+/// An approval request's change, as OCSF's User Access Management (3005):
+/// a person grants (or refuses) one use of an action. The activity is
+/// "Other" (99), named by the transition.
+fn approval_event(approval: &crate::event::ApprovalEvent) -> Value {
+    use crate::approval::Transition;
+    let transition = approval.transition.as_str();
+    let refused = matches!(approval.transition, Transition::Denied | Transition::Expired | Transition::Cancelled);
+    let mut event = json!({
+        "class_uid": 3005,
+        "class_name": "User Access Management",
+        "category_uid": 3,
+        "category_name": "Identity & Access Management",
+        "activity_id": 99,
+        "activity_name": transition,
+        "type_uid": 3005 * 100 + 99,
+        "severity_id": if refused { 3 } else { 1 },
+        "status_id": if refused { 2 } else { 1 },
+        "status": if refused { "Failure" } else { "Success" },
+    });
+    event["actor"] = json!({"user": {"name": approval.by, "uid": approval.by}});
+    event["user"] = actor(&approval.actor)["user"].clone();
+    event["message"] = json!(format!(
+        "approval request {} {}: {} on {}",
+        approval.id,
+        approval.state.as_str(),
+        approval.rule,
+        approval.target
+    ));
+    if let Some(reason) = &approval.reason {
+        event["status_detail"] = json!(reason);
+    }
+    event["unmapped"] = json!({
+        "guardrail.kind": "approval",
+        "guardrail.approval": approval.id,
+        "guardrail.digest": approval.digest,
+        "guardrail.policy_version": approval.policy_version,
+        "guardrail.decision": approval.decision,
     });
     event
 }

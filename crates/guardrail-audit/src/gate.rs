@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use guardrail_core::{Action, Decision, Guard};
+use guardrail_core::{Action, Decision, Guard, Verdict};
 
-use crate::event::OutcomeEvent;
-use crate::recorder::{Entry, Receipt, RecordError, Recorder, Ticket};
+use crate::approval::{self, Approver, Change, Request};
+use crate::event::{ApprovalEvent, Event, OutcomeEvent, RecordedActor};
+use crate::recorder::{ApprovalError, ApprovalRecord, ApprovalTicket, Entry, Receipt, RecordError, Recorder, Ticket};
 
 /// A [`Guard`] and, when recording, the [`Recorder`] every decision goes to.
 pub struct Gate {
@@ -181,6 +182,32 @@ impl Gate {
         let action = Gate::as_judged(action);
         let action = action.as_ref();
         let decision = self.guard.check(action);
+        // A held action a person approved runs, once: the approval is
+        // consumed in the transaction that records the decision to run it.
+        if decision.verdict == Verdict::RequireApproval
+            && let Some(recorder) = &self.recorder
+        {
+            let digest = action.digest();
+            let version = self.guard.policy().version().to_owned();
+            let change = Change::Consume { digest: digest.clone(), policy_version: version.clone() };
+            let (held, owned, policy_version) = (Arc::clone(&decision), action.clone(), version.clone());
+            let record: ApprovalRecord = Box::new(move |request, _| {
+                let mut entry = Entry::decision(&owned, &approved(&held, request), &policy_version);
+                if let Event::Decision(event) = &mut entry.event {
+                    event.approval = Some(request.id.clone());
+                }
+                entry
+            });
+            match recorder.change_approval(None, change, record)?.wait() {
+                Ok(changed) => {
+                    let decision = Arc::new(approved(&decision, &changed.request));
+                    return Ok(Checked::of(decision, changed.receipt, digest, version));
+                }
+                // No usable approval: held, as decided.
+                Err(ApprovalError::Refused(_)) => {}
+                Err(ApprovalError::Record(error)) => return Err(error),
+            }
+        }
         let receipt = match &self.recorder {
             None => None,
             Some(recorder) => {
@@ -188,6 +215,65 @@ impl Gate {
             }
         };
         Ok(Checked::of(decision, receipt, action.digest(), self.guard.policy().version().to_owned()))
+    }
+
+    /// Opens an approval request for `action`, which `checked` (recorded)
+    /// holds for approval, or finds the one already waiting for the same
+    /// action: the identical action sent again does not ask twice. Who may
+    /// approve comes from the rule that held it.
+    pub fn request_approval(&self, action: &Action, checked: &Checked) -> Result<ApprovalTicket, RecordError> {
+        let recorder = self.recording()?;
+        let Some(receipt) = &checked.receipt else {
+            return Err(RecordError::Failed("an approval needs the held decision's record".into()));
+        };
+        let action = Gate::as_judged(action);
+        let rule = self.guard.policy().approval_rule(&checked.decision.rule);
+        let now = crate::now();
+        let request = Request {
+            id: approval::new_id(),
+            digest: checked.digest.clone(),
+            policy_version: checked.policy_version.clone(),
+            actor: RecordedActor::from(&action.actor),
+            kind: action.kind,
+            channel: action.channel.clone(),
+            target: action.target.clone(),
+            text: guardrail_core::secret::mask(&action.text, &checked.decision.secrets).into_owned(),
+            rule: checked.decision.rule.clone(),
+            reason: checked.decision.reason.clone(),
+            approver_role: rule.role,
+            needed: rule.needed,
+            state: approval::State::Pending,
+            node: receipt.node.clone(),
+            decision_seq: receipt.seq,
+            requested_at: now,
+            wait_until: now.saturating_add(approval::DEFAULT_WAIT_NS),
+            valid_for: approval::DEFAULT_VALID_NS,
+            valid_until: None,
+            votes: Vec::new(),
+            cancelled_by: None,
+            consumed_by: None,
+        };
+        recorder.change_approval(None, Change::Open(Box::new(request)), change_record("gate".into(), None))
+    }
+
+    /// A person's answer to approval request `id`; a denial needs a reason.
+    pub fn decide_approval(
+        &self,
+        id: &str,
+        by: Approver,
+        approve: bool,
+        reason: &str,
+    ) -> Result<ApprovalTicket, RecordError> {
+        let record = change_record(by.id.clone(), Some(reason.to_owned()));
+        let change = Change::Vote { by, approve, reason: reason.to_owned() };
+        self.recording()?.change_approval(Some(id), change, record)
+    }
+
+    /// Withdraws approval request `id` (the requester changed their mind).
+    pub fn cancel_approval(&self, id: &str, by: &str, reason: &str) -> Result<ApprovalTicket, RecordError> {
+        let record = change_record(by.to_owned(), Some(reason.to_owned()));
+        let change = Change::Cancel { by: by.to_owned(), reason: reason.to_owned() };
+        self.recording()?.change_approval(Some(id), change, record)
     }
 
     /// Appends what happened when the permitted action ran, consuming the
@@ -202,4 +288,49 @@ impl Gate {
         let recorder = self.recording()?;
         recorder.record(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
     }
+}
+
+/// The decision to run a held action on its approval: allowed, by the rule
+/// that held it, saying who approved and why.
+fn approved(held: &Decision, request: &Request) -> Decision {
+    let approvers: Vec<String> = request
+        .votes
+        .iter()
+        .filter(|vote| vote.approve)
+        .map(|vote| {
+            if vote.reason.trim().is_empty() {
+                vote.by.clone()
+            } else {
+                format!("{} ({})", vote.by, vote.reason.trim())
+            }
+        })
+        .collect();
+    let mut decision = held.clone();
+    decision.verdict = Verdict::Allow;
+    decision.reason = format!("approved by {} in {}: {}", approvers.join(", "), request.id, held.reason);
+    decision
+}
+
+/// The record of a change to an approval request made by `by`.
+fn change_record(by: String, reason: Option<String>) -> ApprovalRecord {
+    let reason = reason
+        .filter(|reason| !reason.trim().is_empty())
+        .map(|reason| guardrail_core::secret::redact(&reason, &[]).into_owned());
+    Box::new(move |request, transition| Entry {
+        event: Event::Approval(ApprovalEvent {
+            id: request.id.clone(),
+            transition,
+            state: request.state,
+            by: by.clone(),
+            reason: reason.clone(),
+            digest: request.digest.clone(),
+            policy_version: request.policy_version.clone(),
+            actor: request.actor.clone(),
+            channel: request.channel.clone(),
+            target: request.target.clone(),
+            rule: request.rule.clone(),
+            decision: request.decision_seq,
+        }),
+        blobs: Vec::new(),
+    })
 }

@@ -19,6 +19,7 @@
 //! events (`guardrail_core::secret`), so nothing here holds a secret in clear.
 
 pub mod anchor;
+pub mod approval;
 pub mod chain;
 pub mod data_dir;
 pub mod event;
@@ -34,6 +35,9 @@ pub mod verify;
 pub use chain::{Hash, Record};
 pub use event::{Event, OutcomeEvent, OutcomeStatus};
 pub use gate::{Checked, Gate, Permit, Submitted};
-pub use recorder::{ContentDetails, ContentKind, Entry, Receipt, RecordError, Recorder, RecorderConfig, Ticket, now};
+pub use recorder::{
+    ApprovalChanged, ApprovalError, ApprovalRecord, ApprovalTicket, ContentDetails, ContentKind, Entry, Receipt,
+    RecordError, Recorder, RecorderConfig, Ticket, now,
+};
 pub use signing::{Checkpoint, CheckpointSigner};
 pub use store::{Location, Store, StoreError};

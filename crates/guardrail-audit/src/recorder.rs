@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::anchor::{Anchor, AnchorSpec};
+use crate::approval::{Change, Refused, Request, Transition};
 use crate::chain::Hash;
 use crate::event::{
     Blob, ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent, RecordedActor, SessionEvent, Text,
@@ -212,6 +213,58 @@ enum Job {
     LazyWaiting,
     Checkpoint(mpsc::SyncSender<Result<Option<Checkpoint>, RecordError>>),
     Rotate(mpsc::SyncSender<Result<Receipt, RecordError>>),
+    /// A change to an approval request, in a transaction of its own with
+    /// the record it makes.
+    Approval {
+        id: Option<String>,
+        change: Change,
+        record: ApprovalRecord,
+        reply: ApprovalReply,
+    },
+}
+
+/// Makes the record of an approval request's change, from the request as
+/// changed.
+pub type ApprovalRecord = Box<dyn FnMut(&Request, Transition) -> Entry + Send>;
+type ApprovalReply = tokio::sync::oneshot::Sender<Result<ApprovalChanged, ApprovalError>>;
+
+/// Why a change to an approval request was not made.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalError {
+    /// The rules refuse it (who, when, what state); nothing was written.
+    #[error("{0}")]
+    Refused(#[from] Refused),
+    #[error("{0}")]
+    Record(#[from] RecordError),
+}
+
+/// A change made: the request after it, and (unless it was already
+/// waiting) what happened and where it is recorded.
+#[derive(Clone, Debug)]
+pub struct ApprovalChanged {
+    pub request: Request,
+    pub transition: Option<Transition>,
+    pub receipt: Option<Receipt>,
+}
+
+/// A change to an approval request in flight.
+#[must_use = "a change is made only once its ticket says so"]
+pub struct ApprovalTicket(tokio::sync::oneshot::Receiver<Result<ApprovalChanged, ApprovalError>>);
+
+impl ApprovalTicket {
+    /// Waits for the change, blocking the thread (`.await` it on a runtime).
+    pub fn wait(self) -> Result<ApprovalChanged, ApprovalError> {
+        self.0.blocking_recv().map_err(|_| ApprovalError::Record(stopped()))?
+    }
+}
+
+impl std::future::IntoFuture for ApprovalTicket {
+    type Output = Result<ApprovalChanged, ApprovalError>;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.0.await.map_err(|_| ApprovalError::Record(stopped()))? })
+    }
 }
 
 /// Appends events to the activity record. Share it (`&Recorder` is enough):
@@ -356,6 +409,20 @@ impl Recorder {
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(Job::Rotate(reply))?;
         answer.recv().map_err(|_| stopped())?
+    }
+
+    /// Makes `change` to approval request `id` (see
+    /// [`Store::change_approval`] for which request when `id` is `None`),
+    /// with the record `record` makes of it, in one transaction.
+    pub fn change_approval(
+        &self,
+        id: Option<&str>,
+        change: Change,
+        record: ApprovalRecord,
+    ) -> Result<ApprovalTicket, RecordError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.send(Job::Approval { id: id.map(str::to_owned), change, record, reply })?;
+        Ok(ApprovalTicket(answer))
     }
 
     fn send(&self, job: Job) -> Result<(), RecordError> {
@@ -615,6 +682,9 @@ impl Writer {
                     Job::Rotate(reply) => {
                         let _ = reply.send(self.rotate());
                     }
+                    Job::Approval { id, change, mut record, reply } => {
+                        let _ = reply.send(self.change_approval(id.as_deref(), &change, &mut *record));
+                    }
                     Job::Append(..) | Job::Flush | Job::LazyWaiting => {
                         unreachable!("appends and flushes are taken above")
                     }
@@ -648,6 +718,37 @@ impl Writer {
         let Some((heads, checkpoint)) = appended else { return Ok(None) };
         self.witness(&checkpoint)?;
         Ok(Some(heads))
+    }
+
+    fn change_approval(
+        &mut self,
+        id: Option<&str>,
+        change: &Change,
+        record: &mut (dyn FnMut(&Request, Transition) -> Entry + Send),
+    ) -> Result<ApprovalChanged, ApprovalError> {
+        let time = self.time();
+        let node = self.config.node.clone();
+        let signer = self.signer.clone();
+        let seal = |first: u64, head: Head| signer.sign(&node, first, head.seq, head.hash, time);
+        let mut pending = |request: &Request, transition: Transition| {
+            let entry = record(request, transition);
+            let encoded = entry.event.encode(entry.blobs);
+            Pending { time, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs }
+        };
+        let changed = self
+            .store
+            .change_approval(&node, id, change, time, &mut pending, &seal)
+            .map_err(|error| RecordError::Failed(format!("{}: {error}", self.config.location)))??;
+        let mut receipt = None;
+        if let Some((_, (heads, checkpoint))) = &changed.made {
+            self.witness(checkpoint)?;
+            receipt = heads.first().map(|head| Receipt { node: node.clone(), seq: head.seq, hash: head.hash });
+        }
+        Ok(ApprovalChanged {
+            request: changed.request,
+            transition: changed.made.map(|(transition, _)| transition),
+            receipt,
+        })
     }
 
     fn witness(&mut self, checkpoint: &Checkpoint) -> Result<(), RecordError> {

@@ -89,6 +89,16 @@ pub enum Command {
     /// Read, verify and export the activity record.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// List, show, approve and deny the actions held for a person's approval.
+    ///
+    /// An action the policy holds for approval (`require_approval`) opens a
+    /// request bound to its exact text, actor, target and the policy
+    /// version. Once approved, the identical action sent again runs, once.
+    /// The requester, and the person an agent acts for, cannot decide on
+    /// their own request; you decide as the operating-system user running
+    /// this command.
+    #[command(subcommand)]
+    Approvals(ApprovalsCommand),
     /// Answer an AI coding agent's hook: check its shell commands first.
     ///
     /// Reads the agent's hook JSON on standard input, checks the shell
@@ -436,6 +446,10 @@ pub struct CheckArgs {
     #[arg(long = "role", value_name = "ROLE")]
     pub roles: Vec<String>,
 
+    /// The person an agent acts for (who then cannot approve its requests).
+    #[arg(long, value_name = "ID")]
+    pub on_behalf_of: Option<String>,
+
     /// The system acted on: a database name, a host.
     #[arg(long, value_name = "NAME", default_value = guardrail_core::Action::DEFAULT_TARGET)]
     pub target: String,
@@ -686,7 +700,8 @@ pub enum AuditCommand {
     Export {
         /// `jsonl`: each record as stored (chain fields included); `ocsf`:
         /// OCSF 1.3 events (Datastore Activity 6005, Process Activity 1007,
-        /// API Activity 6003).
+        /// API Activity 6003; sessions as Authentication 3002, approval
+        /// requests as User Access Management 3005).
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
         #[command(flatten)]
@@ -720,6 +735,53 @@ pub enum ExportFormat {
     Ocsf,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// List approval requests, newest first.
+    List {
+        /// Only requests in this state: pending, approved, denied, expired, cancelled, consumed.
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Show at most this many.
+        #[arg(short = 'n', long, value_name = "N", default_value_t = 50)]
+        limit: usize,
+        /// Print each as one JSON object per line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Show one request in full: the exact action, the rule that held it, the votes.
+    Show {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Approve a request, as the person running this command.
+    Approve {
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Why (recorded).
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Deny a request, as the person running this command; one denial ends it.
+    Deny {
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Why (required, recorded, and shown to the requester).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Show at most this many records (the latest); 0 for all.
@@ -748,7 +810,7 @@ pub struct FilterArgs {
     /// Only records from this surface (`cli`, `hook`, `pgproxy`, ...).
     #[arg(long, value_name = "NAME")]
     pub channel: Option<String>,
-    /// Only this kind of record: decision, outcome, prompt, response, tool_output.
+    /// Only this kind of record: decision, outcome, prompt, response, tool_output, session, approval, key.
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
     /// Only this session's records.

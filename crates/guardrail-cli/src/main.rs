@@ -43,6 +43,7 @@ fn run() -> i32 {
         Command::Policy(command) => commands::policy::run(command),
         Command::Record(command) => commands::record::run(command),
         Command::Audit(command) => commands::audit::run(command),
+        Command::Approvals(command) => commands::approvals::run(command),
         Command::Hook(args) => commands::hook::run(args),
         Command::Exec(args) => commands::exec::run(args),
         Command::Doctor(args) => commands::doctor::run(args),

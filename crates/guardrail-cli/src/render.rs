@@ -29,6 +29,16 @@ pub struct Answer<'a> {
     /// Where the decision sits in the activity record, when recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<RecordAnswer>,
+    /// The approval request a held, recorded decision opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalAnswer<'a>>,
+}
+
+/// An approval request as printed with a decision.
+#[derive(Debug, Serialize)]
+pub struct ApprovalAnswer<'a> {
+    pub id: &'a str,
+    pub state: guardrail_audit::approval::State,
 }
 
 /// A receipt as printed: the node, the sequence number, the record's hash.
@@ -76,6 +86,7 @@ impl<'a> Answer<'a> {
             policy_version,
             digest: "",
             record: None,
+            approval: None,
         }
     }
 }

@@ -73,7 +73,7 @@ pub fn action_from_flags(args: &crate::cli::CheckArgs, text: String) -> Action {
         id: args.actor.clone().unwrap_or_else(|| Actor::ANONYMOUS.to_owned()),
         kind: args.actor_kind.into(),
         roles: args.roles.clone(),
-        on_behalf_of: None,
+        on_behalf_of: args.on_behalf_of.clone(),
     };
     action.target = args.target.clone();
     action.context.justification = args.justification.clone();

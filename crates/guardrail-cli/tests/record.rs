@@ -76,12 +76,14 @@ fn decisions_and_content_are_recorded_masked_and_verify() {
             (2, "decision", "deny"),
             (3, "decision", "allow"),
             (4, "decision", "require_approval"),
-            (5, "prompt", "-"),
-            (6, "tool_output", "-")
+            // The held decision opens an approval request.
+            (5, "approval", "-"),
+            (6, "prompt", "-"),
+            (7, "tool_output", "-")
         ]
     );
     assert_eq!(records[3]["text"], "ALTER ROLE app PASSWORD '**************'");
-    assert_eq!(records[4]["content"], "connect with PGPASSWORD=************** and clean up");
+    assert_eq!(records[5]["content"], "connect with PGPASSWORD=************** and clean up");
     assert_eq!(records[1]["intents"][0]["id"], "data.delete_all");
     assert_eq!(records[1]["actor"]["id"], "claude");
     assert_eq!(records[1]["session"], "s1");
@@ -97,7 +99,7 @@ fn decisions_and_content_are_recorded_masked_and_verify() {
 
     let run = guardrail(dir.path(), &["audit", "verify"], "");
     assert_eq!(run.status, 0, "{run:?}");
-    assert!(run.stdout.contains("node test-node: 6 records"), "{run:?}");
+    assert!(run.stdout.contains("node test-node: 7 records"), "{run:?}");
 }
 
 #[test]
@@ -106,19 +108,20 @@ fn filters_select_records() {
     record_a_session(dir.path());
     // (filter arguments, sequence numbers listed)
     let cases: &[(&[&str], &[u64])] = &[
-        (&[], &[1, 2, 3, 4, 5, 6]),
+        (&[], &[1, 2, 3, 4, 5, 6, 7]),
         (&["--verdict", "deny"], &[2]),
         (&["--intent", "data.delete_all"], &[2]),
         (&["--intent", "data.access"], &[3]),
-        (&["--actor", "ada"], &[4]),
-        (&["--actor", "claude"], &[2, 3, 5, 6]),
-        (&["--kind", "prompt"], &[5]),
+        (&["--actor", "ada"], &[4, 5]),
+        (&["--actor", "claude"], &[2, 3, 6, 7]),
+        (&["--kind", "prompt"], &[6]),
+        (&["--kind", "approval"], &[5]),
         (&["--kind", "key"], &[1]),
-        (&["--session", "s1"], &[2, 3, 5]),
+        (&["--session", "s1"], &[2, 3, 6]),
         (&["--text", "delete from"], &[2]),
-        (&["--since", "1h"], &[1, 2, 3, 4, 5, 6]),
+        (&["--since", "1h"], &[1, 2, 3, 4, 5, 6, 7]),
         (&["--until", "2000-01-01"], &[]),
-        (&["--limit", "2"], &[5, 6]),
+        (&["--limit", "2"], &[6, 7]),
         (&["--intent", "schema.change"], &[]),
     ];
     for (filter, expected) in cases {
@@ -202,6 +205,7 @@ fn show_and_export_ocsf() {
             (6005, 7, Some(2), Some(2)),
             (6005, 4, Some(1), Some(1)),
             (6005, 2, Some(2), Some(99)),
+            (3005, 99, None, None),
             (6003, 1, None, None),
             (6003, 2, None, None),
         ]
@@ -213,8 +217,8 @@ fn show_and_export_ocsf() {
         );
     }
     assert_eq!(events[0]["query_info"]["query_string"], "DELETE FROM users");
-    assert_eq!(events[3]["unmapped"]["gen_ai.input.messages"], "connect with PGPASSWORD=************** and clean up");
-    assert_eq!(events[4]["unmapped"]["gen_ai.tool.name"], "bash");
+    assert_eq!(events[4]["unmapped"]["gen_ai.input.messages"], "connect with PGPASSWORD=************** and clean up");
+    assert_eq!(events[5]["unmapped"]["gen_ai.tool.name"], "bash");
 }
 
 #[test]

@@ -779,6 +779,12 @@ fn the_gate_guards_its_own_files_and_configuration() {
         ),
         ("guardrail proxy --listen 0.0.0.0:6432 --upstream postgres://app@db/app", "gate.tamper"),
         ("guardrail proxy --help", "!gate.tamper"),
+        // Approving is a person's to do, not an agent's.
+        ("guardrail approvals approve apr-0123456789abcdef --reason ok", "gate.tamper"),
+        ("guardrail approvals deny apr-0123456789abcdef --reason no", "gate.tamper"),
+        ("/usr/local/bin/guardrail approvals approve apr-1", "gate.tamper"),
+        ("guardrail approvals list --state pending", "!gate.tamper"),
+        ("guardrail approvals show apr-0123456789abcdef", "!gate.tamper"),
         // What exec carries is walked.
         ("guardrail exec -- rm -rf /srv/data", "fs.delete_recursive system"),
         ("guardrail exec -c 'rm -rf /srv/data'", "fs.delete_recursive system"),

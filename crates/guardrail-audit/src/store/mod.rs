@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
+use crate::approval::{self, Change, Refused, State, Transition};
 use crate::chain::{Hash, Record};
 use crate::event::Blob;
 use crate::signing::Checkpoint;
@@ -128,6 +129,68 @@ pub trait Store: Send {
 
     /// The node's checkpoints in sequence order (every node's when `None`).
     fn checkpoints(&mut self, node: Option<&str>) -> Result<Vec<Checkpoint>, StoreError>;
+
+    /// Applies `change` at `now` to an approval request and appends the
+    /// record `record` makes of the result, sealed by `seal`, in one
+    /// transaction: both or neither. The request is `Open`'s own, the one
+    /// named `id`, or for `Consume` without an id the oldest usable
+    /// approval of the same digest and policy version. Opening a request
+    /// for an action that already has one pending returns that one and
+    /// appends nothing. A change the rules refuse changes and appends
+    /// nothing, and says why.
+    fn change_approval(
+        &mut self,
+        node: &str,
+        id: Option<&str>,
+        change: &Change,
+        now: i64,
+        record: &mut dyn FnMut(&approval::Request, Transition) -> Pending,
+        seal: Seal<'_>,
+    ) -> Result<Result<Changed, Refused>, StoreError> {
+        let _ = (node, id, change, now, record, seal);
+        Err(StoreError::Io("this store does not hold approval requests yet; use the embedded (SQLite) record".into()))
+    }
+
+    /// One approval request.
+    fn approval(&mut self, id: &str) -> Result<Option<approval::Request>, StoreError> {
+        let _ = id;
+        Ok(None)
+    }
+
+    /// Approval requests, newest first: those in `state` (as stored), or all.
+    fn approvals(&mut self, state: Option<State>, limit: usize) -> Result<Vec<approval::Request>, StoreError> {
+        let _ = (state, limit);
+        Ok(Vec::new())
+    }
+}
+
+/// What a change made: the request after it, and, when it appended its
+/// record, the transition and the record's place.
+#[derive(Clone, Debug)]
+pub struct Changed {
+    pub request: approval::Request,
+    pub made: Option<(Transition, Appended)>,
+}
+
+/// The request a change applies to, found in a store's `rows` (requests
+/// as stored): its own (`Open`), by id, or the approval `Consume` may use.
+pub(crate) fn request_for(
+    rows: Vec<approval::Request>,
+    id: Option<&str>,
+    change: &Change,
+    now: i64,
+) -> Option<approval::Request> {
+    match (id, change) {
+        (Some(id), _) => rows.into_iter().find(|request| request.id == id),
+        (None, Change::Open(new)) => rows.into_iter().find(|request| {
+            request.state_at(now) == State::Pending && request.actor == new.actor && request.target == new.target
+        }),
+        (None, Change::Consume { .. }) => rows
+            .into_iter()
+            .filter(|request| request.state_at(now) == State::Approved)
+            .min_by_key(|request| request.requested_at),
+        (None, _) => None,
+    }
 }
 
 /// Which store to use.

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Appended, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
+use super::{Appended, Changed, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
+use crate::approval::{self, Change, Refused, Request, State, Transition};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -41,6 +42,20 @@ const MIGRATIONS: &[&str] = &[
 ",
     "
     ALTER TABLE checkpoints ADD COLUMN first INTEGER;
+",
+    // Approval requests (crate::approval): the request as JSON, with the
+    // columns it is found by.
+    "
+    CREATE TABLE approvals (
+        id             TEXT PRIMARY KEY,
+        digest         TEXT NOT NULL,
+        policy_version TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        requested_at   INTEGER NOT NULL,
+        body           TEXT NOT NULL
+    );
+    CREATE INDEX approvals_by_action ON approvals (digest, policy_version);
+    CREATE INDEX approvals_by_state ON approvals (state, requested_at);
 ",
 ];
 
@@ -242,6 +257,90 @@ fn insert_checkpoint(connection: &Connection, checkpoint: &Checkpoint) -> rusqli
     Ok(())
 }
 
+/// Appends `batch` to `node`'s chain and its checkpoint, inside the
+/// caller's transaction (which holds the write lock).
+fn append_in(
+    transaction: &Connection,
+    node: &str,
+    batch: &[Pending],
+    seal: Seal<'_>,
+    starts_chain: bool,
+) -> Result<Option<Appended>, StoreError> {
+    let head = head(transaction, node)?;
+    if starts_chain && head.is_some() {
+        return Ok(None);
+    }
+    let first = super::first_sealed(head);
+    let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
+    let mut heads = Vec::with_capacity(batch.len());
+    {
+        let mut insert_record = transaction.prepare_cached(
+            "INSERT INTO records (node, seq, time, kind, body, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let mut insert_blob =
+            transaction.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, content) VALUES (?1, ?2)")?;
+        for pending in batch {
+            for blob in &pending.blobs {
+                insert_blob.execute(params![blob.sha256, blob.content])?;
+            }
+            seq += 1;
+            let hash = record_hash(node, seq, pending.time, pending.kind, &pending.body, prev);
+            insert_record.execute(params![
+                node,
+                seq as i64,
+                pending.time,
+                pending.kind,
+                pending.body,
+                prev.to_hex(),
+                hash.to_hex()
+            ])?;
+            prev = hash;
+            heads.push(Head { seq, hash });
+        }
+    }
+    let Some(&last) = heads.last() else {
+        return Err(StoreError::Io("an empty batch has nothing to seal".into()));
+    };
+    let checkpoint = seal(first, last);
+    insert_checkpoint(transaction, &checkpoint)?;
+    Ok(Some((heads, checkpoint)))
+}
+
+fn approval_rows(
+    connection: &Connection,
+    sql: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<Request>, StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let bodies = statement.query_map(values, |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    bodies
+        .iter()
+        .map(|body| {
+            serde_json::from_str(body)
+                .map_err(|error| StoreError::Incompatible(format!("an approval request cannot be read: {error}")))
+        })
+        .collect()
+}
+
+fn save_approval(connection: &Connection, request: &Request) -> Result<(), StoreError> {
+    let body = serde_json::to_string(request).expect("requests serialize");
+    connection
+        .prepare_cached(
+            "INSERT INTO approvals (id, digest, policy_version, state, requested_at, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
+        )?
+        .execute(params![
+            request.id,
+            request.digest,
+            request.policy_version,
+            request.state.as_str(),
+            request.requested_at,
+            body
+        ])?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn append(
         &mut self,
@@ -253,45 +352,11 @@ impl Store for SqliteStore {
         // IMMEDIATE takes the write lock before reading the head, so no
         // other writer can chain onto the same head.
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let head = head(&transaction, node)?;
-        if starts_chain && head.is_some() {
-            return Ok(None);
+        let appended = append_in(&transaction, node, batch, seal, starts_chain)?;
+        if appended.is_some() {
+            transaction.commit()?;
         }
-        let first = super::first_sealed(head);
-        let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
-        let mut heads = Vec::with_capacity(batch.len());
-        {
-            let mut insert_record = transaction.prepare_cached(
-                "INSERT INTO records (node, seq, time, kind, body, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            let mut insert_blob =
-                transaction.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, content) VALUES (?1, ?2)")?;
-            for pending in batch {
-                for blob in &pending.blobs {
-                    insert_blob.execute(params![blob.sha256, blob.content])?;
-                }
-                seq += 1;
-                let hash = record_hash(node, seq, pending.time, pending.kind, &pending.body, prev);
-                insert_record.execute(params![
-                    node,
-                    seq as i64,
-                    pending.time,
-                    pending.kind,
-                    pending.body,
-                    prev.to_hex(),
-                    hash.to_hex()
-                ])?;
-                prev = hash;
-                heads.push(Head { seq, hash });
-            }
-        }
-        let Some(&last) = heads.last() else {
-            return Err(StoreError::Io("an empty batch has nothing to seal".into()));
-        };
-        let checkpoint = seal(first, last);
-        insert_checkpoint(&transaction, &checkpoint)?;
-        transaction.commit()?;
-        Ok(Some((heads, checkpoint)))
+        Ok(appended)
     }
 
     fn seq_range(&mut self, node: &str) -> Result<(u64, i64, i64), StoreError> {
@@ -370,6 +435,78 @@ impl Store for SqliteStore {
         ))?;
         let rows = statement.query_map(params![node], checkpoint)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn change_approval(
+        &mut self,
+        node: &str,
+        id: Option<&str>,
+        change: &Change,
+        now: i64,
+        record: &mut dyn FnMut(&Request, Transition) -> Pending,
+        seal: Seal<'_>,
+    ) -> Result<Result<Changed, Refused>, StoreError> {
+        // The write lock first: no other gate changes the request meanwhile.
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows = match (id, change) {
+            (Some(id), _) => approval_rows(&transaction, "SELECT body FROM approvals WHERE id = ?1", &[&id])?,
+            (None, Change::Open(request)) => approval_rows(
+                &transaction,
+                "SELECT body FROM approvals WHERE digest = ?1 AND policy_version = ?2",
+                &[&request.digest, &request.policy_version],
+            )?,
+            (None, Change::Consume { digest, policy_version }) => approval_rows(
+                &transaction,
+                "SELECT body FROM approvals WHERE digest = ?1 AND policy_version = ?2",
+                &[digest, policy_version],
+            )?,
+            (None, _) => Vec::new(),
+        };
+        let current = super::request_for(rows, id, change, now);
+        let applied = match (&current, change) {
+            // The action waits already: the same request, nothing new.
+            (Some(existing), Change::Open(_)) if id.is_none() => {
+                return Ok(Ok(Changed { request: existing.clone(), made: None }));
+            }
+            (None, Change::Open(_)) => approval::apply(None, change, now),
+            (None, Change::Consume { .. }) if id.is_none() => Err(Refused::NoApproval),
+            (None, _) => Err(Refused::Unknown(id.unwrap_or_default().to_owned())),
+            (Some(current), _) => approval::apply(Some(current), change, now),
+        };
+        let (mut request, transition) = match applied {
+            Ok(applied) => applied,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let pending = record(&request, transition);
+        let Some(appended) = append_in(&transaction, node, std::slice::from_ref(&pending), seal, false)? else {
+            return Err(StoreError::Io("the record was not appended".into()));
+        };
+        if transition == Transition::Consumed {
+            request.consumed_by = appended.0.first().map(|head| head.seq);
+        }
+        save_approval(&transaction, &request)?;
+        transaction.commit()?;
+        Ok(Ok(Changed { request, made: Some((transition, appended)) }))
+    }
+
+    fn approval(&mut self, id: &str) -> Result<Option<Request>, StoreError> {
+        Ok(approval_rows(&self.connection, "SELECT body FROM approvals WHERE id = ?1", &[&id])?.pop())
+    }
+
+    fn approvals(&mut self, state: Option<State>, limit: usize) -> Result<Vec<Request>, StoreError> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        match state {
+            Some(state) => approval_rows(
+                &self.connection,
+                "SELECT body FROM approvals WHERE state = ?1 ORDER BY requested_at DESC LIMIT ?2",
+                &[&state.as_str(), &limit],
+            ),
+            None => approval_rows(
+                &self.connection,
+                "SELECT body FROM approvals ORDER BY requested_at DESC LIMIT ?1",
+                &[&limit],
+            ),
+        }
     }
 }
 

@@ -206,11 +206,12 @@ fn line(entry: &Read) -> String {
     };
     match &entry.event {
         Event::Decision(decision) => format!(
-            "{head}  {:<21}  {}  {}  [{}]",
+            "{head}  {:<21}  {}  {}  [{}{}]",
             decision.verdict.as_str(),
             who(&decision.actor, &decision.channel),
             one_line(decision.text.preview()),
-            decision.rule
+            decision.rule,
+            decision.approval.as_deref().map(|id| format!(", approved in {id}")).unwrap_or_default()
         ),
         Event::Outcome(outcome) => {
             let mut facts = vec![status(outcome.status).to_owned()];
@@ -237,6 +238,20 @@ fn line(entry: &Read) -> String {
             session.peer.as_deref().map(|peer| format!(" from {peer}")).unwrap_or_default(),
             if session.tls { " (TLS)" } else { "" },
             session.detail.as_deref().map(|detail| format!(": {}", one_line(detail))).unwrap_or_default(),
+        ),
+        Event::Approval(approval) => format!(
+            "{head}  {:<21}  {}  {} by {}{} (decision #{})",
+            format!("approval {}", approval.transition.as_str()),
+            who(&approval.actor, &approval.channel),
+            approval.id,
+            approval.by,
+            approval
+                .reason
+                .as_deref()
+                .filter(|reason| !reason.is_empty())
+                .map(|reason| format!(": {}", one_line(reason)))
+                .unwrap_or_default(),
+            approval.decision,
         ),
         Event::Key(key) => format!(
             "{head}  {:<21}  signing key {}: {}",

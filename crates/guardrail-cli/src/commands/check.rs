@@ -6,7 +6,7 @@ use guardrail_audit::Gate;
 use serde::Serialize;
 
 use crate::cli::CheckArgs;
-use crate::render::{self, Answer, RecordAnswer};
+use crate::render::{self, Answer, ApprovalAnswer, RecordAnswer};
 use crate::request::{self, Request};
 use crate::{Failure, load};
 
@@ -41,22 +41,48 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
     let action = request::action_from_flags(&args, text);
     // Fail closed: a decision that cannot be recorded is an error, not a verdict.
     let checked = gate.check(&action).map_err(|error| Failure::Io(error.to_string()))?;
+    let approval = held_for(&gate, &action, &checked)?;
     let decision = &checked.decision;
     let mut out = stdout.lock();
     let written = if args.json {
         let mut answer = Answer::new(decision, &action.text, gate.guard().policy().version());
         answer.record = checked.receipt.as_ref().map(RecordAnswer::from);
         answer.digest = &checked.digest;
+        answer.approval = approval.as_ref().map(|request| ApprovalAnswer { id: &request.id, state: request.state });
         serde_json::to_writer(&mut out, &answer).map_err(std::io::Error::from).and_then(|()| writeln!(out))
     } else {
         let mut text = render::human(decision, &action.text, args.explain);
         if let Some(receipt) = &checked.receipt {
             text.push_str(&format!("recorded: {}#{}\n", receipt.node, receipt.seq));
         }
+        if let Some(request) = &approval {
+            text.push_str(&format!(
+                "approval: {} is pending; a person approves it with `guardrail approvals approve {}`, \
+                 then the identical action runs once\n",
+                request.id, request.id
+            ));
+        }
         out.write_all(text.as_bytes())
     };
     written.map_err(Failure::io("standard output"))?;
     Ok(decision.verdict.exit_code())
+}
+
+/// The approval request a recorded, held decision opens (or the one
+/// already waiting for the identical action); none otherwise.
+fn held_for(
+    gate: &Gate,
+    action: &guardrail_core::Action,
+    checked: &guardrail_audit::Checked,
+) -> Result<Option<guardrail_audit::approval::Request>, Failure> {
+    if checked.decision.verdict != guardrail_core::Verdict::RequireApproval || checked.receipt.is_none() {
+        return Ok(None);
+    }
+    let ticket = gate.request_approval(action, checked).map_err(|error| Failure::Io(error.to_string()))?;
+    match ticket.wait() {
+        Ok(changed) => Ok(Some(changed.request)),
+        Err(error) => Err(Failure::Io(error.to_string())),
+    }
 }
 
 /// Answers each line of `input` with one line of JSON, in order, and never

@@ -66,7 +66,8 @@ pub const RULE_NO_PERMIT: &str = "no-permit";
 
 /// Annotations Guardrail reads. Any other annotation is an error, so that a
 /// misspelt `@verdcit` cannot silently turn into the default verdict.
-const KNOWN_ANNOTATIONS: [&str; 6] = ["id", "verdict", "reason", "cap_rows", "mask_columns", "doc"];
+const KNOWN_ANNOTATIONS: [&str; 8] =
+    ["id", "verdict", "reason", "cap_rows", "mask_columns", "doc", "approver", "approvals"];
 
 /// How many memoised outcomes a policy keeps.
 const MEMO_CAPACITY: usize = 16_384;
@@ -114,8 +115,19 @@ struct Rule {
     verdict: Verdict,
     reason: String,
     obligations: Vec<Obligation>,
+    /// Who may approve what this rule holds (`require_approval` rules).
+    approval: ApprovalRule,
     /// Position in the sources, to break ties deterministically.
     order: usize,
+}
+
+/// Who may approve an action a rule holds: `@approver("role")` names the
+/// role an approver must hold (any person, when absent), `@approvals("2")`
+/// how many must approve (one, when absent).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApprovalRule {
+    pub role: Option<String>,
+    pub needed: u32,
 }
 
 /// A loaded, validated policy set, ready to judge intents. Shareable across
@@ -291,6 +303,15 @@ impl Policy {
     /// A short hash of the policy sources, recorded with each decision.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// Who may approve what rule `rule` holds (anyone, once, for a rule
+    /// this policy does not have).
+    pub fn approval_rule(&self, rule: &str) -> ApprovalRule {
+        self.rules
+            .values()
+            .find(|candidate| candidate.id == rule)
+            .map_or(ApprovalRule { role: None, needed: 1 }, |found| found.approval.clone())
     }
 
     /// The ids of the policy's rules, in source order.
@@ -599,6 +620,27 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
         }
         obligations.push(Obligation::MaskColumns { columns });
     }
+    let mut approval = ApprovalRule { role: None, needed: 1 };
+    let holds = effect == Effect::Forbid && verdict == Verdict::RequireApproval;
+    if let Some(role) = annotation(policy, "approver") {
+        if !holds {
+            return Err("@approver belongs on forbid policies with @verdict(\"require_approval\")".to_owned());
+        }
+        let role = role.trim();
+        if role.is_empty() {
+            return Err("@approver names no role".to_owned());
+        }
+        approval.role = Some(role.to_owned());
+    }
+    if let Some(count) = annotation(policy, "approvals") {
+        if !holds {
+            return Err("@approvals belongs on forbid policies with @verdict(\"require_approval\")".to_owned());
+        }
+        approval.needed = match count.trim().parse::<u32>() {
+            Ok(count @ 1..=10) => count,
+            _ => return Err(format!("@approvals must be a whole number from 1 to 10, not {count:?}")),
+        };
+    }
     let reason = match annotation(policy, "reason") {
         Some(reason) => reason.to_owned(),
         None => match effect {
@@ -606,7 +648,7 @@ fn read_rule(policy: &CedarPolicy, id: String, order: usize) -> Result<Rule, Str
             Effect::Forbid => "forbidden by policy".to_owned(),
         },
     };
-    Ok(Rule { id, effect, verdict, reason, obligations, order })
+    Ok(Rule { id, effect, verdict, reason, obligations, approval, order })
 }
 
 /// The obligations of several permits, combined.

@@ -345,3 +345,36 @@ fn validated_sources_skip_only_the_schema_check() {
     let broken = vec![Source::new("t.cedar", "permit (principal, action, resource")];
     assert!(Policy::from_validated_sources(broken).is_err());
 }
+
+#[test]
+fn approval_rules_come_from_the_rule_that_holds() {
+    let policy = load(
+        r#"
+        @id("all") permit (principal, action, resource);
+        @id("grants") @verdict("require_approval") @approver("dba") @approvals("2")
+        forbid (principal, action == Action::"privilege.grant", resource);
+        @id("plain") @verdict("require_approval")
+        forbid (principal, action == Action::"privilege.revoke", resource);
+        "#,
+    )
+    .unwrap();
+    assert_eq!(policy.approval_rule("grants"), ApprovalRule { role: Some("dba".into()), needed: 2 });
+    assert_eq!(policy.approval_rule("plain"), ApprovalRule { role: None, needed: 1 });
+    assert_eq!(policy.approval_rule("no-such-rule"), ApprovalRule { role: None, needed: 1 });
+    // Misplaced or malformed: an error, never a silent default.
+    for (text, words) in [
+        (r#"@id("p") @approver("dba") permit (principal, action, resource);"#, "@approver belongs"),
+        (r#"@id("f") @approver("dba") forbid (principal, action, resource);"#, "@approver belongs"),
+        (
+            r#"@id("f") @verdict("require_approval") @approvals("0") forbid (principal, action, resource);"#,
+            "from 1 to 10",
+        ),
+        (
+            r#"@id("f") @verdict("require_approval") @approver(" ") forbid (principal, action, resource);"#,
+            "names no role",
+        ),
+    ] {
+        let error = load(text).err().unwrap_or_else(|| panic!("{text} loaded"));
+        assert!(format!("{error:?}").contains(words), "{text}: {error:?}");
+    }
+}

@@ -146,6 +146,9 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
             "--on-behalf-of",
             "--decision-threads",
             "--io-threads",
+            "--state",
+            "--reason",
+            "-n",
             "-c",
         ],
         false,
@@ -166,6 +169,12 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
         (["proxy", ..], _) if !parsed.has("--help") && !parsed.has("-h") => {
             tamper(walker, command, "runs the database proxy, or changes who may log in to it".to_owned())
         }
+        // A person's answer to a held action: an agent approving (or
+        // denying) at the terminal would be deciding in their place.
+        (["approvals", "approve" | "deny", ..], _) if !parsed.has("--help") && !parsed.has("-h") => {
+            tamper(walker, command, "approves or denies an action held for a person's approval".to_owned())
+        }
+        (["approvals", ..], _) => {}
         (["audit", "rotate-key", ..], _) => {
             tamper(walker, command, "replaces the key that signs the record".to_owned())
         }

@@ -1,0 +1,160 @@
+//! Approvals end to end through the gate and the embedded store: a held
+//! action opens a request; a person approves it; the identical action then
+//! runs once; every change is in the record; two gates sharing the store
+//! cannot both use one approval.
+
+use std::sync::Arc;
+
+use guardrail_audit::approval::{Approver, State, Transition};
+use guardrail_audit::query::Entry as Read;
+use guardrail_audit::{ApprovalError, Event, Gate, Location, Recorder, RecorderConfig};
+use guardrail_core::{Action, ActionKind, Actor, ActorKind, Guard, Policy, Verdict};
+
+const GRANT: &str = "GRANT ALL ON accounts TO bob";
+
+fn gate(dir: &std::path::Path, node: &str) -> Gate {
+    let recorder =
+        Recorder::open(RecorderConfig::new(Location::in_data_dir(dir), node.into(), dir.join(node))).unwrap();
+    let guard =
+        Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer));
+    Gate::new(guard, Some(recorder))
+}
+
+fn agent_action(text: &str) -> Action {
+    let mut actor = Actor::new("agent-7", ActorKind::Agent);
+    actor.on_behalf_of = Some("alice".into());
+    Action::sql(text).with_actor(actor)
+}
+
+fn person(id: &str) -> Approver {
+    Approver { id: id.into(), kind: ActorKind::Human, roles: Vec::new() }
+}
+
+/// Holds `action`, opens its request, and returns the request's id.
+fn hold(gate: &Gate, action: &Action) -> String {
+    let checked = gate.check(action).unwrap();
+    assert_eq!(checked.decision.verdict, Verdict::RequireApproval, "{}", action.text);
+    assert!(checked.permit.is_none());
+    let changed = gate.request_approval(action, &checked).unwrap().wait().unwrap();
+    assert_eq!(changed.request.state, State::Pending);
+    changed.request.id
+}
+
+fn refused(result: Result<guardrail_audit::ApprovalChanged, ApprovalError>) -> String {
+    match result {
+        Err(ApprovalError::Refused(refused)) => refused.to_string(),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_person_approves_one_held_action_and_it_runs_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = gate(dir.path(), "n1");
+    let action = agent_action(GRANT);
+    let id = hold(&gate, &action);
+
+    // The identical action asked again waits on the same request.
+    let again = gate.check(&action).unwrap();
+    let same = gate.request_approval(&action, &again).unwrap().wait().unwrap();
+    assert_eq!((same.request.id.as_str(), same.transition), (id.as_str(), None));
+
+    // Who may not decide: the agent, the person it acts for, an agent.
+    for (by, words) in [
+        (person("agent-7"), "cannot decide"),
+        (person("alice"), "cannot decide"),
+        (Approver { id: "agent-9".into(), kind: ActorKind::Agent, roles: Vec::new() }, "only a person"),
+    ] {
+        let words_found = refused(gate.decide_approval(&id, by, true, "").unwrap().wait());
+        assert!(words_found.contains(words), "{words_found}");
+    }
+    // Nothing runs before approval.
+    assert_eq!(gate.check(&action).unwrap().decision.verdict, Verdict::RequireApproval);
+
+    let approved = gate.decide_approval(&id, person("bob"), true, "INC-42").unwrap().wait().unwrap();
+    assert_eq!((approved.request.state, approved.transition), (State::Approved, Some(Transition::Approved)));
+
+    // Other bytes are another action: still held.
+    let other = agent_action("GRANT ALL ON accounts TO bob ");
+    assert_eq!(gate.check(&other).unwrap().decision.verdict, Verdict::RequireApproval);
+    // Another actor's identical text too.
+    let mut someone = action.clone();
+    someone.actor = Actor::new("agent-8", ActorKind::Agent);
+    assert_eq!(gate.check(&someone).unwrap().decision.verdict, Verdict::RequireApproval);
+
+    // The identical action runs, once, with a permit; its record names the approval.
+    let ran = gate.check(&action).unwrap();
+    assert_eq!(ran.decision.verdict, Verdict::Allow);
+    assert!(ran.decision.reason.contains("approved by bob (INC-42)"), "{}", ran.decision.reason);
+    let receipt = ran.receipt.clone().unwrap();
+    assert!(ran.permit.is_some());
+    let mut store = Location::in_data_dir(dir.path()).open().unwrap();
+    let record = store.record("n1", receipt.seq).unwrap().unwrap();
+    match Read::decode(record).unwrap().event {
+        Event::Decision(decision) => assert_eq!(decision.approval.as_deref(), Some(id.as_str())),
+        other => panic!("not a decision: {other:?}"),
+    }
+    let stored = store.approval(&id).unwrap().unwrap();
+    assert_eq!((stored.state, stored.consumed_by), (State::Consumed, Some(receipt.seq)));
+
+    // Used up: the next identical action is held again.
+    assert_eq!(gate.check(&action).unwrap().decision.verdict, Verdict::RequireApproval);
+    assert!(refused(gate.decide_approval(&id, person("carol"), true, "").unwrap().wait()).contains("is consumed"));
+
+    // Every change is a record: requested, approved (and the run decision).
+    let transitions: Vec<Transition> = store
+        .chain("n1", 0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|record| match Read::decode(record).ok()?.event {
+            Event::Approval(event) => Some(event.transition),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(transitions, [Transition::Requested, Transition::Approved]);
+}
+
+#[test]
+fn one_denial_ends_a_request_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = gate(dir.path(), "n1");
+    let action = agent_action(GRANT);
+    let id = hold(&gate, &action);
+    assert!(refused(gate.decide_approval(&id, person("bob"), false, " ").unwrap().wait()).contains("reason"));
+    let denied = gate.decide_approval(&id, person("bob"), false, "not during the freeze").unwrap().wait().unwrap();
+    assert_eq!(denied.request.state, State::Denied);
+    assert!(refused(gate.decide_approval(&id, person("carol"), true, "").unwrap().wait()).contains("is denied"));
+    assert_eq!(gate.check(&action).unwrap().decision.verdict, Verdict::RequireApproval);
+    // A new request can be opened for the same action after a denial.
+    let checked = gate.check(&action).unwrap();
+    let reopened = gate.request_approval(&action, &checked).unwrap().wait().unwrap();
+    assert_ne!(reopened.request.id, id);
+}
+
+/// Two gates (two recorders, two nodes) on one store race to run the same
+/// approved action: exactly one runs it.
+#[test]
+fn two_gates_racing_for_one_approval_run_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = gate(dir.path(), "n1");
+    let action = agent_action(GRANT);
+    let id = hold(&first, &action);
+    first.decide_approval(&id, person("bob"), true, "").unwrap().wait().unwrap();
+    let second = gate(dir.path(), "n2");
+    let barrier = std::sync::Barrier::new(2);
+    let verdicts: Vec<Verdict> = std::thread::scope(|scope| {
+        let runs: Vec<_> = [&first, &second]
+            .into_iter()
+            .map(|gate| {
+                let (barrier, action) = (&barrier, &action);
+                scope.spawn(move || {
+                    barrier.wait();
+                    gate.check(action).unwrap().decision.verdict
+                })
+            })
+            .collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    });
+    let allowed = verdicts.iter().filter(|verdict| **verdict == Verdict::Allow).count();
+    assert_eq!(allowed, 1, "{verdicts:?}");
+}
