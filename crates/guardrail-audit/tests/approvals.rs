@@ -13,8 +13,12 @@ use guardrail_core::{Action, ActionKind, Actor, ActorKind, Guard, Policy, Verdic
 const GRANT: &str = "GRANT ALL ON accounts TO bob";
 
 fn gate(dir: &std::path::Path, node: &str) -> Gate {
-    let recorder =
-        Recorder::open(RecorderConfig::new(Location::in_data_dir(dir), node.into(), dir.join(node))).unwrap();
+    gate_on(Location::in_data_dir(dir), dir, node)
+}
+
+/// A gate recording to `location` as `node`, its key in `dir`.
+fn gate_on(location: Location, dir: &std::path::Path, node: &str) -> Gate {
+    let recorder = Recorder::open(RecorderConfig::new(location, node.into(), dir.join(node))).unwrap();
     let guard =
         Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer));
     Gate::new(guard, Some(recorder))
@@ -132,29 +136,40 @@ fn one_denial_ends_a_request_and_says_why() {
 }
 
 /// Two gates (two recorders, two nodes) on one store race to run the same
-/// approved action: exactly one runs it.
+/// approved action: exactly one runs it. On the embedded store and on a
+/// PostgreSQL store shared by both.
 #[test]
 fn two_gates_racing_for_one_approval_run_it_once() {
     let dir = tempfile::tempdir().unwrap();
-    let first = gate(dir.path(), "n1");
-    let action = agent_action(GRANT);
-    let id = hold(&first, &action);
-    first.decide_approval(&id, person("bob"), true, "").unwrap().wait().unwrap();
-    let second = gate(dir.path(), "n2");
-    let barrier = std::sync::Barrier::new(2);
-    let verdicts: Vec<Verdict> = std::thread::scope(|scope| {
-        let runs: Vec<_> = [&first, &second]
-            .into_iter()
-            .map(|gate| {
-                let (barrier, action) = (&barrier, &action);
-                scope.spawn(move || {
-                    barrier.wait();
-                    gate.check(action).unwrap().decision.verdict
+    race(Location::in_data_dir(dir.path()), dir.path());
+    let database = guardrail_testdb::TestDatabase::new("approvals_race");
+    let keys = tempfile::tempdir().unwrap();
+    race(Location::parse(database.url()).unwrap(), keys.path());
+}
+
+fn race(location: Location, dir: &std::path::Path) {
+    let first = gate_on(location.clone(), dir, "n1");
+    let second = gate_on(location, dir, "n2");
+    for round in 0..5 {
+        let action = agent_action(&format!("GRANT ALL ON accounts_{round} TO bob"));
+        let id = hold(&first, &action);
+        // Approved through the other gate: the store is what they share.
+        second.decide_approval(&id, person("bob"), true, "").unwrap().wait().unwrap();
+        let barrier = std::sync::Barrier::new(2);
+        let verdicts: Vec<Verdict> = std::thread::scope(|scope| {
+            let runs: Vec<_> = [&first, &second]
+                .into_iter()
+                .map(|gate| {
+                    let (barrier, action) = (&barrier, &action);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        gate.check(action).unwrap().decision.verdict
+                    })
                 })
-            })
-            .collect();
-        runs.into_iter().map(|run| run.join().unwrap()).collect()
-    });
-    let allowed = verdicts.iter().filter(|verdict| **verdict == Verdict::Allow).count();
-    assert_eq!(allowed, 1, "{verdicts:?}");
+                .collect();
+            runs.into_iter().map(|run| run.join().unwrap()).collect()
+        });
+        let allowed = verdicts.iter().filter(|verdict| **verdict == Verdict::Allow).count();
+        assert_eq!(allowed, 1, "round {round}: {verdicts:?}");
+    }
 }

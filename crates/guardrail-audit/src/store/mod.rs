@@ -146,22 +146,13 @@ pub trait Store: Send {
         now: i64,
         record: &mut dyn FnMut(&approval::Request, Transition) -> Pending,
         seal: Seal<'_>,
-    ) -> Result<Result<Changed, Refused>, StoreError> {
-        let _ = (node, id, change, now, record, seal);
-        Err(StoreError::Io("this store does not hold approval requests yet; use the embedded (SQLite) record".into()))
-    }
+    ) -> Result<Result<Changed, Refused>, StoreError>;
 
     /// One approval request.
-    fn approval(&mut self, id: &str) -> Result<Option<approval::Request>, StoreError> {
-        let _ = id;
-        Ok(None)
-    }
+    fn approval(&mut self, id: &str) -> Result<Option<approval::Request>, StoreError>;
 
     /// Approval requests, newest first: those in `state` (as stored), or all.
-    fn approvals(&mut self, state: Option<State>, limit: usize) -> Result<Vec<approval::Request>, StoreError> {
-        let _ = (state, limit);
-        Ok(Vec::new())
-    }
+    fn approvals(&mut self, state: Option<State>, limit: usize) -> Result<Vec<approval::Request>, StoreError>;
 }
 
 /// What a change made: the request after it, and, when it appended its
@@ -172,15 +163,18 @@ pub struct Changed {
     pub made: Option<(Transition, Appended)>,
 }
 
-/// The request a change applies to, found in a store's `rows` (requests
-/// as stored): its own (`Open`), by id, or the approval `Consume` may use.
-pub(crate) fn request_for(
-    rows: Vec<approval::Request>,
-    id: Option<&str>,
-    change: &Change,
-    now: i64,
-) -> Option<approval::Request> {
-    match (id, change) {
+/// What a change comes to, given the store's `rows` (requests as stored,
+/// read under the store's lock): the request already waiting for the same
+/// action (`Open` without an id), or the request after the change.
+pub(crate) enum Step {
+    Waiting(approval::Request),
+    Made(approval::Request, Transition),
+}
+
+/// The request a change applies to (its own for `Open`, by id, or the
+/// approval `Consume` may use), and the change applied to it.
+pub(crate) fn step(rows: Vec<approval::Request>, id: Option<&str>, change: &Change, now: i64) -> Result<Step, Refused> {
+    let current = match (id, change) {
         (Some(id), _) => rows.into_iter().find(|request| request.id == id),
         (None, Change::Open(new)) => rows.into_iter().find(|request| {
             request.state_at(now) == State::Pending && request.actor == new.actor && request.target == new.target
@@ -190,7 +184,16 @@ pub(crate) fn request_for(
             .filter(|request| request.state_at(now) == State::Approved)
             .min_by_key(|request| request.requested_at),
         (None, _) => None,
-    }
+    };
+    let (request, transition) = match (current, change) {
+        // The action waits already: the same request, nothing new.
+        (Some(existing), Change::Open(_)) if id.is_none() => return Ok(Step::Waiting(existing)),
+        (None, Change::Open(_)) => approval::apply(None, change, now)?,
+        (None, Change::Consume { .. }) if id.is_none() => return Err(Refused::NoApproval),
+        (None, _) => return Err(Refused::Unknown(id.unwrap_or_default().to_owned())),
+        (Some(current), _) => approval::apply(Some(&current), change, now)?,
+    };
+    Ok(Step::Made(request, transition))
 }
 
 /// Which store to use.

@@ -4,7 +4,8 @@
 
 use postgres::{Client, NoTls};
 
-use super::{Appended, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
+use super::{Appended, Changed, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
+use crate::approval::{Change, Refused, Request, State, Transition};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -39,6 +40,20 @@ const MIGRATIONS: &[&str] = &[
 ",
     "
     ALTER TABLE guardrail_checkpoints ADD COLUMN first BIGINT;
+",
+    // Approval requests (crate::approval): the request as JSON, with the
+    // columns it is found by. Shared by every gate on this store.
+    "
+    CREATE TABLE guardrail_approvals (
+        id             TEXT PRIMARY KEY,
+        digest         TEXT NOT NULL,
+        policy_version TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        requested_at   BIGINT NOT NULL,
+        body           TEXT NOT NULL
+    );
+    CREATE INDEX guardrail_approvals_by_action ON guardrail_approvals (digest, policy_version);
+    CREATE INDEX guardrail_approvals_by_state ON guardrail_approvals (state, requested_at);
 ",
 ];
 
@@ -126,6 +141,90 @@ fn head(client: &mut impl postgres::GenericClient, node: &str) -> Result<Option<
     Ok(row.map(|row| Head { seq: row.get::<_, i64>(0) as u64, hash: read_hash(row.get(1)) }))
 }
 
+/// Appends `batch` to `node`'s chain and its checkpoint inside the
+/// caller's transaction, under the node's advisory lock (taken here).
+fn append_in(
+    transaction: &mut postgres::Transaction<'_>,
+    node: &str,
+    batch: &[Pending],
+    seal: Seal<'_>,
+    starts_chain: bool,
+) -> Result<Option<Appended>, StoreError> {
+    transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&node])?;
+    let head = head(transaction, node)?;
+    if starts_chain && head.is_some() {
+        return Ok(None);
+    }
+    let first = super::first_sealed(head);
+    let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
+    let mut heads = Vec::with_capacity(batch.len());
+    let (mut blob_hashes, mut blob_contents) = (Vec::new(), Vec::new());
+    for pending in batch {
+        for blob in &pending.blobs {
+            blob_hashes.push(blob.sha256.as_str());
+            blob_contents.push(blob.content.as_slice());
+        }
+        seq += 1;
+        let hash = record_hash(node, seq, pending.time, pending.kind, &pending.body, prev);
+        heads.push((Head { seq, hash }, prev));
+        prev = hash;
+    }
+    if !blob_hashes.is_empty() {
+        transaction.execute(
+            "INSERT INTO guardrail_blobs (sha256, content) SELECT * FROM unnest($1::text[], $2::bytea[])
+             ON CONFLICT (sha256) DO NOTHING",
+            &[&blob_hashes, &blob_contents],
+        )?;
+    }
+    // One round trip for the whole batch.
+    let seqs: Vec<i64> = heads.iter().map(|(head, _)| head.seq as i64).collect();
+    let times: Vec<i64> = batch.iter().map(|pending| pending.time).collect();
+    let kinds: Vec<&str> = batch.iter().map(|pending| pending.kind).collect();
+    let bodies: Vec<&str> = batch.iter().map(|pending| pending.body.as_str()).collect();
+    let prevs: Vec<String> = heads.iter().map(|(_, prev)| prev.to_hex()).collect();
+    let hashes: Vec<String> = heads.iter().map(|(head, _)| head.hash.to_hex()).collect();
+    transaction.execute(
+        "INSERT INTO guardrail_records (node, seq, time, kind, body, prev, hash)
+         SELECT $1, seq, time, kind, body, prev, hash
+         FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+              WITH ORDINALITY AS batch(seq, time, kind, body, prev, hash, position)
+         ORDER BY position",
+        &[&node, &seqs, &times, &kinds, &bodies, &prevs, &hashes],
+    )?;
+    let Some(&(last, _)) = heads.last() else {
+        return Err(StoreError::Io("an empty batch has nothing to seal".into()));
+    };
+    let checkpoint = seal(first, last);
+    insert_checkpoint(transaction, &checkpoint)?;
+    Ok(Some((heads.into_iter().map(|(head, _)| head).collect(), checkpoint)))
+}
+
+fn approval_rows(
+    client: &mut impl postgres::GenericClient,
+    sql: &str,
+    values: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Vec<Request>, StoreError> {
+    client
+        .query(sql, values)?
+        .iter()
+        .map(|row| {
+            serde_json::from_str(row.get::<_, &str>(0))
+                .map_err(|error| StoreError::Incompatible(format!("an approval request cannot be read: {error}")))
+        })
+        .collect()
+}
+
+fn save_approval(client: &mut impl postgres::GenericClient, request: &Request) -> Result<(), StoreError> {
+    let body = serde_json::to_string(request).expect("requests serialize");
+    client.execute(
+        "INSERT INTO guardrail_approvals (id, digest, policy_version, state, requested_at, body)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, body = excluded.body",
+        &[&request.id, &request.digest, &request.policy_version, &request.state.as_str(), &request.requested_at, &body],
+    )?;
+    Ok(())
+}
+
 impl Store for PostgresStore {
     fn append(
         &mut self,
@@ -135,54 +234,11 @@ impl Store for PostgresStore {
         starts_chain: bool,
     ) -> Result<Option<Appended>, StoreError> {
         let mut transaction = self.client.transaction()?;
-        transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&node])?;
-        let head = head(&mut transaction, node)?;
-        if starts_chain && head.is_some() {
-            return Ok(None);
+        let appended = append_in(&mut transaction, node, batch, seal, starts_chain)?;
+        if appended.is_some() {
+            transaction.commit()?;
         }
-        let first = super::first_sealed(head);
-        let (mut seq, mut prev) = head.map_or((0, Hash::GENESIS), |head| (head.seq, head.hash));
-        let mut heads = Vec::with_capacity(batch.len());
-        let (mut blob_hashes, mut blob_contents) = (Vec::new(), Vec::new());
-        for pending in batch {
-            for blob in &pending.blobs {
-                blob_hashes.push(blob.sha256.as_str());
-                blob_contents.push(blob.content.as_slice());
-            }
-            seq += 1;
-            let hash = record_hash(node, seq, pending.time, pending.kind, &pending.body, prev);
-            heads.push((Head { seq, hash }, prev));
-            prev = hash;
-        }
-        if !blob_hashes.is_empty() {
-            transaction.execute(
-                "INSERT INTO guardrail_blobs (sha256, content) SELECT * FROM unnest($1::text[], $2::bytea[])
-                 ON CONFLICT (sha256) DO NOTHING",
-                &[&blob_hashes, &blob_contents],
-            )?;
-        }
-        // One round trip for the whole batch.
-        let seqs: Vec<i64> = heads.iter().map(|(head, _)| head.seq as i64).collect();
-        let times: Vec<i64> = batch.iter().map(|pending| pending.time).collect();
-        let kinds: Vec<&str> = batch.iter().map(|pending| pending.kind).collect();
-        let bodies: Vec<&str> = batch.iter().map(|pending| pending.body.as_str()).collect();
-        let prevs: Vec<String> = heads.iter().map(|(_, prev)| prev.to_hex()).collect();
-        let hashes: Vec<String> = heads.iter().map(|(head, _)| head.hash.to_hex()).collect();
-        transaction.execute(
-            "INSERT INTO guardrail_records (node, seq, time, kind, body, prev, hash)
-             SELECT $1, seq, time, kind, body, prev, hash
-             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
-                  WITH ORDINALITY AS batch(seq, time, kind, body, prev, hash, position)
-             ORDER BY position",
-            &[&node, &seqs, &times, &kinds, &bodies, &prevs, &hashes],
-        )?;
-        let Some(&(last, _)) = heads.last() else {
-            return Err(StoreError::Io("an empty batch has nothing to seal".into()));
-        };
-        let checkpoint = seal(first, last);
-        insert_checkpoint(&mut transaction, &checkpoint)?;
-        transaction.commit()?;
-        Ok(Some((heads.into_iter().map(|(head, _)| head).collect(), checkpoint)))
+        Ok(appended)
     }
 
     fn seq_range(&mut self, node: &str) -> Result<(u64, i64, i64), StoreError> {
@@ -264,5 +320,76 @@ impl Store for PostgresStore {
             &[&node],
         )?;
         Ok(rows.iter().map(checkpoint).collect())
+    }
+
+    fn change_approval(
+        &mut self,
+        node: &str,
+        id: Option<&str>,
+        change: &Change,
+        now: i64,
+        record: &mut dyn FnMut(&Request, Transition) -> Pending,
+        seal: Seal<'_>,
+    ) -> Result<Result<Changed, Refused>, StoreError> {
+        let mut transaction = self.client.transaction()?;
+        // Gates sharing the store change one action's requests one at a
+        // time: an advisory lock on the action (opening, consuming), and
+        // the rows themselves (a vote by id).
+        let action = match change {
+            Change::Open(request) => Some((request.digest.clone(), request.policy_version.clone())),
+            Change::Consume { digest, policy_version } => Some((digest.clone(), policy_version.clone())),
+            _ => None,
+        };
+        if let Some((digest, _)) = &action {
+            transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended('approval:' || $1, 0))", &[digest])?;
+        }
+        let rows = match (id, &action) {
+            (Some(id), _) => approval_rows(
+                &mut transaction,
+                "SELECT body FROM guardrail_approvals WHERE id = $1 FOR UPDATE",
+                &[&id],
+            )?,
+            (None, Some((digest, policy_version))) => approval_rows(
+                &mut transaction,
+                "SELECT body FROM guardrail_approvals WHERE digest = $1 AND policy_version = $2 FOR UPDATE",
+                &[digest, policy_version],
+            )?,
+            (None, None) => Vec::new(),
+        };
+        let (mut request, transition) = match super::step(rows, id, change, now) {
+            Ok(super::Step::Made(request, transition)) => (request, transition),
+            Ok(super::Step::Waiting(request)) => return Ok(Ok(Changed { request, made: None })),
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let pending = record(&request, transition);
+        let Some(appended) = append_in(&mut transaction, node, std::slice::from_ref(&pending), seal, false)? else {
+            return Err(StoreError::Io("the record was not appended".into()));
+        };
+        if transition == Transition::Consumed {
+            request.consumed_by = appended.0.first().map(|head| head.seq);
+        }
+        save_approval(&mut transaction, &request)?;
+        transaction.commit()?;
+        Ok(Ok(Changed { request, made: Some((transition, appended)) }))
+    }
+
+    fn approval(&mut self, id: &str) -> Result<Option<Request>, StoreError> {
+        Ok(approval_rows(&mut self.client, "SELECT body FROM guardrail_approvals WHERE id = $1", &[&id])?.pop())
+    }
+
+    fn approvals(&mut self, state: Option<State>, limit: usize) -> Result<Vec<Request>, StoreError> {
+        let limit = limit.min(i64::MAX as usize) as i64;
+        match state {
+            Some(state) => approval_rows(
+                &mut self.client,
+                "SELECT body FROM guardrail_approvals WHERE state = $1 ORDER BY requested_at DESC LIMIT $2",
+                &[&state.as_str(), &limit],
+            ),
+            None => approval_rows(
+                &mut self.client,
+                "SELECT body FROM guardrail_approvals ORDER BY requested_at DESC LIMIT $1",
+                &[&limit],
+            ),
+        }
     }
 }

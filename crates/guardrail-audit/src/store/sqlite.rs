@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{Appended, Changed, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
-use crate::approval::{self, Change, Refused, Request, State, Transition};
+use crate::approval::{Change, Refused, Request, State, Transition};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -462,19 +462,9 @@ impl Store for SqliteStore {
             )?,
             (None, _) => Vec::new(),
         };
-        let current = super::request_for(rows, id, change, now);
-        let applied = match (&current, change) {
-            // The action waits already: the same request, nothing new.
-            (Some(existing), Change::Open(_)) if id.is_none() => {
-                return Ok(Ok(Changed { request: existing.clone(), made: None }));
-            }
-            (None, Change::Open(_)) => approval::apply(None, change, now),
-            (None, Change::Consume { .. }) if id.is_none() => Err(Refused::NoApproval),
-            (None, _) => Err(Refused::Unknown(id.unwrap_or_default().to_owned())),
-            (Some(current), _) => approval::apply(Some(current), change, now),
-        };
-        let (mut request, transition) = match applied {
-            Ok(applied) => applied,
+        let (mut request, transition) = match super::step(rows, id, change, now) {
+            Ok(super::Step::Made(request, transition)) => (request, transition),
+            Ok(super::Step::Waiting(request)) => return Ok(Ok(Changed { request, made: None })),
             Err(refused) => return Ok(Err(refused)),
         };
         let pending = record(&request, transition);
