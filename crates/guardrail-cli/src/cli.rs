@@ -371,6 +371,19 @@ pub struct ExecArgs {
     #[arg(long, value_name = "ID")]
     pub session: Option<String>,
 
+    /// When the policy holds the command for a person's approval, wait for
+    /// their answer (as long as the request waits) and run the command once
+    /// it is approved. The default when standard error is a terminal.
+    #[arg(long, conflicts_with = "no_wait")]
+    pub wait: bool,
+
+    /// When the policy holds the command for a person's approval, exit 126
+    /// at once, naming the request; once it is approved, the identical
+    /// command runs. The default when standard error is not a terminal (an
+    /// agent's or a script's call).
+    #[arg(long)]
+    pub no_wait: bool,
+
     /// Judge with the Cedar policies in this file or directory instead of
     /// the built-in default policy.
     #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]

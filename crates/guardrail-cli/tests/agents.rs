@@ -88,15 +88,21 @@ fn each_agent_gets_each_verdict_in_its_own_protocol() {
                 if command != &ALLOWED {
                     assert!(run.stdout.contains("(rule "), "a refusal says which rule: {run:?}");
                 }
+                // A held call names the approval request that lets it run.
+                if command == &HELD {
+                    assert!(run.stdout.contains("Approval request apr-"), "{run:?}");
+                }
             }
         }
     }
     // Every call was recorded before it was answered, as the agent's.
     let decisions: Vec<Value> = records(dir.path()).into_iter().filter(|record| record["kind"] == "decision").collect();
     assert_eq!(decisions.len(), cases.len());
-    // `--channel hook` is every agent's hook.
+    // `--channel hook` is every agent's hook: the decisions, and the
+    // approval request each held call opened.
     let run = guardrail(dir.path(), &["audit", "list", "--json", "--limit", "0", "--channel", "hook"], "");
-    assert_eq!(run.stdout.lines().count(), cases.len(), "{run:?}");
+    let held = cases.iter().filter(|(_, command, _)| *command == HELD).count();
+    assert_eq!(run.stdout.lines().count(), cases.len() + held, "{run:?}");
     for (record, (agent, command, _)) in decisions.iter().zip(&cases) {
         assert_eq!(record["text"], *command);
         assert_eq!(record["channel"], format!("hook:{agent}"));
@@ -391,8 +397,9 @@ fn exec_runs_only_what_is_allowed_and_records_the_outcome() {
             assert!(run.stderr.contains("(rule "), "a refusal says why: {run:?}");
         }
     }
-    // Each decision is followed by its outcome.
-    let records = records(dir.path());
+    // Each decision is followed by its outcome (a held one, after the
+    // approval request it opened).
+    let records: Vec<Value> = records(dir.path()).into_iter().filter(|record| record["kind"] != "approval").collect();
     let pairs: Vec<(&str, &str, Option<i64>)> = records
         .chunks(2)
         .map(|pair| {

@@ -114,3 +114,96 @@ fn a_person_at_the_terminal_approves_one_held_action() {
     assert_eq!(approvals.len(), 5, "requested three times, approved, denied: {run:?}");
     assert!(approvals.iter().all(|event| event["class_uid"] == 3005), "{approvals:?}");
 }
+
+/// `guardrail exec` of a command the policy holds (taking a service out of
+/// service), run by an agent with a `kubectl` of the test's own on its
+/// PATH: started in the background, it waits for the person's answer.
+fn exec_held(dir: &Path, bin: &Path, extra: &[&str]) -> std::process::Child {
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut command = common::in_data_dir(dir);
+    command.env("PATH", path).args(["exec", "--actor", "agent-x", "--actor-kind", "agent"]);
+    command.args(extra).args(["--", "kubectl", "scale", "deploy/web", "--replicas=0"]);
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command.spawn().expect("starting guardrail exec")
+}
+
+/// The id of the one pending request, once exec has opened it.
+fn pending(dir: &Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let run = guardrail(dir, &["approvals", "list", "--state", "pending", "--json"]);
+        if let Some(line) = run.stdout.lines().next() {
+            return serde_json::from_str::<Value>(line).unwrap()["id"].as_str().unwrap().to_owned();
+        }
+        assert!(std::time::Instant::now() < deadline, "exec opened no request: {run:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+fn finish(child: std::process::Child) -> Run {
+    let output = child.wait_with_output().unwrap();
+    Run {
+        status: output.status.code().expect("exec was killed by a signal"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn exec_waits_for_the_persons_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let kubectl = bin.join("kubectl");
+    std::fs::write(&kubectl, "#!/bin/sh\necho \"kubectl ran: $*\"\n").unwrap();
+    std::fs::set_permissions(&kubectl, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    // Without a terminal (or with --no-wait): refused at once, naming the
+    // request to approve.
+    let run = finish(exec_held(dir, &bin, &[]));
+    assert_eq!(run.status, 126, "{run:?}");
+    assert!(run.stderr.contains("guardrail approvals approve apr-"), "{run:?}");
+    let first = pending(dir);
+    assert!(!run.stdout.contains("kubectl ran"), "{run:?}");
+
+    // Waiting: the same request (the identical command), approved, then run once.
+    let child = exec_held(dir, &bin, &["--wait"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(pending(dir), first);
+    let approve = guardrail(dir, &["approvals", "approve", &first, "--reason", "maintenance window"]);
+    assert_eq!(approve.status, 0, "{approve:?}");
+    let run = finish(child);
+    assert_eq!(run.status, 0, "{run:?}");
+    assert_eq!(run.stdout, "kubectl ran: scale deploy/web --replicas=0\n", "{run:?}");
+
+    // Denied: not run, and the reason is said.
+    let child = exec_held(dir, &bin, &["--wait"]);
+    let next = pending(dir);
+    assert_ne!(next, first);
+    let deny = guardrail(dir, &["approvals", "deny", &next, "--reason", "not on a Friday"]);
+    assert_eq!(deny.status, 0, "{deny:?}");
+    let run = finish(child);
+    assert_eq!(run.status, 126, "{run:?}");
+    assert!(run.stderr.contains("is denied by") && run.stderr.contains("not on a Friday"), "{run:?}");
+    assert!(!run.stdout.contains("kubectl ran"), "{run:?}");
+
+    // The record: the approved run carries its approval, and its outcome.
+    let run = guardrail(dir, &["audit", "list", "-n", "0", "--json"]);
+    let records: Vec<Value> = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let ran = records
+        .iter()
+        .find(|record| record["approval"] == first.as_str())
+        .unwrap_or_else(|| panic!("no decision carries {first}: {run:?}"));
+    assert_eq!(ran["verdict"], "allow");
+    let seq = ran["seq"].as_u64().unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|record| record["kind"] == "outcome" && record["decision"] == seq && record["status"] == "succeeded"),
+        "{run:?}"
+    );
+}

@@ -2,10 +2,12 @@
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::Instant;
 
+use guardrail_audit::approval::State;
 use guardrail_audit::{Gate, OutcomeEvent, OutcomeStatus};
-use guardrail_core::{Action, ActionKind, Actor};
+use guardrail_core::{Action, ActionKind, Actor, Verdict};
 use sha2::{Digest, Sha256};
 
 use crate::cli::ExecArgs;
@@ -17,6 +19,67 @@ pub mod status {
     pub const FAILED: i32 = 125;
     pub const REFUSED: i32 = 126;
     pub const NOT_FOUND: i32 = 127;
+}
+
+/// How often a waiting exec looks at its approval request.
+const APPROVAL_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Opens (or finds) the approval request of a held command, says where to
+/// approve it, and when waiting (`--wait`, or a terminal to say it on),
+/// waits until a person decides or the request expires. Once approved, the gate is asked again, which uses the
+/// approval: the decision to run, with its permit. `None` when the command
+/// is not to run.
+fn wait_for_approval(
+    gate: &Gate,
+    action: &Action,
+    held: &guardrail_audit::Checked,
+    args: &ExecArgs,
+) -> Result<Option<guardrail_audit::Checked>, Failure> {
+    let request = gate
+        .request_approval(action, held)
+        .map_err(|error| Failure::Io(error.to_string()))?
+        .wait()
+        .map_err(|error| Failure::Io(error.to_string()))?
+        .request;
+    let wait = args.wait || (!args.no_wait && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    eprintln!(
+        "guardrail: approval request {id}: a person approves it with `guardrail approvals approve {id}`{}",
+        if wait { "; waiting (Ctrl-C to stop)" } else { "; then run the identical command again" },
+        id = request.id
+    );
+    if !wait {
+        return Ok(None);
+    }
+    let mut store = crate::store::open(&args.store)?;
+    loop {
+        let now = guardrail_audit::now();
+        let current = store.approval(&request.id).map_err(|error| Failure::Io(error.to_string()))?;
+        let Some(current) = current else {
+            return Err(Failure::Io(format!("approval request {} has disappeared from the record", request.id)));
+        };
+        match current.state_at(now) {
+            State::Pending => std::thread::sleep(APPROVAL_POLL),
+            State::Approved => {
+                let checked = gate.check(action).map_err(|error| Failure::Io(error.to_string()))?;
+                if checked.permit.is_some() {
+                    return Ok(Some(checked));
+                }
+                // Another gate used it first, or the policy changed.
+                eprintln!("guardrail: approval {} was approved, but could not be used: not run", request.id);
+                return Ok(None);
+            }
+            state => {
+                let why = current
+                    .votes
+                    .iter()
+                    .find(|vote| !vote.approve)
+                    .map(|vote| format!(" by {}: {}", vote.by, vote.reason))
+                    .unwrap_or_default();
+                eprintln!("guardrail: approval request {} is {state}{why}; not run", request.id);
+                return Ok(None);
+            }
+        }
+    }
 }
 
 pub fn run(args: ExecArgs) -> Result<i32, Failure> {
@@ -57,7 +120,21 @@ fn execute(args: ExecArgs) -> Result<i32, Failure> {
     action.context.cwd = Some(cwd.to_string_lossy().into_owned());
 
     // Fail closed: nothing runs unless the decision is durable.
-    let checked = gate.check(&action).map_err(|error| Failure::Io(error.to_string()))?;
+    let mut checked = gate.check(&action).map_err(|error| Failure::Io(error.to_string()))?;
+    if checked.decision.verdict == Verdict::RequireApproval {
+        let held = checked.receipt.clone().expect("exec always records");
+        let decision = Arc::clone(&checked.decision);
+        eprintln!("guardrail: {}: {} (rule {})", decision.verdict, decision.reason, decision.rule);
+        let approved = wait_for_approval(&gate, &action, &checked, &args);
+        // The held decision did not run (a later decision, on its
+        // approval, may).
+        let outcome = OutcomeEvent { decision: held.seq, status: OutcomeStatus::NotRun, ..Default::default() };
+        gate.record_outcome(&held, outcome).map_err(|error| Failure::Io(error.to_string()))?;
+        match approved? {
+            Some(ran) => checked = ran,
+            None => return Ok(status::REFUSED),
+        }
+    }
     let receipt = checked.receipt.clone().expect("exec always records");
     let decision = &checked.decision;
     // Nothing runs without a permit: a decision that allows, recorded.

@@ -407,7 +407,24 @@ fn judge(
     action.target = guardrail_audit::data_dir::hostname();
     action.context.cwd = cwd;
     action.context.session = session;
-    gate.check(&action).map(|checked| (*checked.decision).clone()).map_err(|error| error.to_string())
+    let checked = gate.check(&action).map_err(|error| error.to_string())?;
+    let mut decision = (*checked.decision).clone();
+    // A held action waits for a person: say which request, and how it runs.
+    if decision.verdict == Verdict::RequireApproval {
+        let request = gate
+            .request_approval(&action, &checked)
+            .map_err(|error| error.to_string())?
+            .wait()
+            .map_err(|error| error.to_string())?
+            .request;
+        decision.reason = format!(
+            "{}. Approval request {id}: a person approves it with `guardrail approvals approve {id}`; \
+             once approved, run the identical command again and it runs once",
+            decision.reason,
+            id = request.id
+        );
+    }
+    Ok(decision)
 }
 
 /// The decision in the agent's protocol, for the event `event`.
