@@ -184,24 +184,12 @@ impl Gate {
         let decision = self.guard.check(action);
         // A held action a person approved runs, once: the approval is
         // consumed in the transaction that records the decision to run it.
-        if decision.verdict == Verdict::RequireApproval
-            && let Some(recorder) = &self.recorder
-        {
-            let digest = action.digest();
-            let version = self.guard.policy().version().to_owned();
-            let change = Change::Consume { digest: digest.clone(), policy_version: version.clone() };
-            let (held, owned, policy_version) = (Arc::clone(&decision), action.clone(), version.clone());
-            let record: ApprovalRecord = Box::new(move |request, _| {
-                let mut entry = Entry::decision(&owned, &approved(&held, request), &policy_version);
-                if let Event::Decision(event) = &mut entry.event {
-                    event.approval = Some(request.id.clone());
-                }
-                entry
-            });
-            match recorder.change_approval(None, change, record)?.wait() {
+        if decision.verdict == Verdict::RequireApproval && self.recorder.is_some() {
+            match self.use_approval(action, &decision)?.wait() {
                 Ok(changed) => {
                     let decision = Arc::new(approved(&decision, &changed.request));
-                    return Ok(Checked::of(decision, changed.receipt, digest, version));
+                    let version = self.guard.policy().version().to_owned();
+                    return Ok(Checked::of(decision, changed.receipt, action.digest(), version));
                 }
                 // No usable approval: held, as decided.
                 Err(ApprovalError::Refused(_)) => {}
@@ -215,6 +203,26 @@ impl Gate {
             }
         };
         Ok(Checked::of(decision, receipt, action.digest(), self.guard.policy().version().to_owned()))
+    }
+
+    /// Uses an approval of `action` (as judged), which `held` holds for
+    /// approval: when a usable one exists, it is consumed in the transaction
+    /// that records the decision to run the action ([`approved`]); the
+    /// ticket then yields the request and that record's receipt. A
+    /// `Refused` answer means no approval allows it (the action stays held).
+    pub fn use_approval(&self, action: &Action, held: &Arc<Decision>) -> Result<ApprovalTicket, RecordError> {
+        let recorder = self.recording()?;
+        let version = self.guard.policy().version().to_owned();
+        let change = Change::Consume { digest: action.digest(), policy_version: version.clone() };
+        let (held, owned) = (Arc::clone(held), action.clone());
+        let record: ApprovalRecord = Box::new(move |request, _| {
+            let mut entry = Entry::decision(&owned, &approved(&held, request), &version);
+            if let Event::Decision(event) = &mut entry.event {
+                event.approval = Some(request.id.clone());
+            }
+            entry
+        });
+        recorder.change_approval(None, change, record)
     }
 
     /// Opens an approval request for `action`, which `checked` (recorded)
@@ -292,7 +300,7 @@ impl Gate {
 
 /// The decision to run a held action on its approval: allowed, by the rule
 /// that held it, saying who approved and why.
-fn approved(held: &Decision, request: &Request) -> Decision {
+pub fn approved(held: &Decision, request: &Request) -> Decision {
     let approvers: Vec<String> = request
         .votes
         .iter()

@@ -20,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::BufMut;
-use guardrail_audit::{Gate, OutcomeEvent, OutcomeStatus, Receipt, RecordError, Ticket};
+use guardrail_audit::{ApprovalError, Gate, OutcomeEvent, OutcomeStatus, Receipt, RecordError, Ticket};
 use guardrail_core::{Action, Actor, Decision, IntentKind, Obligation, Verdict};
 
 use crate::Shared;
@@ -491,6 +491,29 @@ impl Session {
                 }
             }
         };
+        // A held statement a person approved runs, once: the approval is
+        // used in the transaction that records the decision to run it.
+        let mut approved = None;
+        let decision = if decision.verdict == Verdict::RequireApproval {
+            let used = match self.shared.gate.use_approval(&action, &decision) {
+                Ok(ticket) => ticket.await,
+                Err(error) => Err(ApprovalError::Record(error)),
+            };
+            match used {
+                Ok(changed) => {
+                    approved = changed.receipt;
+                    Arc::new(guardrail_audit::approved(&decision, &changed.request))
+                }
+                Err(ApprovalError::Refused(_)) => decision,
+                Err(ApprovalError::Record(error)) => return Ok(Err(self.unrecorded(&error))),
+            }
+        } else {
+            decision
+        };
+        if decision.verdict == Verdict::RequireApproval {
+            let (seq, request) = self.hold(&action, &decision).await;
+            return Ok(Err(waiting_for(refusal(&decision, seq), request.as_deref())));
+        }
         if decision.verdict != Verdict::Allow {
             let seq = self.record_refusal(&action, &decision).await;
             return Ok(Err(refusal(&decision, seq)));
@@ -523,13 +546,13 @@ impl Session {
         let judged = Arc::new(Judged {
             action,
             decision,
-            receipt: std::sync::OnceLock::new(),
-            ahead: !light,
+            receipt: approved.clone().map(std::sync::OnceLock::from).unwrap_or_default(),
+            ahead: !light || approved.is_some(),
             write_cap,
             read_cap,
             mask_computed: std::sync::OnceLock::new(),
         });
-        if !light {
+        if !light && approved.is_none() {
             // Written ahead. Inside a transaction block a write's effect
             // lasts only once the block commits: its record may be written
             // meanwhile, and is waited for before anything that ends the
@@ -573,6 +596,32 @@ impl Session {
             self.sql_prepared.insert(name, action.text.clone());
         }
         Ok(Ok(judged))
+    }
+
+    /// Records a held statement's decision and opens its approval request
+    /// (or finds the one waiting for the identical statement): where the
+    /// decision sits, and the request's id. A hold that cannot be recorded
+    /// is still a refusal.
+    async fn hold(&mut self, action: &Action, decision: &Arc<Decision>) -> (Option<u64>, Option<String>) {
+        let checked = match self.shared.record_decision(action, Arc::clone(decision)).await {
+            Ok(checked) => checked,
+            Err(error) => {
+                self.shared.record_failed(&self.id, &error, "a held statement");
+                return (None, None);
+            }
+        };
+        let seq = checked.receipt.as_ref().map(|receipt| receipt.seq);
+        let opened = match self.shared.gate.request_approval(action, &checked) {
+            Ok(ticket) => ticket.await,
+            Err(error) => Err(ApprovalError::Record(error)),
+        };
+        match opened {
+            Ok(changed) => (seq, Some(changed.request.id)),
+            Err(error) => {
+                tracing::error!(session = %self.id, %error, "an approval request could not be opened");
+                (seq, None)
+            }
+        }
     }
 
     /// Records a refusal before it is answered, and says where it sits; a
@@ -1144,8 +1193,8 @@ pub(crate) fn refusal(decision: &Decision, seq: Option<u64>) -> Report {
              SET guardrail.justification = '...', and send it again"
         }
         Verdict::RequireApproval => {
-            "a person must approve this exact statement; until approvals are available here, ask someone \
-             allowed to run it"
+            "a person must approve this exact statement (guardrail approvals approve); once approved, send \
+             the identical statement again and it runs once"
         }
         _ => "this takes a change of policy, not a justification; do what the reason says, or ask the policy's owner",
     };
@@ -1165,4 +1214,18 @@ pub(crate) fn refusal(decision: &Decision, seq: Option<u64>) -> Report {
     Report::error("42501", format!("guardrail: {verb} by rule {}: {}", decision.rule, decision.reason))
         .with_detail(detail)
         .with_hint(hint)
+}
+
+/// A held statement's refusal, naming the approval request that lets the
+/// identical statement run.
+fn waiting_for(report: Report, request: Option<&str>) -> Report {
+    let Some(id) = request else { return report };
+    let detail = match &report.detail {
+        Some(detail) => format!("{detail}; approval request {id}"),
+        None => format!("approval request {id}"),
+    };
+    report.with_detail(detail).with_hint(format!(
+        "a person approves it with `guardrail approvals approve {id}`; then send the identical statement \
+         again: it runs once"
+    ))
 }

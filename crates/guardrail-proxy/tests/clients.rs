@@ -537,3 +537,62 @@ fn pgbench_runs_its_read_only_and_write_mixes_through_the_proxy() {
     let decisions = proxy.events().iter().filter(|event| matches!(event, Event::Decision(_))).count();
     assert!(decisions >= 200 * 2 + 1400 * 2, "{decisions} decisions recorded");
 }
+
+/// A statement the policy holds for approval: refused with the request's
+/// id and how to go on; once a person approves it, the identical statement
+/// runs, once, and the record names the approval.
+#[test]
+fn a_held_statement_runs_once_a_person_approves_it() {
+    use guardrail_audit::approval::Approver;
+    let mut proxy = TestProxy::start("proxy_approval");
+    direct(&mut proxy, "CREATE TABLE payroll (id int)");
+    let client = proxy.connect(AGENT);
+    let grant = "GRANT SELECT ON payroll TO PUBLIC";
+    let held = |result| {
+        let (code, message, hint) = error_of(result);
+        assert_eq!(code, "42501", "{message}");
+        assert!(message.contains("needs a person's approval"), "{message}");
+        let hint = hint.expect("a hint");
+        let at = hint.find("apr-").unwrap_or_else(|| panic!("no request in {hint}"));
+        hint[at..at + 20].to_owned()
+    };
+    let id = proxy.runtime.block_on(async { held(client.execute(grant, &[]).await) });
+    // Sent again while pending (simple protocol this time): the same request.
+    let again = proxy.runtime.block_on(async { held(client.simple_query(grant).await.map(|_| 0)) });
+    assert_eq!(again, id);
+
+    // A person approves it, through a gate of their own on the same record.
+    let keys = tempfile::tempdir().unwrap();
+    let recorder = guardrail_audit::Recorder::open(guardrail_audit::RecorderConfig::new(
+        guardrail_audit::Location::in_data_dir(proxy.data_dir.path()),
+        "console".into(),
+        keys.path().into(),
+    ))
+    .unwrap();
+    let approver = guardrail_audit::Gate::new(
+        guardrail_core::Guard::new(guardrail_core::Policy::default_policy()),
+        Some(recorder),
+    );
+    let dana = Approver { id: "dana".into(), kind: guardrail_core::ActorKind::Human, roles: Vec::new() };
+    approver.decide_approval(&id, dana, true, "read-only access for the audit").unwrap().wait().unwrap();
+
+    proxy.runtime.block_on(async {
+        client.execute(grant, &[]).await.expect("the approved statement runs");
+        // Once: the next identical statement is held again, with a new request.
+        let next = held(client.execute(grant, &[]).await);
+        assert_ne!(next, id);
+    });
+    let acl: String = direct(&mut proxy, "SELECT relacl::text FROM pg_class WHERE relname = 'payroll'")[0].get(0);
+    assert!(acl.contains("=r/"), "PUBLIC can read payroll: {acl}");
+
+    let events = proxy.events();
+    let ran = events
+        .iter()
+        .find_map(|event| match event {
+            Event::Decision(decision) if decision.approval.as_deref() == Some(id.as_str()) => Some(decision),
+            _ => None,
+        })
+        .expect("the decision to run names its approval");
+    assert_eq!(ran.verdict, guardrail_core::Verdict::Allow);
+    assert!(ran.reason.contains("approved by dana"), "{}", ran.reason);
+}
