@@ -196,6 +196,53 @@ pub(crate) fn step(rows: Vec<approval::Request>, id: Option<&str>, change: &Chan
     Ok(Step::Made(request, transition))
 }
 
+/// How a store writes a change inside its transaction.
+pub(crate) trait ApprovalWrites {
+    /// Appends one record to `node`'s chain, sealed.
+    fn append_one(&mut self, node: &str, pending: &Pending, seal: Seal<'_>) -> Result<Appended, StoreError>;
+    /// Stores the request as changed.
+    fn save(&mut self, request: &approval::Request) -> Result<(), StoreError>;
+}
+
+/// The change `change` to the request found in `rows` (read under the
+/// store's lock), written with its record through `writes`: the one path
+/// every store takes. The caller commits when something was made.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn make(
+    rows: Vec<approval::Request>,
+    id: Option<&str>,
+    change: &Change,
+    now: i64,
+    node: &str,
+    record: &mut dyn FnMut(&approval::Request, Transition) -> Pending,
+    seal: Seal<'_>,
+    writes: &mut dyn ApprovalWrites,
+) -> Result<Result<Changed, Refused>, StoreError> {
+    let (mut request, transition) = match step(rows, id, change, now) {
+        Ok(Step::Made(request, transition)) => (request, transition),
+        Ok(Step::Waiting(request)) => return Ok(Ok(Changed { request, made: None })),
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let appended = writes.append_one(node, &record(&request, transition), seal)?;
+    if transition == Transition::Consumed {
+        request.consumed_by = appended.0.first().map(|head| head.seq);
+    }
+    writes.save(&request)?;
+    Ok(Ok(Changed { request, made: Some((transition, appended)) }))
+}
+
+impl Change {
+    /// The action (digest, policy version) a change reaches without an id:
+    /// opening a request, or using an approval.
+    pub(crate) fn action(&self) -> Option<(&str, &str)> {
+        match self {
+            Change::Open(request) => Some((&request.digest, &request.policy_version)),
+            Change::Consume { digest, policy_version } => Some((digest, policy_version)),
+            _ => None,
+        }
+    }
+}
+
 /// Which store to use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {

@@ -214,6 +214,20 @@ fn approval_rows(
         .collect()
 }
 
+/// A change's writes, in the caller's transaction.
+struct Writes<'a, 't>(&'a mut postgres::Transaction<'t>);
+
+impl super::ApprovalWrites for Writes<'_, '_> {
+    fn append_one(&mut self, node: &str, pending: &Pending, seal: Seal<'_>) -> Result<Appended, StoreError> {
+        append_in(self.0, node, std::slice::from_ref(pending), seal, false)?
+            .ok_or_else(|| StoreError::Io("the record was not appended".into()))
+    }
+
+    fn save(&mut self, request: &Request) -> Result<(), StoreError> {
+        save_approval(self.0, request)
+    }
+}
+
 fn save_approval(client: &mut impl postgres::GenericClient, request: &Request) -> Result<(), StoreError> {
     let body = serde_json::to_string(request).expect("requests serialize");
     client.execute(
@@ -335,15 +349,10 @@ impl Store for PostgresStore {
         // Gates sharing the store change one action's requests one at a
         // time: an advisory lock on the action (opening, consuming), and
         // the rows themselves (a vote by id).
-        let action = match change {
-            Change::Open(request) => Some((request.digest.clone(), request.policy_version.clone())),
-            Change::Consume { digest, policy_version } => Some((digest.clone(), policy_version.clone())),
-            _ => None,
-        };
-        if let Some((digest, _)) = &action {
-            transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended('approval:' || $1, 0))", &[digest])?;
+        if let Some((digest, _)) = change.action() {
+            transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended('approval:' || $1, 0))", &[&digest])?;
         }
-        let rows = match (id, &action) {
+        let rows = match (id, change.action()) {
             (Some(id), _) => approval_rows(
                 &mut transaction,
                 "SELECT body FROM guardrail_approvals WHERE id = $1 FOR UPDATE",
@@ -352,25 +361,15 @@ impl Store for PostgresStore {
             (None, Some((digest, policy_version))) => approval_rows(
                 &mut transaction,
                 "SELECT body FROM guardrail_approvals WHERE digest = $1 AND policy_version = $2 FOR UPDATE",
-                &[digest, policy_version],
+                &[&digest, &policy_version],
             )?,
             (None, None) => Vec::new(),
         };
-        let (mut request, transition) = match super::step(rows, id, change, now) {
-            Ok(super::Step::Made(request, transition)) => (request, transition),
-            Ok(super::Step::Waiting(request)) => return Ok(Ok(Changed { request, made: None })),
-            Err(refused) => return Ok(Err(refused)),
-        };
-        let pending = record(&request, transition);
-        let Some(appended) = append_in(&mut transaction, node, std::slice::from_ref(&pending), seal, false)? else {
-            return Err(StoreError::Io("the record was not appended".into()));
-        };
-        if transition == Transition::Consumed {
-            request.consumed_by = appended.0.first().map(|head| head.seq);
+        let changed = super::make(rows, id, change, now, node, record, seal, &mut Writes(&mut transaction))?;
+        if matches!(changed, Ok(Changed { made: Some(_), .. })) {
+            transaction.commit()?;
         }
-        save_approval(&mut transaction, &request)?;
-        transaction.commit()?;
-        Ok(Ok(Changed { request, made: Some((transition, appended)) }))
+        Ok(changed)
     }
 
     fn approval(&mut self, id: &str) -> Result<Option<Request>, StoreError> {

@@ -322,6 +322,20 @@ fn approval_rows(
         .collect()
 }
 
+/// A change's writes, in the caller's transaction.
+struct Writes<'t>(&'t Connection);
+
+impl super::ApprovalWrites for Writes<'_> {
+    fn append_one(&mut self, node: &str, pending: &Pending, seal: Seal<'_>) -> Result<Appended, StoreError> {
+        append_in(self.0, node, std::slice::from_ref(pending), seal, false)?
+            .ok_or_else(|| StoreError::Io("the record was not appended".into()))
+    }
+
+    fn save(&mut self, request: &Request) -> Result<(), StoreError> {
+        save_approval(self.0, request)
+    }
+}
+
 fn save_approval(connection: &Connection, request: &Request) -> Result<(), StoreError> {
     let body = serde_json::to_string(request).expect("requests serialize");
     connection
@@ -448,35 +462,20 @@ impl Store for SqliteStore {
     ) -> Result<Result<Changed, Refused>, StoreError> {
         // The write lock first: no other gate changes the request meanwhile.
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rows = match (id, change) {
+        let rows = match (id, change.action()) {
             (Some(id), _) => approval_rows(&transaction, "SELECT body FROM approvals WHERE id = ?1", &[&id])?,
-            (None, Change::Open(request)) => approval_rows(
+            (None, Some((digest, policy_version))) => approval_rows(
                 &transaction,
                 "SELECT body FROM approvals WHERE digest = ?1 AND policy_version = ?2",
-                &[&request.digest, &request.policy_version],
+                &[&digest, &policy_version],
             )?,
-            (None, Change::Consume { digest, policy_version }) => approval_rows(
-                &transaction,
-                "SELECT body FROM approvals WHERE digest = ?1 AND policy_version = ?2",
-                &[digest, policy_version],
-            )?,
-            (None, _) => Vec::new(),
+            (None, None) => Vec::new(),
         };
-        let (mut request, transition) = match super::step(rows, id, change, now) {
-            Ok(super::Step::Made(request, transition)) => (request, transition),
-            Ok(super::Step::Waiting(request)) => return Ok(Ok(Changed { request, made: None })),
-            Err(refused) => return Ok(Err(refused)),
-        };
-        let pending = record(&request, transition);
-        let Some(appended) = append_in(&transaction, node, std::slice::from_ref(&pending), seal, false)? else {
-            return Err(StoreError::Io("the record was not appended".into()));
-        };
-        if transition == Transition::Consumed {
-            request.consumed_by = appended.0.first().map(|head| head.seq);
+        let changed = super::make(rows, id, change, now, node, record, seal, &mut Writes(&transaction))?;
+        if matches!(changed, Ok(Changed { made: Some(_), .. })) {
+            transaction.commit()?;
         }
-        save_approval(&transaction, &request)?;
-        transaction.commit()?;
-        Ok(Ok(Changed { request, made: Some((transition, appended)) }))
+        Ok(changed)
     }
 
     fn approval(&mut self, id: &str) -> Result<Option<Request>, StoreError> {
