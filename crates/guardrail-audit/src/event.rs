@@ -61,6 +61,34 @@ pub struct ApprovalEvent {
     pub decision: u64,
 }
 
+impl ApprovalEvent {
+    /// The record of `transition` of `request`, made by `by` for `reason`
+    /// (masked here).
+    pub fn of(
+        request: &crate::approval::Request,
+        transition: crate::approval::Transition,
+        by: &str,
+        reason: Option<&str>,
+    ) -> ApprovalEvent {
+        ApprovalEvent {
+            id: request.id.clone(),
+            transition,
+            state: request.state,
+            by: by.to_owned(),
+            reason: reason
+                .filter(|reason| !reason.trim().is_empty())
+                .map(|reason| guardrail_core::secret::redact(reason, &[]).into_owned()),
+            digest: request.digest.clone(),
+            policy_version: request.policy_version.clone(),
+            actor: request.actor.clone(),
+            channel: request.channel.clone(),
+            target: request.target.clone(),
+            rule: request.rule.clone(),
+            decision: request.decision_seq,
+        }
+    }
+}
+
 /// A session of a long-running surface: who logged in, from where, how.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionEvent {

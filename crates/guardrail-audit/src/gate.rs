@@ -13,6 +13,10 @@ use crate::recorder::{ApprovalError, ApprovalRecord, ApprovalTicket, Entry, Rece
 pub struct Gate {
     guard: Arc<Guard>,
     recorder: Option<Recorder>,
+    /// How long a held action's request waits for a decision, and how long
+    /// an approval stays usable once given (nanoseconds).
+    approval_wait: i64,
+    approval_valid: i64,
 }
 
 /// A decision on its way into the record ([`Gate::submit`]); awaiting it
@@ -77,7 +81,21 @@ impl Permit {
 
 impl Gate {
     pub fn new(guard: impl Into<Arc<Guard>>, recorder: Option<Recorder>) -> Gate {
-        Gate { guard: guard.into(), recorder }
+        Gate {
+            guard: guard.into(),
+            recorder,
+            approval_wait: approval::DEFAULT_WAIT_NS,
+            approval_valid: approval::DEFAULT_VALID_NS,
+        }
+    }
+
+    /// Sets the two clocks of the approval requests this gate opens: how
+    /// long one waits for a decision, and how long an approval stays usable.
+    pub fn with_approval_clocks(mut self, wait: std::time::Duration, valid: std::time::Duration) -> Gate {
+        let nanos = |duration: std::time::Duration| duration.as_nanos().min(i64::MAX as u128) as i64;
+        self.approval_wait = nanos(wait).max(1);
+        self.approval_valid = nanos(valid).max(1);
+        self
     }
 
     /// The guard, to share with a decision pool that decides off the
@@ -254,8 +272,8 @@ impl Gate {
             node: receipt.node.clone(),
             decision_seq: receipt.seq,
             requested_at: now,
-            wait_until: now.saturating_add(approval::DEFAULT_WAIT_NS),
-            valid_for: approval::DEFAULT_VALID_NS,
+            wait_until: now.saturating_add(self.approval_wait),
+            valid_for: self.approval_valid,
             valid_until: None,
             votes: Vec::new(),
             cancelled_by: None,
@@ -272,15 +290,17 @@ impl Gate {
         approve: bool,
         reason: &str,
     ) -> Result<ApprovalTicket, RecordError> {
-        let record = change_record(by.id.clone(), Some(reason.to_owned()));
-        let change = Change::Vote { by, approve, reason: reason.to_owned() };
+        let reason = guardrail_core::secret::redact(reason, &[]).into_owned();
+        let record = change_record(by.id.clone(), Some(reason.clone()));
+        let change = Change::Vote { by, approve, reason };
         self.recording()?.change_approval(Some(id), change, record)
     }
 
     /// Withdraws approval request `id` (the requester changed their mind).
     pub fn cancel_approval(&self, id: &str, by: &str, reason: &str) -> Result<ApprovalTicket, RecordError> {
-        let record = change_record(by.to_owned(), Some(reason.to_owned()));
-        let change = Change::Cancel { by: by.to_owned(), reason: reason.to_owned() };
+        let reason = guardrail_core::secret::redact(reason, &[]).into_owned();
+        let record = change_record(by.to_owned(), Some(reason.clone()));
+        let change = Change::Cancel { by: by.to_owned(), reason };
         self.recording()?.change_approval(Some(id), change, record)
     }
 
@@ -321,24 +341,8 @@ pub fn approved(held: &Decision, request: &Request) -> Decision {
 
 /// The record of a change to an approval request made by `by`.
 fn change_record(by: String, reason: Option<String>) -> ApprovalRecord {
-    let reason = reason
-        .filter(|reason| !reason.trim().is_empty())
-        .map(|reason| guardrail_core::secret::redact(&reason, &[]).into_owned());
     Box::new(move |request, transition| Entry {
-        event: Event::Approval(ApprovalEvent {
-            id: request.id.clone(),
-            transition,
-            state: request.state,
-            by: by.clone(),
-            reason: reason.clone(),
-            digest: request.digest.clone(),
-            policy_version: request.policy_version.clone(),
-            actor: request.actor.clone(),
-            channel: request.channel.clone(),
-            target: request.target.clone(),
-            rule: request.rule.clone(),
-            decision: request.decision_seq,
-        }),
+        event: Event::Approval(ApprovalEvent::of(request, transition, &by, reason.as_deref())),
         blobs: Vec::new(),
     })
 }

@@ -15,7 +15,7 @@ use crate::anchor::{Anchor, AnchorSpec};
 use crate::approval::{Change, Refused, Request, Transition};
 use crate::chain::Hash;
 use crate::event::{
-    Blob, ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent, RecordedActor, SessionEvent, Text,
+    ApprovalEvent, Blob, ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent, RecordedActor, SessionEvent, Text,
 };
 use crate::signing::{self, Checkpoint, CheckpointSigner};
 use crate::store::{Head, Location, Pending, Store};
@@ -731,7 +731,14 @@ impl Writer {
         let signer = self.signer.clone();
         let seal = |first: u64, head: Head| signer.sign(&node, first, head.seq, head.hash, time);
         let mut pending = |request: &Request, transition: Transition| {
-            let entry = record(request, transition);
+            // A request found expired on the way is recorded as the gate's
+            // doing, whoever's change found it.
+            let entry = if transition == Transition::Expired && !matches!(change, Change::Expire) {
+                let event = ApprovalEvent::of(request, transition, "gate", Some("no decision came in time"));
+                Entry { event: Event::Approval(event), blobs: Vec::new() }
+            } else {
+                record(request, transition)
+            };
             let encoded = entry.event.encode(entry.blobs);
             Pending { time, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs }
         };

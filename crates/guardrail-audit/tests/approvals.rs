@@ -173,3 +173,61 @@ fn race(location: Location, dir: &std::path::Path) {
         assert_eq!(allowed, 1, "round {round}: {verdicts:?}");
     }
 }
+
+/// The two clocks: a request waits so long for a decision, an approval is
+/// usable so long once given; past either, it has expired, and the record
+/// says so (the gate's doing) the next time anyone touches it.
+#[test]
+fn requests_and_approvals_expire_and_the_record_says_when() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = std::time::Duration::from_millis(300);
+    let gate = gate(dir.path(), "n1").with_approval_clocks(short, short);
+    let action = agent_action(GRANT);
+
+    // Nobody decided in time.
+    let id = hold(&gate, &action);
+    std::thread::sleep(short + std::time::Duration::from_millis(100));
+    assert!(refused(gate.decide_approval(&id, person("bob"), true, "").unwrap().wait()).contains("is expired"));
+    // The identical action then opens a new request.
+    let checked = gate.check(&action).unwrap();
+    let fresh = gate.request_approval(&action, &checked).unwrap().wait().unwrap();
+    assert_ne!(fresh.request.id, id);
+
+    // Approved, but not used in time.
+    gate.decide_approval(&fresh.request.id, person("bob"), true, "").unwrap().wait().unwrap();
+    std::thread::sleep(short + std::time::Duration::from_millis(100));
+    assert_eq!(gate.check(&action).unwrap().decision.verdict, Verdict::RequireApproval);
+
+    let mut store = Location::in_data_dir(dir.path()).open().unwrap();
+    for expired in [&id, &fresh.request.id] {
+        assert_eq!(store.approval(expired).unwrap().unwrap().state, State::Expired, "{expired}");
+    }
+    let expiries: Vec<(String, String)> = store
+        .chain("n1", 0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|record| match Read::decode(record).ok()?.event {
+            Event::Approval(event) if event.transition == Transition::Expired => Some((event.id, event.by)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(expiries, [(id, "gate".to_owned()), (fresh.request.id, "gate".to_owned())]);
+}
+
+/// A reason given with a decision is masked before it is stored anywhere.
+#[test]
+fn reasons_are_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = gate(dir.path(), "n1");
+    let id = hold(&gate, &agent_action(GRANT));
+    let secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    gate.decide_approval(&id, person("bob"), false, &format!("use token {secret} instead")).unwrap().wait().unwrap();
+    drop(gate);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(!bytes.windows(secret.len()).any(|window| window == secret.as_bytes()), "{path:?}");
+        }
+    }
+}

@@ -217,18 +217,37 @@ pub(crate) fn make(
     record: &mut dyn FnMut(&approval::Request, Transition) -> Pending,
     seal: Seal<'_>,
     writes: &mut dyn ApprovalWrites,
-) -> Result<Result<Changed, Refused>, StoreError> {
+) -> Result<Made, StoreError> {
+    // Requests whose clock ran out are recorded as expired first, whatever
+    // the change: the record says when a request stopped counting.
+    let mut rows = rows;
+    let mut expired = false;
+    for row in rows.iter_mut().filter(|row| !row.state.is_final() && row.state_at(now) == State::Expired) {
+        let (request, transition) = approval::apply(Some(row), &Change::Expire, now)
+            .map_err(|refused| StoreError::Io(format!("expiring {}: {refused}", row.id)))?;
+        writes.append_one(node, &record(&request, transition), seal)?;
+        writes.save(&request)?;
+        *row = request;
+        expired = true;
+    }
     let (mut request, transition) = match step(rows, id, change, now) {
         Ok(Step::Made(request, transition)) => (request, transition),
-        Ok(Step::Waiting(request)) => return Ok(Ok(Changed { request, made: None })),
-        Err(refused) => return Ok(Err(refused)),
+        Ok(Step::Waiting(request)) => return Ok(Made { changed: Ok(Changed { request, made: None }), wrote: expired }),
+        Err(refused) => return Ok(Made { changed: Err(refused), wrote: expired }),
     };
     let appended = writes.append_one(node, &record(&request, transition), seal)?;
     if transition == Transition::Consumed {
         request.consumed_by = appended.0.first().map(|head| head.seq);
     }
     writes.save(&request)?;
-    Ok(Ok(Changed { request, made: Some((transition, appended)) }))
+    Ok(Made { changed: Ok(Changed { request, made: Some((transition, appended)) }), wrote: true })
+}
+
+/// What [`make`] did: the change (or why not), and whether it wrote
+/// anything (the caller then commits).
+pub(crate) struct Made {
+    pub changed: Result<Changed, Refused>,
+    pub wrote: bool,
 }
 
 impl Change {

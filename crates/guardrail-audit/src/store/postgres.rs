@@ -366,10 +366,10 @@ impl Store for PostgresStore {
             (None, None) => Vec::new(),
         };
         let changed = super::make(rows, id, change, now, node, record, seal, &mut Writes(&mut transaction))?;
-        if matches!(changed, Ok(Changed { made: Some(_), .. })) {
+        if changed.wrote {
             transaction.commit()?;
         }
-        Ok(changed)
+        Ok(changed.changed)
     }
 
     fn approval(&mut self, id: &str) -> Result<Option<Request>, StoreError> {

@@ -472,10 +472,10 @@ impl Store for SqliteStore {
             (None, None) => Vec::new(),
         };
         let changed = super::make(rows, id, change, now, node, record, seal, &mut Writes(&transaction))?;
-        if matches!(changed, Ok(Changed { made: Some(_), .. })) {
+        if changed.wrote {
             transaction.commit()?;
         }
-        Ok(changed)
+        Ok(changed.changed)
     }
 
     fn approval(&mut self, id: &str) -> Result<Option<Request>, StoreError> {
