@@ -47,6 +47,7 @@ pub fn analyze(text: &str) -> Analysis {
 /// [`analyze`] without the shape cache: what every cached answer must equal.
 pub fn analyze_afresh(text: &str) -> Analysis {
     let mut analysis = walk::analyze_text(text, ParserOptions::DEFAULT, 0, true);
+    rules::after(&mut analysis);
     // Text order, then the first of identical findings (an ALTER TABLE
     // adding three columns is one schema.alter).
     analysis.intents.sort_by_key(|intent| intent.span.start);

@@ -28,6 +28,7 @@ mod insert;
 mod lock;
 mod maintenance;
 mod merge;
+mod own_tables;
 mod ownership;
 mod prepared;
 mod restrictions;
@@ -105,8 +106,14 @@ pub const RULES: &[&Rule] = &[
     &prepared::RULE,
     &session::RULE,
     &admin_command::RULE,
+    &own_tables::RULE,
     &unparsable::RULE,
 ];
+
+/// Rules over what the analysis found, after every statement was walked.
+pub(crate) fn after(analysis: &mut guardrail_core::Analysis) {
+    own_tables::check(analysis);
+}
 
 /// Hands a node to the rule for its type.
 pub(crate) fn check(walker: &mut Walker<'_>, node: &NodeEnum, position: Position) -> Flow {
