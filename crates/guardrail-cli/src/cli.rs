@@ -130,6 +130,77 @@ pub enum Command {
     /// holds the database's credential.
     #[command(after_long_help = PROXY_AFTER, args_conflicts_with_subcommands = true)]
     Proxy(ProxyArgs),
+    /// Run the daemon: the HTTP API through which people see and decide on
+    /// held actions (`/v1/approvals`), authenticated by bearer tokens.
+    #[command(after_long_help = SERVE_AFTER, args_conflicts_with_subcommands = true)]
+    Serve(ServeArgs),
+}
+
+const SERVE_AFTER: &str = "\
+Quick start:
+  guardrail serve token add bob --kind human --role dba     # prints bob's token, once
+  guardrail serve                                           # 127.0.0.1:8420
+  curl -H \"Authorization: Bearer $TOKEN\" 127.0.0.1:8420/v1/approvals?state=pending
+  curl -X POST -H \"Authorization: Bearer $TOKEN\" -d '{\"reason\":\"INC-42\"}' \\
+      -H 'Content-Type: application/json' 127.0.0.1:8420/v1/approvals/apr-.../approve
+
+The configuration (TOML, default serve.toml in the data directory) holds
+listen and [[tokens]] (name, kind, roles, sha256): only a token's SHA-256 is
+kept. A caller decides as its token's identity: a person, not the requester
+nor whom an agent acts for, with the role the rule asks for. Errors are JSON:
+{\"error\": {\"code\": ..., \"message\": ...}}.";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+
+    /// The daemon's configuration file (TOML). Default: serve.toml in the data directory.
+    #[arg(long, value_name = "FILE", env = "GUARDRAIL_SERVE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Where the API listens. Default: the configuration's, else 127.0.0.1:8420.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Manage the API's tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Mint a token for an identity; it is printed once, and only its
+    /// SHA-256 is stored. Restart the daemon to use it.
+    Add {
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Whether the identity is a person or an agent.
+        #[arg(long, value_enum)]
+        kind: ActorKindArg,
+        /// A role the identity holds (an approver role); repeat for several.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+        #[arg(long, value_name = "FILE", env = "GUARDRAIL_SERVE_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke an identity's token. Restart the daemon to apply.
+    Revoke {
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[arg(long, value_name = "FILE", env = "GUARDRAIL_SERVE_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 const PROXY_AFTER: &str = "\

@@ -48,6 +48,7 @@ fn run() -> i32 {
         Command::Exec(args) => commands::exec::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
         Command::Proxy(args) => commands::proxy::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(status) => status,

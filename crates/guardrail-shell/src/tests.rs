@@ -784,6 +784,9 @@ fn the_gate_guards_its_own_files_and_configuration() {
         ("guardrail approvals deny apr-0123456789abcdef --reason no", "gate.tamper"),
         ("/usr/local/bin/guardrail approvals approve apr-1", "gate.tamper"),
         ("guardrail approvals list --state pending", "!gate.tamper"),
+        ("guardrail serve token add me --kind human --role dba", "gate.tamper"),
+        ("guardrail serve --listen 0.0.0.0:8420", "gate.tamper"),
+        ("guardrail serve --help", "!gate.tamper"),
         ("guardrail approvals show apr-0123456789abcdef", "!gate.tamper"),
         // What exec carries is walked.
         ("guardrail exec -- rm -rf /srv/data", "fs.delete_recursive system"),

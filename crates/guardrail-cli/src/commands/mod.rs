@@ -7,3 +7,4 @@ pub mod hook;
 pub mod policy;
 pub mod proxy;
 pub mod record;
+pub mod serve;

@@ -171,6 +171,11 @@ fn guardrail(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
         // A person's answer to a held action: an agent approving (or
         // denying) at the terminal would be deciding in their place.
+        // The daemon decides who may approve: an agent neither runs one of
+        // its own nor mints itself a token.
+        (["serve", ..], _) if !parsed.has("--help") && !parsed.has("-h") => {
+            tamper(walker, command, "runs the gate's daemon, or changes who may use its API".to_owned())
+        }
         (["approvals", "approve" | "deny", ..], _) if !parsed.has("--help") && !parsed.has("-h") => {
             tamper(walker, command, "approves or denies an action held for a person's approval".to_owned())
         }

@@ -1,0 +1,101 @@
+//! `guardrail serve`: argument parsing and printing around `guardrail_serve`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use guardrail_audit::Gate;
+use guardrail_serve::{ServeConfig, Server};
+
+use crate::Failure;
+use crate::cli::{ServeArgs, ServeCommand, StoreArgs, TokenCommand, exit};
+
+/// Where the API listens when neither a flag nor the configuration says.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
+
+pub fn run(args: ServeArgs) -> Result<i32, Failure> {
+    match args.command {
+        Some(ServeCommand::Token(TokenCommand::Add { name, kind, roles, config, store })) => {
+            let path = config_path(config, &store)?;
+            let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
+            let token = config.add_token(&name, kind.into(), roles).map_err(Failure::Usage)?;
+            config.save(&path).map_err(Failure::Io)?;
+            println!("{token}");
+            eprintln!("guardrail: token for {name} added to {} (shown once; restart serve to use it)", path.display());
+            Ok(exit::ALLOW)
+        }
+        Some(ServeCommand::Token(TokenCommand::Revoke { name, config, store })) => {
+            let path = config_path(config, &store)?;
+            let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
+            if !config.revoke(&name) {
+                return Err(Failure::Usage(format!("there is no token for {name:?} in {}", path.display())));
+            }
+            config.save(&path).map_err(Failure::Io)?;
+            eprintln!("guardrail: token for {name} revoked (restart serve to apply)");
+            Ok(exit::ALLOW)
+        }
+        None => serve(args),
+    }
+}
+
+fn config_path(config: Option<PathBuf>, store: &StoreArgs) -> Result<PathBuf, Failure> {
+    match config {
+        Some(path) => Ok(path),
+        None => Ok(crate::store::data_dir(store)?.join("serve.toml")),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<i32, Failure> {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GUARDRAIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let path = config_path(args.config.clone(), &args.store)?;
+    let config = ServeConfig::load(&path).map_err(Failure::Usage)?;
+    let listen = match (args.listen, &config.listen) {
+        (Some(listen), _) => listen,
+        (None, Some(text)) => {
+            text.parse().map_err(|_| Failure::Usage(format!("{}: listen {text:?}", path.display())))?
+        }
+        (None, None) => DEFAULT_LISTEN.parse().expect("a valid address"),
+    };
+    let location = crate::store::location(&args.store, None)?;
+    let recorder = crate::store::recorder(&args.store, None)?;
+    // Deciding on approvals judges nothing: the policy is the default's.
+    let gate = Gate::new(guardrail_core::Guard::new(guardrail_core::Policy::default_policy()), Some(recorder));
+    if config.tokens.is_empty() {
+        eprintln!(
+            "guardrail: no API tokens are configured in {}, so every /v1 call is refused; add one with \
+             `guardrail serve token add NAME --kind human`",
+            path.display()
+        );
+    }
+    let server = Arc::new(Server::new(gate, location, config.tokens));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("guardrail-serve")
+        .build()
+        .map_err(|error| Failure::Io(format!("cannot start the runtime: {error}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|error| Failure::Io(format!("cannot listen on {listen}: {error}")))?;
+        let bound = listener.local_addr().map_err(|error| Failure::Io(error.to_string()))?;
+        eprintln!("guardrail: serving the API on http://{bound}");
+        tokio::select! {
+            result = axum_serve(listener, server) => result,
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("guardrail: stopping");
+                Ok(())
+            }
+        }
+    })?;
+    Ok(exit::ALLOW)
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, server: Arc<Server>) -> Result<(), Failure> {
+    guardrail_serve::serve(listener, server).await.map_err(|error| Failure::Io(error.to_string()))
+}

@@ -1,0 +1,229 @@
+//! `guardrail serve`: the long-running daemon. This first part hosts the
+//! HTTP API through which people (and their tools) see and decide on the
+//! actions the gate holds for approval.
+//!
+//! Every `/v1` endpoint needs a bearer token: `guardrail serve token add`
+//! mints one for an identity (a name, a kind, roles) and keeps only its
+//! SHA-256 in the configuration file. A caller decides as that identity, so
+//! the approval rules (a person, not the requester nor whom an agent acts
+//! for, the rule's role) apply to who the token says, not to anything the
+//! request claims. Errors are JSON with a stable `code`.
+
+pub mod config;
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use guardrail_audit::approval::{Approver, Refused, Request};
+use guardrail_audit::{ApprovalError, Gate, Location};
+use serde::{Deserialize, Serialize};
+
+pub use config::{ServeConfig, TokenEntry};
+
+/// What every request shares.
+pub struct Server {
+    gate: Gate,
+    /// The record, to read requests from (the gate's recorder writes).
+    location: Location,
+    tokens: Vec<TokenEntry>,
+}
+
+impl Server {
+    pub fn new(gate: Gate, location: Location, tokens: Vec<TokenEntry>) -> Server {
+        Server { gate, location, tokens }
+    }
+
+    /// The identity a bearer token stands for.
+    fn caller(&self, headers: &HeaderMap) -> Result<&TokenEntry, ApiError> {
+        let presented = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a bearer token is required"))?;
+        let digest = config::token_digest(presented.trim());
+        self.tokens.iter().find(|entry| config::same_digest(&entry.sha256, &digest)).ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is not known (or was revoked)")
+        })
+    }
+}
+
+/// Serves the API on `listener` until it fails.
+pub async fn serve(listener: tokio::net::TcpListener, server: Arc<Server>) -> std::io::Result<()> {
+    axum::serve(listener, router(server)).await
+}
+
+/// The API's routes.
+pub fn router(server: Arc<Server>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route("/v1/approvals", get(list))
+        .route("/v1/approvals/{id}", get(show))
+        .route("/v1/approvals/{id}/approve", post(approve))
+        .route("/v1/approvals/{id}/deny", post(deny))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .with_state(server)
+}
+
+/// An API error: its HTTP status, a stable code, and words for people.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    fn internal(message: impl std::fmt::Display) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(serde_json::json!({"error": {"code": self.code, "message": self.message}}));
+        (self.status, body).into_response()
+    }
+}
+
+impl From<ApprovalError> for ApiError {
+    fn from(error: ApprovalError) -> ApiError {
+        match error {
+            ApprovalError::Refused(refused) => {
+                let (status, code) = match &refused {
+                    Refused::Unknown(_) | Refused::NoApproval => (StatusCode::NOT_FOUND, "not_found"),
+                    Refused::OwnRequest { .. } | Refused::NotAPerson { .. } | Refused::MissingRole { .. } => {
+                        (StatusCode::FORBIDDEN, "forbidden")
+                    }
+                    Refused::NoReason => (StatusCode::BAD_REQUEST, "reason_required"),
+                    Refused::Final { .. }
+                    | Refused::NotApproved { .. }
+                    | Refused::AlreadyDecided { .. }
+                    | Refused::OtherAction { .. } => (StatusCode::CONFLICT, "conflict"),
+                };
+                ApiError::new(status, code, refused.to_string())
+            }
+            ApprovalError::Record(error) => ApiError::internal(error),
+        }
+    }
+}
+
+/// A request as the API shows it: as stored, with its state as of now.
+#[derive(Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    request: Request,
+    state_now: guardrail_audit::approval::State,
+}
+
+impl Shown {
+    fn of(request: Request, now: i64) -> Shown {
+        let state_now = request.state_at(now);
+        Shown { request, state_now }
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Reads the record off the runtime's threads.
+async fn read<T: Send + 'static>(
+    server: &Arc<Server>,
+    work: impl FnOnce(&mut dyn guardrail_audit::Store) -> Result<T, guardrail_audit::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let location = server.location.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = location.open_read_only().map_err(ApiError::internal)?;
+        work(store.as_mut()).map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+async fn list(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<Shown>>, ApiError> {
+    server.caller(&headers)?;
+    let state =
+        match query.state.as_deref() {
+            None => None,
+            Some(text) => Some(guardrail_audit::approval::State::parse(text).ok_or_else(|| {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("unknown state {text:?}"))
+            })?),
+        };
+    let limit = query.limit.unwrap_or(100).min(1000);
+    let requests = read(&server, |store| store.approvals(None, usize::MAX)).await?;
+    let now = guardrail_audit::now();
+    Ok(Json(
+        requests
+            .into_iter()
+            .filter(|request| state.is_none_or(|state| request.state_at(now) == state))
+            .take(limit)
+            .map(|request| Shown::of(request, now))
+            .collect(),
+    ))
+}
+
+async fn show(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Shown>, ApiError> {
+    server.caller(&headers)?;
+    let wanted = id.clone();
+    let request = read(&server, move |store| store.approval(&wanted)).await?;
+    let request = request.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("there is no approval request {id}"))
+    })?;
+    Ok(Json(Shown::of(request, guardrail_audit::now())))
+}
+
+#[derive(Default, Deserialize)]
+struct Decision {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn approve(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Option<Json<Decision>>,
+) -> Result<Json<Shown>, ApiError> {
+    decide(server, headers, id, true, body.map(|Json(body)| body).unwrap_or_default()).await
+}
+
+async fn deny(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Option<Json<Decision>>,
+) -> Result<Json<Shown>, ApiError> {
+    decide(server, headers, id, false, body.map(|Json(body)| body).unwrap_or_default()).await
+}
+
+async fn decide(
+    server: Arc<Server>,
+    headers: HeaderMap,
+    id: String,
+    approve: bool,
+    decision: Decision,
+) -> Result<Json<Shown>, ApiError> {
+    let caller = server.caller(&headers)?;
+    let by = Approver { id: caller.name.clone(), kind: caller.kind, roles: caller.roles.clone() };
+    let ticket = server.gate.decide_approval(&id, by, approve, &decision.reason).map_err(ApiError::internal)?;
+    let changed = ticket.await?;
+    Ok(Json(Shown::of(changed.request, guardrail_audit::now())))
+}
