@@ -195,7 +195,9 @@ impl Gate {
 
     /// Decides `action` and, when recording, records the decision before
     /// returning. An error means the decision could not be recorded: the
-    /// caller must not run the action, whatever the verdict.
+    /// caller must not run the action, whatever the verdict. An action held
+    /// for approval that a person approved is allowed, once: the approval
+    /// is used up by this decision's record ([`Gate::use_approval`]).
     pub fn check(&self, action: &Action) -> Result<Checked, RecordError> {
         let action = Gate::as_judged(action);
         let action = action.as_ref();
