@@ -190,6 +190,8 @@ pub enum Refused {
     OtherAction { id: String },
     #[error("a reason is required to deny")]
     NoReason,
+    #[error("{who} did not ask for this action, and cannot withdraw the request")]
+    NotRequester { who: String },
     #[error("no approval allows this exact action")]
     NoApproval,
 }
@@ -247,6 +249,10 @@ pub fn apply(current: Option<&Request>, change: &Change, now: i64) -> Result<(Re
         Change::Cancel { by, .. } => {
             if state != State::Pending && state != State::Approved {
                 return Err(Refused::Final { id: current.id.clone(), state, what: "cancelled" });
+            }
+            // Only who asked (or whom an agent acts for) withdraws a request.
+            if *by != current.actor.id && current.actor.on_behalf_of.as_deref() != Some(by.as_str()) {
+                return Err(Refused::NotRequester { who: by.clone() });
             }
             next.state = State::Cancelled;
             next.cancelled_by = Some(by.clone());

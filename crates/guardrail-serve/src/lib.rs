@@ -64,6 +64,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/approvals/{id}", get(show))
         .route("/v1/approvals/{id}/approve", post(approve))
         .route("/v1/approvals/{id}/deny", post(deny))
+        .route("/v1/approvals/{id}/cancel", post(cancel))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .with_state(server)
 }
@@ -99,9 +100,10 @@ impl From<ApprovalError> for ApiError {
             ApprovalError::Refused(refused) => {
                 let (status, code) = match &refused {
                     Refused::Unknown(_) | Refused::NoApproval => (StatusCode::NOT_FOUND, "not_found"),
-                    Refused::OwnRequest { .. } | Refused::NotAPerson { .. } | Refused::MissingRole { .. } => {
-                        (StatusCode::FORBIDDEN, "forbidden")
-                    }
+                    Refused::OwnRequest { .. }
+                    | Refused::NotAPerson { .. }
+                    | Refused::MissingRole { .. }
+                    | Refused::NotRequester { .. } => (StatusCode::FORBIDDEN, "forbidden"),
                     Refused::NoReason => (StatusCode::BAD_REQUEST, "reason_required"),
                     Refused::Final { .. }
                     | Refused::NotApproved { .. }
@@ -212,6 +214,21 @@ async fn deny(
     body: Option<Json<Decision>>,
 ) -> Result<Json<Shown>, ApiError> {
     decide(server, headers, id, false, body.map(|Json(body)| body).unwrap_or_default()).await
+}
+
+/// The requester (an agent's token, or the person it acts for) withdraws
+/// a request it no longer needs.
+async fn cancel(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Option<Json<Decision>>,
+) -> Result<Json<Shown>, ApiError> {
+    let caller = server.caller(&headers)?;
+    let reason = body.map(|Json(body)| body.reason).unwrap_or_default();
+    let ticket = server.gate.cancel_approval(&id, &caller.name, &reason).map_err(ApiError::internal)?;
+    let changed = ticket.await?;
+    Ok(Json(Shown::of(changed.request, guardrail_audit::now())))
 }
 
 async fn decide(

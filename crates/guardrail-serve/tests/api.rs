@@ -127,6 +127,16 @@ fn people_decide_through_the_api_as_their_token_says() {
     let (status, denied) =
         call(api.address, "POST", &format!("/v1/approvals/{second}/deny"), Some(&carol), Some(r#"{"reason": "no"}"#));
     assert_eq!((status, denied["state_now"].as_str()), (200, Some("denied")), "{denied}");
+
+    // Withdrawn by whom the agent acts for; nobody else may.
+    let third = hold(&api.gate, "GRANT ALL ON ledger TO bob");
+    let cancel = format!("/v1/approvals/{third}/cancel");
+    let (status, answer) = call(api.address, "POST", &cancel, Some(&carol), None);
+    assert_eq!((status, answer["error"]["code"].as_str()), (403, Some("forbidden")), "{answer}");
+    let (status, answer) = call(api.address, "POST", &cancel, Some(&alice), Some(r#"{"reason": "not needed"}"#));
+    assert_eq!((status, answer["state_now"].as_str()), (200, Some("cancelled")), "{answer}");
+    let (status, answer) = call(api.address, "POST", &format!("/v1/approvals/{third}/approve"), Some(&bob), None);
+    assert_eq!((status, answer["error"]["code"].as_str()), (409, Some("conflict")), "{answer}");
 }
 
 #[test]

@@ -154,6 +154,18 @@ fn transitions() {
             Ok(Transition::Cancelled),
         ),
         (
+            "whom the agent acts for may cancel",
+            request(1, None),
+            vec![(T0, Change::Cancel { by: "alice".into(), reason: String::new() })],
+            Ok(Transition::Cancelled),
+        ),
+        (
+            "nobody else may cancel",
+            request(1, None),
+            vec![(T0, Change::Cancel { by: "bob".into(), reason: String::new() })],
+            Err("cannot withdraw"),
+        ),
+        (
             "no approval after cancelling",
             request(1, None),
             vec![
