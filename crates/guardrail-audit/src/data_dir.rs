@@ -33,6 +33,23 @@ pub fn create_private(dir: &Path) -> Result<(), String> {
     builder.create(dir).map_err(|error| format!("cannot create the data directory {}: {error}", dir.display()))
 }
 
+/// Writes `text` to `path` readable by its owner only (a file holding
+/// verifiers or token digests), through a temporary file renamed into
+/// place, so that a crash leaves the old file or the new one.
+pub fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let temporary = path.with_extension("new");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&temporary).map_err(|error| format!("{}: {error}", temporary.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|error| format!("{}: {error}", temporary.display()))?;
+    std::fs::rename(&temporary, path).map_err(|error| format!("{}: {error}", path.display()))
+}
+
 /// This machine's name, the default node id.
 pub fn hostname() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]

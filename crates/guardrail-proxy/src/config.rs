@@ -148,7 +148,7 @@ pub fn add_identity(path: &Path, identity: &IdentityEntry) -> Result<(), String>
         text.push('\n');
     }
     text.push_str(&table);
-    write_private(path, &text)
+    guardrail_audit::data_dir::write_private(path, &text)
 }
 
 fn validate_name(name: &str) -> Result<(), String> {
@@ -156,24 +156,6 @@ fn validate_name(name: &str) -> Result<(), String> {
         return Err(format!("{name:?} is not a usable name: 1 to 63 printable characters"));
     }
     Ok(())
-}
-
-/// Writes the file readable by its owner only: it holds verifiers.
-fn write_private(path: &Path, text: &str) -> Result<(), String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let temporary = path.with_extension("toml.new");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&temporary)
-        .map_err(|error| format!("{}: {error}", temporary.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|error| format!("{}: {error}", temporary.display()))?;
-    std::fs::rename(&temporary, path).map_err(|error| format!("{}: {error}", path.display()))
 }
 
 #[cfg(test)]

@@ -55,23 +55,7 @@ impl ServeConfig {
         if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty() && !parent.exists()) {
             guardrail_audit::data_dir::create_private(parent)?;
         }
-        let temporary = path.with_extension("toml.new");
-        #[cfg(unix)]
-        {
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&temporary)
-                .map_err(|error| format!("cannot write {}: {error}", temporary.display()))?;
-            file.write_all(text.as_bytes()).map_err(|error| error.to_string())?;
-        }
-        #[cfg(not(unix))]
-        std::fs::write(&temporary, text).map_err(|error| error.to_string())?;
-        std::fs::rename(&temporary, path).map_err(|error| format!("cannot write {}: {error}", path.display()))
+        guardrail_audit::data_dir::write_private(path, &text)
     }
 
     /// Mints a token for a new identity and keeps its digest; returns the

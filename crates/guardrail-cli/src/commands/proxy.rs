@@ -39,13 +39,7 @@ fn identity_add(args: IdentityAddArgs) -> Result<i32, Failure> {
 }
 
 fn serve(args: ProxyArgs) -> Result<i32, Failure> {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GUARDRAIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+    super::init_log();
     let config = match &args.config {
         Some(path) => ProxyConfig::load(path).map_err(Failure::Usage)?,
         None => ProxyConfig::default(),

@@ -45,13 +45,7 @@ fn config_path(config: Option<PathBuf>, store: &StoreArgs) -> Result<PathBuf, Fa
 }
 
 fn serve(args: ServeArgs) -> Result<i32, Failure> {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GUARDRAIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+    super::init_log();
     let path = config_path(args.config.clone(), &args.store)?;
     let config = ServeConfig::load(&path).map_err(Failure::Usage)?;
     let listen = match (args.listen, &config.listen) {
