@@ -742,19 +742,20 @@ impl Writer {
             let encoded = entry.event.encode(entry.blobs);
             Pending { time, kind: encoded.kind, body: encoded.body, blobs: encoded.blobs }
         };
-        let changed = self
+        let made = self
             .store
             .change_approval(&node, id, change, time, &mut pending, &seal)
-            .map_err(|error| RecordError::Failed(format!("{}: {error}", self.config.location)))??;
-        let mut receipt = None;
-        if let Some((_, (heads, checkpoint))) = &changed.made {
+            .map_err(|error| RecordError::Failed(format!("{}: {error}", self.config.location)))?;
+        // Whatever was written (expiries too, when the change itself is
+        // refused) is witnessed before anyone is answered.
+        if let Some(checkpoint) = &made.sealed {
             self.witness(checkpoint)?;
-            receipt = heads.first().map(|head| Receipt { node: node.clone(), seq: head.seq, hash: head.hash });
         }
+        let changed = made.changed?;
         Ok(ApprovalChanged {
             request: changed.request,
             transition: changed.made.map(|(transition, _)| transition),
-            receipt,
+            receipt: changed.made.map(|(_, head)| Receipt { node, seq: head.seq, hash: head.hash }),
         })
     }
 

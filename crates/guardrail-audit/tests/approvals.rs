@@ -181,13 +181,24 @@ fn race(location: Location, dir: &std::path::Path) {
 fn requests_and_approvals_expire_and_the_record_says_when() {
     let dir = tempfile::tempdir().unwrap();
     let short = std::time::Duration::from_millis(300);
-    let gate = gate(dir.path(), "n1").with_approval_clocks(short, short);
+    let witness = guardrail_audit::anchor::AnchorSpec::File(dir.path().join("elsewhere.jsonl"));
+    let mut config = RecorderConfig::new(Location::in_data_dir(dir.path()), "n1".into(), dir.path().join("n1"));
+    config.anchors = vec![witness.clone()];
+    let guard =
+        Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer));
+    let gate = Gate::new(guard, Some(Recorder::open(config).unwrap())).with_approval_clocks(short, short);
     let action = agent_action(GRANT);
+    let mut store = Location::in_data_dir(dir.path()).open().unwrap();
 
     // Nobody decided in time.
     let id = hold(&gate, &action);
     std::thread::sleep(short + std::time::Duration::from_millis(100));
     assert!(refused(gate.decide_approval(&id, person("bob"), true, "").unwrap().wait()).contains("is expired"));
+    // The expiry the refused vote wrote is sealed and witnessed outside
+    // the store like any record: no window where it is not.
+    let head = store.head("n1").unwrap().unwrap().seq;
+    let witnessed = witness.open().unwrap().read().unwrap();
+    assert_eq!(witnessed.last().map(|checkpoint| checkpoint.seq), Some(head));
     // The identical action then opens a new request.
     let checked = gate.check(&action).unwrap();
     let fresh = gate.request_approval(&action, &checked).unwrap().wait().unwrap();
@@ -198,7 +209,6 @@ fn requests_and_approvals_expire_and_the_record_says_when() {
     std::thread::sleep(short + std::time::Duration::from_millis(100));
     assert_eq!(gate.check(&action).unwrap().decision.verdict, Verdict::RequireApproval);
 
-    let mut store = Location::in_data_dir(dir.path()).open().unwrap();
     for expired in [&id, &fresh.request.id] {
         assert_eq!(store.approval(expired).unwrap().unwrap().state, State::Expired, "{expired}");
     }

@@ -136,8 +136,10 @@ pub trait Store: Send {
     /// named `id`, or for `Consume` without an id the oldest usable
     /// approval of the same digest and policy version. Opening a request
     /// for an action that already has one pending returns that one and
-    /// appends nothing. A change the rules refuse changes and appends
-    /// nothing, and says why.
+    /// appends nothing. A change the rules refuse changes nothing, and says
+    /// why. Requests among those read whose clock ran out are recorded as
+    /// expired in the same batch, whatever becomes of the change; the
+    /// answer carries the batch's checkpoint whenever anything was written.
     fn change_approval(
         &mut self,
         node: &str,
@@ -146,7 +148,7 @@ pub trait Store: Send {
         now: i64,
         record: &mut dyn FnMut(&approval::Request, Transition) -> Pending,
         seal: Seal<'_>,
-    ) -> Result<Result<Changed, Refused>, StoreError>;
+    ) -> Result<Made, StoreError>;
 
     /// One approval request.
     fn approval(&mut self, id: &str) -> Result<Option<approval::Request>, StoreError>;
@@ -160,7 +162,16 @@ pub trait Store: Send {
 #[derive(Clone, Debug)]
 pub struct Changed {
     pub request: approval::Request,
-    pub made: Option<(Transition, Appended)>,
+    pub made: Option<(Transition, Head)>,
+}
+
+/// What [`Store::change_approval`] did: the change (or why not), and the
+/// checkpoint sealing what it wrote (the change's record, and any expiries
+/// found on the way), when it wrote anything.
+#[derive(Debug)]
+pub struct Made {
+    pub changed: Result<Changed, Refused>,
+    pub sealed: Option<Checkpoint>,
 }
 
 /// What a change comes to, given the store's `rows` (requests as stored,
@@ -198,18 +209,19 @@ pub(crate) fn step(rows: Vec<approval::Request>, id: Option<&str>, change: &Chan
 
 /// How a store writes a change inside its transaction.
 pub(crate) trait ApprovalWrites {
-    /// Appends one record to `node`'s chain, sealed.
-    fn append_one(&mut self, node: &str, pending: &Pending, seal: Seal<'_>) -> Result<Appended, StoreError>;
+    /// Appends records to `node`'s chain, sealed by one checkpoint.
+    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<Appended, StoreError>;
     /// Stores the request as changed.
     fn save(&mut self, request: &approval::Request) -> Result<(), StoreError>;
 }
 
 /// The change `change` to the request found in `rows` (read under the
 /// store's lock), written with its record through `writes`: the one path
-/// every store takes. The caller commits when something was made.
+/// every store takes. One batch under one checkpoint: the expiries found on
+/// the way, then the change's record. The caller commits when it is sealed.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn make(
-    rows: Vec<approval::Request>,
+    mut rows: Vec<approval::Request>,
     id: Option<&str>,
     change: &Change,
     now: i64,
@@ -218,36 +230,39 @@ pub(crate) fn make(
     seal: Seal<'_>,
     writes: &mut dyn ApprovalWrites,
 ) -> Result<Made, StoreError> {
-    // Requests whose clock ran out are recorded as expired first, whatever
-    // the change: the record says when a request stopped counting.
-    let mut rows = rows;
-    let mut expired = false;
+    // Requests whose clock ran out are recorded as expired, whatever the
+    // change: the record says when a request stopped counting.
+    let mut batch = Vec::new();
+    let mut changed = Vec::new();
     for row in rows.iter_mut().filter(|row| !row.state.is_final() && row.state_at(now) == State::Expired) {
         let (request, transition) = approval::apply(Some(row), &Change::Expire, now)
             .map_err(|refused| StoreError::Io(format!("expiring {}: {refused}", row.id)))?;
-        writes.append_one(node, &record(&request, transition), seal)?;
-        writes.save(&request)?;
+        batch.push(record(&request, transition));
+        changed.push(request.clone());
         *row = request;
-        expired = true;
     }
-    let (mut request, transition) = match step(rows, id, change, now) {
-        Ok(Step::Made(request, transition)) => (request, transition),
-        Ok(Step::Waiting(request)) => return Ok(Made { changed: Ok(Changed { request, made: None }), wrote: expired }),
-        Err(refused) => return Ok(Made { changed: Err(refused), wrote: expired }),
+    let outcome = step(rows, id, change, now);
+    if let Ok(Step::Made(request, transition)) = &outcome {
+        batch.push(record(request, *transition));
+    }
+    let appended = if batch.is_empty() { None } else { Some(writes.append(node, &batch, seal)?) };
+    let result = match outcome {
+        Ok(Step::Made(mut request, transition)) => {
+            let (heads, _) = appended.as_ref().expect("a change made has its record in the batch");
+            let head = *heads.last().expect("the change's record is the batch's last");
+            if transition == Transition::Consumed {
+                request.consumed_by = Some(head.seq);
+            }
+            changed.push(request.clone());
+            Ok(Changed { request, made: Some((transition, head)) })
+        }
+        Ok(Step::Waiting(request)) => Ok(Changed { request, made: None }),
+        Err(refused) => Err(refused),
     };
-    let appended = writes.append_one(node, &record(&request, transition), seal)?;
-    if transition == Transition::Consumed {
-        request.consumed_by = appended.0.first().map(|head| head.seq);
+    for request in &changed {
+        writes.save(request)?;
     }
-    writes.save(&request)?;
-    Ok(Made { changed: Ok(Changed { request, made: Some((transition, appended)) }), wrote: true })
-}
-
-/// What [`make`] did: the change (or why not), and whether it wrote
-/// anything (the caller then commits).
-pub(crate) struct Made {
-    pub changed: Result<Changed, Refused>,
-    pub wrote: bool,
+    Ok(Made { changed: result, sealed: appended.map(|(_, checkpoint)| checkpoint) })
 }
 
 impl Change {

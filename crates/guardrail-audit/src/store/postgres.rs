@@ -4,8 +4,8 @@
 
 use postgres::{Client, NoTls};
 
-use super::{Appended, Changed, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
-use crate::approval::{Change, Refused, Request, State, Transition};
+use super::{Appended, Head, Made, Pending, Seal, Store, StoreError, Stored, read_hash};
+use crate::approval::{Change, Request, State, Transition};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -218,9 +218,8 @@ fn approval_rows(
 struct Writes<'a, 't>(&'a mut postgres::Transaction<'t>);
 
 impl super::ApprovalWrites for Writes<'_, '_> {
-    fn append_one(&mut self, node: &str, pending: &Pending, seal: Seal<'_>) -> Result<Appended, StoreError> {
-        append_in(self.0, node, std::slice::from_ref(pending), seal, false)?
-            .ok_or_else(|| StoreError::Io("the record was not appended".into()))
+    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<Appended, StoreError> {
+        append_in(self.0, node, batch, seal, false)?.ok_or_else(|| StoreError::Io("the record was not appended".into()))
     }
 
     fn save(&mut self, request: &Request) -> Result<(), StoreError> {
@@ -344,7 +343,7 @@ impl Store for PostgresStore {
         now: i64,
         record: &mut dyn FnMut(&Request, Transition) -> Pending,
         seal: Seal<'_>,
-    ) -> Result<Result<Changed, Refused>, StoreError> {
+    ) -> Result<Made, StoreError> {
         let mut transaction = self.client.transaction()?;
         // Gates sharing the store change one action's requests one at a
         // time: an advisory lock on the action (opening, consuming), and
@@ -366,10 +365,10 @@ impl Store for PostgresStore {
             (None, None) => Vec::new(),
         };
         let changed = super::make(rows, id, change, now, node, record, seal, &mut Writes(&mut transaction))?;
-        if changed.wrote {
+        if changed.sealed.is_some() {
             transaction.commit()?;
         }
-        Ok(changed.changed)
+        Ok(changed)
     }
 
     fn approval(&mut self, id: &str) -> Result<Option<Request>, StoreError> {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Appended, Changed, Head, Pending, Seal, Store, StoreError, Stored, read_hash};
-use crate::approval::{Change, Refused, Request, State, Transition};
+use super::{Appended, Head, Made, Pending, Seal, Store, StoreError, Stored, read_hash};
+use crate::approval::{Change, Request, State, Transition};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -326,9 +326,8 @@ fn approval_rows(
 struct Writes<'t>(&'t Connection);
 
 impl super::ApprovalWrites for Writes<'_> {
-    fn append_one(&mut self, node: &str, pending: &Pending, seal: Seal<'_>) -> Result<Appended, StoreError> {
-        append_in(self.0, node, std::slice::from_ref(pending), seal, false)?
-            .ok_or_else(|| StoreError::Io("the record was not appended".into()))
+    fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<Appended, StoreError> {
+        append_in(self.0, node, batch, seal, false)?.ok_or_else(|| StoreError::Io("the record was not appended".into()))
     }
 
     fn save(&mut self, request: &Request) -> Result<(), StoreError> {
@@ -459,7 +458,7 @@ impl Store for SqliteStore {
         now: i64,
         record: &mut dyn FnMut(&Request, Transition) -> Pending,
         seal: Seal<'_>,
-    ) -> Result<Result<Changed, Refused>, StoreError> {
+    ) -> Result<Made, StoreError> {
         // The write lock first: no other gate changes the request meanwhile.
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let rows = match (id, change.action()) {
@@ -472,10 +471,10 @@ impl Store for SqliteStore {
             (None, None) => Vec::new(),
         };
         let changed = super::make(rows, id, change, now, node, record, seal, &mut Writes(&transaction))?;
-        if changed.wrote {
+        if changed.sealed.is_some() {
             transaction.commit()?;
         }
-        Ok(changed.changed)
+        Ok(changed)
     }
 
     fn approval(&mut self, id: &str) -> Result<Option<Request>, StoreError> {
