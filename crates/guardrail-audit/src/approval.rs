@@ -137,6 +137,33 @@ impl Request {
     }
 }
 
+/// A request as shown to people and tools: as stored, with its state as of
+/// the moment it is shown.
+#[derive(Clone, Debug, Serialize)]
+pub struct Viewed {
+    #[serde(flatten)]
+    pub request: Request,
+    pub state_now: State,
+}
+
+impl Viewed {
+    pub fn of(request: Request, now: i64) -> Viewed {
+        let state_now = request.state_at(now);
+        Viewed { request, state_now }
+    }
+}
+
+/// The first `limit` of `requests` (newest first) in `state` as of `now`
+/// (every state when `None`).
+pub fn as_of(requests: Vec<Request>, state: Option<State>, limit: usize, now: i64) -> Vec<Viewed> {
+    requests
+        .into_iter()
+        .map(|request| Viewed::of(request, now))
+        .filter(|viewed| state.is_none_or(|state| viewed.state_now == state))
+        .take(limit)
+        .collect()
+}
+
 /// A person deciding, as the caller has authenticated them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Approver {

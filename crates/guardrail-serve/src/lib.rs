@@ -18,9 +18,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use guardrail_audit::approval::{Approver, Refused, Request};
+use guardrail_audit::approval::{Approver, Refused, Viewed};
 use guardrail_audit::{ApprovalError, Gate, Location};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub use config::{ServeConfig, TokenEntry};
 
@@ -62,9 +62,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/v1/approvals", get(list))
         .route("/v1/approvals/{id}", get(show))
-        .route("/v1/approvals/{id}/approve", post(approve))
-        .route("/v1/approvals/{id}/deny", post(deny))
-        .route("/v1/approvals/{id}/cancel", post(cancel))
+        .route("/v1/approvals/{id}/{verb}", post(change))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .with_state(server)
 }
@@ -117,21 +115,6 @@ impl From<ApprovalError> for ApiError {
     }
 }
 
-/// A request as the API shows it: as stored, with its state as of now.
-#[derive(Serialize)]
-struct Shown {
-    #[serde(flatten)]
-    request: Request,
-    state_now: guardrail_audit::approval::State,
-}
-
-impl Shown {
-    fn of(request: Request, now: i64) -> Shown {
-        let state_now = request.state_at(now);
-        Shown { request, state_now }
-    }
-}
-
 #[derive(Deserialize)]
 struct ListQuery {
     state: Option<String>,
@@ -156,7 +139,7 @@ async fn list(
     State(server): State<Arc<Server>>,
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Vec<Shown>>, ApiError> {
+) -> Result<Json<Vec<Viewed>>, ApiError> {
     server.caller(&headers)?;
     let state =
         match query.state.as_deref() {
@@ -166,30 +149,22 @@ async fn list(
             })?),
         };
     let limit = query.limit.unwrap_or(100).min(1000);
-    let requests = read(&server, |store| store.approvals(None, usize::MAX)).await?;
-    let now = guardrail_audit::now();
-    Ok(Json(
-        requests
-            .into_iter()
-            .filter(|request| state.is_none_or(|state| request.state_at(now) == state))
-            .take(limit)
-            .map(|request| Shown::of(request, now))
-            .collect(),
-    ))
+    let requests = read(&server, |store| store.approvals()).await?;
+    Ok(Json(guardrail_audit::approval::as_of(requests, state, limit, guardrail_audit::now())))
 }
 
 async fn show(
     State(server): State<Arc<Server>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Shown>, ApiError> {
+) -> Result<Json<Viewed>, ApiError> {
     server.caller(&headers)?;
     let wanted = id.clone();
     let request = read(&server, move |store| store.approval(&wanted)).await?;
     let request = request.ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("there is no approval request {id}"))
     })?;
-    Ok(Json(Shown::of(request, guardrail_audit::now())))
+    Ok(Json(Viewed::of(request, guardrail_audit::now())))
 }
 
 #[derive(Default, Deserialize)]
@@ -198,49 +173,26 @@ struct Decision {
     reason: String,
 }
 
-async fn approve(
+/// A change to a request, as the caller's identity: `approve` and `deny`
+/// (a person's answer), or `cancel` (the requester, or whom an agent acts
+/// for, withdrawing it).
+async fn change(
     State(server): State<Arc<Server>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path((id, verb)): Path<(String, String)>,
     body: Option<Json<Decision>>,
-) -> Result<Json<Shown>, ApiError> {
-    decide(server, headers, id, true, body.map(|Json(body)| body).unwrap_or_default()).await
-}
-
-async fn deny(
-    State(server): State<Arc<Server>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Option<Json<Decision>>,
-) -> Result<Json<Shown>, ApiError> {
-    decide(server, headers, id, false, body.map(|Json(body)| body).unwrap_or_default()).await
-}
-
-/// The requester (an agent's token, or the person it acts for) withdraws
-/// a request it no longer needs.
-async fn cancel(
-    State(server): State<Arc<Server>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Option<Json<Decision>>,
-) -> Result<Json<Shown>, ApiError> {
+) -> Result<Json<Viewed>, ApiError> {
     let caller = server.caller(&headers)?;
     let reason = body.map(|Json(body)| body.reason).unwrap_or_default();
-    let ticket = server.gate.cancel_approval(&id, &caller.name, &reason).map_err(ApiError::internal)?;
-    let changed = ticket.await?;
-    Ok(Json(Shown::of(changed.request, guardrail_audit::now())))
-}
-
-async fn decide(
-    server: Arc<Server>,
-    headers: HeaderMap,
-    id: String,
-    approve: bool,
-    decision: Decision,
-) -> Result<Json<Shown>, ApiError> {
-    let caller = server.caller(&headers)?;
-    let by = Approver { id: caller.name.clone(), kind: caller.kind, roles: caller.roles.clone() };
-    let ticket = server.gate.decide_approval(&id, by, approve, &decision.reason).map_err(ApiError::internal)?;
-    let changed = ticket.await?;
-    Ok(Json(Shown::of(changed.request, guardrail_audit::now())))
+    let gate = &server.gate;
+    let ticket = match verb.as_str() {
+        "approve" | "deny" => {
+            let by = Approver { id: caller.name.clone(), kind: caller.kind, roles: caller.roles.clone() };
+            gate.decide_approval(&id, by, verb == "approve", &reason)
+        }
+        "cancel" => gate.cancel_approval(&id, &caller.name, &reason),
+        _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")),
+    };
+    let changed = ticket.map_err(ApiError::internal)?.await?;
+    Ok(Json(Viewed::of(changed.request, guardrail_audit::now())))
 }

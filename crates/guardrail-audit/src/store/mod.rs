@@ -153,8 +153,9 @@ pub trait Store: Send {
     /// One approval request.
     fn approval(&mut self, id: &str) -> Result<Option<approval::Request>, StoreError>;
 
-    /// Approval requests, newest first: those in `state` (as stored), or all.
-    fn approvals(&mut self, state: Option<State>, limit: usize) -> Result<Vec<approval::Request>, StoreError>;
+    /// Every approval request, newest first, as stored (a stored state lags
+    /// the clock: see [`approval::as_of`]).
+    fn approvals(&mut self) -> Result<Vec<approval::Request>, StoreError>;
 }
 
 /// What a change made: the request after it, and, when it appended its

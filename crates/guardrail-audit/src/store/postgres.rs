@@ -5,7 +5,7 @@
 use postgres::{Client, NoTls};
 
 use super::{Appended, Head, Made, Pending, Seal, Store, StoreError, Stored, read_hash};
-use crate::approval::{Change, Request, State, Transition};
+use crate::approval::{Change, Request, Transition};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -375,19 +375,7 @@ impl Store for PostgresStore {
         Ok(approval_rows(&mut self.client, "SELECT body FROM guardrail_approvals WHERE id = $1", &[&id])?.pop())
     }
 
-    fn approvals(&mut self, state: Option<State>, limit: usize) -> Result<Vec<Request>, StoreError> {
-        let limit = limit.min(i64::MAX as usize) as i64;
-        match state {
-            Some(state) => approval_rows(
-                &mut self.client,
-                "SELECT body FROM guardrail_approvals WHERE state = $1 ORDER BY requested_at DESC LIMIT $2",
-                &[&state.as_str(), &limit],
-            ),
-            None => approval_rows(
-                &mut self.client,
-                "SELECT body FROM guardrail_approvals ORDER BY requested_at DESC LIMIT $1",
-                &[&limit],
-            ),
-        }
+    fn approvals(&mut self) -> Result<Vec<Request>, StoreError> {
+        approval_rows(&mut self.client, "SELECT body FROM guardrail_approvals ORDER BY requested_at DESC", &[])
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{Appended, Head, Made, Pending, Seal, Store, StoreError, Stored, read_hash};
-use crate::approval::{Change, Request, State, Transition};
+use crate::approval::{Change, Request, Transition};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
@@ -481,20 +481,8 @@ impl Store for SqliteStore {
         Ok(approval_rows(&self.connection, "SELECT body FROM approvals WHERE id = ?1", &[&id])?.pop())
     }
 
-    fn approvals(&mut self, state: Option<State>, limit: usize) -> Result<Vec<Request>, StoreError> {
-        let limit = limit.min(i64::MAX as usize) as i64;
-        match state {
-            Some(state) => approval_rows(
-                &self.connection,
-                "SELECT body FROM approvals WHERE state = ?1 ORDER BY requested_at DESC LIMIT ?2",
-                &[&state.as_str(), &limit],
-            ),
-            None => approval_rows(
-                &self.connection,
-                "SELECT body FROM approvals ORDER BY requested_at DESC LIMIT ?1",
-                &[&limit],
-            ),
-        }
+    fn approvals(&mut self) -> Result<Vec<Request>, StoreError> {
+        approval_rows(&self.connection, "SELECT body FROM approvals ORDER BY requested_at DESC", &[])
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use guardrail_audit::approval::{Approver, Request, State};
+use guardrail_audit::approval::{self, Approver, State};
 use guardrail_audit::{ApprovalError, Gate};
 use guardrail_core::ActorKind;
 
@@ -30,24 +30,18 @@ fn list(state: Option<&str>, limit: usize, json: bool, store: &StoreArgs) -> Res
         })
         .transpose()?;
     let mut store = crate::store::open(store)?;
-    let now = guardrail_audit::now();
-    // Stored states lag the clock (a request expires without a write), so
-    // filter on the state as of now.
-    let requests = store.approvals(None, usize::MAX).map_err(|error| Failure::Io(error.to_string()))?;
+    let requests = store.approvals().map_err(|error| Failure::Io(error.to_string()))?;
+    let listed = approval::as_of(requests, state, limit, guardrail_audit::now());
     let mut out = std::io::stdout().lock();
-    let mut shown = 0;
-    for request in requests.iter().filter(|request| state.is_none_or(|state| request.state_at(now) == state)) {
-        if shown == limit {
-            break;
-        }
-        shown += 1;
+    for viewed in &listed {
+        let request = &viewed.request;
         let line = if json {
-            serde_json::to_string(&Shown::of(request, now)).expect("requests serialize")
+            serde_json::to_string(viewed).expect("requests serialize")
         } else {
             format!(
                 "{}  {:<9}  {} ({})  {} on {}: {}",
                 request.id,
-                request.state_at(now).as_str(),
+                viewed.state_now.as_str(),
                 request.actor.id,
                 request.actor.kind.as_str(),
                 request.rule,
@@ -57,7 +51,7 @@ fn list(state: Option<&str>, limit: usize, json: bool, store: &StoreArgs) -> Res
         };
         writeln!(out, "{line}").map_err(Failure::io("standard output"))?;
     }
-    if shown == 0 && !json {
+    if listed.is_empty() && !json {
         writeln!(out, "no approval requests{}", state.map(|state| format!(" {state}")).unwrap_or_default())
             .map_err(Failure::io("standard output"))?;
     }
@@ -70,11 +64,11 @@ fn show(id: &str, json: bool, store: &StoreArgs) -> Result<i32, Failure> {
         .approval(id)
         .map_err(|error| Failure::Io(error.to_string()))?
         .ok_or_else(|| Failure::Usage(format!("there is no approval request {id}")))?;
-    let now = guardrail_audit::now();
+    let viewed = approval::Viewed::of(request, guardrail_audit::now());
     let text = if json {
-        serde_json::to_string_pretty(&Shown::of(&request, now)).expect("requests serialize") + "\n"
+        serde_json::to_string_pretty(&viewed).expect("requests serialize") + "\n"
     } else {
-        describe(&request, now)
+        describe(&viewed)
     };
     std::io::stdout().write_all(text.as_bytes()).map_err(Failure::io("standard output"))?;
     Ok(exit::ALLOW)
@@ -134,9 +128,10 @@ fn local_person() -> Result<String, Failure> {
     }
 }
 
-fn describe(request: &Request, now: i64) -> String {
+fn describe(viewed: &approval::Viewed) -> String {
     use guardrail_audit::time::rfc3339;
-    let mut text = format!("approval request {}: {}\n", request.id, request.state_at(now).as_str());
+    let request = &viewed.request;
+    let mut text = format!("approval request {}: {}\n", request.id, viewed.state_now.as_str());
     let on_behalf =
         request.actor.on_behalf_of.as_deref().map(|person| format!(" on behalf of {person}")).unwrap_or_default();
     text.push_str(&format!(
@@ -176,20 +171,6 @@ fn describe(request: &Request, now: i64) -> String {
         request.digest, request.policy_version, request.node, request.decision_seq
     ));
     text
-}
-
-/// A request as printed in JSON: as stored, with its state as of now.
-#[derive(serde::Serialize)]
-struct Shown<'a> {
-    #[serde(flatten)]
-    request: &'a Request,
-    state_now: State,
-}
-
-impl<'a> Shown<'a> {
-    fn of(request: &'a Request, now: i64) -> Shown<'a> {
-        Shown { request, state_now: request.state_at(now) }
-    }
 }
 
 fn one_line(text: &str) -> String {
