@@ -200,8 +200,14 @@ impl Gate {
     /// is used up by this decision's record ([`Gate::use_approval`]).
     pub fn check(&self, action: &Action) -> Result<Checked, RecordError> {
         let action = Gate::as_judged(action);
-        let action = action.as_ref();
-        let decision = self.guard.check(action);
+        let decision = self.guard.check(&action);
+        self.check_decided(&action, decision)
+    }
+
+    /// [`Gate::check`] for a decision made elsewhere (by a decision pool,
+    /// within its deadline) on `action` as [`Gate::as_judged`] gives it:
+    /// an approval is used, and the decision recorded, exactly as there.
+    pub fn check_decided(&self, action: &Action, decision: Arc<Decision>) -> Result<Checked, RecordError> {
         // A held action a person approved runs, once: the approval is
         // consumed in the transaction that records the decision to run it.
         if decision.verdict == Verdict::RequireApproval && self.recorder.is_some() {

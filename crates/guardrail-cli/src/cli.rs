@@ -131,7 +131,8 @@ pub enum Command {
     #[command(after_long_help = PROXY_AFTER, args_conflicts_with_subcommands = true)]
     Proxy(ProxyArgs),
     /// Run the daemon: the HTTP API through which people see and decide on
-    /// held actions (`/v1/approvals`), authenticated by bearer tokens.
+    /// held actions (`/v1/approvals`), authenticated by bearer tokens, and
+    /// the socket that answers agents' hooks while it runs.
     #[command(after_long_help = SERVE_AFTER, args_conflicts_with_subcommands = true)]
     Serve(ServeArgs),
 }
@@ -146,7 +147,10 @@ Quick start:
 
 The configuration (TOML, default serve.toml in the data directory) holds
 listen and [[tokens]] (name, kind, roles, sha256): only a token's SHA-256 is
-kept. A caller decides as its token's identity: a person, not the requester
+kept. While it runs, `guardrail hook` hands agents' events to its socket
+(hooks.sock in the data directory) when both judge with the same policy,
+store and node; otherwise, or when it is not running, a hook judges itself.
+A caller decides as its token's identity: a person, not the requester
 nor whom an agent acts for, with the role the rule asks for. Errors are JSON:
 {\"error\": {\"code\": ..., \"message\": ...}}.";
 
@@ -162,6 +166,12 @@ pub struct ServeArgs {
     /// Where the API listens. Default: the configuration's, else 127.0.0.1:8420.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
+
+    /// Judge agents' hooks with the Cedar policies in this file or
+    /// directory instead of the built-in default policy (the hooks must be
+    /// given the same, or they judge themselves).
+    #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
+    pub policy: Option<PathBuf>,
 
     #[command(flatten)]
     pub store: StoreArgs,

@@ -4,6 +4,7 @@
 //! surface judges differently from another, and none of them holds the
 //! wiring itself.
 
+pub mod hook;
 mod pool;
 
 use std::path::{Path, PathBuf};

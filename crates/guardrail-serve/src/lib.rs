@@ -10,6 +10,7 @@
 //! request claims. Errors are JSON with a stable `code`.
 
 pub mod config;
+pub mod hooks;
 
 use std::sync::Arc;
 
@@ -30,11 +31,19 @@ pub struct Server {
     /// The record, to read requests from (the gate's recorder writes).
     location: Location,
     tokens: Vec<TokenEntry>,
+    /// Answering agents' hooks, when the daemon does.
+    hooks: Option<hooks::HookService>,
 }
 
 impl Server {
     pub fn new(gate: Gate, location: Location, tokens: Vec<TokenEntry>) -> Server {
-        Server { gate, location, tokens }
+        Server { gate, location, tokens, hooks: None }
+    }
+
+    /// Answers agents' hooks too ([`hooks::serve`]).
+    pub fn with_hooks(mut self, hooks: hooks::HookService) -> Server {
+        self.hooks = Some(hooks);
+        self
     }
 
     /// The identity a bearer token stands for.

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use guardrail_audit::Gate;
+use guardrail_gate::DecisionPool;
+use guardrail_serve::hooks::HookService;
 use guardrail_serve::{ServeConfig, Server};
 
 use crate::Failure;
@@ -11,6 +13,13 @@ use crate::cli::{ServeArgs, ServeCommand, StoreArgs, TokenCommand, exit};
 
 /// Where the API listens when neither a flag nor the configuration says.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
+
+/// Threads that decide hooks' actions; decisions that may wait for one;
+/// and how long one may take before the action is judged `unknown` (the
+/// hook's own deadline, 20 s by default, must leave room for the record).
+const DECISION_THREADS: usize = 4;
+const DECISION_QUEUE: usize = 1024;
+const DECISION_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub fn run(args: ServeArgs) -> Result<i32, Failure> {
     match args.command {
@@ -57,8 +66,13 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
     };
     let location = crate::store::location(&args.store, None)?;
     let recorder = crate::store::recorder(&args.store, None)?;
-    // Deciding on approvals judges nothing: the policy is the default's.
-    let gate = Gate::new(guardrail_core::Guard::new(guardrail_core::Policy::default_policy()), Some(recorder));
+    let data_dir = crate::store::data_dir(&args.store)?;
+    let policy = crate::load::policy_validated_once(args.policy.as_deref(), &data_dir)?;
+    let guard = Arc::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()));
+    let pool = DecisionPool::new(Arc::clone(&guard), DECISION_THREADS, DECISION_QUEUE, DECISION_DEADLINE)
+        .map_err(|error| Failure::Io(format!("cannot start the decision threads: {error}")))?;
+    let settings = crate::commands::hook::settings(args.policy.as_deref(), &args.store)?;
+    let gate = Gate::new(guard, Some(recorder));
     if config.tokens.is_empty() {
         eprintln!(
             "guardrail: no API tokens are configured in {}, so every /v1 call is refused; add one with \
@@ -66,7 +80,7 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
             path.display()
         );
     }
-    let server = Arc::new(Server::new(gate, location, config.tokens));
+    let server = Arc::new(Server::new(gate, location, config.tokens).with_hooks(HookService { pool, settings }));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -78,16 +92,36 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
             .await
             .map_err(|error| Failure::Io(format!("cannot listen on {listen}: {error}")))?;
         let bound = listener.local_addr().map_err(|error| Failure::Io(error.to_string()))?;
-        eprintln!("guardrail: serving the API on http://{bound}");
-        tokio::select! {
-            result = axum_serve(listener, server) => result,
-            _ = tokio::signal::ctrl_c() => {
+        let (hooks, socket) = guardrail_serve::hooks::bind(&data_dir)
+            .map_err(|error| Failure::Io(format!("cannot open the hook socket: {error}")))?;
+        eprintln!("guardrail: serving the API on http://{bound} and agents' hooks on {}", socket.display());
+        let stopped = tokio::select! {
+            result = axum_serve(listener, Arc::clone(&server)) => result,
+            result = guardrail_serve::hooks::serve(hooks, server) => {
+                result.map_err(|error| Failure::Io(format!("the hook socket failed: {error}")))
+            }
+            _ = stop() => {
                 eprintln!("guardrail: stopping");
                 Ok(())
             }
-        }
+        };
+        // Hooks judge themselves from now on.
+        let _ = std::fs::remove_file(&socket);
+        stopped
     })?;
     Ok(exit::ALLOW)
+}
+
+/// Ctrl-C or SIGTERM (how service managers stop a daemon).
+async fn stop() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, server: Arc<Server>) -> Result<(), Failure> {
