@@ -27,6 +27,7 @@ pub mod export;
 mod gate;
 pub mod query;
 mod recorder;
+pub mod replay;
 pub mod signing;
 pub mod store;
 pub mod time;

@@ -2,8 +2,61 @@
 
 use guardrail_core::{IntentKind, Verdict};
 
+use std::collections::VecDeque;
+
 use crate::chain::Record;
 use crate::event::Event;
+use crate::store::{Store, StoreError};
+
+/// How many records a scan reads at a time.
+const PAGE: usize = 5_000;
+
+/// Why the record could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A record that does not decode as the event its kind names.
+    #[error("{0}")]
+    Undecodable(String),
+}
+
+/// Every record `filter` keeps, in order of arrival, handed to `each`,
+/// which may stop the scan with an error of its own.
+pub fn scan<E: From<ReadError>>(
+    store: &mut dyn Store,
+    filter: &Filter,
+    mut each: impl FnMut(Entry) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut after = 0;
+    loop {
+        let page = store.scan(after, PAGE).map_err(|error| E::from(ReadError::Store(error)))?;
+        let Some(last) = page.last() else { return Ok(()) };
+        after = last.id;
+        for stored in page {
+            let entry = Entry::decode(stored.record).map_err(|error| E::from(ReadError::Undecodable(error)))?;
+            if filter.matches(&entry) {
+                each(entry)?;
+            }
+        }
+    }
+}
+
+/// The latest `limit` records `filter` keeps (all when 0), oldest first,
+/// and how many it keeps in all.
+pub fn latest(store: &mut dyn Store, filter: &Filter, limit: usize) -> Result<(VecDeque<Entry>, usize), ReadError> {
+    let mut kept = VecDeque::new();
+    let mut total = 0;
+    scan(store, filter, |entry| {
+        total += 1;
+        kept.push_back(entry);
+        if limit > 0 && kept.len() > limit {
+            kept.pop_front();
+        }
+        Ok::<(), ReadError>(())
+    })?;
+    Ok((kept, total))
+}
 
 /// A record read back, with its event decoded.
 #[derive(Clone, Debug)]

@@ -182,12 +182,42 @@ pub enum ServeCommand {
     /// Manage the API's tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the people who log in to the console.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person who logs in to the console; the password (at least 12
+    /// characters) is read from standard input, and only its argon2id
+    /// verifier is stored. A running daemon sees the change at once.
+    Add {
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// A role the person holds (an approver role); repeat for several.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+        #[arg(long, value_name = "FILE", env = "GUARDRAIL_SERVE_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove a person; their console sessions end at their next request.
+    Remove {
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[arg(long, value_name = "FILE", env = "GUARDRAIL_SERVE_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Mint a token for an identity; it is printed once, and only its
-    /// SHA-256 is stored. Restart the daemon to use it.
+    /// SHA-256 is stored. A running daemon sees the change at once.
     Add {
         #[arg(value_name = "NAME")]
         name: String,
@@ -202,7 +232,8 @@ pub enum TokenCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// Revoke an identity's token. Restart the daemon to apply.
+    /// Revoke an identity's token; a running daemon refuses it from the
+    /// next request on.
     Revoke {
         #[arg(value_name = "NAME")]
         name: String,

@@ -15,6 +15,44 @@ pub struct ServeConfig {
     pub listen: Option<String>,
     #[serde(default, rename = "tokens", skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<TokenEntry>,
+    /// The people who log in to the console, each with a password.
+    #[serde(default, rename = "users", skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<UserEntry>,
+}
+
+/// A person who logs in to the console: a name, roles, and an argon2id
+/// verifier of the password (PHC string), never the password itself.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UserEntry {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    pub argon2: String,
+}
+
+/// The fewest characters a console password may have.
+pub const MIN_PASSWORD: usize = 12;
+
+/// An argon2id verifier of `password`, with a fresh salt and the crate's
+/// recommended cost (OWASP's: 19 MiB, two passes).
+pub fn password_verifier(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|error| format!("no randomness: {error}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|error| error.to_string())?;
+    Ok(argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|error| error.to_string())?
+        .to_string())
+}
+
+/// Whether `password` matches `verifier` (in time that does not depend on
+/// where they differ).
+pub fn password_matches(password: &str, verifier: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(verifier)
+        .is_ok_and(|hash| argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
 /// An API token: the identity it stands for, and its SHA-256 (hex).
@@ -46,7 +84,35 @@ impl ServeConfig {
                 return Err(format!("{}: token {:?} has no valid sha256", path.display(), entry.name));
             }
         }
+        for user in &config.users {
+            if argon2::password_hash::PasswordHash::new(&user.argon2).is_err() {
+                return Err(format!("{}: user {:?} has no valid argon2 verifier", path.display(), user.name));
+            }
+        }
         Ok(config)
+    }
+
+    /// Adds a person who logs in to the console with `password`; a name in
+    /// use is refused, and so is a short password.
+    pub fn add_user(&mut self, name: &str, roles: Vec<String>, password: &str) -> Result<(), String> {
+        if name.trim().is_empty() {
+            return Err("a user needs a name".into());
+        }
+        if self.users.iter().any(|user| user.name == name) {
+            return Err(format!("there is already a user {name:?}; remove it first"));
+        }
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(format!("a password needs at least {MIN_PASSWORD} characters"));
+        }
+        self.users.push(UserEntry { name: name.to_owned(), roles, argon2: password_verifier(password)? });
+        Ok(())
+    }
+
+    /// Removes user `name`; whether there was one.
+    pub fn remove_user(&mut self, name: &str) -> bool {
+        let before = self.users.len();
+        self.users.retain(|user| user.name != name);
+        self.users.len() != before
     }
 
     /// Writes the file, readable by its owner only.

@@ -10,9 +10,12 @@
 //! request claims. Errors are JSON with a stable `code`.
 
 pub mod config;
+mod console;
 pub mod hooks;
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -23,21 +26,60 @@ use guardrail_audit::approval::{Approver, Refused, Viewed};
 use guardrail_audit::{ApprovalError, Gate, Location};
 use serde::Deserialize;
 
-pub use config::{ServeConfig, TokenEntry};
+pub use config::{ServeConfig, TokenEntry, UserEntry};
 
 /// What every request shares.
 pub struct Server {
     gate: Gate,
     /// The record, to read requests from (the gate's recorder writes).
     location: Location,
-    tokens: Vec<TokenEntry>,
+    /// Who may call: API tokens and console users, reread from the
+    /// configuration file when it changes, so that a revocation takes
+    /// effect at once.
+    identities: RwLock<Identities>,
+    config_file: Option<PathBuf>,
     /// Answering agents' hooks, when the daemon does.
     hooks: Option<hooks::HookService>,
+    console: console::Console,
+}
+
+/// The configuration's identities, as of the file's modification time.
+struct Identities {
+    tokens: Vec<TokenEntry>,
+    users: Vec<UserEntry>,
+    modified: Option<SystemTime>,
 }
 
 impl Server {
-    pub fn new(gate: Gate, location: Location, tokens: Vec<TokenEntry>) -> Server {
-        Server { gate, location, tokens, hooks: None }
+    pub fn new(gate: Gate, location: Location, config: ServeConfig) -> Server {
+        Server {
+            gate,
+            location,
+            identities: RwLock::new(Identities { tokens: config.tokens, users: config.users, modified: None }),
+            config_file: None,
+            hooks: None,
+            console: console::Console::default(),
+        }
+    }
+
+    /// Rereads tokens and users from `path` whenever it changes (a token
+    /// revoked or a user removed is refused from the next request on; a
+    /// file that no longer reads keeps the identities last read, and says so).
+    pub fn with_config_file(mut self, path: PathBuf) -> Server {
+        let modified = std::fs::metadata(&path).and_then(|metadata| metadata.modified()).ok();
+        self.identities.get_mut().expect("not shared yet").modified = modified;
+        self.config_file = Some(path);
+        self
+    }
+
+    /// Has the console's integrity page trust what `trust` builds (the
+    /// local key, the anchors' checkpoints), as `audit verify` does.
+    pub fn with_trust(
+        mut self,
+        trust: impl Fn() -> Result<guardrail_audit::verify::Trust, String> + Send + Sync + 'static,
+    ) -> Server {
+        self.console.trust = Some(Box::new(trust));
+        self
     }
 
     /// Answers agents' hooks too ([`hooks::serve`]).
@@ -46,32 +88,59 @@ impl Server {
         self
     }
 
+    /// Rereads the configuration's identities if its file changed.
+    fn refresh(&self) {
+        let Some(path) = &self.config_file else { return };
+        let modified = std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok();
+        if self.identities.read().map(|identities| identities.modified == modified).unwrap_or(false) {
+            return;
+        }
+        match ServeConfig::load(path) {
+            Ok(config) => {
+                if let Ok(mut identities) = self.identities.write() {
+                    *identities = Identities { tokens: config.tokens, users: config.users, modified };
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the configuration no longer reads; keeping the identities last read"),
+        }
+    }
+
     /// The identity a bearer token stands for.
-    fn caller(&self, headers: &HeaderMap) -> Result<&TokenEntry, ApiError> {
+    fn caller(&self, headers: &HeaderMap) -> Result<TokenEntry, ApiError> {
         let presented = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a bearer token is required"))?;
         let digest = config::token_digest(presented.trim());
-        self.tokens.iter().find(|entry| config::same_digest(&entry.sha256, &digest)).ok_or_else(|| {
+        self.refresh();
+        let identities = self.identities.read().map_err(|_| ApiError::internal("the identities are poisoned"))?;
+        identities.tokens.iter().find(|entry| config::same_digest(&entry.sha256, &digest)).cloned().ok_or_else(|| {
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is not known (or was revoked)")
         })
     }
+
+    /// Console user `name`, as the configuration has it now.
+    fn user(&self, name: &str) -> Option<UserEntry> {
+        self.refresh();
+        self.identities.read().ok()?.users.iter().find(|user| user.name == name).cloned()
+    }
 }
 
-/// Serves the API on `listener` until it fails.
+/// Serves the API and the console on `listener` until it fails.
 pub async fn serve(listener: tokio::net::TcpListener, server: Arc<Server>) -> std::io::Result<()> {
-    axum::serve(listener, router(server)).await
+    let app = router(server).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).await
 }
 
-/// The API's routes.
+/// The API's and the console's routes.
 pub fn router(server: Arc<Server>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/v1/approvals", get(list))
         .route("/v1/approvals/{id}", get(show))
         .route("/v1/approvals/{id}/{verb}", post(change))
+        .merge(console::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .with_state(server)
 }

@@ -53,8 +53,7 @@ fn start(config: &ServeConfig) -> Api {
     let location = Location::in_data_dir(dir.path());
     let open =
         |node: &str| Recorder::open(RecorderConfig::new(location.clone(), node.into(), dir.path().join(node))).unwrap();
-    let server =
-        Arc::new(Server::new(Gate::new(guard(), Some(open("serve"))), location.clone(), config.tokens.clone()));
+    let server = Arc::new(Server::new(Gate::new(guard(), Some(open("serve"))), location.clone(), config.clone()));
     let gate = Arc::new(Gate::new(guard(), Some(open("agent-host"))));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();

@@ -112,6 +112,10 @@ pub trait Store: Send {
     /// Records in order of arrival, after store id `after`, at most `limit`.
     fn scan(&mut self, after: i64, limit: usize) -> Result<Vec<Stored>, StoreError>;
 
+    /// The store id of the record stored last (0 when there is none): what
+    /// a reader compares to learn that the record grew.
+    fn last_id(&mut self) -> Result<i64, StoreError>;
+
     /// `node`'s records in chain order, after sequence number `after`, at most `limit`.
     fn chain(&mut self, node: &str, after: u64, limit: usize) -> Result<Vec<Record>, StoreError>;
 

@@ -282,6 +282,11 @@ impl Store for PostgresStore {
         Ok(rows.iter().map(|row| Stored { id: row.get(0), record: record(row, 1) }).collect())
     }
 
+    fn last_id(&mut self) -> Result<i64, StoreError> {
+        let row = self.client.query_one("SELECT coalesce(max(id), 0)::int8 FROM guardrail_records", &[])?;
+        Ok(row.get(0))
+    }
+
     fn chain(&mut self, node: &str, after: u64, limit: usize) -> Result<Vec<Record>, StoreError> {
         let rows = self.client.query(
             &format!(

@@ -401,6 +401,11 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn last_id(&mut self) -> Result<i64, StoreError> {
+        let mut statement = self.connection.prepare_cached("SELECT coalesce(max(id), 0) FROM records")?;
+        Ok(statement.query_row([], |row| row.get(0))?)
+    }
+
     fn chain(&mut self, node: &str, after: u64, limit: usize) -> Result<Vec<Record>, StoreError> {
         let mut statement = self.connection.prepare_cached(&format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE node = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use guardrail_audit::event::{Event, OutcomeStatus, Text};
 use guardrail_audit::export::{self, Ocsf};
-use guardrail_audit::query::{Entry as Read, Filter};
+use guardrail_audit::query::{self, Entry as Read, Filter};
 use guardrail_audit::signing::{Checkpoint, CheckpointSigner};
 use guardrail_audit::verify::{self, Trust};
 use guardrail_audit::{Entry, Location, Recorder, RecorderConfig, Store, time};
@@ -143,39 +143,21 @@ fn filter(args: &FilterArgs) -> Result<Filter, Failure> {
     })
 }
 
-/// Every record in order of arrival that `filter` keeps, handed to `each`.
-fn scan(
-    store: &mut dyn Store,
-    filter: &Filter,
-    mut each: impl FnMut(Read) -> Result<(), Failure>,
-) -> Result<(), Failure> {
-    let mut after = 0;
-    loop {
-        let page = store.scan(after, PAGE).map_err(store_error)?;
-        let Some(last) = page.last() else { return Ok(()) };
-        after = last.id;
-        for stored in page {
-            let entry = Read::decode(stored.record).map_err(Failure::Io)?;
-            if filter.matches(&entry) {
-                each(entry)?;
-            }
+impl From<query::ReadError> for Failure {
+    fn from(error: query::ReadError) -> Failure {
+        match error {
+            query::ReadError::Store(error) => store_error(error),
+            query::ReadError::Undecodable(message) => Failure::Io(message),
         }
     }
 }
 
-/// The latest `limit` records `filter` keeps (all when 0), oldest first.
+fn scan(store: &mut dyn Store, filter: &Filter, each: impl FnMut(Read) -> Result<(), Failure>) -> Result<(), Failure> {
+    query::scan(store, filter, each)
+}
+
 fn latest(store: &mut dyn Store, filter: &Filter, limit: usize) -> Result<(VecDeque<Read>, usize), Failure> {
-    let mut kept = VecDeque::new();
-    let mut total = 0;
-    scan(store, filter, |entry| {
-        total += 1;
-        kept.push_back(entry);
-        if limit > 0 && kept.len() > limit {
-            kept.pop_front();
-        }
-        Ok(())
-    })?;
-    Ok((kept, total))
+    Ok(query::latest(store, filter, limit)?)
 }
 
 fn list(args: &ListArgs) -> Result<i32, Failure> {
@@ -406,7 +388,10 @@ fn tail(args: &ListArgs, follow: bool) -> Result<i32, Failure> {
     }
 }
 
-fn verify(checkpoints: Option<&Path>, keys: Vec<String>, json: bool, args: &StoreArgs) -> Result<i32, Failure> {
+/// What `audit verify` (and the console's integrity page) trusts: the keys
+/// given, the local node's key, checkpoints exported to `checkpoints` and
+/// those the anchors witnessed.
+pub fn trust(keys: Vec<String>, checkpoints: Option<&Path>, args: &StoreArgs) -> Result<Trust, Failure> {
     let mut trust = Trust { keys, ..Trust::default() };
     for key in &trust.keys {
         if guardrail_audit::signing::decode_key(key).is_none() {
@@ -426,6 +411,12 @@ fn verify(checkpoints: Option<&Path>, keys: Vec<String>, json: bool, args: &Stor
         let witnessed = anchor.read().map_err(|error| Failure::Io(format!("anchor {spec}: {error}")))?;
         trust.external.extend(witnessed);
     }
+    Ok(trust)
+}
+
+fn verify(checkpoints: Option<&Path>, keys: Vec<String>, json: bool, args: &StoreArgs) -> Result<i32, Failure> {
+    let trust = trust(keys, checkpoints, args)?;
+    let anchors = crate::store::anchors(args)?;
     let mut store = crate::store::open(args)?;
     let report = verify::verify(store.as_mut(), None, &trust).map_err(store_error)?;
     let mut out = String::new();

@@ -9,7 +9,9 @@ use guardrail_serve::hooks::HookService;
 use guardrail_serve::{ServeConfig, Server};
 
 use crate::Failure;
-use crate::cli::{ServeArgs, ServeCommand, StoreArgs, TokenCommand, exit};
+use std::io::BufRead;
+
+use crate::cli::{ServeArgs, ServeCommand, StoreArgs, TokenCommand, UserCommand, exit};
 
 /// Where the API listens when neither a flag nor the configuration says.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
@@ -29,7 +31,7 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
             let token = config.add_token(&name, kind.into(), roles).map_err(Failure::Usage)?;
             config.save(&path).map_err(Failure::Io)?;
             println!("{token}");
-            eprintln!("guardrail: token for {name} added to {} (shown once; restart serve to use it)", path.display());
+            eprintln!("guardrail: token for {name} added to {} (shown once)", path.display());
             Ok(exit::ALLOW)
         }
         Some(ServeCommand::Token(TokenCommand::Revoke { name, config, store })) => {
@@ -39,7 +41,31 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
                 return Err(Failure::Usage(format!("there is no token for {name:?} in {}", path.display())));
             }
             config.save(&path).map_err(Failure::Io)?;
-            eprintln!("guardrail: token for {name} revoked (restart serve to apply)");
+            eprintln!("guardrail: token for {name} revoked");
+            Ok(exit::ALLOW)
+        }
+        Some(ServeCommand::User(UserCommand::Add { name, roles, config, store })) => {
+            let path = config_path(config, &store)?;
+            let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).map_err(Failure::io("standard input"))?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            if password.is_empty() {
+                return Err(Failure::Usage("no password on standard input: pipe the person's password in".into()));
+            }
+            config.add_user(&name, roles, password).map_err(Failure::Usage)?;
+            config.save(&path).map_err(Failure::Io)?;
+            eprintln!("guardrail: {name} may log in to the console ({})", path.display());
+            Ok(exit::ALLOW)
+        }
+        Some(ServeCommand::User(UserCommand::Remove { name, config, store })) => {
+            let path = config_path(config, &store)?;
+            let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
+            if !config.remove_user(&name) {
+                return Err(Failure::Usage(format!("there is no user {name:?} in {}", path.display())));
+            }
+            config.save(&path).map_err(Failure::Io)?;
+            eprintln!("guardrail: {name} removed");
             Ok(exit::ALLOW)
         }
         None => serve(args),
@@ -73,14 +99,20 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
         .map_err(|error| Failure::Io(format!("cannot start the decision threads: {error}")))?;
     let settings = crate::commands::hook::settings(args.policy.as_deref(), &args.store)?;
     let gate = Gate::new(guard, Some(recorder));
-    if config.tokens.is_empty() {
+    if config.tokens.is_empty() && config.users.is_empty() {
         eprintln!(
-            "guardrail: no API tokens are configured in {}, so every /v1 call is refused; add one with \
-             `guardrail serve token add NAME --kind human`",
+            "guardrail: no API tokens or console users are configured in {}, so every /v1 call and console \
+             login is refused; add a token with `guardrail serve token add NAME --kind human`, a person with \
+             `guardrail serve user add NAME` (password on standard input)",
             path.display()
         );
     }
-    let server = Arc::new(Server::new(gate, location, config.tokens).with_hooks(HookService { pool, settings }));
+    let trust_args = args.store.clone();
+    let server = Server::new(gate, location, config)
+        .with_config_file(path)
+        .with_hooks(HookService { pool, settings })
+        .with_trust(move || super::audit::trust(Vec::new(), None, &trust_args).map_err(|failure| failure.to_string()));
+    let server = Arc::new(server);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -94,7 +126,10 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
         let bound = listener.local_addr().map_err(|error| Failure::Io(error.to_string()))?;
         let (hooks, socket) = guardrail_serve::hooks::bind(&data_dir)
             .map_err(|error| Failure::Io(format!("cannot open the hook socket: {error}")))?;
-        eprintln!("guardrail: serving the API on http://{bound} and agents' hooks on {}", socket.display());
+        eprintln!(
+            "guardrail: serving the API and the console on http://{bound} and agents' hooks on {}",
+            socket.display()
+        );
         let stopped = tokio::select! {
             result = axum_serve(listener, Arc::clone(&server)) => result,
             result = guardrail_serve::hooks::serve(hooks, server) => {

@@ -1,0 +1,213 @@
+//! Who is logged in to the console: server-side sessions behind a cookie,
+//! a CSRF token per session, and a limit on failed logins.
+//!
+//! The cookie holds 32 random bytes; the server keeps only their SHA-256,
+//! with the user's name, the session's CSRF token and when it ends. The
+//! cookie is `HttpOnly`, `Secure` and `SameSite=Strict`: browsers keep a
+//! secure cookie from `http://127.0.0.1` and `http://localhost` (trustworthy
+//! origins), so the console works on loopback as it is, and anywhere else
+//! only behind TLS. Every form that changes something carries the CSRF
+//! token, and every POST must come from the console's own origin.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "guardrail_session";
+
+/// How long a session lasts, however active.
+pub const LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
+
+/// Failed logins allowed per address and per user name within
+/// [`FAILURE_WINDOW`] before further attempts are refused outright.
+pub const MAX_FAILURES: usize = 5;
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user: String,
+    pub csrf: String,
+    ends: Instant,
+}
+
+#[derive(Default)]
+pub struct Sessions {
+    /// By the SHA-256 of the cookie's value.
+    live: Mutex<HashMap<String, Session>>,
+    /// Recent failed logins, by `ip:ADDR` and `user:NAME`.
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the system's randomness");
+    hex::encode(bytes)
+}
+
+impl Sessions {
+    /// Starts a session for `user`; returns the cookie's value.
+    pub fn start(&self, user: &str) -> String {
+        let token = random_hex();
+        let session = Session { user: user.to_owned(), csrf: random_hex(), ends: Instant::now() + LIFETIME };
+        let mut live = self.live.lock().expect("sessions");
+        let now = Instant::now();
+        live.retain(|_, session| session.ends > now);
+        live.insert(crate::config::token_digest(&token), session);
+        token
+    }
+
+    /// The live session the request's cookie names.
+    pub fn of(&self, headers: &HeaderMap) -> Option<Session> {
+        let token = cookie(headers, COOKIE)?;
+        let live = self.live.lock().ok()?;
+        live.get(&crate::config::token_digest(&token)).filter(|session| session.ends > Instant::now()).cloned()
+    }
+
+    /// Ends the request's session.
+    pub fn end(&self, headers: &HeaderMap) {
+        if let (Some(token), Ok(mut live)) = (cookie(headers, COOKIE), self.live.lock()) {
+            live.remove(&crate::config::token_digest(&token));
+        }
+    }
+
+    /// How long until `ip` or `user` may try again, when either failed too
+    /// often lately.
+    pub fn locked_out(&self, ip: Option<IpAddr>, user: &str) -> Option<Duration> {
+        let mut failures = self.failures.lock().ok()?;
+        let now = Instant::now();
+        keys(ip, user)
+            .iter()
+            .filter_map(|key| {
+                let times = failures.get_mut(key)?;
+                times.retain(|time| now.duration_since(*time) < FAILURE_WINDOW);
+                (times.len() >= MAX_FAILURES).then(|| FAILURE_WINDOW - now.duration_since(times[0]))
+            })
+            .max()
+    }
+
+    pub fn failed(&self, ip: Option<IpAddr>, user: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            for key in keys(ip, user) {
+                failures.entry(key).or_default().push(Instant::now());
+            }
+        }
+    }
+}
+
+fn keys(ip: Option<IpAddr>, user: &str) -> Vec<String> {
+    ip.map(|ip| format!("ip:{ip}")).into_iter().chain([format!("user:{user}")]).collect()
+}
+
+/// The value of cookie `name` in the request.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(axum::http::header::COOKIE).iter().filter_map(|value| value.to_str().ok()).find_map(|value| {
+        value.split(';').find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then(|| value.to_owned())
+        })
+    })
+}
+
+/// The `Set-Cookie` value that starts a session.
+pub fn set_cookie(token: &str) -> String {
+    format!("{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}", LIFETIME.as_secs())
+}
+
+/// The `Set-Cookie` value that ends one.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+}
+
+/// Whether a POST comes from the console's own pages: an `Origin` (or,
+/// without one, a `Referer`) naming the host the request was sent to, and
+/// no `Sec-Fetch-Site` other than same-origin. A request with neither
+/// header (a script, not a browser) passes this check and still needs the
+/// session's CSRF token.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if header("sec-fetch-site").is_some_and(|site| site != "same-origin" && site != "none") {
+        return false;
+    }
+    let Some(host) = header("host") else { return false };
+    let from = header("origin").filter(|origin| *origin != "null").or_else(|| header("referer"));
+    match from {
+        None => header("origin").is_none(),
+        Some(from) => {
+            let rest = from.strip_prefix("http://").or_else(|| from.strip_prefix("https://")).unwrap_or("");
+            rest.split('/').next() == Some(host)
+        }
+    }
+}
+
+/// Compares a presented CSRF token with the session's.
+pub fn csrf_matches(session: &Session, presented: &str) -> bool {
+    crate::config::same_digest(&session.csrf, presented)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn only_the_consoles_own_origin_may_post() {
+        let cases: &[(&[(&'static str, &'static str)], bool)] = &[
+            (&[("host", "127.0.0.1:8420"), ("origin", "http://127.0.0.1:8420")], true),
+            (&[("host", "127.0.0.1:8420"), ("origin", "http://evil.example")], false),
+            (&[("host", "127.0.0.1:8420"), ("origin", "http://127.0.0.1:8420.evil.example")], false),
+            (&[("host", "127.0.0.1:8420"), ("origin", "null")], false),
+            (&[("host", "127.0.0.1:8420"), ("referer", "http://127.0.0.1:8420/console/approvals")], true),
+            (&[("host", "127.0.0.1:8420"), ("referer", "http://evil.example/x")], false),
+            (&[("host", "127.0.0.1:8420"), ("sec-fetch-site", "cross-site")], false),
+            (
+                &[("host", "127.0.0.1:8420"), ("origin", "http://127.0.0.1:8420"), ("sec-fetch-site", "same-site")],
+                false,
+            ),
+            (&[("host", "127.0.0.1:8420")], true),
+            (&[("origin", "http://127.0.0.1:8420")], false),
+        ];
+        for (pairs, expected) in cases {
+            assert_eq!(same_origin(&headers(pairs)), *expected, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn too_many_failures_lock_out_the_address_and_the_name() {
+        let sessions = Sessions::default();
+        let ip: Option<IpAddr> = Some("10.0.0.1".parse().unwrap());
+        for _ in 0..MAX_FAILURES - 1 {
+            sessions.failed(ip, "bob");
+        }
+        assert_eq!(sessions.locked_out(ip, "bob"), None);
+        sessions.failed(ip, "bob");
+        assert!(sessions.locked_out(ip, "bob").is_some());
+        assert!(sessions.locked_out(ip, "alice").is_some(), "the address is locked out");
+        assert!(sessions.locked_out(Some("10.0.0.2".parse().unwrap()), "bob").is_some(), "so is the name");
+        assert_eq!(sessions.locked_out(Some("10.0.0.2".parse().unwrap()), "alice"), None);
+    }
+
+    #[test]
+    fn a_session_is_found_by_its_cookie_and_ended() {
+        let sessions = Sessions::default();
+        let token = sessions.start("bob");
+        let mut headers = HeaderMap::new();
+        headers.insert("cookie", HeaderValue::from_str(&format!("a=b; {COOKIE}={token}")).unwrap());
+        assert_eq!(sessions.of(&headers).unwrap().user, "bob");
+        sessions.end(&headers);
+        assert!(sessions.of(&headers).is_none());
+        headers.insert("cookie", HeaderValue::from_static("guardrail_session=forged"));
+        assert!(sessions.of(&headers).is_none());
+    }
+}
