@@ -23,6 +23,11 @@ fn data(dir: &Path) -> PathBuf {
 /// Starts the daemon on `dir`'s data directory, on a port of its own, and
 /// waits until it says it serves.
 fn start(dir: &Path, extra: &[&str]) -> Child {
+    start_at(dir, extra).0
+}
+
+/// [`start`], and the daemon's HTTP address.
+fn start_at(dir: &Path, extra: &[&str]) -> (Child, String) {
     let mut command = common::in_data_dir(&data(dir));
     command.args(["serve", "--listen", "127.0.0.1:0"]).args(extra).current_dir(dir);
     let mut child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
@@ -32,9 +37,25 @@ fn start(dir: &Path, extra: &[&str]) -> Child {
         line.clear();
         assert!(stderr.read_line(&mut line).unwrap() > 0, "guardrail serve stopped before serving");
     }
+    let address = line.split("http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
     // Keep draining what it says, so that it never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    child
+    (child, address)
+}
+
+/// The daemon's metrics, read with `token`.
+fn metrics(address: &str, token: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    answer
 }
 
 fn stop(mut child: Child) {
@@ -93,7 +114,10 @@ fn while_the_daemon_runs_it_answers_hooks_as_they_would_themselves() {
         assert_eq!(said(&answer), expected, "{command}: {run:?}");
         alone.push(answer);
     }
-    let daemon = start(dir.path(), &[]);
+    let mut add = common::in_data_dir(&data(dir.path()));
+    add.args(["serve", "token", "add", "prometheus", "--kind", "agent"]);
+    let token = common::run(add, b"").stdout.trim().to_owned();
+    let (daemon, address) = start_at(dir.path(), &[]);
     for ((command, expected), alone) in cases.iter().zip(&alone) {
         let (run, answer) = hook(dir.path(), command, &[]);
         assert_eq!(run.status, 0, "{run:?}");
@@ -115,6 +139,17 @@ fn while_the_daemon_runs_it_answers_hooks_as_they_would_themselves() {
     for handle in many {
         let (run, answer) = handle.join().unwrap();
         assert!(served(&run) && run.status == 0 && answer.is_none(), "{run:?}");
+    }
+    // The daemon counted what it decided.
+    let counted = metrics(&address, &token);
+    for line in [
+        "guardrail_decisions_total{verdict=\"allow\"} 25\n",
+        "guardrail_decisions_total{verdict=\"deny\"} 1\n",
+        "guardrail_decisions_total{verdict=\"require_approval\"} 1\n",
+        "guardrail_decision_seconds_count 27\n",
+        "guardrail_approvals_pending 1\n",
+    ] {
+        assert!(counted.contains(line), "{line}: {counted}");
     }
     stop(daemon);
     assert!(!data(dir.path()).join("hooks.sock").exists(), "a stopped daemon takes its socket away");

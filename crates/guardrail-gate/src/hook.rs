@@ -14,6 +14,8 @@ use guardrail_audit::{ContentDetails, ContentKind, Entry, Gate, Location, Outcom
 use guardrail_core::{Action, ActionKind, Actor, ActorKind, Decision, Verdict};
 use serde_json::{Value, json};
 
+use std::time::{Duration, Instant};
+
 use crate::DecisionPool;
 
 /// The agents whose hook protocols the gate speaks.
@@ -212,6 +214,9 @@ pub struct Hooks<'a> {
     pub pool: Option<&'a DecisionPool>,
     /// The record the gate writes to.
     pub location: &'a Location,
+    /// Told of each decision, how long it took in all, and how long its
+    /// record took to be durable (a daemon's metrics).
+    pub observe: Option<&'a (dyn Fn(&Decision, Duration, Duration) + Sync)>,
 }
 
 /// Whether `input` is an event the gate judges or records at all; the
@@ -325,15 +330,20 @@ impl Hooks<'_> {
     /// Judges one action through the gate; the decision is recorded before
     /// it is returned. A held action opens (or finds) its approval request.
     fn judge(&self, action: Action) -> Result<Decision, String> {
-        let checked = match self.pool {
-            None => self.gate.check(&action),
+        let started = Instant::now();
+        let (checked, recording) = match self.pool {
+            None => (self.gate.check(&action), started),
             Some(pool) => {
                 let action = Gate::as_judged(&action);
                 let decision = pool.decide(action.as_ref().clone()).map_err(|error| error.to_string())?;
-                self.gate.check_decided(&action, decision)
+                let recording = Instant::now();
+                (self.gate.check_decided(&action, decision), recording)
             }
+        };
+        let checked = checked.map_err(|error| error.to_string())?;
+        if let Some(observe) = self.observe {
+            observe(&checked.decision, started.elapsed(), recording.elapsed());
         }
-        .map_err(|error| error.to_string())?;
         let mut decision = (*checked.decision).clone();
         // A held action waits for a person: say which request, and how it runs.
         if decision.verdict == Verdict::RequireApproval {

@@ -94,7 +94,16 @@ async fn answer(line: String, server: Arc<Server>) -> Answer {
         let service = server.hooks.as_ref().expect("checked above");
         let input: serde_json::Value =
             serde_json::from_str(&raw).map_err(|error| format!("the hook input is not JSON: {error}"))?;
-        Hooks { gate: &server.gate, pool: Some(&service.pool), location: &server.location }.answer(agent, &raw, &input)
+        let observe = |decision: &guardrail_core::Decision, took, recording| {
+            server.metrics.decided(decision, took, recording);
+        };
+        let hooks = Hooks {
+            gate: &server.gate,
+            pool: Some(&service.pool),
+            location: &server.location,
+            observe: Some(&observe),
+        };
+        hooks.answer(agent, &raw, &input)
     })
     .await;
     match judged {

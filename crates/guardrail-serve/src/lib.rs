@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `guardrail serve`: the long-running daemon. This first part hosts the
 //! HTTP API through which people (and their tools) see and decide on the
 //! actions the gate holds for approval.
@@ -12,6 +13,8 @@
 pub mod config;
 mod console;
 pub mod hooks;
+mod metrics;
+mod openapi;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -41,6 +44,7 @@ pub struct Server {
     /// Answering agents' hooks, when the daemon does.
     hooks: Option<hooks::HookService>,
     console: console::Console,
+    metrics: metrics::Metrics,
 }
 
 /// The configuration's identities, as of the file's modification time.
@@ -59,6 +63,7 @@ impl Server {
             config_file: None,
             hooks: None,
             console: console::Console::default(),
+            metrics: metrics::Metrics::default(),
         }
     }
 
@@ -140,6 +145,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/approvals", get(list))
         .route("/v1/approvals/{id}", get(show))
         .route("/v1/approvals/{id}/{verb}", post(change))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(console::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .with_state(server)
@@ -273,4 +280,15 @@ async fn change(
     };
     let changed = ticket.map_err(ApiError::internal)?.await?;
     Ok(Json(Viewed::of(changed.request, guardrail_audit::now())))
+}
+
+/// Prometheus' text format; any API token may read it.
+async fn metrics(State(server): State<Arc<Server>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    server.caller(&headers)?;
+    let requests = read(&server, |store| store.approvals()).await?;
+    let now = guardrail_audit::now();
+    let pending =
+        requests.iter().filter(|request| request.state_at(now) == guardrail_audit::approval::State::Pending).count();
+    let body = server.metrics.render(pending);
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }

@@ -281,3 +281,61 @@ fn a_secret_in_an_action_or_a_reason_reaches_no_page_and_no_api_answer() {
         assert!(!answer.body.contains(SECRET), "GET {path} shows the secret:\n{}", answer.body);
     }
 }
+
+#[test]
+fn metrics_need_a_token_and_count_what_waits() {
+    let console = start();
+    hold(&console.gate, "ALTER ROLE app PASSWORD 'another-secret-value'");
+    assert_eq!(http(console.address, "GET", "/metrics", &[], "").status, 401);
+    let bearer = format!("Authorization: Bearer {}", console.token);
+    let answer = http(console.address, "GET", "/metrics", &[bearer], "");
+    assert_eq!(answer.status, 200);
+    assert!(answer.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
+    for line in [
+        "guardrail_approvals_pending 1\n",
+        "# TYPE guardrail_decision_seconds histogram\n",
+        "guardrail_record_seconds_count 0\n",
+    ] {
+        assert!(answer.body.contains(line), "{line}: {}", answer.body);
+    }
+}
+
+#[test]
+fn the_openapi_document_names_every_endpoint_and_the_fields_answers_have() {
+    let console = start();
+    let id = hold(&console.gate, "ALTER ROLE app PASSWORD 'another-secret-value'");
+    let answer = http(console.address, "GET", "/openapi.json", &[], "");
+    assert_eq!(answer.status, 200);
+    let document: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let bearer = format!("Authorization: Bearer {}", console.token);
+    let paths = document["paths"].as_object().unwrap();
+    assert!(paths.len() >= 8);
+    for (path, operations) in paths {
+        for method in operations.as_object().unwrap().keys() {
+            let concrete = path.replace("{id}", &id);
+            let answer = http(console.address, &method.to_uppercase(), &concrete, std::slice::from_ref(&bearer), "");
+            assert!(!answer.body.contains("no such endpoint"), "{method} {path} is documented but not served");
+            let documented: Vec<&String> = operations[method]["responses"].as_object().unwrap().keys().collect();
+            assert!(
+                documented.contains(&&answer.status.to_string()),
+                "{method} {path}: {} is not documented",
+                answer.status
+            );
+        }
+    }
+    // The approval schema has exactly the fields an answer has (all of
+    // them present once a request is decided and used).
+    let shown = http(console.address, "GET", &format!("/v1/approvals/{id}"), &[bearer], "");
+    let shown: serde_json::Value = serde_json::from_str(&shown.body).unwrap();
+    let schema = &document["components"]["schemas"]["Approval"];
+    let properties: std::collections::BTreeSet<&String> = schema["properties"].as_object().unwrap().keys().collect();
+    for key in shown.as_object().unwrap().keys() {
+        assert!(properties.contains(key), "{key} is answered but not documented");
+    }
+    for required in schema["required"].as_array().unwrap() {
+        assert!(shown.get(required.as_str().unwrap()).is_some(), "{required} is required but not answered");
+    }
+    let optional = ["approver_role", "valid_until", "votes", "cancelled_by", "consumed_by"];
+    assert_eq!(properties.len(), schema["required"].as_array().unwrap().len() + optional.len());
+}
