@@ -216,12 +216,12 @@ pub struct Hooks<'a> {
     pub location: &'a Location,
     /// Told of each decision, how long it took in all, and how long its
     /// record took to be durable (a daemon's metrics).
-    pub observe: Option<&'a Observer>,
+    pub observe: Option<&'a Observer<'a>>,
 }
 
 /// What is told of each decision: the decision, how long it took in all,
 /// and how long its record took.
-pub type Observer = dyn Fn(&Decision, Duration, Duration) + Sync;
+pub type Observer<'a> = dyn Fn(&Decision, Duration, Duration) + Sync + 'a;
 
 /// Whether `input` is an event the gate judges or records at all; the
 /// others are let be, with nothing recorded and no gate needed.
