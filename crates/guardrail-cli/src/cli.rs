@@ -905,6 +905,20 @@ pub enum ApprovalsCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Withdraw a request, as whoever asked (the actor the action was
+    /// checked as) or the person an agent acts for.
+    Cancel {
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Who withdraws it. Default: $GUARDRAIL_ACTOR, else the user running this command.
+        #[arg(long, value_name = "ID", env = "GUARDRAIL_ACTOR")]
+        actor: Option<String>,
+        /// Why (recorded).
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -97,6 +97,14 @@ fn a_person_at_the_terminal_approves_one_held_action() {
     let run = guardrail(dir, &["approvals", "list", "--state", "sideways"]);
     assert_eq!(run.status, 2, "{run:?}");
 
+    // Withdrawn only by who asked, or whom the agent acts for (me).
+    let run = guardrail(dir, &["approvals", "cancel", &own, "--actor", "mallory"]);
+    assert_eq!(run.status, 2, "{run:?}");
+    let run = guardrail(dir, &["approvals", "cancel", &own, "--reason", "not needed after all"]);
+    assert_eq!(run.status, 0, "{run:?}");
+    let run = guardrail(dir, &["approvals", "show", &own]);
+    assert!(run.stdout.contains(": cancelled"), "{run:?}");
+
     // The record holds every change, and verifies.
     let run = guardrail(dir, &["audit", "list", "-n", "0"]);
     for line in ["approval requested", "approval approved", "approval denied", "not during the freeze"] {
@@ -111,7 +119,7 @@ fn a_person_at_the_terminal_approves_one_held_action() {
         .map(|line| serde_json::from_str::<Value>(line).unwrap())
         .filter(|event| event["unmapped"]["guardrail.kind"] == "approval")
         .collect();
-    assert_eq!(approvals.len(), 5, "requested three times, approved, denied: {run:?}");
+    assert_eq!(approvals.len(), 6, "requested three times, approved, denied, cancelled: {run:?}");
     assert!(approvals.iter().all(|event| event["class_uid"] == 3005), "{approvals:?}");
 }
 

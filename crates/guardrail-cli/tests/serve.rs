@@ -124,9 +124,12 @@ fn while_the_daemon_runs_it_answers_hooks_as_they_would_themselves() {
         assert!(served(&run), "{command}: {run:?}");
         assert_eq!(said(&answer), *expected, "{command}: {run:?}");
         if *command == HELD {
-            // The same request is found again: the identical action does not ask twice.
-            assert_eq!(answer, *alone, "the held command's answer names the same request");
-            assert!(answer.as_ref().unwrap().to_string().contains("apr-"));
+            // The same request is found again: the identical action does not
+            // ask twice; and the daemon links it in its console.
+            let said = answer.as_ref().unwrap().to_string();
+            let id = said.split("Approval request ").nth(1).unwrap().split(':').next().unwrap().to_owned();
+            assert!(alone.as_ref().unwrap().to_string().contains(&id), "{said}");
+            assert!(said.contains(&format!("at http://{address}/console/approvals/{id} or")), "{said}");
         }
     }
     // Many hooks at once: every one answered, by the daemon, and recorded.

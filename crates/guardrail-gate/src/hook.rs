@@ -217,6 +217,8 @@ pub struct Hooks<'a> {
     /// Told of each decision, how long it took in all, and how long its
     /// record took to be durable (a daemon's metrics).
     pub observe: Option<&'a Observer<'a>>,
+    /// The console's address: a held action's answer links its request.
+    pub console: Option<&'a str>,
 }
 
 /// What is told of each decision: the decision, how long it took in all,
@@ -358,8 +360,12 @@ impl Hooks<'_> {
                 .wait()
                 .map_err(|error| error.to_string())?
                 .request;
+            let at = match self.console {
+                Some(console) => format!("at {}/console/approvals/{} or ", console.trim_end_matches('/'), request.id),
+                None => String::new(),
+            };
             decision.reason = format!(
-                "{}. Approval request {id}: a person approves it with `guardrail approvals approve {id}`; \
+                "{}. Approval request {id}: a person approves it {at}with `guardrail approvals approve {id}`; \
                  once approved, run the identical command again and it runs once",
                 decision.reason,
                 id = request.id

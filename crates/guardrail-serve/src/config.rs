@@ -18,6 +18,13 @@ pub struct ServeConfig {
     /// The people who log in to the console, each with a password.
     #[serde(default, rename = "users", skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserEntry>,
+    /// The console's address as people reach it (for links in messages);
+    /// default `http://` and the listening address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// Where every change to an approval request is sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<crate::webhooks::WebhookEntry>,
 }
 
 /// A person who logs in to the console: a name, roles, and an argon2id

@@ -28,6 +28,8 @@ pub struct HookService {
     /// The digest of the daemon's settings ([`hook::socket::settings`]):
     /// a hook with other settings is told to judge itself.
     pub settings: String,
+    /// The console's address, for the link a held action's answer gives.
+    pub console: Option<String>,
 }
 
 /// Binds the hook socket in `data_dir`, owner-only. A socket left by a
@@ -102,6 +104,7 @@ async fn answer(line: String, server: Arc<Server>) -> Answer {
             pool: Some(&service.pool),
             location: &server.location,
             observe: Some(&observe),
+            console: service.console.as_deref(),
         };
         hooks.answer(agent, &raw, &input)
     })

@@ -15,6 +15,7 @@ mod console;
 pub mod hooks;
 mod metrics;
 mod openapi;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};

@@ -16,6 +16,27 @@ pub fn run(command: ApprovalsCommand) -> Result<i32, Failure> {
         ApprovalsCommand::Show { id, json, store } => show(&id, json, &store),
         ApprovalsCommand::Approve { id, reason, store } => decide(&id, true, &reason, &store),
         ApprovalsCommand::Deny { id, reason, store } => decide(&id, false, &reason, &store),
+        ApprovalsCommand::Cancel { id, actor, reason, store } => cancel(&id, actor, &reason, &store),
+    }
+}
+
+fn cancel(id: &str, actor: Option<String>, reason: &str, store: &StoreArgs) -> Result<i32, Failure> {
+    let by = match actor.filter(|actor| !actor.trim().is_empty()) {
+        Some(actor) => actor,
+        None => local_person()?,
+    };
+    let gate = Gate::new(
+        guardrail_core::Guard::new(guardrail_core::Policy::default_policy()),
+        Some(crate::store::recorder(store, None)?),
+    );
+    let ticket = gate.cancel_approval(id, &by, reason).map_err(|error| Failure::Io(error.to_string()))?;
+    match ticket.wait() {
+        Ok(changed) => {
+            println!("{} cancelled by {by}", changed.request.id);
+            Ok(exit::ALLOW)
+        }
+        Err(ApprovalError::Refused(refused)) => Err(Failure::Usage(refused.to_string())),
+        Err(ApprovalError::Record(error)) => Err(Failure::Io(error.to_string())),
     }
 }
 

@@ -160,7 +160,7 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
     let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)
         .map_err(|failure| Failure::from(failure).to_string())?;
     let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
-    Hooks { gate: &gate, pool: None, location: &location, observe: None }.answer(agent, &raw, &input)
+    Hooks { gate: &gate, pool: None, location: &location, observe: None, console: None }.answer(agent, &raw, &input)
 }
 
 /// The digest of the settings this hook judges with: the daemon serves it

@@ -107,10 +107,17 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
             path.display()
         );
     }
+    // Bound before anything starts, so that links name where it listens.
+    let listener = std::net::TcpListener::bind(listen)
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .map_err(|error| Failure::Io(format!("cannot listen on {listen}: {error}")))?;
+    let bound = listener.local_addr().map_err(|error| Failure::Io(error.to_string()))?;
+    let console = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let webhooks = config.webhooks.clone();
     let trust_args = args.store.clone();
-    let server = Server::new(gate, location, config)
+    let server = Server::new(gate, location.clone(), config)
         .with_config_file(path)
-        .with_hooks(HookService { pool, settings })
+        .with_hooks(HookService { pool, settings, console: Some(console.clone()) })
         .with_trust(move || super::audit::trust(Vec::new(), None, &trust_args).map_err(|failure| failure.to_string()));
     let server = Arc::new(server);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -120,10 +127,12 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
         .build()
         .map_err(|error| Failure::Io(format!("cannot start the runtime: {error}")))?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|error| Failure::Io(format!("cannot listen on {listen}: {error}")))?;
-        let bound = listener.local_addr().map_err(|error| Failure::Io(error.to_string()))?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|error| Failure::Io(error.to_string()))?;
+        if !webhooks.is_empty() {
+            let cursor = data_dir.join("webhooks.cursor");
+            let dispatcher = guardrail_serve::webhooks::Dispatcher::new(location, webhooks, cursor, Some(console));
+            tokio::spawn(dispatcher.run());
+        }
         let (hooks, socket) = guardrail_serve::hooks::bind(&data_dir)
             .map_err(|error| Failure::Io(format!("cannot open the hook socket: {error}")))?;
         eprintln!(
