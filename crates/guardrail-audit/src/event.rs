@@ -358,6 +358,19 @@ pub struct DecisionEvent {
     /// after the fact; see the README). Its `decision` is 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeEvent>,
+    /// What a shadow policy (evaluated beside the enforced one, never
+    /// enforced) would have decided on the same intents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<ShadowDecision>,
+}
+
+/// A shadow policy's would-be decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShadowDecision {
+    pub verdict: Verdict,
+    pub rule: String,
+    pub reason: String,
+    pub policy_version: String,
 }
 
 /// One intent of a recorded decision, with its own verdict.
@@ -411,6 +424,7 @@ impl DecisionEvent {
             cwd: action.context.cwd.clone(),
             call: action.context.call.clone(),
             outcome: None,
+            shadow: None,
         }
     }
 }

@@ -17,6 +17,9 @@ pub struct Gate {
     /// an approval stays usable once given (nanoseconds).
     approval_wait: i64,
     approval_valid: i64,
+    /// A draft policy evaluated beside the enforced one: its decisions are
+    /// recorded with each decision, never enforced.
+    shadow: Option<Arc<Guard>>,
 }
 
 /// A decision on its way into the record ([`Gate::submit`]); awaiting it
@@ -86,7 +89,33 @@ impl Gate {
             recorder,
             approval_wait: approval::DEFAULT_WAIT_NS,
             approval_valid: approval::DEFAULT_VALID_NS,
+            shadow: None,
         }
+    }
+
+    /// Evaluates `shadow` (a guard holding a draft policy) beside the
+    /// enforced policy on every decision this gate records, on the same
+    /// intents, and records what it would have decided; it never changes
+    /// a decision.
+    pub fn with_shadow(mut self, shadow: Guard) -> Gate {
+        self.shadow = Some(Arc::new(shadow));
+        self
+    }
+
+    /// The shadow policy's version, when there is one.
+    pub fn shadow_version(&self) -> Option<&str> {
+        self.shadow.as_ref().map(|shadow| shadow.policy().version())
+    }
+
+    /// The record of `decision` on `action`, with the shadow's would-be
+    /// decision.
+    fn decision_entry(&self, action: &Action, decision: &Decision) -> Entry {
+        with_shadow(
+            Entry::decision(action, decision, self.guard.policy().version()),
+            self.shadow.as_deref(),
+            action,
+            decision,
+        )
     }
 
     /// Sets the two clocks of the approval requests this gate opens: how
@@ -126,7 +155,7 @@ impl Gate {
 
     fn submit_decision(&self, action: &Action, decision: Arc<Decision>, lazy: bool) -> Result<Submitted, RecordError> {
         let recorder = self.recording()?;
-        let entry = Entry::decision(action, &decision, self.guard.policy().version());
+        let entry = self.decision_entry(action, &decision);
         let ticket = if lazy { recorder.submit_lazy(entry) } else { recorder.submit(entry) }?;
         Ok(Submitted {
             ticket,
@@ -224,9 +253,7 @@ impl Gate {
         }
         let receipt = match &self.recorder {
             None => None,
-            Some(recorder) => {
-                Some(recorder.record(Entry::decision(action, &decision, self.guard.policy().version()))?)
-            }
+            Some(recorder) => Some(recorder.record(self.decision_entry(action, &decision))?),
         };
         Ok(Checked::of(decision, receipt, action.digest(), self.guard.policy().version().to_owned()))
     }
@@ -240,9 +267,10 @@ impl Gate {
         let recorder = self.recording()?;
         let version = self.guard.policy().version().to_owned();
         let change = Change::Consume { digest: action.digest(), policy_version: version.clone() };
-        let (held, owned) = (Arc::clone(held), action.clone());
+        let (held, owned, shadow) = (Arc::clone(held), action.clone(), self.shadow.clone());
         let record: ApprovalRecord = Box::new(move |request, _| {
             let mut entry = Entry::decision(&owned, &approved(&held, request), &version);
+            entry = with_shadow(entry, shadow.as_deref(), &owned, &held);
             if let Event::Decision(event) = &mut entry.event {
                 event.approval = Some(request.id.clone());
             }
@@ -324,6 +352,23 @@ impl Gate {
         let recorder = self.recording()?;
         recorder.record(Entry::outcome(OutcomeEvent { decision: receipt.seq, ..outcome }))
     }
+}
+
+/// `entry` (a decision's record) with what `shadow` would have decided on
+/// `decision`'s intents.
+fn with_shadow(mut entry: Entry, shadow: Option<&Guard>, action: &Action, decision: &Decision) -> Entry {
+    if let (Some(shadow), Event::Decision(event)) = (shadow, &mut entry.event) {
+        let intents = decision.intents.iter().map(|judged| judged.intent.clone()).collect();
+        let analysis = guardrail_core::Analysis { intents, secrets: decision.secrets.clone() };
+        let would = shadow.judge(action, analysis);
+        event.shadow = Some(crate::event::ShadowDecision {
+            verdict: would.verdict,
+            rule: would.rule,
+            reason: would.reason,
+            policy_version: shadow.policy().version().to_owned(),
+        });
+    }
+    entry
 }
 
 /// The decision to run a held action on its approval: allowed, by the rule

@@ -173,6 +173,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
     pub policy: Option<PathBuf>,
 
+    /// Shadow mode: evaluate the Cedar policies in this file or directory
+    /// beside the enforced policy on every decision the daemon makes, and
+    /// record what they would have decided, without enforcing it.
+    #[arg(long, value_name = "PATH")]
+    pub shadow_policy: Option<PathBuf>,
+
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -58,6 +58,11 @@ struct Console {
 }
 
 fn start() -> Console {
+    start_with(None)
+}
+
+/// The console, its gate evaluating `shadow` beside the enforced policy.
+fn start_with(shadow: Option<&str>) -> Console {
     let mut config = ServeConfig::default();
     config.add_user("alice", vec!["dba".into()], PASSWORD).unwrap();
     let token = config.add_token("bob", ActorKind::Human, vec![]).unwrap();
@@ -67,8 +72,16 @@ fn start() -> Console {
         |node: &str| Recorder::open(RecorderConfig::new(location.clone(), node.into(), dir.path().join(node))).unwrap();
     let guard =
         || Guard::new(Policy::default_policy()).with_analyzer(ActionKind::Sql, Arc::new(guardrail_sql::SqlAnalyzer));
-    let server = Arc::new(Server::new(Gate::new(guard(), Some(open("serve"))), location.clone(), config));
-    let gate = Arc::new(Gate::new(guard(), Some(open("agent-host"))));
+    let (mut served, mut gate) =
+        (Gate::new(guard(), Some(open("serve"))), Gate::new(guard(), Some(open("agent-host"))));
+    if let Some(shadow) = shadow {
+        let policy =
+            || Policy::from_sources(vec![guardrail_core::policy::Source::new("shadow.cedar", shadow)]).unwrap();
+        served = served.with_shadow(Guard::new(policy()));
+        gate = gate.with_shadow(Guard::new(policy()));
+    }
+    let server = Arc::new(Server::new(served, location.clone(), config));
+    let gate = Arc::new(gate);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let address = listener.local_addr().unwrap();
@@ -338,4 +351,27 @@ fn the_openapi_document_names_every_endpoint_and_the_fields_answers_have() {
     }
     let optional = ["approver_role", "valid_until", "votes", "cancelled_by", "consumed_by"];
     assert_eq!(properties.len(), schema["required"].as_array().unwrap().len() + optional.len());
+}
+
+#[test]
+fn a_shadow_policy_is_recorded_beside_each_decision_and_never_enforced() {
+    let shadow = "@id(\"open\") permit (principal, action, resource);\n\
+                  @id(\"no-passwords\") @verdict(\"deny\") @reason(\"the draft forbids it\")\n\
+                  forbid (principal, action == Action::\"privilege.password\", resource);\n";
+    let console = start_with(Some(shadow));
+    // Enforced: held, as the enforced policy says; the shadow would deny.
+    hold(&console.gate, "ALTER ROLE app PASSWORD 'another-secret-value'");
+    let allowed = Action::sql("SELECT 1").with_actor(Actor::new("agent-7", ActorKind::Agent));
+    assert_eq!(console.gate.check(&allowed).unwrap().decision.verdict, Verdict::Allow);
+    let (cookie, _) = log_in(&console);
+    let activity = http(console.address, "GET", "/console/activity?kind=decision", std::slice::from_ref(&cookie), "");
+    assert_eq!(activity.body.matches("shadow: deny").count(), 1, "{}", activity.body);
+    let record = http(console.address, "GET", "/console/records/agent-host/2", std::slice::from_ref(&cookie), "");
+    assert!(record.body.contains("would have said") && record.body.contains("no-passwords"), "{}", record.body);
+    let policy = http(console.address, "GET", "/console/policy", &[cookie], "");
+    assert!(
+        policy.body.contains("of the last 2 decisions it saw, it would have decided <strong>1</strong> otherwise"),
+        "{}",
+        policy.body
+    );
 }

@@ -98,7 +98,16 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
     let pool = DecisionPool::new(Arc::clone(&guard), DECISION_THREADS, DECISION_QUEUE, DECISION_DEADLINE)
         .map_err(|error| Failure::Io(format!("cannot start the decision threads: {error}")))?;
     let settings = crate::commands::hook::settings(args.policy.as_deref(), &args.store)?;
-    let gate = Gate::new(guard, Some(recorder));
+    let mut gate = Gate::new(guard, Some(recorder));
+    if let Some(shadow) = &args.shadow_policy {
+        let policy = crate::load::policy(Some(shadow))?;
+        eprintln!(
+            "guardrail: shadow policy {} ({}): recorded beside each decision, not enforced",
+            shadow.display(),
+            policy.version()
+        );
+        gate = gate.with_shadow(guardrail_core::Guard::new(policy));
+    }
     if config.tokens.is_empty() && config.users.is_empty() {
         eprintln!(
             "guardrail: no API tokens or console users are configured in {}, so every /v1 call and console \

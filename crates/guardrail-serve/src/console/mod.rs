@@ -391,7 +391,36 @@ async fn policy(State(server): State<Arc<Server>>, headers: HeaderMap) -> Respon
         Ok(person) => person,
         Err(to_login) => return to_login,
     };
-    pages::policy(&pages::Chrome::of(&person), server.gate.guard().policy(), None, None, 500).into_response()
+    let shadow = match shadow_summary(&server).await {
+        Ok(shadow) => shadow,
+        Err(failure) => return failure,
+    };
+    pages::policy(&pages::Chrome::of(&person), server.gate.guard().policy(), shadow.as_ref(), None, None, 500)
+        .into_response()
+}
+
+/// How the shadow policy compares over the last decisions it saw.
+async fn shadow_summary(server: &Arc<Server>) -> Result<Option<pages::ShadowSummary>, Response> {
+    let Some(version) = server.gate.shadow_version().map(str::to_owned) else { return Ok(None) };
+    let wanted = version.clone();
+    let (evaluated, differ) = read(server, move |store| {
+        let filter = Filter { kind: Some("decision".into()), ..Filter::default() };
+        let (entries, _) = query::latest(store, &filter, 1000).map_err(|error| error.to_string())?;
+        let mut counts = (0, 0);
+        for entry in &entries {
+            if let guardrail_audit::event::Event::Decision(decision) = &entry.event
+                && let Some(shadow) = decision.shadow.as_ref().filter(|shadow| shadow.policy_version == wanted)
+            {
+                counts.0 += 1;
+                if shadow.verdict != decision.verdict {
+                    counts.1 += 1;
+                }
+            }
+        }
+        Ok(counts)
+    })
+    .await?;
+    Ok(Some(pages::ShadowSummary { version, evaluated, differ }))
 }
 
 #[derive(Deserialize)]
@@ -420,7 +449,7 @@ async fn replay(State(server): State<Arc<Server>>, headers: HeaderMap, Form(form
             let outcome = Err(error.to_string());
             return (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                pages::policy(&chrome, enforced, Some(&draft_text), Some(&outcome), last),
+                pages::policy(&chrome, enforced, None, Some(&draft_text), Some(&outcome), last),
             )
                 .into_response();
         }
@@ -432,8 +461,10 @@ async fn replay(State(server): State<Arc<Server>>, headers: HeaderMap, Form(form
     .await;
     match replayed {
         Err(failure) => failure,
-        Ok(replay) => pages::policy(&pages::Chrome::of(&person), enforced, Some(&draft_text), Some(&Ok(replay)), last)
-            .into_response(),
+        Ok(replay) => {
+            pages::policy(&pages::Chrome::of(&person), enforced, None, Some(&draft_text), Some(&Ok(replay)), last)
+                .into_response()
+        }
     }
 }
 

@@ -320,7 +320,14 @@ fn entries_table<'a>(entries: impl Iterator<Item = &'a Entry>) -> Markup {
                         td { (record.kind) }
                         td { (entry.event.actor().map(|actor| actor.id.as_str()).unwrap_or("")) }
                         td { (entry.event.channel().unwrap_or("")) }
-                        td { @if let Event::Decision(decision) = &entry.event { (verdict(decision.verdict)) } }
+                        td {
+                            @if let Event::Decision(decision) = &entry.event {
+                                (verdict(decision.verdict))
+                                @if let Some(shadow) = decision.shadow.as_ref().filter(|shadow| shadow.verdict != decision.verdict) {
+                                    br; small.shadow title={ "shadow policy " (shadow.policy_version) ": rule " (shadow.rule) } { "shadow: " (shadow.verdict.to_string().replace('_', " ")) }
+                                }
+                            }
+                        }
                         td.text { code { (clip(&summary(entry), 160)) } }
                     }
                 }
@@ -373,6 +380,9 @@ pub fn record(chrome: &Chrome, entry: &Entry, outcomes: &[Entry], around: &[Entr
                 (evidence(decision.text.preview(), &decision.intents.iter().map(|intent| intent.span).collect::<Vec<_>>()))
                 p { (verdict(decision.verdict)) " by rule " code { (decision.rule) } ": " (decision.reason) }
                 @if let Some(justification) = &decision.justification { p { "Justification: " (justification) } }
+                @if let Some(shadow) = &decision.shadow {
+                    p.shadow { "Shadow policy " code { (shadow.policy_version) } " would have said " (verdict(shadow.verdict)) " by rule " code { (shadow.rule) } ": " (shadow.reason) " (not enforced)." }
+                }
                 @if let Some(approval) = &decision.approval { p { "Run on approval " a href={ "/console/approvals/" (approval) } { (approval) } "." } }
                 h2 { "Intents" }
                 (intents_table(decision))
@@ -392,9 +402,18 @@ pub fn record(chrome: &Chrome, entry: &Entry, outcomes: &[Entry], around: &[Entr
     page(chrome, "activity", &format!("Record {}#{}", record.node, record.seq), content)
 }
 
+/// The shadow policy's version, and of the latest decisions it was
+/// evaluated on: (how many, how many it would have decided otherwise).
+pub struct ShadowSummary {
+    pub version: String,
+    pub evaluated: usize,
+    pub differ: usize,
+}
+
 pub fn policy(
     chrome: &Chrome,
     enforced: &Policy,
+    shadow: Option<&ShadowSummary>,
     draft: Option<&str>,
     replay: Option<&Result<Replay, String>>,
     last: usize,
@@ -407,6 +426,15 @@ pub fn policy(
         details {
             summary { "Its source" }
             pre.source { code { (source) } }
+        }
+        h2 { "Shadow mode" }
+        @match shadow {
+            Some(shadow) => p #shadow {
+                "Shadow policy " code { (shadow.version) } " runs beside the enforced one on every decision this daemon makes, recorded, not enforced: "
+                "of the last " (shadow.evaluated) " decisions it saw, it would have decided " strong { (shadow.differ) } " otherwise. "
+                a href="/console/activity?kind=decision" { "See them in the activity" } "."
+            },
+            None => p.note { "No shadow policy runs. Start the daemon with " code { "--shadow-policy PATH" } " to evaluate a draft on live traffic, recorded beside each decision and never enforced." },
         }
         h2 { "Replay a draft" }
         p { "Judge the last recorded decisions again with a draft policy, from the intents the analyzer found then, and see every decision that would change. Nothing is enforced or recorded." }
