@@ -303,7 +303,8 @@ pub fn apply(current: Option<&Request>, change: &Change, now: i64) -> Result<(Re
             if by.kind != guardrail_core::ActorKind::Human {
                 return Err(Refused::NotAPerson { who: by.id.clone() });
             }
-            if by.id == current.actor.id || current.actor.on_behalf_of.as_deref() == Some(by.id.as_str()) {
+            let asked = std::iter::once(current.actor.id.as_str()).chain(current.actor.on_behalf_of.as_deref());
+            if asked.into_iter().any(|asker| same_person(asker, &by.id)) {
                 return Err(Refused::OwnRequest { who: by.id.clone() });
             }
             if let Some(role) = &current.approver_role
@@ -311,7 +312,7 @@ pub fn apply(current: Option<&Request>, change: &Change, now: i64) -> Result<(Re
             {
                 return Err(Refused::MissingRole { who: by.id.clone(), role: role.clone() });
             }
-            if current.votes.iter().any(|vote| vote.by == by.id) {
+            if current.votes.iter().any(|vote| same_person(&vote.by, &by.id)) {
                 return Err(Refused::AlreadyDecided { who: by.id.clone() });
             }
             if !approve && reason.trim().is_empty() {
@@ -330,6 +331,15 @@ pub fn apply(current: Option<&Request>, change: &Change, now: i64) -> Result<(Re
             Ok((next, Transition::Voted))
         }
     }
+}
+
+/// Whether two names are one person's, for who may not approve and who
+/// has already answered: names are compared without case and surrounding
+/// blanks, so that `Alice` is not a second approver beside `alice`, nor
+/// `ROOT` another person than `root`.
+pub fn same_person(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a == b || a.to_lowercase() == b.to_lowercase()
 }
 
 /// A new request id: `apr-` and 16 random hex digits.

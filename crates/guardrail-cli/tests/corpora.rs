@@ -148,6 +148,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "tools-round2.jsonl",
         "gate-round3.jsonl",
         "day-round4.jsonl",
+        "wrappers-round5.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

@@ -232,6 +232,9 @@ impl Action {
         roles.sort_unstable();
         roles.dedup();
         field(roles.join("\n").as_bytes());
+        // Whom an agent acts for changes who may approve: an approval given
+        // for one person's request is not another's.
+        field(self.actor.on_behalf_of.as_deref().unwrap_or("").as_bytes());
         field(self.context.environment.as_bytes());
         field(self.context.cwd.as_deref().unwrap_or("").as_bytes());
         field(self.text.as_bytes());
@@ -289,8 +292,9 @@ mod tests {
             change(&mut other);
             assert_eq!(other.digest(), digest, "{other:?}");
         }
-        let different: [fn(&mut Action); 7] = [
+        let different: [fn(&mut Action); 8] = [
             |a| a.text.push(' '),
+            |a| a.actor.on_behalf_of = Some("bob".into()),
             |a| a.target = "billing".into(),
             |a| a.actor.id = "claude".into(),
             |a| a.actor.kind = ActorKind::Human,

@@ -375,3 +375,42 @@ fn a_shadow_policy_is_recorded_beside_each_decision_and_never_enforced() {
         policy.body
     );
 }
+
+#[test]
+fn a_session_ends_when_its_person_is_removed_even_if_added_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("serve.toml");
+    let mut config = ServeConfig::default();
+    config.add_user("alice", vec!["dba".into()], PASSWORD).unwrap();
+    config.save(&path).unwrap();
+    let location = Location::in_data_dir(dir.path());
+    let recorder =
+        Recorder::open(RecorderConfig::new(location.clone(), "serve".into(), dir.path().join("serve"))).unwrap();
+    let server = Server::new(
+        Gate::new(Guard::new(Policy::default_policy()), Some(recorder)),
+        location,
+        ServeConfig::load(&path).unwrap(),
+    )
+    .with_config_file(path.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let address = listener.local_addr().unwrap();
+    runtime.spawn(guardrail_serve::serve(listener, Arc::new(server)));
+    let console = Console {
+        address,
+        gate: Arc::new(Gate::new(Guard::new(Policy::default_policy()), None)),
+        token: String::new(),
+        _dir: dir,
+        _runtime: runtime,
+    };
+    let (cookie, _) = log_in(&console);
+    assert_eq!(http(address, "GET", "/console/approvals", std::slice::from_ref(&cookie), "").status, 200);
+    // Removed, then added again with another password (the only way to
+    // change one): the old session does not come back.
+    let mut config = ServeConfig::load(&path).unwrap();
+    assert!(config.remove_user("alice"));
+    config.add_user("alice", vec!["dba".into()], "another long password").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    config.save(&path).unwrap();
+    assert_eq!(http(address, "GET", "/console/approvals", std::slice::from_ref(&cookie), "").status, 303);
+}

@@ -71,6 +71,24 @@ fn transitions() {
             vec![(T0, vote(person("alice", &["dba"]), true))],
             Err("cannot decide"),
         ),
+        (
+            "the requester under another case cannot",
+            request(1, None),
+            vec![(T0, vote(person("Agent-7 ", &[]), true))],
+            Err("cannot decide"),
+        ),
+        (
+            "the person the agent acts for, spelled otherwise, cannot",
+            request(1, None),
+            vec![(T0, vote(person("ALICE", &[]), true))],
+            Err("cannot decide"),
+        ),
+        (
+            "two needed: the same person under another case",
+            request(2, None),
+            vec![(T0, vote(person("bob", &[]), true)), (T0, vote(person("Bob", &[]), true))],
+            Err("already decided"),
+        ),
         ("an agent cannot", request(1, None), vec![(T0, vote(agent, true))], Err("only a person")),
         ("the role is required", request(1, Some("dba")), vec![(T0, vote(person("bob", &[]), true))], Err("role dba")),
         (

@@ -107,7 +107,8 @@ impl Person {
 fn person(server: &Server, headers: &HeaderMap) -> Result<Person, Response> {
     let to_login = || Redirect::to("/login").into_response();
     let session = server.console.sessions.of(headers).ok_or_else(to_login)?;
-    let user = server.user(&session.user).ok_or_else(to_login)?;
+    // Removed, or added again with another password: the session is over.
+    let user = server.user(&session.user).filter(|user| user.argon2 == session.verifier).ok_or_else(to_login)?;
     let seen = last_id(&server.location).unwrap_or(0);
     Ok(Person { session, user, seen })
 }
@@ -194,7 +195,7 @@ async fn login(
         .unwrap_or(false);
     match user {
         Some(user) if matches => {
-            let token = sessions.start(&user.name);
+            let token = sessions.start(&user.name, &user.argon2);
             tracing::info!(user = %user.name, peer = %peer.ip(), "console login");
             ([(header::SET_COOKIE, session::set_cookie(&token))], Redirect::to("/console/approvals")).into_response()
         }

@@ -297,7 +297,7 @@ const WRAPPERS: &[Wrapper] = &[
         0,
     ),
     Wrapper::new("entr", &[], 0),
-    Wrapper::new("sg", &[], 1),
+    Wrapper { name: "sg", with_value: &[], skip: 1, code: &["-c"], shell: &[] },
 ];
 
 /// Programs with a subcommand that runs the rest as a command: `poetry
@@ -439,8 +439,17 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
     true
 }
 
+/// Whether `program` is one this rule knows to run other commands: a
+/// wrapper, a shell, a runner.
+pub(crate) fn runs_commands(program: &str) -> bool {
+    WRAPPERS.iter().any(|wrapper| wrapper.name == program)
+        || SHELLS.contains(&program)
+        || RUNNERS.iter().any(|(name, ..)| *name == program)
+        || matches!(program, "env" | "eval" | "source" | "su" | "xargs" | "watch")
+}
+
 /// Runs the command that starts at `from` in the arguments.
-fn run_from(walker: &mut Walker, command: &Command<'_>, from: usize) {
+pub(crate) fn run_from(walker: &mut Walker, command: &Command<'_>, from: usize) {
     if from >= command.args.len() {
         return;
     }

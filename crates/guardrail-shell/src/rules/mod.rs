@@ -135,6 +135,14 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
     }
     if entry.is_none() && (!by_rule || walker.intent_count() == before && lexicon::reads_declared(command.program)) {
         lexicon::check(walker, command);
+        // A program nobody described, whose arguments begin with one that
+        // is described (`ssh-agent bash -c ...`, `sshpass -p x rm -rf /`,
+        // `valgrind --tool=memcheck guardrail ...`): it may well run the
+        // rest as a command, as so many wrappers do; what that command
+        // would do is judged too.
+        if !by_rule && let Some(start) = carried_command(command.args) {
+            carriers::run_from(walker, command, start);
+        }
     }
     match output {
         Some(output) if output != Stream::Unknown => output,
@@ -142,6 +150,29 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
         Some(output) if entry.is_some_and(|program| program.output == catalogue::Output::Digest) => output,
         _ => output_of(walker, command.program, command.args, command.input.clone()),
     }
+}
+
+/// How far into an unknown program's arguments a command it carries is
+/// looked for: wrappers put the command after a few options of their own.
+const CARRIED_WITHIN: usize = 4;
+
+/// Where an unknown program's arguments may begin a command it runs,
+/// within the first few: a word naming a program the analyzer knows
+/// (catalogued, a shell or wrapper, the gate), wherever it stands among
+/// them (after an option's value: `sshpass -f FILE rm ...`); else the first
+/// argument that is not an option, when it reads like a program's name and
+/// has arguments of its own.
+fn carried_command(args: &[Arg]) -> Option<usize> {
+    let word = |arg: &Arg| !arg.dynamic && !arg.text.starts_with('-');
+    let known = |name: &str| catalogue::find(name).is_some() || carriers::runs_commands(name) || name == "guardrail";
+    let first = args.iter().take(CARRIED_WITHIN).position(|arg| word(arg) && known(&arg.text));
+    first.or_else(|| {
+        let index = args.iter().take(CARRIED_WITHIN).position(word)?;
+        let name = args[index].text.as_str();
+        let program_like = name.chars().next().is_some_and(|first| first.is_ascii_lowercase())
+            && name.chars().all(|char| char.is_ascii_lowercase() || char.is_ascii_digit() || "-_.+".contains(char));
+        (program_like && index + 1 < args.len()).then_some(index)
+    })
 }
 
 /// `ln -s TARGET LINK`: paths through LINK later in the line reach TARGET.
