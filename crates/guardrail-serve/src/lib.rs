@@ -1,7 +1,10 @@
 #![recursion_limit = "256"]
-//! `guardrail serve`: the long-running daemon. This first part hosts the
+//! `guardrail serve`: the long-running daemon. On one address it hosts the
 //! HTTP API through which people (and their tools) see and decide on the
-//! actions the gate holds for approval.
+//! actions the gate holds for approval, the web console ([`console`]),
+//! Prometheus metrics and the OpenAPI document; beside it, the socket that
+//! answers agents' hooks ([`hooks`]) and the webhook dispatcher
+//! ([`webhooks`]).
 //!
 //! Every `/v1` endpoint needs a bearer token: `guardrail serve token add`
 //! mints one for an identity (a name, a kind, roles) and keeps only its

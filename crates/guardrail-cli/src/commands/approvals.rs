@@ -96,6 +96,7 @@ fn show(id: &str, json: bool, store: &StoreArgs) -> Result<i32, Failure> {
 }
 
 fn decide(id: &str, approve: bool, reason: &str, store: &StoreArgs) -> Result<i32, Failure> {
+    confirm_at_terminal(id, approve)?;
     let by = Approver { id: local_person()?, kind: ActorKind::Human, roles: Vec::new() };
     let recorder = crate::store::recorder(store, None)?;
     let gate = Gate::new(guardrail_core::Guard::new(guardrail_core::Policy::default_policy()), Some(recorder));
@@ -126,6 +127,34 @@ fn decide(id: &str, approve: bool, reason: &str, store: &StoreArgs) -> Result<i3
     };
     writeln!(out, "{said}").map_err(Failure::io("standard output"))?;
     Ok(exit::ALLOW)
+}
+
+/// A decision from the terminal is a person's: standard input must be a
+/// terminal, and the person types the request's last four characters
+/// there. Agents run commands without a terminal, or cannot answer a
+/// prompt they did not expect; a decision made by a script belongs in the
+/// API, with an identity of its own.
+fn confirm_at_terminal(id: &str, approve: bool) -> Result<(), Failure> {
+    use std::io::{BufRead, IsTerminal};
+    let refused = || {
+        Failure::Usage(
+            "a person decides at a terminal, and standard input is not one; decide in the console or \
+             through the API (guardrail serve), whose identities agents do not hold"
+                .into(),
+        )
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(refused());
+    }
+    let tail: String = id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let verb = if approve { "approve" } else { "deny" };
+    eprint!("To {verb} {id}, type its last four characters ({tail}): ");
+    let mut typed = String::new();
+    std::io::stdin().lock().read_line(&mut typed).map_err(Failure::io("the terminal"))?;
+    if typed.trim() != tail {
+        return Err(Failure::Usage(format!("not confirmed: nothing was {verb}d")));
+    }
+    Ok(())
 }
 
 /// The person at this terminal: the operating-system user running the
