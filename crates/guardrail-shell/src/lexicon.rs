@@ -807,6 +807,12 @@ pub(crate) fn inert(args: &[Arg]) -> bool {
         || matches!(args, [only] if only.is("--version") || only.is("version") || only.is("-v") || only.is("-V"))
 }
 
+/// Whether `program`'s words are data (`echo`, `grep`, `man`, ...), never a
+/// command it runs.
+pub(crate) fn words_are_data(program: &str) -> bool {
+    DATA_WORDS.contains(&program)
+}
+
 /// Judges a program no rule and no catalogue entry describes by the verbs
 /// in its first words. Returns whether it found one.
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {

@@ -26,50 +26,65 @@ const DECISION_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5)
 pub fn run(args: ServeArgs) -> Result<i32, Failure> {
     match args.command {
         Some(ServeCommand::Token(TokenCommand::Add { name, kind, roles, config, store })) => {
-            let path = config_path(config, &store)?;
-            let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
-            let token = config.add_token(&name, kind.into(), roles).map_err(Failure::Usage)?;
-            config.save(&path).map_err(Failure::Io)?;
-            println!("{token}");
+            let path = edit(config, &store, |config| {
+                config.add_token(&name, kind.into(), roles).map(Some).map_err(Failure::Usage)
+            })?;
             eprintln!("guardrail: token for {name} added to {} (shown once)", path.display());
             Ok(exit::ALLOW)
         }
         Some(ServeCommand::Token(TokenCommand::Revoke { name, config, store })) => {
-            let path = config_path(config, &store)?;
-            let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
-            if !config.revoke(&name) {
-                return Err(Failure::Usage(format!("there is no token for {name:?} in {}", path.display())));
-            }
-            config.save(&path).map_err(Failure::Io)?;
+            edit(config, &store, |config| match config.revoke(&name) {
+                true => Ok(None),
+                false => Err(Failure::Usage(format!("there is no token for {name:?}"))),
+            })?;
             eprintln!("guardrail: token for {name} revoked");
             Ok(exit::ALLOW)
         }
         Some(ServeCommand::User(UserCommand::Add { name, roles, config, store })) => {
-            let path = config_path(config, &store)?;
-            let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password).map_err(Failure::io("standard input"))?;
             let password = password.trim_end_matches(['\n', '\r']);
             if password.is_empty() {
                 return Err(Failure::Usage("no password on standard input: pipe the person's password in".into()));
             }
-            config.add_user(&name, roles, password).map_err(Failure::Usage)?;
-            config.save(&path).map_err(Failure::Io)?;
+            let path = edit(config, &store, |config| {
+                config.add_user(&name, roles, password).map(|()| None).map_err(Failure::Usage)
+            })?;
             eprintln!("guardrail: {name} may log in to the console ({})", path.display());
             Ok(exit::ALLOW)
         }
         Some(ServeCommand::User(UserCommand::Remove { name, config, store })) => {
-            let path = config_path(config, &store)?;
-            let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
-            if !config.remove_user(&name) {
-                return Err(Failure::Usage(format!("there is no user {name:?} in {}", path.display())));
-            }
-            config.save(&path).map_err(Failure::Io)?;
+            edit(config, &store, |config| match config.remove_user(&name) {
+                true => Ok(None),
+                false => Err(Failure::Usage(format!("there is no user {name:?}"))),
+            })?;
             eprintln!("guardrail: {name} removed");
             Ok(exit::ALLOW)
         }
         None => serve(args),
     }
+}
+
+/// Changes the configuration file (`config`, else the data directory's)
+/// with `change`, and saves it; where it is. A running daemon sees the
+/// change at its next request. What `change` returns is printed (a new
+/// token, shown once).
+fn edit(
+    config: Option<PathBuf>,
+    store: &StoreArgs,
+    change: impl FnOnce(&mut ServeConfig) -> Result<Option<String>, Failure>,
+) -> Result<PathBuf, Failure> {
+    let path = config_path(config, store)?;
+    let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
+    let shown = change(&mut config).map_err(|failure| match failure {
+        Failure::Usage(message) => Failure::Usage(format!("{}: {message}", path.display())),
+        other => other,
+    })?;
+    config.save(&path).map_err(Failure::Io)?;
+    if let Some(shown) = shown {
+        println!("{shown}");
+    }
+    Ok(path)
 }
 
 fn config_path(config: Option<PathBuf>, store: &StoreArgs) -> Result<PathBuf, Failure> {

@@ -140,7 +140,11 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
         // `valgrind --tool=memcheck guardrail ...`): it may well run the
         // rest as a command, as so many wrappers do; what that command
         // would do is judged too.
-        if !by_rule && let Some(start) = carried_command(command.args) {
+        if !by_rule
+            && !lexicon::words_are_data(command.program)
+            && !lexicon::inert(command.args)
+            && let Some(start) = carried_command(command.args)
+        {
             carriers::run_from(walker, command, start);
         }
     }
