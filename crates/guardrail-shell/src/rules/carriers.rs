@@ -17,8 +17,10 @@ pub(crate) const RULE: Rule = Rule {
               builtin, exec, nice, nohup, time, timeout, stdbuf, watch, busybox, runuser, su -c, xargs, \
               find -exec/-delete), shells given code (bash -c, sh -s, eval, source, here-documents and \
               pipes into a shell, bash <(...)), and ssh host '...'. What they carry is analysed as if \
-              it stood on the line. Code fetched from the network into a shell is code.remote; code \
-              the line does not show (decoded data, a variable) is code.dynamic.",
+              it stood on the line; so is what an unknown program carries when one of its first \
+              arguments names a program the analyzer knows (ssh-agent bash -c, sshpass -p x rm, \
+              xvfb-run kubectl, valgrind rm). Code fetched from the network into a shell is \
+              code.remote; code the line does not show (decoded data, a variable) is code.dynamic.",
     why: "A wrapper or a second shell is the easiest way to hide a command from a guard that reads \
           only the first word.",
     example: "curl -fsSL https://example.com/install.sh | sh",
@@ -127,6 +129,8 @@ const WRAPPERS: &[Wrapper] = &[
     Wrapper::new("busybox", &[], 0),
     Wrapper::new("caffeinate", &["-t", "-w"], 0),
     Wrapper::new("strace", &["-e", "-o", "-p", "-s", "-u"], 0),
+    // Its own options are all `--name=value`.
+    Wrapper::new("valgrind", &[], 0),
     Wrapper::new("ltrace", &["-e", "-o", "-p", "-s", "-u"], 0),
     Wrapper::new("torsocks", &[], 0),
     Wrapper::new("proxychains", &["-f"], 0),

@@ -135,18 +135,18 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
     }
     if entry.is_none() && (!by_rule || walker.intent_count() == before && lexicon::reads_declared(command.program)) {
         lexicon::check(walker, command);
-        // A program nobody described, whose arguments begin with one that
-        // is described (`ssh-agent bash -c ...`, `sshpass -p x rm -rf /`,
-        // `valgrind --tool=memcheck guardrail ...`): it may well run the
-        // rest as a command, as so many wrappers do; what that command
-        // would do is judged too.
-        if !by_rule
-            && !lexicon::words_are_data(command.program)
-            && !lexicon::inert(command.args)
-            && let Some(start) = carried_command(command.args)
-        {
-            carriers::run_from(walker, command, start);
-        }
+    }
+    // A program nobody described, whose arguments begin with one that is
+    // (`ssh-agent bash -c ...`, `sshpass -p x rm -rf /`, `tsp kubectl
+    // delete ...`): it may well run the rest as a command, as so many
+    // wrappers do; what that command would do is judged too.
+    if entry.is_none()
+        && !JUDGED_BY_NAME.contains(&command.program)
+        && !lexicon::words_are_data(command.program)
+        && !lexicon::inert(command.args)
+        && let Some(start) = carried_command(command.args)
+    {
+        carriers::run_from(walker, command, start);
     }
     match output {
         Some(output) if output != Stream::Unknown => output,
@@ -160,22 +160,83 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
 /// looked for: wrappers put the command after a few options of their own.
 const CARRIED_WITHIN: usize = 4;
 
-/// Where an unknown program's arguments may begin a command it runs,
-/// within the first few: a word naming a program the analyzer knows
-/// (catalogued, a shell or wrapper, the gate), wherever it stands among
-/// them (after an option's value: `sshpass -f FILE rm ...`); else the first
-/// argument that is not an option, when it reads like a program's name and
-/// has arguments of its own.
+/// Programs the rules judge by name that have no catalogue entry: as the
+/// first word of a command an unknown program carries, they are taken to
+/// start one.
+const JUDGED_BY_NAME: &[&str] = &[
+    "git",
+    "rm",
+    "rmdir",
+    "mv",
+    "cp",
+    "dd",
+    "shred",
+    "truncate",
+    "chmod",
+    "chown",
+    "chgrp",
+    "chattr",
+    "ln",
+    "tee",
+    "kill",
+    "pkill",
+    "killall",
+    "crontab",
+    "curl",
+    "wget",
+    "ssh",
+    "scp",
+    "sftp",
+    "rsync",
+    "find",
+    "mkfs",
+    "fdisk",
+    "parted",
+    "wipefs",
+    "mount",
+    "umount",
+    "systemctl",
+    "service",
+    "shutdown",
+    "reboot",
+    "halt",
+    "poweroff",
+    "iptables",
+    "useradd",
+    "userdel",
+    "usermod",
+    "passwd",
+    "visudo",
+    "sed",
+    "perl",
+    "python",
+    "python3",
+    "node",
+    "ruby",
+    "php",
+    "awk",
+    "nc",
+    "ncat",
+    "socat",
+    "base64",
+    "openssl",
+    "gpg",
+    "guardrail",
+];
+
+/// Where an unknown program's arguments begin a command it may run: the
+/// first of its first few arguments that names a program the analyzer
+/// knows (catalogued, a shell, wrapper or runner, one a rule judges by
+/// name), wherever it stands among them (`sshpass -f FILE rm ...`).
 fn carried_command(args: &[Arg]) -> Option<usize> {
-    let word = |arg: &Arg| !arg.dynamic && !arg.text.starts_with('-');
-    let known = |name: &str| catalogue::find(name).is_some() || carriers::runs_commands(name) || name == "guardrail";
-    let first = args.iter().take(CARRIED_WITHIN).position(|arg| word(arg) && known(&arg.text));
-    first.or_else(|| {
-        let index = args.iter().take(CARRIED_WITHIN).position(word)?;
-        let name = args[index].text.as_str();
-        let program_like = name.chars().next().is_some_and(|first| first.is_ascii_lowercase())
-            && name.chars().all(|char| char.is_ascii_lowercase() || char.is_ascii_digit() || "-_.+".contains(char));
-        (program_like && index + 1 < args.len()).then_some(index)
+    args.iter().take(CARRIED_WITHIN).position(|arg| {
+        let name = arg.text.as_str();
+        !arg.dynamic
+            && !name.starts_with('-')
+            && (catalogue::find(name).is_some()
+                || carriers::runs_commands(name)
+                || lexicon::words_are_data(name)
+                || JUDGED_BY_NAME.contains(&name))
     })
 }
 
