@@ -10,9 +10,12 @@ use crate::event::{ApprovalEvent, Event, OutcomeEvent, RecordedActor};
 use crate::recorder::{ApprovalError, ApprovalRecord, ApprovalTicket, Entry, Receipt, RecordError, Recorder, Ticket};
 
 /// A [`Guard`] and, when recording, the [`Recorder`] every decision goes to.
+/// A clone shares both (the surfaces of one daemon record through one
+/// writer, and their appends share its group commits).
+#[derive(Clone)]
 pub struct Gate {
     guard: Arc<Guard>,
-    recorder: Option<Recorder>,
+    recorder: Option<Arc<Recorder>>,
     /// How long a held action's request waits for a decision, and how long
     /// an approval stays usable once given (nanoseconds).
     approval_wait: i64,
@@ -86,7 +89,7 @@ impl Gate {
     pub fn new(guard: impl Into<Arc<Guard>>, recorder: Option<Recorder>) -> Gate {
         Gate {
             guard: guard.into(),
-            recorder,
+            recorder: recorder.map(Arc::new),
             approval_wait: approval::DEFAULT_WAIT_NS,
             approval_valid: approval::DEFAULT_VALID_NS,
             shadow: None,
@@ -166,7 +169,7 @@ impl Gate {
     }
 
     fn recording(&self) -> Result<&Recorder, RecordError> {
-        self.recorder.as_ref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))
+        self.recorder.as_deref().ok_or_else(|| RecordError::Failed("this gate does not record".into()))
     }
 
     /// Appends the decision on an action that already ran, with its
@@ -219,7 +222,7 @@ impl Gate {
     }
 
     pub fn recorder(&self) -> Option<&Recorder> {
-        self.recorder.as_ref()
+        self.recorder.as_deref()
     }
 
     /// Decides `action` and, when recording, records the decision before

@@ -278,6 +278,8 @@ pub struct Recorder {
     writer: Option<JoinHandle<()>>,
     /// How many appends may wait.
     capacity: usize,
+    /// Where the record is, for readers beside the writer.
+    location: crate::Location,
 }
 
 impl Recorder {
@@ -293,6 +295,7 @@ impl Recorder {
         let (sender, receiver) = mpsc::sync_channel(config.max_pending.max(1));
         let (ready, started) = mpsc::sync_channel(1);
         let (node, capacity) = (config.node.clone(), config.max_pending.max(1));
+        let location = config.location.clone();
         let lazy: Arc<Mutex<Vec<(Pending, Reply)>>> = Arc::default();
         let taken = Arc::clone(&lazy);
         let thread = std::thread::Builder::new()
@@ -323,7 +326,12 @@ impl Recorder {
                 return Err(RecordError::Stopped);
             }
         };
-        Ok(Recorder { lazy, node, public_key, sender: Some(sender), writer: Some(thread), capacity })
+        Ok(Recorder { lazy, node, public_key, sender: Some(sender), writer: Some(thread), capacity, location })
+    }
+
+    /// Where the record is (to read it; only the recorder writes).
+    pub fn location(&self) -> &crate::Location {
+        &self.location
     }
 
     pub fn node(&self) -> &str {

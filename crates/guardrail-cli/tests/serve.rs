@@ -216,3 +216,73 @@ fn a_daemon_that_hangs_makes_the_hook_block_and_a_dead_ones_socket_is_replaced()
     assert!(run.stderr.contains("another guardrail serve answers hooks"), "{run:?}");
     stop(daemon);
 }
+
+/// `guardrail serve` hosting the PostgreSQL proxy: a held statement is
+/// announced with a NOTICE linking the daemon's console and waits; a
+/// person approves it through the API; the statement runs; the metrics
+/// count the proxy's client.
+#[test]
+fn the_daemon_hosts_the_proxy_and_a_held_statement_waits_for_the_api() {
+    let database = guardrail_testdb::TestDatabase::new("cli_serve_proxy");
+    let dir = tempfile::tempdir().unwrap();
+    let data = data(dir.path());
+    std::fs::create_dir_all(&data).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    std::fs::write(
+        data.join("proxy.toml"),
+        format!("listen = \"127.0.0.1:{port}\"\nupstream = \"{}\"\napproval_hold_ms = 20000\n", database.url()),
+    )
+    .unwrap();
+    std::fs::write(data.join("serve.toml"), "proxy = \"proxy.toml\"\n").unwrap();
+    let mut add = common::in_data_dir(&data);
+    add.args(["proxy", "identity", "add", "agent-7", "--kind", "agent", "--config"]).arg(data.join("proxy.toml"));
+    assert_eq!(common::run(add, b"agent-password\n").status, 0);
+    let mut add = common::in_data_dir(&data);
+    add.args(["serve", "token", "add", "bob", "--kind", "human"]);
+    let token = common::run(add, b"").stdout.trim().to_owned();
+    let (daemon, address) = start_at(dir.path(), &[]);
+    let name = database.url().rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+    let psql = |sql: &str| {
+        std::process::Command::new("psql")
+            .args(["-X", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "agent-7", "-d", &name, "-c", sql])
+            .env("PGPASSWORD", "agent-password")
+            .output()
+            .unwrap()
+    };
+    let ran = psql("/* justification: the audit table */ CREATE TABLE payroll (id int)");
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    let api = |method: &str, path: &str, body: &str| {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let (output, id) = std::thread::scope(|scope| {
+        let held = scope.spawn(|| psql("GRANT SELECT ON payroll TO PUBLIC"));
+        // The request appears; the metrics see the waiting client; bob approves.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        let id = loop {
+            let listed = api("GET", "/v1/approvals?state=pending", "");
+            if let Some(at) = listed.find("apr-") {
+                break listed[at..at + 20].to_owned();
+            }
+            assert!(std::time::Instant::now() < deadline, "no request: {listed}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        assert!(metrics(&address, &token).contains("guardrail_proxy_connections 1\n"));
+        let approved = api("POST", &format!("/v1/approvals/{id}/approve"), r#"{"reason": "audit access"}"#);
+        assert!(approved.starts_with("HTTP/1.1 200"), "{approved}");
+        (held.join().unwrap(), id)
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the approved statement ran: {stderr}");
+    assert!(stderr.contains(&format!("request {id} (http://{address}/console/approvals/{id})")), "{stderr}");
+    stop(daemon);
+}

@@ -54,6 +54,11 @@ pub struct ProxyConfig {
     pub max_server_connections: Option<usize>,
     /// How long a decision may take, in milliseconds (default 2000).
     pub decision_deadline_ms: Option<u64>,
+    /// How long a statement held for approval waits for a person, in
+    /// milliseconds (default 30000; 0 refuses it at once).
+    pub approval_hold_ms: Option<u64>,
+    /// The console's address, for the link a held statement's notice gives.
+    pub console_url: Option<String>,
     /// The directory the file was read from: relative paths are relative to it.
     #[serde(skip)]
     pub base: PathBuf,

@@ -71,6 +71,10 @@ pub(crate) struct Shared {
     /// Set when a record could not be written: every statement is then
     /// written ahead (and refused while writing fails).
     record_failing: AtomicBool,
+    /// How long a held statement waits for a person before it is refused.
+    approval_hold: std::time::Duration,
+    /// The console's address, for the link a held statement's notice gives.
+    console: Option<String>,
 }
 
 impl Shared {
@@ -129,6 +133,12 @@ pub struct ProxySettings {
     /// one at login (as a pooler's session mode).
     pub max_server_connections: usize,
     pub mask: mask::MaskRules,
+    /// How long a statement held for approval waits for a person's answer
+    /// (with a `NOTICE` naming the request) before it is refused; zero
+    /// refuses it at once.
+    pub approval_hold: std::time::Duration,
+    /// The console's address, for links (`guardrail serve`'s).
+    pub console: Option<String>,
 }
 
 impl ProxySettings {
@@ -177,6 +187,10 @@ impl ProxySettings {
                 builtin: !config.masking.no_builtin_rules,
                 values: !config.masking.no_value_scan,
             },
+            approval_hold: std::time::Duration::from_millis(
+                config.approval_hold_ms.unwrap_or(Proxy::DEFAULT_APPROVAL_HOLD.as_millis() as u64),
+            ),
+            console: config.console_url.clone(),
         })
     }
 }
@@ -187,6 +201,8 @@ impl Proxy {
     /// Below PostgreSQL's default `max_connections` (100), leaving room
     /// for administrators.
     pub const DEFAULT_SERVER_CONNECTIONS: usize = 80;
+    /// How long a held statement waits for a person by default.
+    pub const DEFAULT_APPROVAL_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
     /// How long a client waits at login for a server connection.
     pub const SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -197,6 +213,11 @@ impl Proxy {
 
     pub fn identities(&self) -> usize {
         self.identities.len()
+    }
+
+    /// Clients connected now (each has its own server connection).
+    pub fn connections(&self) -> usize {
+        self.max_servers - self.servers.available_permits()
     }
 
     pub fn new(settings: ProxySettings, gate: Gate, pool: DecisionPool) -> Proxy {
@@ -211,6 +232,8 @@ impl Proxy {
                 catalog: catalog::Catalog::default(),
                 upstream: settings.upstream,
                 record_failing: AtomicBool::new(false),
+                approval_hold: settings.approval_hold,
+                console: settings.console,
             }),
             identities: settings.identities.into_iter().map(|identity| (identity.actor.id.clone(), identity)).collect(),
             tls: settings.tls.map(|config| tokio_rustls::TlsAcceptor::from(Arc::new(config))),

@@ -510,10 +510,18 @@ impl Session {
         } else {
             decision
         };
-        if decision.verdict == Verdict::RequireApproval {
+        let decision = if decision.verdict == Verdict::RequireApproval {
             let (seq, request) = self.hold(&action, &decision).await;
-            return Ok(Err(waiting_for(refusal(&decision, seq), request.as_deref())));
-        }
+            match self.wait_for_approval(&action, &decision, request.as_deref()).await? {
+                Some((changed, receipt)) => {
+                    approved = receipt;
+                    Arc::new(guardrail_audit::approved(&decision, &changed))
+                }
+                None => return Ok(Err(waiting_for(refusal(&decision, seq), request.as_deref()))),
+            }
+        } else {
+            decision
+        };
         if decision.verdict != Verdict::Allow {
             let seq = self.record_refusal(&action, &decision).await;
             return Ok(Err(refusal(&decision, seq)));
@@ -622,6 +630,70 @@ impl Session {
                 (seq, None)
             }
         }
+    }
+
+    /// Holds a statement waiting for approval request `request`: a
+    /// `NOTICE` tells the client which request and where to decide it, then
+    /// the approval is tried every half second until the hold's end. An
+    /// approval given meanwhile is used (consumed with the record of the
+    /// decision to run it): the request and that record's receipt. `None`
+    /// when the hold ends (or the request is denied, cancelled or expired)
+    /// first: the statement is refused.
+    async fn wait_for_approval(
+        &mut self,
+        action: &Action,
+        held: &Arc<Decision>,
+        request: Option<&str>,
+    ) -> Result<Option<(guardrail_audit::approval::Request, Option<guardrail_audit::Receipt>)>, SessionError> {
+        use guardrail_audit::approval::State;
+        let hold = self.shared.approval_hold;
+        let Some(id) = request.filter(|_| !hold.is_zero()) else { return Ok(None) };
+        let link = match &self.shared.console {
+            Some(console) => format!(" ({}/console/approvals/{id})", console.trim_end_matches('/')),
+            None => String::new(),
+        };
+        Report::notice(format!(
+            "guardrail: this statement waits for a person's approval: request {id}{link}; held up to {} s",
+            hold.as_secs()
+        ))
+        .with_hint(format!("a person approves it in the console or with `guardrail approvals approve {id}`"))
+        .write_to(&mut self.client.write);
+        self.client.flush().await.map_err(SessionError::Client)?;
+        let until = tokio::time::Instant::now() + hold;
+        let location = self.shared.gate.recorder().map(|recorder| recorder.location().clone());
+        while tokio::time::Instant::now() < until {
+            tokio::time::sleep(APPROVAL_POLL.min(until - tokio::time::Instant::now())).await;
+            // Read first: only an approved request is worth a write.
+            if let Some(location) = location.clone() {
+                let wanted = id.to_owned();
+                let state = tokio::task::spawn_blocking(move || {
+                    let request = location.open_read_only().ok()?.approval(&wanted).ok()??;
+                    Some(request.state_at(guardrail_audit::now()))
+                })
+                .await
+                .ok()
+                .flatten();
+                match state {
+                    Some(State::Pending) => continue,
+                    Some(state) if state != State::Approved => return Ok(None),
+                    _ => {}
+                }
+            }
+            let used = match self.shared.gate.use_approval(action, held) {
+                Ok(ticket) => ticket.await,
+                Err(error) => Err(ApprovalError::Record(error)),
+            };
+            match used {
+                Ok(changed) => return Ok(Some((changed.request, changed.receipt))),
+                // Another identical statement used it first: held again.
+                Err(ApprovalError::Refused(_)) => return Ok(None),
+                Err(ApprovalError::Record(error)) => {
+                    self.shared.record_failed(&self.id, &error, "an approval");
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Records a refusal before it is answered, and says where it sits; a
@@ -1215,6 +1287,9 @@ pub(crate) fn refusal(decision: &Decision, seq: Option<u64>) -> Report {
         .with_detail(detail)
         .with_hint(hint)
 }
+
+/// How often a held statement looks for its approval.
+const APPROVAL_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// A held statement's refusal, naming the approval request that lets the
 /// identical statement run.

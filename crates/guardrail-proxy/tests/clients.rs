@@ -538,6 +538,93 @@ fn pgbench_runs_its_read_only_and_write_mixes_through_the_proxy() {
     assert!(decisions >= 200 * 2 + 1400 * 2, "{decisions} decisions recorded");
 }
 
+/// With a hold configured, a held statement waits: the client is told (a
+/// NOTICE naming the request and its console link), a person approves it
+/// meanwhile, and the statement runs, once, without being sent again; one
+/// denied meanwhile is refused at once, before the hold ends.
+#[test]
+fn a_held_statement_waits_for_the_person_and_runs_when_approved() {
+    use guardrail_audit::approval::Approver;
+    let mut proxy = TestProxy::start_holding("proxy_hold", Duration::from_secs(20));
+    direct(&mut proxy, "CREATE TABLE payroll (id int)");
+    let keys = tempfile::tempdir().unwrap();
+    let recorder = guardrail_audit::Recorder::open(guardrail_audit::RecorderConfig::new(
+        guardrail_audit::Location::in_data_dir(proxy.data_dir.path()),
+        "console".into(),
+        keys.path().into(),
+    ))
+    .unwrap();
+    let approver = guardrail_audit::Gate::new(
+        guardrail_core::Guard::new(guardrail_core::Policy::default_policy()),
+        Some(recorder),
+    );
+    let location = guardrail_audit::Location::in_data_dir(proxy.data_dir.path());
+    // The person answers the first request that waits.
+    let answer = |approve: bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let pending = location.open_read_only().unwrap().approvals().unwrap();
+            if let Some(request) =
+                pending.iter().find(|request| request.state == guardrail_audit::approval::State::Pending)
+            {
+                let dana = Approver { id: "dana".into(), kind: guardrail_core::ActorKind::Human, roles: Vec::new() };
+                approver
+                    .decide_approval(&request.id, dana, approve, "checked with the auditors")
+                    .unwrap()
+                    .wait()
+                    .unwrap();
+                return request.id.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "nothing waited");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // psql, from a thread of its own while the person answers.
+    let (port, database) = (proxy.address.port(), proxy.name.clone());
+    let psql = move |script: &'static str| {
+        std::process::Command::new("psql")
+            .args(["-X", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", AGENT.0, "-d", &database, "-c", script])
+            .env("PGPASSWORD", AGENT.1)
+            .output()
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    let output = std::thread::scope(|scope| {
+        let psql = scope.spawn(|| psql("GRANT SELECT ON payroll TO PUBLIC"));
+        let id = answer(true);
+        (psql.join().unwrap(), id)
+    });
+    let (output, id) = output;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("GRANT"), "the statement ran: {stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "waits for a person's approval: request {id} (http://console.test/console/approvals/{id})"
+        )),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15), "it ran once approved, not at the hold's end");
+    let acl: String = direct(&mut proxy, "SELECT relacl::text FROM pg_class WHERE relname = 'payroll'")[0].get(0);
+    assert!(acl.contains("=r/"), "PUBLIC can read payroll: {acl}");
+
+    // Denied while it waits: refused then, not at the hold's end.
+    let started = std::time::Instant::now();
+    let output = std::thread::scope(|scope| {
+        let psql = scope.spawn(|| psql("REVOKE SELECT ON payroll FROM PUBLIC"));
+        answer(false);
+        psql.join().unwrap()
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("needs a person's approval") && stderr.contains("42501") || stderr.contains("ERROR"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15), "{stderr}");
+    let acl: String = direct(&mut proxy, "SELECT relacl::text FROM pg_class WHERE relname = 'payroll'")[0].get(0);
+    assert!(acl.contains("=r/"), "the denied REVOKE did not run: {acl}");
+}
+
 /// A statement the policy holds for approval: refused with the request's
 /// id and how to go on; once a person approves it, the identical statement
 /// runs, once, and the record names the approval.

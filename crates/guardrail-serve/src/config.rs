@@ -22,6 +22,10 @@ pub struct ServeConfig {
     /// default `http://` and the listening address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// A PostgreSQL proxy's configuration file to host (relative paths are
+    /// relative to this file's directory): its listener runs in the daemon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<std::path::PathBuf>,
     /// Where every change to an approval request is sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<crate::webhooks::WebhookEntry>,

@@ -49,6 +49,8 @@ pub struct Server {
     hooks: Option<hooks::HookService>,
     console: console::Console,
     metrics: metrics::Metrics,
+    /// Clients connected now to the proxy the daemon hosts, if it does.
+    proxy_connections: Option<Box<dyn Fn() -> usize + Send + Sync>>,
 }
 
 /// The configuration's identities, as of the file's modification time.
@@ -68,6 +70,7 @@ impl Server {
             hooks: None,
             console: console::Console::default(),
             metrics: metrics::Metrics::default(),
+            proxy_connections: None,
         }
     }
 
@@ -88,6 +91,12 @@ impl Server {
         trust: impl Fn() -> Result<guardrail_audit::verify::Trust, String> + Send + Sync + 'static,
     ) -> Server {
         self.console.trust = Some(Box::new(trust));
+        self
+    }
+
+    /// Counts the hosted proxy's connections in `/metrics`.
+    pub fn with_proxy_connections(mut self, connections: impl Fn() -> usize + Send + Sync + 'static) -> Server {
+        self.proxy_connections = Some(Box::new(connections));
         self
     }
 
@@ -293,6 +302,11 @@ async fn metrics(State(server): State<Arc<Server>>, headers: HeaderMap) -> Resul
     let now = guardrail_audit::now();
     let pending =
         requests.iter().filter(|request| request.state_at(now) == guardrail_audit::approval::State::Pending).count();
-    let body = server.metrics.render(pending);
+    let mut body = server.metrics.render(pending);
+    if let Some(connections) = &server.proxy_connections {
+        body.push_str("# HELP guardrail_proxy_connections Clients connected to the hosted PostgreSQL proxy.\n");
+        body.push_str("# TYPE guardrail_proxy_connections gauge\n");
+        body.push_str(&format!("guardrail_proxy_connections {}\n", connections()));
+    }
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }

@@ -138,11 +138,22 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
     let bound = listener.local_addr().map_err(|error| Failure::Io(error.to_string()))?;
     let console = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
     let webhooks = config.webhooks.clone();
+    let proxy = match &config.proxy {
+        Some(file) => Some(hosted_proxy(&path, file, &gate, &console)?),
+        None => None,
+    };
     let trust_args = args.store.clone();
     let server = Server::new(gate, location.clone(), config)
         .with_config_file(path)
         .with_hooks(HookService { pool, settings, console: Some(console.clone()) })
         .with_trust(move || super::audit::trust(Vec::new(), None, &trust_args).map_err(|failure| failure.to_string()));
+    let server = match &proxy {
+        Some((proxy, _)) => {
+            let counted = Arc::clone(proxy);
+            server.with_proxy_connections(move || counted.connections())
+        }
+        None => server,
+    };
     let server = Arc::new(server);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -156,6 +167,17 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
             let cursor = data_dir.join("webhooks.cursor");
             let dispatcher = guardrail_serve::webhooks::Dispatcher::new(location, webhooks, cursor, Some(console));
             tokio::spawn(dispatcher.run());
+        }
+        if let Some((proxy, listen)) = proxy {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|error| Failure::Io(format!("cannot listen on {listen} for the proxy: {error}")))?;
+            eprintln!("guardrail: hosting the PostgreSQL proxy on {listen}, upstream {}", proxy.upstream());
+            tokio::spawn(async move {
+                if let Err(error) = proxy.serve(listener).await {
+                    tracing::error!(%error, "the hosted proxy stopped");
+                }
+            });
         }
         let (hooks, socket) = guardrail_serve::hooks::bind(&data_dir)
             .map_err(|error| Failure::Io(format!("cannot open the hook socket: {error}")))?;
@@ -178,6 +200,29 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
         stopped
     })?;
     Ok(exit::ALLOW)
+}
+
+/// The PostgreSQL proxy configured in `file` (relative to the daemon's
+/// configuration `config`), judging with the daemon's gate (one record,
+/// shared group commits), linking held statements to the console; and
+/// where it listens.
+fn hosted_proxy(
+    config: &std::path::Path,
+    file: &std::path::Path,
+    gate: &Gate,
+    console: &str,
+) -> Result<(Arc<guardrail_proxy::Proxy>, std::net::SocketAddr), Failure> {
+    let file = config.parent().unwrap_or(std::path::Path::new(".")).join(file);
+    let proxy_config = guardrail_proxy::config::ProxyConfig::load(&file).map_err(Failure::Usage)?;
+    let mut settings =
+        guardrail_proxy::ProxySettings::from_config(&proxy_config, None, None).map_err(Failure::Usage)?;
+    settings.console = settings.console.or_else(|| Some(console.to_owned()));
+    let deadline = std::time::Duration::from_millis(proxy_config.decision_deadline_ms.unwrap_or(2000));
+    let pool = DecisionPool::new(gate.shared_guard(), DECISION_THREADS, 4096, deadline)
+        .map_err(|error| Failure::Io(format!("cannot start the proxy's decision threads: {error}")))?;
+    let listen =
+        proxy_config.listen.unwrap_or_else(|| guardrail_proxy::Proxy::DEFAULT_LISTEN.parse().expect("a valid address"));
+    Ok((Arc::new(guardrail_proxy::Proxy::new(settings, gate.clone(), pool)), listen))
 }
 
 /// Ctrl-C or SIGTERM (how service managers stop a daemon).

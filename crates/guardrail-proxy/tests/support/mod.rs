@@ -37,6 +37,15 @@ impl TestProxy {
     /// A proxy with the default policy; `tls` is a certificate and key
     /// (PEM) to terminate TLS with.
     pub fn start_with(test: &str, tls: Option<(PathBuf, PathBuf)>) -> TestProxy {
+        TestProxy::start_full(test, tls, Duration::ZERO)
+    }
+
+    /// A proxy that holds a statement waiting for approval up to `hold`.
+    pub fn start_holding(test: &str, hold: Duration) -> TestProxy {
+        TestProxy::start_full(test, None, hold)
+    }
+
+    fn start_full(test: &str, tls: Option<(PathBuf, PathBuf)>, approval_hold: Duration) -> TestProxy {
         let database = TestDatabase::new(test);
         let name = database.url().rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
         let data_dir = tempfile::tempdir().unwrap();
@@ -53,6 +62,8 @@ impl TestProxy {
             max_message_bytes: 1 << 20,
             max_server_connections: 40,
             mask: guardrail_proxy::mask::MaskRules { columns: vec!["email".into()], builtin: true, values: true },
+            approval_hold,
+            console: Some("http://console.test".into()),
         };
         let recorder = Recorder::open(RecorderConfig::new(
             Location::in_data_dir(data_dir.path()),
