@@ -357,7 +357,7 @@ pub fn activity(
             label.wide { "Text" input type="search" name="text" value=(value("text")); }
             button.primary type="submit" { "Filter" }
         }
-        p.count { "The latest " (entries.len()) " of " (total) " records" @if total > 0 { ", newest first" } "." }
+        p.tally { "The latest " (entries.len()) " of " (total) " records" @if total > 0 { ", newest first" } "." }
         (entries_table(entries.iter().rev()))
     };
     page(chrome, "activity", "Activity", content)
