@@ -547,17 +547,7 @@ fn a_held_statement_waits_for_the_person_and_runs_when_approved() {
     use guardrail_audit::approval::Approver;
     let mut proxy = TestProxy::start_holding("proxy_hold", Duration::from_secs(20));
     direct(&mut proxy, "CREATE TABLE payroll (id int)");
-    let keys = tempfile::tempdir().unwrap();
-    let recorder = guardrail_audit::Recorder::open(guardrail_audit::RecorderConfig::new(
-        guardrail_audit::Location::in_data_dir(proxy.data_dir.path()),
-        "console".into(),
-        keys.path().into(),
-    ))
-    .unwrap();
-    let approver = guardrail_audit::Gate::new(
-        guardrail_core::Guard::new(guardrail_core::Policy::default_policy()),
-        Some(recorder),
-    );
+    let (approver, _keys) = proxy.approver();
     let location = guardrail_audit::Location::in_data_dir(proxy.data_dir.path());
     // The person answers the first request that waits.
     let answer = |approve: bool| {
@@ -649,17 +639,7 @@ fn a_held_statement_runs_once_a_person_approves_it() {
     assert_eq!(again, id);
 
     // A person approves it, through a gate of their own on the same record.
-    let keys = tempfile::tempdir().unwrap();
-    let recorder = guardrail_audit::Recorder::open(guardrail_audit::RecorderConfig::new(
-        guardrail_audit::Location::in_data_dir(proxy.data_dir.path()),
-        "console".into(),
-        keys.path().into(),
-    ))
-    .unwrap();
-    let approver = guardrail_audit::Gate::new(
-        guardrail_core::Guard::new(guardrail_core::Policy::default_policy()),
-        Some(recorder),
-    );
+    let (approver, _keys) = proxy.approver();
     let dana = Approver { id: "dana".into(), kind: guardrail_core::ActorKind::Human, roles: Vec::new() };
     approver.decide_approval(&id, dana, true, "read-only access for the audit").unwrap().wait().unwrap();
 

@@ -83,6 +83,19 @@ impl TestProxy {
         TestProxy { database, address, data_dir, runtime, name }
     }
 
+    /// A gate of a person's own (another node) on the proxy's record, to
+    /// decide approval requests with; keep the directory of its key alive.
+    pub fn approver(&self) -> (Gate, tempfile::TempDir) {
+        let keys = tempfile::tempdir().unwrap();
+        let recorder = Recorder::open(RecorderConfig::new(
+            Location::in_data_dir(self.data_dir.path()),
+            "console".into(),
+            keys.path().into(),
+        ))
+        .unwrap();
+        (Gate::new(guardrail_core::Guard::new(Policy::default_policy()), Some(recorder)), keys)
+    }
+
     /// A libpq URL for `who` through the proxy.
     pub fn url(&self, (user, password): (&str, &str)) -> String {
         format!("postgres://{user}:{password}@{}/{}?sslmode=disable", self.address, self.name)
