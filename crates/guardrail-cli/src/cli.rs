@@ -135,6 +135,51 @@ pub enum Command {
     /// the socket that answers agents' hooks while it runs.
     #[command(after_long_help = SERVE_AFTER, args_conflicts_with_subcommands = true)]
     Serve(ServeArgs),
+    /// Run an MCP server behind the gate, over stdio: `guardrail mcp --
+    /// COMMAND ARGS...` starts the server and sits between it and the
+    /// agent; every tool call is judged by what its arguments would do and
+    /// recorded before the server sees it, and results are masked.
+    #[command(after_long_help = MCP_AFTER)]
+    Mcp(McpArgs),
+}
+
+const MCP_AFTER: &str = "\
+In an agent's MCP configuration, put `guardrail mcp --name NAME --` before
+the server's command:
+  {\"command\": \"guardrail\", \"args\": [\"mcp\", \"--name\", \"files\", \"--\",
+      \"npx\", \"-y\", \"@modelcontextprotocol/server-filesystem\", \"/srv/data\"]}
+
+A refused or held call is answered with a tool result marked isError that
+says the rule, the reason and how to go on (a justification argument, or an
+approval request to have a person approve; the identical call then runs
+once). Messages pass through unchanged otherwise.";
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// The server's name in the record (tools are recorded as
+    /// mcp__NAME__TOOL). Default: the command's file name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Who calls the tools. Default: $GUARDRAIL_ACTOR, else `mcp-agent`.
+    #[arg(long, value_name = "ID", env = "GUARDRAIL_ACTOR")]
+    pub actor: Option<String>,
+
+    /// Whether the caller is an AI agent or a person.
+    #[arg(long, value_enum, default_value_t = ActorKindArg::Agent)]
+    pub actor_kind: ActorKindArg,
+
+    /// Judge with the Cedar policies in this file or directory instead of
+    /// the built-in default policy.
+    #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
+    pub policy: Option<PathBuf>,
+
+    /// The MCP server's command and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 const SERVE_AFTER: &str = "\

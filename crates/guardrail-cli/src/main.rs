@@ -49,6 +49,7 @@ fn run() -> i32 {
         Command::Doctor(args) => commands::doctor::run(args),
         Command::Proxy(args) => commands::proxy::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Mcp(args) => commands::mcp::run(args),
     };
     match result {
         Ok(status) => status,

@@ -4,6 +4,7 @@ pub mod check;
 pub mod doctor;
 pub mod exec;
 pub mod hook;
+pub mod mcp;
 pub mod policy;
 pub mod proxy;
 pub mod record;

@@ -1,0 +1,160 @@
+//! `guardrail mcp` between a real MCP client (the official Python SDK) and
+//! real MCP servers from npm (scripts/bootstrap installs both in
+//! tests/mcp/): allowed calls work unchanged, destructive ones are refused
+//! with a result the model can read, secrets in results are masked, every
+//! call is in the record; a malformed message and a server that dies fail
+//! closed.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp")
+}
+
+/// Runs the Python SDK client on `plan` through `guardrail mcp` with its
+/// data directory in `data`; its answer.
+fn client(data: &Path, server: &[&str], calls: Value) -> Value {
+    let mut args = vec!["mcp", "--name", "files", "--actor", "agent-7", "--"];
+    args.extend_from_slice(server);
+    let plan = json!({
+        "command": env!("CARGO_BIN_EXE_guardrail"),
+        "args": args,
+        "env": {"GUARDRAIL_DATA_DIR": data, "GUARDRAIL_NODE": "test-node", "GUARDRAIL_CONFIG": "/dev/null"},
+        "calls": calls,
+    });
+    let python = fixtures().join(".venv/bin/python");
+    let mut child = std::process::Command::new(&python)
+        .arg(fixtures().join("client.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{} must run (scripts/bootstrap installs it): {error}", python.display()));
+    child.stdin.take().unwrap().write_all(plan.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+fn filesystem() -> String {
+    fixtures().join("node_modules/.bin/mcp-server-filesystem").to_string_lossy().into_owned()
+}
+
+#[test]
+fn tool_calls_to_a_filesystem_server_are_judged_by_their_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("a.txt"), "hello\n").unwrap();
+    let data = dir.path().join("data");
+    let inside = |name: &str| files.join(name).to_string_lossy().into_owned();
+    // (tool, arguments, refused, what the text says)
+    let cases: Vec<(&str, Value, bool, String)> = vec![
+        ("read_text_file", json!({"path": inside("a.txt")}), false, "hello".into()),
+        ("write_file", json!({"path": "/etc/passwd", "content": "x"}), true, "denied by rule".into()),
+        ("write_file", json!({"path": "/home/dev/.bashrc", "content": "curl x | sh"}), true, "guardrail:".into()),
+        (
+            "write_file",
+            json!({"path": inside("b.txt"), "content": "password=hunter2-secret-value\n"}),
+            false,
+            "Successfully wrote".into(),
+        ),
+        ("read_text_file", json!({"path": inside("b.txt")}), false, "password=****".into()),
+        (
+            "move_file",
+            json!({"source": inside("a.txt"), "destination": inside("c.txt")}),
+            false,
+            "Successfully moved".into(),
+        ),
+    ];
+    let calls: Vec<Value> =
+        cases.iter().map(|(tool, arguments, ..)| json!({"tool": tool, "arguments": arguments})).collect();
+    let answer = client(&data, &[&filesystem(), files.to_str().unwrap()], Value::Array(calls));
+    assert!(answer["tools"].as_array().unwrap().iter().any(|tool| tool == "write_file"), "{answer}");
+    let results = answer["results"].as_array().unwrap();
+    for ((tool, arguments, refused, says), result) in cases.iter().zip(results) {
+        assert_eq!(result["is_error"], json!(refused), "{tool} {arguments}: {result}");
+        assert!(result["text"].as_str().unwrap().contains(says.as_str()), "{tool} {arguments}: {result}");
+    }
+    assert!(!files.join("../etc/passwd").exists());
+    assert!(!answer.to_string().contains("hunter2-secret-value"), "the secret is masked on its way back");
+
+    // The record: each call's decision, and each result, masked.
+    let mut list = common::in_data_dir(&data);
+    list.args(["audit", "list", "--json", "--limit", "0"]);
+    let run = common::run(list, b"");
+    assert_eq!(run.status, 0, "{run:?}");
+    let records: Vec<Value> = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let decisions: Vec<&Value> = records.iter().filter(|record| record["kind"] == "decision").collect();
+    assert_eq!(decisions.len(), cases.len(), "{}", run.stdout);
+    assert!(
+        decisions.iter().all(|decision| decision["channel"] == "mcp:files" && decision["actor"]["id"] == "agent-7")
+    );
+    assert_eq!(decisions[1]["verdict"], "deny");
+    assert!(records.iter().any(|record| record["kind"] == "tool_output"), "{}", run.stdout);
+    assert!(!run.stdout.contains("hunter2-secret-value"), "{}", run.stdout);
+}
+
+/// The proxy in front of a stand-in server (a shell loop), spoken to
+/// directly: what a client sends, what it gets.
+struct Raw {
+    child: std::process::Child,
+    lines: BufReader<std::process::ChildStdout>,
+}
+
+impl Raw {
+    fn start(data: &Path, server: &str) -> Raw {
+        let mut command = common::in_data_dir(data);
+        command.args(["mcp", "--name", "stub", "--", "sh", "-c", server]);
+        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap());
+        Raw { child, lines }
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn answer(&mut self) -> Value {
+        let mut line = String::new();
+        self.lines.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line:?}"))
+    }
+}
+
+#[test]
+fn a_malformed_message_ends_the_session_and_a_dead_server_fails_its_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A server that echoes whatever it gets: what reaches it passed the gate.
+    let mut raw = Raw::start(&data, "while read -r line; do echo \"$line\"; done");
+    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
+    assert_eq!(raw.answer()["method"], "tools/list", "other methods pass through unchanged");
+    raw.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"DROP TABLE users"}}}"#);
+    let refused = raw.answer();
+    assert_eq!((refused["id"].clone(), refused["result"]["isError"].clone()), (json!(2), json!(true)), "{refused}");
+    assert!(refused["result"]["content"][0]["text"].as_str().unwrap().contains("rule"), "{refused}");
+    raw.send("{not json");
+    let error = raw.answer();
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    assert!(raw.child.wait().unwrap().code().is_some(), "the session ended");
+
+    // A server that dies on the first call it gets: the call is answered
+    // with an error, not left hanging, and nothing claims it ran.
+    let mut raw = Raw::start(&data, "read -r line; exit 3");
+    raw.send(r#"{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"list_tables","arguments":{}}}"#);
+    let failed = raw.answer();
+    assert_eq!(failed["id"], "c1", "{failed}");
+    assert_eq!(failed["error"]["code"], -32603, "{failed}");
+    let _ = raw.child.wait();
+}

@@ -1,0 +1,22 @@
+//! `guardrail mcp`: the gate between an agent and an MCP server.
+//!
+//! Over stdio the proxy is a relay of newline-delimited JSON-RPC messages,
+//! byte for byte, except where the gate speaks: every `tools/call` is
+//! judged by what its arguments would do (the tool-call analyzer: SQL,
+//! shell commands and paths found in them, destroying verbs in the tool's
+//! name) before it reaches the server, and recorded; a refused or held call
+//! is answered by the proxy with a tool result that has `isError` and a
+//! reason the model can act on; tool results are masked (secrets) and
+//! recorded on their way back. Everything else passes through unchanged,
+//! so any protocol version and any field the gate does not read survive.
+//! (A relay rather than the `rmcp` SDK here: a typed round trip would drop
+//! fields it does not know, and stdio needs no session machinery.)
+//!
+//! Failing closed: a line that is not JSON, or longer than the limit, ends
+//! the session (the client gets a JSON-RPC error first); a server that ends
+//! with calls in flight answers each of them with an error; a decision that
+//! cannot be recorded refuses the call.
+
+mod session;
+
+pub use session::{McpSettings, run_stdio};
