@@ -158,3 +158,32 @@ fn a_malformed_message_ends_the_session_and_a_dead_server_fails_its_calls() {
     assert_eq!(failed["error"]["code"], -32603, "{failed}");
     let _ = raw.child.wait();
 }
+
+#[test]
+fn a_tool_the_server_declares_destructive_is_held_when_its_arguments_say_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A server that lists two tools (one declared destructive) and echoes
+    // any other message: what comes back unchanged reached it.
+    let listing = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"rollout","inputSchema":{"type":"object"},"annotations":{"destructiveHint":true}},{"name":"status","inputSchema":{"type":"object"},"annotations":{"readOnlyHint":true}}]}}"#;
+    let server = format!(
+        "while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done"
+    );
+    let mut raw = Raw::start(&data, &server);
+    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
+    assert_eq!(raw.answer()["result"]["tools"][0]["name"], "rollout");
+    raw.send(
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"rollout","arguments":{"service":"web"}}}"#,
+    );
+    let held = raw.answer();
+    assert_eq!(held["result"]["isError"], true, "{held}");
+    let text = held["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("approval") && text.contains("apr-"), "{text}");
+    raw.send(
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"status","arguments":{"service":"web"}}}"#,
+    );
+    let passed = raw.answer();
+    assert_eq!(passed["method"], "tools/call", "the read-only tool reached the server: {passed}");
+    drop(raw.child.stdin.take());
+    let _ = raw.child.wait();
+}

@@ -29,8 +29,18 @@ impl McpSettings {
     pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
 }
 
-/// What the client is owed for a call in flight: its tool's name.
-type Pending = Arc<Mutex<HashMap<String, String>>>;
+/// What the proxy keeps of a session: the requests in flight it reads the
+/// answers of, and what the server said of its tools.
+#[derive(Default)]
+struct State {
+    /// By request id (as JSON text): a call's tool, or a listing (`None`).
+    pending: HashMap<String, Option<String>>,
+    /// Each tool's `annotations`, from the server's `tools/list` answers:
+    /// they may make a judgement stricter, never looser.
+    annotations: HashMap<String, Value>,
+}
+
+type Pending = Arc<Mutex<State>>;
 
 /// Starts `server` and relays between it and the client (`input`,
 /// `output`) until either side ends; the server's exit status, or an error
@@ -62,8 +72,10 @@ pub fn run_stdio(
                 }
             }
             // The server is gone: nothing it owes will come.
-            let owed: Vec<String> =
-                pending.lock().map(|mut pending| pending.drain().map(|(id, _)| id).collect()).unwrap_or_default();
+            let owed: Vec<String> = pending
+                .lock()
+                .map(|mut state| state.pending.drain().filter(|(_, call)| call.is_some()).map(|(id, _)| id).collect())
+                .unwrap_or_default();
             for id in owed {
                 let id: Value = serde_json::from_str(&id).unwrap_or(Value::Null);
                 let _ =
@@ -132,8 +144,15 @@ enum Relay {
 /// Judges a client's message: a `tools/call` is decided (and recorded)
 /// before the server sees it.
 fn to_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, message: &Value) -> Relay {
-    if message.get("method").and_then(Value::as_str) != Some("tools/call") {
-        return Forward;
+    match message.get("method").and_then(Value::as_str) {
+        Some("tools/call") => {}
+        Some("tools/list") => {
+            if let (Some(id), Ok(mut state)) = (message.get("id"), pending.lock()) {
+                state.pending.insert(id.to_string(), None);
+            }
+            return Forward;
+        }
+        _ => return Forward,
     }
     let id = message.get("id").cloned().unwrap_or(Value::Null);
     let params = &message["params"];
@@ -141,10 +160,11 @@ fn to_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, mes
         return Answer(error(&id, -32602, "guardrail: a tools/call names no tool"));
     };
     let arguments = params.get("arguments").cloned().unwrap_or_else(|| json!({}));
-    let mut action = Action::new(
-        ActionKind::Tool,
-        serde_json::json!({"tool": format!("mcp__{}__{tool}", settings.server), "input": arguments}).to_string(),
-    );
+    let mut call = json!({"tool": format!("mcp__{}__{tool}", settings.server), "input": arguments});
+    if let Some(annotations) = pending.lock().ok().and_then(|state| state.annotations.get(tool).cloned()) {
+        call["annotations"] = annotations;
+    }
+    let mut action = Action::new(ActionKind::Tool, call.to_string());
     action.actor = settings.actor.clone();
     action.channel = format!("mcp:{}", settings.server);
     action.target = settings.target.clone();
@@ -162,8 +182,8 @@ fn to_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, mes
     let decision = &checked.decision;
     match decision.verdict {
         Verdict::Allow => {
-            if let Ok(mut pending) = pending.lock() {
-                pending.insert(id.to_string(), tool.to_owned());
+            if let Ok(mut state) = pending.lock() {
+                state.pending.insert(id.to_string(), Some(tool.to_owned()));
             }
             Forward
         }
@@ -210,7 +230,18 @@ fn from_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, l
     if message.get("method").is_some() {
         return line; // a request of the server's own (sampling, roots)
     }
-    let Some(tool) = pending.lock().ok().and_then(|mut pending| pending.remove(&id)) else { return line };
+    let Some(waited) = pending.lock().ok().and_then(|mut state| state.pending.remove(&id)) else { return line };
+    let Some(tool) = waited else {
+        // A listing: remember what the server says of each tool.
+        if let (Some(tools), Ok(mut state)) = (message["result"]["tools"].as_array(), pending.lock()) {
+            for tool in tools {
+                if let (Some(name), Some(annotations)) = (tool["name"].as_str(), tool.get("annotations")) {
+                    state.annotations.insert(name.to_owned(), annotations.clone());
+                }
+            }
+        }
+        return line;
+    };
     let mut masked = false;
     if let Some(result) = message.get_mut("result") {
         masked = mask(result);

@@ -196,7 +196,15 @@ impl ToolAnalyzer {
                 }
             }
             Kind::Inert => {}
-            Kind::Other => self.arguments(tool, input, cwd, &mut out),
+            Kind::Other => {
+                // What the server says of its tool (MCP's annotations) can
+                // only make the judgement stricter: a tool that declares it
+                // destroys is an undeclared change when its arguments show
+                // nothing more exact; `readOnlyHint` loosens nothing.
+                let declared_destructive = call["annotations"]["destructiveHint"] == Value::Bool(true)
+                    && call["annotations"]["readOnlyHint"] != Value::Bool(true);
+                self.arguments(tool, input, cwd, declared_destructive, &mut out)
+            }
         }
         out.finish()
     }
@@ -216,7 +224,7 @@ impl ToolAnalyzer {
 
     /// A tool no table describes (an MCP server's): judged by what its
     /// arguments hold and by the verb in its name.
-    fn arguments(&self, tool: &str, input: &Value, cwd: Option<&str>, out: &mut Out<'_>) {
+    fn arguments(&self, tool: &str, input: &Value, cwd: Option<&str>, declared_destructive: bool, out: &mut Out<'_>) {
         // `mcp__postgres__query` is the tool `query` of the server `postgres`.
         let name = tool.rsplit("__").next().unwrap_or(tool);
         let verb = guardrail_shell::lexicon::classify(name, false);
@@ -272,15 +280,17 @@ impl ToolAnalyzer {
         }
         // A destroying or disrupting verb in the name of a tool nobody
         // declared, whose arguments showed nothing more exact.
-        if verb.is_some_and(|verb| verb != guardrail_shell::lexicon::Verb::Read)
-            && out.intents.len() == before
-            && !judged_a_path
-        {
+        let named = verb.is_some_and(|verb| verb != guardrail_shell::lexicon::Verb::Read);
+        if (named || declared_destructive) && out.intents.len() == before && !judged_a_path {
             let mut intent = Intent::new(IntentKind::InfraUndeclared, Scope::Bounded, Span::new(0, out.text.len()))
                 .with_object(Object::new("tool", tool));
-            intent.note = Some(format!(
-                "{tool}, a tool Guardrail has no declaration for, is named for what it destroys or stops"
-            ));
+            intent.note = Some(if named {
+                format!("{tool}, a tool Guardrail has no declaration for, is named for what it destroys or stops")
+            } else {
+                format!(
+                    "{tool} declares itself destructive (destructiveHint), and its arguments show nothing more exact"
+                )
+            });
             out.intents.push(intent);
         }
     }

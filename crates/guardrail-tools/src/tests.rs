@@ -221,3 +221,39 @@ fn secrets_in_tool_calls_are_found_where_the_json_shows_them() {
     assert!(!masked.contains("Sup3rS3cret"), "{masked}");
     assert!(masked.contains("docker login -u me -p"), "{masked}");
 }
+
+#[test]
+fn a_tools_annotations_only_make_it_stricter() {
+    let analyzer = ToolAnalyzer::new(ShellAnalyzer::new(Some("/home/dev".to_owned())));
+    let found = |tool: &str, input: Value, annotations: Value| {
+        let text = json!({"tool": tool, "input": input, "annotations": annotations}).to_string();
+        let analysis = analyzer.analyze_in(&text, Some("/home/dev/app"));
+        analysis.intents.iter().map(|intent| intent.kind.to_string()).collect::<Vec<_>>().join("; ")
+    };
+    // (tool, input, annotations, intents expected)
+    let cases: Vec<(&str, Value, Value, &str)> = vec![
+        // Declared destructive, nothing more exact in its arguments: held as an undeclared change.
+        ("mcp__ops__rollout", json!({"service": "web"}), json!({"destructiveHint": true}), "infra.undeclared"),
+        ("mcp__ops__rollout", json!({"service": "web"}), json!({"destructiveHint": false}), ""),
+        ("mcp__ops__rollout", json!({"service": "web"}), json!({}), ""),
+        // Read-only and destructive at once: the stricter reading stands only if not read-only.
+        ("mcp__ops__rollout", json!({"service": "web"}), json!({"destructiveHint": true, "readOnlyHint": true}), ""),
+        // Read-only never loosens: a destroying name or argument still counts.
+        ("mcp__ops__delete_bucket", json!({"bucket": "logs"}), json!({"readOnlyHint": true}), "infra.undeclared"),
+        ("mcp__db__query", json!({"sql": "DROP TABLE users"}), json!({"readOnlyHint": true}), "schema.drop"),
+        // Arguments more exact than the annotation: judged by them.
+        (
+            "mcp__fs__write_file",
+            json!({"path": "/home/dev/app/notes.md", "content": "x"}),
+            json!({"destructiveHint": true}),
+            "fs.overwrite",
+        ),
+    ];
+    for (tool, input, annotations, expected) in cases {
+        let got = found(tool, input.clone(), annotations.clone());
+        assert!(
+            if expected.is_empty() { !got.contains("infra.undeclared") } else { got.contains(expected) },
+            "{tool} {input} {annotations}: got {got:?}, expected {expected:?}"
+        );
+    }
+}
