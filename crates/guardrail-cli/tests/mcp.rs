@@ -187,3 +187,50 @@ fn a_tool_the_server_declares_destructive_is_held_when_its_arguments_say_nothing
     drop(raw.child.stdin.take());
     let _ = raw.child.wait();
 }
+
+/// The reference PostgreSQL server against the real database: reads run
+/// unchanged, `DROP TABLE` is refused before the server sees it, and so is
+/// the escape from its read-only transaction (`COMMIT; DROP ...`).
+#[test]
+fn sql_through_the_postgres_servers_query_tool_is_judged_as_sql() {
+    let database = guardrail_testdb::TestDatabase::new("cli_mcp_postgres");
+    let mut setup = postgres::Client::connect(database.url(), postgres::NoTls).unwrap();
+    setup
+        .batch_execute("CREATE TABLE users (id int, email text); INSERT INTO users VALUES (1, 'a@example.com')")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = fixtures().join("node_modules/.bin/mcp-server-postgres").to_string_lossy().into_owned();
+    let calls = json!([
+        {"tool": "query", "arguments": {"sql": "SELECT count(*) AS n FROM users"}},
+        {"tool": "query", "arguments": {"sql": "DROP TABLE users"}},
+        {"tool": "query", "arguments": {"sql": "COMMIT; DROP TABLE users"}},
+    ]);
+    let answer = client(&dir.path().join("data"), &[&server, database.url()], calls);
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results[0]["is_error"], false, "{answer}");
+    assert!(results[0]["text"].as_str().unwrap().contains("\"n\""), "{answer}");
+    for refused in &results[1..] {
+        assert_eq!(refused["is_error"], true, "{answer}");
+        assert!(refused["text"].as_str().unwrap().contains("rule drop"), "{answer}");
+    }
+    let left: i64 = setup.query_one("SELECT count(*) FROM users", &[]).unwrap().get(0);
+    assert_eq!(left, 1, "the table is still there");
+}
+
+/// The reference "everything" server: tools whose arguments carry nothing
+/// to judge run unchanged through the proxy.
+#[test]
+fn calls_with_nothing_to_judge_pass_through_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = fixtures().join("node_modules/.bin/mcp-server-everything").to_string_lossy().into_owned();
+    let calls = json!([
+        {"tool": "echo", "arguments": {"message": "hello through the gate"}},
+        {"tool": "get-sum", "arguments": {"a": 2, "b": 40}},
+    ]);
+    let answer = client(&dir.path().join("data"), &[&server, "stdio"], calls);
+    let results = answer["results"].as_array().unwrap();
+    assert!(answer["tools"].as_array().unwrap().iter().any(|tool| tool == "echo"), "{answer}");
+    assert_eq!(results[0]["is_error"], false, "{answer}");
+    assert!(results[0]["text"].as_str().unwrap().contains("hello through the gate"), "{answer}");
+    assert!(results[1]["text"].as_str().unwrap().contains("42"), "{answer}");
+}
