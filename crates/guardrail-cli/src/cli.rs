@@ -139,8 +139,30 @@ pub enum Command {
     /// COMMAND ARGS...` starts the server and sits between it and the
     /// agent; every tool call is judged by what its arguments would do and
     /// recorded before the server sees it, and results are masked.
-    #[command(after_long_help = MCP_AFTER)]
+    #[command(after_long_help = MCP_AFTER, args_conflicts_with_subcommands = true)]
     Mcp(McpArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum McpCommand {
+    /// Rewrite an agent's MCP servers so that each stdio server is started
+    /// through `guardrail mcp` (idempotent; HTTP servers are reported).
+    Install(McpInstallArgs),
+    /// Start the agent's MCP servers directly again.
+    Uninstall(McpInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpInstallArgs {
+    /// The agent whose MCP servers to rewrite.
+    #[arg(value_enum, value_name = "AGENT")]
+    pub agent: AgentName,
+    /// Rewrite the project's MCP configuration in DIR instead of the user's.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Print the configuration that would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 const MCP_AFTER: &str = "\
@@ -149,6 +171,8 @@ the server's command:
   {\"command\": \"guardrail\", \"args\": [\"mcp\", \"--name\", \"files\", \"--\",
       \"npx\", \"-y\", \"@modelcontextprotocol/server-filesystem\", \"/srv/data\"]}
 
+Or let `guardrail mcp install claude-code` (cursor, gemini) rewrite them.
+
 A refused or held call is answered with a tool result marked isError that
 says the rule, the reason and how to go on (a justification argument, or an
 approval request to have a person approve; the identical call then runs
@@ -156,6 +180,9 @@ once). Messages pass through unchanged otherwise.";
 
 #[derive(Debug, Args)]
 pub struct McpArgs {
+    #[command(subcommand)]
+    pub action: Option<McpCommand>,
+
     /// The server's name in the record (tools are recorded as
     /// mcp__NAME__TOOL). Default: the command's file name.
     #[arg(long, value_name = "NAME")]
@@ -175,7 +202,7 @@ pub struct McpArgs {
     pub policy: Option<PathBuf>,
 
     /// The MCP server's command and its arguments.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
 
     #[command(flatten)]

@@ -234,3 +234,38 @@ fn calls_with_nothing_to_judge_pass_through_unchanged() {
     assert!(results[0]["text"].as_str().unwrap().contains("hello through the gate"), "{answer}");
     assert!(results[1]["text"].as_str().unwrap().contains("42"), "{answer}");
 }
+
+#[test]
+fn install_puts_an_agents_stdio_servers_behind_the_gate_and_uninstall_restores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join(".cursor/mcp.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let original = json!({"mcpServers": {
+        "files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/srv"]},
+        "remote": {"url": "https://mcp.example.com/mcp"},
+    }});
+    std::fs::write(&settings, original.to_string()).unwrap();
+    let project = dir.path().to_str().unwrap();
+    let run = |verb: &str| {
+        let mut command = common::in_data_dir(&dir.path().join("data"));
+        command.args(["mcp", verb, "cursor", "--project", project]);
+        common::run(command, b"")
+    };
+    let installed = run("install");
+    assert_eq!(installed.status, 0, "{installed:?}");
+    assert!(installed.stderr.contains("remote: an HTTP server"), "{installed:?}");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    let files = &written["mcpServers"]["files"];
+    assert!(files["command"].as_str().unwrap().ends_with("/guardrail"), "{written}");
+    assert_eq!(
+        files["args"],
+        json!(["mcp", "--name", "files", "--", "npx", "-y", "@modelcontextprotocol/server-filesystem", "/srv"])
+    );
+    assert_eq!(written["mcpServers"]["remote"], original["mcpServers"]["remote"]);
+    let again = run("install");
+    assert!(again.stderr.contains("already behind the gate"), "{again:?}");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), serde_json::to_string_pretty(&written).unwrap() + "\n");
+    assert_eq!(run("uninstall").status, 0);
+    let restored: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(restored, original);
+}

@@ -17,6 +17,7 @@
 //! with calls in flight answers each of them with an error; a decision that
 //! cannot be recorded refuses the call.
 
+pub mod install;
 mod session;
 
 pub use session::{McpSettings, run_stdio};

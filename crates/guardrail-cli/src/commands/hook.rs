@@ -280,7 +280,7 @@ fn merge(agent: AgentName, settings: &mut Value, command: &str) -> Result<bool, 
 /// The binary hooks call: an installed `guardrail` rather than one in a
 /// build directory, which the next `cargo build` or `cargo clean` changes
 /// or removes under the agent.
-fn hook_binary() -> Result<(PathBuf, Option<String>), Failure> {
+pub(crate) fn hook_binary() -> Result<(PathBuf, Option<String>), Failure> {
     let exe = std::env::current_exe().map_err(Failure::io("finding the guardrail binary"))?;
     let built = |path: &Path| path.components().any(|part| part.as_os_str() == "target");
     if !built(&exe) {
@@ -388,7 +388,7 @@ fn uninstall(args: &HookArgs) -> Result<i32, Failure> {
 
 /// Writes beside the settings file and renames, so an agent never reads
 /// half a file.
-fn write_settings(path: &Path, text: &str) -> Result<(), Failure> {
+pub(crate) fn write_settings(path: &Path, text: &str) -> Result<(), Failure> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|error| Failure::Io(format!("{}: {error}", parent.display())))?;
     }

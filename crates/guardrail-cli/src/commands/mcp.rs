@@ -7,11 +7,19 @@ use guardrail_audit::Gate;
 use guardrail_core::Actor;
 use guardrail_mcp::McpSettings;
 
-use crate::cli::McpArgs;
+use crate::cli::{AgentName, McpArgs, McpCommand, McpInstallArgs};
 use crate::{Failure, load};
 
 pub fn run(args: McpArgs) -> Result<i32, Failure> {
-    let (program, rest) = args.command.split_first().ok_or_else(|| Failure::Usage("no MCP server command".into()))?;
+    match &args.action {
+        Some(McpCommand::Install(install)) => return rewrite(install, true),
+        Some(McpCommand::Uninstall(install)) => return rewrite(install, false),
+        None => {}
+    }
+    let (program, rest) = args
+        .command
+        .split_first()
+        .ok_or_else(|| Failure::Usage("no MCP server command: guardrail mcp [OPTIONS] -- COMMAND [ARGS...]".into()))?;
     let data_dir = crate::store::data_dir(&args.store)?;
     let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)?;
     let recorder = crate::store::recorder(&args.store, None)?;
@@ -38,4 +46,73 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
         guardrail_mcp::run_stdio(Arc::new(gate), Arc::new(settings), server, std::io::stdin(), std::io::stdout())
             .map_err(|error| Failure::Io(format!("cannot start the MCP server {program}: {error}")))?;
     Ok(status.unwrap_or(1))
+}
+
+/// Where an agent keeps its MCP servers, for the user or for one project.
+fn servers_file(agent: AgentName, project: Option<&std::path::Path>) -> Result<std::path::PathBuf, Failure> {
+    let home = || {
+        std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| Failure::Usage("$HOME is not set; give --project DIR".into()))
+    };
+    Ok(match (agent, project) {
+        (AgentName::ClaudeCode, Some(project)) => project.join(".mcp.json"),
+        (AgentName::ClaudeCode, None) => home()?.join(".claude.json"),
+        (AgentName::Cursor, Some(project)) => project.join(".cursor/mcp.json"),
+        (AgentName::Cursor, None) => home()?.join(".cursor/mcp.json"),
+        (AgentName::Gemini, Some(project)) => project.join(".gemini/settings.json"),
+        (AgentName::Gemini, None) => home()?.join(".gemini/settings.json"),
+        (AgentName::Codex, _) => {
+            return Err(Failure::Usage(
+                "Codex keeps its MCP servers in ~/.codex/config.toml, which this does not rewrite yet: put \
+                 `guardrail mcp --name NAME --` before each server's command there"
+                    .into(),
+            ));
+        }
+    })
+}
+
+/// `install` (wrap) or `uninstall` (unwrap) an agent's MCP servers.
+fn rewrite(args: &McpInstallArgs, install: bool) -> Result<i32, Failure> {
+    use guardrail_mcp::install::Change;
+    let path = servers_file(args.agent, args.project.as_deref())?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("guardrail: {} does not exist: no MCP servers to rewrite", path.display());
+            return Ok(crate::cli::exit::ALLOW);
+        }
+        Err(error) => return Err(Failure::Io(format!("{}: {error}", path.display()))),
+    };
+    let mut settings: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|error| Failure::Usage(format!("{}: not JSON: {error}", path.display())))?;
+    let (changes, warning) = if install {
+        let (binary, warning) = crate::commands::hook::hook_binary()?;
+        (guardrail_mcp::install::wrap(&mut settings, &binary.to_string_lossy()), warning)
+    } else {
+        (guardrail_mcp::install::unwrap(&mut settings), None)
+    };
+    let written = serde_json::to_string_pretty(&settings).expect("JSON serializes") + "\n";
+    if args.dry_run {
+        crate::print(&written)?;
+        return Ok(crate::cli::exit::ALLOW);
+    }
+    if let Some(warning) = warning {
+        eprint!("{warning}");
+    }
+    for change in &changes {
+        match change {
+            Change::Wrapped(name) => eprintln!("guardrail: {name}: now started through guardrail mcp"),
+            Change::Unwrapped(name) => eprintln!("guardrail: {name}: started directly again"),
+            Change::AlreadyWrapped(name) => eprintln!("guardrail: {name}: already behind the gate"),
+            Change::Http(name) => {
+                eprintln!("guardrail: {name}: an HTTP server, which the stdio proxy cannot front (not changed)")
+            }
+        }
+    }
+    if changes.iter().any(|change| matches!(change, Change::Wrapped(_) | Change::Unwrapped(_))) {
+        crate::commands::hook::write_settings(&path, &written)?;
+        eprintln!("guardrail: wrote {}", path.display());
+    }
+    Ok(crate::cli::exit::ALLOW)
 }
