@@ -269,3 +269,18 @@ fn install_puts_an_agents_stdio_servers_behind_the_gate_and_uninstall_restores_t
     let restored: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
     assert_eq!(restored, original);
 }
+
+#[test]
+fn a_result_larger_than_the_cap_is_replaced_by_an_error_the_model_can_act_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = "read -r line; printf '{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"'; \
+                  head -c 5000000 /dev/zero | tr '\\0' a; printf '\"}]}}\\n'; read -r line";
+    let mut raw = Raw::start(&dir.path().join("data"), server);
+    raw.send(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_log","arguments":{}}}"#);
+    let capped = raw.answer();
+    assert_eq!(capped["result"]["isError"], true, "{}", &capped.to_string()[..200.min(capped.to_string().len())]);
+    let text = capped["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("more than the 4194304 this proxy passes on"), "{text}");
+    drop(raw.child.stdin.take());
+    let _ = raw.child.wait();
+}

@@ -23,10 +23,14 @@ pub struct McpSettings {
     pub cwd: Option<String>,
     /// The longest message accepted from either side, in bytes.
     pub max_message: usize,
+    /// The largest tool result passed to the client, in bytes: a larger
+    /// one is replaced by a result marked `isError` saying so.
+    pub max_result: usize,
 }
 
 impl McpSettings {
     pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
+    pub const DEFAULT_MAX_RESULT: usize = 4 << 20;
 }
 
 /// What the proxy keeps of a session: the requests in flight it reads the
@@ -243,8 +247,18 @@ fn from_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, l
         return line;
     };
     let mut masked = false;
+    if line.len() > settings.max_result && message.get("result").is_some() {
+        let why = format!(
+            "guardrail: {tool}'s result is {} bytes, more than the {} this proxy passes on; ask for less (a narrower \
+             query, a smaller file, a page of it)",
+            line.len(),
+            settings.max_result
+        );
+        message["result"] = json!({"content": [{"type": "text", "text": why}], "isError": true});
+        masked = true;
+    }
     if let Some(result) = message.get_mut("result") {
-        masked = mask(result);
+        masked |= mask(result);
     }
     let shown = message.get("result").or_else(|| message.get("error")).map(Value::to_string).unwrap_or_default();
     if let Some(recorder) = gate.recorder() {

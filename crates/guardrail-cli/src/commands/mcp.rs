@@ -39,6 +39,7 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
         target: guardrail_audit::data_dir::hostname(),
         cwd: std::env::current_dir().ok().map(|dir| dir.to_string_lossy().into_owned()),
         max_message: McpSettings::DEFAULT_MAX_MESSAGE,
+        max_result: McpSettings::DEFAULT_MAX_RESULT,
     };
     let mut server = std::process::Command::new(program);
     server.args(rest);
