@@ -189,6 +189,23 @@ fn decision_event(decision: &DecisionEvent) -> Value {
         unmapped["gen_ai.agent.name"] = json!(decision.actor.id);
         unmapped["gen_ai.operation.name"] = json!("execute_tool");
     }
+    // A tool call through the MCP proxy: OpenTelemetry's MCP and GenAI
+    // attributes (the arguments as recorded: secrets masked).
+    if decision.channel.starts_with("mcp:")
+        && let Ok(call) = serde_json::from_str::<Value>(decision.text.preview())
+    {
+        unmapped["mcp.method.name"] = json!("tools/call");
+        if let Some(session) = &decision.session {
+            unmapped["mcp.session.id"] = json!(session);
+        }
+        if let Some(tool) = call["tool"].as_str() {
+            unmapped["gen_ai.tool.name"] = json!(tool.rsplit("__").next().unwrap_or(tool));
+        }
+        unmapped["gen_ai.tool.call.arguments"] = call["input"].clone();
+        if let Some(id) = &decision.call {
+            unmapped["gen_ai.tool.call.id"] = json!(id);
+        }
+    }
     event["unmapped"] = unmapped;
     event
 }

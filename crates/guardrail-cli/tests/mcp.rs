@@ -100,6 +100,24 @@ fn tool_calls_to_a_filesystem_server_are_judged_by_their_arguments() {
     assert_eq!(decisions[1]["verdict"], "deny");
     assert!(records.iter().any(|record| record["kind"] == "tool_output"), "{}", run.stdout);
     assert!(!run.stdout.contains("hunter2-secret-value"), "{}", run.stdout);
+    let session = decisions[0]["session"].as_str().expect("each call carries the MCP session's id");
+    assert!(decisions.iter().all(|decision| decision["session"] == session));
+
+    // Exported with OpenTelemetry's MCP and GenAI attributes.
+    let mut export = common::in_data_dir(&data);
+    export.args(["audit", "export", "--format", "ocsf"]);
+    let run = common::run(export, b"");
+    let calls: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["unmapped"].clone())
+        .filter(|unmapped| unmapped["mcp.method.name"] == "tools/call")
+        .collect();
+    assert_eq!(calls.len(), cases.len(), "{}", run.stdout);
+    assert_eq!(calls[1]["gen_ai.tool.name"], "write_file");
+    assert_eq!(calls[1]["gen_ai.tool.call.arguments"]["path"], "/etc/passwd");
+    assert_eq!(calls[1]["mcp.session.id"], session);
+    assert!(!run.stdout.contains("hunter2-secret-value"), "{}", run.stdout);
 }
 
 /// The proxy in front of a stand-in server (a shell loop), spoken to

@@ -21,6 +21,8 @@ pub struct McpSettings {
     pub target: String,
     /// The directory paths in arguments are scoped against.
     pub cwd: Option<String>,
+    /// This session's id, recorded with each call (`mcp.session.id`).
+    pub session: String,
     /// The longest message accepted from either side, in bytes.
     pub max_message: usize,
     /// The largest tool result passed to the client, in bytes: a larger
@@ -174,6 +176,7 @@ fn to_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, mes
     action.target = settings.target.clone();
     action.context.cwd = settings.cwd.clone();
     action.context.call = Some(id.to_string());
+    action.context.session = Some(settings.session.clone());
     let checked = match gate.check(&action) {
         Ok(checked) => checked,
         Err(problem) => {
@@ -264,7 +267,7 @@ fn from_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, l
     if let Some(recorder) = gate.recorder() {
         let details = ContentDetails {
             channel: format!("mcp:{}", settings.server),
-            session: None,
+            session: Some(settings.session.clone()),
             prompt: None,
             tool: Some(format!("mcp__{}__{tool}", settings.server)),
         };

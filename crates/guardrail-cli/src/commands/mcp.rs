@@ -38,6 +38,7 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
         actor,
         target: guardrail_audit::data_dir::hostname(),
         cwd: std::env::current_dir().ok().map(|dir| dir.to_string_lossy().into_owned()),
+        session: format!("mcp-{}-{}", std::process::id(), guardrail_audit::now()),
         max_message: McpSettings::DEFAULT_MAX_MESSAGE,
         max_result: McpSettings::DEFAULT_MAX_RESULT,
     };
