@@ -219,18 +219,26 @@ struct ListQuery {
     limit: Option<usize>,
 }
 
-/// Reads the record off the runtime's threads.
+/// Runs `work` on the record, opened read-only, off the runtime's threads.
+pub(crate) async fn on_record<T: Send + 'static, E: std::fmt::Display>(
+    location: &Location,
+    work: impl FnOnce(&mut dyn guardrail_audit::Store) -> Result<T, E> + Send + 'static,
+) -> Result<T, String> {
+    let location = location.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = location.open_read_only().map_err(|error| error.to_string())?;
+        work(store.as_mut()).map_err(|error| error.to_string())
+    })
+    .await
+    .map_err(|error| error.to_string())?
+}
+
+/// Reads the record for an API answer.
 async fn read<T: Send + 'static>(
     server: &Arc<Server>,
     work: impl FnOnce(&mut dyn guardrail_audit::Store) -> Result<T, guardrail_audit::StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let location = server.location.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut store = location.open_read_only().map_err(ApiError::internal)?;
-        work(store.as_mut()).map_err(ApiError::internal)
-    })
-    .await
-    .map_err(ApiError::internal)?
+    on_record(&server.location, work).await.map_err(ApiError::internal)
 }
 
 async fn list(
@@ -299,9 +307,13 @@ async fn change(
 async fn metrics(State(server): State<Arc<Server>>, headers: HeaderMap) -> Result<Response, ApiError> {
     server.caller(&headers)?;
     let requests = read(&server, |store| store.approvals()).await?;
-    let now = guardrail_audit::now();
-    let pending =
-        requests.iter().filter(|request| request.state_at(now) == guardrail_audit::approval::State::Pending).count();
+    let pending = guardrail_audit::approval::as_of(
+        requests,
+        Some(guardrail_audit::approval::State::Pending),
+        usize::MAX,
+        guardrail_audit::now(),
+    )
+    .len();
     let mut body = server.metrics.render(pending);
     if let Some(connections) = &server.proxy_connections {
         body.push_str("# HELP guardrail_proxy_connections Clients connected to the hosted PostgreSQL proxy.\n");

@@ -157,15 +157,11 @@ impl Dispatcher {
 
     /// Where reading resumes: the saved cursor, else the record's end now
     /// (what happened before the first start is not sent).
-    fn start(&self) -> Result<i64, String> {
+    async fn start(&self) -> Result<i64, String> {
         match std::fs::read_to_string(&self.cursor) {
             Ok(text) => text.trim().parse().map_err(|_| format!("{}: not a record id", self.cursor.display())),
             Err(_) => {
-                let id = self
-                    .location
-                    .open_read_only()
-                    .and_then(|mut store| store.last_id())
-                    .map_err(|error| error.to_string())?;
+                let id = crate::on_record(&self.location, |store| store.last_id()).await?;
                 self.save(id)?;
                 Ok(id)
             }
@@ -178,7 +174,7 @@ impl Dispatcher {
 
     /// Runs until the task is dropped.
     pub async fn run(self) {
-        let mut after = match self.start() {
+        let mut after = match self.start().await {
             Ok(after) => after,
             Err(error) => {
                 tracing::error!(%error, "webhooks: cannot find where to start; none will be sent");
@@ -196,14 +192,8 @@ impl Dispatcher {
 
     /// Delivers every event recorded after `after`; the new cursor.
     pub async fn step(&self, after: i64) -> Result<i64, String> {
-        let location = self.location.clone();
-        let page = tokio::task::spawn_blocking(move || {
-            let mut store = location.open_read_only().map_err(|error| error.to_string())?;
-            store.scan(after, 1000).map_err(|error| error.to_string())
-        })
-        .await
-        .map_err(|error| error.to_string())??;
-        let mut cursor = after;
+        let page = crate::on_record(&self.location, move |store| store.scan(after, 1000)).await?;
+        let (mut cursor, mut saved) = (after, after);
         for stored in page {
             cursor = stored.id;
             let Ok(entry) = Entry::decode(stored.record) else { continue };
@@ -213,8 +203,9 @@ impl Dispatcher {
             }
             // Saved after each delivered event: a restart resends at most one.
             self.save(cursor)?;
+            saved = cursor;
         }
-        if cursor != after {
+        if cursor != saved {
             self.save(cursor)?;
         }
         Ok(cursor)

@@ -92,8 +92,6 @@ fn asset(body: &'static str, kind: &'static str) -> Response {
 struct Person {
     session: Session,
     user: UserEntry,
-    /// The last record id as the page is made: its live updates start there.
-    seen: i64,
 }
 
 impl Person {
@@ -109,8 +107,7 @@ fn person(server: &Server, headers: &HeaderMap) -> Result<Person, Response> {
     let session = server.console.sessions.of(headers).ok_or_else(to_login)?;
     // Removed, or added again with another password: the session is over.
     let user = server.user(&session.user).filter(|user| user.argon2 == session.verifier).ok_or_else(to_login)?;
-    let seen = last_id(&server.location).unwrap_or(0);
-    Ok(Person { session, user, seen })
+    Ok(Person { session, user })
 }
 
 /// The person, for a POST: from the console's own origin, with the
@@ -135,20 +132,20 @@ fn failed(why: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, pages::message("Something failed", &why.to_string())).into_response()
 }
 
-/// Reads the record off the runtime's threads.
+/// Reads the record for a page.
 #[allow(clippy::result_large_err, reason = "the error is the page to answer with, made once per request")]
 async fn read<T: Send + 'static>(
     server: &Arc<Server>,
     work: impl FnOnce(&mut dyn guardrail_audit::Store) -> Result<T, String> + Send + 'static,
 ) -> Result<T, Response> {
-    let location = server.location.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut store = location.open_read_only().map_err(|error| error.to_string())?;
-        work(store.as_mut())
-    })
-    .await
-    .map_err(failed)?
-    .map_err(failed)
+    crate::on_record(&server.location, work).await.map_err(failed)
+}
+
+/// The last record id now (0 when it cannot be read): a page made after
+/// this goes live from there, so nothing recorded while it is made is
+/// missed.
+async fn seen(server: &Server) -> i64 {
+    crate::on_record(&server.location, |store| store.last_id()).await.unwrap_or(0)
 }
 
 async fn login_page(State(server): State<Arc<Server>>, headers: HeaderMap) -> Response {
@@ -235,12 +232,13 @@ async fn approvals(State(server): State<Arc<Server>>, headers: HeaderMap) -> Res
         Ok(person) => person,
         Err(to_login) => return to_login,
     };
+    let seen = seen(&server).await;
     let requests = match read(&server, |store| store.approvals().map_err(|error| error.to_string())).await {
         Ok(requests) => requests,
         Err(failure) => return failure,
     };
     let all = guardrail_audit::approval::as_of(requests, None, 200, guardrail_audit::now());
-    pages::approvals(&pages::Chrome::of(&person), &all).into_response()
+    pages::approvals(&pages::Chrome::of(&person, seen), &all).into_response()
 }
 
 async fn approval(State(server): State<Arc<Server>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -248,6 +246,7 @@ async fn approval(State(server): State<Arc<Server>>, headers: HeaderMap, Path(id
         Ok(person) => person,
         Err(to_login) => return to_login,
     };
+    let seen = seen(&server).await;
     let found = read(&server, move |store| {
         let Some(request) = store.approval(&id).map_err(|error| error.to_string())? else {
             return Ok(None);
@@ -270,7 +269,7 @@ async fn approval(State(server): State<Arc<Server>>, headers: HeaderMap, Path(id
         }
         Ok(Some((request, held, recent))) => {
             let viewed = Viewed::of(request, guardrail_audit::now());
-            pages::approval(&pages::Chrome::of(&person), &viewed, held.as_ref(), &recent, &person.approver())
+            pages::approval(&pages::Chrome::of(&person, seen), &viewed, held.as_ref(), &recent, &person.approver())
                 .into_response()
         }
     }
@@ -321,6 +320,7 @@ async fn activity(
         Ok(person) => person,
         Err(to_login) => return to_login,
     };
+    let seen = seen(&server).await;
     let given = |name: &str| params.get(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
     let verdict = match given("verdict").map(|text| text.parse::<guardrail_core::Verdict>()) {
         Some(Err(_)) => {
@@ -345,7 +345,9 @@ async fn activity(
         read(&server, move |store| query::latest(store, &scanned, limit).map_err(|error| error.to_string())).await;
     match found {
         Err(failure) => failure,
-        Ok((entries, total)) => pages::activity(&pages::Chrome::of(&person), &params, &entries, total).into_response(),
+        Ok((entries, total)) => {
+            pages::activity(&pages::Chrome::of(&person, seen), &params, &entries, total).into_response()
+        }
     }
 }
 
@@ -358,6 +360,7 @@ async fn record(
         Ok(person) => person,
         Err(to_login) => return to_login,
     };
+    let seen = seen(&server).await;
     let found = read(&server, move |store| {
         let Some(record) = store.record(&node, seq).map_err(|error| error.to_string())? else { return Ok(None) };
         let entry = query::Entry::decode(record)?;
@@ -382,7 +385,7 @@ async fn record(
         Err(failure) => failure,
         Ok(None) => (StatusCode::NOT_FOUND, pages::message("Not found", "There is no such record.")).into_response(),
         Ok(Some((entry, outcomes, around))) => {
-            pages::record(&pages::Chrome::of(&person), &entry, &outcomes, &around).into_response()
+            pages::record(&pages::Chrome::of(&person, seen), &entry, &outcomes, &around).into_response()
         }
     }
 }
@@ -392,11 +395,12 @@ async fn policy(State(server): State<Arc<Server>>, headers: HeaderMap) -> Respon
         Ok(person) => person,
         Err(to_login) => return to_login,
     };
+    let seen = seen(&server).await;
     let shadow = match shadow_summary(&server).await {
         Ok(shadow) => shadow,
         Err(failure) => return failure,
     };
-    pages::policy(&pages::Chrome::of(&person), server.gate.guard().policy(), shadow.as_ref(), None, None, 500)
+    pages::policy(&pages::Chrome::of(&person, seen), server.gate.guard().policy(), shadow.as_ref(), None, None, 500)
         .into_response()
 }
 
@@ -437,6 +441,7 @@ async fn replay(State(server): State<Arc<Server>>, headers: HeaderMap, Form(form
         Ok(person) => person,
         Err(refused) => return refused,
     };
+    let seen = seen(&server).await;
     let last = form.last.unwrap_or(500).clamp(1, 50_000);
     let draft_text = form.draft.clone();
     let enforced = server.gate.guard().policy();
@@ -446,7 +451,7 @@ async fn replay(State(server): State<Arc<Server>>, headers: HeaderMap, Form(form
     )]) {
         Ok(draft) => draft,
         Err(error) => {
-            let chrome = pages::Chrome::of(&person);
+            let chrome = pages::Chrome::of(&person, seen);
             let outcome = Err(error.to_string());
             return (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -463,7 +468,7 @@ async fn replay(State(server): State<Arc<Server>>, headers: HeaderMap, Form(form
     match replayed {
         Err(failure) => failure,
         Ok(replay) => {
-            pages::policy(&pages::Chrome::of(&person), enforced, None, Some(&draft_text), Some(&Ok(replay)), last)
+            pages::policy(&pages::Chrome::of(&person, seen), enforced, None, Some(&draft_text), Some(&Ok(replay)), last)
                 .into_response()
         }
     }
@@ -474,6 +479,7 @@ async fn integrity(State(server): State<Arc<Server>>, headers: HeaderMap) -> Res
         Ok(person) => person,
         Err(to_login) => return to_login,
     };
+    let seen = seen(&server).await;
     let trust = match &server.console.trust {
         Some(source) => match source() {
             Ok(trust) => trust,
@@ -492,7 +498,7 @@ async fn integrity(State(server): State<Arc<Server>>, headers: HeaderMap) -> Res
     .await;
     match found {
         Err(failure) => failure,
-        Ok((report, last)) => pages::integrity(&pages::Chrome::of(&person), &report, &last).into_response(),
+        Ok((report, last)) => pages::integrity(&pages::Chrome::of(&person, seen), &report, &last).into_response(),
     }
 }
 
@@ -512,8 +518,7 @@ async fn events(State(server): State<Arc<Server>>, headers: HeaderMap, Query(que
     let seen = query.after.unwrap_or(0);
     let stream = futures_util::stream::unfold((location, seen), |(location, seen)| async move {
         loop {
-            let probe = location.clone();
-            let latest = tokio::task::spawn_blocking(move || last_id(&probe)).await.ok().flatten();
+            let latest = crate::on_record(&location, |store| store.last_id()).await.ok();
             if let Some(latest) = latest.filter(|latest| *latest != seen) {
                 let event = SseEvent::default().event("change").data(latest.to_string());
                 return Some((Ok::<_, Infallible>(event), (location, latest)));
@@ -522,9 +527,4 @@ async fn events(State(server): State<Arc<Server>>, headers: HeaderMap, Query(que
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
-}
-
-/// The id of the record stored last.
-fn last_id(location: &guardrail_audit::Location) -> Option<i64> {
-    location.open_read_only().ok()?.last_id().ok()
 }

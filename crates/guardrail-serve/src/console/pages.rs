@@ -23,12 +23,14 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn of(person: &Person) -> Chrome {
+    /// The chrome of a page made for `person` once the record's last id
+    /// was `seen`.
+    pub fn of(person: &Person, seen: i64) -> Chrome {
         Chrome {
             user: person.user.name.clone(),
             roles: person.user.roles.clone(),
             csrf: person.session.csrf.clone(),
-            seen: person.seen,
+            seen,
         }
     }
 }
