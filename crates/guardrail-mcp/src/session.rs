@@ -46,7 +46,7 @@ struct State {
     annotations: HashMap<String, Value>,
 }
 
-type Pending = Arc<Mutex<State>>;
+type Shared = Arc<Mutex<State>>;
 
 /// Starts `server` and relays between it and the client (`input`,
 /// `output`) until either side ends; the server's exit status, or an error
@@ -62,23 +62,23 @@ pub fn run_stdio(
     let mut to_server = child.stdin.take().expect("piped");
     let from_server = child.stdout.take().expect("piped");
     let client: Arc<Mutex<Box<dyn Write + Send>>> = Arc::new(Mutex::new(Box::new(output)));
-    let pending: Pending = Arc::default();
+    let shared: Shared = Arc::default();
 
     // Server to client: results masked and recorded; calls left unanswered
     // when the server ends are answered with an error.
     let back = {
-        let (gate, settings, client, pending) =
-            (Arc::clone(&gate), Arc::clone(&settings), Arc::clone(&client), Arc::clone(&pending));
+        let (gate, settings, client, shared) =
+            (Arc::clone(&gate), Arc::clone(&settings), Arc::clone(&client), Arc::clone(&shared));
         std::thread::spawn(move || {
             let mut reader = BufReader::new(from_server);
             while let Ok(Some(line)) = read_message(&mut reader, settings.max_message) {
-                let line = from_server_message(&gate, &settings, &pending, line);
+                let line = from_server_message(&gate, &settings, &shared, line);
                 if send(&client, &line).is_err() {
                     return;
                 }
             }
             // The server is gone: nothing it owes will come.
-            let owed: Vec<String> = pending
+            let owed: Vec<String> = shared
                 .lock()
                 .map(|mut state| state.pending.drain().filter(|(_, call)| call.is_some()).map(|(id, _)| id).collect())
                 .unwrap_or_default();
@@ -109,7 +109,7 @@ pub fn run_stdio(
                 break;
             }
         };
-        match to_server_message(&gate, &settings, &pending, &message) {
+        match to_server_message(&gate, &settings, &shared, &message) {
             Forward => {
                 if to_server
                     .write_all(line.as_bytes())
@@ -149,11 +149,11 @@ enum Relay {
 
 /// Judges a client's message: a `tools/call` is decided (and recorded)
 /// before the server sees it.
-fn to_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, message: &Value) -> Relay {
+fn to_server_message(gate: &Gate, settings: &McpSettings, shared: &Shared, message: &Value) -> Relay {
     match message.get("method").and_then(Value::as_str) {
         Some("tools/call") => {}
         Some("tools/list") => {
-            if let (Some(id), Ok(mut state)) = (message.get("id"), pending.lock()) {
+            if let (Some(id), Ok(mut state)) = (message.get("id"), shared.lock()) {
                 state.pending.insert(id.to_string(), None);
             }
             return Forward;
@@ -167,7 +167,7 @@ fn to_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, mes
     };
     let arguments = params.get("arguments").cloned().unwrap_or_else(|| json!({}));
     let mut call = json!({"tool": format!("mcp__{}__{tool}", settings.server), "input": arguments});
-    if let Some(annotations) = pending.lock().ok().and_then(|state| state.annotations.get(tool).cloned()) {
+    if let Some(annotations) = shared.lock().ok().and_then(|state| state.annotations.get(tool).cloned()) {
         call["annotations"] = annotations;
     }
     let mut action = Action::new(ActionKind::Tool, call.to_string());
@@ -189,7 +189,7 @@ fn to_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, mes
     let decision = &checked.decision;
     match decision.verdict {
         Verdict::Allow => {
-            if let Ok(mut state) = pending.lock() {
+            if let Ok(mut state) = shared.lock() {
                 state.pending.insert(id.to_string(), Some(tool.to_owned()));
             }
             Forward
@@ -231,16 +231,16 @@ fn to_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, mes
 
 /// A server's message on its way to the client: a call's result is masked
 /// and recorded.
-fn from_server_message(gate: &Gate, settings: &McpSettings, pending: &Pending, line: String) -> String {
+fn from_server_message(gate: &Gate, settings: &McpSettings, shared: &Shared, line: String) -> String {
     let Ok(mut message) = serde_json::from_str::<Value>(&line) else { return line };
     let Some(id) = message.get("id").map(Value::to_string) else { return line };
     if message.get("method").is_some() {
         return line; // a request of the server's own (sampling, roots)
     }
-    let Some(waited) = pending.lock().ok().and_then(|mut state| state.pending.remove(&id)) else { return line };
+    let Some(waited) = shared.lock().ok().and_then(|mut state| state.pending.remove(&id)) else { return line };
     let Some(tool) = waited else {
         // A listing: remember what the server says of each tool.
-        if let (Some(tools), Ok(mut state)) = (message["result"]["tools"].as_array(), pending.lock()) {
+        if let (Some(tools), Ok(mut state)) = (message["result"]["tools"].as_array(), shared.lock()) {
             for tool in tools {
                 if let (Some(name), Some(annotations)) = (tool["name"].as_str(), tool.get("annotations")) {
                     state.annotations.insert(name.to_owned(), annotations.clone());
