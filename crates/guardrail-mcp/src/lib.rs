@@ -9,15 +9,23 @@
 //! reason the model can act on; tool results are masked (secrets) and
 //! recorded on their way back. Everything else passes through unchanged,
 //! so any protocol version and any field the gate does not read survive.
-//! (A relay rather than the `rmcp` SDK here: a typed round trip would drop
-//! fields it does not know, and stdio needs no session machinery.)
+//! Over Streamable HTTP ([`http`]) it is the same relay of bodies and event
+//! streams, with the caller's bearer token naming who calls.
+//! (A relay rather than the `rmcp` SDK: a typed round trip would drop
+//! fields and methods it does not know, and terminating each session at the
+//! proxy would mean re-originating every feature of the protocol toward the
+//! server; a relay passes through any version, and reads only what it
+//! judges.)
 //!
 //! Failing closed: a line that is not JSON, or longer than the limit, ends
 //! the session (the client gets a JSON-RPC error first); a server that ends
 //! with calls in flight answers each of them with an error; a decision that
 //! cannot be recorded refuses the call.
 
+pub mod http;
 pub mod install;
-mod session;
+mod mediate;
+mod stdio;
 
-pub use session::{McpSettings, run_stdio};
+pub use mediate::McpSettings;
+pub use stdio::run_stdio;

@@ -1,8 +1,6 @@
 //! `guardrail mcp -- COMMAND ARGS...`: argument parsing around
 //! `guardrail_mcp`.
 
-use std::sync::Arc;
-
 use guardrail_audit::Gate;
 use guardrail_core::Actor;
 use guardrail_mcp::McpSettings;
@@ -33,20 +31,13 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
         args.actor.clone().filter(|actor| !actor.is_empty()).unwrap_or_else(|| "mcp-agent".into()),
         args.actor_kind.into(),
     );
-    let settings = McpSettings {
-        server: name,
-        actor,
-        target: guardrail_audit::data_dir::hostname(),
-        cwd: std::env::current_dir().ok().map(|dir| dir.to_string_lossy().into_owned()),
-        session: format!("mcp-{}-{}", std::process::id(), guardrail_audit::now()),
-        max_message: McpSettings::DEFAULT_MAX_MESSAGE,
-        max_result: McpSettings::DEFAULT_MAX_RESULT,
-    };
+    let mut settings = McpSettings::new(name, actor);
+    settings.cwd = std::env::current_dir().ok().map(|dir| dir.to_string_lossy().into_owned());
+    settings.session = format!("mcp-{}-{}", std::process::id(), guardrail_audit::now());
     let mut server = std::process::Command::new(program);
     server.args(rest);
-    let status =
-        guardrail_mcp::run_stdio(Arc::new(gate), Arc::new(settings), server, std::io::stdin(), std::io::stdout())
-            .map_err(|error| Failure::Io(format!("cannot start the MCP server {program}: {error}")))?;
+    let status = guardrail_mcp::run_stdio(gate, settings, server, std::io::stdin(), std::io::stdout())
+        .map_err(|error| Failure::Io(format!("cannot start the MCP server {program}: {error}")))?;
     Ok(status.unwrap_or(1))
 }
 

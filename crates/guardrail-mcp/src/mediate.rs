@@ -1,0 +1,493 @@
+//! What the proxy does with each message of one session, whatever carries
+//! it (stdio lines or HTTP bodies and event streams): the client's
+//! `tools/call` requests judged and recorded before the server sees them,
+//! the server's answers masked, recorded and (listings) filtered on their
+//! way back.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use guardrail_audit::event::{SessionEvent, SessionPhase};
+use guardrail_audit::{ContentDetails, ContentKind, Entry, Gate};
+use guardrail_core::{Action, ActionKind, Actor, Decision, Verdict};
+use serde_json::{Value, json};
+
+/// How a session judges and records.
+#[derive(Clone, Debug)]
+pub struct McpSettings {
+    /// The server's name, as tools are named in the record
+    /// (`mcp__NAME__tool`).
+    pub server: String,
+    /// Who calls the tools.
+    pub actor: Actor,
+    /// The target recorded with each call (the machine, by default).
+    pub target: String,
+    /// The directory paths in arguments are scoped against.
+    pub cwd: Option<String>,
+    /// This session's id, recorded with each call (`mcp.session.id`).
+    pub session: String,
+    /// The longest message accepted from either side, in bytes.
+    pub max_message: usize,
+    /// The largest tool result passed to the client, in bytes: a larger
+    /// one is replaced by a result marked `isError` saying so.
+    pub max_result: usize,
+    /// How long a call held for approval waits for a person's answer
+    /// before the proxy answers with the request (zero: not at all).
+    pub approval_hold: Duration,
+    /// The console's address, for links to approval requests.
+    pub console: Option<String>,
+}
+
+impl McpSettings {
+    pub const DEFAULT_MAX_MESSAGE: usize = 16 << 20;
+    pub const DEFAULT_MAX_RESULT: usize = 4 << 20;
+    pub const DEFAULT_APPROVAL_HOLD: Duration = Duration::from_secs(30);
+
+    /// Settings for `server` with the defaults: the machine as target, no
+    /// session id yet, the default limits and hold.
+    pub fn new(server: impl Into<String>, actor: Actor) -> McpSettings {
+        McpSettings {
+            server: server.into(),
+            actor,
+            target: guardrail_audit::data_dir::hostname(),
+            cwd: None,
+            session: String::new(),
+            max_message: McpSettings::DEFAULT_MAX_MESSAGE,
+            max_result: McpSettings::DEFAULT_MAX_RESULT,
+            approval_hold: McpSettings::DEFAULT_APPROVAL_HOLD,
+            console: None,
+        }
+    }
+
+    fn channel(&self) -> String {
+        format!("mcp:{}", self.server)
+    }
+
+    fn tool_name(&self, tool: &str) -> String {
+        format!("mcp__{}__{tool}", self.server)
+    }
+}
+
+/// How often a held call looks at its approval request.
+const APPROVAL_POLL: Duration = Duration::from_millis(500);
+/// How often a held call tells a client that asked for progress that it
+/// still waits.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// What to do with a client's message.
+pub(crate) enum Relay {
+    Forward,
+    /// Answer the client instead of forwarding.
+    Answer(String),
+    /// A call held for a person's approval: wait for it ([`Mediator::wait`]).
+    Hold(Box<Held>),
+}
+
+/// A call waiting for a person's approval.
+pub(crate) struct Held {
+    id: Value,
+    tool: String,
+    action: Action,
+    decision: Arc<Decision>,
+    request: String,
+    /// The client's progress token, when it asked for progress.
+    progress: Option<Value>,
+    /// What the client is told if no approval comes in time.
+    refusal: String,
+}
+
+/// What is awaited from the server, by request id.
+enum Awaited {
+    Call(String),
+    ToolList,
+}
+
+/// One session between a client and a server, as the gate sees it.
+pub(crate) struct Mediator {
+    gate: Gate,
+    settings: McpSettings,
+    /// By request id (as JSON text).
+    awaited: Mutex<HashMap<String, Awaited>>,
+    /// Each tool's `annotations`, from the server's `tools/list` answers:
+    /// they may make a judgement stricter, never looser.
+    annotations: Mutex<HashMap<String, Value>>,
+    started: Mutex<bool>,
+}
+
+impl Mediator {
+    pub(crate) fn new(gate: Gate, settings: McpSettings) -> Mediator {
+        Mediator {
+            gate,
+            settings,
+            awaited: Mutex::default(),
+            annotations: Mutex::default(),
+            started: Mutex::new(false),
+        }
+    }
+
+    /// Judges a client's message: a `tools/call` is decided (and recorded)
+    /// before the server sees it.
+    pub(crate) fn client_message(&self, message: &Value) -> Relay {
+        let id = message.get("id");
+        match message.get("method").and_then(Value::as_str) {
+            Some("tools/call") => {}
+            Some("tools/list") => {
+                if let Some(id) = id {
+                    self.await_answer(id, Awaited::ToolList);
+                }
+                return Relay::Forward;
+            }
+            Some("initialize") => {
+                self.session(SessionPhase::Started, Some(describe_client(&message["params"])));
+                return Relay::Forward;
+            }
+            _ => return Relay::Forward,
+        }
+        let id = id.cloned().unwrap_or(Value::Null);
+        let params = &message["params"];
+        let Some(tool) = params.get("name").and_then(Value::as_str) else {
+            return Relay::Answer(error(&id, -32602, "guardrail: a tools/call names no tool"));
+        };
+        let action = self.call_action(tool, params.get("arguments").cloned().unwrap_or_else(|| json!({})), &id);
+        let checked = match self.gate.check(&action) {
+            Ok(checked) => checked,
+            Err(problem) => {
+                return Relay::Answer(refused(
+                    &id,
+                    &format!("guardrail: the call was not run: its decision could not be recorded ({problem})"),
+                ));
+            }
+        };
+        let decision = &checked.decision;
+        match decision.verdict {
+            Verdict::Allow => {
+                self.await_answer(&id, Awaited::Call(tool.to_owned()));
+                Relay::Forward
+            }
+            Verdict::RequireApproval => {
+                let request = self.gate.request_approval(&action, &checked).and_then(|ticket| {
+                    ticket.wait().map_err(|error| match error {
+                        guardrail_audit::ApprovalError::Record(error) => error,
+                        other => guardrail_audit::RecordError::Failed(other.to_string()),
+                    })
+                });
+                let held =
+                    format!("guardrail: held for a person's approval by rule {}: {}.", decision.rule, decision.reason);
+                match request {
+                    Ok(changed) => {
+                        let request = changed.request.id;
+                        let refusal = format!(
+                            "{held} Approval request {request}{}: a person approves it with `guardrail approvals \
+                             approve {request}` (or in the console); once approved, make the identical call again \
+                             and it runs once.",
+                            self.link(&request)
+                        );
+                        if self.settings.approval_hold.is_zero() {
+                            return Relay::Answer(refused(&id, &refusal));
+                        }
+                        Relay::Hold(Box::new(Held {
+                            progress: params.pointer("/_meta/progressToken").cloned(),
+                            id,
+                            tool: tool.to_owned(),
+                            action,
+                            decision: Arc::clone(decision),
+                            request,
+                            refusal,
+                        }))
+                    }
+                    Err(problem) => {
+                        Relay::Answer(refused(&id, &format!("{held} (no approval request could be opened: {problem})")))
+                    }
+                }
+            }
+            Verdict::RequireJustification => Relay::Answer(refused(
+                &id,
+                &format!(
+                    "guardrail: needs a justification by rule {}: {}. Add a \"justification\" argument saying why, \
+                     and call again.",
+                    decision.rule, decision.reason
+                ),
+            )),
+            Verdict::Deny => Relay::Answer(refused(
+                &id,
+                &format!("guardrail: denied by rule {}: {}", decision.rule, decision.reason),
+            )),
+        }
+    }
+
+    /// Waits up to the hold for a person to approve `held`, telling the
+    /// client that it waits (`progress` sends a notification, if the client
+    /// asked for them): approved, the approval is used and the call goes to
+    /// the server; denied, cancelled, expired or not answered in time, the
+    /// client is answered with the request.
+    pub(crate) fn wait(&self, held: Box<Held>, progress: &mut dyn FnMut(String) -> bool) -> Relay {
+        use guardrail_audit::approval::State;
+        let start = Instant::now();
+        let until = start + self.settings.approval_hold;
+        let location = self.gate.recorder().map(|recorder| recorder.location().clone());
+        let mut told = None::<Instant>;
+        while Instant::now() < until {
+            if let Some(token) = &held.progress
+                && told.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY)
+            {
+                told = Some(Instant::now());
+                let note = json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {
+                    "progressToken": token,
+                    "progress": start.elapsed().as_secs(),
+                    "total": self.settings.approval_hold.as_secs(),
+                    "message": format!("guardrail: waiting for a person to approve request {}{}", held.request, self.link(&held.request)),
+                }});
+                if !progress(note.to_string()) {
+                    break; // the client went away
+                }
+            }
+            std::thread::sleep(APPROVAL_POLL.min(until.saturating_duration_since(Instant::now())));
+            // Read first: only an approved request is worth a write.
+            if let Some(location) = &location {
+                let state = location
+                    .open_read_only()
+                    .ok()
+                    .and_then(|mut store| store.approval(&held.request).ok().flatten())
+                    .map(|request| request.state_at(guardrail_audit::now()));
+                match state {
+                    Some(State::Pending) => continue,
+                    Some(state) if state != State::Approved => break,
+                    _ => {}
+                }
+            }
+            let used = self.gate.use_approval(&held.action, &held.decision).map(|ticket| ticket.wait());
+            match used {
+                Ok(Ok(_)) => {
+                    self.await_answer(&held.id, Awaited::Call(held.tool.clone()));
+                    return Relay::Forward;
+                }
+                // Another identical call used it first, or it cannot be used.
+                Ok(Err(_)) | Err(_) => break,
+            }
+        }
+        Relay::Answer(refused(&held.id, &held.refusal))
+    }
+
+    /// A server's message on its way to the client: a call's result is
+    /// masked and recorded; a tool listing loses the tools this actor may
+    /// never call.
+    pub(crate) fn server_message(&self, line: String) -> String {
+        let Ok(mut message) = serde_json::from_str::<Value>(&line) else { return line };
+        let Some(id) = message.get("id").map(Value::to_string) else { return line };
+        if message.get("method").is_some() {
+            return line; // a request of the server's own (sampling, roots)
+        }
+        let Some(awaited) = self.awaited.lock().ok().and_then(|mut awaited| awaited.remove(&id)) else { return line };
+        match awaited {
+            Awaited::ToolList => {
+                if self.filter_listing(&mut message) {
+                    message.to_string()
+                } else {
+                    line
+                }
+            }
+            Awaited::Call(tool) => self.call_result(&tool, line, message),
+        }
+    }
+
+    /// Answers every call still awaited with an error: the server is gone.
+    pub(crate) fn server_gone(&self) -> Vec<String> {
+        let owed: Vec<String> = self
+            .awaited
+            .lock()
+            .map(|mut awaited| {
+                awaited.drain().filter(|(_, what)| matches!(what, Awaited::Call(_))).map(|(id, _)| id).collect()
+            })
+            .unwrap_or_default();
+        owed.into_iter()
+            .map(|id| {
+                let id: Value = serde_json::from_str(&id).unwrap_or(Value::Null);
+                error(&id, -32603, "guardrail: the MCP server ended before answering this call")
+            })
+            .collect()
+    }
+
+    /// Whether `id` is a call the server owes an answer to.
+    pub(crate) fn awaits_call(&self, id: &Value) -> bool {
+        self.awaited.lock().is_ok_and(|awaited| matches!(awaited.get(&id.to_string()), Some(Awaited::Call(_))))
+    }
+
+    /// Records the end of the session (once it started).
+    pub(crate) fn end(&self, how: &str) {
+        self.session(SessionPhase::Ended, Some(how.to_owned()));
+    }
+
+    fn await_answer(&self, id: &Value, what: Awaited) {
+        if let Ok(mut awaited) = self.awaited.lock() {
+            awaited.insert(id.to_string(), what);
+        }
+    }
+
+    /// The action a call to `tool` with `arguments` is, as the gate judges it.
+    fn call_action(&self, tool: &str, arguments: Value, id: &Value) -> Action {
+        let mut call = json!({"tool": self.settings.tool_name(tool), "input": arguments});
+        if let Some(annotations) = self.annotations.lock().ok().and_then(|known| known.get(tool).cloned()) {
+            call["annotations"] = annotations;
+        }
+        let mut action = Action::new(ActionKind::Tool, call.to_string());
+        action.actor = self.settings.actor.clone();
+        action.channel = self.settings.channel();
+        action.target = self.settings.target.clone();
+        action.context.cwd = self.settings.cwd.clone();
+        action.context.call = Some(id.to_string());
+        action.context.session = Some(self.settings.session.clone());
+        action
+    }
+
+    /// Remembers each listed tool's annotations, and removes the tools the
+    /// policy denies this actor whatever the arguments (judged with none:
+    /// arguments only ever add to what a call does). Whether it changed.
+    fn filter_listing(&self, message: &mut Value) -> bool {
+        let Some(tools) = message.pointer_mut("/result/tools").and_then(Value::as_array_mut) else { return false };
+        if let Ok(mut known) = self.annotations.lock() {
+            for tool in tools.iter() {
+                if let (Some(name), Some(annotations)) = (tool["name"].as_str(), tool.get("annotations")) {
+                    known.insert(name.to_owned(), annotations.clone());
+                }
+            }
+        }
+        let before = tools.len();
+        tools.retain(|tool| {
+            let Some(name) = tool["name"].as_str() else { return true };
+            let action = self.call_action(name, json!({}), &Value::Null);
+            let denied = self.gate.guard().check(&action).verdict == Verdict::Deny;
+            if denied {
+                tracing::debug!(tool = name, actor = %self.settings.actor.id, "not listed: the policy denies it");
+            }
+            !denied
+        });
+        tools.len() != before
+    }
+
+    fn call_result(&self, tool: &str, line: String, mut message: Value) -> String {
+        let mut changed = false;
+        if line.len() > self.settings.max_result && message.get("result").is_some() {
+            let why = format!(
+                "guardrail: {tool}'s result is {} bytes, more than the {} this proxy passes on; ask for less (a \
+                 narrower query, a smaller file, a page of it)",
+                line.len(),
+                self.settings.max_result
+            );
+            message["result"] = json!({"content": [{"type": "text", "text": why}], "isError": true});
+            changed = true;
+        }
+        if let Some(result) = message.get_mut("result") {
+            changed |= mask(result);
+        }
+        let shown = message.get("result").or_else(|| message.get("error")).map(Value::to_string).unwrap_or_default();
+        if let Some(recorder) = self.gate.recorder() {
+            let details = ContentDetails {
+                channel: self.settings.channel(),
+                session: Some(self.settings.session.clone()),
+                prompt: None,
+                tool: Some(self.settings.tool_name(tool)),
+            };
+            let entry = Entry::content(ContentKind::ToolOutput, &self.settings.actor, details, &shown);
+            if let Err(problem) = recorder.submit(entry) {
+                tracing::error!(%problem, "a tool's result could not be recorded");
+            }
+        }
+        if changed { message.to_string() } else { line }
+    }
+
+    /// Records the session's start (at `initialize`) or end (if it started).
+    fn session(&self, phase: SessionPhase, detail: Option<String>) {
+        let Ok(mut started) = self.started.lock() else { return };
+        match phase {
+            SessionPhase::Started if *started => return, // initialized again
+            SessionPhase::Ended if !*started => return,
+            _ => {}
+        }
+        *started = phase == SessionPhase::Started;
+        let Some(recorder) = self.gate.recorder() else { return };
+        let event = SessionEvent {
+            phase,
+            actor: (&self.settings.actor).into(),
+            channel: self.settings.channel(),
+            session: self.settings.session.clone(),
+            target: self.settings.target.clone(),
+            peer: None,
+            tls: false,
+            detail,
+        };
+        if let Err(problem) = recorder.submit(Entry::session(event)) {
+            tracing::error!(%problem, "the MCP session's start or end could not be recorded");
+        }
+    }
+
+    fn link(&self, request: &str) -> String {
+        match &self.settings.console {
+            Some(console) => format!(" ({}/console/approvals/{request})", console.trim_end_matches('/')),
+            None => String::new(),
+        }
+    }
+}
+
+/// Who the client says it is, and the protocol it asks for.
+fn describe_client(params: &Value) -> String {
+    let text = |value: &Value| value.as_str().map(|text| text.chars().take(80).collect::<String>());
+    format!(
+        "client {} {}, protocol {}",
+        text(&params["clientInfo"]["name"]).unwrap_or_else(|| "(unnamed)".into()),
+        text(&params["clientInfo"]["version"]).unwrap_or_default(),
+        text(&params["protocolVersion"]).unwrap_or_else(|| "(none)".into()),
+    )
+}
+
+/// Masks secrets in every string of `value`; whether any was.
+fn mask(value: &mut Value) -> bool {
+    match value {
+        Value::String(text) => match guardrail_core::secret::redact(text, &[]) {
+            std::borrow::Cow::Owned(masked) => {
+                *text = masked;
+                true
+            }
+            std::borrow::Cow::Borrowed(_) => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |any, item| mask(item) | any),
+        Value::Object(fields) => fields.values_mut().fold(false, |any, field| mask(field) | any),
+        _ => false,
+    }
+}
+
+/// A tool result the model reads as a failed call, with why.
+pub(crate) fn refused(id: &Value, text: &str) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "result": {"content": [{"type": "text", "text": text}], "isError": true}})
+        .to_string()
+}
+
+pub(crate) fn error(id: &Value, code: i64, message: &str) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_string_of_a_result_is_masked() {
+        let mut result = json!({"content": [{"type": "text", "text": "password=hunter2-secret-value"}], "structuredContent": {"token": "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"}});
+        assert!(mask(&mut result));
+        let text = result.to_string();
+        assert!(
+            !text.contains("hunter2-secret-value") && !text.contains("ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
+            "{text}"
+        );
+        assert!(!mask(&mut json!({"content": [{"type": "text", "text": "12 files"}]})));
+    }
+
+    #[test]
+    fn clients_are_described_bounded() {
+        let params =
+            json!({"protocolVersion": "2025-11-25", "clientInfo": {"name": "x".repeat(500), "version": "1.2"}});
+        let described = describe_client(&params);
+        assert!(described.ends_with(" 1.2, protocol 2025-11-25") && described.len() < 120, "{described}");
+        assert_eq!(describe_client(&json!({})), "client (unnamed) , protocol (none)");
+    }
+}
