@@ -149,6 +149,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "gate-round3.jsonl",
         "day-round4.jsonl",
         "wrappers-round5.jsonl",
+        "mcp-round6.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

@@ -114,8 +114,9 @@ impl FromStr for ActionKind {
 
 /// The justification an action's text carries in a comment: a trailing
 /// `# justification: ...` on a shell line, `/* justification: ... */` or
-/// `-- justification: ...` in SQL. The way an agent, whose tools send only
-/// text, says why.
+/// `-- justification: ...` in SQL; a tool call's `justification`
+/// argument, or such a comment in one of its arguments. The way an agent,
+/// whose tools send only text, says why.
 pub fn justification_in(kind: ActionKind, text: &str) -> Option<String> {
     const MARK: &str = "justification:";
     let lower = text.to_ascii_lowercase();
@@ -141,7 +142,19 @@ pub fn justification_in(kind: ActionKind, text: &str) -> Option<String> {
                 None
             }
         }),
-        ActionKind::Tool => None,
+        // A tool call's `justification` argument, else a comment in one of
+        // its arguments (SQL's or a shell line's).
+        ActionKind::Tool => {
+            let call: serde_json::Value = serde_json::from_str(text).ok()?;
+            let input = &call["input"];
+            match input.get("justification").and_then(serde_json::Value::as_str) {
+                Some(reason) => Some(reason.trim().to_owned()),
+                None => input.as_object()?.values().filter_map(serde_json::Value::as_str).find_map(|argument| {
+                    justification_in(ActionKind::Sql, argument)
+                        .or_else(|| justification_in(ActionKind::Shell, argument))
+                }),
+            }
+        }
     };
     found.filter(|reason| !reason.is_empty())
 }
@@ -321,6 +334,18 @@ mod tests {
             (ActionKind::Sql, "CREATE INDEX i ON t (a); -- justification: slow login\n", Some("slow login")),
             (ActionKind::Sql, "SELECT 'justification: no'", None),
             (ActionKind::Tool, "{\"tool\": \"x # justification: y\"}", None),
+            (
+                ActionKind::Tool,
+                r#"{"tool": "q", "input": {"sql": "DROP INDEX i", "justification": " INC-9 "}}"#,
+                Some("INC-9"),
+            ),
+            (
+                ActionKind::Tool,
+                r#"{"tool": "q", "input": {"sql": "-- justification: INC-8\nDROP INDEX i"}}"#,
+                Some("INC-8"),
+            ),
+            (ActionKind::Tool, r#"{"tool": "q", "input": {"sql": "SELECT 'justification: no'"}}"#, None),
+            (ActionKind::Tool, "not json", None),
         ];
         for (kind, text, expected) in cases {
             assert_eq!(justification_in(*kind, text).as_deref(), *expected, "{text}");

@@ -228,8 +228,12 @@ async fn message(State(proxy): State<Arc<HttpProxy>>, headers: HeaderMap, body: 
             return rpc_error(StatusCode::INTERNAL_SERVER_ERROR, &id, -32603, "guardrail: the call was not judged");
         }
     };
+    let (relay, body) = match relay {
+        Relay::ForwardChanged(changed) => (Relay::Forward, Bytes::from(changed)),
+        relay => (relay, body),
+    };
     match relay {
-        Relay::Forward => {
+        Relay::Forward | Relay::ForwardChanged(_) => {
             let answer = forward(&proxy, &mediator, &headers, body, &id).await;
             if initialize {
                 match answer.headers().get("mcp-session-id").and_then(|value| value.to_str().ok()) {
@@ -251,6 +255,10 @@ async fn message(State(proxy): State<Arc<HttpProxy>>, headers: HeaderMap, body: 
                         mediator.wait(held, &mut |note| events.blocking_send(sse_event(None, &note)).is_ok())
                     })
                     .await
+                };
+                let (waited, body) = match waited {
+                    Ok(Relay::ForwardChanged(changed)) => (Ok(Relay::Forward), Bytes::from(changed)),
+                    waited => (waited, body),
                 };
                 match waited {
                     Ok(Relay::Forward) => {

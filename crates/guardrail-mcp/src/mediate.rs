@@ -78,6 +78,9 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// What to do with a client's message.
 pub(crate) enum Relay {
     Forward,
+    /// Forward this text instead (the call without the `justification`
+    /// argument the gate read, which the server does not take).
+    ForwardChanged(String),
     /// Answer the client instead of forwarding.
     Answer(String),
     /// A call held for a person's approval: wait for it ([`Mediator::wait`]).
@@ -87,6 +90,8 @@ pub(crate) enum Relay {
 /// A call waiting for a person's approval.
 pub(crate) struct Held {
     id: Value,
+    /// The call as the client sent it.
+    message: Value,
     tool: String,
     action: Action,
     decision: Arc<Decision>,
@@ -112,6 +117,8 @@ pub(crate) struct Mediator {
     /// Each tool's `annotations`, from the server's `tools/list` answers:
     /// they may make a judgement stricter, never looser.
     annotations: Mutex<HashMap<String, Value>>,
+    /// Tools whose input schema takes a `justification` of their own.
+    take_justification: Mutex<std::collections::HashSet<String>>,
     started: Mutex<bool>,
 }
 
@@ -122,6 +129,7 @@ impl Mediator {
             settings,
             awaited: Mutex::default(),
             annotations: Mutex::default(),
+            take_justification: Mutex::default(),
             started: Mutex::new(false),
         }
     }
@@ -163,7 +171,7 @@ impl Mediator {
         match decision.verdict {
             Verdict::Allow => {
                 self.await_answer(&id, Awaited::Call(tool.to_owned()));
-                Relay::Forward
+                self.without_justification(message, tool)
             }
             Verdict::RequireApproval => {
                 let request = self.gate.request_approval(&action, &checked).and_then(|ticket| {
@@ -187,6 +195,7 @@ impl Mediator {
                             return Relay::Answer(refused(&id, &refusal));
                         }
                         Relay::Hold(Box::new(Held {
+                            message: message.clone(),
                             progress: params.pointer("/_meta/progressToken").cloned(),
                             id,
                             tool: tool.to_owned(),
@@ -214,6 +223,21 @@ impl Mediator {
                 &format!("guardrail: denied by rule {}: {}", decision.rule, decision.reason),
             )),
         }
+    }
+
+    /// The call as the server should see it: a `justification` argument
+    /// is the gate's, unless the tool's schema takes one.
+    fn without_justification(&self, message: &Value, tool: &str) -> Relay {
+        let given = message.pointer("/params/arguments/justification").is_some();
+        let its_own = self.take_justification.lock().is_ok_and(|tools| tools.contains(tool));
+        if !given || its_own {
+            return Relay::Forward;
+        }
+        let mut message = message.clone();
+        if let Some(arguments) = message.pointer_mut("/params/arguments").and_then(Value::as_object_mut) {
+            arguments.remove("justification");
+        }
+        Relay::ForwardChanged(message.to_string())
     }
 
     /// Waits up to the hold for a person to approve `held`, telling the
@@ -260,7 +284,7 @@ impl Mediator {
             match used {
                 Ok(Ok(_)) => {
                     self.await_answer(&held.id, Awaited::Call(held.tool.clone()));
-                    return Relay::Forward;
+                    return self.without_justification(&held.message, &held.tool);
                 }
                 // Another identical call used it first, or it cannot be used.
                 Ok(Err(_)) | Err(_) => break,
@@ -345,10 +369,14 @@ impl Mediator {
     /// arguments only ever add to what a call does). Whether it changed.
     fn filter_listing(&self, message: &mut Value) -> bool {
         let Some(tools) = message.pointer_mut("/result/tools").and_then(Value::as_array_mut) else { return false };
-        if let Ok(mut known) = self.annotations.lock() {
+        if let (Ok(mut known), Ok(mut justified)) = (self.annotations.lock(), self.take_justification.lock()) {
             for tool in tools.iter() {
-                if let (Some(name), Some(annotations)) = (tool["name"].as_str(), tool.get("annotations")) {
+                let Some(name) = tool["name"].as_str() else { continue };
+                if let Some(annotations) = tool.get("annotations") {
                     known.insert(name.to_owned(), annotations.clone());
+                }
+                if tool.pointer("/inputSchema/properties/justification").is_some() {
+                    justified.insert(name.to_owned());
                 }
             }
         }

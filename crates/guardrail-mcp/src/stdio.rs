@@ -73,6 +73,11 @@ pub fn run_stdio(
                     break "the MCP server is not running".to_owned();
                 }
             }
+            Relay::ForwardChanged(changed) => {
+                if forward(&to_server, &client, &message, &changed).is_err() {
+                    break "the MCP server is not running".to_owned();
+                }
+            }
             Relay::Answer(answer) => {
                 if send(&client, &answer).is_err() {
                     break "the client went away".to_owned();
@@ -87,6 +92,9 @@ pub fn run_stdio(
                     match relay {
                         Relay::Forward => {
                             let _ = forward(&to_server, &client, &message, &line);
+                        }
+                        Relay::ForwardChanged(changed) => {
+                            let _ = forward(&to_server, &client, &message, &changed);
                         }
                         Relay::Answer(answer) => {
                             let _ = send(&client, &answer);

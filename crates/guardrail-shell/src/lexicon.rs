@@ -65,6 +65,7 @@ pub const DESTROY: &[&str] = &[
 /// Verbs that take something out of service without deleting it.
 pub const DISRUPT: &[&str] = &[
     "stop",
+    "archive",
     "kill",
     "killall",
     "disable",

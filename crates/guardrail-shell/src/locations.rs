@@ -583,7 +583,7 @@ impl GateFile {
             GateFile::Key => "the gate's signing key",
             GateFile::Data => "the gate's activity record and data directory",
             GateFile::Config => "the gate's configuration and policies",
-            GateFile::Hooks => "an agent's hook settings, which call the gate",
+            GateFile::Hooks => "an agent's hook or MCP server settings, through which it calls the gate",
             GateFile::Binary => "the gate's binary",
         }
     }
@@ -599,6 +599,9 @@ const GATE_HOME: &[(&str, GateFile)] = &[
     (".codex/config.toml", GateFile::Hooks),
     (".cursor/hooks.json", GateFile::Hooks),
     (".gemini/settings.json", GateFile::Hooks),
+    // MCP servers, which `guardrail mcp install` puts behind the gate.
+    (".claude.json", GateFile::Hooks),
+    (".cursor/mcp.json", GateFile::Hooks),
     (".cargo/bin/guardrail", GateFile::Binary),
     (".local/bin/guardrail", GateFile::Binary),
 ];
@@ -623,6 +626,7 @@ const GATE_PROJECT: &[&str] = &[
     "/.cursor/hooks.json",
     "/.gemini/settings.json",
     "/.codex/hooks.json",
+    "/.cursor/mcp.json",
 ];
 
 /// What of the gate `path` is, if it is the gate's: `protected` are the
@@ -679,7 +683,7 @@ pub(crate) fn holds_gate(path: &str, home: Option<&str>, protected: &[(String, G
         // A project's `.claude`, `.cursor`, `.gemini` or `.codex` holds its hook settings.
         || GATE_PROJECT.iter().any(|suffix| {
             let dir = suffix.rsplit_once('/').map_or(*suffix, |(dir, _)| dir);
-            path.trim_end_matches('/').ends_with(dir)
+            !dir.is_empty() && path.trim_end_matches('/').ends_with(dir)
         })
 }
 

@@ -224,10 +224,19 @@ impl ToolAnalyzer {
 
     /// A tool no table describes (an MCP server's): judged by what its
     /// arguments hold and by the verb in its name.
+    ///
+    /// Each string argument is read by what its name says it is (SQL, a
+    /// shell command, code in a language, a path, a URL), wherever it is
+    /// nested, including in JSON carried in a string and in base64 marked
+    /// as such; argument vectors are commands of the program a sibling
+    /// argument or the tool's name names; an HTTP method, an operation's
+    /// name, a GraphQL mutation or a flag that widens a change (`force`,
+    /// `all`, `*`) say what a generic tool does.
     fn arguments(&self, tool: &str, input: &Value, cwd: Option<&str>, declared_destructive: bool, out: &mut Out<'_>) {
         // `mcp__postgres__query` is the tool `query` of the server `postgres`.
         let name = tool.rsplit("__").next().unwrap_or(tool);
-        let verb = guardrail_shell::lexicon::classify(name, false);
+        let words = name_words(tool);
+        let verb = tool_verb(name);
         let destroys = matches!(verb, Some(guardrail_shell::lexicon::Verb::Destroy));
         let changes = destroys
             || matches!(verb, Some(guardrail_shell::lexicon::Verb::Disrupt))
@@ -241,41 +250,128 @@ impl ToolAnalyzer {
             .iter()
             .any(|word| lower_name.contains(word))
             && !changes;
+        let sql_tool = words.iter().any(|word| SQL_TOOLS.contains(&word.as_str()));
+        // Paths in a call that names a remote place (a repository, a
+        // bucket) are the remote's, not this machine's.
+        let remote = input
+            .as_object()
+            .is_some_and(|fields| fields.keys().any(|key| REMOTE_KEYS.contains(&normalize_key(key).as_str())));
+        // The directory a command runs in, when the call says.
+        let given_cwd = ["cwd", "working_directory", "workdir", "working_dir", "dir"]
+            .iter()
+            .find_map(|key| input[*key].as_str())
+            .filter(|dir| dir.starts_with('/') || dir.starts_with('~'));
         let before = out.intents.len();
         let mut judged_a_path = false;
-        let mut strings = Vec::new();
-        collect_strings(None, input, &mut strings);
+        let mut arguments = Vec::new();
+        gather(None, input, &Value::Null, 0, &mut arguments);
         let content = text_of(input, &["content", "text", "body", "data"]).unwrap_or("");
-        for &(key, value) in &strings {
-            let key = key.unwrap_or("").to_ascii_lowercase();
-            if matches!(key.as_str(), "sql" | "query" | "statement" | "statements" | "sql_query")
-                && looks_like_sql(value)
-            {
+        for argument in &arguments {
+            let key = argument.key.as_str();
+            let value = argument.value.as_str();
+            if let Some(values) = &argument.words {
+                self.argument_vector(argument, values, &words, given_cwd, cwd, out);
+                continue;
+            }
+            if SQL_KEYS.contains(&key) && (sql_tool || looks_like_sql(value)) {
                 out.adopt(value, guardrail_sql::analyze(value));
-            } else if matches!(key.as_str(), "command" | "cmd" | "script" | "shell" | "bash") {
-                out.adopt(value, self.shell.analyze_in(value, cwd));
-            } else if is_path_key(&key) && looks_like_path(value) && (destroys || !names_only) {
-                judged_a_path = true;
-                let tool = if destroys {
+            } else if let Some(language) = code_language(key, argument, &words) {
+                if language == Language::Unknown {
+                    for interpreter in ["python3 -c", "node -e", "ruby -e"] {
+                        let line = format!("{interpreter} {}", guardrail_shell::quote(value));
+                        out.adopt_whole(self.shell.analyze_in(&line, cwd));
+                    }
+                    continue;
+                }
+                let line = match language {
+                    Language::Unknown => unreachable!("judged above"),
+                    Language::Shell => value.to_owned(),
+                    Language::Python => format!("python3 -c {}", guardrail_shell::quote(value)),
+                    Language::JavaScript => format!("node -e {}", guardrail_shell::quote(value)),
+                    Language::Ruby => format!("ruby -e {}", guardrail_shell::quote(value)),
+                };
+                let line = match given_cwd {
+                    Some(dir) if language == Language::Shell => format!("cd {} && {line}", guardrail_shell::quote(dir)),
+                    _ => line,
+                };
+                if line == value {
+                    out.adopt(value, self.shell.analyze_in(value, cwd));
+                } else {
+                    out.adopt_whole(self.shell.analyze_in(&line, cwd));
+                }
+            } else if is_path_key(key) && !remote && (destroys || !names_only || argument.sibling("op").is_some()) {
+                // An operation beside the path says what is done to it
+                // (`{"op": "write", "path": ..., "data": ...}`).
+                let beside = ["op", "operation", "mode", "action"]
+                    .iter()
+                    .find_map(|field| argument.sibling(field))
+                    .and_then(|op| {
+                        operation_on_file(op, argument.sibling("content").or(argument.sibling("data")).unwrap_or(""))
+                    });
+                let file_tool = if let Some(file_tool) = beside {
+                    file_tool
+                } else if destroys {
                     FileTool::Delete
                 } else if changes {
                     FileTool::Write(content)
                 } else {
                     FileTool::Read
                 };
-                out.adopt(value, self.shell.file_tool(tool, value, cwd));
+                for path in path_readings(value) {
+                    if looks_like_path(&path) {
+                        judged_a_path = true;
+                        let analysis = self.shell.file_tool(file_tool, &path, given_cwd.or(cwd));
+                        if path == value { out.adopt(value, analysis) } else { out.adopt_whole(analysis) }
+                    }
+                }
             }
         }
-        // A URL it requests: judged as the same request from the shell (a
-        // DELETE, the metadata service's credentials).
-        if let Some(url) = text_of(input, &["url", "uri", "endpoint", "href"]).filter(|url| url.contains("://")) {
-            self.request(text_of(input, &["method", "http_method", "verb"]), url, cwd, out);
+        // A request it makes: judged as the same request from the shell (a
+        // DELETE, the metadata service's credentials), its URL sent.
+        let method = http_method(&arguments);
+        let urls: Vec<&str> = arguments
+            .iter()
+            .filter(|argument| URL_KEYS.contains(&argument.key.as_str()) && argument.value.contains("://"))
+            .map(|argument| argument.value.as_str())
+            .collect();
+        for url in &urls {
+            out.secret_sent(tool, url);
+            self.request(method, url, cwd, out);
+        }
+        if urls.is_empty()
+            && method.is_some_and(|method| method.eq_ignore_ascii_case("delete"))
+            && let Some(path) =
+                arguments.iter().find(|argument| argument.key == "path" && argument.value.starts_with('/'))
+        {
+            self.request(method, &format!("https://api.invalid{}", path.value), cwd, out);
+        }
+        // An operation named by an argument (an OpenAPI operation, a
+        // GraphQL mutation, the last word of a URL it posts to) that
+        // destroys or stops what it names.
+        for operation in operations(&arguments, method) {
+            if let Some(found) = guardrail_shell::lexicon::classify(&operation, false)
+                && found != guardrail_shell::lexicon::Verb::Read
+            {
+                let mut intent = Intent::new(IntentKind::InfraUndeclared, Scope::Bounded, Span::new(0, out.text.len()))
+                    .with_object(Object::new("tool", tool));
+                intent.note = Some(format!("{tool} is asked for {operation}, which destroys or stops what it names"));
+                out.intents.push(intent);
+            }
+        }
+        // A change told to force its way or to reach everything.
+        if changes && let Some(flag) = widening(input, &arguments) {
+            let mut intent = Intent::new(IntentKind::InfraUndeclared, Scope::Unbounded, Span::new(0, out.text.len()))
+                .with_object(Object::new("tool", tool));
+            intent.note = Some(format!("{tool} changes something with {flag}: forced, or everything at once"));
+            out.intents.push(intent);
         }
         // A tool that publishes or sends (an issue, a message, a request)
         // sends the credentials its arguments carry.
-        if SENDS.iter().any(|word| name.to_ascii_lowercase().contains(word)) {
-            for &(_, value) in &strings {
-                out.secret_sent(tool, value);
+        let sends = SENDS.iter().any(|word| lower_name.contains(word))
+            || arguments.iter().any(|argument| DESTINATION_KEYS.contains(&argument.key.as_str()));
+        if sends {
+            for argument in &arguments {
+                out.secret_sent(tool, &argument.value);
             }
         }
         // A destroying or disrupting verb in the name of a tool nobody
@@ -294,6 +390,457 @@ impl ToolAnalyzer {
             out.intents.push(intent);
         }
     }
+
+    /// An argument vector: the command of the program a sibling argument
+    /// names (`{"command": "kubectl", "args": [...]}`), or the tool's name
+    /// (`run_gcloud_command {"args": [...]}`), or its own first word
+    /// (`{"argv": ["rm", "-rf", ...]}`).
+    fn argument_vector(
+        &self,
+        argument: &Argument,
+        values: &[String],
+        words: &[String],
+        given_cwd: Option<&str>,
+        cwd: Option<&str>,
+        out: &mut Out<'_>,
+    ) {
+        let sibling = ["command", "cmd", "program", "executable", "binary", "action", "tool", "cli"]
+            .iter()
+            .filter(|field| **field != argument.key)
+            .find_map(|field| argument.sibling(field))
+            .filter(|program| !program.is_empty() && !program.contains(char::is_whitespace));
+        let cli = words.iter().find(|word| CLIS.contains(&word.as_str()));
+        let program = match (sibling, cli) {
+            (Some(program), _) => Some(program.to_owned()),
+            (None, Some(cli)) if values.first() != Some(cli) => Some(cli.clone()),
+            _ if matches!(argument.key.as_str(), "argv" | "command" | "cmd" | "command_line") => None,
+            _ => return,
+        };
+        let mut line: Vec<String> = program.into_iter().collect();
+        line.extend(values.iter().map(|word| guardrail_shell::quote(word)));
+        let mut line = line.join(" ");
+        if let Some(dir) = given_cwd {
+            line = format!("cd {} && {line}", guardrail_shell::quote(dir));
+        }
+        out.adopt_whole(self.shell.analyze_in(&line, cwd));
+    }
+}
+
+/// What a tool's name says it does: its verb, at either end
+/// (`delete_bucket`, `bucket_delete`) or between (`slack_archive_channel`)
+/// unless it begins by reading (`get_deleted_items`).
+fn tool_verb(name: &str) -> Option<guardrail_shell::lexicon::Verb> {
+    use guardrail_shell::lexicon::{Verb, classify};
+    if let Some(verb) = classify(name, false) {
+        return Some(verb);
+    }
+    let words = name_words(name);
+    if words.first().is_some_and(|word| classify(word, true) == Some(Verb::Read)) {
+        return Some(Verb::Read);
+    }
+    words.iter().filter_map(|word| classify(word, true)).find(|verb| *verb != Verb::Read)
+}
+
+/// Words in a tool's or server's name that say it speaks SQL.
+const SQL_TOOLS: &[&str] = &[
+    "sql",
+    "postgres",
+    "postgresql",
+    "psql",
+    "pg",
+    "mysql",
+    "mariadb",
+    "sqlite",
+    "sqlite3",
+    "database",
+    "db",
+    "supabase",
+    "neon",
+    "snowflake",
+    "bigquery",
+    "redshift",
+    "clickhouse",
+    "duckdb",
+    "cockroachdb",
+    "timescale",
+];
+
+/// Arguments that hold SQL (in a SQL tool, or when they read as SQL).
+const SQL_KEYS: &[&str] =
+    &["sql", "query", "statement", "statements", "sql_query", "query_string", "querystring", "stmt", "sql_statement"];
+
+/// Programs whose argument vectors tools take without the program's name.
+const CLIS: &[&str] = &[
+    "kubectl",
+    "gcloud",
+    "aws",
+    "az",
+    "gh",
+    "git",
+    "docker",
+    "helm",
+    "terraform",
+    "tofu",
+    "pulumi",
+    "heroku",
+    "fly",
+    "flyctl",
+    "vercel",
+    "doctl",
+    "oc",
+    "gsutil",
+    "bq",
+    "firebase",
+    "wrangler",
+    "npm",
+    "psql",
+    "mysql",
+    "redis-cli",
+];
+
+/// Arguments whose presence says the call's paths are a remote's.
+const REMOTE_KEYS: &[&str] = &[
+    "owner",
+    "repo",
+    "repository",
+    "repo_name",
+    "bucket",
+    "bucket_name",
+    "project_id",
+    "org",
+    "organization",
+    "gist_id",
+    "drive_id",
+    "site_id",
+];
+
+/// Arguments that name where a message goes.
+const DESTINATION_KEYS: &[&str] = &[
+    "channel",
+    "channel_id",
+    "to",
+    "recipient",
+    "recipients",
+    "thread_ts",
+    "chat_id",
+    "webhook",
+    "webhook_url",
+    "email",
+    "user_id",
+    "issue_number",
+    "pull_number",
+];
+
+/// Arguments that hold a URL.
+const URL_KEYS: &[&str] = &["url", "uri", "endpoint", "href", "link", "target_url", "base_url", "webhook_url"];
+
+/// One argument: the name it is under (lower-case, `camelCase` as
+/// `camel_case`), its text (or, for an argument vector, its words), and
+/// the fields beside it that say how to read it (its language, its
+/// program, its encoding).
+struct Argument {
+    key: String,
+    value: String,
+    words: Option<Vec<String>>,
+    siblings: Vec<(&'static str, String)>,
+}
+
+impl Argument {
+    fn sibling(&self, field: &str) -> Option<&str> {
+        self.siblings.iter().find(|(name, _)| *name == field).map(|(_, value)| value.as_str())
+    }
+}
+
+/// Fields beside an argument that say how to read it.
+const SIBLINGS: &[&str] = &[
+    "encoding",
+    "language",
+    "lang",
+    "runtime",
+    "interpreter",
+    "kernel",
+    "command",
+    "cmd",
+    "program",
+    "executable",
+    "binary",
+    "action",
+    "tool",
+    "cli",
+    "op",
+    "operation",
+    "mode",
+    "content",
+    "data",
+];
+
+fn siblings_of(parent: &Value) -> Vec<(&'static str, String)> {
+    SIBLINGS
+        .iter()
+        .filter_map(|field| parent.get(*field).and_then(Value::as_str).map(|value| (*field, value.to_owned())))
+        .collect()
+}
+
+/// Every argument of a call, however nested: strings, argument vectors
+/// (arrays of strings under a name for one), JSON objects carried in a
+/// string, and base64 text its object marks as such (`"encoding":
+/// "base64"`), decoded.
+fn gather(key: Option<&str>, value: &Value, parent: &Value, depth: usize, out: &mut Vec<Argument>) {
+    const DEEPEST: usize = 8;
+    if depth > DEEPEST {
+        return;
+    }
+    let key_name = key.map(normalize_key).unwrap_or_default();
+    match value {
+        Value::String(text) => {
+            let base64 = parent
+                .get("encoding")
+                .and_then(Value::as_str)
+                .is_some_and(|encoding| encoding.eq_ignore_ascii_case("base64"));
+            let decoded = base64
+                .then(|| {
+                    use base64::Engine;
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()?;
+                    String::from_utf8(bytes).ok()
+                })
+                .flatten();
+            let text = decoded.unwrap_or_else(|| text.clone());
+            // JSON carried in a string is arguments too.
+            let trimmed = text.trim_start();
+            if (trimmed.starts_with('{') || trimmed.starts_with('['))
+                && let Ok(inner) = serde_json::from_str::<Value>(&text)
+                && (inner.is_object() || inner.is_array())
+            {
+                gather(key, &inner, parent, depth + 1, out);
+            }
+            out.push(Argument { key: key_name, value: text, words: None, siblings: siblings_of(parent) });
+        }
+        Value::Array(items) => {
+            if VECTOR_KEYS.contains(&key_name.as_str()) && !items.is_empty() && items.iter().all(Value::is_string) {
+                let words = items.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+                out.push(Argument {
+                    key: key_name.clone(),
+                    value: String::new(),
+                    words: Some(words),
+                    siblings: siblings_of(parent),
+                });
+            }
+            items.iter().for_each(|item| gather(key, item, parent, depth + 1, out));
+        }
+        Value::Object(fields) => fields.iter().for_each(|(key, field)| gather(Some(key), field, value, depth + 1, out)),
+        _ => {}
+    }
+}
+
+/// Arguments whose array of strings is an argument vector.
+const VECTOR_KEYS: &[&str] = &["argv", "args", "arguments", "command", "cmd", "command_line"];
+
+/// An argument's name as compared: lower-case, `camelCase` and
+/// `kebab-case` as `snake_case`.
+fn normalize_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    let mut previous_lower = false;
+    for c in key.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(if c == '-' { '_' } else { c.to_ascii_lowercase() });
+    }
+    out
+}
+
+/// The words of a tool's full name (`mcp__aws__call_aws`: mcp, aws, call).
+fn name_words(tool: &str) -> Vec<String> {
+    normalize_key(tool).split(['_', '.', ' ', '/']).filter(|word| !word.is_empty()).map(str::to_owned).collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Language {
+    Shell,
+    Python,
+    JavaScript,
+    Ruby,
+    /// Code in a language nobody named: judged as each interpreter's.
+    Unknown,
+}
+
+/// The language an argument is code in, by its name, its object's
+/// `language` and the tool's name: a `command` is a shell line, a `code`
+/// in Python is Python, a `script` of a browser tool is JavaScript.
+fn code_language(key: &str, argument: &Argument, words: &[String]) -> Option<Language> {
+    let shell_key = matches!(key, "command" | "cmd" | "shell" | "bash" | "command_line" | "cli_command" | "run" | "sh")
+        || key.ends_with("_command");
+    // Code in no named language is judged as each interpreter's only
+    // under names that can mean nothing else.
+    let plain_code_key = matches!(key, "code" | "snippet" | "source_code");
+    let code_key = plain_code_key || matches!(key, "script" | "function" | "expression");
+    if !shell_key && !code_key {
+        return None;
+    }
+    let named =
+        ["language", "lang", "runtime", "interpreter", "kernel"].iter().find_map(|field| argument.sibling(field));
+    let of = |word: &str| match word.to_ascii_lowercase().as_str() {
+        "python" | "python3" | "py" | "ipython" | "jupyter" => Some(Language::Python),
+        "javascript" | "js" | "node" | "nodejs" | "typescript" | "ts" | "deno" | "bun" | "puppeteer" | "playwright"
+        | "browser" => Some(Language::JavaScript),
+        "ruby" | "rb" => Some(Language::Ruby),
+        "bash" | "sh" | "shell" | "zsh" => Some(Language::Shell),
+        _ => None,
+    };
+    if let Some(language) = named.and_then(of) {
+        return Some(language);
+    }
+    if shell_key {
+        return Some(Language::Shell);
+    }
+    words.iter().find_map(|word| of(word)).or(match key {
+        "script" => Some(Language::Shell),
+        _ if plain_code_key => Some(Language::Unknown),
+        _ => None,
+    })
+}
+
+/// The ways a path argument may be read by the server that takes it: as
+/// given, percent-decoded, with backslashes as separators, `$HOME` as `~`,
+/// a `file://` URL as its path.
+fn path_readings(value: &str) -> Vec<String> {
+    let mut readings = vec![value.to_owned()];
+    let mut add = |reading: String| {
+        if !readings.contains(&reading) {
+            readings.push(reading);
+        }
+    };
+    let mut path = value.to_owned();
+    if let Some(rest) = path.strip_prefix("file://") {
+        path = rest.to_owned();
+        add(path.clone());
+    }
+    for home in ["${HOME}", "$HOME"] {
+        if let Some(rest) = path.strip_prefix(home) {
+            path = format!("~{rest}");
+            add(path.clone());
+        }
+    }
+    if path.contains('%') {
+        path = percent_decoded(&path);
+        add(path.clone());
+    }
+    if path.contains('\\') {
+        path = path.replace('\\', "/");
+        add(path.clone());
+    }
+    readings
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let Some(hex) = text.get(index + 1..index + 3)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What an operation's name does to the file beside it.
+fn operation_on_file<'c>(op: &str, content: &'c str) -> Option<FileTool<'c>> {
+    use guardrail_shell::lexicon::{Verb, classify};
+    let op = op.to_ascii_lowercase();
+    if ["write", "create", "append", "put", "save", "overwrite", "upload", "copy", "move", "rename"]
+        .iter()
+        .any(|word| op.contains(word))
+    {
+        return Some(FileTool::Write(content));
+    }
+    match classify(&op, false) {
+        Some(Verb::Destroy) => Some(FileTool::Delete),
+        Some(Verb::Read) => Some(FileTool::Read),
+        _ => None,
+    }
+}
+
+/// The HTTP method a call asks for: the most destructive one any argument
+/// or method-override header names.
+fn http_method(arguments: &[Argument]) -> Option<&str> {
+    const METHODS: &[&str] = &["delete", "put", "patch", "post", "get", "head", "options"];
+    arguments
+        .iter()
+        .filter(|argument| {
+            matches!(
+                argument.key.as_str(),
+                "method" | "http_method" | "verb" | "x_http_method_override" | "x_http_method" | "x_method_override"
+            )
+        })
+        .map(|argument| argument.value.trim())
+        .filter(|value| METHODS.iter().any(|method| value.eq_ignore_ascii_case(method)))
+        .min_by_key(|value| METHODS.iter().position(|method| value.eq_ignore_ascii_case(method)))
+}
+
+/// Names of operations the arguments ask for: an operation id, an action,
+/// each GraphQL mutation's fields, and the last word of a URL a call
+/// posts or deletes to.
+fn operations(arguments: &[Argument], method: Option<&str>) -> Vec<String> {
+    let mut found = Vec::new();
+    for argument in arguments {
+        let value = argument.value.trim();
+        if matches!(
+            argument.key.as_str(),
+            "operation_id" | "operation" | "op" | "action" | "mutation" | "operation_name"
+        ) && !value.is_empty()
+            && !value.contains(char::is_whitespace)
+        {
+            found.push(value.to_owned());
+        }
+        // `mutation { deleteProject(id: 1) { id } }`: the fields it calls.
+        if let Some(at) = value.find("mutation") {
+            let body = &value[at..];
+            if let Some(open) = body.find('{') {
+                let inner = &body[open + 1..];
+                let name: String =
+                    inner.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() {
+                    found.push(name);
+                }
+            }
+        }
+        if URL_KEYS.contains(&argument.key.as_str())
+            && value.contains("://")
+            && method.is_some_and(|method| !method.eq_ignore_ascii_case("get"))
+            && let Some(last) = value.split(['?', '#']).next().and_then(|path| path.rsplit('/').next())
+        {
+            found.extend(last.split('.').filter(|word| !word.is_empty()).map(str::to_owned));
+        }
+    }
+    found
+}
+
+/// A flag that widens a change: forced, cascading, everything (`"*"`).
+fn widening(input: &Value, arguments: &[Argument]) -> Option<String> {
+    const FLAGS: &[&str] =
+        &["force", "all", "cascade", "purge", "hard", "delete_all", "recursive", "skip_final_snapshot"];
+    if let Some(fields) = input.as_object() {
+        for (key, value) in fields {
+            if *value == Value::Bool(true) && FLAGS.contains(&normalize_key(key).as_str()) {
+                return Some(format!("{key}: true"));
+            }
+        }
+    }
+    for argument in arguments {
+        if argument.value == "*" {
+            return Some(format!("{} \"*\"", argument.key));
+        }
+    }
+    None
 }
 
 /// Words in a tool's name that say it sends what it is given elsewhere.
@@ -439,16 +986,6 @@ fn patched_files(patch: &str) -> Vec<(&str, Change)> {
     files
 }
 
-/// Every string in a JSON value, with the key it was under.
-fn collect_strings<'v>(key: Option<&'v str>, value: &'v Value, out: &mut Vec<(Option<&'v str>, &'v str)>) {
-    match value {
-        Value::String(text) => out.push((key, text)),
-        Value::Array(items) => items.iter().for_each(|item| collect_strings(key, item, out)),
-        Value::Object(fields) => fields.iter().for_each(|(key, value)| collect_strings(Some(key), value, out)),
-        _ => {}
-    }
-}
-
 /// Whether text begins as SQL does (a statement keyword), so that a
 /// search tool's `query` of words is not read as SQL.
 fn looks_like_sql(text: &str) -> bool {
@@ -494,8 +1031,22 @@ fn looks_like_sql(text: &str) -> bool {
         "security",
         "load",
     ];
-    let first = text.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    let first = without_leading_comments(text).split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
     KEYWORDS.iter().any(|keyword| first.eq_ignore_ascii_case(keyword))
+}
+
+/// SQL text after its leading blanks, comments and parentheses.
+fn without_leading_comments(mut text: &str) -> &str {
+    loop {
+        let trimmed = text.trim_start().trim_start_matches('(');
+        if let Some(rest) = trimmed.strip_prefix("--") {
+            text = rest.split_once('\n').map_or("", |(_, rest)| rest);
+        } else if let Some(rest) = trimmed.strip_prefix("/*") {
+            text = rest.split_once("*/").map_or("", |(_, rest)| rest);
+        } else {
+            return trimmed;
+        }
+    }
 }
 
 /// Whether a value stands for a secret rather than being one: `sk_test_...`,
@@ -536,7 +1087,10 @@ fn named_secrets(text: &str) -> Vec<Span> {
 fn is_path_key(key: &str) -> bool {
     matches!(key, "file" | "filename" | "target" | "destination" | "dest" | "source" | "src" | "directory" | "dir")
         || key.ends_with("path")
+        || key.ends_with("paths")
+        || matches!(key, "files" | "filenames" | "sources")
         || key.ends_with("_file")
+        || key.ends_with("_files")
         || key.ends_with("_dir")
         || key.ends_with("directory")
 }

@@ -46,14 +46,19 @@ pub(crate) fn check_star(walker: &mut Walker<'_>, select: &pg_query::protobuf::S
 /// Catalogs whose rows hold credentials.
 const CATALOGS: &[&str] = &["pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings", "user_mapping_options"];
 
-/// Columns that hold credentials, in whatever catalog.
-const COLUMNS: &[&str] = &["rolpassword", "subconninfo", "umoptions"];
+/// MySQL's and MariaDB's tables of accounts and password hashes (their
+/// SQL reaches this analyzer through agents' database tools).
+const MYSQL_CATALOGS: &[&str] = &["user", "global_priv"];
+
+/// Columns that hold credentials, in whatever catalog (MySQL's
+/// `authentication_string` among them).
+const COLUMNS: &[&str] = &["rolpassword", "subconninfo", "umoptions", "authentication_string"];
 
 pub(crate) fn check_relation(walker: &mut Walker<'_>, range: &RangeVar) -> Flow {
     let name = range.relname.to_ascii_lowercase();
     let schema = range.schemaname.to_ascii_lowercase();
     let catalog = schema.is_empty() || schema == "pg_catalog" || schema == "information_schema";
-    if catalog && CATALOGS.contains(&name.as_str()) {
+    if catalog && CATALOGS.contains(&name.as_str()) || schema == "mysql" && MYSQL_CATALOGS.contains(&name.as_str()) {
         walker.emit(IntentKind::SecretRead, Scope::Server, Some(Object::new("table", relation(range)))).note =
             Some(format!("{} holds credentials", relation(range)));
     }
@@ -90,6 +95,9 @@ mod tests {
             ("SELECT usename FROM pg_user", false),
             ("SELECT subname FROM pg_subscription", false),
             ("SELECT * FROM myapp.pg_authid", false),
+            ("SELECT user, host, authentication_string FROM mysql.user", true),
+            ("SELECT * FROM mysql.global_priv", true),
+            ("SELECT * FROM myapp.user", false),
         ];
         for (sql, reads) in cases {
             let found = crate::analyze(sql).intents.iter().any(|intent| intent.kind == IntentKind::SecretRead);
