@@ -201,6 +201,32 @@ pub struct McpArgs {
     #[arg(long, value_name = "PATH", env = "GUARDRAIL_POLICY")]
     pub policy: Option<PathBuf>,
 
+    /// How long a call held for a person's approval waits for one (the
+    /// client sees progress if it asked for it) before the proxy answers
+    /// with the request's id; 0 answers at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub hold: u64,
+
+    /// Serve the Streamable HTTP transport on this address instead of
+    /// stdio, in front of the HTTP MCP server at --upstream; callers need a
+    /// token of `guardrail serve`'s configuration.
+    #[arg(long, value_name = "ADDR", requires = "upstream")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// The HTTP MCP server fronted with --listen (its MCP endpoint's URL).
+    #[arg(long, value_name = "URL", requires = "listen")]
+    pub upstream: Option<String>,
+
+    /// The environment variable holding the bearer token the proxy
+    /// presents to the upstream server (clients never see it).
+    #[arg(long, value_name = "VAR", requires = "upstream")]
+    pub upstream_token_env: Option<String>,
+
+    /// `guardrail serve`'s configuration, whose tokens callers of --listen
+    /// present. Default: serve.toml in the data directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// The MCP server's command and its arguments.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,

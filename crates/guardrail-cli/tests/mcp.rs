@@ -130,7 +130,7 @@ struct Raw {
 impl Raw {
     fn start(data: &Path, server: &str) -> Raw {
         let mut command = common::in_data_dir(data);
-        command.args(["mcp", "--name", "stub", "--", "sh", "-c", server]);
+        command.args(["mcp", "--name", "stub", "--hold", "0", "--", "sh", "-c", server]);
         let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap());
         Raw { child, lines }
@@ -301,4 +301,180 @@ fn a_result_larger_than_the_cap_is_replaced_by_an_error_the_model_can_act_on() {
     assert!(text.contains("more than the 4194304 this proxy passes on"), "{text}");
     drop(raw.child.stdin.take());
     let _ = raw.child.wait();
+}
+
+/// A tool the policy denies this actor whatever its arguments is not
+/// listed; the others are, and a call to the hidden one is still refused.
+#[test]
+fn tools_the_policy_never_allows_are_not_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let policy = dir.path().join("policy.cedar");
+    std::fs::write(
+        &policy,
+        "@id(\"all\")\npermit (principal, action, resource);\n\
+         @id(\"no-wipes\")\n@reason(\"nobody wipes\")\n\
+         forbid (principal, action, resource) when { resource.kind == \"tool\" && resource.name == \"mcp__stub__wipe_all\" };\n",
+    )
+    .unwrap();
+    let listing = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"wipe_all","inputSchema":{"type":"object"}},{"name":"echo","inputSchema":{"type":"object"}}]}}"#;
+    let server = format!(
+        "while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done"
+    );
+    let mut command = common::in_data_dir(&data);
+    command.args(["mcp", "--name", "stub", "--policy"]).arg(&policy).args(["--hold", "0", "--", "sh", "-c", &server]);
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut raw = Raw { lines: BufReader::new(child.stdout.take().unwrap()), child };
+    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
+    let listed = raw.answer();
+    let names: Vec<&str> =
+        listed["result"]["tools"].as_array().unwrap().iter().map(|tool| tool["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["echo"], "{listed}");
+    raw.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"wipe_all","arguments":{}}}"#);
+    let refused = raw.answer();
+    assert_eq!(refused["result"]["isError"], true, "{refused}");
+    assert!(refused["result"]["content"][0]["text"].as_str().unwrap().contains("no-wipes"), "{refused}");
+    drop(raw.child.stdin.take());
+    let _ = raw.child.wait();
+}
+
+/// A free port on the loopback interface.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something listens on `port`.
+fn listening(port: u16, child: &mut std::process::Child) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("exited before listening on {port}: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on {port}");
+}
+
+/// One raw HTTP/1.1 exchange: the status and the body.
+fn http(port: u16, request: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default())
+}
+
+/// The Streamable HTTP proxy in front of the reference server's HTTP
+/// transport, driven by the Python SDK's HTTP client: a caller needs a
+/// token, and is who the record says calls; calls work unchanged, secrets
+/// in results are masked, a destructive call is refused before the server
+/// sees it, and headers that disagree with the body are rejected.
+#[test]
+fn the_http_proxy_judges_calls_for_the_identity_its_token_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("serve.toml");
+    let everything = fixtures().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let upstream_port = free_port();
+    let mut upstream = std::process::Command::new("node")
+        .arg(&everything)
+        .arg("streamableHttp")
+        .env("PORT", upstream_port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs the reference server (scripts/bootstrap installs it)");
+    listening(upstream_port, &mut upstream);
+
+    let mut mint = common::in_data_dir(&data);
+    mint.args(["serve", "token", "add", "agent-7", "--kind", "agent", "--config"]).arg(&config);
+    let minted = common::run(mint, b"");
+    assert_eq!(minted.status, 0, "{minted:?}");
+    let token = minted.stdout.split_whitespace().find(|word| word.starts_with("grt_")).expect("a token").to_owned();
+
+    let port = free_port();
+    let mut proxy = common::in_data_dir(&data);
+    proxy.args(["mcp", "--name", "everything", "--hold", "0", "--config"]).arg(&config).args([
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--upstream",
+        &format!("http://127.0.0.1:{upstream_port}/mcp"),
+    ]);
+    let mut proxy = proxy.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    listening(port, &mut proxy);
+
+    let run = |token: &str, calls: Value| -> Value {
+        let plan = json!({"url": format!("http://127.0.0.1:{port}/mcp"), "token": token, "calls": calls});
+        let python = fixtures().join(".venv/bin/python");
+        let mut child = std::process::Command::new(&python)
+            .arg(fixtures().join("client.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(plan.to_string().as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)))
+    };
+    let secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let answer = run(
+        &token,
+        json!([
+            {"tool": "echo", "arguments": {"message": "hello through the gate"}},
+            {"tool": "get-sum", "arguments": {"a": 2, "b": 3}},
+            {"tool": "echo", "arguments": {"message": format!("token {secret}")}},
+            {"tool": "echo", "arguments": {"message": "x", "sql": "DROP TABLE users"}},
+        ]),
+    );
+    let results = answer["results"].as_array().unwrap_or_else(|| panic!("{answer}"));
+    assert!(answer["tools"].as_array().unwrap().iter().any(|tool| tool == "get-sum"), "{answer}");
+    assert_eq!(results[0]["is_error"], false, "{answer}");
+    assert!(results[0]["text"].as_str().unwrap().contains("hello through the gate"), "{answer}");
+    assert!(results[1]["text"].as_str().unwrap().contains('5'), "{answer}");
+    assert!(!answer.to_string().contains(secret), "masked on its way back: {answer}");
+    assert_eq!(results[3]["is_error"], true, "{answer}");
+    assert!(results[3]["text"].as_str().unwrap().contains("guardrail: denied"), "{answer}");
+
+    // No token, or one nobody minted: no session at all.
+    for token in ["", "grt_not-a-token"] {
+        let refused = run(token, json!([]));
+        let refused =
+            refused["session_error"].as_str().unwrap_or_else(|| panic!("no session without a token: {refused}"));
+        assert!(refused.contains("a bearer token is required") || refused.contains("not known"), "{refused}");
+    }
+    // Headers that say one thing and a body that says another.
+    let body = r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x"}}}"#;
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nMcp-Method: tools/list\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, said) = http(port, &request);
+    assert_eq!(status, 400, "{said}");
+    assert!(said.contains("-32020") && said.contains("Mcp-Method"), "{said}");
+
+    // The record: the calls, made by the token's identity, and the session.
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    let _ = upstream.kill();
+    let _ = upstream.wait();
+    let mut list = common::in_data_dir(&data);
+    list.args(["audit", "list", "--json", "--limit", "0"]);
+    let listed = common::run(list, b"");
+    let records: Vec<Value> = listed.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let decisions: Vec<&Value> = records.iter().filter(|record| record["kind"] == "decision").collect();
+    assert_eq!(decisions.len(), 4, "{}", listed.stdout);
+    assert!(
+        decisions
+            .iter()
+            .all(|decision| decision["actor"]["id"] == "agent-7" && decision["channel"] == "mcp:everything")
+    );
+    assert!(records.iter().any(|record| record["kind"] == "session"), "{}", listed.stdout);
+    assert!(!listed.stdout.contains(secret), "{}", listed.stdout);
 }

@@ -58,6 +58,17 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
+impl Upstream {
+    /// A name for the server at `url`: its host's first label.
+    pub fn default_name(url: &str) -> String {
+        reqwest::Url::parse(url)
+            .ok()
+            .and_then(|url| url.host_str().map(|host| host.split('.').next().unwrap_or(host).to_owned()))
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "mcp".to_owned())
+    }
+}
+
 /// One MCP server behind the gate, over HTTP.
 pub struct HttpProxy {
     gate: Gate,
@@ -182,6 +193,11 @@ impl HttpProxy {
 /// The proxy's routes: its MCP endpoint at `path`.
 pub fn router(proxy: Arc<HttpProxy>, path: &str) -> Router {
     Router::new().route(path, post(message).get(listen).delete(close)).with_state(proxy)
+}
+
+/// Serves the proxy's endpoint at `path` on `listener` until it fails.
+pub async fn serve(listener: tokio::net::TcpListener, proxy: Arc<HttpProxy>, path: &str) -> std::io::Result<()> {
+    axum::serve(listener, router(proxy, path)).await
 }
 
 /// A client's message (POST).

@@ -29,6 +29,22 @@ pub struct ServeConfig {
     /// Where every change to an approval request is sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<crate::webhooks::WebhookEntry>,
+    /// MCP servers fronted over HTTP, each at `/mcp/NAME`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mcp: Vec<McpEntry>,
+}
+
+/// An MCP server the daemon fronts: its name (tools are recorded as
+/// `mcp__NAME__TOOL`), its Streamable HTTP endpoint, and the environment
+/// variable holding the bearer token the proxy presents to it (never
+/// written in this file, never shown to clients).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct McpEntry {
+    pub name: String,
+    pub upstream: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_token_env: Option<String>,
 }
 
 /// A person who logs in to the console: a name, roles, and an argon2id

@@ -40,17 +40,23 @@ pub struct Server {
     gate: Gate,
     /// The record, to read requests from (the gate's recorder writes).
     location: Location,
-    /// Who may call: API tokens and console users, reread from the
-    /// configuration file when it changes, so that a revocation takes
-    /// effect at once.
-    identities: RwLock<Identities>,
-    config_file: Option<PathBuf>,
+    /// Who may call: API tokens and console users.
+    callers: Arc<Callers>,
     /// Answering agents' hooks, when the daemon does.
     hooks: Option<hooks::HookService>,
     console: console::Console,
     metrics: metrics::Metrics,
     /// Clients connected now to the proxy the daemon hosts, if it does.
     proxy_connections: Option<Box<dyn Fn() -> usize + Send + Sync>>,
+    /// MCP servers the daemon fronts over HTTP, each at `/mcp/NAME`.
+    mcp: Vec<(guardrail_mcp::McpSettings, guardrail_mcp::http::Upstream)>,
+}
+
+/// API tokens and console users, reread from the configuration file when
+/// it changes, so that a revocation takes effect at once.
+pub struct Callers {
+    identities: RwLock<Identities>,
+    config_file: Option<PathBuf>,
 }
 
 /// The configuration's identities, as of the file's modification time.
@@ -60,50 +66,21 @@ struct Identities {
     modified: Option<SystemTime>,
 }
 
-impl Server {
-    pub fn new(gate: Gate, location: Location, config: ServeConfig) -> Server {
-        Server {
-            gate,
-            location,
-            identities: RwLock::new(Identities { tokens: config.tokens, users: config.users, modified: None }),
-            config_file: None,
-            hooks: None,
-            console: console::Console::default(),
-            metrics: metrics::Metrics::default(),
-            proxy_connections: None,
+impl Callers {
+    /// The identities in `config`; rereads `config_file` (if given)
+    /// whenever it changes (a file that no longer reads keeps the
+    /// identities last read, and says so).
+    pub fn new(config: &ServeConfig, config_file: Option<PathBuf>) -> Callers {
+        let modified =
+            config_file.as_ref().and_then(|path| std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok());
+        Callers {
+            identities: RwLock::new(Identities {
+                tokens: config.tokens.clone(),
+                users: config.users.clone(),
+                modified,
+            }),
+            config_file,
         }
-    }
-
-    /// Rereads tokens and users from `path` whenever it changes (a token
-    /// revoked or a user removed is refused from the next request on; a
-    /// file that no longer reads keeps the identities last read, and says so).
-    pub fn with_config_file(mut self, path: PathBuf) -> Server {
-        let modified = std::fs::metadata(&path).and_then(|metadata| metadata.modified()).ok();
-        self.identities.get_mut().expect("not shared yet").modified = modified;
-        self.config_file = Some(path);
-        self
-    }
-
-    /// Has the console's integrity page trust what `trust` builds (the
-    /// local key, the anchors' checkpoints), as `audit verify` does.
-    pub fn with_trust(
-        mut self,
-        trust: impl Fn() -> Result<guardrail_audit::verify::Trust, String> + Send + Sync + 'static,
-    ) -> Server {
-        self.console.trust = Some(Box::new(trust));
-        self
-    }
-
-    /// Counts the hosted proxy's connections in `/metrics`.
-    pub fn with_proxy_connections(mut self, connections: impl Fn() -> usize + Send + Sync + 'static) -> Server {
-        self.proxy_connections = Some(Box::new(connections));
-        self
-    }
-
-    /// Answers agents' hooks too ([`hooks::serve`]).
-    pub fn with_hooks(mut self, hooks: hooks::HookService) -> Server {
-        self.hooks = Some(hooks);
-        self
     }
 
     /// Rereads the configuration's identities if its file changed.
@@ -138,10 +115,109 @@ impl Server {
         })
     }
 
+    /// Who calls an MCP server, by the request's bearer token.
+    pub fn mcp_authenticator(self: &Arc<Callers>) -> guardrail_mcp::http::Authenticate {
+        let callers = Arc::clone(self);
+        Arc::new(move |headers: &HeaderMap| {
+            let entry = callers.caller(headers).map_err(|error| error.message)?;
+            let mut actor = guardrail_core::Actor::new(entry.name, entry.kind);
+            actor.roles = entry.roles;
+            Ok(actor)
+        })
+    }
+
     /// Console user `name`, as the configuration has it now.
     fn user(&self, name: &str) -> Option<UserEntry> {
         self.refresh();
         self.identities.read().ok()?.users.iter().find(|user| user.name == name).cloned()
+    }
+}
+
+impl Server {
+    pub fn new(gate: Gate, location: Location, config: ServeConfig) -> Server {
+        Server {
+            gate,
+            location,
+            callers: Arc::new(Callers::new(&config, None)),
+            hooks: None,
+            console: console::Console::default(),
+            metrics: metrics::Metrics::default(),
+            proxy_connections: None,
+            mcp: Vec::new(),
+        }
+    }
+
+    /// Rereads tokens and users from `path` whenever it changes (a token
+    /// revoked or a user removed is refused from the next request on; a
+    /// file that no longer reads keeps the identities last read, and says so).
+    pub fn with_config_file(mut self, path: PathBuf) -> Server {
+        let (tokens, users) = self
+            .callers
+            .identities
+            .read()
+            .map(|identities| (identities.tokens.clone(), identities.users.clone()))
+            .unwrap_or_default();
+        let config = ServeConfig { tokens, users, ..ServeConfig::default() };
+        self.callers = Arc::new(Callers::new(&config, Some(path)));
+        self
+    }
+
+    /// Has the console's integrity page trust what `trust` builds (the
+    /// local key, the anchors' checkpoints), as `audit verify` does.
+    pub fn with_trust(
+        mut self,
+        trust: impl Fn() -> Result<guardrail_audit::verify::Trust, String> + Send + Sync + 'static,
+    ) -> Server {
+        self.console.trust = Some(Box::new(trust));
+        self
+    }
+
+    /// Counts the hosted proxy's connections in `/metrics`.
+    pub fn with_proxy_connections(mut self, connections: impl Fn() -> usize + Send + Sync + 'static) -> Server {
+        self.proxy_connections = Some(Box::new(connections));
+        self
+    }
+
+    /// Answers agents' hooks too ([`hooks::serve`]).
+    pub fn with_hooks(mut self, hooks: hooks::HookService) -> Server {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// Fronts an MCP server over HTTP at `/mcp/NAME` (`settings.server`),
+    /// for callers with a token; its URL is checked now.
+    pub fn with_mcp(
+        mut self,
+        settings: guardrail_mcp::McpSettings,
+        upstream: guardrail_mcp::http::Upstream,
+    ) -> Result<Server, String> {
+        let name = &settings.server;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!("an MCP server's name is letters, digits, - and _: {name:?}"));
+        }
+        if self.mcp.iter().any(|(other, _)| other.server == *name) {
+            return Err(format!("two MCP servers are named {name:?}"));
+        }
+        // The URL and the credential are checked here, not at the first call.
+        let never: guardrail_mcp::http::Authenticate = Arc::new(|_: &HeaderMap| Err("not serving".to_owned()));
+        guardrail_mcp::http::HttpProxy::new(self.gate.clone(), settings.clone(), &upstream, never)?;
+        self.mcp.push((settings, upstream));
+        Ok(self)
+    }
+
+    /// Who may call.
+    pub fn callers(&self) -> &Arc<Callers> {
+        &self.callers
+    }
+
+    /// The identity a bearer token stands for.
+    fn caller(&self, headers: &HeaderMap) -> Result<TokenEntry, ApiError> {
+        self.callers.caller(headers)
+    }
+
+    /// Console user `name`, as the configuration has it now.
+    fn user(&self, name: &str) -> Option<UserEntry> {
+        self.callers.user(name)
     }
 }
 
@@ -153,7 +229,7 @@ pub async fn serve(listener: tokio::net::TcpListener, server: Arc<Server>) -> st
 
 /// The API's and the console's routes.
 pub fn router(server: Arc<Server>) -> Router {
-    Router::new()
+    let mut app = Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
         .route("/v1/approvals", get(list))
         .route("/v1/approvals/{id}", get(show))
@@ -162,7 +238,18 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .merge(console::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
-        .with_state(server)
+        .with_state(Arc::clone(&server));
+    for (settings, upstream) in &server.mcp {
+        let authenticate = server.callers.mcp_authenticator();
+        match guardrail_mcp::http::HttpProxy::new(server.gate.clone(), settings.clone(), upstream, authenticate) {
+            Ok(proxy) => {
+                let path = format!("/mcp/{}", settings.server);
+                app = app.merge(guardrail_mcp::http::router(Arc::new(proxy), &path));
+            }
+            Err(error) => tracing::error!(%error, server = %settings.server, "the MCP server is not fronted"),
+        }
+    }
+    app
 }
 
 /// An API error: its HTTP status, a stable code, and words for people.

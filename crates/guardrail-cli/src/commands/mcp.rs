@@ -14,6 +14,9 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
         Some(McpCommand::Uninstall(install)) => return rewrite(install, false),
         None => {}
     }
+    if let Some(listen) = args.listen {
+        return serve_http(&args, listen);
+    }
     let (program, rest) = args
         .command
         .split_first()
@@ -32,6 +35,7 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
         args.actor_kind.into(),
     );
     let mut settings = McpSettings::new(name, actor);
+    settings.approval_hold = std::time::Duration::from_secs(args.hold);
     settings.cwd = std::env::current_dir().ok().map(|dir| dir.to_string_lossy().into_owned());
     settings.session = format!("mcp-{}-{}", std::process::id(), guardrail_audit::now());
     let mut server = std::process::Command::new(program);
@@ -107,5 +111,67 @@ fn rewrite(args: &McpInstallArgs, install: bool) -> Result<i32, Failure> {
         crate::commands::hook::write_settings(&path, &written)?;
         eprintln!("guardrail: wrote {}", path.display());
     }
+    Ok(crate::cli::exit::ALLOW)
+}
+
+/// The server the HTTP proxy fronts, with its credential from the
+/// environment variable `token_env` (named, it must be set).
+pub fn upstream(url: &str, token_env: Option<&str>) -> Result<guardrail_mcp::http::Upstream, Failure> {
+    let bearer = match token_env {
+        Some(name) => Some(std::env::var(name).ok().filter(|token| !token.trim().is_empty()).ok_or_else(|| {
+            Failure::Usage(format!("the upstream MCP server's token is to be in ${name}, which is not set"))
+        })?),
+        None => None,
+    };
+    Ok(guardrail_mcp::http::Upstream { url: url.to_owned(), bearer })
+}
+
+/// `guardrail mcp --listen ADDR --upstream URL`: the Streamable HTTP proxy,
+/// for callers with a token of `guardrail serve`'s configuration.
+fn serve_http(args: &McpArgs, listen: std::net::SocketAddr) -> Result<i32, Failure> {
+    super::init_log();
+    let url = args
+        .upstream
+        .as_deref()
+        .ok_or_else(|| Failure::Usage("--listen fronts an HTTP MCP server: give its --upstream URL".into()))?;
+    if !args.command.is_empty() {
+        return Err(Failure::Usage("--listen fronts an HTTP server (--upstream), not a command".into()));
+    }
+    let upstream = upstream(url, args.upstream_token_env.as_deref())?;
+    let config_path = super::serve::config_path(args.config.clone(), &args.store)?;
+    let config = guardrail_serve::ServeConfig::load(&config_path).map_err(Failure::Usage)?;
+    if config.tokens.is_empty() {
+        return Err(Failure::Usage(format!(
+            "no API tokens in {}: every call would be refused; mint one for the agent with `guardrail serve token \
+             add NAME --kind agent`",
+            config_path.display()
+        )));
+    }
+    let data_dir = crate::store::data_dir(&args.store)?;
+    let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)?;
+    let recorder = crate::store::recorder(&args.store, None)?;
+    let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
+    let name = args.name.clone().unwrap_or_else(|| guardrail_mcp::http::Upstream::default_name(url));
+    let mut settings = McpSettings::new(name, Actor::default());
+    settings.approval_hold = std::time::Duration::from_secs(args.hold);
+    let callers = std::sync::Arc::new(guardrail_serve::Callers::new(&config, Some(config_path)));
+    let proxy = guardrail_mcp::http::HttpProxy::new(gate, settings, &upstream, callers.mcp_authenticator())
+        .map_err(Failure::Usage)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("guardrail-mcp")
+        .build()
+        .map_err(|error| Failure::Io(format!("cannot start the runtime: {error}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|error| Failure::Io(format!("cannot listen on {listen}: {error}")))?;
+        let bound = listener.local_addr().map_err(|error| Failure::Io(error.to_string()))?;
+        eprintln!("guardrail: fronting the MCP server {url} at http://{bound}/mcp");
+        guardrail_mcp::http::serve(listener, std::sync::Arc::new(proxy), "/mcp")
+            .await
+            .map_err(|error| Failure::Io(format!("the MCP proxy stopped: {error}")))
+    })?;
     Ok(crate::cli::exit::ALLOW)
 }

@@ -87,7 +87,7 @@ fn edit(
     Ok(path)
 }
 
-fn config_path(config: Option<PathBuf>, store: &StoreArgs) -> Result<PathBuf, Failure> {
+pub(crate) fn config_path(config: Option<PathBuf>, store: &StoreArgs) -> Result<PathBuf, Failure> {
     match config {
         Some(path) => Ok(path),
         None => Ok(crate::store::data_dir(store)?.join("serve.toml")),
@@ -143,10 +143,19 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
         None => None,
     };
     let trust_args = args.store.clone();
-    let server = Server::new(gate, location.clone(), config)
+    let mcp = config.mcp.clone();
+    let mut server = Server::new(gate, location.clone(), config)
         .with_config_file(path)
         .with_hooks(HookService { pool, settings, console: Some(console.clone()) })
         .with_trust(move || super::audit::trust(Vec::new(), None, &trust_args).map_err(|failure| failure.to_string()));
+    for entry in &mcp {
+        let upstream = super::mcp::upstream(&entry.upstream, entry.upstream_token_env.as_deref())?;
+        let mut settings = guardrail_mcp::McpSettings::new(&entry.name, guardrail_core::Actor::default());
+        settings.console = Some(console.clone());
+        server =
+            server.with_mcp(settings, upstream).map_err(|error| Failure::Usage(format!("{}: {error}", entry.name)))?;
+        eprintln!("guardrail: fronting the MCP server {} at http://{bound}/mcp/{}", entry.name, entry.name);
+    }
     let server = match &proxy {
         Some((proxy, _)) => {
             let counted = Arc::clone(proxy);
