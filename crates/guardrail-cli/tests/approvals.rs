@@ -15,39 +15,6 @@ fn guardrail(dir: &Path, args: &[&str]) -> Run {
     common::run(command, b"")
 }
 
-/// `guardrail ARGS` run at a terminal (a pseudo-terminal made by
-/// util-linux's `script`), where a person types `typed`: how a decision
-/// is made from the command line. What it printed, both streams, is
-/// `stdout`.
-fn at_terminal(dir: &Path, args: &[&str], typed: &str) -> Run {
-    let quote = |arg: &str| format!("'{}'", arg.replace('\'', "'\\''"));
-    let line = std::iter::once(env!("CARGO_BIN_EXE_guardrail"))
-        .chain(args.iter().copied())
-        .map(quote)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let command = common::in_data_dir(dir);
-    let mut script = std::process::Command::new("script");
-    script.args(["-qec", &line, "/dev/null"]);
-    for (key, value) in command.get_envs() {
-        match value {
-            Some(value) => script.env(key, value),
-            None => script.env_remove(key),
-        };
-    }
-    common::run(script, format!("{typed}\n").as_bytes())
-}
-
-/// Decides `id` at a terminal, confirming it as a person does.
-fn decide(dir: &Path, verb: &str, id: &str, reason: Option<&str>) -> Run {
-    let mut args = vec!["approvals", verb, id];
-    if let Some(reason) = reason {
-        args.extend(["--reason", reason]);
-    }
-    let tail: String = id.chars().skip(id.len() - 4).collect();
-    at_terminal(dir, &args, &tail)
-}
-
 /// The operating-system user running the tests: who approves at the terminal.
 fn local_user() -> String {
     let output = std::process::Command::new("id").arg("-un").output().expect("running id -un");
@@ -84,7 +51,7 @@ fn a_person_at_the_terminal_approves_one_held_action() {
     assert_eq!(answer["approval"]["state"], "pending");
     let own = approval_id(&answer);
     // The person an agent acts for cannot approve its request.
-    let run = decide(dir, "approve", &own, None);
+    let run = common::decide(dir, "approve", &own, None);
     assert_eq!(run.status, 2, "{run:?}");
     assert!(run.stdout.contains("cannot decide"), "{run:?}");
 
@@ -100,10 +67,10 @@ fn a_person_at_the_terminal_approves_one_held_action() {
     let run = guardrail(dir, &["approvals", "approve", &id, "--reason", "INC-42"]);
     assert_eq!(run.status, 2, "{run:?}");
     assert!(run.stderr.contains("standard input is not one"), "{run:?}");
-    let run = at_terminal(dir, &["approvals", "approve", &id, "--reason", "INC-42"], "yes");
+    let run = common::at_terminal(dir, &["approvals", "approve", &id, "--reason", "INC-42"], "yes");
     assert_eq!(run.status, 2, "{run:?}");
     assert!(run.stdout.contains("not confirmed"), "{run:?}");
-    let run = decide(dir, "approve", &id, Some("INC-42"));
+    let run = common::decide(dir, "approve", &id, Some("INC-42"));
     assert_eq!(run.status, 0, "{run:?}");
     assert!(run.stdout.contains("approved"), "{run:?}");
 
@@ -119,9 +86,9 @@ fn a_person_at_the_terminal_approves_one_held_action() {
     assert_ne!(next, id);
 
     // A denial needs a reason, and ends the request.
-    let run = decide(dir, "deny", &next, None);
+    let run = common::decide(dir, "deny", &next, None);
     assert_eq!(run.status, 2, "{run:?}");
-    let run = decide(dir, "deny", &next, Some("not during the freeze"));
+    let run = common::decide(dir, "deny", &next, Some("not during the freeze"));
     assert_eq!(run.status, 0, "{run:?}");
 
     // What each request came to, by state.
@@ -222,7 +189,7 @@ fn exec_waits_for_the_persons_answer() {
     let child = exec_held(dir, &bin, &["--wait"]);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(pending(dir), first);
-    let approve = decide(dir, "approve", &first, Some("maintenance window"));
+    let approve = common::decide(dir, "approve", &first, Some("maintenance window"));
     assert_eq!(approve.status, 0, "{approve:?}");
     let run = finish(child);
     assert_eq!(run.status, 0, "{run:?}");
@@ -232,7 +199,7 @@ fn exec_waits_for_the_persons_answer() {
     let child = exec_held(dir, &bin, &["--wait"]);
     let next = pending(dir);
     assert_ne!(next, first);
-    let deny = decide(dir, "deny", &next, Some("not on a Friday"));
+    let deny = common::decide(dir, "deny", &next, Some("not on a Friday"));
     assert_eq!(deny.status, 0, "{deny:?}");
     let run = finish(child);
     assert_eq!(run.status, 126, "{run:?}");

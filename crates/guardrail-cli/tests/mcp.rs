@@ -129,8 +129,13 @@ struct Raw {
 
 impl Raw {
     fn start(data: &Path, server: &str) -> Raw {
+        Raw::holding(data, server, 0)
+    }
+
+    /// The proxy, holding calls that need approval up to `hold` seconds.
+    fn holding(data: &Path, server: &str, hold: u64) -> Raw {
         let mut command = common::in_data_dir(data);
-        command.args(["mcp", "--name", "stub", "--hold", "0", "--", "sh", "-c", server]);
+        command.args(["mcp", "--name", "stub", "--hold", &hold.to_string(), "--", "sh", "-c", server]);
         let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap());
         Raw { child, lines }
@@ -368,6 +373,47 @@ fn http(port: u16, request: &str) -> (u16, String) {
     (status, answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default())
 }
 
+/// The reference server's Streamable HTTP transport, on a port of its own.
+fn everything_over_http() -> (std::process::Child, u16) {
+    let everything = fixtures().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    let port = free_port();
+    let mut upstream = std::process::Command::new("node")
+        .arg(&everything)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs the reference server (scripts/bootstrap installs it)");
+    listening(port, &mut upstream);
+    (upstream, port)
+}
+
+/// A token for the agent `agent-7` in the configuration `config`.
+fn mint(data: &Path, config: &Path) -> String {
+    let mut mint = common::in_data_dir(data);
+    mint.args(["serve", "token", "add", "agent-7", "--kind", "agent", "--config"]).arg(config);
+    let minted = common::run(mint, b"");
+    assert_eq!(minted.status, 0, "{minted:?}");
+    minted.stdout.split_whitespace().find(|word| word.starts_with("grt_")).expect("a token").to_owned()
+}
+
+/// The Python SDK's HTTP client at `url` with `token`, making `calls`.
+fn http_client(url: &str, token: &str, calls: Value) -> Value {
+    let plan = json!({"url": url, "token": token, "calls": calls});
+    let python = fixtures().join(".venv/bin/python");
+    let mut child = std::process::Command::new(&python)
+        .arg(fixtures().join("client.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(plan.to_string().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)))
+}
+
 /// The Streamable HTTP proxy in front of the reference server's HTTP
 /// transport, driven by the Python SDK's HTTP client: a caller needs a
 /// token, and is who the record says calls; calls work unchanged, secrets
@@ -378,23 +424,8 @@ fn the_http_proxy_judges_calls_for_the_identity_its_token_names() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("serve.toml");
-    let everything = fixtures().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    let upstream_port = free_port();
-    let mut upstream = std::process::Command::new("node")
-        .arg(&everything)
-        .arg("streamableHttp")
-        .env("PORT", upstream_port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node runs the reference server (scripts/bootstrap installs it)");
-    listening(upstream_port, &mut upstream);
-
-    let mut mint = common::in_data_dir(&data);
-    mint.args(["serve", "token", "add", "agent-7", "--kind", "agent", "--config"]).arg(&config);
-    let minted = common::run(mint, b"");
-    assert_eq!(minted.status, 0, "{minted:?}");
-    let token = minted.stdout.split_whitespace().find(|word| word.starts_with("grt_")).expect("a token").to_owned();
+    let (mut upstream, upstream_port) = everything_over_http();
+    let token = mint(&data, &config);
 
     let port = free_port();
     let mut proxy = common::in_data_dir(&data);
@@ -407,20 +438,8 @@ fn the_http_proxy_judges_calls_for_the_identity_its_token_names() {
     let mut proxy = proxy.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     listening(port, &mut proxy);
 
-    let run = |token: &str, calls: Value| -> Value {
-        let plan = json!({"url": format!("http://127.0.0.1:{port}/mcp"), "token": token, "calls": calls});
-        let python = fixtures().join(".venv/bin/python");
-        let mut child = std::process::Command::new(&python)
-            .arg(fixtures().join("client.py"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(plan.to_string().as_bytes()).unwrap();
-        let output = child.wait_with_output().unwrap();
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)))
-    };
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let run = |token: &str, calls: Value| http_client(&url, token, calls);
     let secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
     let answer = run(
         &token,
@@ -477,4 +496,86 @@ fn the_http_proxy_judges_calls_for_the_identity_its_token_names() {
     );
     assert!(records.iter().any(|record| record["kind"] == "session"), "{}", listed.stdout);
     assert!(!listed.stdout.contains(secret), "{}", listed.stdout);
+}
+
+/// A held call waits: the client that asked for progress hears that it
+/// waits and for which request; approved meanwhile, the call runs.
+#[test]
+fn a_held_call_waits_with_progress_and_runs_once_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listing = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"rollout","inputSchema":{"type":"object"},"annotations":{"destructiveHint":true}}]}}"#;
+    let server = format!(
+        "while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done"
+    );
+    let mut raw = Raw::holding(&data, &server, 60);
+    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
+    raw.answer();
+    raw.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"rollout","arguments":{"service":"web"},"_meta":{"progressToken":"p-1"}}}"#);
+    let progress = raw.answer();
+    assert_eq!(progress["method"], "notifications/progress", "{progress}");
+    assert_eq!(progress["params"]["progressToken"], "p-1", "{progress}");
+    let message = progress["params"]["message"].as_str().unwrap();
+    let id = message.split_whitespace().find(|word| word.starts_with("apr-")).expect("the request's id").to_owned();
+    let decided = common::decide(&data, "approve", &id, Some("rollout window"));
+    assert_eq!(decided.status, 0, "{decided:?}");
+    // The call reaches the server (which echoes it), after any more progress.
+    let ran = loop {
+        let message = raw.answer();
+        if message["method"] != "notifications/progress" {
+            break message;
+        }
+    };
+    assert_eq!(ran["method"], "tools/call", "{ran}");
+    assert_eq!(ran["id"], 2, "{ran}");
+    drop(raw.child.stdin.take());
+    let _ = raw.child.wait();
+}
+
+/// `guardrail serve` fronts the HTTP servers its configuration names, at
+/// `/mcp/NAME`, for its tokens' identities.
+#[test]
+fn guardrail_serve_fronts_the_mcp_servers_its_configuration_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("serve.toml");
+    let (mut upstream, upstream_port) = everything_over_http();
+    let token = mint(&data, &config);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("\n[[mcp]]\nname = \"everything\"\nupstream = \"http://127.0.0.1:{upstream_port}/mcp\"\n"));
+    std::fs::write(&config, text).unwrap();
+    let port = free_port();
+    let mut serve = common::in_data_dir(&data);
+    serve.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--config"]).arg(&config);
+    let mut serve = serve.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    listening(port, &mut serve);
+    let answer = http_client(
+        &format!("http://127.0.0.1:{port}/mcp/everything"),
+        &token,
+        json!([
+            {"tool": "echo", "arguments": {"message": "served"}},
+            {"tool": "echo", "arguments": {"message": "x", "command": "rm -rf /etc"}},
+        ]),
+    );
+    let results = answer["results"].as_array().unwrap_or_else(|| panic!("{answer}"));
+    assert!(results[0]["text"].as_str().unwrap().contains("served"), "{answer}");
+    assert_eq!(results[1]["is_error"], true, "{answer}");
+    let refused = http_client(&format!("http://127.0.0.1:{port}/mcp/everything"), "grt_unknown", json!([]));
+    assert!(refused["session_error"].is_string(), "{refused}");
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let _ = upstream.kill();
+    let _ = upstream.wait();
+    let mut list = common::in_data_dir(&data);
+    list.args(["audit", "list", "--json", "--limit", "0"]);
+    let listed = common::run(list, b"");
+    let decisions: Vec<Value> = listed
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|record| record["kind"] == "decision")
+        .collect();
+    assert_eq!(decisions.len(), 2, "{}", listed.stdout);
+    assert!(decisions.iter().all(|decision| decision["actor"]["id"] == "agent-7"), "{}", listed.stdout);
+    assert_eq!(decisions[1]["verdict"], "deny", "{}", listed.stdout);
 }

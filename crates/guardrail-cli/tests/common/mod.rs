@@ -55,3 +55,36 @@ pub fn run(mut command: Command, stdin: &[u8]) -> Run {
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     }
 }
+
+/// `guardrail ARGS` run at a terminal (a pseudo-terminal made by
+/// util-linux's `script`), where a person types `typed`: how a decision
+/// is made from the command line. What it printed, both streams, is
+/// `stdout`.
+pub fn at_terminal(dir: &std::path::Path, args: &[&str], typed: &str) -> Run {
+    let quote = |arg: &str| format!("'{}'", arg.replace('\'', "'\\''"));
+    let line = std::iter::once(env!("CARGO_BIN_EXE_guardrail"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let command = in_data_dir(dir);
+    let mut script = std::process::Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => script.env(key, value),
+            None => script.env_remove(key),
+        };
+    }
+    run(script, format!("{typed}\n").as_bytes())
+}
+
+/// Decides `id` at a terminal, confirming it as a person does.
+pub fn decide(dir: &std::path::Path, verb: &str, id: &str, reason: Option<&str>) -> Run {
+    let mut args = vec!["approvals", verb, id];
+    if let Some(reason) = reason {
+        args.extend(["--reason", reason]);
+    }
+    let tail: String = id.chars().skip(id.len() - 4).collect();
+    at_terminal(dir, &args, &tail)
+}
