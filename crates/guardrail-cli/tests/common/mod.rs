@@ -60,6 +60,7 @@ pub fn run(mut command: Command, stdin: &[u8]) -> Run {
 /// util-linux's `script`), where a person types `typed`: how a decision
 /// is made from the command line. What it printed, both streams, is
 /// `stdout`.
+#[allow(dead_code)] // not every test binary decides at a terminal
 pub fn at_terminal(dir: &std::path::Path, args: &[&str], typed: &str) -> Run {
     let quote = |arg: &str| format!("'{}'", arg.replace('\'', "'\\''"));
     let line = std::iter::once(env!("CARGO_BIN_EXE_guardrail"))
@@ -80,6 +81,7 @@ pub fn at_terminal(dir: &std::path::Path, args: &[&str], typed: &str) -> Run {
 }
 
 /// Decides `id` at a terminal, confirming it as a person does.
+#[allow(dead_code)]
 pub fn decide(dir: &std::path::Path, verb: &str, id: &str, reason: Option<&str>) -> Run {
     let mut args = vec!["approvals", verb, id];
     if let Some(reason) = reason {
