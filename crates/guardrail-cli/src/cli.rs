@@ -171,7 +171,7 @@ the server's command:
   {\"command\": \"guardrail\", \"args\": [\"mcp\", \"--name\", \"files\", \"--\",
       \"npx\", \"-y\", \"@modelcontextprotocol/server-filesystem\", \"/srv/data\"]}
 
-Or let `guardrail mcp install claude-code` (cursor, gemini) rewrite them.
+Or let `guardrail mcp install claude-code` (cursor, gemini, codex) rewrite them.
 
 A refused or held call is answered with a tool result marked isError that
 says the rule, the reason and how to go on (a justification argument, or an

@@ -291,6 +291,25 @@ fn install_puts_an_agents_stdio_servers_behind_the_gate_and_uninstall_restores_t
     assert_eq!(run("uninstall").status, 0);
     let restored: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
     assert_eq!(restored, original);
+
+    // Codex's TOML, rewritten in place and restored byte for byte.
+    let codex = dir.path().join(".codex/config.toml");
+    std::fs::create_dir_all(codex.parent().unwrap()).unwrap();
+    let original = "# mine\n[mcp_servers.git]\ncommand = \"uvx\"\nargs = [\"mcp-server-git\"]\n";
+    std::fs::write(&codex, original).unwrap();
+    let run = |verb: &str| {
+        let mut command = common::in_data_dir(&dir.path().join("data"));
+        command.args(["mcp", verb, "codex", "--project", project]);
+        common::run(command, b"")
+    };
+    assert_eq!(run("install").status, 0);
+    let written = std::fs::read_to_string(&codex).unwrap();
+    assert!(
+        written.starts_with("# mine\n") && written.contains("\"mcp\", \"--name\", \"git\", \"--\", \"uvx\""),
+        "{written}"
+    );
+    assert_eq!(run("uninstall").status, 0);
+    assert_eq!(std::fs::read_to_string(&codex).unwrap(), original);
 }
 
 #[test]

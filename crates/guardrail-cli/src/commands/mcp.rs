@@ -59,13 +59,8 @@ fn servers_file(agent: AgentName, project: Option<&std::path::Path>) -> Result<s
         (AgentName::Cursor, None) => home()?.join(".cursor/mcp.json"),
         (AgentName::Gemini, Some(project)) => project.join(".gemini/settings.json"),
         (AgentName::Gemini, None) => home()?.join(".gemini/settings.json"),
-        (AgentName::Codex, _) => {
-            return Err(Failure::Usage(
-                "Codex keeps its MCP servers in ~/.codex/config.toml, which this does not rewrite yet: put \
-                 `guardrail mcp --name NAME --` before each server's command there"
-                    .into(),
-            ));
-        }
+        (AgentName::Codex, Some(project)) => project.join(".codex/config.toml"),
+        (AgentName::Codex, None) => home()?.join(".codex/config.toml"),
     })
 }
 
@@ -81,15 +76,29 @@ fn rewrite(args: &McpInstallArgs, install: bool) -> Result<i32, Failure> {
         }
         Err(error) => return Err(Failure::Io(format!("{}: {error}", path.display()))),
     };
-    let mut settings: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|error| Failure::Usage(format!("{}: not JSON: {error}", path.display())))?;
-    let (changes, warning) = if install {
-        let (binary, warning) = crate::commands::hook::hook_binary()?;
-        (guardrail_mcp::install::wrap(&mut settings, &binary.to_string_lossy()), warning)
-    } else {
-        (guardrail_mcp::install::unwrap(&mut settings), None)
+    let (binary, warning) = match install {
+        true => crate::commands::hook::hook_binary().map(|(binary, warning)| (Some(binary), warning))?,
+        false => (None, None),
     };
-    let written = serde_json::to_string_pretty(&settings).expect("JSON serializes") + "\n";
+    let binary = binary.map(|binary| binary.to_string_lossy().into_owned());
+    let (written, changes) = match args.agent {
+        AgentName::Codex => {
+            let rewritten = match &binary {
+                Some(binary) => guardrail_mcp::install::wrap_codex(&text, binary),
+                None => guardrail_mcp::install::unwrap_codex(&text),
+            };
+            rewritten.map_err(|error| Failure::Usage(format!("{}: {error}", path.display())))?
+        }
+        _ => {
+            let mut settings: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|error| Failure::Usage(format!("{}: not JSON: {error}", path.display())))?;
+            let changes = match &binary {
+                Some(binary) => guardrail_mcp::install::wrap(&mut settings, binary),
+                None => guardrail_mcp::install::unwrap(&mut settings),
+            };
+            (serde_json::to_string_pretty(&settings).expect("JSON serializes") + "\n", changes)
+        }
+    };
     if args.dry_run {
         crate::print(&written)?;
         return Ok(crate::cli::exit::ALLOW);
@@ -102,9 +111,10 @@ fn rewrite(args: &McpInstallArgs, install: bool) -> Result<i32, Failure> {
             Change::Wrapped(name) => eprintln!("guardrail: {name}: now started through guardrail mcp"),
             Change::Unwrapped(name) => eprintln!("guardrail: {name}: started directly again"),
             Change::AlreadyWrapped(name) => eprintln!("guardrail: {name}: already behind the gate"),
-            Change::Http(name) => {
-                eprintln!("guardrail: {name}: an HTTP server, which the stdio proxy cannot front (not changed)")
-            }
+            Change::Http(name) => eprintln!(
+                "guardrail: {name}: an HTTP server (not changed): front it with `guardrail mcp --listen ADDR \
+                 --upstream URL`, or an [[mcp]] entry of `guardrail serve`, and point the agent there with a token"
+            ),
         }
     }
     if changes.iter().any(|change| matches!(change, Change::Wrapped(_) | Change::Unwrapped(_))) {
