@@ -18,9 +18,10 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
+use guardrail_benches::{Path, ratios};
 use guardrail_core::{Action, ActionKind, Guard, Policy};
 use guardrail_sql::SqlAnalyzer;
 
@@ -30,14 +31,6 @@ fn guard(memo: bool, cache: bool) -> Guard {
     let policy = if memo { Policy::default_policy() } else { Policy::default_policy().without_memo() };
     let guard = Guard::new(policy).with_analyzer(ActionKind::Sql, Arc::new(SqlAnalyzer));
     if cache { guard } else { guard.with_cache_bytes(0) }
-}
-
-/// Runs one path over a batch of actions.
-type Run = Box<dyn Fn(&[Action])>;
-
-struct Path {
-    name: &'static str,
-    run: Run,
 }
 
 fn paths() -> Vec<Path> {
@@ -120,30 +113,4 @@ fn main() {
     );
     ratios("all statements", &paths, &actions);
     ratios("statements of 100 bytes or fewer", &paths, &short);
-}
-
-/// Times every path over `actions`, interleaved over many rounds, and
-/// prints medians per statement with ratios to the bare parse.
-fn ratios(title: &str, paths: &[Path], actions: &[Action]) {
-    const ROUNDS: usize = 21;
-    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); paths.len()];
-    for round in 0..ROUNDS {
-        // Rotate the order so no path always runs first.
-        for offset in 0..paths.len() {
-            let index = (round + offset) % paths.len();
-            let start = Instant::now();
-            (paths[index].run)(actions);
-            times[index].push(start.elapsed());
-        }
-    }
-    let median = |samples: &mut Vec<Duration>| {
-        samples.sort();
-        samples[samples.len() / 2].as_secs_f64() / actions.len() as f64
-    };
-    let medians: Vec<f64> = times.iter_mut().map(median).collect();
-    println!("\n{title} (median of {ROUNDS} interleaved rounds):");
-    println!("  {:<12} {:>14} {:>18}", "path", "per statement", "ratio to parse");
-    for (path, seconds) in paths.iter().zip(&medians) {
-        println!("  {:<12} {:>11.2} µs {:>18.2}", path.name, seconds * 1e6, seconds / medians[0]);
-    }
 }

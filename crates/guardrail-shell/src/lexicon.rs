@@ -66,6 +66,11 @@ pub const DESTROY: &[&str] = &[
 pub const DISRUPT: &[&str] = &[
     "stop",
     "archive",
+    "cancel",
+    "transfer",
+    "unprotect",
+    "refund",
+    "payout",
     "kill",
     "killall",
     "disable",

@@ -240,9 +240,12 @@ impl ToolAnalyzer {
         let destroys = matches!(verb, Some(guardrail_shell::lexicon::Verb::Destroy));
         let changes = destroys
             || matches!(verb, Some(guardrail_shell::lexicon::Verb::Disrupt))
-            || ["write", "create", "edit", "update", "save", "append", "put", "upload", "move", "rename", "copy"]
-                .iter()
-                .any(|word| name.to_ascii_lowercase().contains(word));
+            || [
+                "write", "create", "edit", "update", "save", "append", "put", "upload", "move", "rename", "copy",
+                "push", "set", "patch",
+            ]
+            .iter()
+            .any(|word| name.to_ascii_lowercase().contains(word));
         // Tools that list, find or describe files see their names, not
         // what they hold.
         let lower_name = name.to_ascii_lowercase();
@@ -285,7 +288,11 @@ impl ToolAnalyzer {
                 }
                 let line = match language {
                     Language::Unknown => unreachable!("judged above"),
-                    Language::Shell => value.to_owned(),
+                    // `role assignment create` to an Azure tool is `az role ...`.
+                    Language::Shell => match (cli_of(&words), value.split_whitespace().next()) {
+                        (Some(cli), Some(first)) if first != cli && !is_program(first) => format!("{cli} {value}"),
+                        _ => value.to_owned(),
+                    },
                     Language::Python => format!("python3 -c {}", guardrail_shell::quote(value)),
                     Language::JavaScript => format!("node -e {}", guardrail_shell::quote(value)),
                     Language::Ruby => format!("ruby -e {}", guardrail_shell::quote(value)),
@@ -326,6 +333,12 @@ impl ToolAnalyzer {
                 }
             }
         }
+        // A service's operation by name (`use_aws {"service_name": "iam",
+        // "operation_name": "put-role-policy", "parameters": {...}}`): the
+        // same operation through the service's CLI.
+        if let Some(line) = service_operation(input, &words) {
+            out.adopt_whole(self.shell.analyze_in(&line, cwd));
+        }
         // A request it makes: judged as the same request from the shell (a
         // DELETE, the metadata service's credentials), its URL sent.
         let method = http_method(&arguments);
@@ -357,6 +370,14 @@ impl ToolAnalyzer {
                 intent.note = Some(format!("{tool} is asked for {operation}, which destroys or stops what it names"));
                 out.intents.push(intent);
             }
+        }
+        // What the arguments declare outright: access opened to everyone,
+        // a state that destroys or stops, secrets asked for.
+        for (kind, scope, note) in declared_effects(input, &arguments) {
+            let mut intent =
+                Intent::new(kind, scope, Span::new(0, out.text.len())).with_object(Object::new("tool", tool));
+            intent.note = Some(format!("{tool}: {note}"));
+            out.intents.push(intent);
         }
         // A change told to force its way or to reach everything.
         if changes && let Some(flag) = widening(input, &arguments) {
@@ -409,10 +430,11 @@ impl ToolAnalyzer {
             .filter(|field| **field != argument.key)
             .find_map(|field| argument.sibling(field))
             .filter(|program| !program.is_empty() && !program.contains(char::is_whitespace));
-        let cli = words.iter().find(|word| CLIS.contains(&word.as_str()));
+        let cli = cli_of(words);
         let program = match (sibling, cli) {
+            (Some(program), Some(cli)) if program != cli && !is_program(program) => Some(format!("{cli} {program}")),
             (Some(program), _) => Some(program.to_owned()),
-            (None, Some(cli)) if values.first() != Some(cli) => Some(cli.clone()),
+            (None, Some(cli)) if values.first().map(String::as_str) != Some(cli) => Some(cli.to_owned()),
             _ if matches!(argument.key.as_str(), "argv" | "command" | "cmd" | "command_line") => None,
             _ => return,
         };
@@ -469,34 +491,130 @@ const SQL_TOOLS: &[&str] = &[
 const SQL_KEYS: &[&str] =
     &["sql", "query", "statement", "statements", "sql_query", "query_string", "querystring", "stmt", "sql_statement"];
 
-/// Programs whose argument vectors tools take without the program's name.
-const CLIS: &[&str] = &[
-    "kubectl",
-    "gcloud",
-    "aws",
-    "az",
-    "gh",
-    "git",
-    "docker",
-    "helm",
-    "terraform",
-    "tofu",
-    "pulumi",
-    "heroku",
-    "fly",
-    "flyctl",
-    "vercel",
-    "doctl",
-    "oc",
-    "gsutil",
-    "bq",
-    "firebase",
-    "wrangler",
-    "npm",
-    "psql",
-    "mysql",
-    "redis-cli",
-];
+/// The program a tool's name says it drives (`mcp__k8s__kubectl_generic`:
+/// kubectl; `mcp__azure__...`: az), whose command lines and argument
+/// vectors it may take without the program's own name.
+fn cli_of(words: &[String]) -> Option<&'static str> {
+    const CLIS: &[(&str, &str)] = &[
+        ("kubectl", "kubectl"),
+        ("kubernetes", "kubectl"),
+        ("k8s", "kubectl"),
+        ("gcloud", "gcloud"),
+        ("aws", "aws"),
+        ("az", "az"),
+        ("azure", "az"),
+        ("gh", "gh"),
+        ("git", "git"),
+        ("docker", "docker"),
+        ("helm", "helm"),
+        ("terraform", "terraform"),
+        ("tofu", "tofu"),
+        ("pulumi", "pulumi"),
+        ("heroku", "heroku"),
+        ("flyctl", "flyctl"),
+        ("vercel", "vercel"),
+        ("doctl", "doctl"),
+        ("oc", "oc"),
+        ("gsutil", "gsutil"),
+        ("bq", "bq"),
+        ("firebase", "firebase"),
+        ("wrangler", "wrangler"),
+        ("redis", "redis-cli"),
+        ("psql", "psql"),
+        ("mysql", "mysql"),
+    ];
+    words.iter().find_map(|word| CLIS.iter().find(|(name, _)| name == word).map(|(_, program)| *program))
+}
+
+/// A cloud service's operation named by a call's arguments, as the line
+/// of the service's CLI that makes it: `aws iam put-role-policy --role-name
+/// ...`.
+fn service_operation(input: &Value, words: &[String]) -> Option<String> {
+    let cli = cli_of(words).filter(|cli| matches!(*cli, "aws" | "gcloud" | "az"))?;
+    let field = |names: &[&str]| names.iter().find_map(|name| input[*name].as_str());
+    let service = field(&["service_name", "service", "serviceName"])?;
+    let operation = field(&["operation_name", "operation", "operationName", "api_name", "action"])?;
+    let plain =
+        |word: &str| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !plain(service) || !plain(operation) {
+        return None;
+    }
+    // `DeleteItem` and `delete_item` as the CLI spells them: `delete-item`.
+    let kebab = |word: &str| {
+        let mut out = String::new();
+        for (index, c) in word.chars().enumerate() {
+            if c.is_ascii_uppercase() && index > 0 && !out.ends_with('-') {
+                out.push('-');
+            }
+            out.push(if c == '_' { '-' } else { c.to_ascii_lowercase() });
+        }
+        out
+    };
+    let mut line = vec![cli.to_owned(), service.to_ascii_lowercase(), kebab(operation)];
+    for parameters in ["parameters", "params", "arguments"] {
+        if let Some(fields) = input[parameters].as_object() {
+            for (name, value) in fields {
+                line.push(format!("--{}", kebab(name)));
+                line.push(match value {
+                    Value::String(text) => guardrail_shell::quote(text),
+                    other => guardrail_shell::quote(&other.to_string()),
+                });
+            }
+        }
+    }
+    Some(line.join(" "))
+}
+
+/// Whether a command line's first word is a program rather than a
+/// subcommand of the tool's CLI: a path, or a program the analyzer or
+/// every machine knows.
+fn is_program(word: &str) -> bool {
+    const COMMON: &[&str] = &[
+        "sh",
+        "bash",
+        "zsh",
+        "env",
+        "sudo",
+        "cat",
+        "ls",
+        "rm",
+        "cp",
+        "mv",
+        "echo",
+        "printenv",
+        "curl",
+        "wget",
+        "python",
+        "python3",
+        "node",
+        "npm",
+        "npx",
+        "make",
+        "cd",
+        "find",
+        "grep",
+        "tar",
+        "git",
+        "kubectl",
+        "gcloud",
+        "aws",
+        "az",
+        "gh",
+        "docker",
+        "helm",
+        "terraform",
+        "redis-cli",
+        "psql",
+        "mysql",
+        "uvx",
+        "pip",
+        "cargo",
+        "go",
+        "chmod",
+        "chown",
+    ];
+    word.contains('/') || COMMON.contains(&word)
+}
 
 /// Arguments whose presence says the call's paths are a remote's.
 const REMOTE_KEYS: &[&str] = &[
@@ -824,6 +942,141 @@ fn operations(arguments: &[Argument], method: Option<&str>) -> Vec<String> {
     found
 }
 
+/// Values that open something to everyone.
+const EVERYONE: &[&str] = &[
+    "public",
+    "public-read",
+    "public-read-write",
+    "publicread",
+    "anyone",
+    "anyonewithlink",
+    "anonymous",
+    "everyone",
+    "allusers",
+    "allauthenticatedusers",
+    "0.0.0.0/0",
+    "::/0",
+    "*",
+];
+
+/// Arguments that say who may reach something.
+const AUDIENCE_KEYS: &[&str] = &[
+    "visibility",
+    "acl",
+    "access",
+    "access_level",
+    "type",
+    "member",
+    "members",
+    "cidr",
+    "cidr_ip",
+    "cidr_block",
+    "cidr_blocks",
+    "ip_address",
+    "source_ranges",
+    "principal",
+    "grantee",
+    "audience",
+    "sharing",
+    "permission",
+    "permissions",
+    "role_type",
+    "share_type",
+    "link_sharing",
+];
+
+/// States a call may set that destroy or stop what it names, as values
+/// (`"status": "closed"`) or as flags set true (`"archived": true`).
+const ENDING_STATES: &[&str] = &[
+    "deleted",
+    "archived",
+    "closed",
+    "suspended",
+    "disabled",
+    "cancelled",
+    "canceled",
+    "revoked",
+    "banned",
+    "locked",
+    "trashed",
+    "terminated",
+    "stopped",
+    "deactivated",
+    "in_trash",
+];
+
+/// Flags that ask a service for the secrets it keeps.
+const REVEALING: &[&str] =
+    &["decrypt", "with_decryption", "reveal", "show_secrets", "include_secrets", "unmask", "show_values", "decrypted"];
+
+/// Names of the places services keep accounts and credentials in.
+const CREDENTIAL_STORES: &[&str] = &["system.users", "pg_authid", "pg_shadow", "mysql.user", "secret", "secrets"];
+
+/// What a call's arguments declare outright.
+fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, Scope, String)> {
+    let mut effects = Vec::new();
+    for argument in arguments {
+        let value = argument.value.trim().to_ascii_lowercase();
+        let key = argument.key.as_str();
+        if AUDIENCE_KEYS.contains(&key) && EVERYONE.contains(&value.as_str()) && !(key == "type" && value == "*") {
+            effects.push((IntentKind::PrivilegeGrant, Scope::Unbounded, format!("{key} {value} opens it to everyone")));
+        }
+        if matches!(key, "status" | "state") && ENDING_STATES.contains(&value.as_str()) {
+            effects.push((IntentKind::InfraUndeclared, Scope::Bounded, format!("sets {key} to {value}")));
+        }
+        if matches!(key, "kind" | "resource_type" | "collection" | "table" | "resource")
+            && CREDENTIAL_STORES.contains(&value.as_str())
+        {
+            effects.push((IntentKind::SecretRead, Scope::Server, format!("{key} {value} holds credentials")));
+        }
+    }
+    // Flags: `"private": false`, `"archived": true`, `"decrypt": true`.
+    let mut flags = Vec::new();
+    flag_fields(input, 0, &mut flags);
+    for (key, on) in flags {
+        let key = normalize_key(&key);
+        if !on && matches!(key.as_str(), "private" | "is_private" | "internal")
+            || on
+                && matches!(
+                    key.as_str(),
+                    "public" | "is_public" | "publicly_accessible" | "anonymous_access" | "allow_anonymous"
+                )
+        {
+            effects.push((IntentKind::PrivilegeGrant, Scope::Unbounded, format!("{key}: {on} makes it public")));
+        }
+        if on && ENDING_STATES.contains(&key.as_str()) {
+            effects.push((IntentKind::InfraUndeclared, Scope::Bounded, format!("sets {key}")));
+        }
+        if on && REVEALING.contains(&key.as_str()) {
+            effects.push((
+                IntentKind::SecretRead,
+                Scope::Server,
+                format!("{key}: true asks for the secrets themselves"),
+            ));
+        }
+    }
+    effects
+}
+
+/// Every boolean argument, however nested, with its name.
+fn flag_fields(value: &Value, depth: usize, out: &mut Vec<(String, bool)>) {
+    if depth > 8 {
+        return;
+    }
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                match field {
+                    Value::Bool(on) => out.push((key.clone(), *on)),
+                    other => flag_fields(other, depth + 1, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| flag_fields(item, depth + 1, out)),
+        _ => {}
+    }
+}
+
 /// A flag that widens a change: forced, cascading, everything (`"*"`).
 fn widening(input: &Value, arguments: &[Argument]) -> Option<String> {
     const FLAGS: &[&str] =
@@ -836,6 +1089,11 @@ fn widening(input: &Value, arguments: &[Argument]) -> Option<String> {
         }
     }
     for argument in arguments {
+        if matches!(argument.key.as_str(), "mode" | "reset_mode" | "type")
+            && argument.value.eq_ignore_ascii_case("hard")
+        {
+            return Some(format!("{} {}", argument.key, argument.value));
+        }
         if argument.value == "*" {
             return Some(format!("{} \"*\"", argument.key));
         }

@@ -14,6 +14,7 @@ use crate::walk::{Command, Walker};
 use crate::words::Arg;
 use crate::{catalogue, lexicon};
 
+mod access;
 mod carriers;
 pub(crate) mod database;
 pub(crate) mod files;
@@ -117,6 +118,8 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
         || projects::check(walker, command);
     // HTTP methods are judged for any network tool, beside its catalogue entry.
     network::check(walker, command);
+    // Access granted, opened to everyone or secrets read, by any CLI.
+    access::check(walker, command);
     // Whatever the program, setting how many run to zero stops them.
     if let Some(option) = lexicon::scaled_to_zero(command.args)
         && walker.intent_count() == before
