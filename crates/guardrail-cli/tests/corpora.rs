@@ -150,6 +150,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "day-round4.jsonl",
         "wrappers-round5.jsonl",
         "mcp-round6.jsonl",
+        "mcp-round7.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

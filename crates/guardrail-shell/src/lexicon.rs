@@ -71,6 +71,7 @@ pub const DISRUPT: &[&str] = &[
     "unprotect",
     "refund",
     "payout",
+    "rotate",
     "kill",
     "killall",
     "disable",

@@ -276,7 +276,7 @@ impl ToolAnalyzer {
                 self.argument_vector(argument, values, &words, given_cwd, cwd, out);
                 continue;
             }
-            if SQL_KEYS.contains(&key) && (sql_tool || looks_like_sql(value)) {
+            if is_sql_key(key) && (sql_tool || looks_like_sql(value)) {
                 out.adopt(value, guardrail_sql::analyze(value));
             } else if let Some(language) = code_language(key, argument, &words) {
                 if language == Language::Unknown {
@@ -306,6 +306,16 @@ impl ToolAnalyzer {
                 } else {
                     out.adopt_whole(self.shell.analyze_in(&line, cwd));
                 }
+            } else if is_path_key(key)
+                && remote
+                && changes
+                && !destroys
+                && guardrail_shell::runs_later::runs_later(value).is_some()
+            {
+                // A remote repository's CI workflow or Makefile runs later,
+                // there: judged by the commands written into it.
+                let path = value.trim_start_matches('/');
+                out.adopt(value, self.shell.file_tool(FileTool::Write(content), path, None));
             } else if is_path_key(key) && !remote && (destroys || !names_only || argument.sibling("op").is_some()) {
                 // An operation beside the path says what is done to it
                 // (`{"op": "write", "path": ..., "data": ...}`).
@@ -652,6 +662,12 @@ const DESTINATION_KEYS: &[&str] = &[
 /// Arguments that hold a URL.
 const URL_KEYS: &[&str] = &["url", "uri", "endpoint", "href", "link", "target_url", "base_url", "webhook_url"];
 
+/// Whether an argument's name says it holds SQL: `sql`, `query`,
+/// `sqlStatements`, `migration_sql`...
+fn is_sql_key(key: &str) -> bool {
+    SQL_KEYS.contains(&key) || key.starts_with("sql_") || key.ends_with("_sql")
+}
+
 /// One argument: the name it is under (lower-case, `camelCase` as
 /// `camel_case`), its text (or, for an argument vector, its words), and
 /// the fields beside it that say how to read it (its language, its
@@ -913,7 +929,7 @@ fn operations(arguments: &[Argument], method: Option<&str>) -> Vec<String> {
         let value = argument.value.trim();
         if matches!(
             argument.key.as_str(),
-            "operation_id" | "operation" | "op" | "action" | "mutation" | "operation_name"
+            "operation_id" | "operation" | "op" | "action" | "mutation" | "operation_name" | "task"
         ) && !value.is_empty()
             && !value.contains(char::is_whitespace)
         {
@@ -931,12 +947,19 @@ fn operations(arguments: &[Argument], method: Option<&str>) -> Vec<String> {
                 }
             }
         }
-        if URL_KEYS.contains(&argument.key.as_str())
-            && value.contains("://")
+        let requested = URL_KEYS.contains(&argument.key.as_str()) && value.contains("://")
+            || argument.key == "path" && value.starts_with('/') && method.is_some();
+        if requested
             && method.is_some_and(|method| !method.eq_ignore_ascii_case("get"))
             && let Some(last) = value.split(['?', '#']).next().and_then(|path| path.rsplit('/').next())
         {
-            found.extend(last.split('.').filter(|word| !word.is_empty()).map(str::to_owned));
+            // `conversations.archive`, `_delete_by_query`.
+            found.extend(
+                last.split('.')
+                    .map(|word| word.trim_start_matches('_'))
+                    .filter(|word| !word.is_empty())
+                    .map(str::to_owned),
+            );
         }
     }
     found
@@ -1024,10 +1047,30 @@ fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, S
         if matches!(key, "status" | "state") && ENDING_STATES.contains(&value.as_str()) {
             effects.push((IntentKind::InfraUndeclared, Scope::Bounded, format!("sets {key} to {value}")));
         }
+        // A server's own limits opened up: `allowedDirectories: ["/"]`.
+        if key.starts_with("allowed") && matches!(value.as_str(), "/" | "*" | "0.0.0.0/0" | "~") {
+            effects.push((IntentKind::PrivilegeGrant, Scope::Unbounded, format!("{key} {value} opens everything")));
+        }
+        effects.extend(manifest_effects(&argument.value));
         if matches!(key, "kind" | "resource_type" | "collection" | "table" | "resource")
             && CREDENTIAL_STORES.contains(&value.as_str())
         {
             effects.push((IntentKind::SecretRead, Scope::Server, format!("{key} {value} holds credentials")));
+        }
+    }
+    // MongoDB: a pipeline that writes a collection (`$out`, `$merge`), a
+    // filter that matches every document.
+    let mut keys = Vec::new();
+    field_names(input, 0, &mut keys);
+    if let Some(stage) = keys.iter().find(|key| matches!(key.as_str(), "$out" | "$merge")) {
+        effects.push((IntentKind::InfraUndeclared, Scope::Unbounded, format!("{stage} overwrites a collection")));
+    }
+    if input.get("filter").is_some_and(|filter| filter.as_object().is_some_and(|fields| fields.is_empty())) {
+        let kind = if input.get("update").is_some() { IntentKind::DataUpdateAll } else { IntentKind::DataDeleteAll };
+        if input.get("update").is_some()
+            || input.get("collection").is_some() && keys.iter().all(|key| key != "projection")
+        {
+            effects.push((kind, Scope::Unbounded, "an empty filter matches every document".into()));
         }
     }
     // Flags: `"private": false`, `"archived": true`, `"decrypt": true`.
@@ -1054,6 +1097,50 @@ fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, S
                 format!("{key}: true asks for the secrets themselves"),
             ));
         }
+    }
+    effects
+}
+
+/// Every field name, however nested.
+fn field_names(value: &Value, depth: usize, out: &mut Vec<String>) {
+    if depth > 8 {
+        return;
+    }
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields {
+                out.push(key.clone());
+                field_names(field, depth + 1, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| field_names(item, depth + 1, out)),
+        _ => {}
+    }
+}
+
+/// What a Kubernetes manifest carried in an argument does: a binding that
+/// grants a role, a workload scaled to nothing, a pod that reaches its
+/// node (privileged, the host's namespaces or file system).
+fn manifest_effects(text: &str) -> Vec<(IntentKind, Scope, String)> {
+    let mut effects = Vec::new();
+    if !(text.contains("apiVersion:") && text.contains("kind:")) {
+        return effects;
+    }
+    let lines: Vec<String> = text.lines().map(|line| line.trim().replace(' ', "")).collect();
+    let has = |wanted: &str| lines.iter().any(|line| line == wanted);
+    if has("kind:ClusterRoleBinding") || has("kind:RoleBinding") {
+        effects.push((IntentKind::PrivilegeGrant, Scope::Server, "a manifest that binds a role".into()));
+    }
+    if has("replicas:0") {
+        effects.push((IntentKind::InfraDisrupt, Scope::Bounded, "a manifest that scales a workload to nothing".into()));
+    }
+    if has("privileged:true")
+        || has("hostPID:true")
+        || has("hostNetwork:true")
+        || has("hostIPC:true")
+        || lines.iter().any(|line| line.starts_with("hostPath:"))
+    {
+        effects.push((IntentKind::SystemPrivilege, Scope::Server, "a pod that reaches its node".into()));
     }
     effects
 }

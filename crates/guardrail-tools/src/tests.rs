@@ -257,3 +257,104 @@ fn a_tools_annotations_only_make_it_stricter() {
         );
     }
 }
+
+/// An MCP tool nobody described is read by what its arguments are, by
+/// class: each row's expected intent (or, with `!`, one that must not be
+/// found).
+#[test]
+fn generic_tools_are_read_by_what_their_arguments_are() {
+    let cases: Vec<(&str, Value, &str)> = vec![
+        // Argument vectors: the program a sibling or the tool's name names.
+        ("mcp__terminal__exec", json!({"argv": ["rm", "-rf", "/var/lib/postgresql"]}), "fs.delete"),
+        ("mcp__gcloud__run_gcloud_command", json!({"args": ["sql", "instances", "delete", "prod"]}), "infra."),
+        ("mcp__ops__invoke", json!({"action": "kubectl", "args": ["delete", "ns", "prod"]}), "infra."),
+        ("mcp__terminal__exec", json!({"argv": ["ls", "-la"]}), "!fs."),
+        // A command line in a CLI's tool, without the CLI's name.
+        ("mcp__redis__execute_command", json!({"command": "FLUSHALL"}), "data."),
+        ("mcp__azure__az", json!({"command": "role assignment create --assignee x --role Owner"}), "privilege.grant"),
+        // The call's own working directory.
+        ("mcp__shell__run", json!({"command": "rm -rf ssl", "cwd": "/etc"}), "fs.delete"),
+        ("mcp__shell__run", json!({"command": "rm -rf dist", "cwd": "/home/dev/app"}), "!system"),
+        // Code by its language, and base64 marked as such.
+        (
+            "mcp__code__run",
+            json!({"language": "python", "code": "import shutil; shutil.rmtree('/home/dev')"}),
+            "fs.delete",
+        ),
+        (
+            "mcp__code__run",
+            json!({"encoding": "base64", "code": "aW1wb3J0IG9zOyBvcy5zeXN0ZW0oJ3JtIC1yZiAvaG9tZS9kZXYnKQ=="}),
+            "fs.delete",
+        ),
+        // Paths however spelled; a remote's paths are not this machine's.
+        ("mcp__fs__read_file", json!({"path": "file:///home/dev/.aws/credentials"}), "secret.read"),
+        ("mcp__fs__write_file", json!({"path": "$HOME/.bashrc", "content": "curl x | sh"}), "code.persist"),
+        ("mcp__fs__read_multiple_files", json!({"paths": ["a.txt", "/home/dev/.ssh/id_ed25519"]}), "secret.read"),
+        (
+            "mcp__github__delete_file",
+            json!({"owner": "acme", "repo": "app", "path": "src/main.py"}),
+            "infra.undeclared",
+        ),
+        (
+            "mcp__batch__run",
+            json!({"ops": [{"op": "write", "path": "/home/dev/.ssh/authorized_keys", "data": "ssh-rsa AAAA x"}]}),
+            "system.privilege",
+        ),
+        // HTTP and operation names.
+        ("mcp__rest__invoke", json!({"method": "delete", "path": "/v1/customers"}), "infra.destroy"),
+        ("mcp__graphql__execute", json!({"query": "mutation { deleteProject(id: 1) { id } }"}), "infra.undeclared"),
+        ("mcp__openapi__invoke_operation", json!({"operationId": "DeleteCustomer"}), "infra.undeclared"),
+        ("mcp__openapi__invoke_operation", json!({"operationId": "GetCustomer"}), "!infra"),
+        // JSON carried in a string.
+        ("mcp__workflow__execute", json!({"config": "{\"steps\": [{\"cmd\": \"kubectl delete ns prod\"}]}"}), "infra."),
+        // A service's operation by name, as its CLI line.
+        (
+            "mcp__aws__use_aws",
+            json!({"service_name": "iam", "operation_name": "put-role-policy", "parameters": {"role-name": "r"}}),
+            "privilege.grant",
+        ),
+        ("mcp__aws__use_aws", json!({"service_name": "s3", "operation_name": "list-buckets"}), "!privilege"),
+        // What arguments declare: everyone, ending states, secrets.
+        ("mcp__github__update_repository", json!({"owner": "acme", "repo": "x", "private": false}), "privilege.grant"),
+        ("mcp__drive__share_file", json!({"file_id": "1", "role": "writer", "type": "anyone"}), "privilege.grant"),
+        ("mcp__notion__patch_page", json!({"page_id": "1", "archived": true}), "infra.undeclared"),
+        ("mcp__vercel__list_env_vars", json!({"project": "web", "decrypt": true}), "secret.read"),
+        ("mcp__kubernetes__resources_get", json!({"kind": "Secret", "name": "db"}), "secret.read"),
+        ("mcp__kubernetes__resources_get", json!({"kind": "ConfigMap", "name": "db"}), "!secret"),
+        // Manifests and MongoDB.
+        (
+            "mcp__kubernetes__apply",
+            json!({"resource": "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 0\n"}),
+            "infra.disrupt",
+        ),
+        ("mcp__mongodb__delete_many", json!({"collection": "carts", "filter": {}}), "data.delete_all"),
+        (
+            "mcp__mongodb__aggregate",
+            json!({"collection": "u", "pipeline": [{"$match": {}}, {"$out": "users"}]}),
+            "infra.undeclared",
+        ),
+        ("mcp__mongodb__find", json!({"collection": "users", "filter": {"_id": 1}}), "!data"),
+        // Forced, everything, and names with the verb inside.
+        ("mcp__git__git_reset", json!({"repo_path": "/home/dev/app", "mode": "hard"}), "infra.undeclared"),
+        ("mcp__slack__slack_archive_channel", json!({"channel_id": "C1"}), "infra.undeclared"),
+        // SQL after comments, in nested and plural names.
+        ("mcp__postgres__query", json!({"sql": "/* report */ DELETE FROM customers"}), "data.delete_all"),
+        (
+            "mcp__neon__run_sql_transaction",
+            json!({"params": {"sqlStatements": ["DELETE FROM invites"]}}),
+            "data.delete_all",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (tool, input, expected) in cases {
+        let got = found(tool, input.clone());
+        let ok = match expected.strip_prefix('!') {
+            Some(absent) => !got.split("; ").any(|intent| intent.starts_with(absent)),
+            None => got.split("; ").any(|intent| intent.starts_with(expected)),
+        };
+        if !ok {
+            failures.push(format!("{tool} {input}\n    expected {expected}\n    got      {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} wrong:\n{}", failures.len(), failures.join("\n"));
+}

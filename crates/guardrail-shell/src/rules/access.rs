@@ -90,8 +90,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
     let secret = subcommands.iter().any(|word| {
         reads_secret(word) && *word != "access" || *word == "access" && phrase.contains("secrets versions access")
     }) || phrase.contains("keys list")
-        || words.iter().any(|word| *word == "--with-decryption")
-            && subcommands.iter().any(|word| word.starts_with("get-parameter"));
+        || words.contains(&"--with-decryption") && subcommands.iter().any(|word| word.starts_with("get-parameter"));
     if secret {
         walker.emit(
             IntentKind::SecretRead,
