@@ -31,7 +31,39 @@ fn main() {
     let (as_sql, as_call) = (guard(), guard());
     // The same statements, judged as themselves or inside a call: each
     // path's batch is its own (the actions differ by kind).
+    let (sql_texts, call_texts): (Vec<String>, Vec<String>) = (
+        sql.iter().map(|action| action.text.clone()).collect(),
+        calls.iter().map(|action| action.text.clone()).collect(),
+    );
+    let tools = guardrail_tools::ToolAnalyzer::default();
     let paths = vec![
+        Path {
+            name: "SQL analysis",
+            run: Box::new(move |_| {
+                for text in &sql_texts {
+                    black_box(guardrail_sql::analyze(black_box(text)));
+                }
+            }),
+        },
+        Path {
+            name: "call JSON read",
+            run: Box::new({
+                let texts = call_texts.clone();
+                move |_| {
+                    for text in &texts {
+                        black_box(serde_json::from_str::<serde_json::Value>(black_box(text)).ok());
+                    }
+                }
+            }),
+        },
+        Path {
+            name: "tool analysis",
+            run: Box::new(move |_| {
+                for text in &call_texts {
+                    black_box(tools.analyze_in(black_box(text), None));
+                }
+            }),
+        },
         Path {
             name: "SQL decision",
             run: Box::new(move |_| {

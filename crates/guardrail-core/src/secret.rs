@@ -136,6 +136,30 @@ pub fn names_a_secret(name: &str) -> bool {
     })
 }
 
+/// Names that say a field or column holds personal or payment data to keep
+/// from an agent (besides names of secrets, [`names_a_secret`]).
+const SENSITIVE_DATA: &[&str] = &[
+    "ssn",
+    "social_security_number",
+    "card_number",
+    "credit_card",
+    "credit_card_number",
+    "cc_number",
+    "cvv",
+    "cvc",
+    "iban",
+    "tax_id",
+    "passport_number",
+];
+
+/// Whether a column or field named `name` holds data masked whatever its
+/// value: a secret's name, or personal and payment data's (`ssn`,
+/// `card_number`).
+pub fn names_sensitive_data(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SENSITIVE_DATA.contains(&lower.as_str()) || names_a_secret(&lower)
+}
+
 /// One text-level detector and its documentation. `docs/secrets.md`
 /// describes the same list, and a test runs every example and look-alike.
 pub struct Detector {

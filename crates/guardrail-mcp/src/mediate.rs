@@ -150,6 +150,14 @@ impl Mediator {
                 self.session(SessionPhase::Started, Some(describe_client(&message["params"])));
                 return Relay::Forward;
             }
+            Some("resources/read") => return self.resource_read(message),
+            // A prompt's text is recorded, masked, on its way back.
+            Some("prompts/get") => {
+                if let (Some(id), Some(name)) = (id, message["params"]["name"].as_str()) {
+                    self.await_answer(id, Awaited::Call(format!("prompt:{name}")));
+                }
+                return Relay::Forward;
+            }
             _ => return Relay::Forward,
         }
         let id = id.cloned().unwrap_or(Value::Null);
@@ -223,6 +231,51 @@ impl Mediator {
                 &format!("guardrail: denied by rule {}: {}", decision.rule, decision.reason),
             )),
         }
+    }
+
+    /// A resource read, judged as the call `read_resource {"uri": URI}` (a
+    /// `file://` URI is a read of that file): allowed, it goes on and its
+    /// contents are masked and recorded on their way back; otherwise the
+    /// client gets an error saying why (and, held, the approval request).
+    fn resource_read(&self, message: &Value) -> Relay {
+        let id = message.get("id").cloned().unwrap_or(Value::Null);
+        let Some(uri) = message["params"]["uri"].as_str() else {
+            return Relay::Answer(error(&id, -32602, "guardrail: a resources/read names no uri"));
+        };
+        let action = self.call_action("read_resource", json!({"uri": uri}), &id);
+        let checked = match self.gate.check(&action) {
+            Ok(checked) => checked,
+            Err(problem) => {
+                let why =
+                    format!("guardrail: the resource was not read: its decision could not be recorded ({problem})");
+                return Relay::Answer(error(&id, -32603, &why));
+            }
+        };
+        let decision = &checked.decision;
+        let why = match decision.verdict {
+            Verdict::Allow => {
+                self.await_answer(&id, Awaited::Call("read_resource".into()));
+                return Relay::Forward;
+            }
+            Verdict::Deny => format!("guardrail: denied by rule {}: {}", decision.rule, decision.reason),
+            Verdict::RequireJustification => {
+                format!("guardrail: needs a justification by rule {}: {}", decision.rule, decision.reason)
+            }
+            Verdict::RequireApproval => {
+                let request = self.gate.request_approval(&action, &checked).map(|ticket| ticket.wait());
+                let request = match request {
+                    Ok(Ok(changed)) => {
+                        format!(" Approval request {}{}.", changed.request.id, self.link(&changed.request.id))
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "guardrail: held for a person's approval by rule {}: {}.{request}",
+                    decision.rule, decision.reason
+                )
+            }
+        };
+        Relay::Answer(error(&id, -32001, &why))
     }
 
     /// The call as the server should see it: a `justification` argument
@@ -468,21 +521,58 @@ fn describe_client(params: &Value) -> String {
     )
 }
 
-/// Masks secrets in every string of `value`; whether any was.
+/// Masks secrets in every string of `value`, and whatever a field named
+/// for a secret or for personal data holds (`password`, `ssn`, as in rows
+/// a database tool returns, also when they come as JSON text); whether
+/// anything was.
 fn mask(value: &mut Value) -> bool {
+    mask_at(value, 0)
+}
+
+fn mask_at(value: &mut Value, depth: usize) -> bool {
+    const DEEPEST: usize = 32;
+    if depth > DEEPEST {
+        return false;
+    }
     match value {
-        Value::String(text) => match guardrail_core::secret::redact(text, &[]) {
-            std::borrow::Cow::Owned(masked) => {
-                *text = masked;
-                true
+        Value::String(text) => {
+            // Rows as JSON text (`[{"email": ..., "password_hash": ...}]`).
+            let trimmed = text.trim_start();
+            if (trimmed.starts_with('{') || trimmed.starts_with('['))
+                && let Ok(mut inner) = serde_json::from_str::<Value>(text)
+                && (inner.is_object() || inner.is_array())
+            {
+                if mask_at(&mut inner, depth + 1) {
+                    *text = inner.to_string();
+                    return true;
+                }
+                return false;
             }
-            std::borrow::Cow::Borrowed(_) => false,
-        },
-        Value::Array(items) => items.iter_mut().fold(false, |any, item| mask(item) | any),
-        Value::Object(fields) => fields.values_mut().fold(false, |any, field| mask(field) | any),
+            match guardrail_core::secret::redact(text, &[]) {
+                std::borrow::Cow::Owned(masked) => {
+                    *text = masked;
+                    true
+                }
+                std::borrow::Cow::Borrowed(_) => false,
+            }
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |any, item| mask_at(item, depth + 1) | any),
+        Value::Object(fields) => fields.iter_mut().fold(false, |any, (name, field)| {
+            let whole = matches!(field, Value::String(_) | Value::Number(_))
+                && guardrail_core::secret::names_sensitive_data(name)
+                && field.as_str().is_none_or(|text| !text.is_empty() && text != MASKED);
+            if whole {
+                *field = Value::String(MASKED.into());
+                return true;
+            }
+            mask_at(field, depth + 1) | any
+        }),
         _ => false,
     }
 }
+
+/// What a masked value reads as.
+const MASKED: &str = "****";
 
 /// A tool result the model reads as a failed call, with why.
 pub(crate) fn refused(id: &Value, text: &str) -> String {
@@ -508,6 +598,21 @@ mod tests {
             "{text}"
         );
         assert!(!mask(&mut json!({"content": [{"type": "text", "text": "12 files"}]})));
+    }
+
+    #[test]
+    fn fields_named_for_secrets_or_personal_data_are_masked_also_in_rows_as_text() {
+        let rows = json!([{"id": 1, "email": "a@b.c", "password_hash": "$2b$12$abcdefghijklmnopqrstuv", "ssn": "078-05-1120", "card_number": 4111111111111111u64}]);
+        let mut result =
+            json!({"content": [{"type": "text", "text": rows.to_string()}], "structuredContent": {"rows": rows}});
+        assert!(mask(&mut result));
+        let text = result.to_string();
+        for hidden in ["abcdefghijklmnopqrstuv", "078-05-1120", "4111111111111111"] {
+            assert!(!text.contains(hidden), "{hidden}: {text}");
+        }
+        assert!(text.contains("a@b.c"), "other columns pass: {text}");
+        let mut plain = json!({"content": [{"type": "text", "text": "[{\"id\": 1, \"token_count\": 5}]"}]});
+        assert!(!mask(&mut plain), "{plain}");
     }
 
     #[test]

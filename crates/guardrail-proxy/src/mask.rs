@@ -19,22 +19,6 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::wire::{self, Fields, WireError};
 
-/// Names that say a column holds something to keep from an agent, besides
-/// names of secrets ([`guardrail_core::secret::names_a_secret`]).
-const SENSITIVE: &[&str] = &[
-    "ssn",
-    "social_security_number",
-    "card_number",
-    "credit_card",
-    "credit_card_number",
-    "cc_number",
-    "cvv",
-    "cvc",
-    "iban",
-    "tax_id",
-    "passport_number",
-];
-
 /// Text types, whose binary format is the text itself.
 const TEXT_TYPES: &[u32] = &[25, 1043, 1042, 19, 705, 114];
 
@@ -52,8 +36,7 @@ pub struct MaskRules {
 impl MaskRules {
     pub fn masks_column(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        self.columns.contains(&lower)
-            || (self.builtin && (SENSITIVE.contains(&lower.as_str()) || guardrail_core::secret::names_a_secret(&lower)))
+        self.columns.contains(&lower) || (self.builtin && guardrail_core::secret::names_sensitive_data(&lower))
     }
 }
 

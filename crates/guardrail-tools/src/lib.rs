@@ -238,21 +238,24 @@ impl ToolAnalyzer {
         let words = name_words(tool);
         let verb = tool_verb(name);
         let destroys = matches!(verb, Some(guardrail_shell::lexicon::Verb::Destroy));
+        // The words of the tool's own name (`create_or_update_file`,
+        // `writeFile`), each matched by its start (`uploads`, `listing`).
+        let name_parts = name_words(name);
+        let named = |list: &[&str]| {
+            name_parts
+                .iter()
+                .any(|part| list.iter().any(|word| part == word || word.len() >= 4 && part.starts_with(word)))
+        };
         let changes = destroys
             || matches!(verb, Some(guardrail_shell::lexicon::Verb::Disrupt))
-            || [
+            || named(&[
                 "write", "create", "edit", "update", "save", "append", "put", "upload", "move", "rename", "copy",
                 "push", "set", "patch",
-            ]
-            .iter()
-            .any(|word| name.to_ascii_lowercase().contains(word));
+            ]);
         // Tools that list, find or describe files see their names, not
         // what they hold.
-        let lower_name = name.to_ascii_lowercase();
-        let names_only = ["search", "list", "find", "glob", "tree", "info", "stat", "exists", "allowed"]
-            .iter()
-            .any(|word| lower_name.contains(word))
-            && !changes;
+        let names_only =
+            named(&["search", "list", "find", "glob", "tree", "info", "stat", "exists", "allowed"]) && !changes;
         let sql_tool = words.iter().any(|word| SQL_TOOLS.contains(&word.as_str()));
         // Paths in a call that names a remote place (a repository, a
         // bucket) are the remote's, not this machine's.
@@ -267,7 +270,7 @@ impl ToolAnalyzer {
         let before = out.intents.len();
         let mut judged_a_path = false;
         let mut arguments = Vec::new();
-        gather(None, input, &Value::Null, 0, &mut arguments);
+        gather(None, input, &Siblings::default(), 0, &mut arguments);
         let content = text_of(input, &["content", "text", "body", "data"]).unwrap_or("");
         for argument in &arguments {
             let key = argument.key.as_str();
@@ -358,6 +361,12 @@ impl ToolAnalyzer {
             .map(|argument| argument.value.as_str())
             .collect();
         for url in &urls {
+            // A `file://` URL is a file read here, not a request.
+            if let Some(path) = url.strip_prefix("file://") {
+                judged_a_path = true;
+                out.adopt_whole(self.shell.file_tool(FileTool::Read, path, cwd));
+                continue;
+            }
             out.secret_sent(tool, url);
             self.request(method, url, cwd, out);
         }
@@ -398,8 +407,7 @@ impl ToolAnalyzer {
         }
         // A tool that publishes or sends (an issue, a message, a request)
         // sends the credentials its arguments carry.
-        let sends = SENDS.iter().any(|word| lower_name.contains(word))
-            || arguments.iter().any(|argument| DESTINATION_KEYS.contains(&argument.key.as_str()));
+        let sends = named(SENDS) || arguments.iter().any(|argument| DESTINATION_KEYS.contains(&argument.key.as_str()));
         if sends {
             for argument in &arguments {
                 out.secret_sent(tool, &argument.value);
@@ -676,8 +684,12 @@ struct Argument {
     key: String,
     value: String,
     words: Option<Vec<String>>,
-    siblings: Vec<(&'static str, String)>,
+    siblings: Siblings,
 }
+
+/// The fields beside an argument that say how to read it, shared by the
+/// arguments of one object.
+type Siblings = std::rc::Rc<Vec<(&'static str, String)>>;
 
 impl Argument {
     fn sibling(&self, field: &str) -> Option<&str> {
@@ -708,18 +720,24 @@ const SIBLINGS: &[&str] = &[
     "data",
 ];
 
-fn siblings_of(parent: &Value) -> Vec<(&'static str, String)> {
-    SIBLINGS
-        .iter()
-        .filter_map(|field| parent.get(*field).and_then(Value::as_str).map(|value| (*field, value.to_owned())))
-        .collect()
+fn siblings_of(parent: &Value) -> Siblings {
+    let Some(fields) = parent.as_object() else { return Siblings::default() };
+    if !fields.keys().any(|key| SIBLINGS.contains(&key.as_str())) {
+        return Siblings::default();
+    }
+    std::rc::Rc::new(
+        SIBLINGS
+            .iter()
+            .filter_map(|field| parent.get(*field).and_then(Value::as_str).map(|value| (*field, value.to_owned())))
+            .collect(),
+    )
 }
 
 /// Every argument of a call, however nested: strings, argument vectors
 /// (arrays of strings under a name for one), JSON objects carried in a
 /// string, and base64 text its object marks as such (`"encoding":
 /// "base64"`), decoded.
-fn gather(key: Option<&str>, value: &Value, parent: &Value, depth: usize, out: &mut Vec<Argument>) {
+fn gather(key: Option<&str>, value: &Value, siblings: &Siblings, depth: usize, out: &mut Vec<Argument>) {
     const DEEPEST: usize = 8;
     if depth > DEEPEST {
         return;
@@ -727,10 +745,8 @@ fn gather(key: Option<&str>, value: &Value, parent: &Value, depth: usize, out: &
     let key_name = key.map(normalize_key).unwrap_or_default();
     match value {
         Value::String(text) => {
-            let base64 = parent
-                .get("encoding")
-                .and_then(Value::as_str)
-                .is_some_and(|encoding| encoding.eq_ignore_ascii_case("base64"));
+            let base64 =
+                siblings.iter().any(|(name, value)| *name == "encoding" && value.eq_ignore_ascii_case("base64"));
             let decoded = base64
                 .then(|| {
                     use base64::Engine;
@@ -745,9 +761,9 @@ fn gather(key: Option<&str>, value: &Value, parent: &Value, depth: usize, out: &
                 && let Ok(inner) = serde_json::from_str::<Value>(&text)
                 && (inner.is_object() || inner.is_array())
             {
-                gather(key, &inner, parent, depth + 1, out);
+                gather(key, &inner, siblings, depth + 1, out);
             }
-            out.push(Argument { key: key_name, value: text, words: None, siblings: siblings_of(parent) });
+            out.push(Argument { key: key_name, value: text, words: None, siblings: std::rc::Rc::clone(siblings) });
         }
         Value::Array(items) => {
             if VECTOR_KEYS.contains(&key_name.as_str()) && !items.is_empty() && items.iter().all(Value::is_string) {
@@ -756,12 +772,15 @@ fn gather(key: Option<&str>, value: &Value, parent: &Value, depth: usize, out: &
                     key: key_name.clone(),
                     value: String::new(),
                     words: Some(words),
-                    siblings: siblings_of(parent),
+                    siblings: std::rc::Rc::clone(siblings),
                 });
             }
-            items.iter().for_each(|item| gather(key, item, parent, depth + 1, out));
+            items.iter().for_each(|item| gather(key, item, siblings, depth + 1, out));
         }
-        Value::Object(fields) => fields.iter().for_each(|(key, field)| gather(Some(key), field, value, depth + 1, out)),
+        Value::Object(fields) => {
+            let own = siblings_of(value);
+            fields.iter().for_each(|(key, field)| gather(Some(key), field, &own, depth + 1, out));
+        }
         _ => {}
     }
 }
@@ -936,7 +955,9 @@ fn operations(arguments: &[Argument], method: Option<&str>) -> Vec<String> {
             found.push(value.to_owned());
         }
         // `mutation { deleteProject(id: 1) { id } }`: the fields it calls.
-        if let Some(at) = value.find("mutation") {
+        if value.contains('{')
+            && let Some(at) = value.find("mutation")
+        {
             let body = &value[at..];
             if let Some(open) = body.find('{') {
                 let inner = &body[open + 1..];
@@ -1039,6 +1060,11 @@ const CREDENTIAL_STORES: &[&str] = &["system.users", "pg_authid", "pg_shadow", "
 fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, Scope, String)> {
     let mut effects = Vec::new();
     for argument in arguments {
+        effects.extend(manifest_effects(&argument.value));
+        // The values compared below are short words.
+        if argument.value.len() > 64 {
+            continue;
+        }
         let value = argument.value.trim().to_ascii_lowercase();
         let key = argument.key.as_str();
         if AUDIENCE_KEYS.contains(&key) && EVERYONE.contains(&value.as_str()) && !(key == "type" && value == "*") {
@@ -1051,7 +1077,6 @@ fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, S
         if key.starts_with("allowed") && matches!(value.as_str(), "/" | "*" | "0.0.0.0/0" | "~") {
             effects.push((IntentKind::PrivilegeGrant, Scope::Unbounded, format!("{key} {value} opens everything")));
         }
-        effects.extend(manifest_effects(&argument.value));
         if matches!(key, "kind" | "resource_type" | "collection" | "table" | "resource")
             && CREDENTIAL_STORES.contains(&value.as_str())
         {
@@ -1270,7 +1295,12 @@ impl Out<'_> {
 /// it cannot be found.
 fn locate(text: &str, value: &str) -> (Span, bool) {
     let encoded = serde_json::to_string(value).expect("strings encode");
-    match text.find(&encoded) {
+    // Candidates by the first bytes (a short needle is cheap to set up),
+    // each confirmed whole.
+    let head = &encoded.as_bytes()[..encoded.len().min(12)];
+    let found = memchr::memmem::find_iter(text.as_bytes(), head)
+        .find(|at| text.as_bytes()[*at..].starts_with(encoded.as_bytes()));
+    match found {
         Some(at) => {
             let content = &encoded[1..encoded.len() - 1];
             (Span::new(at + 1, at + 1 + content.len()), content == value)
