@@ -150,6 +150,12 @@ const SENSITIVE_DATA: &[&str] = &[
     "iban",
     "tax_id",
     "passport_number",
+    // Password hashes: credentials an attacker cracks offline.
+    "password_hash",
+    "password_digest",
+    "hashed_password",
+    "encrypted_password",
+    "crypted_password",
 ];
 
 /// Whether a column or field named `name` holds data masked whatever its
