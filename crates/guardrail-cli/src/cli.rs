@@ -135,10 +135,11 @@ pub enum Command {
     /// the socket that answers agents' hooks while it runs.
     #[command(after_long_help = SERVE_AFTER, args_conflicts_with_subcommands = true)]
     Serve(ServeArgs),
-    /// Run an MCP server behind the gate, over stdio: `guardrail mcp --
+    /// Run an MCP server behind the gate, over stdio (`guardrail mcp --
     /// COMMAND ARGS...` starts the server and sits between it and the
-    /// agent; every tool call is judged by what its arguments would do and
-    /// recorded before the server sees it, and results are masked.
+    /// agent) or Streamable HTTP (`--listen ADDR --upstream URL`); every
+    /// tool call is judged by what its arguments would do and recorded
+    /// before the server sees it, and results are masked.
     #[command(after_long_help = MCP_AFTER, args_conflicts_with_subcommands = true)]
     Mcp(McpArgs),
 }
@@ -173,10 +174,18 @@ the server's command:
 
 Or let `guardrail mcp install claude-code` (cursor, gemini, codex) rewrite them.
 
+Over Streamable HTTP, in front of an HTTP server, for callers with a token of
+`guardrail serve`'s configuration (`guardrail serve token add NAME --kind agent`):
+  guardrail mcp --listen 127.0.0.1:8421 --upstream https://mcp.example.com/mcp \\
+      --upstream-token-env EXAMPLE_TOKEN
+The agent's server is then http://127.0.0.1:8421/mcp with its bearer token.
+`guardrail serve` fronts the [[mcp]] servers of its configuration at /mcp/NAME.
+
 A refused or held call is answered with a tool result marked isError that
 says the rule, the reason and how to go on (a justification argument, or an
-approval request to have a person approve; the identical call then runs
-once). Messages pass through unchanged otherwise.";
+approval request to have a person approve; a held call waits up to --hold
+seconds for one, with progress; the identical call then runs once).
+Messages pass through unchanged otherwise.";
 
 #[derive(Debug, Args)]
 pub struct McpArgs {

@@ -223,6 +223,11 @@ impl Server {
 
 /// Serves the API and the console on `listener` until it fails.
 pub async fn serve(listener: tokio::net::TcpListener, server: Arc<Server>) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // Answers go out as written (no wait for a delayed acknowledgement).
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     let app = router(server).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).await
 }
