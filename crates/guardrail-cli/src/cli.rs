@@ -216,6 +216,12 @@ pub struct McpArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub hold: u64,
 
+    /// What an argument is, besides what its name and the tool's schema
+    /// say: TOOL.ARGUMENT=KIND, KIND one of sql, shell, code, python,
+    /// javascript, path, read, write, url (repeat for several).
+    #[arg(long = "reading", value_name = "TOOL.ARG=KIND")]
+    pub readings: Vec<String>,
+
     /// Serve the Streamable HTTP transport on this address instead of
     /// stdio, in front of the HTTP MCP server at --upstream; callers need a
     /// token of `guardrail serve`'s configuration.

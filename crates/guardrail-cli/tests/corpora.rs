@@ -151,6 +151,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "wrappers-round5.jsonl",
         "mcp-round6.jsonl",
         "mcp-round7.jsonl",
+        "mcp-round8.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

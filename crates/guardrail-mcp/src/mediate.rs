@@ -37,6 +37,10 @@ pub struct McpSettings {
     pub approval_hold: Duration,
     /// The console's address, for links to approval requests.
     pub console: Option<String>,
+    /// What arguments are, by tool and argument name (`sql`, `shell`,
+    /// `path`...: [`guardrail_tools::Reading`]), besides what their names
+    /// and the tools' schemas say: configuration, which only adds.
+    pub readings: HashMap<String, HashMap<String, String>>,
 }
 
 impl McpSettings {
@@ -57,7 +61,22 @@ impl McpSettings {
             max_result: McpSettings::DEFAULT_MAX_RESULT,
             approval_hold: McpSettings::DEFAULT_APPROVAL_HOLD,
             console: None,
+            readings: HashMap::new(),
         }
+    }
+
+    /// Adds what an argument is, `TOOL.ARGUMENT=READING` (`run.q=sql`):
+    /// read as that too, besides what its name and schema say.
+    pub fn add_reading(&mut self, spec: &str) -> Result<(), String> {
+        let bad = || format!("{spec:?}: a reading is TOOL.ARGUMENT=KIND (run.q=sql)");
+        let (place, kind) = spec.split_once('=').ok_or_else(bad)?;
+        let (tool, argument) = place.split_once('.').ok_or_else(bad)?;
+        if tool.is_empty() || argument.is_empty() {
+            return Err(bad());
+        }
+        let reading: guardrail_tools::Reading = kind.trim().parse().map_err(|error| format!("{spec:?}: {error}"))?;
+        self.readings.entry(tool.to_owned()).or_default().insert(argument.to_owned(), reading.to_string());
+        Ok(())
     }
 
     fn channel(&self) -> String {
@@ -119,6 +138,8 @@ pub(crate) struct Mediator {
     annotations: Mutex<HashMap<String, Value>>,
     /// Tools whose input schema takes a `justification` of their own.
     take_justification: Mutex<std::collections::HashSet<String>>,
+    /// What each tool's arguments are, as its input schema describes them.
+    schema_readings: Mutex<HashMap<String, serde_json::Map<String, Value>>>,
     started: Mutex<bool>,
 }
 
@@ -130,6 +151,7 @@ impl Mediator {
             awaited: Mutex::default(),
             annotations: Mutex::default(),
             take_justification: Mutex::default(),
+            schema_readings: Mutex::default(),
             started: Mutex::new(false),
         }
     }
@@ -407,6 +429,15 @@ impl Mediator {
         if let Some(annotations) = self.annotations.lock().ok().and_then(|known| known.get(tool).cloned()) {
             call["annotations"] = annotations;
         }
+        // What its arguments are, as its schema and the configuration say.
+        let mut readings =
+            self.schema_readings.lock().ok().and_then(|known| known.get(tool).cloned()).unwrap_or_default();
+        if let Some(configured) = self.settings.readings.get(tool) {
+            readings.extend(configured.iter().map(|(name, kind)| (name.clone(), Value::String(kind.clone()))));
+        }
+        if !readings.is_empty() {
+            call["readings"] = Value::Object(readings);
+        }
         let mut action = Action::new(ActionKind::Tool, call.to_string());
         action.actor = self.settings.actor.clone();
         action.channel = self.settings.channel();
@@ -430,6 +461,22 @@ impl Mediator {
                 }
                 if tool.pointer("/inputSchema/properties/justification").is_some() {
                     justified.insert(name.to_owned());
+                }
+                let readings: serde_json::Map<String, Value> = tool
+                    .pointer("/inputSchema/properties")
+                    .and_then(Value::as_object)
+                    .map(|properties| {
+                        properties
+                            .iter()
+                            .filter_map(|(argument, schema)| {
+                                let reading = guardrail_tools::reading_of_schema(schema)?;
+                                Some((argument.clone(), Value::String(format!("{reading}"))))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if let Ok(mut known) = self.schema_readings.lock() {
+                    known.insert(name.to_owned(), readings);
                 }
             }
         }

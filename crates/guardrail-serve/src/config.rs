@@ -45,6 +45,10 @@ pub struct McpEntry {
     pub upstream: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream_token_env: Option<String>,
+    /// What arguments are, besides what their names and the tools' schemas
+    /// say: `"TOOL.ARGUMENT=KIND"` (`"run.q=sql"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<String>,
 }
 
 /// A person who logs in to the console: a name, roles, and an argon2id

@@ -155,6 +155,12 @@ impl Walker {
         if self.credential_outside(&place) {
             self.emit(IntentKind::SecretDelete, place.scope, object(), span, Some("deletes credentials".to_owned()));
         }
+        // A repository's own store: its history, branches and stashes, and
+        // whatever was never pushed, gone with it.
+        if is_repository_store(&place.name, self.layout.workspace.as_deref()) {
+            let note = "deletes the repository's history (.git): every commit never pushed is lost".to_owned();
+            self.emit(IntentKind::VcsDiscard, place.scope, object(), span, Some(note));
+        }
         let kind = if recursive { IntentKind::FsDeleteRecursive } else { IntentKind::FsDelete };
         self.emit(kind, place.scope, object(), span, note.map(str::to_owned));
         self.files.remove(&place.name);
@@ -653,6 +659,25 @@ fn runs_anything(planted: Planted, path: &str, text: &str) -> bool {
             text.lines().any(|line| line.trim_start().starts_with("import") || line.contains(';'))
         }
         _ => true,
+    }
+}
+
+/// Whether `path` is the store of the repository the agent works in (its
+/// `.git`, or the heart of it: `objects`, `refs`, `logs`) or of one its
+/// workspace lies in, not a file in it (`.git/index.lock`), nor a nested
+/// checkout's (`vendor/lib/.git`, dropped after cloning a template).
+fn is_repository_store(path: &str, workspace: Option<&str>) -> bool {
+    let path = path.trim_end_matches('/');
+    let store = ["/.git", "/.git/objects", "/.git/refs", "/.git/refs/heads", "/.git/logs"]
+        .iter()
+        .find_map(|tail| path.strip_suffix(tail));
+    match (store, workspace) {
+        (Some(repository), Some(workspace)) => {
+            let workspace = workspace.trim_end_matches('/');
+            workspace == repository || workspace.starts_with(&format!("{repository}/"))
+        }
+        (Some(_), None) => true,
+        (None, _) => false,
     }
 }
 

@@ -72,6 +72,7 @@ pub const DISRUPT: &[&str] = &[
     "refund",
     "payout",
     "rotate",
+    "mute",
     "kill",
     "killall",
     "disable",

@@ -793,3 +793,18 @@ fn the_gate_guards_its_own_files_and_configuration() {
         ("guardrail exec -c 'rm -rf /srv/data'", "fs.delete_recursive system"),
     ]);
 }
+
+/// The repository the agent works in loses its history when its store
+/// goes, by any route; a nested checkout's or a lock file does not.
+#[test]
+fn the_workspaces_repository_store_deleted_is_history_lost() {
+    check(&[
+        ("rm -rf .git", "vcs.discard"),
+        ("rm -rf /home/dev/app/.git/objects", "vcs.discard"),
+        ("find . -maxdepth 1 -name .git -exec rm -rf {} +", "fs.delete"),
+        ("mv .git /tmp/old-git", "vcs.discard"),
+        ("rm -f .git/index.lock", "!vcs.discard"),
+        ("git clone https://github.com/x/template tmpl && rm -rf tmpl/.git", "!vcs.discard"),
+        ("rm -rf vendor/lib/.git", "!vcs.discard"),
+    ]);
+}

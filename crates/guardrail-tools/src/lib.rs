@@ -203,7 +203,19 @@ impl ToolAnalyzer {
                 // nothing more exact; `readOnlyHint` loosens nothing.
                 let declared_destructive = call["annotations"]["destructiveHint"] == Value::Bool(true)
                     && call["annotations"]["readOnlyHint"] != Value::Bool(true);
-                self.arguments(tool, input, cwd, declared_destructive, &mut out)
+                // What the gate was told an argument is (from the tool's
+                // input schema, or configuration): read as that too, never
+                // instead of what its name says.
+                let readings: Vec<(String, Reading)> = call["readings"]
+                    .as_object()
+                    .map(|readings| {
+                        readings
+                            .iter()
+                            .filter_map(|(name, kind)| Some((normalize_key(name), kind.as_str()?.parse().ok()?)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.arguments(tool, input, cwd, declared_destructive, &readings, &mut out)
             }
         }
         out.finish()
@@ -232,7 +244,15 @@ impl ToolAnalyzer {
     /// argument or the tool's name names; an HTTP method, an operation's
     /// name, a GraphQL mutation or a flag that widens a change (`force`,
     /// `all`, `*`) say what a generic tool does.
-    fn arguments(&self, tool: &str, input: &Value, cwd: Option<&str>, declared_destructive: bool, out: &mut Out<'_>) {
+    fn arguments(
+        &self,
+        tool: &str,
+        input: &Value,
+        cwd: Option<&str>,
+        declared_destructive: bool,
+        readings: &[(String, Reading)],
+        out: &mut Out<'_>,
+    ) {
         // `mcp__postgres__query` is the tool `query` of the server `postgres`.
         let name = tool.rsplit("__").next().unwrap_or(tool);
         let words = name_words(tool);
@@ -250,7 +270,7 @@ impl ToolAnalyzer {
             || matches!(verb, Some(guardrail_shell::lexicon::Verb::Disrupt))
             || named(&[
                 "write", "create", "edit", "update", "save", "append", "put", "upload", "move", "rename", "copy",
-                "push", "set", "patch",
+                "push", "set", "patch", "add", "assign", "grant", "invite",
             ]);
         // Tools that list, find or describe files see their names, not
         // what they hold.
@@ -275,12 +295,27 @@ impl ToolAnalyzer {
         for argument in &arguments {
             let key = argument.key.as_str();
             let value = argument.value.as_str();
+            // A command split across arguments, or given to a configuration
+            // tool's shell module (`{"module": "shell", "args": "..."}`,
+            // Salt's `{"fun": "cmd.run", "arg": [...]}`), on a host when
+            // the call names one.
+            if argument.words.is_none()
+                && let Some(line) = split_command(argument)
+            {
+                out.adopt_whole(self.shell.analyze_in(&on_host(&line, argument, &words), given_cwd.or(cwd)));
+            }
+            if argument.words.is_none()
+                && let Some((_, reading)) = readings.iter().find(|(name, _)| name == key)
+            {
+                judged_a_path |=
+                    self.read_as(*reading, tool, value, changes, destroys, content, given_cwd.or(cwd), out);
+            }
             if let Some(values) = &argument.words {
                 self.argument_vector(argument, values, &words, given_cwd, cwd, out);
                 continue;
             }
-            if is_sql_key(key) && (sql_tool || looks_like_sql(value)) {
-                out.adopt(value, guardrail_sql::analyze(value));
+            if (is_sql_key(key) || sql_tool && looks_like_sql(value)) && (sql_tool || looks_like_sql(value)) {
+                out.adopt(value, sql_in_dialect(value, &words));
             } else if let Some(language) = code_language(key, argument, &words) {
                 if language == Language::Unknown {
                     for interpreter in ["python3 -c", "node -e", "ruby -e"] {
@@ -392,7 +427,11 @@ impl ToolAnalyzer {
         }
         // What the arguments declare outright: access opened to everyone,
         // a state that destroys or stops, secrets asked for.
-        for (kind, scope, note) in declared_effects(input, &arguments) {
+        // A list or a description of a credential store shows names only.
+        let lists = named(&["describe", "list", "search", "count"]);
+        let mut effects = declared_effects(input, &arguments, changes, lists);
+        effects.extend(named_effects(&name_parts));
+        for (kind, scope, note) in effects {
             let mut intent =
                 Intent::new(kind, scope, Span::new(0, out.text.len())).with_object(Object::new("tool", tool));
             intent.note = Some(format!("{tool}: {note}"));
@@ -449,6 +488,26 @@ impl ToolAnalyzer {
             .find_map(|field| argument.sibling(field))
             .filter(|program| !program.is_empty() && !program.contains(char::is_whitespace));
         let cli = cli_of(words);
+        // A command run in a container or pod (`pods_exec {"name": ...,
+        // "command": [...]}`): `kubectl exec NAME -- ...`, judged as the
+        // shell judges that.
+        if let Some(cli) = cli.filter(|cli| matches!(*cli, "kubectl" | "docker" | "oc"))
+            && words.iter().any(|word| word == "exec")
+            && let Some(target) = ["pod", "pod_name", "container", "container_id", "name"]
+                .iter()
+                .find_map(|field| argument.sibling(field))
+        {
+            let mut line = vec![cli.to_owned(), "exec".to_owned(), guardrail_shell::quote(target)];
+            if let Some(namespace) = argument.sibling("namespace").filter(|_| cli != "docker") {
+                line.extend(["-n".to_owned(), guardrail_shell::quote(namespace)]);
+            }
+            if cli != "docker" {
+                line.push("--".to_owned());
+            }
+            line.extend(values.iter().map(|word| guardrail_shell::quote(word)));
+            out.adopt_whole(self.shell.analyze_in(&line.join(" "), cwd));
+            return;
+        }
         let program = match (sibling, cli) {
             (Some(program), Some(cli)) if program != cli && !is_program(program) => Some(format!("{cli} {program}")),
             (Some(program), _) => Some(program.to_owned()),
@@ -464,6 +523,143 @@ impl ToolAnalyzer {
         }
         out.adopt_whole(self.shell.analyze_in(&line, cwd));
     }
+}
+
+/// What an argument is, as the gate was told (by the tool's input schema,
+/// or by configuration): `sql`, `shell`, `code` (in any language),
+/// `python`, `javascript`, `path` (read or written as the tool's name
+/// says), `read`, `write`, `url`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    Sql,
+    Shell,
+    Code,
+    Python,
+    JavaScript,
+    Path,
+    Read,
+    Write,
+    Url,
+}
+
+impl std::fmt::Display for Reading {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Reading::Sql => "sql",
+            Reading::Shell => "shell",
+            Reading::Code => "code",
+            Reading::Python => "python",
+            Reading::JavaScript => "javascript",
+            Reading::Path => "path",
+            Reading::Read => "read",
+            Reading::Write => "write",
+            Reading::Url => "url",
+        })
+    }
+}
+
+impl std::str::FromStr for Reading {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Reading, String> {
+        Ok(match text {
+            "sql" => Reading::Sql,
+            "shell" => Reading::Shell,
+            "code" => Reading::Code,
+            "python" => Reading::Python,
+            "javascript" => Reading::JavaScript,
+            "path" => Reading::Path,
+            "read" => Reading::Read,
+            "write" => Reading::Write,
+            "url" => Reading::Url,
+            other => {
+                return Err(format!(
+                    "{other:?} is not a reading (sql, shell, code, python, javascript, path, read, write, url)"
+                ));
+            }
+        })
+    }
+}
+
+impl ToolAnalyzer {
+    /// Judges `value` as `reading` says it is; whether it judged a path.
+    #[allow(clippy::too_many_arguments)]
+    fn read_as(
+        &self,
+        reading: Reading,
+        tool: &str,
+        value: &str,
+        changes: bool,
+        destroys: bool,
+        content: &str,
+        cwd: Option<&str>,
+        out: &mut Out<'_>,
+    ) -> bool {
+        let interpreted = |interpreter: &str| format!("{interpreter} {}", guardrail_shell::quote(value));
+        match reading {
+            Reading::Sql => out.adopt(value, guardrail_sql::analyze(value)),
+            Reading::Shell => out.adopt(value, self.shell.analyze_in(value, cwd)),
+            Reading::Python => out.adopt_whole(self.shell.analyze_in(&interpreted("python3 -c"), cwd)),
+            Reading::JavaScript => out.adopt_whole(self.shell.analyze_in(&interpreted("node -e"), cwd)),
+            Reading::Code => {
+                for interpreter in ["python3 -c", "node -e", "ruby -e"] {
+                    out.adopt_whole(self.shell.analyze_in(&interpreted(interpreter), cwd));
+                }
+            }
+            Reading::Url => {
+                out.secret_sent(tool, value);
+                self.request(None, value, cwd, out);
+            }
+            Reading::Path | Reading::Read | Reading::Write => {
+                let file_tool = match reading {
+                    Reading::Read => FileTool::Read,
+                    Reading::Write => FileTool::Write(content),
+                    _ if destroys => FileTool::Delete,
+                    _ if changes => FileTool::Write(content),
+                    _ => FileTool::Read,
+                };
+                for path in path_readings(value) {
+                    let analysis = self.shell.file_tool(file_tool, &path, cwd);
+                    if path == value { out.adopt(value, analysis) } else { out.adopt_whole(analysis) }
+                }
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// What an argument's schema says it is, by its `format` and description
+/// (`"description": "SQL query to run"`, `"format": "uri"`).
+pub fn reading_of_schema(schema: &Value) -> Option<Reading> {
+    if matches!(schema["format"].as_str(), Some("uri" | "url" | "iri")) {
+        return Some(Reading::Url);
+    }
+    let description = schema["description"].as_str()?.to_ascii_lowercase();
+    let words: Vec<&str> =
+        description.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty()).collect();
+    let has = |word: &str| words.contains(&word);
+    let phrase = |text: &str| description.contains(text);
+    Some(if has("sql") || phrase("sql query") {
+        Reading::Sql
+    } else if phrase("shell command")
+        || phrase("command line")
+        || phrase("command to run")
+        || phrase("command to execute")
+        || has("bash")
+    {
+        Reading::Shell
+    } else if phrase("python code") || phrase("python script") {
+        Reading::Python
+    } else if phrase("javascript") {
+        Reading::JavaScript
+    } else if phrase("file path") || phrase("path to") || phrase("path of") || phrase("directory") {
+        Reading::Path
+    } else if has("url") || has("uri") || has("endpoint") {
+        Reading::Url
+    } else {
+        return None;
+    })
 }
 
 /// What a tool's name says it does: its verb, at either end
@@ -549,9 +745,11 @@ fn cli_of(words: &[String]) -> Option<&'static str> {
 /// ...`.
 fn service_operation(input: &Value, words: &[String]) -> Option<String> {
     let cli = cli_of(words).filter(|cli| matches!(*cli, "aws" | "gcloud" | "az"))?;
+    // The object naming the service, however deep (`{"input": {"service": ...}}`).
+    let input = service_object(input, 0)?;
     let field = |names: &[&str]| names.iter().find_map(|name| input[*name].as_str());
     let service = field(&["service_name", "service", "serviceName"])?;
-    let operation = field(&["operation_name", "operation", "operationName", "api_name", "action"])?;
+    let operation = field(&["operation_name", "operation", "operationName", "api_name", "action", "op", "method"])?;
     let plain =
         |word: &str| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !plain(service) || !plain(operation) {
@@ -569,7 +767,7 @@ fn service_operation(input: &Value, words: &[String]) -> Option<String> {
         out
     };
     let mut line = vec![cli.to_owned(), service.to_ascii_lowercase(), kebab(operation)];
-    for parameters in ["parameters", "params", "arguments"] {
+    for parameters in ["parameters", "params", "arguments", "args", "input"] {
         if let Some(fields) = input[parameters].as_object() {
             for (name, value) in fields {
                 line.push(format!("--{}", kebab(name)));
@@ -581,6 +779,94 @@ fn service_operation(input: &Value, words: &[String]) -> Option<String> {
         }
     }
     Some(line.join(" "))
+}
+
+/// A shell command line an argument completes or carries: `args` beside
+/// a `cmd`, or the arguments of a shell module.
+fn split_command(argument: &Argument) -> Option<String> {
+    let module = argument.sibling("module").or(argument.sibling("fun"));
+    let shell_module = module.is_some_and(|module| {
+        matches!(
+            module,
+            "shell"
+                | "command"
+                | "raw"
+                | "script"
+                | "cmd.run"
+                | "cmd.shell"
+                | "cmd.script"
+                | "cmd.exec_code"
+                | "ansible.builtin.shell"
+                | "ansible.builtin.command"
+        )
+    });
+    if shell_module && matches!(argument.key.as_str(), "args" | "arg" | "arguments" | "free_form" | "cmd" | "command") {
+        return Some(argument.value.clone());
+    }
+    let command = argument.sibling("cmd").or(argument.sibling("command"))?;
+    matches!(argument.key.as_str(), "args" | "arg" | "arguments").then(|| format!("{command} {}", argument.value))
+}
+
+/// `line` as run where the call says: on its host (`ssh HOST -- ...`)
+/// when it names one and its tool reaches hosts.
+fn on_host(line: &str, argument: &Argument, words: &[String]) -> String {
+    let remote =
+        words.iter().any(|word| matches!(word.as_str(), "ssh" | "remote" | "ansible" | "salt" | "host" | "hosts"));
+    match argument.sibling("host").or(argument.sibling("hostname")).filter(|_| remote) {
+        Some(host) => format!("ssh {} -- {}", guardrail_shell::quote(host), guardrail_shell::quote(line)),
+        None => line.to_owned(),
+    }
+}
+
+/// The object of a call's arguments that names a service, at most a few
+/// levels down.
+fn service_object(value: &Value, depth: usize) -> Option<&Value> {
+    let fields = value.as_object()?;
+    if ["service_name", "service", "serviceName"].iter().any(|name| fields.get(*name).is_some_and(Value::is_string)) {
+        return Some(value);
+    }
+    if depth >= 3 {
+        return None;
+    }
+    fields.values().find_map(|field| service_object(field, depth + 1))
+}
+
+/// SQL in the dialect its server speaks: PostgreSQL's grammar judges it;
+/// a statement of another dialect (ClickHouse, MySQL, Snowflake, SQLite,
+/// BigQuery) that PostgreSQL cannot parse is read by its words: a query
+/// that names no statement that changes anything is a read, anything else
+/// stays unknown (held).
+fn sql_in_dialect(sql: &str, words: &[String]) -> guardrail_core::Analysis {
+    let analysis = guardrail_sql::analyze(sql);
+    const OTHER_DIALECTS: &[&str] = &[
+        "mysql",
+        "mariadb",
+        "clickhouse",
+        "snowflake",
+        "sqlite",
+        "sqlite3",
+        "bigquery",
+        "bq",
+        "duckdb",
+        "mssql",
+        "tsql",
+    ];
+    let unparsed = analysis.intents.iter().any(|intent| intent.kind == IntentKind::Unknown);
+    if !unparsed || !words.iter().any(|word| OTHER_DIALECTS.contains(&word.as_str())) {
+        return analysis;
+    }
+    const CHANGING: &[&str] = &[
+        "insert", "update", "delete", "drop", "truncate", "alter", "create", "replace", "grant", "revoke", "merge",
+        "rename", "attach", "detach", "optimize", "kill", "system", "set", "call", "exec", "execute", "load", "copy",
+        "into", "outfile", "dumpfile", "lock", "unlock", "use", "install", "shutdown", "flush", "purge", "reset",
+    ];
+    let lower = sql.to_ascii_lowercase();
+    let tokens: Vec<&str> =
+        lower.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|word| !word.is_empty()).collect();
+    let reads = matches!(tokens.first(), Some(&("select" | "with" | "show" | "describe" | "desc" | "explain")))
+        && !tokens.iter().any(|token| CHANGING.contains(token))
+        && !(tokens.first() == Some(&"explain") && tokens.contains(&"analyze"));
+    if reads { guardrail_core::Analysis { intents: Vec::new(), secrets: analysis.secrets } } else { analysis }
 }
 
 /// Whether a command line's first word is a program rather than a
@@ -718,6 +1004,16 @@ const SIBLINGS: &[&str] = &[
     "mode",
     "content",
     "data",
+    "name",
+    "pod",
+    "pod_name",
+    "container",
+    "container_id",
+    "namespace",
+    "module",
+    "fun",
+    "host",
+    "hostname",
 ];
 
 fn siblings_of(parent: &Value) -> Siblings {
@@ -777,6 +1073,15 @@ fn gather(key: Option<&str>, value: &Value, siblings: &Siblings, depth: usize, o
             }
             items.iter().for_each(|item| gather(key, item, siblings, depth + 1, out));
         }
+        // Numbers matter where they set a size (`"replicas": 0`).
+        Value::Number(number) if key.is_some() => {
+            out.push(Argument {
+                key: key_name,
+                value: number.to_string(),
+                words: None,
+                siblings: std::rc::Rc::clone(siblings),
+            });
+        }
         Value::Object(fields) => {
             let own = siblings_of(value);
             fields.iter().for_each(|(key, field)| gather(Some(key), field, &own, depth + 1, out));
@@ -827,7 +1132,7 @@ fn code_language(key: &str, argument: &Argument, words: &[String]) -> Option<Lan
     // Code in no named language is judged as each interpreter's only
     // under names that can mean nothing else.
     let plain_code_key = matches!(key, "code" | "snippet" | "source_code");
-    let code_key = plain_code_key || matches!(key, "script" | "function" | "expression");
+    let code_key = plain_code_key || matches!(key, "script" | "function" | "expression" | "expr" | "eval" | "source");
     if !shell_key && !code_key {
         return None;
     }
@@ -948,7 +1253,16 @@ fn operations(arguments: &[Argument], method: Option<&str>) -> Vec<String> {
         let value = argument.value.trim();
         if matches!(
             argument.key.as_str(),
-            "operation_id" | "operation" | "op" | "action" | "mutation" | "operation_name" | "task"
+            "operation_id"
+                | "operation"
+                | "op"
+                | "action"
+                | "mutation"
+                | "operation_name"
+                | "task"
+                | "macro"
+                | "procedure"
+                | "fun"
         ) && !value.is_empty()
             && !value.contains(char::is_whitespace)
         {
@@ -1047,6 +1361,9 @@ const ENDING_STATES: &[&str] = &[
     "stopped",
     "deactivated",
     "in_trash",
+    "absent",
+    "paused",
+    "muted",
 ];
 
 /// Flags that ask a service for the secrets it keeps.
@@ -1057,7 +1374,12 @@ const REVEALING: &[&str] =
 const CREDENTIAL_STORES: &[&str] = &["system.users", "pg_authid", "pg_shadow", "mysql.user", "secret", "secrets"];
 
 /// What a call's arguments declare outright.
-fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, Scope, String)> {
+fn declared_effects(
+    input: &Value,
+    arguments: &[Argument],
+    changes: bool,
+    lists: bool,
+) -> Vec<(IntentKind, Scope, String)> {
     let mut effects = Vec::new();
     for argument in arguments {
         effects.extend(manifest_effects(&argument.value));
@@ -1070,6 +1392,56 @@ fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, S
         if AUDIENCE_KEYS.contains(&key) && EVERYONE.contains(&value.as_str()) && !(key == "type" && value == "*") {
             effects.push((IntentKind::PrivilegeGrant, Scope::Unbounded, format!("{key} {value} opens it to everyone")));
         }
+        // A change that sets how many run to zero stops them.
+        if changes
+            && value == "0"
+            && matches!(
+                key,
+                "replicas"
+                    | "replica_count"
+                    | "desired_count"
+                    | "desired_capacity"
+                    | "min_size"
+                    | "max_size"
+                    | "instance_count"
+                    | "node_count"
+                    | "num_nodes"
+                    | "min_instances"
+                    | "max_instances"
+                    | "scale"
+            )
+        {
+            effects.push((IntentKind::InfraDisrupt, Scope::Bounded, format!("{key} 0 stops everything it ran")));
+        }
+        // A change that hands out a privileged role (a filter on one is a read).
+        if changes
+            && matches!(
+                key,
+                "roles"
+                    | "role"
+                    | "policies"
+                    | "policy"
+                    | "groups"
+                    | "group"
+                    | "group_id"
+                    | "permission_level"
+                    | "access_level"
+            )
+            && (matches!(
+                value.as_str(),
+                "admin"
+                    | "administrator"
+                    | "root"
+                    | "owner"
+                    | "superuser"
+                    | "super_admin"
+                    | "cluster-admin"
+                    | "org_admin"
+                    | "maintain"
+            ) || value.contains("admin"))
+        {
+            effects.push((IntentKind::PrivilegeGrant, Scope::Server, format!("{key} {value}: a privileged role")));
+        }
         if matches!(key, "status" | "state") && ENDING_STATES.contains(&value.as_str()) {
             effects.push((IntentKind::InfraUndeclared, Scope::Bounded, format!("sets {key} to {value}")));
         }
@@ -1077,7 +1449,8 @@ fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, S
         if key.starts_with("allowed") && matches!(value.as_str(), "/" | "*" | "0.0.0.0/0" | "~") {
             effects.push((IntentKind::PrivilegeGrant, Scope::Unbounded, format!("{key} {value} opens everything")));
         }
-        if matches!(key, "kind" | "resource_type" | "collection" | "table" | "resource")
+        if !lists
+            && matches!(key, "kind" | "resource_type" | "collection" | "table" | "resource")
             && CREDENTIAL_STORES.contains(&value.as_str())
         {
             effects.push((IntentKind::SecretRead, Scope::Server, format!("{key} {value} holds credentials")));
@@ -1112,7 +1485,7 @@ fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, S
         {
             effects.push((IntentKind::PrivilegeGrant, Scope::Unbounded, format!("{key}: {on} makes it public")));
         }
-        if on && ENDING_STATES.contains(&key.as_str()) {
+        if on && ENDING_STATES.contains(&key.trim_start_matches("is_")) {
             effects.push((IntentKind::InfraUndeclared, Scope::Bounded, format!("sets {key}")));
         }
         if on && REVEALING.contains(&key.as_str()) {
@@ -1122,6 +1495,46 @@ fn declared_effects(input: &Value, arguments: &[Argument]) -> Vec<(IntentKind, S
                 format!("{key}: true asks for the secrets themselves"),
             ));
         }
+    }
+    effects
+}
+
+/// What a tool's name says it does to access: grants it (`add_collaborator`,
+/// `add_user_to_group`, `create_token`) or reads secrets
+/// (`get_secret_value`, `read_secret`, `reveal_password`).
+fn named_effects(parts: &[String]) -> Vec<(IntentKind, Scope, String)> {
+    let mut effects = Vec::new();
+    let name = parts.join("-");
+    if guardrail_shell::rules::access::grants(&name)
+        || parts.windows(2).any(|pair| guardrail_shell::rules::access::grants(&pair.join("-")))
+        || parts.first().is_some_and(|verb| matches!(verb.as_str(), "grant" | "invite" | "promote" | "elevate"))
+    {
+        effects.push((
+            IntentKind::PrivilegeGrant,
+            Scope::Server,
+            "named for granting access or making a credential".into(),
+        ));
+    }
+    let reads = parts.first().is_some_and(|verb| {
+        matches!(verb.as_str(), "get" | "read" | "show" | "reveal" | "fetch" | "export" | "dump" | "retrieve")
+    });
+    let secret = parts.iter().any(|part| {
+        matches!(
+            part.as_str(),
+            "secret"
+                | "secrets"
+                | "credential"
+                | "credentials"
+                | "password"
+                | "passwords"
+                | "private"
+                | "keys"
+                | "apikey"
+                | "apikeys"
+        )
+    });
+    if reads && secret {
+        effects.push((IntentKind::SecretRead, Scope::Server, "named for reading secrets".into()));
     }
     effects
 }
@@ -1201,6 +1614,10 @@ fn widening(input: &Value, arguments: &[Argument]) -> Option<String> {
         }
     }
     for argument in arguments {
+        if matches!(argument.key.as_str(), "refspec" | "refspecs" | "ref" | "branch") && argument.value.starts_with('+')
+        {
+            return Some(format!("{} {} (forced)", argument.key, argument.value));
+        }
         if matches!(argument.key.as_str(), "mode" | "reset_mode" | "type")
             && argument.value.eq_ignore_ascii_case("hard")
         {
@@ -1269,6 +1686,18 @@ impl Out<'_> {
         // And values assigned to a secret's name (`SLACK_BOT_TOKEN=...`,
         // `password: ...`) in the text, placeholders aside.
         found.extend(named_secrets(value));
+        // And credentials encoded on their way out (percent-encoded in a
+        // URL, base64 in a message): the whole value stands for them.
+        if found.is_empty()
+            && encoded_forms(value).iter().any(|decoded| {
+                guardrail_core::secret::detect(decoded)
+                    .iter()
+                    .any(|span| !is_placeholder(&decoded[span.start.min(decoded.len())..span.end.min(decoded.len())]))
+                    || !named_secrets(decoded).is_empty()
+            })
+        {
+            found.push(Span::new(0, value.len()));
+        }
         let Some(first) = found.first() else { return };
         let (span, verbatim) = locate(self.text, value);
         let at = if verbatim { Span::new(span.start + first.start, span.start + first.end) } else { span };
@@ -1288,6 +1717,33 @@ impl Out<'_> {
     fn finish(self) -> Analysis {
         Analysis { intents: self.intents, secrets: self.secrets }
     }
+}
+
+/// What `text` reads as once decoded: percent-decoded (a URL's query), and
+/// each run of base64 long enough to hide a credential, decoded to text.
+fn encoded_forms(text: &str) -> Vec<String> {
+    use base64::Engine;
+    let mut forms = Vec::new();
+    if text.contains('%') {
+        forms.push(percent_decoded(text));
+    }
+    // `=` separates too (`?d=QVdT...`); padding is not needed to decode.
+    let is_base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_');
+    for run in text.split(|c: char| !is_base64(c)).filter(|run| run.len() >= 20) {
+        let run = run.trim_end_matches('=');
+        for engine in
+            [&base64::engine::general_purpose::STANDARD_NO_PAD, &base64::engine::general_purpose::URL_SAFE_NO_PAD]
+        {
+            if let Ok(bytes) = engine.decode(run)
+                && let Ok(decoded) = String::from_utf8(bytes)
+                && decoded.chars().all(|c| !c.is_control() || c.is_whitespace())
+            {
+                forms.push(decoded);
+                break;
+            }
+        }
+    }
+    forms
 }
 
 /// Where `value` stands in the JSON text: the span of its string's content,

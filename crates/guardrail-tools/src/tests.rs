@@ -4,7 +4,7 @@
 use guardrail_shell::ShellAnalyzer;
 use serde_json::{Value, json};
 
-use super::{ToolAnalyzer, call_text};
+use super::{Reading, ToolAnalyzer, call_text, reading_of_schema};
 
 fn found(tool: &str, input: Value) -> String {
     let analyzer = ToolAnalyzer::new(ShellAnalyzer::new(Some("/home/dev".to_owned())));
@@ -357,4 +357,57 @@ fn generic_tools_are_read_by_what_their_arguments_are() {
         }
     }
     assert!(failures.is_empty(), "{} wrong:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// What the gate was told an argument is (the tool's schema, or
+/// configuration) is read too, and never hides what its name says.
+#[test]
+fn arguments_are_also_read_as_the_gate_was_told() {
+    let analyzer = ToolAnalyzer::new(ShellAnalyzer::new(Some("/home/dev".to_owned())));
+    let judged = |call: Value| {
+        let analysis = analyzer.analyze_in(&call.to_string(), Some("/home/dev/app"));
+        analysis.intents.iter().map(|intent| intent.kind.to_string()).collect::<Vec<_>>().join("; ")
+    };
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"tool": "mcp__wh__run", "input": {"q": "DROP TABLE users"}, "readings": {"q": "sql"}}), "schema.drop"),
+        (json!({"tool": "mcp__wh__run", "input": {"q": "DROP TABLE users"}}), "!schema.drop"),
+        (
+            json!({"tool": "mcp__x__go", "input": {"payload": "rm -rf /etc"}, "readings": {"payload": "shell"}}),
+            "fs.delete",
+        ),
+        (
+            json!({"tool": "mcp__x__go", "input": {"target": "/home/dev/.ssh/id_rsa"}, "readings": {"target": "read"}}),
+            "secret.read",
+        ),
+        (
+            json!({"tool": "mcp__x__go", "input": {"expr": "import os; os.system('rm -rf /home/dev')"}, "readings": {"expr": "python"}}),
+            "fs.delete",
+        ),
+        // A reading never hides what the name says.
+        (
+            json!({"tool": "mcp__x__go", "input": {"command": "rm -rf /etc"}, "readings": {"command": "url"}}),
+            "fs.delete",
+        ),
+        (json!({"tool": "mcp__x__go", "input": {"q": "x"}, "readings": {"q": "nonsense"}}), "!unknown"),
+    ];
+    for (call, expected) in cases {
+        let got = judged(call.clone());
+        let ok = match expected.strip_prefix('!') {
+            Some(absent) => !got.contains(absent),
+            None => got.contains(expected),
+        };
+        assert!(ok, "{call}: expected {expected}, got {got}");
+    }
+    let schemas: &[(Value, Option<Reading>)] = &[
+        (json!({"type": "string", "description": "The SQL query to execute"}), Some(Reading::Sql)),
+        (json!({"type": "string", "description": "Shell command to run"}), Some(Reading::Shell)),
+        (json!({"type": "string", "format": "uri"}), Some(Reading::Url)),
+        (json!({"type": "string", "description": "Absolute path to the file"}), Some(Reading::Path)),
+        (json!({"type": "string", "description": "Python code to evaluate"}), Some(Reading::Python)),
+        (json!({"type": "string", "description": "A search term"}), None),
+        (json!({"type": "string", "description": "Results (SQLite-compatible) to show"}), None),
+    ];
+    for (schema, expected) in schemas {
+        assert_eq!(reading_of_schema(schema), *expected, "{schema}");
+    }
 }

@@ -36,6 +36,9 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
     );
     let mut settings = McpSettings::new(name, actor);
     settings.approval_hold = std::time::Duration::from_secs(args.hold);
+    for spec in &args.readings {
+        settings.add_reading(spec).map_err(Failure::Usage)?;
+    }
     settings.cwd = std::env::current_dir().ok().map(|dir| dir.to_string_lossy().into_owned());
     settings.session = format!("mcp-{}-{}", std::process::id(), guardrail_audit::now());
     let mut server = std::process::Command::new(program);
@@ -164,6 +167,9 @@ fn serve_http(args: &McpArgs, listen: std::net::SocketAddr) -> Result<i32, Failu
     let name = args.name.clone().unwrap_or_else(|| guardrail_mcp::http::Upstream::default_name(url));
     let mut settings = McpSettings::new(name, Actor::default());
     settings.approval_hold = std::time::Duration::from_secs(args.hold);
+    for spec in &args.readings {
+        settings.add_reading(spec).map_err(Failure::Usage)?;
+    }
     let callers = std::sync::Arc::new(guardrail_serve::Callers::new(&config, Some(config_path)));
     let proxy = guardrail_mcp::http::HttpProxy::new(gate, settings, &upstream, callers.mcp_authenticator())
         .map_err(Failure::Usage)?;

@@ -152,6 +152,9 @@ fn serve(args: ServeArgs) -> Result<i32, Failure> {
         let upstream = super::mcp::upstream(&entry.upstream, entry.upstream_token_env.as_deref())?;
         let mut settings = guardrail_mcp::McpSettings::new(&entry.name, guardrail_core::Actor::default());
         settings.console = Some(console.clone());
+        for spec in &entry.readings {
+            settings.add_reading(spec).map_err(|error| Failure::Usage(format!("{}: {error}", entry.name)))?;
+        }
         server =
             server.with_mcp(settings, upstream).map_err(|error| Failure::Usage(format!("{}: {error}", entry.name)))?;
         eprintln!("guardrail: fronting the MCP server {} at http://{bound}/mcp/{}", entry.name, entry.name);

@@ -10,8 +10,9 @@ use guardrail_core::{IntentKind, Object, Scope};
 
 use crate::walk::{Command, Walker};
 
-/// Subcommands that grant access or make a credential.
-fn grants(word: &str) -> bool {
+/// Subcommands that grant access or make a credential (`add-iam-policy-binding`,
+/// `create-access-key`, `add-user-to-group`).
+pub fn grants(word: &str) -> bool {
     let word = word.to_ascii_lowercase();
     word.contains("iam-policy-binding")
         || word == "set-iam-policy"
@@ -28,6 +29,15 @@ fn grants(word: &str) -> bool {
                 | "add-user-to-group"
                 | "create-service-specific-credential"
                 | "add-collaborator"
+                | "add-member"
+                | "add-group-member"
+                | "assign-role"
+                | "add-role"
+                | "grant-role"
+                | "set-role"
+                | "create-role-binding"
+                | "create-token"
+                | "create-api-key"
         )
 }
 

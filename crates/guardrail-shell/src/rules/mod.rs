@@ -14,7 +14,7 @@ use crate::walk::{Command, Walker};
 use crate::words::Arg;
 use crate::{catalogue, lexicon};
 
-mod access;
+pub mod access;
 mod carriers;
 pub(crate) mod database;
 pub(crate) mod files;
