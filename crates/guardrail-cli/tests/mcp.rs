@@ -598,3 +598,46 @@ fn guardrail_serve_fronts_the_mcp_servers_its_configuration_names() {
     assert!(decisions.iter().all(|decision| decision["actor"]["id"] == "agent-7"), "{}", listed.stdout);
     assert_eq!(decisions[1]["verdict"], "deny", "{}", listed.stdout);
 }
+
+/// What the tool's input schema says an argument is, and what
+/// configuration says (`--reading`), is judged too: SQL under a name that
+/// says nothing, a command under another.
+#[test]
+fn arguments_are_read_as_their_schema_and_the_configuration_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listing = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"run","inputSchema":{"type":"object","properties":{"q":{"type":"string","description":"The SQL query to execute"},"p":{"type":"string"}}}}]}}"#;
+    let server = format!(
+        "while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done"
+    );
+    let mut command = common::in_data_dir(&data);
+    command.args(["mcp", "--name", "wh", "--hold", "0", "--reading", "run.p=shell", "--", "sh", "-c", &server]);
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut raw = Raw { lines: BufReader::new(child.stdout.take().unwrap()), child };
+    raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
+    raw.answer();
+    let cases = [
+        (r#"{"q": "DROP TABLE users"}"#, true),
+        (r#"{"q": "SELECT 1"}"#, false),
+        (r#"{"p": "rm -rf /etc"}"#, true),
+        (r#"{"p": "ls -la"}"#, false),
+    ];
+    for (index, (arguments, refused)) in cases.iter().enumerate() {
+        let id = index + 2;
+        raw.send(&format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"run","arguments":{arguments}}}}}"#
+        ));
+        let answer = raw.answer();
+        // The stub echoes what reached it; the gate answers what it refused.
+        assert_eq!(answer["result"]["isError"] == true, *refused, "{arguments}: {answer}");
+        assert_eq!(answer["method"] == "tools/call", !refused, "{arguments}: {answer}");
+    }
+    drop(raw.child.stdin.take());
+    let _ = raw.child.wait();
+    // A reading that is not one is refused at the start.
+    let mut bad = common::in_data_dir(&data);
+    bad.args(["mcp", "--reading", "run.p=bash", "--", "true"]);
+    let run = common::run(bad, b"");
+    assert_eq!(run.status, 2, "{run:?}");
+    assert!(run.stderr.contains("not a reading"), "{run:?}");
+}
