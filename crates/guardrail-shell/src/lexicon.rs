@@ -65,7 +65,6 @@ pub const DESTROY: &[&str] = &[
 /// Verbs that take something out of service without deleting it.
 pub const DISRUPT: &[&str] = &[
     "stop",
-    "archive",
     "cancel",
     "transfer",
     "unprotect",

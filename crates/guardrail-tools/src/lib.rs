@@ -416,7 +416,7 @@ impl ToolAnalyzer {
         // GraphQL mutation, the last word of a URL it posts to) that
         // destroys or stops what it names.
         for operation in operations(&arguments, method) {
-            if let Some(found) = guardrail_shell::lexicon::classify(&operation, false)
+            if let Some(found) = service_verb(&operation)
                 && found != guardrail_shell::lexicon::Verb::Read
             {
                 let mut intent = Intent::new(IntentKind::InfraUndeclared, Scope::Bounded, Span::new(0, out.text.len()))
@@ -674,7 +674,18 @@ fn tool_verb(name: &str) -> Option<guardrail_shell::lexicon::Verb> {
     if words.first().is_some_and(|word| classify(word, true) == Some(Verb::Read)) {
         return Some(Verb::Read);
     }
-    words.iter().filter_map(|word| classify(word, true)).find(|verb| *verb != Verb::Read)
+    words.iter().find_map(|word| service_verb(word).filter(|verb| *verb != Verb::Read))
+}
+
+/// A word's verb as a service's operation: the lexicon's, and `archive`,
+/// a noun on command lines (`borg create repo::archive`) but a verb in a
+/// service's operations (`slack_archive_channel`, `conversations.archive`).
+fn service_verb(word: &str) -> Option<guardrail_shell::lexicon::Verb> {
+    use guardrail_shell::lexicon::{Verb, classify};
+    match word.to_ascii_lowercase().as_str() {
+        "archive" | "unpublish" | "suspend" => Some(Verb::Disrupt),
+        _ => classify(word, false),
+    }
 }
 
 /// Words in a tool's or server's name that say it speaks SQL.
