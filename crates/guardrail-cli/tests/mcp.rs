@@ -120,6 +120,13 @@ fn tool_calls_to_a_filesystem_server_are_judged_by_their_arguments() {
     assert!(!run.stdout.contains("hunter2-secret-value"), "{}", run.stdout);
 }
 
+/// A stand-in server (a shell loop) that answers `tools/list` with
+/// `listing` and echoes any other message: what comes back unchanged
+/// reached it.
+fn listing_server(listing: &str) -> String {
+    format!("while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done")
+}
+
 /// The proxy in front of a stand-in server (a shell loop), spoken to
 /// directly: what a client sends, what it gets.
 struct Raw {
@@ -129,13 +136,18 @@ struct Raw {
 
 impl Raw {
     fn start(data: &Path, server: &str) -> Raw {
-        Raw::holding(data, server, 0)
+        Raw::with(data, server, &["--hold", "0"])
     }
 
     /// The proxy, holding calls that need approval up to `hold` seconds.
     fn holding(data: &Path, server: &str, hold: u64) -> Raw {
+        Raw::with(data, server, &["--hold", &hold.to_string()])
+    }
+
+    /// The proxy with `options` (besides `--name stub`).
+    fn with(data: &Path, server: &str, options: &[&str]) -> Raw {
         let mut command = common::in_data_dir(data);
-        command.args(["mcp", "--name", "stub", "--hold", &hold.to_string(), "--", "sh", "-c", server]);
+        command.args(["mcp", "--name", "stub"]).args(options).args(["--", "sh", "-c", server]);
         let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let lines = BufReader::new(child.stdout.take().unwrap());
         Raw { child, lines }
@@ -189,9 +201,7 @@ fn a_tool_the_server_declares_destructive_is_held_when_its_arguments_say_nothing
     // A server that lists two tools (one declared destructive) and echoes
     // any other message: what comes back unchanged reached it.
     let listing = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"rollout","inputSchema":{"type":"object"},"annotations":{"destructiveHint":true}},{"name":"status","inputSchema":{"type":"object"},"annotations":{"readOnlyHint":true}}]}}"#;
-    let server = format!(
-        "while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done"
-    );
+    let server = listing_server(listing);
     let mut raw = Raw::start(&data, &server);
     raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
     assert_eq!(raw.answer()["result"]["tools"][0]["name"], "rollout");
@@ -342,13 +352,8 @@ fn tools_the_policy_never_allows_are_not_listed() {
     )
     .unwrap();
     let listing = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"wipe_all","inputSchema":{"type":"object"}},{"name":"echo","inputSchema":{"type":"object"}}]}}"#;
-    let server = format!(
-        "while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done"
-    );
-    let mut command = common::in_data_dir(&data);
-    command.args(["mcp", "--name", "stub", "--policy"]).arg(&policy).args(["--hold", "0", "--", "sh", "-c", &server]);
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut raw = Raw { lines: BufReader::new(child.stdout.take().unwrap()), child };
+    let server = listing_server(listing);
+    let mut raw = Raw::with(&data, &server, &["--hold", "0", "--policy", policy.to_str().unwrap()]);
     raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
     let listed = raw.answer();
     let names: Vec<&str> =
@@ -524,9 +529,7 @@ fn a_held_call_waits_with_progress_and_runs_once_approved() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let listing = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"rollout","inputSchema":{"type":"object"},"annotations":{"destructiveHint":true}}]}}"#;
-    let server = format!(
-        "while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done"
-    );
+    let server = listing_server(listing);
     let mut raw = Raw::holding(&data, &server, 60);
     raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
     raw.answer();
@@ -607,13 +610,8 @@ fn arguments_are_read_as_their_schema_and_the_configuration_say() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let listing = r#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"run","inputSchema":{"type":"object","properties":{"q":{"type":"string","description":"The SQL query to execute"},"p":{"type":"string"}}}}]}}"#;
-    let server = format!(
-        "while read -r line; do case \"$line\" in *tools/list*) echo '{listing}';; *) echo \"$line\";; esac; done"
-    );
-    let mut command = common::in_data_dir(&data);
-    command.args(["mcp", "--name", "wh", "--hold", "0", "--reading", "run.p=shell", "--", "sh", "-c", &server]);
-    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut raw = Raw { lines: BufReader::new(child.stdout.take().unwrap()), child };
+    let server = listing_server(listing);
+    let mut raw = Raw::with(&data, &server, &["--hold", "0", "--reading", "run.p=shell"]);
     raw.send(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
     raw.answer();
     let cases = [

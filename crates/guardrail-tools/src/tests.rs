@@ -16,6 +16,23 @@ fn found(tool: &str, input: Value) -> String {
     analysis.intents.iter().map(|intent| format!("{} {}", intent.kind, intent.scope)).collect::<Vec<_>>().join("; ")
 }
 
+/// Checks that each call's intents contain the expected one (or, with a
+/// leading `!`, none that starts so).
+fn check(cases: &[(&str, Value, &str)]) {
+    let mut failures = Vec::new();
+    for (tool, input, expected) in cases {
+        let got = found(tool, input.clone());
+        let ok = match expected.strip_prefix('!') {
+            Some(absent) => !got.split("; ").any(|intent| intent.starts_with(absent)),
+            None => got.split("; ").any(|intent| intent.starts_with(expected)),
+        };
+        if !ok {
+            failures.push(format!("{tool} {input}\n    expected {expected}\n    got      {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} wrong:\n{}", failures.len(), failures.join("\n"));
+}
+
 #[test]
 fn tool_calls_are_judged_by_what_they_do() {
     // (tool, input, an intent expected, or with a leading `!` absent)
@@ -188,18 +205,7 @@ fn tool_calls_are_judged_by_what_they_do() {
         ("Bash", json!({}), "unknown"),
         ("Write", json!({"file_path": 42, "content": "x"}), "unknown"),
     ];
-    let mut failures = Vec::new();
-    for (tool, input, expected) in cases {
-        let got = found(tool, input.clone());
-        let ok = match expected.strip_prefix('!') {
-            Some(absent) => !got.split("; ").any(|intent| intent.starts_with(absent)),
-            None => got.split("; ").any(|intent| intent.starts_with(expected)),
-        };
-        if !ok {
-            failures.push(format!("{tool} {input}\n    expected {expected}\n    got      {got}"));
-        }
-    }
-    assert!(failures.is_empty(), "{} wrong:\n{}", failures.len(), failures.join("\n"));
+    check(&cases);
 }
 
 #[test]
@@ -345,18 +351,7 @@ fn generic_tools_are_read_by_what_their_arguments_are() {
             "data.delete_all",
         ),
     ];
-    let mut failures = Vec::new();
-    for (tool, input, expected) in cases {
-        let got = found(tool, input.clone());
-        let ok = match expected.strip_prefix('!') {
-            Some(absent) => !got.split("; ").any(|intent| intent.starts_with(absent)),
-            None => got.split("; ").any(|intent| intent.starts_with(expected)),
-        };
-        if !ok {
-            failures.push(format!("{tool} {input}\n    expected {expected}\n    got      {got}"));
-        }
-    }
-    assert!(failures.is_empty(), "{} wrong:\n{}", failures.len(), failures.join("\n"));
+    check(&cases);
 }
 
 /// What the gate was told an argument is (the tool's schema, or
