@@ -96,8 +96,22 @@ async fn shot(client: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// The text of the element `css`. Pages reload themselves when the record
+/// grows (live updates), so an element found may be gone before its text
+/// is read: it is found again, for a few seconds.
 async fn text(client: &Client, css: &str) -> String {
-    client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let read = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await,
+            Err(error) => Err(error),
+        };
+        match read {
+            Ok(text) => return text,
+            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(error) => panic!("{css}: {error}"),
+        }
+    }
 }
 
 /// Waits until the element `css` is on the page (without reloading it).

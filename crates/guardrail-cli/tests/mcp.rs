@@ -160,6 +160,12 @@ impl Raw {
         stdin.flush().unwrap();
     }
 
+    /// Ends the session: the proxy's input closes, and it ends.
+    fn close(mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+
     fn answer(&mut self) -> Value {
         let mut line = String::new();
         self.lines.read_line(&mut line).unwrap();
@@ -217,8 +223,7 @@ fn a_tool_the_server_declares_destructive_is_held_when_its_arguments_say_nothing
     );
     let passed = raw.answer();
     assert_eq!(passed["method"], "tools/call", "the read-only tool reached the server: {passed}");
-    drop(raw.child.stdin.take());
-    let _ = raw.child.wait();
+    raw.close();
 }
 
 /// The reference PostgreSQL server against the real database: reads run
@@ -333,8 +338,7 @@ fn a_result_larger_than_the_cap_is_replaced_by_an_error_the_model_can_act_on() {
     assert_eq!(capped["result"]["isError"], true, "{}", &capped.to_string()[..200.min(capped.to_string().len())]);
     let text = capped["result"]["content"][0]["text"].as_str().unwrap();
     assert!(text.contains("more than the 4194304 this proxy passes on"), "{text}");
-    drop(raw.child.stdin.take());
-    let _ = raw.child.wait();
+    raw.close();
 }
 
 /// A tool the policy denies this actor whatever its arguments is not
@@ -363,8 +367,7 @@ fn tools_the_policy_never_allows_are_not_listed() {
     let refused = raw.answer();
     assert_eq!(refused["result"]["isError"], true, "{refused}");
     assert!(refused["result"]["content"][0]["text"].as_str().unwrap().contains("no-wipes"), "{refused}");
-    drop(raw.child.stdin.take());
-    let _ = raw.child.wait();
+    raw.close();
 }
 
 /// A free port on the loopback interface.
@@ -550,8 +553,7 @@ fn a_held_call_waits_with_progress_and_runs_once_approved() {
     };
     assert_eq!(ran["method"], "tools/call", "{ran}");
     assert_eq!(ran["id"], 2, "{ran}");
-    drop(raw.child.stdin.take());
-    let _ = raw.child.wait();
+    raw.close();
 }
 
 /// `guardrail serve` fronts the HTTP servers its configuration names, at
@@ -630,8 +632,7 @@ fn arguments_are_read_as_their_schema_and_the_configuration_say() {
         assert_eq!(answer["result"]["isError"] == true, *refused, "{arguments}: {answer}");
         assert_eq!(answer["method"] == "tools/call", !refused, "{arguments}: {answer}");
     }
-    drop(raw.child.stdin.take());
-    let _ = raw.child.wait();
+    raw.close();
     // A reading that is not one is refused at the start.
     let mut bad = common::in_data_dir(&data);
     bad.args(["mcp", "--reading", "run.p=bash", "--", "true"]);
