@@ -87,7 +87,21 @@ pub struct HttpProxy {
 struct Session {
     owner: Actor,
     mediator: Arc<Mediator>,
+    /// When a request last named it.
+    used: Mutex<std::time::Instant>,
 }
+
+impl Session {
+    fn new(owner: &Actor, mediator: Arc<Mediator>) -> Arc<Session> {
+        Arc::new(Session { owner: owner.clone(), mediator, used: Mutex::new(std::time::Instant::now()) })
+    }
+}
+
+/// How many sessions the proxy keeps before it lets go of idle ones, and
+/// how long a session may be idle then: clients that never end their
+/// sessions must not grow it without bound.
+const KEPT_SESSIONS: usize = 1024;
+const IDLE_SESSION: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Headers passed from the client to the server as they are.
 const TO_SERVER: [&str; 7] =
@@ -153,7 +167,13 @@ impl HttpProxy {
     fn session(&self, id: &str, actor: &Actor) -> Option<Arc<Mediator>> {
         let sessions = self.sessions.lock().ok()?;
         let session = sessions.get(id)?;
-        (session.owner.id == actor.id && session.owner.kind == actor.kind).then(|| Arc::clone(&session.mediator))
+        if session.owner.id != actor.id || session.owner.kind != actor.kind {
+            return None;
+        }
+        if let Ok(mut used) = session.used.lock() {
+            *used = std::time::Instant::now();
+        }
+        Some(Arc::clone(&session.mediator))
     }
 
     /// The state kept for `actor`'s messages without a session (servers
@@ -161,15 +181,22 @@ impl HttpProxy {
     fn sessionless(&self, actor: &Actor) -> Arc<Mediator> {
         let key = format!("\0{}\0{}", actor.kind.as_str(), actor.id);
         let mut sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let session = sessions
-            .entry(key)
-            .or_insert_with(|| Arc::new(Session { owner: actor.clone(), mediator: self.open(actor) }));
+        let session = sessions.entry(key).or_insert_with(|| Session::new(actor, self.open(actor)));
         Arc::clone(&session.mediator)
     }
 
     fn keep(&self, id: &str, actor: &Actor, mediator: &Arc<Mediator>) {
         if let Ok(mut sessions) = self.sessions.lock() {
-            sessions.insert(id.to_owned(), Arc::new(Session { owner: actor.clone(), mediator: Arc::clone(mediator) }));
+            if sessions.len() >= KEPT_SESSIONS {
+                sessions.retain(|_, session| {
+                    let idle = session.used.lock().map(|used| used.elapsed() > IDLE_SESSION).unwrap_or(true);
+                    if idle {
+                        session.mediator.end("idle for an hour; the proxy let it go");
+                    }
+                    !idle
+                });
+            }
+            sessions.insert(id.to_owned(), Session::new(actor, Arc::clone(mediator)));
         }
     }
 
