@@ -218,7 +218,8 @@ pub const DETECTORS: &[Detector] = &[
     Detector {
         name: "connection-string",
         catches: "The password of a URI with credentials, scheme://user:password@host (postgres, mysql, \
-                  mongodb+srv, redis, amqp, https, any scheme). The libpq form password=... is named-secret's.",
+                  mongodb+srv, redis, amqp, https, any scheme); a database's password with #, ? or / unescaped \
+                  counts. The libpq form password=... is named-secret's.",
         example: "psql postgres://app:hunter2@db.internal:5432/prod",
         look_alike: "curl https://example.com:8443/health",
         gaps: "The authority ends at the first `/`, `?`, `#`, quote or space, as RFC 3986 says: a password \
@@ -712,7 +713,23 @@ fn connection_string(haystack: &Haystack<'_>, out: &mut Vec<Span>) {
             .position(|b| b.is_ascii_whitespace() || b"/?#'\"`\\<>".contains(b))
             .map_or(bytes.len(), |i| start + i);
         let authority = &bytes[start..end];
-        let Some(at_sign) = authority.iter().rposition(|&b| b == b'@') else { continue };
+        let Some(at_sign) = authority.iter().rposition(|&b| b == b'@') else {
+            // A database's URL whose password holds `#`, `?` or `/`
+            // unescaped (`postgres://app:Vq8#rT2!@db/app`): people write
+            // them, and clients that split at the last `@` accept them.
+            let scheme = text[scheme_start..separator].to_ascii_lowercase();
+            let service = !matches!(scheme.as_str(), "http" | "https" | "ws" | "wss" | "file");
+            let token_end = bytes[start..]
+                .iter()
+                .position(|b| b.is_ascii_whitespace() || b"'\"`<>".contains(b))
+                .map_or(bytes.len(), |i| start + i);
+            if let (true, Some(at)) = (service, bytes[start..token_end].iter().position(|&b| b == b'@'))
+                && let Some(colon) = bytes[start..start + at].iter().position(|&b| b == b':')
+            {
+                out.extend(worth_masking(text, Span::new(start + colon + 1, start + at), Quoting::Double));
+            }
+            continue;
+        };
         let Some(colon) = authority[..at_sign].iter().position(|&b| b == b':') else { continue };
         out.extend(worth_masking(text, Span::new(start + colon + 1, start + at_sign), Quoting::Double));
     }
@@ -1539,6 +1556,11 @@ mod tests {
             ),
             ("redis-cli -u redis://:s3cr3t@cache:6379/0", "redis-cli -u redis://:******@cache:6379/0"),
             ("amqp://guest:p@ss@rabbit//", "amqp://guest:****@rabbit//"),
+            (
+                "DATABASE_URL=postgres://app_admin:Vq8#rT2mLx9!@prod-db.internal:5432/app",
+                "DATABASE_URL=postgres://app_admin:************@prod-db.internal:5432/app",
+            ),
+            ("https://example.com:8080/a?b#c@d", "https://example.com:8080/a?b#c@d"),
             (
                 "jdbc:mysql://root:toor@db:3306/app, then https://u:pw@example.com",
                 "jdbc:mysql://root:****@db:3306/app, then https://u:**@example.com",
