@@ -256,11 +256,11 @@ impl ToolAnalyzer {
         // `mcp__postgres__query` is the tool `query` of the server `postgres`.
         let name = tool.rsplit("__").next().unwrap_or(tool);
         let words = name_words(tool);
-        let verb = tool_verb(name);
+        let name_parts = name_words(name);
+        let verb = tool_verb(name, &name_parts);
         let destroys = matches!(verb, Some(guardrail_shell::lexicon::Verb::Destroy));
         // The words of the tool's own name (`create_or_update_file`,
         // `writeFile`), each matched by its start (`uploads`, `listing`).
-        let name_parts = name_words(name);
         let named = |list: &[&str]| {
             name_parts
                 .iter()
@@ -665,12 +665,11 @@ pub fn reading_of_schema(schema: &Value) -> Option<Reading> {
 /// What a tool's name says it does: its verb, at either end
 /// (`delete_bucket`, `bucket_delete`) or between (`slack_archive_channel`)
 /// unless it begins by reading (`get_deleted_items`).
-fn tool_verb(name: &str) -> Option<guardrail_shell::lexicon::Verb> {
+fn tool_verb(name: &str, words: &[String]) -> Option<guardrail_shell::lexicon::Verb> {
     use guardrail_shell::lexicon::{Verb, classify};
     if let Some(verb) = classify(name, false) {
         return Some(verb);
     }
-    let words = name_words(name);
     if words.first().is_some_and(|word| classify(word, true) == Some(Verb::Read)) {
         return Some(Verb::Read);
     }
@@ -1469,24 +1468,19 @@ fn declared_effects(
     }
     // MongoDB: a pipeline that writes a collection (`$out`, `$merge`), a
     // filter that matches every document.
-    let mut keys = Vec::new();
-    field_names(input, 0, &mut keys);
-    if let Some(stage) = keys.iter().find(|key| matches!(key.as_str(), "$out" | "$merge")) {
+    if let Some(stage) = has_field(input, &["$out", "$merge"], 0) {
         effects.push((IntentKind::InfraUndeclared, Scope::Unbounded, format!("{stage} overwrites a collection")));
     }
-    if input.get("filter").is_some_and(|filter| filter.as_object().is_some_and(|fields| fields.is_empty())) {
+    // (A read with an empty filter reads every document: a read.)
+    if changes && input.get("filter").is_some_and(|filter| filter.as_object().is_some_and(|fields| fields.is_empty())) {
         let kind = if input.get("update").is_some() { IntentKind::DataUpdateAll } else { IntentKind::DataDeleteAll };
-        if input.get("update").is_some()
-            || input.get("collection").is_some() && keys.iter().all(|key| key != "projection")
-        {
-            effects.push((kind, Scope::Unbounded, "an empty filter matches every document".into()));
-        }
+        effects.push((kind, Scope::Unbounded, "an empty filter matches every document".into()));
     }
     // Flags: `"private": false`, `"archived": true`, `"decrypt": true`.
     let mut flags = Vec::new();
     flag_fields(input, 0, &mut flags);
     for (key, on) in flags {
-        let key = normalize_key(&key);
+        let key = normalize_key(key);
         if !on && matches!(key.as_str(), "private" | "is_private" | "internal")
             || on
                 && matches!(
@@ -1550,20 +1544,17 @@ fn named_effects(parts: &[String]) -> Vec<(IntentKind, Scope, String)> {
     effects
 }
 
-/// Every field name, however nested.
-fn field_names(value: &Value, depth: usize, out: &mut Vec<String>) {
+/// The first of `names` that some field, however nested, is named.
+fn has_field(value: &Value, names: &[&'static str], depth: usize) -> Option<&'static str> {
     if depth > 8 {
-        return;
+        return None;
     }
     match value {
-        Value::Object(fields) => {
-            for (key, field) in fields {
-                out.push(key.clone());
-                field_names(field, depth + 1, out);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|item| field_names(item, depth + 1, out)),
-        _ => {}
+        Value::Object(fields) => fields.iter().find_map(|(key, field)| {
+            names.iter().find(|name| **name == key.as_str()).copied().or_else(|| has_field(field, names, depth + 1))
+        }),
+        Value::Array(items) => items.iter().find_map(|item| has_field(item, names, depth + 1)),
+        _ => None,
     }
 }
 
@@ -1595,7 +1586,7 @@ fn manifest_effects(text: &str) -> Vec<(IntentKind, Scope, String)> {
 }
 
 /// Every boolean argument, however nested, with its name.
-fn flag_fields(value: &Value, depth: usize, out: &mut Vec<(String, bool)>) {
+fn flag_fields<'v>(value: &'v Value, depth: usize, out: &mut Vec<(&'v str, bool)>) {
     if depth > 8 {
         return;
     }
@@ -1603,7 +1594,7 @@ fn flag_fields(value: &Value, depth: usize, out: &mut Vec<(String, bool)>) {
         Value::Object(fields) => {
             for (key, field) in fields {
                 match field {
-                    Value::Bool(on) => out.push((key.clone(), *on)),
+                    Value::Bool(on) => out.push((key, *on)),
                     other => flag_fields(other, depth + 1, out),
                 }
             }

@@ -340,6 +340,12 @@ fn generic_tools_are_read_by_what_their_arguments_are() {
             "infra.undeclared",
         ),
         ("mcp__mongodb__find", json!({"collection": "users", "filter": {"_id": 1}}), "!data"),
+        ("mcp__mongodb__find", json!({"collection": "orders", "filter": {}}), "!data"),
+        (
+            "mcp__mongodb__update_many",
+            json!({"collection": "u", "filter": {}, "update": {"$set": {"a": 1}}}),
+            "data.update_all",
+        ),
         // Forced, everything, and names with the verb inside.
         ("mcp__git__git_reset", json!({"repo_path": "/home/dev/app", "mode": "hard"}), "infra.undeclared"),
         ("mcp__slack__slack_archive_channel", json!({"channel_id": "C1"}), "infra.undeclared"),
