@@ -152,6 +152,7 @@ fn adversarial_corpora_are_judged_as_labelled() {
         "mcp-round6.jsonl",
         "mcp-round7.jsonl",
         "mcp-round8.jsonl",
+        "mcp-round9.jsonl",
     ] {
         let (passed, total, wrong) = score(file);
         println!("{file}: {passed}/{total} as labelled");

@@ -257,7 +257,19 @@ impl ToolAnalyzer {
         let name = tool.rsplit("__").next().unwrap_or(tool);
         let words = name_words(tool);
         let name_parts = name_words(name);
-        let verb = tool_verb(name, &name_parts);
+        let mut verb = tool_verb(name, &name_parts);
+        // Scaling to a number of replicas that is not zero stops nothing
+        // (`kubectl_scale {"replicas": 4}`); a dry run changes nothing.
+        let scaled_up = name_parts.iter().any(|part| part == "scale")
+            && ["replicas", "count", "desired_count", "desiredCount"]
+                .iter()
+                .any(|field| input[*field].as_u64().is_some_and(|count| count > 0));
+        let dry_run = ["dryRun", "dry_run", "dryrun", "plan_only", "whatif", "what_if"]
+            .iter()
+            .any(|field| input[*field] == Value::Bool(true));
+        if scaled_up || dry_run {
+            verb = None;
+        }
         let destroys = matches!(verb, Some(guardrail_shell::lexicon::Verb::Destroy));
         // The words of the tool's own name (`create_or_update_file`,
         // `writeFile`), each matched by its start (`uploads`, `listing`).
@@ -266,12 +278,13 @@ impl ToolAnalyzer {
                 .iter()
                 .any(|part| list.iter().any(|word| part == word || word.len() >= 4 && part.starts_with(word)))
         };
-        let changes = destroys
-            || matches!(verb, Some(guardrail_shell::lexicon::Verb::Disrupt))
-            || named(&[
-                "write", "create", "edit", "update", "save", "append", "put", "upload", "move", "rename", "copy",
-                "push", "set", "patch", "add", "assign", "grant", "invite",
-            ]);
+        let changes = !dry_run
+            && (destroys
+                || matches!(verb, Some(guardrail_shell::lexicon::Verb::Disrupt))
+                || named(&[
+                    "write", "create", "edit", "update", "save", "append", "put", "upload", "move", "rename", "copy",
+                    "push", "set", "patch", "add", "assign", "grant", "invite",
+                ]));
         // Tools that list, find or describe files see their names, not
         // what they hold.
         let names_only =
@@ -402,7 +415,12 @@ impl ToolAnalyzer {
                 out.adopt_whole(self.shell.file_tool(FileTool::Read, path, cwd));
                 continue;
             }
-            out.secret_sent(tool, url);
+            // A token in the path of the URL requested goes to the host
+            // that issued it (a webhook, a bot API): its purpose. One in the
+            // query or fragment is judged as sent.
+            if let Some(at) = url.find(['?', '#']) {
+                out.secret_sent(tool, &url[at..]);
+            }
             self.request(method, url, cwd, out);
         }
         if urls.is_empty()
@@ -448,7 +466,11 @@ impl ToolAnalyzer {
         // sends the credentials its arguments carry.
         let sends = named(SENDS) || arguments.iter().any(|argument| DESTINATION_KEYS.contains(&argument.key.as_str()));
         if sends {
-            for argument in &arguments {
+            // (A URL requested is judged above, by its query.)
+            for argument in arguments
+                .iter()
+                .filter(|argument| !(URL_KEYS.contains(&argument.key.as_str()) && argument.value.contains("://")))
+            {
                 out.secret_sent(tool, &argument.value);
             }
         }
@@ -847,7 +869,29 @@ fn service_object(value: &Value, depth: usize) -> Option<&Value> {
 /// that names no statement that changes anything is a read, anything else
 /// stays unknown (held).
 fn sql_in_dialect(sql: &str, words: &[String]) -> guardrail_core::Analysis {
-    let analysis = guardrail_sql::analyze(sql);
+    let mut analysis = guardrail_sql::analyze(sql);
+    // Drivers' placeholders (`:uid`, `%(uid)s`, `%s`, `?`) are values the
+    // tool binds: judged as a value stands there.
+    if analysis.intents.iter().any(|intent| intent.kind == IntentKind::Unknown)
+        && let Some(bound) = with_values_for_placeholders(sql)
+    {
+        let rebound = guardrail_sql::analyze(&bound);
+        if !rebound.intents.iter().any(|intent| intent.kind == IntentKind::Unknown) {
+            // Spans of the rewritten text do not stand in the call's.
+            let whole = guardrail_core::Span::new(0, sql.len());
+            analysis = guardrail_core::Analysis {
+                intents: rebound
+                    .intents
+                    .into_iter()
+                    .map(|mut intent| {
+                        intent.span = whole;
+                        intent
+                    })
+                    .collect(),
+                secrets: analysis.secrets,
+            };
+        }
+    }
     const OTHER_DIALECTS: &[&str] = &[
         "mysql",
         "mariadb",
@@ -877,6 +921,51 @@ fn sql_in_dialect(sql: &str, words: &[String]) -> guardrail_core::Analysis {
         && !tokens.iter().any(|token| CHANGING.contains(token))
         && !(tokens.first() == Some(&"explain") && tokens.contains(&"analyze"));
     if reads { guardrail_core::Analysis { intents: Vec::new(), secrets: analysis.secrets } } else { analysis }
+}
+
+/// `sql` with each driver placeholder outside quotes replaced by a value
+/// (`0`), if it has any.
+fn with_values_for_placeholders(sql: &str) -> Option<String> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<u8> = None;
+    let mut replaced = false;
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if let Some(open) = quote {
+            if byte == open {
+                quote = None;
+            }
+            out.push(byte as char);
+            index += 1;
+            continue;
+        }
+        let rest = &sql[index..];
+        let name_len =
+            |from: usize| rest[from..].bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+        let placeholder = if byte == b'\'' || byte == b'"' {
+            quote = Some(byte);
+            0
+        } else if byte == b':' && !rest.starts_with("::") && index > 0 && bytes[index - 1] != b':' && name_len(1) > 0 {
+            1 + name_len(1)
+        } else if rest.starts_with("%(") {
+            rest.find(")s").map_or(0, |end| end + 2)
+        } else if rest.starts_with("%s") || byte == b'?' {
+            if byte == b'?' { 1 } else { 2 }
+        } else {
+            0
+        };
+        if placeholder > 0 {
+            out.push('0');
+            replaced = true;
+            index += placeholder;
+        } else {
+            out.push_str(&rest[..rest.chars().next().map_or(1, char::len_utf8)]);
+            index += rest.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    replaced.then_some(out)
 }
 
 /// Whether a command line's first word is a program rather than a
@@ -1358,7 +1447,6 @@ const AUDIENCE_KEYS: &[&str] = &[
 const ENDING_STATES: &[&str] = &[
     "deleted",
     "archived",
-    "closed",
     "suspended",
     "disabled",
     "cancelled",
