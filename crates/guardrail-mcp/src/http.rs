@@ -179,7 +179,7 @@ impl HttpProxy {
     /// The state kept for `actor`'s messages without a session (servers
     /// that keep none).
     fn sessionless(&self, actor: &Actor) -> Arc<Mediator> {
-        let key = format!("\0{}\0{}", actor.kind.as_str(), actor.id);
+        let key = sessionless_key(actor);
         let mut sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let session = sessions.entry(key).or_insert_with(|| Session::new(actor, self.open(actor)));
         Arc::clone(&session.mediator)
@@ -221,6 +221,12 @@ impl HttpProxy {
 /// The proxy's routes: its MCP endpoint at `path`.
 pub fn router(proxy: Arc<HttpProxy>, path: &str) -> Router {
     Router::new().route(path, post(message).get(listen).delete(close)).with_state(proxy)
+}
+
+/// Where the state of `actor`'s messages without a session is kept (a
+/// key no server's session id can be).
+fn sessionless_key(actor: &Actor) -> String {
+    format!("\0{}\0{}", actor.kind.as_str(), actor.id)
 }
 
 /// Serves the proxy's endpoint at `path` on `listener` until it fails.
@@ -278,17 +284,14 @@ async fn message(State(proxy): State<Arc<HttpProxy>>, headers: HeaderMap, body: 
             return rpc_error(StatusCode::INTERNAL_SERVER_ERROR, &id, -32603, "guardrail: the call was not judged");
         }
     };
-    let (relay, body) = match relay {
-        Relay::ForwardChanged(changed) => (Relay::Forward, Bytes::from(changed)),
-        relay => (relay, body),
-    };
     match relay {
-        Relay::Forward | Relay::ForwardChanged(_) => {
+        Relay::Forward(changed) => {
+            let body = changed.map_or(body, Bytes::from);
             let answer = forward(&proxy, &mediator, &headers, body, &id).await;
             if initialize {
                 match answer.headers().get("mcp-session-id").and_then(|value| value.to_str().ok()) {
                     Some(session) => proxy.keep(session, &actor, &mediator),
-                    None => proxy.keep(&format!("\0{}\0{}", actor.kind.as_str(), actor.id), &actor, &mediator),
+                    None => proxy.keep(&sessionless_key(&actor), &actor, &mediator),
                 }
             }
             answer
@@ -306,13 +309,10 @@ async fn message(State(proxy): State<Arc<HttpProxy>>, headers: HeaderMap, body: 
                     })
                     .await
                 };
-                let (waited, body) = match waited {
-                    Ok(Relay::ForwardChanged(changed)) => (Ok(Relay::Forward), Bytes::from(changed)),
-                    waited => (waited, body),
-                };
                 match waited {
-                    Ok(Relay::Forward) => {
+                    Ok(Relay::Forward(changed)) => {
                         // The server's answer, as events of this stream.
+                        let body = changed.map_or(body, Bytes::from);
                         let answer = forward(&proxy, &mediator, &headers, body, &id).await;
                         let streamed = answer
                             .headers()

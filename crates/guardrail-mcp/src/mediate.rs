@@ -96,10 +96,10 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// What to do with a client's message.
 pub(crate) enum Relay {
-    Forward,
-    /// Forward this text instead (the call without the `justification`
-    /// argument the gate read, which the server does not take).
-    ForwardChanged(String),
+    /// Forward it: as it came, or this text instead (the call without the
+    /// `justification` argument the gate read, which the server does not
+    /// take).
+    Forward(Option<String>),
     /// Answer the client instead of forwarding.
     Answer(String),
     /// A call held for a person's approval: wait for it ([`Mediator::wait`]).
@@ -133,27 +133,25 @@ pub(crate) struct Mediator {
     settings: McpSettings,
     /// By request id (as JSON text).
     awaited: Mutex<HashMap<String, Awaited>>,
-    /// Each tool's `annotations`, from the server's `tools/list` answers:
-    /// they may make a judgement stricter, never looser.
-    annotations: Mutex<HashMap<String, Value>>,
-    /// Tools whose input schema takes a `justification` of their own.
-    take_justification: Mutex<std::collections::HashSet<String>>,
-    /// What each tool's arguments are, as its input schema describes them.
-    schema_readings: Mutex<HashMap<String, serde_json::Map<String, Value>>>,
+    /// What the server's `tools/list` answers said of each tool.
+    tools: Mutex<HashMap<String, ToolFacts>>,
     started: Mutex<bool>,
+}
+
+/// What a server says of one of its tools.
+#[derive(Clone, Default)]
+struct ToolFacts {
+    /// Its `annotations`: they may make a judgement stricter, never looser.
+    annotations: Option<Value>,
+    /// Whether its input schema takes a `justification` of its own.
+    takes_justification: bool,
+    /// What its arguments are, as its input schema describes them.
+    readings: serde_json::Map<String, Value>,
 }
 
 impl Mediator {
     pub(crate) fn new(gate: Gate, settings: McpSettings) -> Mediator {
-        Mediator {
-            gate,
-            settings,
-            awaited: Mutex::default(),
-            annotations: Mutex::default(),
-            take_justification: Mutex::default(),
-            schema_readings: Mutex::default(),
-            started: Mutex::new(false),
-        }
+        Mediator { gate, settings, awaited: Mutex::default(), tools: Mutex::default(), started: Mutex::new(false) }
     }
 
     /// Judges a client's message: a `tools/call` is decided (and recorded)
@@ -166,11 +164,11 @@ impl Mediator {
                 if let Some(id) = id {
                     self.await_answer(id, Awaited::ToolList);
                 }
-                return Relay::Forward;
+                return Relay::Forward(None);
             }
             Some("initialize") => {
                 self.session(SessionPhase::Started, Some(describe_client(&message["params"])));
-                return Relay::Forward;
+                return Relay::Forward(None);
             }
             Some("resources/read") => return self.resource_read(message),
             // A prompt's text is recorded, masked, on its way back.
@@ -178,9 +176,9 @@ impl Mediator {
                 if let (Some(id), Some(name)) = (id, message["params"]["name"].as_str()) {
                     self.await_answer(id, Awaited::Call(format!("prompt:{name}")));
                 }
-                return Relay::Forward;
+                return Relay::Forward(None);
             }
-            _ => return Relay::Forward,
+            _ => return Relay::Forward(None),
         }
         let id = id.cloned().unwrap_or(Value::Null);
         let params = &message["params"];
@@ -210,8 +208,7 @@ impl Mediator {
                         other => guardrail_audit::RecordError::Failed(other.to_string()),
                     })
                 });
-                let held =
-                    format!("guardrail: held for a person's approval by rule {}: {}.", decision.rule, decision.reason);
+                let held = ruling(decision);
                 match request {
                     Ok(changed) => {
                         let request = changed.request.id;
@@ -242,16 +239,9 @@ impl Mediator {
             }
             Verdict::RequireJustification => Relay::Answer(refused(
                 &id,
-                &format!(
-                    "guardrail: needs a justification by rule {}: {}. Add a \"justification\" argument saying why, \
-                     and call again.",
-                    decision.rule, decision.reason
-                ),
+                &format!("{}. Add a \"justification\" argument saying why, and call again.", ruling(decision)),
             )),
-            Verdict::Deny => Relay::Answer(refused(
-                &id,
-                &format!("guardrail: denied by rule {}: {}", decision.rule, decision.reason),
-            )),
+            Verdict::Deny => Relay::Answer(refused(&id, &ruling(decision))),
         }
     }
 
@@ -277,24 +267,20 @@ impl Mediator {
         let why = match decision.verdict {
             Verdict::Allow => {
                 self.await_answer(&id, Awaited::Call("read_resource".into()));
-                return Relay::Forward;
+                return Relay::Forward(None);
             }
-            Verdict::Deny => format!("guardrail: denied by rule {}: {}", decision.rule, decision.reason),
-            Verdict::RequireJustification => {
-                format!("guardrail: needs a justification by rule {}: {}", decision.rule, decision.reason)
-            }
+            Verdict::Deny | Verdict::RequireJustification => ruling(decision),
             Verdict::RequireApproval => {
                 let request = self.gate.request_approval(&action, &checked).map(|ticket| ticket.wait());
-                let request = match request {
-                    Ok(Ok(changed)) => {
-                        format!(" Approval request {}{}.", changed.request.id, self.link(&changed.request.id))
-                    }
-                    _ => String::new(),
-                };
-                format!(
-                    "guardrail: held for a person's approval by rule {}: {}.{request}",
-                    decision.rule, decision.reason
-                )
+                match request {
+                    Ok(Ok(changed)) => format!(
+                        "{} Approval request {}{}.",
+                        ruling(decision),
+                        changed.request.id,
+                        self.link(&changed.request.id)
+                    ),
+                    _ => ruling(decision),
+                }
             }
         };
         Relay::Answer(error(&id, -32001, &why))
@@ -304,15 +290,15 @@ impl Mediator {
     /// is the gate's, unless the tool's schema takes one.
     fn without_justification(&self, message: &Value, tool: &str) -> Relay {
         let given = message.pointer("/params/arguments/justification").is_some();
-        let its_own = self.take_justification.lock().is_ok_and(|tools| tools.contains(tool));
+        let its_own = self.facts(tool).takes_justification;
         if !given || its_own {
-            return Relay::Forward;
+            return Relay::Forward(None);
         }
         let mut message = message.clone();
         if let Some(arguments) = message.pointer_mut("/params/arguments").and_then(Value::as_object_mut) {
             arguments.remove("justification");
         }
-        Relay::ForwardChanged(message.to_string())
+        Relay::Forward(Some(message.to_string()))
     }
 
     /// Waits up to the hold for a person to approve `held`, telling the
@@ -417,6 +403,11 @@ impl Mediator {
         self.session(SessionPhase::Ended, Some(how.to_owned()));
     }
 
+    /// What the server said of `tool` (nothing, before it listed it).
+    fn facts(&self, tool: &str) -> ToolFacts {
+        self.tools.lock().ok().and_then(|known| known.get(tool).cloned()).unwrap_or_default()
+    }
+
     fn await_answer(&self, id: &Value, what: Awaited) {
         if let Ok(mut awaited) = self.awaited.lock() {
             awaited.insert(id.to_string(), what);
@@ -426,12 +417,11 @@ impl Mediator {
     /// The action a call to `tool` with `arguments` is, as the gate judges it.
     fn call_action(&self, tool: &str, arguments: Value, id: &Value) -> Action {
         let mut call = json!({"tool": self.settings.tool_name(tool), "input": arguments});
-        if let Some(annotations) = self.annotations.lock().ok().and_then(|known| known.get(tool).cloned()) {
+        let ToolFacts { annotations, mut readings, .. } = self.facts(tool);
+        if let Some(annotations) = annotations {
             call["annotations"] = annotations;
         }
         // What its arguments are, as its schema and the configuration say.
-        let mut readings =
-            self.schema_readings.lock().ok().and_then(|known| known.get(tool).cloned()).unwrap_or_default();
         if let Some(configured) = self.settings.readings.get(tool) {
             readings.extend(configured.iter().map(|(name, kind)| (name.clone(), Value::String(kind.clone()))));
         }
@@ -453,16 +443,10 @@ impl Mediator {
     /// arguments only ever add to what a call does). Whether it changed.
     fn filter_listing(&self, message: &mut Value) -> bool {
         let Some(tools) = message.pointer_mut("/result/tools").and_then(Value::as_array_mut) else { return false };
-        if let (Ok(mut known), Ok(mut justified)) = (self.annotations.lock(), self.take_justification.lock()) {
+        if let Ok(mut known) = self.tools.lock() {
             for tool in tools.iter() {
                 let Some(name) = tool["name"].as_str() else { continue };
-                if let Some(annotations) = tool.get("annotations") {
-                    known.insert(name.to_owned(), annotations.clone());
-                }
-                if tool.pointer("/inputSchema/properties/justification").is_some() {
-                    justified.insert(name.to_owned());
-                }
-                let readings: serde_json::Map<String, Value> = tool
+                let readings = tool
                     .pointer("/inputSchema/properties")
                     .and_then(Value::as_object)
                     .map(|properties| {
@@ -470,14 +454,23 @@ impl Mediator {
                             .iter()
                             .filter_map(|(argument, schema)| {
                                 let reading = guardrail_tools::reading_of_schema(schema)?;
-                                Some((argument.clone(), Value::String(format!("{reading}"))))
+                                Some((argument.clone(), Value::String(reading.to_string())))
                             })
                             .collect()
                     })
                     .unwrap_or_default();
-                if let Ok(mut known) = self.schema_readings.lock() {
-                    known.insert(name.to_owned(), readings);
-                }
+                // A listing without annotations keeps those said before:
+                // they only ever make a call stricter.
+                let annotations = tool
+                    .get("annotations")
+                    .cloned()
+                    .or_else(|| known.get(name).and_then(|facts| facts.annotations.clone()));
+                let facts = ToolFacts {
+                    annotations,
+                    takes_justification: tool.pointer("/inputSchema/properties/justification").is_some(),
+                    readings,
+                };
+                known.insert(name.to_owned(), facts);
             }
         }
         let before = tools.len();
@@ -554,6 +547,17 @@ impl Mediator {
             Some(console) => format!(" ({}/console/approvals/{request})", console.trim_end_matches('/')),
             None => String::new(),
         }
+    }
+}
+
+/// Why `decision` keeps an action from running, with its rule.
+fn ruling(decision: &Decision) -> String {
+    let (rule, reason) = (&decision.rule, &decision.reason);
+    match decision.verdict {
+        Verdict::Deny => format!("guardrail: denied by rule {rule}: {reason}"),
+        Verdict::RequireJustification => format!("guardrail: needs a justification by rule {rule}: {reason}"),
+        Verdict::RequireApproval => format!("guardrail: held for a person's approval by rule {rule}: {reason}."),
+        Verdict::Allow => format!("guardrail: allowed by rule {rule}"),
     }
 }
 

@@ -68,13 +68,8 @@ pub fn run_stdio(
             }
         };
         match mediator.client_message(&message) {
-            Relay::Forward => {
-                if forward(&to_server, &client, &message, &line).is_err() {
-                    break "the MCP server is not running".to_owned();
-                }
-            }
-            Relay::ForwardChanged(changed) => {
-                if forward(&to_server, &client, &message, &changed).is_err() {
+            Relay::Forward(changed) => {
+                if forward(&to_server, &client, &message, changed.as_deref().unwrap_or(&line)).is_err() {
                     break "the MCP server is not running".to_owned();
                 }
             }
@@ -90,11 +85,8 @@ pub fn run_stdio(
                 std::thread::spawn(move || {
                     let relay = mediator.wait(held, &mut |note| send(&client, &note).is_ok());
                     match relay {
-                        Relay::Forward => {
-                            let _ = forward(&to_server, &client, &message, &line);
-                        }
-                        Relay::ForwardChanged(changed) => {
-                            let _ = forward(&to_server, &client, &message, &changed);
+                        Relay::Forward(changed) => {
+                            let _ = forward(&to_server, &client, &message, changed.as_deref().unwrap_or(&line));
                         }
                         Relay::Answer(answer) => {
                             let _ = send(&client, &answer);
