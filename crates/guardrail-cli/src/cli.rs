@@ -218,7 +218,7 @@ pub struct McpArgs {
 
     /// What an argument is, besides what its name and the tool's schema
     /// say: TOOL.ARGUMENT=KIND, KIND one of sql, shell, code, python,
-    /// javascript, path, read, write, url (repeat for several).
+    /// javascript, ruby, path, read, write, url (repeat for several).
     #[arg(long = "reading", value_name = "TOOL.ARG=KIND")]
     pub readings: Vec<String>,
 

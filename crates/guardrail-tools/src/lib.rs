@@ -327,30 +327,24 @@ impl ToolAnalyzer {
                 self.argument_vector(argument, values, &words, given_cwd, cwd, out);
                 continue;
             }
-            if (is_sql_key(key) || sql_tool && looks_like_sql(value)) && (sql_tool || looks_like_sql(value)) {
+            // SQL by its name (when it reads as SQL, or the tool speaks it),
+            // or anything that reads as SQL in a database tool.
+            let reads_as_sql = looks_like_sql(value);
+            if is_sql_key(key) && (sql_tool || reads_as_sql) || sql_tool && reads_as_sql {
                 out.adopt(value, sql_in_dialect(value, &words));
             } else if let Some(language) = code_language(key, argument, &words) {
-                if language == Language::Unknown {
-                    for interpreter in ["python3 -c", "node -e", "ruby -e"] {
-                        let line = format!("{interpreter} {}", guardrail_shell::quote(value));
-                        out.adopt_whole(self.shell.analyze_in(&line, cwd));
-                    }
+                if language != Reading::Shell {
+                    self.read_as(language, tool, value, changes, destroys, content, cwd, out);
                     continue;
                 }
-                let line = match language {
-                    Language::Unknown => unreachable!("judged above"),
-                    // `role assignment create` to an Azure tool is `az role ...`.
-                    Language::Shell => match (cli_of(&words), value.split_whitespace().next()) {
-                        (Some(cli), Some(first)) if first != cli && !is_program(first) => format!("{cli} {value}"),
-                        _ => value.to_owned(),
-                    },
-                    Language::Python => format!("python3 -c {}", guardrail_shell::quote(value)),
-                    Language::JavaScript => format!("node -e {}", guardrail_shell::quote(value)),
-                    Language::Ruby => format!("ruby -e {}", guardrail_shell::quote(value)),
+                // `role assignment create` to an Azure tool is `az role ...`.
+                let line = match (cli_of(&words), value.split_whitespace().next()) {
+                    (Some(cli), Some(first)) if first != cli && !is_program(first) => format!("{cli} {value}"),
+                    _ => value.to_owned(),
                 };
                 let line = match given_cwd {
-                    Some(dir) if language == Language::Shell => format!("cd {} && {line}", guardrail_shell::quote(dir)),
-                    _ => line,
+                    Some(dir) => format!("cd {} && {line}", guardrail_shell::quote(dir)),
+                    None => line,
                 };
                 if line == value {
                     out.adopt(value, self.shell.analyze_in(value, cwd));
@@ -549,7 +543,7 @@ impl ToolAnalyzer {
 
 /// What an argument is, as the gate was told (by the tool's input schema,
 /// or by configuration): `sql`, `shell`, `code` (in any language),
-/// `python`, `javascript`, `path` (read or written as the tool's name
+/// `python`, `javascript`, `ruby`, `path` (read or written as the tool's name
 /// says), `read`, `write`, `url`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reading {
@@ -558,6 +552,7 @@ pub enum Reading {
     Code,
     Python,
     JavaScript,
+    Ruby,
     Path,
     Read,
     Write,
@@ -572,6 +567,7 @@ impl std::fmt::Display for Reading {
             Reading::Code => "code",
             Reading::Python => "python",
             Reading::JavaScript => "javascript",
+            Reading::Ruby => "ruby",
             Reading::Path => "path",
             Reading::Read => "read",
             Reading::Write => "write",
@@ -590,13 +586,14 @@ impl std::str::FromStr for Reading {
             "code" => Reading::Code,
             "python" => Reading::Python,
             "javascript" => Reading::JavaScript,
+            "ruby" => Reading::Ruby,
             "path" => Reading::Path,
             "read" => Reading::Read,
             "write" => Reading::Write,
             "url" => Reading::Url,
             other => {
                 return Err(format!(
-                    "{other:?} is not a reading (sql, shell, code, python, javascript, path, read, write, url)"
+                    "{other:?} is not a reading (sql, shell, code, python, javascript, ruby, path, read, write, url)"
                 ));
             }
         })
@@ -623,6 +620,7 @@ impl ToolAnalyzer {
             Reading::Shell => out.adopt(value, self.shell.analyze_in(value, cwd)),
             Reading::Python => out.adopt_whole(self.shell.analyze_in(&interpreted("python3 -c"), cwd)),
             Reading::JavaScript => out.adopt_whole(self.shell.analyze_in(&interpreted("node -e"), cwd)),
+            Reading::Ruby => out.adopt_whole(self.shell.analyze_in(&interpreted("ruby -e"), cwd)),
             Reading::Code => {
                 for interpreter in ["python3 -c", "node -e", "ruby -e"] {
                     out.adopt_whole(self.shell.analyze_in(&interpreted(interpreter), cwd));
@@ -1212,20 +1210,10 @@ fn name_words(tool: &str) -> Vec<String> {
     normalize_key(tool).split(['_', '.', ' ', '/']).filter(|word| !word.is_empty()).map(str::to_owned).collect()
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Language {
-    Shell,
-    Python,
-    JavaScript,
-    Ruby,
-    /// Code in a language nobody named: judged as each interpreter's.
-    Unknown,
-}
-
 /// The language an argument is code in, by its name, its object's
 /// `language` and the tool's name: a `command` is a shell line, a `code`
 /// in Python is Python, a `script` of a browser tool is JavaScript.
-fn code_language(key: &str, argument: &Argument, words: &[String]) -> Option<Language> {
+fn code_language(key: &str, argument: &Argument, words: &[String]) -> Option<Reading> {
     let shell_key = matches!(key, "command" | "cmd" | "shell" | "bash" | "command_line" | "cli_command" | "run" | "sh")
         || key.ends_with("_command");
     // Code in no named language is judged as each interpreter's only
@@ -1238,22 +1226,22 @@ fn code_language(key: &str, argument: &Argument, words: &[String]) -> Option<Lan
     let named =
         ["language", "lang", "runtime", "interpreter", "kernel"].iter().find_map(|field| argument.sibling(field));
     let of = |word: &str| match word.to_ascii_lowercase().as_str() {
-        "python" | "python3" | "py" | "ipython" | "jupyter" => Some(Language::Python),
+        "python" | "python3" | "py" | "ipython" | "jupyter" => Some(Reading::Python),
         "javascript" | "js" | "node" | "nodejs" | "typescript" | "ts" | "deno" | "bun" | "puppeteer" | "playwright"
-        | "browser" => Some(Language::JavaScript),
-        "ruby" | "rb" => Some(Language::Ruby),
-        "bash" | "sh" | "shell" | "zsh" => Some(Language::Shell),
+        | "browser" => Some(Reading::JavaScript),
+        "ruby" | "rb" => Some(Reading::Ruby),
+        "bash" | "sh" | "shell" | "zsh" => Some(Reading::Shell),
         _ => None,
     };
     if let Some(language) = named.and_then(of) {
         return Some(language);
     }
     if shell_key {
-        return Some(Language::Shell);
+        return Some(Reading::Shell);
     }
     words.iter().find_map(|word| of(word)).or(match key {
-        "script" => Some(Language::Shell),
-        _ if plain_code_key => Some(Language::Unknown),
+        "script" => Some(Reading::Shell),
+        _ if plain_code_key => Some(Reading::Code),
         _ => None,
     })
 }
