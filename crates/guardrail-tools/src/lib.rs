@@ -379,13 +379,7 @@ impl ToolAnalyzer {
                 } else {
                     FileTool::Read
                 };
-                for path in path_readings(value) {
-                    if looks_like_path(&path) {
-                        judged_a_path = true;
-                        let analysis = self.shell.file_tool(file_tool, &path, given_cwd.or(cwd));
-                        if path == value { out.adopt(value, analysis) } else { out.adopt_whole(analysis) }
-                    }
-                }
+                judged_a_path |= self.path(file_tool, value, given_cwd.or(cwd), looks_like_path, out);
             }
         }
         // A service's operation by name (`use_aws {"service_name": "iam",
@@ -638,14 +632,32 @@ impl ToolAnalyzer {
                     _ if changes => FileTool::Write(content),
                     _ => FileTool::Read,
                 };
-                for path in path_readings(value) {
-                    let analysis = self.shell.file_tool(file_tool, &path, cwd);
-                    if path == value { out.adopt(value, analysis) } else { out.adopt_whole(analysis) }
-                }
-                return true;
+                // Told it is a path, every reading of it counts.
+                return self.path(file_tool, value, cwd, |_| true, out);
             }
         }
         false
+    }
+}
+
+impl ToolAnalyzer {
+    /// Judges what `file_tool` does to the path `value`, in every way a
+    /// server may read it ([`path_readings`]) that `counts`; whether any did.
+    fn path(
+        &self,
+        file_tool: FileTool<'_>,
+        value: &str,
+        cwd: Option<&str>,
+        counts: impl Fn(&str) -> bool,
+        out: &mut Out<'_>,
+    ) -> bool {
+        let mut judged = false;
+        for path in path_readings(value).into_iter().filter(|path| counts(path)) {
+            judged = true;
+            let analysis = self.shell.file_tool(file_tool, &path, cwd);
+            if path == value { out.adopt(value, analysis) } else { out.adopt_whole(analysis) }
+        }
+        judged
     }
 }
 
