@@ -43,6 +43,16 @@ fn client(data: &Path, server: &[&str], calls: Value) -> Value {
     serde_json::from_str(stdout.trim()).unwrap()
 }
 
+/// The record in `data`, as `audit list --json` prints it, and each record.
+fn record(data: &Path) -> (String, Vec<Value>) {
+    let mut list = common::in_data_dir(data);
+    list.args(["audit", "list", "--json", "--limit", "0"]);
+    let run = common::run(list, b"");
+    assert_eq!(run.status, 0, "{run:?}");
+    let records = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    (run.stdout, records)
+}
+
 fn filesystem() -> String {
     fixtures().join("node_modules/.bin/mcp-server-filesystem").to_string_lossy().into_owned()
 }
@@ -87,19 +97,15 @@ fn tool_calls_to_a_filesystem_server_are_judged_by_their_arguments() {
     assert!(!answer.to_string().contains("hunter2-secret-value"), "the secret is masked on its way back");
 
     // The record: each call's decision, and each result, masked.
-    let mut list = common::in_data_dir(&data);
-    list.args(["audit", "list", "--json", "--limit", "0"]);
-    let run = common::run(list, b"");
-    assert_eq!(run.status, 0, "{run:?}");
-    let records: Vec<Value> = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let (listed, records) = record(&data);
     let decisions: Vec<&Value> = records.iter().filter(|record| record["kind"] == "decision").collect();
-    assert_eq!(decisions.len(), cases.len(), "{}", run.stdout);
+    assert_eq!(decisions.len(), cases.len(), "{listed}");
     assert!(
         decisions.iter().all(|decision| decision["channel"] == "mcp:files" && decision["actor"]["id"] == "agent-7")
     );
     assert_eq!(decisions[1]["verdict"], "deny");
-    assert!(records.iter().any(|record| record["kind"] == "tool_output"), "{}", run.stdout);
-    assert!(!run.stdout.contains("hunter2-secret-value"), "{}", run.stdout);
+    assert!(records.iter().any(|record| record["kind"] == "tool_output"), "{listed}");
+    assert!(!listed.contains("hunter2-secret-value"), "{listed}");
     let session = decisions[0]["session"].as_str().expect("each call carries the MCP session's id");
     assert!(decisions.iter().all(|decision| decision["session"] == session));
 
@@ -510,19 +516,16 @@ fn the_http_proxy_judges_calls_for_the_identity_its_token_names() {
     let _ = proxy.wait();
     let _ = upstream.kill();
     let _ = upstream.wait();
-    let mut list = common::in_data_dir(&data);
-    list.args(["audit", "list", "--json", "--limit", "0"]);
-    let listed = common::run(list, b"");
-    let records: Vec<Value> = listed.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let (listed, records) = record(&data);
     let decisions: Vec<&Value> = records.iter().filter(|record| record["kind"] == "decision").collect();
-    assert_eq!(decisions.len(), 4, "{}", listed.stdout);
+    assert_eq!(decisions.len(), 4, "{listed}");
     assert!(
         decisions
             .iter()
             .all(|decision| decision["actor"]["id"] == "agent-7" && decision["channel"] == "mcp:everything")
     );
-    assert!(records.iter().any(|record| record["kind"] == "session"), "{}", listed.stdout);
-    assert!(!listed.stdout.contains(secret), "{}", listed.stdout);
+    assert!(records.iter().any(|record| record["kind"] == "session"), "{listed}");
+    assert!(!listed.contains(secret), "{listed}");
 }
 
 /// A held call waits: the client that asked for progress hears that it
@@ -590,18 +593,11 @@ fn guardrail_serve_fronts_the_mcp_servers_its_configuration_names() {
     let _ = serve.wait();
     let _ = upstream.kill();
     let _ = upstream.wait();
-    let mut list = common::in_data_dir(&data);
-    list.args(["audit", "list", "--json", "--limit", "0"]);
-    let listed = common::run(list, b"");
-    let decisions: Vec<Value> = listed
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).unwrap())
-        .filter(|record| record["kind"] == "decision")
-        .collect();
-    assert_eq!(decisions.len(), 2, "{}", listed.stdout);
-    assert!(decisions.iter().all(|decision| decision["actor"]["id"] == "agent-7"), "{}", listed.stdout);
-    assert_eq!(decisions[1]["verdict"], "deny", "{}", listed.stdout);
+    let (listed, records) = record(&data);
+    let decisions: Vec<&Value> = records.iter().filter(|record| record["kind"] == "decision").collect();
+    assert_eq!(decisions.len(), 2, "{listed}");
+    assert!(decisions.iter().all(|decision| decision["actor"]["id"] == "agent-7"), "{listed}");
+    assert_eq!(decisions[1]["verdict"], "deny", "{listed}");
 }
 
 /// What the tool's input schema says an argument is, and what
