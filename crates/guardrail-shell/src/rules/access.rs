@@ -43,7 +43,7 @@ pub fn grants(word: &str) -> bool {
 
 /// Subcommands that print a secret the service keeps.
 fn reads_secret(word: &str) -> bool {
-    matches!(word.to_ascii_lowercase().as_str(), "get-secret-value" | "list-keys" | "get-access-key" | "access")
+    matches!(word.to_ascii_lowercase().as_str(), "get-secret-value" | "list-keys" | "get-access-key")
 }
 
 /// Option values that open something to everyone.
@@ -97,9 +97,9 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) {
             Some(format!("{} grants access or makes a credential", name())),
         );
     }
-    let secret = subcommands.iter().any(|word| {
-        reads_secret(word) && *word != "access" || *word == "access" && phrase.contains("secrets versions access")
-    }) || phrase.contains("keys list")
+    let secret = subcommands.iter().any(|word| reads_secret(word))
+        || phrase.contains("secrets versions access")
+        || phrase.contains("keys list")
         || words.contains(&"--with-decryption") && subcommands.iter().any(|word| word.starts_with("get-parameter"));
     if secret {
         walker.emit(
