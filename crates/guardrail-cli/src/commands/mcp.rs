@@ -21,10 +21,6 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
         .command
         .split_first()
         .ok_or_else(|| Failure::Usage("no MCP server command: guardrail mcp [OPTIONS] -- COMMAND [ARGS...]".into()))?;
-    let data_dir = crate::store::data_dir(&args.store)?;
-    let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)?;
-    let recorder = crate::store::recorder(&args.store, None)?;
-    let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
     let name = args.name.clone().unwrap_or_else(|| {
         std::path::Path::new(program)
             .file_name()
@@ -34,11 +30,7 @@ pub fn run(args: McpArgs) -> Result<i32, Failure> {
         args.actor.clone().filter(|actor| !actor.is_empty()).unwrap_or_else(|| "mcp-agent".into()),
         args.actor_kind.into(),
     );
-    let mut settings = McpSettings::new(name, actor);
-    settings.approval_hold = std::time::Duration::from_secs(args.hold);
-    for spec in &args.readings {
-        settings.add_reading(spec).map_err(Failure::Usage)?;
-    }
+    let (gate, mut settings) = gate_and_settings(&args, name, actor)?;
     settings.cwd = std::env::current_dir().ok().map(|dir| dir.to_string_lossy().into_owned());
     settings.session = format!("mcp-{}-{}", std::process::id(), guardrail_audit::now());
     let mut server = std::process::Command::new(program);
@@ -139,6 +131,22 @@ pub fn upstream(url: &str, token_env: Option<&str>) -> Result<guardrail_mcp::htt
     Ok(guardrail_mcp::http::Upstream { url: url.to_owned(), bearer })
 }
 
+/// The gate both transports judge with (the policy and record the flags
+/// name), and the settings of server `name` for `actor` (who calls over
+/// stdio; over HTTP, each token's identity).
+fn gate_and_settings(args: &McpArgs, name: String, actor: Actor) -> Result<(Gate, McpSettings), Failure> {
+    let data_dir = crate::store::data_dir(&args.store)?;
+    let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)?;
+    let recorder = crate::store::recorder(&args.store, None)?;
+    let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
+    let mut settings = McpSettings::new(name, actor);
+    settings.approval_hold = std::time::Duration::from_secs(args.hold);
+    for spec in &args.readings {
+        settings.add_reading(spec).map_err(Failure::Usage)?;
+    }
+    Ok((gate, settings))
+}
+
 /// `guardrail mcp --listen ADDR --upstream URL`: the Streamable HTTP proxy,
 /// for callers with a token of `guardrail serve`'s configuration.
 fn serve_http(args: &McpArgs, listen: std::net::SocketAddr) -> Result<i32, Failure> {
@@ -160,16 +168,8 @@ fn serve_http(args: &McpArgs, listen: std::net::SocketAddr) -> Result<i32, Failu
             config_path.display()
         )));
     }
-    let data_dir = crate::store::data_dir(&args.store)?;
-    let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)?;
-    let recorder = crate::store::recorder(&args.store, None)?;
-    let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
     let name = args.name.clone().unwrap_or_else(|| guardrail_mcp::http::Upstream::default_name(url));
-    let mut settings = McpSettings::new(name, Actor::default());
-    settings.approval_hold = std::time::Duration::from_secs(args.hold);
-    for spec in &args.readings {
-        settings.add_reading(spec).map_err(Failure::Usage)?;
-    }
+    let (gate, settings) = gate_and_settings(args, name, Actor::default())?;
     let callers = std::sync::Arc::new(guardrail_serve::Callers::new(&config, Some(config_path)));
     let proxy = guardrail_mcp::http::HttpProxy::new(gate, settings, &upstream, callers.mcp_authenticator())
         .map_err(Failure::Usage)?;
