@@ -54,6 +54,19 @@ impl Checked {
     }
 }
 
+/// How a wait for a person's answer ended ([`Gate::await_approval`]).
+#[derive(Debug)]
+pub enum Awaited {
+    /// Approved: the approval is used by the recorded decision to run the
+    /// action, whose permit this holds.
+    Approved(Checked),
+    /// Decided otherwise, cancelled, expired, or used by another identical
+    /// action first: the request as it stood.
+    Ended(Box<Request>),
+    /// Still undecided when the wait ran out, or the caller stopped waiting.
+    Waiting,
+}
+
 /// A decision and, when recorded, the proof it is durable.
 #[derive(Debug)]
 pub struct Checked {
@@ -280,6 +293,57 @@ impl Gate {
             entry
         });
         recorder.change_approval(None, change, record)
+    }
+
+    /// Waits, until `until`, for a person to decide approval request `id`
+    /// of `action`, which `held` holds for approval, looking every `poll`;
+    /// `go_on` is asked before each look (a surface tells its caller it
+    /// still waits, and stops when they went away). Approved, the approval
+    /// is used as [`Gate::check`] uses it, and the decision to run is
+    /// recorded, with its permit. Only an approved request is worth a
+    /// write: the others are read from the store.
+    pub fn await_approval(
+        &self,
+        action: &Action,
+        held: &Arc<Decision>,
+        id: &str,
+        until: std::time::Instant,
+        poll: std::time::Duration,
+        go_on: &mut dyn FnMut() -> bool,
+    ) -> Result<Awaited, RecordError> {
+        let location = self.recording()?.location().clone();
+        let action = Gate::as_judged(action);
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() || !go_on() {
+                return Ok(Awaited::Waiting);
+            }
+            std::thread::sleep(poll.min(left));
+            // A store that cannot be read now is not an answer: the use
+            // below is the authority.
+            let request = location.open_read_only().ok().and_then(|mut store| store.approval(id).ok().flatten());
+            if let Some(request) = &request {
+                match request.state_at(crate::now()) {
+                    approval::State::Pending => continue,
+                    approval::State::Approved => {}
+                    _ => return Ok(Awaited::Ended(Box::new(request.clone()))),
+                }
+            }
+            match self.use_approval(&action, held)?.wait() {
+                Ok(changed) => {
+                    let decision = Arc::new(approved(held, &changed.request));
+                    let version = self.guard.policy().version().to_owned();
+                    return Ok(Awaited::Approved(Checked::of(decision, changed.receipt, action.digest(), version)));
+                }
+                // Used by another identical action first, or no longer
+                // usable: as the request now stands.
+                Err(ApprovalError::Refused(_)) => match request {
+                    Some(request) => return Ok(Awaited::Ended(Box::new(request))),
+                    None => continue,
+                },
+                Err(ApprovalError::Record(error)) => return Err(error),
+            }
+        }
     }
 
     /// Opens an approval request for `action`, which `checked` (recorded)

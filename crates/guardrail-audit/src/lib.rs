@@ -35,7 +35,7 @@ pub mod verify;
 
 pub use chain::{Hash, Record};
 pub use event::{Event, OutcomeEvent, OutcomeStatus};
-pub use gate::{Checked, Gate, Permit, Submitted, approved};
+pub use gate::{Awaited, Checked, Gate, Permit, Submitted, approved};
 pub use recorder::{
     ApprovalChanged, ApprovalError, ApprovalRecord, ApprovalTicket, ContentDetails, ContentKind, Entry, Receipt,
     RecordError, Recorder, RecorderConfig, Ticket, now,

@@ -540,6 +540,16 @@ pub struct HookArgs {
     #[arg(long, value_name = "MS", env = "GUARDRAIL_HOOK_DEADLINE_MS", default_value_t = crate::commands::hook::DEFAULT_DEADLINE_MS)]
     pub deadline: u64,
 
+    /// How long a held action waits for a person's approval (in the
+    /// console, the API or `guardrail approvals approve`) before the agent
+    /// is answered: approved meanwhile, it runs, once; else the answer
+    /// names the request. 0, the default, answers at once. With `install`,
+    /// the agent's hook timeout is raised by as much: an agent runs the
+    /// call when its hook times out.
+    #[arg(long, value_name = "SECS", env = "GUARDRAIL_HOOK_HOLD_SECS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub hold: u64,
+
     /// Block (exit 2) if the hook needs more than this many MiB of memory
     /// (at least 64). An agent whose hook crashes runs the command, so
     /// running out of memory, like any abort, ends in the blocking answer.

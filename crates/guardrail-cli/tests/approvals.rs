@@ -222,3 +222,69 @@ fn exec_waits_for_the_persons_answer() {
         "{run:?}"
     );
 }
+
+/// `guardrail hook codex` with a held command on standard input, started
+/// in the background with `extra` arguments.
+fn hook_held(dir: &Path, extra: &[&str]) -> std::process::Child {
+    use std::io::Write;
+    let mut command = common::in_data_dir(dir);
+    command.args(["hook", "codex"]).args(extra);
+    command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("starting guardrail hook");
+    let event = serde_json::json!({
+        "session_id": "s-hold", "hook_event_name": "PreToolUse", "cwd": dir, "tool_name": "Bash",
+        "tool_input": {"command": "kubectl scale deploy/web --replicas=0"},
+    });
+    child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
+    child
+}
+
+#[test]
+fn a_hook_with_a_hold_waits_for_the_persons_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+
+    // No hold (the default): answered at once, held, naming the request.
+    let run = finish(hook_held(dir, &[]));
+    assert_eq!(run.status, 0, "{run:?}");
+    assert!(run.stdout.contains("\"deny\"") && run.stdout.contains("Approval request apr-"), "{run:?}");
+    let first = pending(dir);
+
+    // Held with a hold: the identical call waits; approved meanwhile, the
+    // agent is answered with its plain allow (no output), and the decision
+    // to run is recorded on the approval.
+    let child = hook_held(dir, &["--hold", "60"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(pending(dir), first, "the identical call finds the same request");
+    let approve = common::decide(dir, "approve", &first, Some("maintenance window"));
+    assert_eq!(approve.status, 0, "{approve:?}");
+    let run = finish(child);
+    assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{run:?}");
+
+    // Once: the same call again is held again, with a new request.
+    let child = hook_held(dir, &["--hold", "60"]);
+    let next = pending(dir);
+    assert_ne!(next, first);
+    // Denied while it waits: the agent is told who denied it and why.
+    let deny = common::decide(dir, "deny", &next, Some("not on a Friday"));
+    assert_eq!(deny.status, 0, "{deny:?}");
+    let run = finish(child);
+    assert_eq!(run.status, 0, "{run:?}");
+    assert!(run.stdout.contains("\"deny\"") && run.stdout.contains("denied by"), "{run:?}");
+    assert!(run.stdout.contains("not on a Friday") && !run.stdout.contains("run the identical"), "{run:?}");
+
+    // Undecided within the hold: answered when it runs out, naming the request.
+    let started = std::time::Instant::now();
+    let run = finish(hook_held(dir, &["--hold", "1"]));
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "{run:?}");
+    assert!(run.stdout.contains("run the identical command again"), "{run:?}");
+
+    let run = guardrail(dir, &["audit", "list", "-n", "0", "--json"]);
+    let records: Vec<Value> = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let ran: Vec<&Value> = records.iter().filter(|record| record["verdict"] == "allow").collect();
+    assert_eq!(ran.len(), 1, "one call ran, on its approval: {run:?}");
+    assert_eq!(ran[0]["approval"], first.as_str());
+}

@@ -10,7 +10,9 @@
 //! the same events for thin `guardrail hook` clients.
 
 use guardrail_audit::event::Event as Recorded;
-use guardrail_audit::{ContentDetails, ContentKind, Entry, Gate, Location, OutcomeEvent, OutcomeStatus, Recorder};
+use guardrail_audit::{
+    Awaited, ContentDetails, ContentKind, Entry, Gate, Location, OutcomeEvent, OutcomeStatus, Recorder,
+};
 use guardrail_core::{Action, ActionKind, Actor, ActorKind, Decision, Verdict};
 use serde_json::{Value, json};
 
@@ -219,7 +221,18 @@ pub struct Hooks<'a> {
     pub observe: Option<&'a Observer<'a>>,
     /// The console's address: a held action's answer links its request.
     pub console: Option<&'a str>,
+    /// How long a held action waits for a person's approval before the
+    /// agent is answered (zero: not at all). Approved meanwhile, the call
+    /// is allowed, once; else the answer names the request.
+    pub hold: Duration,
 }
+
+/// How often a held hook looks at its request.
+const APPROVAL_POLL: Duration = Duration::from_millis(250);
+
+/// The longest hold a hook may ask for: agents' hook timeouts are minutes
+/// at most, and a hook that outlives its agent's timeout lets the call run.
+pub const MAX_HOLD: Duration = Duration::from_secs(600);
 
 /// What is told of each decision: the decision, how long it took in all,
 /// and how long its record took.
@@ -360,18 +373,44 @@ impl Hooks<'_> {
                 .wait()
                 .map_err(|error| error.to_string())?
                 .request;
+            let mut ended = String::new();
+            if !self.hold.is_zero() {
+                let until = Instant::now() + self.hold.min(MAX_HOLD);
+                let held = &checked.decision;
+                match self.gate.await_approval(&action, held, &request.id, until, APPROVAL_POLL, &mut || true) {
+                    // Approved meanwhile: the decision to run it, recorded.
+                    Ok(Awaited::Approved(ran)) => return Ok((*ran.decision).clone()),
+                    Ok(Awaited::Ended(now)) => ended = ended_because(&now),
+                    Ok(Awaited::Waiting) => {}
+                    Err(error) => return Err(error.to_string()),
+                }
+            }
             let at = match self.console {
                 Some(console) => format!("at {}/console/approvals/{} or ", console.trim_end_matches('/'), request.id),
                 None => String::new(),
             };
-            decision.reason = format!(
-                "{}. Approval request {id}: a person approves it {at}with `guardrail approvals approve {id}`; \
-                 once approved, run the identical command again and it runs once",
-                decision.reason,
-                id = request.id
-            );
+            decision.reason = if ended.is_empty() {
+                format!(
+                    "{}. Approval request {id}: a person approves it {at}with `guardrail approvals approve {id}`; \
+                     once approved, run the identical command again and it runs once",
+                    decision.reason,
+                    id = request.id
+                )
+            } else {
+                format!("{}. Approval request {}: {ended}", decision.reason, request.id)
+            };
         }
         Ok(decision)
+    }
+}
+
+/// Why a request that ended without running its action did: for the
+/// agent, which should not send the identical call again.
+fn ended_because(request: &guardrail_audit::approval::Request) -> String {
+    let state = request.state_at(guardrail_audit::now());
+    match request.votes.iter().find(|vote| !vote.approve) {
+        Some(vote) => format!("{state} by {}: {}; do not send it again", vote.by, vote.reason),
+        None => format!("{state}; it did not run"),
     }
 }
 
@@ -428,6 +467,8 @@ fn respond(agent: Agent, event: &str, decision: &Decision, kind: ActionKind) -> 
 /// `{"unserved": "why"}` when the daemon judges with other settings (another
 /// policy, store or node) than the hook would: the hook then judges itself.
 pub mod socket {
+    use std::time::Duration;
+
     use serde_json::{Value, json};
 
     /// The socket's file name in the data directory.
@@ -461,19 +502,40 @@ pub mod socket {
         hex::encode(hasher.finalize())
     }
 
-    pub fn request(agent: super::Agent, settings: &str, input: &str) -> String {
-        let mut line = json!({"agent": agent.id(), "settings": settings, "input": input}).to_string();
-        line.push('\n');
-        line
+    /// One event for the daemon: the agent, the hook's settings digest,
+    /// the event as the agent sent it, and how long a held action may
+    /// wait for approval.
+    pub struct Request {
+        pub agent: super::Agent,
+        pub settings: String,
+        pub input: String,
+        pub hold: Duration,
     }
 
-    /// Reads a request line: the agent, the settings digest and the event.
-    pub fn parse_request(line: &str) -> Result<(super::Agent, String, String), String> {
-        let value: Value = serde_json::from_str(line).map_err(|error| format!("the request is not JSON: {error}"))?;
-        let agent = value["agent"].as_str().and_then(super::Agent::from_id).ok_or("the request names no agent")?;
-        let settings = value["settings"].as_str().ok_or("the request has no settings")?.to_owned();
-        let input = value["input"].as_str().ok_or("the request has no input")?.to_owned();
-        Ok((agent, settings, input))
+    impl Request {
+        pub fn to_line(&self) -> String {
+            let mut line = json!({
+                "agent": self.agent.id(),
+                "settings": self.settings,
+                "input": self.input,
+                "hold_ms": self.hold.as_millis() as u64,
+            })
+            .to_string();
+            line.push('\n');
+            line
+        }
+
+        /// Reads a request line; a hold longer than [`super::MAX_HOLD`] is
+        /// cut to it.
+        pub fn parse(line: &str) -> Result<Request, String> {
+            let value: Value =
+                serde_json::from_str(line).map_err(|error| format!("the request is not JSON: {error}"))?;
+            let agent = value["agent"].as_str().and_then(super::Agent::from_id).ok_or("the request names no agent")?;
+            let settings = value["settings"].as_str().ok_or("the request has no settings")?.to_owned();
+            let input = value["input"].as_str().ok_or("the request has no input")?.to_owned();
+            let hold = Duration::from_millis(value["hold_ms"].as_u64().unwrap_or(0)).min(super::MAX_HOLD);
+            Ok(Request { agent, settings, input, hold })
+        }
     }
 
     impl Answer {
@@ -521,10 +583,25 @@ mod tests {
             assert_eq!(line.matches('\n').count(), 1, "one line: {line}");
             assert_eq!(socket::Answer::parse(&line).unwrap(), answer);
         }
-        let line = socket::request(Agent::Cursor, "abc", "{\"a\":\n1}");
+        let request = socket::Request {
+            agent: Agent::Cursor,
+            settings: "abc".into(),
+            input: "{\"a\":\n1}".into(),
+            hold: Duration::from_secs(20),
+        };
+        let line = request.to_line();
         assert_eq!(line.matches('\n').count(), 1);
-        assert_eq!(socket::parse_request(&line).unwrap(), (Agent::Cursor, "abc".into(), "{\"a\":\n1}".into()));
-        assert!(socket::parse_request(r#"{"agent": "vim", "settings": "", "input": ""}"#).is_err());
+        let read = socket::Request::parse(&line).unwrap();
+        assert_eq!(
+            (read.agent, read.settings, read.input, read.hold),
+            (Agent::Cursor, "abc".into(), request.input, request.hold)
+        );
+        assert!(socket::Request::parse(r#"{"agent": "vim", "settings": "", "input": ""}"#).is_err());
+        // An older client sends no hold; a hold beyond the longest is cut to it.
+        let line = r#"{"agent": "codex", "settings": "", "input": "", "hold_ms": 99999999}"#;
+        assert_eq!(socket::Request::parse(line).unwrap().hold, MAX_HOLD);
+        let line = r#"{"agent": "codex", "settings": "", "input": ""}"#;
+        assert_eq!(socket::Request::parse(line).unwrap().hold, Duration::ZERO);
         assert!(socket::Answer::parse("{}").is_err());
         assert_ne!(socket::settings(None, "s", "n", &[]), socket::settings(Some("k"), "s", "n", &[]));
         assert_ne!(socket::settings(None, "ab", "c", &[]), socket::settings(None, "a", "bc", &[]));

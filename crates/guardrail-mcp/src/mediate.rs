@@ -307,49 +307,29 @@ impl Mediator {
     /// the server; denied, cancelled, expired or not answered in time, the
     /// client is answered with the request.
     pub(crate) fn wait(&self, held: Box<Held>, progress: &mut dyn FnMut(String) -> bool) -> Relay {
-        use guardrail_audit::approval::State;
         let start = Instant::now();
-        let until = start + self.settings.approval_hold;
-        let location = self.gate.recorder().map(|recorder| recorder.location().clone());
         let mut told = None::<Instant>;
-        while Instant::now() < until {
-            if let Some(token) = &held.progress
-                && told.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY)
-            {
-                told = Some(Instant::now());
-                let note = json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {
-                    "progressToken": token,
-                    "progress": start.elapsed().as_secs(),
-                    "total": self.settings.approval_hold.as_secs(),
-                    "message": format!("guardrail: waiting for a person to approve request {}{}", held.request, self.link(&held.request)),
-                }});
-                if !progress(note.to_string()) {
-                    break; // the client went away
-                }
+        let mut go_on = || {
+            let Some(token) = &held.progress else { return true };
+            if told.is_some_and(|at| at.elapsed() < PROGRESS_EVERY) {
+                return true;
             }
-            std::thread::sleep(APPROVAL_POLL.min(until.saturating_duration_since(Instant::now())));
-            // Read first: only an approved request is worth a write.
-            if let Some(location) = &location {
-                let state = location
-                    .open_read_only()
-                    .ok()
-                    .and_then(|mut store| store.approval(&held.request).ok().flatten())
-                    .map(|request| request.state_at(guardrail_audit::now()));
-                match state {
-                    Some(State::Pending) => continue,
-                    Some(state) if state != State::Approved => break,
-                    _ => {}
-                }
-            }
-            let used = self.gate.use_approval(&held.action, &held.decision).map(|ticket| ticket.wait());
-            match used {
-                Ok(Ok(_)) => {
-                    self.await_answer(&held.id, Awaited::Call(held.tool.clone()));
-                    return self.without_justification(&held.message, &held.tool);
-                }
-                // Another identical call used it first, or it cannot be used.
-                Ok(Err(_)) | Err(_) => break,
-            }
+            told = Some(Instant::now());
+            let note = json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {
+                "progressToken": token,
+                "progress": start.elapsed().as_secs(),
+                "total": self.settings.approval_hold.as_secs(),
+                "message": format!("guardrail: waiting for a person to approve request {}{}", held.request, self.link(&held.request)),
+            }});
+            // False when the client went away.
+            progress(note.to_string())
+        };
+        let until = start + self.settings.approval_hold;
+        let awaited =
+            self.gate.await_approval(&held.action, &held.decision, &held.request, until, APPROVAL_POLL, &mut go_on);
+        if let Ok(guardrail_audit::Awaited::Approved(_)) = awaited {
+            self.await_answer(&held.id, Awaited::Call(held.tool.clone()));
+            return self.without_justification(&held.message, &held.tool);
         }
         Relay::Answer(refused(&held.id, &held.refusal))
     }

@@ -85,7 +85,7 @@ async fn answer(line: String, server: Arc<Server>) -> Answer {
     let Some(service) = server.hooks.as_ref() else {
         return Answer::Unserved("this daemon does not answer hooks".into());
     };
-    let (agent, settings, raw) = match hook::socket::parse_request(&line) {
+    let hook::socket::Request { agent, settings, input: raw, hold } = match hook::socket::Request::parse(&line) {
         Ok(request) => request,
         Err(why) => return Answer::Block(why),
     };
@@ -105,6 +105,7 @@ async fn answer(line: String, server: Arc<Server>) -> Answer {
             location: &server.location,
             observe: Some(&observe),
             console: service.console.as_deref(),
+            hold,
         };
         hooks.answer(agent, &raw, &input)
     })

@@ -255,12 +255,13 @@ impl Walker {
                 || locations::holds_gate(&place.name, home, &self.protected));
         if whole_data_dir || locations::gate_file(&place.name, home, &self.protected) == Some(locations::GateFile::Key)
         {
-            let note = "reads the gate's signing key: whoever holds it can forge the record's checkpoints";
+            let note = "reads the gate's keys and secrets: whoever holds them can forge the record's checkpoints, \
+                        the daemon's logins or its signed notifications";
             let intent = Intent::new(IntentKind::GateTamper, place.scope, self.frame.unwrap_or(arg.span))
                 .with_object(Object::new("path", place.name.clone()))
                 .with_note(note);
             self.noticed.borrow_mut().push(intent);
-            return Stream::Secret("the gate's signing key".to_owned());
+            return Stream::Secret("the gate's keys and secrets".to_owned());
         }
         let secret = locations::is_credential(&place.name, home)
             || locations::is_credential(&arg.text, home)

@@ -580,7 +580,7 @@ pub(crate) enum GateFile {
 impl GateFile {
     pub(crate) fn describe(self) -> &'static str {
         match self {
-            GateFile::Key => "the gate's signing key",
+            GateFile::Key => "the gate's keys and secrets (its signing key, the daemon's serve.toml)",
             GateFile::Data => "the gate's activity record and data directory",
             GateFile::Config => "the gate's configuration and policies",
             GateFile::Hooks => "an agent's hook or MCP server settings, through which it calls the gate",
@@ -653,8 +653,13 @@ pub(crate) fn gate_file(path: &str, home: Option<&str>, protected: &[(String, Ga
         });
     }
     let name = path.rsplit('/').next().unwrap_or(path);
-    let data =
-        |what: GateFile| if what == GateFile::Data && name.starts_with(SIGNING_KEY) { GateFile::Key } else { what };
+    let data = |what: GateFile| {
+        if what == GateFile::Data && (name.starts_with(SIGNING_KEY) || name == SERVE_CONFIG) {
+            GateFile::Key
+        } else {
+            what
+        }
+    };
     if let Some((_, what)) = protected.iter().find(|(place, _)| at_or_below(path, place)) {
         return Some(data(*what));
     }
@@ -750,3 +755,7 @@ pub(crate) fn wildcard(glob: &str, text: &str) -> bool {
 
 /// The signing key's file name in a data directory.
 pub(crate) const SIGNING_KEY: &str = "signing.key";
+
+/// The daemon's configuration in the data directory: its tokens' digests,
+/// people's password verifiers, webhooks' signing secrets.
+pub(crate) const SERVE_CONFIG: &str = "serve.toml";

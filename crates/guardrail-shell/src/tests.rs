@@ -755,6 +755,28 @@ fn the_gate_guards_its_own_files_and_configuration() {
             "gate.tamper; secret.exfiltration",
         ),
         ("ls -la ~/.local/share/guardrail", "!gate.tamper"),
+        // Handed to code the line does not show: a script, inline code
+        // reading its arguments, a program nobody describes.
+        ("python3 /tmp/fix.py ~/.local/share/guardrail/record.sqlite3 apr-1", "gate.tamper"),
+        ("python3 /tmp/fix.py --db=/home/dev/.local/share/guardrail/record.sqlite3", "gate.tamper"),
+        ("node tools/edit.js ~/.local/share/guardrail/serve.toml", "gate.tamper"),
+        ("bash ./mint.sh ~/.local/share/guardrail/serve.toml", "gate.tamper"),
+        ("python3 -c 'import sys; print(sys.argv)' ~/.local/share/guardrail/record.sqlite3", "gate.tamper"),
+        ("ruby tools/rotate.rb ~/.local/share/guardrail/", "gate.tamper"),
+        ("./migrate-records ~/.local/share/guardrail/record.sqlite3", "gate.tamper"),
+        ("python3 ~/.local/share/guard*/../../bin/x.py ~/.local/share/guard*/record.sqlite3", "gate.tamper"),
+        ("python3 /tmp/fix.py ./record.sqlite3 apr-1", "!gate.tamper"),
+        ("python3 manage.py migrate --database default", "!gate.tamper"),
+        ("./bin/report ~/projects/app/serve.toml", "!gate.tamper"),
+        ("stat ~/.local/share/guardrail/record.sqlite3", "!gate.tamper"),
+        ("du -sh ~/.local/share/guardrail", "!gate.tamper"),
+        ("wc -c ~/.local/share/guardrail/record.sqlite3", "!gate.tamper"),
+        ("sha256sum ~/.local/share/guardrail/record.sqlite3", "!gate.tamper"),
+        ("file ~/.local/share/guardrail/record.sqlite3", "!gate.tamper"),
+        // Its secrets: the daemon's tokens, password verifiers and webhook keys.
+        ("cat ~/.local/share/guardrail/serve.toml", "gate.tamper"),
+        ("grep secret ~/.local/share/guardrail/serve.toml", "gate.tamper"),
+        ("cat ./serve.toml", "!gate.tamper"),
         // Its configuration and policies, and agents' hook settings.
         ("cp mine.cedar ~/.config/guardrail/policy.cedar", "gate.tamper"),
         ("echo '{}' > ~/.claude/settings.json", "gate.tamper"),

@@ -331,7 +331,12 @@ impl Walker {
 
     /// Whether `path` is at or below one of the gate's places.
     pub(crate) fn gate_file_at(&self, path: &str) -> bool {
-        crate::locations::gate_file(path, self.layout.home.as_deref(), &self.protected).is_some()
+        self.gate_file(path).is_some()
+    }
+
+    /// What of the gate `path` is, if it is at or below one of its places.
+    pub(crate) fn gate_file(&self, path: &str) -> Option<crate::locations::GateFile> {
+        crate::locations::gate_file(path, self.layout.home.as_deref(), &self.protected)
     }
 
     /// Whether a gate place lies at most `depth` levels below `dir`

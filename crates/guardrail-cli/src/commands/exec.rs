@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use guardrail_audit::approval::State;
-use guardrail_audit::{Gate, OutcomeEvent, OutcomeStatus};
+use guardrail_audit::{Awaited, Gate, OutcomeEvent, OutcomeStatus};
 use guardrail_core::{Action, ActionKind, Actor, Verdict};
 use sha2::{Digest, Sha256};
 
@@ -50,34 +50,34 @@ fn wait_for_approval(
     if !wait {
         return Ok(None);
     }
-    let mut store = crate::store::open(&args.store)?;
-    loop {
-        let now = guardrail_audit::now();
-        let current = store.approval(&request.id).map_err(|error| Failure::Io(error.to_string()))?;
-        let Some(current) = current else {
-            return Err(Failure::Io(format!("approval request {} has disappeared from the record", request.id)));
-        };
-        match current.state_at(now) {
-            State::Pending => std::thread::sleep(APPROVAL_POLL),
-            State::Approved => {
-                let checked = gate.check(action).map_err(|error| Failure::Io(error.to_string()))?;
-                if checked.permit.is_some() {
-                    return Ok(Some(checked));
-                }
+    // Until the request expires (it ends then, and so does the wait).
+    let left = request.wait_until.saturating_sub(guardrail_audit::now()).max(0) as u64;
+    let until = Instant::now() + std::time::Duration::from_nanos(left) + APPROVAL_POLL;
+    let awaited = gate
+        .await_approval(action, &held.decision, &request.id, until, APPROVAL_POLL, &mut || true)
+        .map_err(|error| Failure::Io(error.to_string()))?;
+    match awaited {
+        Awaited::Approved(checked) => Ok(Some(checked)),
+        Awaited::Ended(current) => {
+            let why = current
+                .votes
+                .iter()
+                .find(|vote| !vote.approve)
+                .map(|vote| format!(" by {}: {}", vote.by, vote.reason))
+                .unwrap_or_default();
+            let state = current.state_at(guardrail_audit::now());
+            match state {
                 // Another gate used it first, or the policy changed.
-                eprintln!("guardrail: approval {} was approved, but could not be used: not run", request.id);
-                return Ok(None);
+                State::Approved | State::Consumed => {
+                    eprintln!("guardrail: approval {} was approved, but could not be used: not run", request.id)
+                }
+                state => eprintln!("guardrail: approval request {} is {state}{why}; not run", request.id),
             }
-            state => {
-                let why = current
-                    .votes
-                    .iter()
-                    .find(|vote| !vote.approve)
-                    .map(|vote| format!(" by {}: {}", vote.by, vote.reason))
-                    .unwrap_or_default();
-                eprintln!("guardrail: approval request {} is {state}{why}; not run", request.id);
-                return Ok(None);
-            }
+            Ok(None)
+        }
+        Awaited::Waiting => {
+            eprintln!("guardrail: approval request {} was not decided in time; not run", request.id);
+            Ok(None)
         }
     }
 }

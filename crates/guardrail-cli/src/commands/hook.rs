@@ -39,11 +39,12 @@ pub fn run(args: HookArgs) -> Result<i32, Failure> {
     if std::env::var_os("GUARDRAIL_LOG").is_some() {
         super::init_log();
     }
-    let watchdog = Watchdog::arm(Duration::from_millis(args.deadline));
+    // A held action may wait for approval on top of the time to judge it.
+    let watchdog = Watchdog::arm(Duration::from_millis(args.deadline) + Duration::from_secs(args.hold));
     let answered = answer(agent, &args);
     // Disarmed before anything is written: the answer is all or nothing.
     if !watchdog.disarm() {
-        return Ok(block(&format!("no answer within {} ms", args.deadline)));
+        return Ok(block(&format!("no answer within {} ms", args.deadline + args.hold * 1000)));
     }
     match answered {
         Ok(Some(output)) => crate::print(&format!("{output}\n")),
@@ -142,7 +143,9 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
     let agent = agent_of(agent);
     let data_dir = crate::store::data_dir(&args.store).map_err(|failure| failure.to_string())?;
     let settings = settings(args.policy.as_deref(), &args.store).map_err(|failure| failure.to_string())?;
-    if let Some(answer) = ask_daemon(&data_dir, agent, &settings, &raw, Duration::from_millis(args.deadline)) {
+    let hold = Duration::from_secs(args.hold);
+    let request = hook::socket::Request { agent, settings, input: raw, hold };
+    if let Some(answer) = ask_daemon(&data_dir, &request, Duration::from_millis(args.deadline) + hold) {
         tracing::debug!("answered by guardrail serve's hook socket");
         return match answer {
             Answer::Output(output) => Ok(output),
@@ -151,6 +154,7 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
         };
     }
     tracing::debug!("no guardrail serve answers this hook; judging here");
+    let raw = request.input;
     let input: Value = serde_json::from_str(&raw).map_err(|error| format!("the hook input is not JSON: {error}"))?;
     if !hook::needs_gate(agent, &input) {
         return Ok(None);
@@ -160,7 +164,8 @@ fn answer(agent: AgentName, args: &HookArgs) -> Result<Option<String>, String> {
     let policy = load::policy_validated_once(args.policy.as_deref(), &data_dir)
         .map_err(|failure| Failure::from(failure).to_string())?;
     let gate = Gate::new(crate::gate(policy, Some(&data_dir), args.policy.as_deref()), Some(recorder));
-    Hooks { gate: &gate, pool: None, location: &location, observe: None, console: None }.answer(agent, &raw, &input)
+    Hooks { gate: &gate, pool: None, location: &location, observe: None, console: None, hold }
+        .answer(agent, &raw, &input)
 }
 
 /// The digest of the settings this hook judges with: the daemon serves it
@@ -180,12 +185,12 @@ pub fn settings(policy: Option<&Path>, store: &StoreArgs) -> Result<String, Fail
 /// the hook then judges itself, so a daemon's trouble never lets an event
 /// through unjudged.
 #[cfg(unix)]
-fn ask_daemon(data_dir: &Path, agent: Agent, settings: &str, raw: &str, deadline: Duration) -> Option<Answer> {
+fn ask_daemon(data_dir: &Path, request: &hook::socket::Request, deadline: Duration) -> Option<Answer> {
     use std::io::{BufRead, BufReader, Write};
     let mut stream = std::os::unix::net::UnixStream::connect(data_dir.join(hook::socket::FILE)).ok()?;
     stream.set_read_timeout(Some(deadline)).ok()?;
     stream.set_write_timeout(Some(deadline)).ok()?;
-    stream.write_all(hook::socket::request(agent, settings, raw).as_bytes()).ok()?;
+    stream.write_all(request.to_line().as_bytes()).ok()?;
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).ok()?;
     match Answer::parse(&line) {
@@ -195,7 +200,7 @@ fn ask_daemon(data_dir: &Path, agent: Agent, settings: &str, raw: &str, deadline
 }
 
 #[cfg(not(unix))]
-fn ask_daemon(_: &Path, _: Agent, _: &str, _: &str, _: Duration) -> Option<Answer> {
+fn ask_daemon(_: &Path, _: &hook::socket::Request, _: Duration) -> Option<Answer> {
     None
 }
 
@@ -213,9 +218,15 @@ pub fn settings_path(agent: AgentName, project: Option<&Path>) -> Result<PathBuf
     })
 }
 
-/// The hook entries for an agent: (event, matcher, entry).
-fn entries(agent: AgentName, command: &str) -> Vec<(&'static str, Value)> {
-    let claude = |event: &'static str, matcher: Option<&str>, timeout: u64| {
+/// The hook timeout `hook install` writes, in seconds, when a held action
+/// does not wait: above `--deadline`'s default, so that the hook's own
+/// blocking answer comes first.
+const INSTALLED_TIMEOUT_SECS: u64 = 30;
+
+/// The hook entries for an agent: (event, matcher, entry), each with the
+/// agent's timeout for the hook (`timeout`, in seconds).
+fn entries(agent: AgentName, command: &str, timeout: u64) -> Vec<(&'static str, Value)> {
+    let claude = |event: &'static str, matcher: Option<&str>| {
         let mut entry = json!({"hooks": [{"type": "command", "command": command, "timeout": timeout}]});
         if let Some(matcher) = matcher {
             entry["matcher"] = json!(matcher);
@@ -224,25 +235,22 @@ fn entries(agent: AgentName, command: &str) -> Vec<(&'static str, Value)> {
     };
     match agent {
         // Every tool: files written and read and MCP tools are judged too.
-        AgentName::ClaudeCode => vec![
-            claude("PreToolUse", Some("*"), 30),
-            claude("PostToolUse", Some("*"), 30),
-            claude("UserPromptSubmit", None, 30),
-        ],
-        AgentName::Codex => vec![claude("PreToolUse", Some(".*"), 30), claude("PostToolUse", Some(".*"), 30)],
+        AgentName::ClaudeCode => {
+            vec![claude("PreToolUse", Some("*")), claude("PostToolUse", Some("*")), claude("UserPromptSubmit", None)]
+        }
+        AgentName::Codex => vec![claude("PreToolUse", Some(".*")), claude("PostToolUse", Some(".*"))],
         AgentName::Cursor => vec![
-            ("beforeShellExecution", json!({"command": command, "timeout": 30, "failClosed": true})),
-            ("beforeMCPExecution", json!({"command": command, "timeout": 30, "failClosed": true})),
-            ("beforeReadFile", json!({"command": command, "timeout": 30, "failClosed": true})),
-            ("afterFileEdit", json!({"command": command, "timeout": 30})),
-            ("afterShellExecution", json!({"command": command, "timeout": 30})),
-            ("afterMCPExecution", json!({"command": command, "timeout": 30})),
-            ("beforeSubmitPrompt", json!({"command": command, "timeout": 30})),
+            ("beforeShellExecution", json!({"command": command, "timeout": timeout, "failClosed": true})),
+            ("beforeMCPExecution", json!({"command": command, "timeout": timeout, "failClosed": true})),
+            ("beforeReadFile", json!({"command": command, "timeout": timeout, "failClosed": true})),
+            ("afterFileEdit", json!({"command": command, "timeout": timeout})),
+            ("afterShellExecution", json!({"command": command, "timeout": timeout})),
+            ("afterMCPExecution", json!({"command": command, "timeout": timeout})),
+            ("beforeSubmitPrompt", json!({"command": command, "timeout": timeout})),
         ],
         AgentName::Gemini => {
             let gemini = |event: &'static str, matcher: Option<&str>| {
-                let mut entry =
-                    json!({"hooks": [{"name": "guardrail", "type": "command", "command": command, "timeout": 30000}]});
+                let mut entry = json!({"hooks": [{"name": "guardrail", "type": "command", "command": command, "timeout": timeout * 1000}]});
                 if let Some(matcher) = matcher {
                     entry["matcher"] = json!(matcher);
                 }
@@ -255,7 +263,7 @@ fn entries(agent: AgentName, command: &str) -> Vec<(&'static str, Value)> {
 
 /// Adds guardrail's hooks to `settings`, keeping everything else, and
 /// replacing entries an earlier install wrote. Returns whether it changed.
-fn merge(agent: AgentName, settings: &mut Value, command: &str) -> Result<bool, String> {
+fn merge(agent: AgentName, settings: &mut Value, command: &str, timeout: u64) -> Result<bool, String> {
     if !settings.is_object() {
         return Err("the settings file does not hold a JSON object".to_owned());
     }
@@ -265,7 +273,7 @@ fn merge(agent: AgentName, settings: &mut Value, command: &str) -> Result<bool, 
     }
     let hooks = settings.as_object_mut().expect("checked above").entry("hooks").or_insert_with(|| json!({}));
     let hooks = hooks.as_object_mut().ok_or("\"hooks\" in the settings file is not an object")?;
-    for (event, entry) in entries(agent, command) {
+    for (event, entry) in entries(agent, command, timeout) {
         let list = hooks.entry(event).or_insert_with(|| json!([]));
         let list =
             list.as_array_mut().ok_or_else(|| format!("\"hooks.{event}\" in the settings file is not a list"))?;
@@ -327,6 +335,9 @@ fn hook_command(exe: &Path, agent: AgentName, args: &HookArgs) -> Result<String,
             ));
         }
         command.push_str(&format!(" --store {}", quote(store)));
+    }
+    if args.hold > 0 && given("GUARDRAIL_HOOK_HOLD_SECS") {
+        command.push_str(&format!(" --hold {}", args.hold));
     }
     if let Some(node) = args.store.node.as_deref().filter(|_| given("GUARDRAIL_NODE")) {
         command.push_str(&format!(" --node {}", quote(node)));
@@ -414,7 +425,7 @@ fn install(args: &HookArgs) -> Result<i32, Failure> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => json!({}),
         Err(error) => return Err(Failure::Io(format!("{}: {error}", path.display()))),
     };
-    merge(agent, &mut settings, &command)
+    merge(agent, &mut settings, &command, INSTALLED_TIMEOUT_SECS + args.hold)
         .map_err(|message| Failure::Usage(format!("{}: {message}", path.display())))?;
     let text = serde_json::to_string_pretty(&settings).expect("JSON values serialize") + "\n";
     if args.dry_run {
@@ -437,12 +448,12 @@ mod tests {
     fn install_keeps_other_settings_and_is_idempotent() {
         for agent in [AgentName::ClaudeCode, AgentName::Codex, AgentName::Cursor, AgentName::Gemini] {
             let mut settings = json!({"theme": "dark", "hooks": {"PreToolUse": [{"matcher": "Edit", "hooks": [{"type": "command", "command": "other"}]}]}});
-            assert!(merge(agent, &mut settings, "/bin/guardrail hook x").unwrap());
+            assert!(merge(agent, &mut settings, "/bin/guardrail hook x", 30).unwrap());
             let once = settings.clone();
             let command = format!("/bin/guardrail hook {}", agent_id(agent));
-            merge(agent, &mut settings, &command).unwrap();
+            merge(agent, &mut settings, &command, 30).unwrap();
             let twice = settings.clone();
-            merge(agent, &mut settings, &command).unwrap();
+            merge(agent, &mut settings, &command, 30).unwrap();
             assert_eq!(settings, twice, "{agent:?}: a second install changes nothing");
             assert_eq!(settings["theme"], "dark");
             assert_eq!(settings["hooks"]["PreToolUse"][0]["matcher"], "Edit", "{agent:?}: other hooks kept");
@@ -450,9 +461,22 @@ mod tests {
             let text = settings.to_string();
             assert_eq!(
                 text.matches(&command).count(),
-                entries(agent, &command).len(),
+                entries(agent, &command, 30).len(),
                 "{agent:?}: one entry per event"
             );
+        }
+    }
+
+    #[test]
+    fn a_hold_raises_every_entrys_timeout_by_as_much() {
+        for agent in [AgentName::ClaudeCode, AgentName::Codex, AgentName::Cursor, AgentName::Gemini] {
+            let written = entries(agent, "/bin/guardrail hook x --hold 45", INSTALLED_TIMEOUT_SECS + 45);
+            for (event, entry) in written {
+                let text = entry.to_string();
+                // Gemini CLI counts milliseconds; the others seconds.
+                let expected = if agent == AgentName::Gemini { "\"timeout\":75000" } else { "\"timeout\":75" };
+                assert!(text.contains(expected), "{agent:?} {event}: {text}");
+            }
         }
     }
 }

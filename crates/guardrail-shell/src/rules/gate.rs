@@ -342,6 +342,37 @@ fn find_delete(walker: &mut Walker, command: &Command<'_>) {
     }
 }
 
+/// The gate's files handed to code whose effect on them the line does not
+/// show: a script's or inline code's arguments (`python3 fix.py
+/// ~/.local/share/guardrail/record.sqlite3`), or a program that no rule or
+/// catalogue entry describes. What it does with the record, the approvals
+/// or the daemon's settings cannot be seen, and they are the gate's:
+/// `gate.tamper`. (A program that is described is judged by its effects.)
+pub(crate) fn handed_to_unseen_code(walker: &mut Walker, command: &Command<'_>) {
+    let handed = command.args.iter().filter(|arg| !arg.dynamic).find_map(|arg| {
+        // `--db=PATH` hands PATH.
+        let value = match arg.text.split_once('=') {
+            Some((option, value)) if option.starts_with('-') => value,
+            _ => arg.text.as_str(),
+        };
+        if value.is_empty() || value.starts_with('-') || value.contains('\n') {
+            return None;
+        }
+        let place = walker.place(&crate::words::Arg::literal(value, arg.span));
+        // The record, the approvals, the keys, the daemon's settings and
+        // the policies (agents' settings files and the binary are read
+        // and inspected by everyday tools, and written by the rules'
+        // effects).
+        use crate::locations::GateFile;
+        walker.gate_file(&place.name).filter(|what| matches!(what, GateFile::Data | GateFile::Key | GateFile::Config))
+    });
+    if let Some(what) = handed {
+        let note =
+            format!("hands {} to {}, whose effect on it the line does not show", what.describe(), command.program);
+        tamper(walker, command, note);
+    }
+}
+
 fn tamper(walker: &mut Walker, command: &Command<'_>, note: String) {
     walker.gate_tamper("guardrail", command.span, note);
 }

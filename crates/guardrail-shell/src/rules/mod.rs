@@ -96,6 +96,12 @@ pub const RULES: &[&Rule] = &[
 /// command writes on its standard output.
 pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
     walker.carried = None;
+    // Code the line does not show (a script, or code reading its
+    // arguments) given the gate's files.
+    let runs_code = catalogue::find(command.program).is_some_and(|program| program.script.is_some());
+    if runs_code || is_shell(command.program) {
+        gate::handed_to_unseen_code(walker, command);
+    }
     if carriers::check(walker, command) || remote::check(walker, command) {
         // What the carried command wrote, when it ran one the walker followed.
         return match walker.carried.take() {
@@ -138,6 +144,11 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> Stream {
     }
     if entry.is_none() && (!by_rule || walker.intent_count() == before && lexicon::reads_declared(command.program)) {
         lexicon::check(walker, command);
+    }
+    // A program nobody described, given the gate's files (readers and
+    // listers, whose words are data, read them: judged above).
+    if entry.is_none() && !by_rule && !lexicon::words_are_data(command.program) {
+        gate::handed_to_unseen_code(walker, command);
     }
     // A program nobody described, whose arguments begin with one that is
     // (`ssh-agent bash -c ...`, `sshpass -p x rm -rf /`, `tsp kubectl
