@@ -221,6 +221,78 @@ pub enum Refused {
     NotRequester { who: String },
     #[error("no approval allows this exact action")]
     NoApproval,
+    /// The request says approved, but the signed record does not: its row
+    /// was changed outside the gate.
+    #[error("approval request {id} says approved, but the record does not ({why}): it was changed outside the gate")]
+    NotInRecord { id: String, why: String },
+}
+
+/// What the record says happened to a request: an approval record, or a
+/// decision that used its approval (`Consumed`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: String,
+    pub transition: Transition,
+    pub by: String,
+    pub digest: String,
+    pub policy_version: String,
+}
+
+impl Recorded {
+    /// What a stored record says of a request, if anything.
+    pub fn of(kind: &str, body: &str) -> Option<Recorded> {
+        match crate::event::Event::decode(kind, body).ok()? {
+            crate::event::Event::Approval(event) => Some(Recorded {
+                id: event.id,
+                transition: event.transition,
+                by: event.by,
+                digest: event.digest,
+                policy_version: event.policy_version,
+            }),
+            crate::event::Event::Decision(decision) => Some(Recorded {
+                id: decision.approval?,
+                transition: Transition::Consumed,
+                by: decision.actor.id,
+                digest: decision.digest,
+                policy_version: decision.policy_version,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the record holds what `request`'s approval rests on: an
+/// `approved` record of this request for the same action and policy, a
+/// record of every approving vote it counts, and nothing that ended it or
+/// used it (`recorded`: what the record says of requests opened since it
+/// was). The requests' table is the gate's working copy; the chain, hashed
+/// and signed, is what a row rewritten outside the gate cannot match.
+pub fn in_record(request: &Request, recorded: &[Recorded]) -> Result<(), Refused> {
+    let refused = |why: String| Err(Refused::NotInRecord { id: request.id.clone(), why });
+    let own: Vec<&Recorded> = recorded
+        .iter()
+        .filter(|event| {
+            event.id == request.id && event.digest == request.digest && event.policy_version == request.policy_version
+        })
+        .collect();
+    if let Some(ended) = own.iter().find(|event| {
+        matches!(
+            event.transition,
+            Transition::Denied | Transition::Cancelled | Transition::Consumed | Transition::Expired
+        )
+    }) {
+        return refused(format!("it was {} by {}", ended.transition.as_str(), ended.by));
+    }
+    if !own.iter().any(|event| event.transition == Transition::Approved) {
+        return refused("no approval of it is recorded".to_owned());
+    }
+    let voted = |by: &str| {
+        own.iter().any(|event| matches!(event.transition, Transition::Voted | Transition::Approved) && event.by == by)
+    };
+    match request.votes.iter().find(|vote| vote.approve && !voted(&vote.by)) {
+        Some(vote) => refused(format!("{}'s approval is not recorded", vote.by)),
+        None => Ok(()),
+    }
 }
 
 /// The transition a change made, for its record.

@@ -241,3 +241,71 @@ fn reasons_are_masked() {
         }
     }
 }
+
+/// The approvals table is the gate's working copy of what the signed record
+/// says: a row rewritten outside the gate (an approval nobody gave, or a
+/// used one made usable again) does not let the action run, on either store.
+#[test]
+fn a_forged_approval_row_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(Location::SQLITE_FILE);
+    forged(Location::in_data_dir(dir.path()), dir.path(), &mut |sql: &str| {
+        rusqlite::Connection::open(&path).unwrap().execute_batch(&sql.replace("{table}", "approvals")).unwrap();
+    });
+    let database = guardrail_testdb::TestDatabase::new("approvals_forged");
+    let keys = tempfile::tempdir().unwrap();
+    let url = database.url().to_owned();
+    forged(Location::parse(&url).unwrap(), keys.path(), &mut |sql: &str| {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client.batch_execute(&sql.replace("{table}", "guardrail_approvals")).unwrap();
+    });
+}
+
+/// Rewrites request `id`'s row as approved by `by` (`{table}` in the SQL
+/// is the store's approvals table).
+fn forge(execute: &mut dyn FnMut(&str), gate: &Gate, id: &str, by: &str) {
+    let location = gate.recorder().unwrap().location().clone();
+    let mut request = location.open_read_only().unwrap().approval(id).unwrap().unwrap();
+    let now = guardrail_audit::now();
+    request.state = State::Approved;
+    request.valid_until = Some(now + 600_000_000_000);
+    request.consumed_by = None;
+    request.votes =
+        vec![guardrail_audit::approval::Vote { by: by.into(), approve: true, reason: "ok".into(), at: now }];
+    let body = serde_json::to_string(&request).unwrap().replace('\'', "''");
+    execute(&format!("UPDATE {{table}} SET state = 'approved', body = '{body}' WHERE id = '{id}'"));
+}
+
+fn forged(location: Location, dir: &std::path::Path, execute: &mut dyn FnMut(&str)) {
+    let gate = gate_on(location, dir, "n1");
+    // An approval nobody gave.
+    let action = agent_action("GRANT ALL ON payroll TO mallory");
+    let id = hold(&gate, &action);
+    forge(execute, &gate, &id, "bob");
+    let checked = gate.check(&action).unwrap();
+    assert_eq!(checked.decision.verdict, Verdict::RequireApproval, "a forged row let it run");
+    let used = gate.use_approval(&action, &checked.decision).unwrap().wait();
+    assert!(refused(used).contains("the record does not"));
+
+    // A real approval, used once, then its row made usable again.
+    let action = agent_action("GRANT ALL ON payroll TO analyst");
+    let id = hold(&gate, &action);
+    gate.decide_approval(&id, person("bob"), true, "INC-7").unwrap().wait().unwrap();
+    assert_eq!(gate.check(&action).unwrap().decision.verdict, Verdict::Allow);
+    forge(execute, &gate, &id, "bob");
+    assert_eq!(gate.check(&action).unwrap().decision.verdict, Verdict::RequireApproval, "used twice");
+
+    // A vote the record does not hold, beside one it does.
+    let action = agent_action("GRANT ALL ON payroll TO auditor");
+    let id = hold(&gate, &action);
+    gate.decide_approval(&id, person("bob"), true, "INC-8").unwrap().wait().unwrap();
+    let location = gate.recorder().unwrap().location().clone();
+    let mut request = location.open_read_only().unwrap().approval(&id).unwrap().unwrap();
+    request.votes[0].by = "carol".into();
+    let body = serde_json::to_string(&request).unwrap().replace('\'', "''");
+    execute(&format!("UPDATE {{table}} SET body = '{body}' WHERE id = '{id}'"));
+    let checked = gate.check(&action).unwrap();
+    assert_eq!(checked.decision.verdict, Verdict::RequireApproval, "a vote the record does not hold");
+    let used = gate.use_approval(&action, &checked.decision).unwrap().wait();
+    assert!(refused(used).contains("carol's approval is not recorded"));
+}

@@ -296,7 +296,8 @@ impl From<ApprovalError> for ApiError {
                     Refused::Final { .. }
                     | Refused::NotApproved { .. }
                     | Refused::AlreadyDecided { .. }
-                    | Refused::OtherAction { .. } => (StatusCode::CONFLICT, "conflict"),
+                    | Refused::OtherAction { .. }
+                    | Refused::NotInRecord { .. } => (StatusCode::CONFLICT, "conflict"),
                 };
                 ApiError::new(status, code, refused.to_string())
             }

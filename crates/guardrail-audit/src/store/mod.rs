@@ -218,6 +218,20 @@ pub(crate) trait ApprovalWrites {
     fn append(&mut self, node: &str, batch: &[Pending], seal: Seal<'_>) -> Result<Appended, StoreError>;
     /// Stores the request as changed.
     fn save(&mut self, request: &approval::Request) -> Result<(), StoreError>;
+    /// What the records stored since `since` (nanoseconds), of any node,
+    /// say of approval requests: approval records, and decisions that used
+    /// an approval. Both stores keep a partial index of exactly these
+    /// (appends of other records pay nothing but its test).
+    fn approval_records(&mut self, since: i64) -> Result<Vec<approval::Recorded>, StoreError>;
+}
+
+/// How far apart two gates' clocks may be: an approval's records are
+/// looked for from this long before its request was opened.
+const CLOCK_SKEW_NS: i64 = 10 * 60 * 1_000_000_000;
+
+/// What stored `(kind, body)` rows say of approval requests.
+pub(crate) fn approval_events(rows: impl IntoIterator<Item = (String, String)>) -> Vec<approval::Recorded> {
+    rows.into_iter().filter_map(|(kind, body)| approval::Recorded::of(&kind, &body)).collect()
 }
 
 /// The change `change` to the request found in `rows` (read under the
@@ -246,7 +260,14 @@ pub(crate) fn make(
         changed.push(request.clone());
         *row = request;
     }
-    let outcome = step(rows, id, change, now);
+    let mut outcome = step(rows, id, change, now);
+    // An approval is used only on what the signed record says of it.
+    if let Ok(Step::Made(request, Transition::Consumed)) = &outcome {
+        let recorded = writes.approval_records(request.requested_at.saturating_sub(CLOCK_SKEW_NS))?;
+        if let Err(refused) = approval::in_record(request, &recorded) {
+            outcome = Err(refused);
+        }
+    }
     if let Ok(Step::Made(request, transition)) = &outcome {
         batch.push(record(request, *transition));
     }

@@ -9,6 +9,16 @@ use crate::approval::{Change, Request, Transition};
 use crate::chain::{Hash, Record, record_hash};
 use crate::signing::Checkpoint;
 
+/// What says something of approval requests: approval records, and
+/// decisions that used an approval. Indexed (partially: appends of other
+/// records pay only this test) and queried with this very expression, so
+/// that the index serves the query.
+macro_rules! approval_records {
+    () => {
+        "(kind = 'approval' OR kind = 'decision' AND strpos(body, '\"approval\":\"') > 0)"
+    };
+}
+
 /// Schema migrations, in order; `guardrail_schema` lists those applied.
 /// Never edit one that has shipped: add another.
 const MIGRATIONS: &[&str] = &[
@@ -55,6 +65,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX guardrail_approvals_by_action ON guardrail_approvals (digest, policy_version);
     CREATE INDEX guardrail_approvals_by_state ON guardrail_approvals (state, requested_at);
 ",
+    // An approval's records, read when it is used (only approval records
+    // are indexed: appends of every other kind pay nothing).
+    concat!("CREATE INDEX guardrail_records_approvals ON guardrail_records (time) WHERE ", approval_records!(), ";"),
 ];
 
 /// Advisory lock key space: the migration lock, and one lock per node.
@@ -224,6 +237,18 @@ impl super::ApprovalWrites for Writes<'_, '_> {
 
     fn save(&mut self, request: &Request) -> Result<(), StoreError> {
         save_approval(self.0, request)
+    }
+
+    fn approval_records(&mut self, since: i64) -> Result<Vec<crate::approval::Recorded>, StoreError> {
+        let rows = self.0.query(
+            concat!(
+                "SELECT kind, body FROM guardrail_records WHERE ",
+                approval_records!(),
+                " AND time >= $1 ORDER BY time"
+            ),
+            &[&since],
+        )?;
+        Ok(super::approval_events(rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)))))
     }
 }
 
