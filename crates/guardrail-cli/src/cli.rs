@@ -492,8 +492,11 @@ Agents:
 Verdicts in each protocol:
   allow                 let the command run
   deny                  block it, with the reason for the agent
-  require_approval,     ask the user (Claude Code, Cursor); deny with the reason
-  require_justification where the agent cannot ask (Codex, Gemini CLI)
+  require_approval      deny, naming the approval request (with --hold, wait for
+                        the approval first); once approved, the identical call
+                        runs once
+  require_justification ask the user (Claude Code, Cursor); deny with the reason
+                        where the agent cannot ask (Codex, Gemini CLI)
 
 `guardrail hook install AGENT` adds these hooks to the agent's user settings
 (--project DIR: that project's settings instead), keeping every other setting.

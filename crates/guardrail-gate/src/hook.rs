@@ -331,11 +331,11 @@ impl Hooks<'_> {
         })?;
         let failed = input["tool_response"]["is_error"].as_bool() == Some(true)
             || input["tool_response"]["success"].as_bool() == Some(false);
-        let held = matches!(verdict, Verdict::RequireApproval | Verdict::RequireJustification);
-        // Only Claude Code and Cursor are answered "ask" (a person decides);
-        // the others are answered "deny" for a held call.
-        let asked = held && matches!(agent, Agent::ClaudeCode | Agent::Cursor);
-        let refused = verdict == Verdict::Deny || (held && !asked);
+        // Only a call that needs a justification is answered "ask", and
+        // only in Claude Code and Cursor (the person at the prompt lets it
+        // run); the rest of what is not allowed is answered "deny".
+        let asked = asks_the_person(agent, verdict);
+        let refused = verdict != Verdict::Allow && !asked;
         Some(OutcomeEvent {
             decision: seq,
             status: if failed { OutcomeStatus::Failed } else { OutcomeStatus::Succeeded },
@@ -414,6 +414,17 @@ fn ended_because(request: &guardrail_audit::approval::Request) -> String {
     }
 }
 
+/// Whether the agent is answered "ask" (its user decides at its prompt):
+/// only for a call that needs a justification, and only in Claude Code and
+/// Cursor (Codex's "ask" fails open; Gemini CLI's older builds allow it). A
+/// call held for approval is denied, naming its request: the person at the
+/// prompt is most often whom the agent acts for, who may never approve it,
+/// and an answer there would bind nothing to the request, its role or its
+/// count of approvals.
+fn asks_the_person(agent: Agent, verdict: Verdict) -> bool {
+    verdict == Verdict::RequireJustification && matches!(agent, Agent::ClaudeCode | Agent::Cursor)
+}
+
 /// The decision in the agent's protocol, for the event `event`.
 fn respond(agent: Agent, event: &str, decision: &Decision, kind: ActionKind) -> Option<String> {
     let mut reason = format!("guardrail: {}: {} (rule {})", decision.verdict, decision.reason, decision.rule);
@@ -424,7 +435,7 @@ fn respond(agent: Agent, event: &str, decision: &Decision, kind: ActionKind) -> 
             _ => ". To go ahead, say why at the end of the command: # justification: <why>",
         });
     }
-    let held = matches!(decision.verdict, Verdict::RequireApproval | Verdict::RequireJustification);
+    let ask = asks_the_person(agent, decision.verdict);
     let answer = match (agent, decision.verdict) {
         // After the edit there is nothing to allow or deny; it is recorded.
         (Agent::Cursor, _) if event == "afterFileEdit" => return None,
@@ -434,9 +445,8 @@ fn respond(agent: Agent, event: &str, decision: &Decision, kind: ActionKind) -> 
         // Claude Code and Codex: no output lets the command run through
         // the agent's own permission flow.
         (Agent::ClaudeCode | Agent::Codex, Verdict::Allow) => return None,
-        // Codex cannot ask: its "ask" fails open, so a held command is denied.
         (Agent::ClaudeCode | Agent::Codex, _) => {
-            let decision = if held && agent == Agent::ClaudeCode { "ask" } else { "deny" };
+            let decision = if ask { "ask" } else { "deny" };
             json!({"hookSpecificOutput": {
                 "hookEventName": "PreToolUse",
                 "permissionDecision": decision,
@@ -445,7 +455,7 @@ fn respond(agent: Agent, event: &str, decision: &Decision, kind: ActionKind) -> 
         }
         (Agent::Cursor, Verdict::Allow) => json!({"permission": "allow"}),
         (Agent::Cursor, _) => json!({
-            "permission": if held { "ask" } else { "deny" },
+            "permission": if ask { "ask" } else { "deny" },
             "user_message": reason,
             "agent_message": reason,
         }),
