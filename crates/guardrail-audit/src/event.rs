@@ -307,8 +307,14 @@ pub struct RecordedActor {
 }
 
 impl From<&guardrail_core::Actor> for RecordedActor {
+    /// Names masked like every other recorded text: a name is the agent's
+    /// to choose, and can hold a token.
     fn from(actor: &guardrail_core::Actor) -> RecordedActor {
-        RecordedActor { id: actor.id.clone(), kind: actor.kind, on_behalf_of: actor.on_behalf_of.clone() }
+        RecordedActor {
+            id: masked(&actor.id),
+            kind: actor.kind,
+            on_behalf_of: actor.on_behalf_of.as_deref().map(masked),
+        }
     }
 }
 
@@ -393,7 +399,7 @@ impl DecisionEvent {
             .iter()
             .map(|judgement| RecordedIntent {
                 id: judgement.intent.kind.id().to_owned(),
-                object: judgement.intent.object.as_ref().map(|object| object.to_string()),
+                object: judgement.intent.object.as_ref().map(|object| masked(&object.to_string())),
                 scope: judgement.intent.scope.to_string(),
                 span: [judgement.intent.span.start, judgement.intent.span.end],
                 verdict: judgement.verdict,
@@ -402,9 +408,9 @@ impl DecisionEvent {
             .collect();
         DecisionEvent {
             actor: RecordedActor::from(&action.actor),
-            channel: action.channel.clone(),
-            target: action.target.clone(),
-            environment: action.context.environment.clone(),
+            channel: masked(&action.channel),
+            target: masked(&action.target),
+            environment: masked(&action.context.environment),
             language: action.kind,
             // The gate's spans already hold what the detectors find: no
             // second pass over the text on the recording path.
@@ -419,10 +425,10 @@ impl DecisionEvent {
             justification: action.context.justification.as_deref().map(|text| secret::redact(text, &[]).into_owned()),
             justified: decision.justified,
             approval: None,
-            session: action.context.session.clone(),
-            prompt: action.context.prompt.clone(),
-            cwd: action.context.cwd.clone(),
-            call: action.context.call.clone(),
+            session: action.context.session.as_deref().map(masked),
+            prompt: action.context.prompt.as_deref().map(masked),
+            cwd: action.context.cwd.as_deref().map(masked),
+            call: action.context.call.as_deref().map(masked),
             outcome: None,
             shadow: None,
         }
@@ -526,4 +532,10 @@ mod tests {
         );
         assert_eq!(entry.event.text(), Some(&Text::Inline("PGPASSWORD=******* psql -c 'select 1'".into())));
     }
+}
+
+/// A short recorded text (a name, a target, a directory) with any secret
+/// it holds masked: every field of a record is masked, not only the text.
+pub(crate) fn masked(text: &str) -> String {
+    secret::redact(text, &[]).into_owned()
 }

@@ -106,10 +106,10 @@ impl Entry {
         let mut blobs = Vec::new();
         let event = ContentEvent {
             actor: RecordedActor::from(actor),
-            channel: details.channel,
-            session: details.session,
-            prompt: details.prompt,
-            tool: details.tool,
+            channel: crate::event::masked(&details.channel),
+            session: details.session.as_deref().map(crate::event::masked),
+            prompt: details.prompt.as_deref().map(crate::event::masked),
+            tool: details.tool.as_deref().map(crate::event::masked),
             content: Text::keep(guardrail_core::secret::redact(content, &[]).into_owned(), &mut blobs),
         };
         let event = match kind {

@@ -345,3 +345,49 @@ fn secrets_the_grammar_cannot_see_are_masked_in_answers_and_records() {
     let run = guardrail(dir.path(), &["audit", "export"], "");
     assert!(!run.stdout.contains(token) && run.stdout.contains("Bearer ******"), "{run:?}");
 }
+
+/// Every field a caller names is masked like the text: the actor's and its
+/// principal's names, the target, the session, the working directory.
+#[test]
+fn secrets_in_names_targets_and_context_are_masked_in_every_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let key = "AKIAZQ3DPQRSTUVWXY7Z";
+    let password = "s3cr3t-target-pw";
+    let args = [
+        "check".to_owned(),
+        "--record".to_owned(),
+        "--kind".to_owned(),
+        "sql".to_owned(),
+        "--actor".to_owned(),
+        format!("agent-{token}"),
+        "--actor-kind".to_owned(),
+        "agent".to_owned(),
+        "--on-behalf-of".to_owned(),
+        format!("x-{key}"),
+        "--session".to_owned(),
+        format!("sess-{token}"),
+        "--target".to_owned(),
+        format!("postgres://admin:{password}@db.internal/prod"),
+        "--cwd".to_owned(),
+        format!("/tmp/{token}"),
+        "GRANT SELECT ON payroll TO analyst".to_owned(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = guardrail(dir.path(), &args, "");
+    assert_eq!(run.status, 4, "held, with an approval request: {run:?}");
+    let mut seen = String::new();
+    for read in [&["audit", "list", "--json"][..], &["audit", "show", "2"], &["approvals", "list", "--json"]] {
+        let run = guardrail(dir.path(), read, "");
+        assert_eq!(run.status, 0, "{read:?}: {run:?}");
+        seen.push_str(&run.stdout);
+    }
+    assert!(seen.contains("db.internal/prod"), "the target is still named: {seen}");
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    for secret in [token, key, password] {
+        assert!(!seen.contains(secret), "{secret} shown or stored");
+    }
+}

@@ -52,10 +52,22 @@ pub fn bind(data_dir: &Path) -> io::Result<(UnixListener, PathBuf)> {
     Ok((listener, path))
 }
 
-/// Answers hook clients on `listener` until it fails.
+/// How long a client has to send its request: a hook writes it at once,
+/// and a connection left idle holds a descriptor for nothing.
+const REQUEST_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Answers hook clients on `listener`. A failed accept (out of
+/// descriptors, most often) is waited out, never the end of the daemon.
 pub async fn serve(listener: UnixListener, server: Arc<Server>) -> io::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "accepting a hook client failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
         let server = Arc::clone(&server);
         tokio::spawn(async move {
             if let Err(error) = one(stream, server).await {
@@ -70,7 +82,10 @@ async fn one(stream: UnixStream, server: Arc<Server>) -> io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(hook::socket::MAX_REQUEST as u64 + 1));
     let mut line = String::new();
-    reader.read_line(&mut line).await?;
+    match tokio::time::timeout(REQUEST_WITHIN, reader.read_line(&mut line)).await {
+        Ok(read) => read?,
+        Err(_) => return Ok(()), // nothing asked in time: nobody to answer
+    };
     let answer = if line.len() > hook::socket::MAX_REQUEST {
         Answer::Block(format!("the event is larger than {} MiB", hook::socket::MAX_REQUEST >> 20))
     } else if !line.ends_with('\n') {

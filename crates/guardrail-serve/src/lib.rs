@@ -105,7 +105,9 @@ impl Callers {
         let presented = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
+            // The scheme's name is case-insensitive (RFC 9110, 11.1).
+            .and_then(|value| value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
+            .map(|(_, token)| token)
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a bearer token is required"))?;
         let digest = config::token_digest(presented.trim());
         self.refresh();
@@ -273,6 +275,15 @@ impl ApiError {
     fn internal(message: impl std::fmt::Display) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message.to_string())
     }
+
+    /// A request an extractor could not read (its body, its query): a
+    /// JSON error like every other, with the extractor's words.
+    fn unreadable(rejection: impl IntoResponse + std::fmt::Display) -> ApiError {
+        let message = rejection.to_string();
+        let status = rejection.into_response().status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "bad_request" };
+        ApiError::new(if status.is_client_error() { status } else { StatusCode::BAD_REQUEST }, code, message)
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -337,9 +348,10 @@ async fn read<T: Send + 'static>(
 async fn list(
     State(server): State<Arc<Server>>,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Viewed>>, ApiError> {
     server.caller(&headers)?;
+    let Query(query) = query.map_err(ApiError::unreadable)?;
     let state =
         match query.state.as_deref() {
             None => None,
@@ -347,7 +359,10 @@ async fn list(
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("unknown state {text:?}"))
             })?),
         };
-    let limit = query.limit.unwrap_or(100).min(1000);
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "limit is from 1 to 1000"));
+    }
     let requests = read(&server, |store| store.approvals()).await?;
     Ok(Json(guardrail_audit::approval::as_of(requests, state, limit, guardrail_audit::now())))
 }
@@ -366,7 +381,9 @@ async fn show(
     Ok(Json(Viewed::of(request, guardrail_audit::now())))
 }
 
+/// A misspelt field is an error, not a decision without its reason.
 #[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Decision {
     #[serde(default)]
     reason: String,
@@ -379,10 +396,18 @@ async fn change(
     State(server): State<Arc<Server>>,
     headers: HeaderMap,
     Path((id, verb)): Path<(String, String)>,
-    body: Option<Json<Decision>>,
+    body: axum::body::Bytes,
 ) -> Result<Json<Viewed>, ApiError> {
     let caller = server.caller(&headers)?;
-    let reason = body.map(|Json(body)| body.reason).unwrap_or_default();
+    // No body is no reason; a body is a JSON decision, whatever its
+    // content type says, and anything else an error.
+    let reason = if body.iter().all(u8::is_ascii_whitespace) {
+        String::new()
+    } else {
+        serde_json::from_slice::<Decision>(&body)
+            .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("the body: {error}")))?
+            .reason
+    };
     let gate = &server.gate;
     let ticket = match verb.as_str() {
         "approve" | "deny" => {

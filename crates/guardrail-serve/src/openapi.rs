@@ -20,15 +20,16 @@ fn id_parameter() -> Value {
 }
 
 /// A change to a request: approve, deny or cancel.
-fn change(summary: &str, description: &str) -> Value {
+fn change(operation: &str, summary: &str, description: &str, bad_request: &str) -> Value {
     json!({"post": {
+        "operationId": operation,
         "summary": summary,
         "description": description,
         "parameters": [id_parameter()],
         "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reason"}}}},
         "responses": {
             "200": approval_response("The request after the change."),
-            "400": error_response("`reason_required`: a denial needs a reason."),
+            "400": error_response(bad_request),
             "401": error_response("`unauthenticated`: no token, or not a known one."),
             "403": error_response("`forbidden`: this identity may not make this change (the requester, whom an agent acts for, not a person, or without the rule's role)."),
             "404": error_response("`not_found`: no such request."),
@@ -47,13 +48,14 @@ pub fn document() -> Value {
         },
         "security": [{"bearer": []}],
         "paths": {
-            "/healthz": {"get": {"summary": "Liveness", "security": [], "responses": {"200": {"description": "The daemon answers.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}}}}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
+            "/healthz": {"get": {"operationId": "health", "summary": "Liveness", "security": [], "responses": {"200": {"description": "The daemon answers.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}}}}}},
+            "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics", "responses": {
                 "200": {"description": "Decisions by verdict and intent, decision and record latency, approvals pending.", "content": {"text/plain": {"schema": {"type": "string"}}}},
                 "401": error_response("`unauthenticated`."),
             }}},
-            "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},
+            "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},
             "/v1/approvals": {"get": {
+                "operationId": "listRequests",
                 "summary": "List approval requests, newest first",
                 "parameters": [
                     {"name": "state", "in": "query", "schema": {"$ref": "#/components/schemas/State"}, "description": "Only requests in this state as of now."},
@@ -61,27 +63,28 @@ pub fn document() -> Value {
                 ],
                 "responses": {
                     "200": {"description": "The requests.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Approval"}}}}},
-                    "400": error_response("`bad_request`: an unknown state."),
+                    "400": error_response("`bad_request`: an unknown state, or a limit out of range."),
                     "401": error_response("`unauthenticated`."),
                 },
             }},
             "/v1/approvals/{id}": {"get": {
+                "operationId": "getRequest",
                 "summary": "One approval request",
                 "parameters": [id_parameter()],
                 "responses": {"200": approval_response("The request, as of now."), "401": error_response("`unauthenticated`."), "404": error_response("`not_found`.")},
             }},
-            "/v1/approvals/{id}/approve": change("Approve", "A person's approval; with enough of them the identical action may run once, within the approval's validity."),
-            "/v1/approvals/{id}/deny": change("Deny", "A person's denial, with a reason: it ends the request."),
-            "/v1/approvals/{id}/cancel": change("Cancel", "The requester (or whom an agent acts for) withdraws the request."),
+            "/v1/approvals/{id}/approve": change("approveRequest", "Approve", "A person's approval; with enough of them the identical action may run once, within the approval's validity.", "`bad_request`: the body is not a JSON object with at most a `reason`."),
+            "/v1/approvals/{id}/deny": change("denyRequest", "Deny", "A person's denial, with a reason: it ends the request.", "`reason_required`: a denial needs a reason; `bad_request`: the body is not a JSON object with at most a `reason`."),
+            "/v1/approvals/{id}/cancel": change("cancelRequest", "Cancel", "The requester (or whom an agent acts for) withdraws the request.", "`bad_request`: the body is not a JSON object with at most a `reason`."),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "grt_ followed by 64 hex digits"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"enum": ["unauthenticated", "forbidden", "not_found", "conflict", "reason_required", "bad_request", "internal"]},
+                    "code": {"enum": ["unauthenticated", "forbidden", "not_found", "conflict", "reason_required", "bad_request", "too_large", "internal"]},
                     "message": {"type": "string"},
                 }}}},
-                "Reason": {"type": "object", "properties": {"reason": {"type": "string", "description": "Why, in the caller's words; recorded with secrets masked."}}},
+                "Reason": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": "string", "description": "Why, in the caller's words; recorded with secrets masked."}}},
                 "State": {"enum": ["pending", "approved", "denied", "expired", "cancelled", "consumed"]},
                 "Actor": {"type": "object", "required": ["id", "kind"], "properties": {
                     "id": {"type": "string"}, "kind": {"enum": ["agent", "human"]}, "on_behalf_of": {"type": "string"},

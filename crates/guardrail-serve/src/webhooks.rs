@@ -100,24 +100,44 @@ pub fn slack(event: &Value) -> Value {
         "approval.consumed" => "ran, on its approval",
         _ => "changed",
     };
+    // What agents and people named is escaped for Slack's markup: no
+    // link, mention (`<!channel>`) or formatting of theirs gets through.
+    let said = |value: &Value| slack_escaped(value.as_str().unwrap_or(""));
     let mut text = format!(
         "*{}* by {} on {} {what} (rule `{}`",
-        approval["id"].as_str().unwrap_or(""),
-        approval["actor"]["id"].as_str().unwrap_or(""),
-        approval["target"].as_str().unwrap_or(""),
-        approval["rule"].as_str().unwrap_or(""),
+        said(&approval["id"]),
+        said(&approval["actor"]["id"]),
+        said(&approval["target"]),
+        said(&approval["rule"]),
     );
     if let Some(by) = approval["by"].as_str().filter(|by| *by != "gate") {
-        text.push_str(&format!("; by {by}"));
+        text.push_str(&format!("; by {}", slack_escaped(by)));
     }
     text.push(')');
     if let Some(reason) = approval["reason"].as_str().filter(|reason| !reason.is_empty()) {
-        text.push_str(&format!(": {reason}"));
+        text.push_str(&format!(": {}", slack_escaped(reason)));
     }
     if let Some(link) = approval["link"].as_str() {
         text.push_str(&format!("\n<{link}|Open it in the console>"));
     }
     json!({"text": text})
+}
+
+/// `text` with no link or mention of its own: Slack's three control
+/// characters escaped as Slack documents (`&`, `<`, `>`), and line breaks
+/// as spaces (a name cannot pose as a line of the message).
+fn slack_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `v1=` and the hex HMAC-SHA256 of `timestamp.body` under `secret`.
@@ -279,6 +299,17 @@ mod tests {
         assert_eq!(
             slack(&event)["text"],
             "*apr-1* by agent-7 on db1 was denied (rule `privilege-change`; by bob): not now\n<http://x/console/approvals/apr-1|Open it in the console>"
+        );
+        // What an agent names cannot link, mention or add lines.
+        let event = json!({"type": "approval.requested", "approval": {
+            "id": "apr-2", "actor": {"id": "claude\n<https://evil.example|Open it in the console> <!channel>"},
+            "target": "prod & <https://evil.example/x|db>", "rule": "r", "link": "http://x/console/approvals/apr-2"}});
+        let text = slack(&event)["text"].as_str().unwrap().to_owned();
+        assert_eq!(
+            text,
+            "*apr-2* by claude &lt;https://evil.example|Open it in the console&gt; &lt;!channel&gt; on prod &amp; \
+             &lt;https://evil.example/x|db&gt; is waiting for a person's approval (rule `r`)\n\
+             <http://x/console/approvals/apr-2|Open it in the console>"
         );
     }
 }

@@ -19,8 +19,11 @@ fn call(
 ) -> (u16, Value) {
     let mut stream = TcpStream::connect(address).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    if let Some(token) = token {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    match token {
+        // A scheme given with the token is sent as given.
+        Some(token) if token.contains(' ') => request.push_str(&format!("Authorization: {token}\r\n")),
+        Some(token) => request.push_str(&format!("Authorization: Bearer {token}\r\n")),
+        None => {}
     }
     let body = body.unwrap_or("");
     if !body.is_empty() {
@@ -86,6 +89,8 @@ fn people_decide_through_the_api_as_their_token_says() {
     let id = hold(&api.gate, "GRANT ALL ON accounts TO bob");
     let second = hold(&api.gate, "GRANT ALL ON payroll TO bob");
     let at = |path: &str| path.replace("ID", &id);
+    let lower_case = format!("bearer {carol}");
+    let basic = format!("Basic {carol}");
 
     let cases: &[Case] = &[
         ("GET", "/healthz", None, None, 200, ""),
@@ -96,6 +101,14 @@ fn people_decide_through_the_api_as_their_token_says() {
         ("GET", "/v1/approvals/apr-nothing", Some(&carol), None, 404, "not_found"),
         ("GET", "/v1/approvals?state=sideways", Some(&carol), None, 400, "bad_request"),
         ("GET", "/v2/anything", Some(&carol), None, 404, "not_found"),
+        ("GET", "/v1/approvals?limit=-1", Some(&carol), None, 400, "bad_request"),
+        ("GET", "/v1/approvals?limit=5000", Some(&carol), None, 400, "bad_request"),
+        // The scheme's name in any case; no other scheme.
+        ("GET", "/v1/approvals/ID", Some(&lower_case), None, 200, "pending"),
+        ("GET", "/v1/approvals/ID", Some(&basic), None, 401, "unauthenticated"),
+        // A body that is not a decision is an error, not a decision without a reason.
+        ("POST", "/v1/approvals/ID/deny", Some(&carol), Some(r#"{"reasn": "typo"}"#), 400, "bad_request"),
+        ("POST", "/v1/approvals/ID/deny", Some(&carol), Some("reason: no"), 400, "bad_request"),
         // Who may not: whom the agent acts for, an agent (whatever its roles).
         ("POST", "/v1/approvals/ID/approve", Some(&alice), None, 403, "forbidden"),
         ("POST", "/v1/approvals/ID/approve", Some(&agent), None, 403, "forbidden"),

@@ -70,6 +70,7 @@ fn list(state: Option<&str>, limit: usize, json: bool, store: &StoreArgs) -> Res
                 one_line(&request.text)
             )
         };
+        let line = if json { line.into() } else { crate::render::terminal_safe(&line) };
         writeln!(out, "{line}").map_err(Failure::io("standard output"))?;
     }
     if listed.is_empty() && !json {
@@ -89,14 +90,20 @@ fn show(id: &str, json: bool, store: &StoreArgs) -> Result<i32, Failure> {
     let text = if json {
         serde_json::to_string_pretty(&viewed).expect("requests serialize") + "\n"
     } else {
-        describe(&viewed)
+        crate::render::terminal_safe(&describe(&viewed)).into_owned()
     };
     std::io::stdout().write_all(text.as_bytes()).map_err(Failure::io("standard output"))?;
     Ok(exit::ALLOW)
 }
 
 fn decide(id: &str, approve: bool, reason: &str, store: &StoreArgs) -> Result<i32, Failure> {
-    confirm_at_terminal(id, approve)?;
+    // The person sees what they decide on before they confirm it.
+    let request = crate::store::open(store)?
+        .approval(id)
+        .map_err(|error| Failure::Io(error.to_string()))?
+        .ok_or_else(|| Failure::Usage(format!("there is no approval request {id}")))?;
+    let shown = describe(&approval::Viewed::of(request, guardrail_audit::now()));
+    confirm_at_terminal(id, approve, &crate::render::terminal_safe(&shown))?;
     let by = Approver { id: local_person()?, kind: ActorKind::Human, roles: Vec::new() };
     let recorder = crate::store::recorder(store, None)?;
     let gate = Gate::new(guardrail_core::Guard::new(guardrail_core::Policy::default_policy()), Some(recorder));
@@ -134,7 +141,7 @@ fn decide(id: &str, approve: bool, reason: &str, store: &StoreArgs) -> Result<i3
 /// there. Agents run commands without a terminal, or cannot answer a
 /// prompt they did not expect; a decision made by a script belongs in the
 /// API, with an identity of its own.
-fn confirm_at_terminal(id: &str, approve: bool) -> Result<(), Failure> {
+fn confirm_at_terminal(id: &str, approve: bool, shown: &str) -> Result<(), Failure> {
     use std::io::{BufRead, IsTerminal};
     let refused = || {
         Failure::Usage(
@@ -146,6 +153,7 @@ fn confirm_at_terminal(id: &str, approve: bool) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() {
         return Err(refused());
     }
+    eprint!("{shown}");
     let tail: String = id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     let verb = if approve { "approve" } else { "deny" };
     eprint!("To {verb} {id}, type its last four characters ({tail}): ");

@@ -176,7 +176,11 @@ fn list(args: &ListArgs) -> Result<i32, Failure> {
 }
 
 fn render(entry: &Read, json: bool) -> String {
-    if json { format!("{}\n", export::jsonl(entry)) } else { format!("{}\n", line(entry)) }
+    if json {
+        format!("{}\n", export::jsonl(entry))
+    } else {
+        format!("{}\n", crate::render::terminal_safe(&line(entry)))
+    }
 }
 
 /// One record on one line, for people.
@@ -294,7 +298,7 @@ fn show(seq: u64, json: bool, args: &StoreArgs) -> Result<i32, Failure> {
         }
         return crate::print(&format!("{value}\n"));
     }
-    crate::print(&details(&entry, full.as_deref()))
+    crate::print(&crate::render::terminal_safe(&details(&entry, full.as_deref())))
 }
 
 fn details(entry: &Read, full: Option<&str>) -> String {
