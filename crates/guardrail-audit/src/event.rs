@@ -497,6 +497,12 @@ pub struct ContentEvent {
     pub content: Text,
 }
 
+/// A short recorded text (a name, a target, a directory) with any secret
+/// it holds masked: every field of a record is masked, not only the text.
+pub(crate) fn masked(text: &str) -> String {
+    secret::redact(text, &[]).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,10 +538,4 @@ mod tests {
         );
         assert_eq!(entry.event.text(), Some(&Text::Inline("PGPASSWORD=******* psql -c 'select 1'".into())));
     }
-}
-
-/// A short recorded text (a name, a target, a directory) with any secret
-/// it holds masked: every field of a record is masked, not only the text.
-pub(crate) fn masked(text: &str) -> String {
-    secret::redact(text, &[]).into_owned()
 }
