@@ -106,6 +106,9 @@ impl Shared {
 struct CancelTarget {
     pid: i32,
     secret: Bytes,
+    /// Wakes the session when it holds a statement for approval: the
+    /// statement is not at the server, so the cancel is the session's.
+    held: Arc<tokio::sync::Notify>,
 }
 
 /// The proxy: its settings, its gate, and the sessions' shared state.
@@ -418,7 +421,8 @@ impl Proxy {
 
         // The client logs in to the proxy; the server's own greeting
         // (parameters) is passed on, with the proxy's cancel key.
-        let (pid, secret) = self.cancel_key(server.pid, server.secret.clone());
+        let cancelled = Arc::new(tokio::sync::Notify::new());
+        let (pid, secret) = self.cancel_key(server.pid, server.secret.clone(), Arc::clone(&cancelled));
         wire::authentication(&mut conn.write, 0, &[]);
         for (name, value) in &server.parameters {
             wire::parameter_status(&mut conn.write, name, value);
@@ -439,6 +443,7 @@ impl Proxy {
             database.clone(),
             session_id.clone(),
             nonce,
+            cancelled,
         );
         let result = session.run().await;
         session.close().await;
@@ -463,7 +468,7 @@ impl Proxy {
         }
     }
 
-    fn cancel_key(&self, server_pid: i32, server_secret: Bytes) -> (i32, i32) {
+    fn cancel_key(&self, server_pid: i32, server_secret: Bytes, held: Arc<tokio::sync::Notify>) -> (i32, i32) {
         let mut cancels = self.cancels.lock().expect("cancel keys");
         loop {
             let mut bytes = [0u8; 8];
@@ -471,7 +476,7 @@ impl Proxy {
             let pid = i32::from_be_bytes(bytes[..4].try_into().unwrap()) & 0x7fff_ffff;
             let secret = i32::from_be_bytes(bytes[4..].try_into().unwrap());
             if let std::collections::hash_map::Entry::Vacant(entry) = cancels.entry((pid, secret)) {
-                entry.insert(CancelTarget { pid: server_pid, secret: server_secret });
+                entry.insert(CancelTarget { pid: server_pid, secret: server_secret, held });
                 return (pid, secret);
             }
         }
@@ -481,7 +486,13 @@ impl Proxy {
         let Ok(secret): Result<[u8; 4], _> = secret.try_into() else { return };
         let target = {
             let cancels = self.cancels.lock().expect("cancel keys");
-            cancels.get(&(pid, i32::from_be_bytes(secret))).map(|target| (target.pid, target.secret.clone()))
+            let target = cancels.get(&(pid, i32::from_be_bytes(secret)));
+            // Only a session waiting now is woken: a cancel that finds
+            // none leaves nothing behind for a later hold.
+            if let Some(target) = target {
+                target.held.notify_waiters();
+            }
+            target.map(|target| (target.pid, target.secret.clone()))
         };
         // An unknown key is ignored, as PostgreSQL does.
         if let Some((pid, secret)) = target

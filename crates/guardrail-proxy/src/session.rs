@@ -120,6 +120,8 @@ struct Refusal {
 }
 
 pub(crate) struct Session {
+    /// Woken by the client's cancel request while a statement is held.
+    cancelled: Arc<tokio::sync::Notify>,
     shared: Arc<Shared>,
     client: Conn<BoxStream>,
     server: Conn<BoxStream>,
@@ -179,8 +181,10 @@ impl Session {
         database: String,
         id: String,
         nonce: String,
+        cancelled: Arc<tokio::sync::Notify>,
     ) -> Session {
         Session {
+            cancelled,
             shared,
             client,
             server,
@@ -661,8 +665,23 @@ impl Session {
         self.client.flush().await.map_err(SessionError::Client)?;
         let until = tokio::time::Instant::now() + hold;
         let location = self.shared.gate.recorder().map(|recorder| recorder.location().clone());
+        // What the client sends while it waits is kept for later, up to a
+        // buffer's worth; then it is no longer read until the hold ends.
+        let mut listening = true;
         while tokio::time::Instant::now() < until {
-            tokio::time::sleep(APPROVAL_POLL.min(until - tokio::time::Instant::now())).await;
+            let pause = tokio::time::sleep(APPROVAL_POLL.min(until - tokio::time::Instant::now()));
+            let cancelled = Arc::clone(&self.cancelled);
+            tokio::select! {
+                () = pause => {}
+                // Cancelled (Ctrl-C in psql): the statement is refused now.
+                () = cancelled.notified() => return Ok(None),
+                read = self.client.read_more(), if listening => match read {
+                    // The client went away: nobody waits for the statement,
+                    // and it must not run after all.
+                    Err(error) => return Err(SessionError::Client(error)),
+                    Ok(()) => listening = self.client.buffered() < 64 << 10,
+                },
+            }
             // Read first: only an approved request is worth a write.
             if let Some(location) = location.clone() {
                 let wanted = id.to_owned();

@@ -98,6 +98,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         Ok(())
     }
 
+    /// How many bytes were read and not yet taken.
+    pub fn buffered(&self) -> usize {
+        self.read.len()
+    }
+
+    /// Reads what the peer sends next into the buffer, to be taken as
+    /// messages later: how a session learns, while it holds a statement,
+    /// that its client went away (`Closed`).
+    pub async fn read_more(&mut self) -> Result<(), WireError> {
+        self.read.reserve(4096);
+        if self.stream.read_buf(&mut self.read).await? == 0 {
+            return Err(WireError::Closed);
+        }
+        Ok(())
+    }
+
     /// Reads the untagged first packet of a connection.
     pub async fn startup(&mut self) -> Result<Startup, WireError> {
         self.fill(4).await?;

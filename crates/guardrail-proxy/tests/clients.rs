@@ -663,3 +663,67 @@ fn a_held_statement_runs_once_a_person_approves_it() {
     assert_eq!(ran.verdict, guardrail_core::Verdict::Allow);
     assert!(ran.reason.contains("approved by dana"), "{}", ran.reason);
 }
+
+/// A statement held for approval belongs to the client waiting for it: a
+/// client that goes away takes it along (approved afterwards, it does not
+/// run), and a client's cancel request (Ctrl-C in psql) refuses it at once.
+#[test]
+fn a_held_statement_ends_with_its_client_or_its_cancel() {
+    use guardrail_audit::approval::{Approver, State};
+    let mut proxy = TestProxy::start_holding("proxy_hold_gone", Duration::from_secs(20));
+    direct(&mut proxy, "CREATE TABLE payroll (id int)");
+    let (approver, _keys) = proxy.approver();
+    let location = guardrail_audit::Location::in_data_dir(proxy.data_dir.path());
+    let pending = || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let requests = location.open_read_only().unwrap().approvals().unwrap();
+            if let Some(request) = requests.iter().find(|request| request.state == State::Pending) {
+                return request.id.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "nothing waited");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+
+    // psql sends the statement, then is killed while it waits.
+    let mut psql = std::process::Command::new("psql")
+        .args(["-X", "-h", "127.0.0.1", "-p", &proxy.address.port().to_string(), "-U", AGENT.0, "-d", &proxy.name])
+        .args(["-c", "GRANT SELECT ON payroll TO PUBLIC"])
+        .env("PGPASSWORD", AGENT.1)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let id = pending();
+    psql.kill().unwrap();
+    psql.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let dana = Approver { id: "dana".into(), kind: guardrail_core::ActorKind::Human, roles: Vec::new() };
+    approver.decide_approval(&id, dana, true, "too late").unwrap().wait().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let acl: Option<String> =
+        direct(&mut proxy, "SELECT relacl::text FROM pg_class WHERE relname = 'payroll'")[0].get(0);
+    assert!(!acl.unwrap_or_default().contains("=r/"), "the statement ran after its client went away");
+    let request = location.open_read_only().unwrap().approval(&id).unwrap().unwrap();
+    assert_eq!(request.state, State::Approved, "its approval is left unused");
+
+    // A cancel request while it waits: refused at once, not at the hold's end.
+    let client = proxy.connect(AGENT);
+    let cancel = client.cancel_token();
+    let started = std::time::Instant::now();
+    let result = proxy.runtime.block_on(async {
+        let held = client.simple_query("REVOKE SELECT ON payroll FROM PUBLIC");
+        let cancelling = async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            cancel.cancel_query(tokio_postgres::NoTls).await.unwrap();
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            result = held => result,
+            () = cancelling => unreachable!(),
+        }
+    });
+    assert!(result.is_err(), "a cancelled statement is refused: {result:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "refused at the cancel, not at the hold's end");
+}
