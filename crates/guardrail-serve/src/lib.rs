@@ -50,6 +50,9 @@ pub struct Server {
     proxy_connections: Option<Box<dyn Fn() -> usize + Send + Sync>>,
     /// MCP servers the daemon fronts over HTTP, each at `/mcp/NAME`.
     mcp: Vec<(guardrail_mcp::McpSettings, guardrail_mcp::http::Upstream)>,
+    /// The host name of `public_url`: besides IP addresses and
+    /// `localhost`, the one name requests may be sent to ([`known_host`]).
+    public_host: Option<String>,
 }
 
 /// API tokens and console users, reread from the configuration file when
@@ -146,6 +149,7 @@ impl Server {
             metrics: metrics::Metrics::default(),
             proxy_connections: None,
             mcp: Vec::new(),
+            public_host: config.public_url.as_deref().and_then(host_of_url),
         }
     }
 
@@ -256,7 +260,64 @@ pub fn router(server: Arc<Server>) -> Router {
             Err(error) => tracing::error!(%error, server = %settings.server, "the MCP server is not fronted"),
         }
     }
-    app
+    app.layer(axum::middleware::from_fn_with_state(server, known_host))
+}
+
+/// Refuses a request sent to a host name the daemon is not known by. A web
+/// page can re-point its own name at this address (DNS rebinding) and then
+/// talk to the daemon as its own origin: try passwords, lock people out,
+/// read what needs no login. IP addresses and `localhost` cannot be
+/// re-pointed; the name people reach the daemon by is `public_url`'s.
+async fn known_host(
+    State(server): State<Arc<Server>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|authority| authority.to_string()));
+    match host {
+        Some(host) if !host_allowed(&host, server.public_host.as_deref()) => ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "unknown_host",
+            "this daemon is reached by its address, localhost, or the host of its public_url",
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+/// Whether `host` (a Host header: a name or address, with or without a
+/// port) may reach the daemon.
+fn host_allowed(host: &str, public: Option<&str>) -> bool {
+    let host = host.trim();
+    if host.starts_with('[') {
+        return true; // an IPv6 address
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|byte| byte.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_end_matches('.');
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::IpAddr>().is_ok()
+        || public.is_some_and(|public| public.eq_ignore_ascii_case(name))
+}
+
+/// The host name of a URL (`https://gate.example.com:8443/x` ->
+/// `gate.example.com`).
+fn host_of_url(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let name = match authority.rsplit_once(':') {
+        Some((name, port)) if !authority.starts_with('[') && port.bytes().all(|byte| byte.is_ascii_digit()) => name,
+        _ => authority,
+    };
+    (!name.is_empty()).then(|| name.trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// An API error: its HTTP status, a stable code, and words for people.
@@ -439,4 +500,32 @@ async fn metrics(State(server): State<Arc<Server>>, headers: HeaderMap) -> Resul
         body.push_str(&format!("guardrail_proxy_connections {}\n", connections()));
     }
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_reach_the_daemon_by_address_localhost_or_its_public_name() {
+        let public = host_of_url("https://Gate.Example.com:8443/console");
+        assert_eq!(public.as_deref(), Some("gate.example.com"));
+        let cases = [
+            ("127.0.0.1:8420", true),
+            ("localhost:8420", true),
+            ("LOCALHOST", true),
+            ("[::1]:8420", true),
+            ("10.0.0.7", true),
+            ("gate.example.com:8443", true),
+            ("gate.example.com.", true),
+            ("rebind.evil.example:8420", false),
+            ("127.0.0.1.evil.example", false),
+            ("localhost.evil.example:8420", false),
+            ("gate.example.com.evil.example", false),
+        ];
+        for (host, allowed) in cases {
+            assert_eq!(host_allowed(host, public.as_deref()), allowed, "{host}");
+        }
+        assert!(!host_allowed("gate.example.com", None), "no public_url: no name but localhost");
+    }
 }

@@ -125,6 +125,18 @@ fn people_decide_through_the_api_as_their_token_says() {
             assert_eq!(answer["state_now"], *expected, "{method} {path}: {answer}");
         }
     }
+    // A request sent to a name the daemon is not known by (a page's own
+    // name re-pointed at this address) is refused, whatever it asks.
+    let mut stream = TcpStream::connect(api.address).unwrap();
+    let request = format!(
+        "GET /healthz HTTP/1.1\r\nHost: rebind.evil.example:{}\r\nConnection: close\r\n\r\n",
+        api.address.port()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 421") && response.contains("unknown_host"), "{response}");
+
     // The approval, given through the API, lets the agent's identical action run once.
     let mut actor = Actor::new("agent-7", ActorKind::Agent);
     actor.on_behalf_of = Some("alice".into());

@@ -488,7 +488,7 @@ pub fn integrity(chrome: &Chrome, report: &Report, last: &[Option<guardrail_audi
         }
         h2 { "Nodes" }
         table.nodes {
-            thead { tr { th { "Node" } th { "Records" } th { "Checkpoints" } th { "Last checkpoint" } th { "Signed by" } th { "Anchored" } } }
+            thead { tr { th { "Node" } th { "Records" } th { "Checkpoints" } th { "Last checkpoint" } th { "Signed by" } th { "Key trusted" } } }
             tbody {
                 @for (node, checkpoint) in report.nodes.iter().zip(last) {
                     tr {
@@ -497,7 +497,7 @@ pub fn integrity(chrome: &Chrome, report: &Report, last: &[Option<guardrail_audi
                         td { (node.checkpoints) }
                         td { @if let Some(checkpoint) = checkpoint { "#" (checkpoint.seq) " at " (when(checkpoint.time)) } @else { "none" } }
                         td { @for signer in &node.signers { code.hash { (signer) } " " } }
-                        td { @if node.anchored { "yes" } @else { "no: keys taken from the checkpoints themselves" } }
+                        td { @if node.anchored { "yes: this node's key, or one given" } @else { "no: keys taken from the checkpoints themselves" } }
                     }
                 }
             }
