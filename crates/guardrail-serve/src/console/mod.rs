@@ -193,6 +193,7 @@ async fn login(
     match user {
         Some(user) if matches => {
             let token = sessions.start(&user.name, &user.argon2);
+            sessions.succeeded(peer.ip(), &form.name);
             tracing::info!(user = %user.name, peer = %peer.ip(), "console login");
             ([(header::SET_COOKIE, session::set_cookie(&token))], Redirect::to("/console/approvals")).into_response()
         }

@@ -31,6 +31,12 @@ pub const MAX_FAILURES: usize = 5;
 pub const MAX_FAILURES_PER_NAME: usize = 50;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// How long an address a person logged in from stays theirs: the lock on
+/// a name guessed from many addresses does not keep them out from it (so
+/// whoever can send from many addresses cannot lock a person out of the
+/// console where they work).
+pub const KNOWN_ADDRESS: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
 #[derive(Clone, Debug)]
 pub struct Session {
     pub user: String,
@@ -47,6 +53,8 @@ pub struct Sessions {
     live: Mutex<HashMap<String, Session>>,
     /// Recent failed logins, by `ip:ADDR` and `user:NAME`.
     failures: Mutex<HashMap<String, Vec<Instant>>>,
+    /// Where each person last logged in from, and when.
+    known: Mutex<HashMap<(String, IpAddr), Instant>>,
 }
 
 fn random_hex() -> String {
@@ -90,10 +98,17 @@ impl Sessions {
     /// How long until `ip` or `user` may try again, when either failed too
     /// often lately.
     pub fn locked_out(&self, ip: Option<IpAddr>, user: &str) -> Option<Duration> {
-        let mut failures = self.failures.lock().ok()?;
         let now = Instant::now();
+        let known = ip.is_some_and(|ip| {
+            self.known.lock().is_ok_and(|known| {
+                known.get(&(user.to_owned(), ip)).is_some_and(|at| now.duration_since(*at) < KNOWN_ADDRESS)
+            })
+        });
+        let mut failures = self.failures.lock().ok()?;
         keys(ip, user)
             .iter()
+            // A name's lock spares the addresses its person logged in from.
+            .filter(|key| !(known && key.starts_with("user:")))
             .filter_map(|key| {
                 let most = if key.starts_with("user:") { MAX_FAILURES_PER_NAME } else { MAX_FAILURES };
                 let times = failures.get_mut(key)?;
@@ -101,6 +116,15 @@ impl Sessions {
                 (times.len() >= most).then(|| FAILURE_WINDOW - now.duration_since(times[times.len() - most]))
             })
             .max()
+    }
+
+    /// `user` logged in from `ip`.
+    pub fn succeeded(&self, ip: IpAddr, user: &str) {
+        if let Ok(mut known) = self.known.lock() {
+            let now = Instant::now();
+            known.retain(|_, at| now.duration_since(*at) < KNOWN_ADDRESS);
+            known.insert((user.to_owned(), ip), now);
+        }
     }
 
     pub fn failed(&self, ip: Option<IpAddr>, user: &str) {
@@ -215,6 +239,16 @@ mod tests {
         }
         assert!(sessions.locked_out(elsewhere, "bob").is_some(), "guessing from many addresses is bounded");
         assert_eq!(sessions.locked_out(elsewhere, "alice"), None);
+        // Where bob logged in before, the name's lock does not keep him out
+        // (the address's own lock still would).
+        let desk: IpAddr = "10.0.0.9".parse().unwrap();
+        sessions.succeeded(desk, "bob");
+        assert_eq!(sessions.locked_out(Some(desk), "bob"), None, "guessers cannot lock bob out of his desk");
+        assert!(sessions.locked_out(elsewhere, "bob").is_some());
+        for _ in 0..MAX_FAILURES {
+            sessions.failed(Some(desk), "bob");
+        }
+        assert!(sessions.locked_out(Some(desk), "bob").is_some(), "guessing from the desk itself is bounded");
     }
 
     #[test]
