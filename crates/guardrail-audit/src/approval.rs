@@ -88,6 +88,15 @@ pub struct Request {
     pub kind: guardrail_core::ActionKind,
     pub channel: String,
     pub target: String,
+    /// What else the digest binds, for the approver to see: the working
+    /// directory (a relative path's meaning), the environment, and the
+    /// requester's roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub environment: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
     /// The action's text, secrets masked.
     pub text: String,
     /// The rule that held it, and why.

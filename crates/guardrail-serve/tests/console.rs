@@ -349,7 +349,8 @@ fn the_openapi_document_names_every_endpoint_and_the_fields_answers_have() {
     for required in schema["required"].as_array().unwrap() {
         assert!(shown.get(required.as_str().unwrap()).is_some(), "{required} is required but not answered");
     }
-    let optional = ["approver_role", "valid_until", "votes", "cancelled_by", "consumed_by"];
+    let optional =
+        ["approver_role", "cwd", "environment", "roles", "valid_until", "votes", "cancelled_by", "consumed_by"];
     assert_eq!(properties.len(), schema["required"].as_array().unwrap().len() + optional.len());
 }
 

@@ -60,13 +60,14 @@ fn list(state: Option<&str>, limit: usize, json: bool, store: &StoreArgs) -> Res
             serde_json::to_string(viewed).expect("requests serialize")
         } else {
             format!(
-                "{}  {:<9}  {} ({})  {} on {}: {}",
+                "{}  {:<9}  {} ({})  {} on {}{}: {}",
                 request.id,
                 viewed.state_now.as_str(),
                 request.actor.id,
                 request.actor.kind.as_str(),
                 request.rule,
                 request.target,
+                request.cwd.as_deref().map(|cwd| format!(" in {cwd}")).unwrap_or_default(),
                 one_line(&request.text)
             )
         };
@@ -199,7 +200,12 @@ fn describe(viewed: &approval::Viewed) -> String {
         request.channel,
         rfc3339(request.requested_at)
     ));
-    text.push_str(&format!("{} on {}:\n", request.kind, request.target));
+    let environment =
+        if request.environment.is_empty() { String::new() } else { format!(" ({})", request.environment) };
+    let cwd = request.cwd.as_deref().map(|cwd| format!(", in {cwd}")).unwrap_or_default();
+    let roles =
+        if request.roles.is_empty() { String::new() } else { format!(", with roles {}", request.roles.join(", ")) };
+    text.push_str(&format!("{} on {}{environment}{cwd}{roles}:\n", request.kind, request.target));
     for line in request.text.lines() {
         text.push_str(&format!("    {line}\n"));
     }

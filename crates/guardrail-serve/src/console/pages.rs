@@ -256,7 +256,9 @@ pub fn approval(
         div.facts {
             div { span.label { "State" } (state(viewed.state_now)) }
             div { span.label { "Requested by" } (request.actor.id) " (" (request.actor.kind) ")" @if let Some(on_behalf_of) = &request.actor.on_behalf_of { " for " (on_behalf_of) } }
-            div { span.label { "Through" } (request.channel) " on " (request.target) }
+            div { span.label { "Through" } (request.channel) " on " (request.target) @if !request.environment.is_empty() { " (" (request.environment) ")" } }
+            @if let Some(cwd) = &request.cwd { div { span.label { "In directory" } code { (cwd) } } }
+            @if !request.roles.is_empty() { div { span.label { "With roles" } (request.roles.join(", ")) } }
             div { span.label { "Requested" } (when(request.requested_at)) }
             div { span.label { "Waits until" } (when(request.wait_until)) }
             div { span.label { "Needs" } (request.needed) " approval" @if request.needed > 1 { "s" } " by " (request.approver_role.as_deref().unwrap_or("any person")) }
