@@ -130,6 +130,23 @@ pub struct Request {
 }
 
 impl Request {
+    /// How the request ended, as of `now`, in words for whoever asked
+    /// (`denied by bob: not during the freeze`); `None` while it waits.
+    pub fn ended(&self, now: i64) -> Option<String> {
+        let state = self.state_at(now);
+        match state {
+            State::Pending => None,
+            State::Denied => Some(match self.votes.iter().find(|vote| !vote.approve) {
+                Some(vote) => format!("denied by {}: {}", vote.by, vote.reason),
+                None => "denied".to_owned(),
+            }),
+            State::Cancelled => {
+                Some(format!("cancelled by {}", self.cancelled_by.as_deref().unwrap_or("the requester")))
+            }
+            state => Some(state.as_str().to_owned()),
+        }
+    }
+
     /// The state as of `now`: a pending request past its wait, or an
     /// approval past its validity, has expired (whether or not the store
     /// says so yet).

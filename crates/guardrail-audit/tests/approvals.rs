@@ -4,6 +4,7 @@
 //! cannot both use one approval.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use guardrail_audit::approval::{Approver, State, Transition};
 use guardrail_audit::query::Entry as Read;
@@ -129,10 +130,24 @@ fn one_denial_ends_a_request_and_says_why() {
     assert_eq!(denied.request.state, State::Denied);
     assert!(refused(gate.decide_approval(&id, person("carol"), true, "").unwrap().wait()).contains("is denied"));
     assert_eq!(gate.check(&action).unwrap().decision.verdict, Verdict::RequireApproval);
-    // A new request can be opened for the same action after a denial.
+    // The denial stands while its request would have waited: asking again
+    // finds it, says why, and opens nothing (no new entry in the inbox).
     let checked = gate.check(&action).unwrap();
-    let reopened = gate.request_approval(&action, &checked).unwrap().wait().unwrap();
-    assert_ne!(reopened.request.id, id);
+    let again = gate.request_approval(&action, &checked).unwrap().wait().unwrap();
+    assert_eq!((again.request.id.as_str(), again.transition), (id.as_str(), None));
+    let ended = again.request.ended(guardrail_audit::now()).unwrap();
+    assert_eq!(ended, "denied by bob: not during the freeze");
+
+    // Past that, the same action may be asked for again.
+    let brief = gate.clone().with_approval_clocks(Duration::from_millis(300), Duration::from_secs(60));
+    let action = agent_action("GRANT ALL ON ledger TO bob");
+    let first = hold(&brief, &action);
+    brief.decide_approval(&first, person("bob"), false, "no").unwrap().wait().unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let checked = brief.check(&action).unwrap();
+    let reopened = brief.request_approval(&action, &checked).unwrap().wait().unwrap();
+    assert_ne!(reopened.request.id, first);
+    assert_eq!(reopened.request.state, State::Pending);
 }
 
 /// Two gates (two recorders, two nodes) on one store race to run the same

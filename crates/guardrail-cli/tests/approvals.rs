@@ -226,6 +226,10 @@ fn exec_waits_for_the_persons_answer() {
 /// `guardrail hook codex` with a held command on standard input, started
 /// in the background with `extra` arguments.
 fn hook_held(dir: &Path, extra: &[&str]) -> std::process::Child {
+    hook_held_running(dir, "kubectl scale deploy/web --replicas=0", extra)
+}
+
+fn hook_held_running(dir: &Path, line: &str, extra: &[&str]) -> std::process::Child {
     use std::io::Write;
     let mut command = common::in_data_dir(dir);
     command.args(["hook", "codex"]).args(extra);
@@ -236,7 +240,7 @@ fn hook_held(dir: &Path, extra: &[&str]) -> std::process::Child {
     let mut child = command.spawn().expect("starting guardrail hook");
     let event = serde_json::json!({
         "session_id": "s-hold", "hook_event_name": "PreToolUse", "cwd": dir, "tool_name": "Bash",
-        "tool_input": {"command": "kubectl scale deploy/web --replicas=0"},
+        "tool_input": {"command": line},
     });
     child.stdin.take().unwrap().write_all(event.to_string().as_bytes()).unwrap();
     child
@@ -276,9 +280,18 @@ fn a_hook_with_a_hold_waits_for_the_persons_answer() {
     assert!(run.stdout.contains("\"deny\"") && run.stdout.contains("denied by"), "{run:?}");
     assert!(run.stdout.contains("not on a Friday") && !run.stdout.contains("run the identical"), "{run:?}");
 
+    // The denial stands while its request would have waited: the identical
+    // call is answered at once with it, and opens nothing new.
+    let started = std::time::Instant::now();
+    let run = finish(hook_held(dir, &["--hold", "60"]));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{run:?}");
+    assert!(run.stdout.contains(&next) && run.stdout.contains("not on a Friday"), "{run:?}");
+    let run = guardrail(dir, &["approvals", "list", "--state", "pending"]);
+    assert!(run.stdout.contains("no approval requests"), "{run:?}");
+
     // Undecided within the hold: answered when it runs out, naming the request.
     let started = std::time::Instant::now();
-    let run = finish(hook_held(dir, &["--hold", "1"]));
+    let run = finish(hook_held_running(dir, "kubectl scale deploy/api --replicas=0", &["--hold", "1"]));
     assert!(started.elapsed() >= std::time::Duration::from_secs(1), "{run:?}");
     assert!(run.stdout.contains("run the identical command again"), "{run:?}");
 

@@ -373,14 +373,17 @@ impl Hooks<'_> {
                 .wait()
                 .map_err(|error| error.to_string())?
                 .request;
-            let mut ended = String::new();
-            if !self.hold.is_zero() {
+            let mut ended =
+                request.ended(guardrail_audit::now()).map(|ended| ended_because(&ended)).unwrap_or_default();
+            if ended.is_empty() && !self.hold.is_zero() {
                 let until = Instant::now() + self.hold.min(MAX_HOLD);
                 let held = &checked.decision;
                 match self.gate.await_approval(&action, held, &request.id, until, APPROVAL_POLL, &mut || true) {
                     // Approved meanwhile: the decision to run it, recorded.
                     Ok(Awaited::Approved(ran)) => return Ok((*ran.decision).clone()),
-                    Ok(Awaited::Ended(now)) => ended = ended_because(&now),
+                    Ok(Awaited::Ended(now)) => {
+                        ended = now.ended(guardrail_audit::now()).map(|ended| ended_because(&ended)).unwrap_or_default()
+                    }
                     Ok(Awaited::Waiting) => {}
                     Err(error) => return Err(error.to_string()),
                 }
@@ -404,14 +407,10 @@ impl Hooks<'_> {
     }
 }
 
-/// Why a request that ended without running its action did: for the
+/// Why a request that ended without running its action did, for the
 /// agent, which should not send the identical call again.
-fn ended_because(request: &guardrail_audit::approval::Request) -> String {
-    let state = request.state_at(guardrail_audit::now());
-    match request.votes.iter().find(|vote| !vote.approve) {
-        Some(vote) => format!("{state} by {}: {}; do not send it again", vote.by, vote.reason),
-        None => format!("{state}; it did not run"),
-    }
+fn ended_because(ended: &str) -> String {
+    format!("{ended}; it did not run, and the identical call is refused while the request stands")
 }
 
 /// Whether the agent is answered "ask" (its user decides at its prompt):

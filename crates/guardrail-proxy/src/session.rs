@@ -515,7 +515,17 @@ impl Session {
             decision
         };
         let decision = if decision.verdict == Verdict::RequireApproval {
-            let (seq, request) = self.hold(&action, &decision).await;
+            let (seq, request, ended) = self.hold(&action, &decision).await;
+            // Denied while its request stands: refused at once, saying so.
+            if let (Some(id), Some(ended)) = (&request, ended) {
+                let report = refusal(&decision, seq);
+                let detail = match &report.detail {
+                    Some(detail) => format!("{detail}; approval request {id} was {ended}"),
+                    None => format!("approval request {id} was {ended}"),
+                };
+                let hint = "the identical statement is refused while the request stands";
+                return Ok(Err(report.with_detail(detail).with_hint(hint)));
+            }
             match self.wait_for_approval(&action, &decision, request.as_deref()).await? {
                 Some((changed, receipt)) => {
                     approved = receipt;
@@ -611,15 +621,20 @@ impl Session {
     }
 
     /// Records a held statement's decision and opens its approval request
-    /// (or finds the one waiting for the identical statement): where the
-    /// decision sits, and the request's id. A hold that cannot be recorded
-    /// is still a refusal.
-    async fn hold(&mut self, action: &Action, decision: &Arc<Decision>) -> (Option<u64>, Option<String>) {
+    /// (or finds the one waiting for the identical statement, or the one
+    /// that denied it while it stands): where the decision sits, the
+    /// request's id, and how it ended if it did. A hold that cannot be
+    /// recorded is still a refusal.
+    async fn hold(
+        &mut self,
+        action: &Action,
+        decision: &Arc<Decision>,
+    ) -> (Option<u64>, Option<String>, Option<String>) {
         let checked = match self.shared.record_decision(action, Arc::clone(decision)).await {
             Ok(checked) => checked,
             Err(error) => {
                 self.shared.record_failed(&self.id, &error, "a held statement");
-                return (None, None);
+                return (None, None, None);
             }
         };
         let seq = checked.receipt.as_ref().map(|receipt| receipt.seq);
@@ -628,10 +643,13 @@ impl Session {
             Err(error) => Err(ApprovalError::Record(error)),
         };
         match opened {
-            Ok(changed) => (seq, Some(changed.request.id)),
+            Ok(changed) => {
+                let ended = changed.request.ended(guardrail_audit::now());
+                (seq, Some(changed.request.id), ended)
+            }
             Err(error) => {
                 tracing::error!(session = %self.id, %error, "an approval request could not be opened");
-                (seq, None)
+                (seq, None, None)
             }
         }
     }

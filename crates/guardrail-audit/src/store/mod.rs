@@ -192,8 +192,14 @@ pub(crate) enum Step {
 pub(crate) fn step(rows: Vec<approval::Request>, id: Option<&str>, change: &Change, now: i64) -> Result<Step, Refused> {
     let current = match (id, change) {
         (Some(id), _) => rows.into_iter().find(|request| request.id == id),
+        // The same action waiting already, or denied while its request
+        // would still wait: a denial stands until then (asking again at
+        // once does not reach the inbox again).
         (None, Change::Open(new)) => rows.into_iter().find(|request| {
-            request.state_at(now) == State::Pending && request.actor == new.actor && request.target == new.target
+            let state = request.state_at(now);
+            (state == State::Pending || state == State::Denied && now < request.wait_until)
+                && request.actor == new.actor
+                && request.target == new.target
         }),
         (None, Change::Consume { .. }) => rows
             .into_iter()
@@ -202,7 +208,7 @@ pub(crate) fn step(rows: Vec<approval::Request>, id: Option<&str>, change: &Chan
         (None, _) => None,
     };
     let (request, transition) = match (current, change) {
-        // The action waits already: the same request, nothing new.
+        // The action waits already (or was denied): that request, nothing new.
         (Some(existing), Change::Open(_)) if id.is_none() => return Ok(Step::Waiting(existing)),
         (None, Change::Open(_)) => approval::apply(None, change, now)?,
         (None, Change::Consume { .. }) if id.is_none() => return Err(Refused::NoApproval),

@@ -55,12 +55,14 @@ pub fn run(args: CheckArgs) -> Result<i32, Failure> {
         if let Some(receipt) = &checked.receipt {
             text.push_str(&format!("recorded: {}#{}\n", receipt.node, receipt.seq));
         }
-        if let Some(request) = &approval {
-            text.push_str(&format!(
+        match approval.as_ref().map(|request| (request, request.ended(guardrail_audit::now()))) {
+            Some((request, None)) => text.push_str(&format!(
                 "approval: {} is pending; a person approves it with `guardrail approvals approve {}`, \
                  then the identical action runs once\n",
                 request.id, request.id
-            ));
+            )),
+            Some((request, Some(ended))) => text.push_str(&format!("approval: {} was {ended}\n", request.id)),
+            None => {}
         }
         out.write_all(text.as_bytes())
     };

@@ -41,6 +41,11 @@ fn wait_for_approval(
         .wait()
         .map_err(|error| Failure::Io(error.to_string()))?
         .request;
+    // Denied while its request stands: said, and not asked again.
+    if let Some(ended) = request.ended(guardrail_audit::now()) {
+        eprintln!("guardrail: approval request {} was {ended}; not run", request.id);
+        return Ok(None);
+    }
     let wait = args.wait || (!args.no_wait && std::io::IsTerminal::is_terminal(&std::io::stderr()));
     eprintln!(
         "guardrail: approval request {id}: a person approves it with `guardrail approvals approve {id}`{}",
@@ -59,19 +64,15 @@ fn wait_for_approval(
     match awaited {
         Awaited::Approved(checked) => Ok(Some(checked)),
         Awaited::Ended(current) => {
-            let why = current
-                .votes
-                .iter()
-                .find(|vote| !vote.approve)
-                .map(|vote| format!(" by {}: {}", vote.by, vote.reason))
-                .unwrap_or_default();
-            let state = current.state_at(guardrail_audit::now());
-            match state {
+            match current.state_at(guardrail_audit::now()) {
                 // Another gate used it first, or the policy changed.
                 State::Approved | State::Consumed => {
                     eprintln!("guardrail: approval {} was approved, but could not be used: not run", request.id)
                 }
-                state => eprintln!("guardrail: approval request {} is {state}{why}; not run", request.id),
+                _ => {
+                    let ended = current.ended(guardrail_audit::now()).unwrap_or_default();
+                    eprintln!("guardrail: approval request {} is {ended}; not run", request.id)
+                }
             }
             Ok(None)
         }
