@@ -376,7 +376,10 @@ pub fn apply(current: Option<&Request>, change: &Change, now: i64) -> Result<(Re
                 return Err(Refused::Final { id: current.id.clone(), state, what: "cancelled" });
             }
             // Only who asked (or whom an agent acts for) withdraws a request.
-            if *by != current.actor.id && current.actor.on_behalf_of.as_deref() != Some(by.as_str()) {
+            // Names compare as they do for deciding: without case or blanks.
+            let asked = same_person(by, &current.actor.id)
+                || current.actor.on_behalf_of.as_deref().is_some_and(|person| same_person(by, person));
+            if !asked {
                 return Err(Refused::NotRequester { who: by.clone() });
             }
             next.state = State::Cancelled;

@@ -89,8 +89,24 @@ fn tool_call(input: &Value, tool_input: &Value, cwd: Option<String>) -> Event {
     Event::Tool { tool: tool.to_owned(), input: tool_input.clone(), cwd }
 }
 
-/// Reads one hook event in `agent`'s format.
+/// Reads one hook event in `agent`'s format. An event of a name the gate
+/// does not know (or another agent's) that carries a tool call is
+/// unreadable, so blocked and recorded: only events without one (a
+/// notification, a session's start or stop) are let be.
 fn event(agent: Agent, input: &Value) -> Event {
+    let read = known_event(agent, input);
+    let present = |field: &str| input.get(field).is_some_and(|value| !value.is_null());
+    if read == Event::Other && (present("tool_name") || present("tool_input") || present("command")) {
+        let name = input["hook_event_name"].as_str().unwrap_or("(none)");
+        return Event::Unreadable(format!(
+            "{} sent an event Guardrail does not know, {name:?}, with a tool call in it",
+            agent.id()
+        ));
+    }
+    read
+}
+
+fn known_event(agent: Agent, input: &Value) -> Event {
     let text = |value: &Value| value.as_str().map(str::to_owned);
     let name = input["hook_event_name"].as_str().unwrap_or("");
     let cwd = text(&input["cwd"]);
@@ -683,6 +699,32 @@ mod tests {
                 json!({"hook_event_name": "beforeSubmitPrompt", "prompt": "hi"}),
                 Event::Prompt("hi".into()),
             ),
+            // An event the gate does not know, with a tool call in it (a new
+            // event name, another agent's event, none at all): blocked.
+            (
+                Agent::Cursor,
+                json!({"hook_event_name": "somethingNew", "command": "rm -rf /srv"}),
+                Event::Unreadable(
+                    "cursor sent an event Guardrail does not know, \"somethingNew\", with a tool call in it".into(),
+                ),
+            ),
+            (
+                Agent::Cursor,
+                json!({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "ls"}}),
+                Event::Unreadable(
+                    "cursor sent an event Guardrail does not know, \"PreToolUse\", with a tool call in it".into(),
+                ),
+            ),
+            (
+                Agent::ClaudeCode,
+                json!({"tool_name": "Bash", "tool_input": {"command": "ls"}}),
+                Event::Unreadable(
+                    "claude-code sent an event Guardrail does not know, \"(none)\", with a tool call in it".into(),
+                ),
+            ),
+            // Without one (a notification, a stop): let be.
+            (Agent::ClaudeCode, json!({"hook_event_name": "Notification", "message": "waiting"}), Event::Other),
+            (Agent::Cursor, json!({"hook_event_name": "stop", "status": "completed"}), Event::Other),
             (
                 Agent::Gemini,
                 json!({"hook_event_name": "BeforeTool", "tool_name": "run_shell_command", "cwd": "/w", "tool_input": {"command": "ls", "dir_path": "pkg"}}),

@@ -181,6 +181,12 @@ fn transitions() {
             Ok(Transition::Cancelled),
         ),
         (
+            "names compare without case or blanks when cancelling too",
+            request(1, None),
+            vec![(T0, Change::Cancel { by: " Alice ".into(), reason: String::new() })],
+            Ok(Transition::Cancelled),
+        ),
+        (
             "nobody else may cancel",
             request(1, None),
             vec![(T0, Change::Cancel { by: "bob".into(), reason: String::new() })],
