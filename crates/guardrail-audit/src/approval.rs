@@ -262,6 +262,10 @@ pub struct Recorded {
     pub by: String,
     pub digest: String,
     pub policy_version: String,
+    /// Who may approve and how many approvals it takes (approval records
+    /// written since these were recorded).
+    pub approver_role: Option<String>,
+    pub needed: Option<u32>,
 }
 
 impl Recorded {
@@ -274,6 +278,8 @@ impl Recorded {
                 by: event.by,
                 digest: event.digest,
                 policy_version: event.policy_version,
+                approver_role: event.approver_role,
+                needed: event.needed,
             }),
             crate::event::Event::Decision(decision) => Some(Recorded {
                 id: decision.approval?,
@@ -281,6 +287,8 @@ impl Recorded {
                 by: decision.actor.id,
                 digest: decision.digest,
                 policy_version: decision.policy_version,
+                approver_role: None,
+                needed: None,
             }),
             _ => None,
         }
@@ -312,13 +320,33 @@ pub fn in_record(request: &Request, recorded: &[Recorded]) -> Result<(), Refused
     if !own.iter().any(|event| event.transition == Transition::Approved) {
         return refused("no approval of it is recorded".to_owned());
     }
+    // Who may approve and how many: as the request was opened.
+    if let Some(opened) = own.iter().find(|event| event.transition == Transition::Requested && event.needed.is_some())
+        && (opened.needed != Some(request.needed) || opened.approver_role != request.approver_role)
+    {
+        return refused(format!(
+            "it was opened needing {} approval(s) by {}",
+            opened.needed.unwrap_or(1),
+            opened.approver_role.as_deref().unwrap_or("any person")
+        ));
+    }
     let voted = |by: &str| {
         own.iter().any(|event| matches!(event.transition, Transition::Voted | Transition::Approved) && event.by == by)
     };
-    match request.votes.iter().find(|vote| vote.approve && !voted(&vote.by)) {
-        Some(vote) => refused(format!("{}'s approval is not recorded", vote.by)),
-        None => Ok(()),
+    if let Some(vote) = request.votes.iter().find(|vote| vote.approve && !voted(&vote.by)) {
+        return refused(format!("{}'s approval is not recorded", vote.by));
     }
+    let mut approvers: Vec<&str> = own
+        .iter()
+        .filter(|event| matches!(event.transition, Transition::Voted | Transition::Approved))
+        .map(|event| event.by.as_str())
+        .collect();
+    approvers.sort_unstable();
+    approvers.dedup();
+    if approvers.len() < request.needed as usize {
+        return refused(format!("{} of {} approvals are recorded", approvers.len(), request.needed));
+    }
+    Ok(())
 }
 
 /// The transition a change made, for its record.

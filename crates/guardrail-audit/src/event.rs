@@ -59,6 +59,13 @@ pub struct ApprovalEvent {
     pub rule: String,
     /// The record of the held decision (same node).
     pub decision: u64,
+    /// Who may approve, and how many approvals it takes, as the request
+    /// stands: what it was opened with is in its `requested` record, which
+    /// a row changed later cannot lower.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needed: Option<u32>,
 }
 
 impl ApprovalEvent {
@@ -85,6 +92,8 @@ impl ApprovalEvent {
             target: request.target.clone(),
             rule: request.rule.clone(),
             decision: request.decision_seq,
+            approver_role: request.approver_role.clone(),
+            needed: Some(request.needed),
         }
     }
 }

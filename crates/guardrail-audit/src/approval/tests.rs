@@ -241,3 +241,94 @@ fn states_read_back() {
     }
     assert!(new_id().starts_with("apr-") && new_id().len() == 20 && new_id() != new_id());
 }
+
+/// What the record says of request `apr-1`: (transition, by), opened as
+/// needing `needed` approvals by `role`.
+fn recorded(needed: u32, role: Option<&str>, changes: &[(Transition, &str)]) -> Vec<Recorded> {
+    changes
+        .iter()
+        .map(|(transition, by)| Recorded {
+            id: "apr-1".into(),
+            transition: *transition,
+            by: (*by).into(),
+            digest: "d1".into(),
+            policy_version: "p1".into(),
+            approver_role: role.map(str::to_owned),
+            needed: Some(needed),
+        })
+        .collect()
+}
+
+/// The row says approved; `in_record` says whether the record agrees.
+#[test]
+fn an_approval_rests_on_the_record_not_on_the_row() {
+    let approved = |needed: u32, role: Option<&str>, voters: &[&str]| {
+        let mut row = request(needed, role);
+        row.state = State::Approved;
+        row.votes =
+            voters.iter().map(|by| Vote { by: (*by).into(), approve: true, reason: String::new(), at: T0 }).collect();
+        row
+    };
+    use Transition::{Approved, Consumed, Denied, Requested, Voted};
+    // (case, the row, the record, what in_record says)
+    type Case<'a> = (&'a str, Request, Vec<Recorded>, Result<(), &'a str>);
+    let cases: Vec<Case> = vec![
+        (
+            "as recorded",
+            approved(1, None, &["bob"]),
+            recorded(1, None, &[(Requested, "gate"), (Approved, "bob")]),
+            Ok(()),
+        ),
+        (
+            "two votes, both recorded",
+            approved(2, Some("dba"), &["bob", "carol"]),
+            recorded(2, Some("dba"), &[(Requested, "gate"), (Voted, "bob"), (Approved, "carol")]),
+            Ok(()),
+        ),
+        ("nothing recorded", approved(1, None, &["bob"]), Vec::new(), Err("no approval of it is recorded")),
+        (
+            "a vote the record does not hold",
+            approved(1, None, &["mallory"]),
+            recorded(1, None, &[(Requested, "gate"), (Approved, "bob")]),
+            Err("mallory's approval is not recorded"),
+        ),
+        (
+            "used already",
+            approved(1, None, &["bob"]),
+            recorded(1, None, &[(Requested, "gate"), (Approved, "bob"), (Consumed, "agent-7")]),
+            Err("it was consumed"),
+        ),
+        (
+            "denied in the record",
+            approved(1, None, &["bob"]),
+            recorded(1, None, &[(Requested, "gate"), (Denied, "carol"), (Approved, "bob")]),
+            Err("it was denied"),
+        ),
+        (
+            "the count lowered in the row",
+            approved(1, Some("dba"), &["bob"]),
+            recorded(2, Some("dba"), &[(Requested, "gate"), (Approved, "bob")]),
+            Err("opened needing 2 approval(s) by dba"),
+        ),
+        (
+            "the role taken off the row",
+            approved(1, None, &["bob"]),
+            recorded(1, Some("dba"), &[(Requested, "gate"), (Approved, "bob")]),
+            Err("opened needing 1 approval(s) by dba"),
+        ),
+        (
+            "one person's vote counted twice",
+            approved(2, None, &["bob", "bob"]),
+            recorded(2, None, &[(Requested, "gate"), (Voted, "bob"), (Approved, "bob")]),
+            Err("1 of 2 approvals are recorded"),
+        ),
+    ];
+    for (name, row, record, expected) in cases {
+        let got = in_record(&row, &record).map_err(|refused| refused.to_string());
+        match (got, expected) {
+            (Ok(()), Ok(())) => {}
+            (Err(message), Err(words)) => assert!(message.contains(words), "{name}: {message}"),
+            (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+        }
+    }
+}
