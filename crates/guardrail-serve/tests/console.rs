@@ -415,3 +415,48 @@ fn a_session_ends_when_its_person_is_removed_even_if_added_again() {
     config.save(&path).unwrap();
     assert_eq!(http(address, "GET", "/console/approvals", std::slice::from_ref(&cookie), "").status, 303);
 }
+
+/// Who logged in to the console, from where, and when they left, is in the
+/// record; a failed login too, without the name typed when it is nobody's
+/// (people type passwords there).
+#[test]
+fn logins_refusals_and_logouts_are_in_the_record() {
+    use guardrail_audit::event::SessionPhase;
+    let console = start();
+    let own = format!("Origin: http://{}", console.address);
+    for body in ["name=hunter2-typed-here&password=x", "name=alice&password=wrong-password-123"] {
+        let answer = http(console.address, "POST", "/login", std::slice::from_ref(&own), body);
+        assert_eq!(answer.status, 401);
+    }
+    let (cookie, csrf) = log_in(&console);
+    let answer = http(console.address, "POST", "/logout", &[cookie, own], &format!("csrf={csrf}"));
+    assert_eq!(answer.status, 303);
+
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut store = Location::in_data_dir(console._dir.path()).open_read_only().unwrap();
+    let records = store.chain("serve", 0, 1000).unwrap();
+    let sessions: Vec<guardrail_audit::event::SessionEvent> = records
+        .iter()
+        .filter_map(|record| match guardrail_audit::Event::decode(&record.kind, &record.body) {
+            Ok(guardrail_audit::Event::Session(session)) if session.channel == "console" => Some(session),
+            _ => None,
+        })
+        .collect();
+    let seen: Vec<(SessionPhase, &str)> =
+        sessions.iter().map(|session| (session.phase, session.actor.id.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            (SessionPhase::Refused, "(an unknown name)"),
+            (SessionPhase::Refused, "alice"),
+            (SessionPhase::Started, "alice"),
+            (SessionPhase::Ended, "alice"),
+        ]
+    );
+    assert!(sessions.iter().all(|session| session.peer.as_deref() == Some("127.0.0.1")));
+    assert_eq!(sessions[2].session.len(), 16);
+    assert_eq!(sessions[2].session, sessions[3].session, "the logout names the session it ends");
+    for record in &records {
+        assert!(!record.body.contains("hunter2-typed-here") && !record.body.contains("wrong-password-123"));
+    }
+}

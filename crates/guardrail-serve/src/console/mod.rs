@@ -25,6 +25,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use guardrail_audit::approval::{Approver, Viewed};
+use guardrail_audit::event::{RecordedActor, SessionEvent, SessionPhase};
 use guardrail_audit::query::{self, Filter};
 use guardrail_core::ActorKind;
 use serde::Deserialize;
@@ -192,17 +193,55 @@ async fn login(
         .unwrap_or(false);
     match user {
         Some(user) if matches => {
-            let token = sessions.start(&user.name, &user.argon2);
+            let (token, id) = sessions.start(&user.name, &user.argon2);
+            // Who logged in, from where, is in the record before the
+            // session is handed out: a login that cannot be recorded is
+            // not given.
+            if let Err(error) = record_session(&server, SessionPhase::Started, &user.name, &id, peer, None).await {
+                sessions.end_token(&token);
+                return failed(format_args!("the login could not be recorded: {error}"));
+            }
             sessions.succeeded(peer.ip(), &form.name);
             tracing::info!(user = %user.name, peer = %peer.ip(), "console login");
             ([(header::SET_COOKIE, session::set_cookie(&token))], Redirect::to("/console/approvals")).into_response()
         }
-        _ => {
+        known => {
             sessions.failed(Some(peer.ip()), &form.name);
             tracing::warn!(peer = %peer.ip(), "console login failed");
+            // A name that is nobody's is not recorded as typed: people
+            // type passwords into the name field.
+            let name = known.map_or_else(|| "(an unknown name)".to_owned(), |user| user.name);
+            let why = Some("wrong password".to_owned());
+            if let Err(error) = record_session(&server, SessionPhase::Refused, &name, "", peer, why).await {
+                tracing::error!(%error, "a refused console login could not be recorded");
+            }
             (StatusCode::UNAUTHORIZED, pages::login(Some("That name and password do not match."))).into_response()
         }
     }
+}
+
+/// A console session's start, refusal or end, in the record: who, from
+/// where, which session (its public id).
+async fn record_session(
+    server: &Server,
+    phase: SessionPhase,
+    name: &str,
+    session: &str,
+    peer: SocketAddr,
+    detail: Option<String>,
+) -> Result<(), String> {
+    let event = SessionEvent {
+        phase,
+        actor: RecordedActor { id: name.to_owned(), kind: ActorKind::Human, on_behalf_of: None },
+        channel: "console".to_owned(),
+        session: session.to_owned(),
+        target: "console".to_owned(),
+        peer: Some(peer.ip().to_string()),
+        tls: false,
+        detail,
+    };
+    let ticket = server.gate.submit_entry(guardrail_audit::Entry::session(event)).map_err(|error| error.to_string())?;
+    ticket.await.map(|_| ()).map_err(|error| error.to_string())
 }
 
 /// A verifier no password matches, for names that do not exist.
@@ -220,11 +259,21 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(server): State<Arc<Server>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    if let Err(refused) = person_posting(&server, &headers, &form.csrf) {
-        return refused;
-    }
+async fn logout(
+    State(server): State<Arc<Server>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let person = match person_posting(&server, &headers, &form.csrf) {
+        Ok(person) => person,
+        Err(refused) => return refused,
+    };
     server.console.sessions.end(&headers);
+    let (name, id) = (&person.user.name, &person.session.id);
+    if let Err(error) = record_session(&server, SessionPhase::Ended, name, id, peer, Some("logged out".into())).await {
+        tracing::error!(%error, "a console logout could not be recorded");
+    }
     ([(header::SET_COOKIE, session::clear_cookie())], Redirect::to("/login")).into_response()
 }
 

@@ -39,6 +39,9 @@ pub const KNOWN_ADDRESS: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 #[derive(Clone, Debug)]
 pub struct Session {
+    /// How the record names the session: the start of the digest of its
+    /// cookie (which it cannot be turned back into).
+    pub id: String,
     pub user: String,
     pub csrf: String,
     /// The password verifier the person logged in with: a session ends when
@@ -66,9 +69,11 @@ fn random_hex() -> String {
 impl Sessions {
     /// Starts a session for `user`, who logged in against `verifier`;
     /// returns the cookie's value.
-    pub fn start(&self, user: &str, verifier: &str) -> String {
+    pub fn start(&self, user: &str, verifier: &str) -> (String, String) {
         let token = random_hex();
+        let digest = crate::config::token_digest(&token);
         let session = Session {
+            id: digest[..16].to_owned(),
             user: user.to_owned(),
             csrf: random_hex(),
             verifier: verifier.to_owned(),
@@ -77,8 +82,9 @@ impl Sessions {
         let mut live = self.live.lock().expect("sessions");
         let now = Instant::now();
         live.retain(|_, session| session.ends > now);
-        live.insert(crate::config::token_digest(&token), session);
-        token
+        let id = session.id.clone();
+        live.insert(digest, session);
+        (token, id)
     }
 
     /// The live session the request's cookie names.
@@ -90,8 +96,15 @@ impl Sessions {
 
     /// Ends the request's session.
     pub fn end(&self, headers: &HeaderMap) {
-        if let (Some(token), Ok(mut live)) = (cookie(headers, COOKIE), self.live.lock()) {
-            live.remove(&crate::config::token_digest(&token));
+        if let Some(token) = cookie(headers, COOKIE) {
+            self.end_token(&token);
+        }
+    }
+
+    /// Ends the session whose cookie holds `token`.
+    pub fn end_token(&self, token: &str) {
+        if let Ok(mut live) = self.live.lock() {
+            live.remove(&crate::config::token_digest(token));
         }
     }
 
@@ -254,7 +267,8 @@ mod tests {
     #[test]
     fn a_session_is_found_by_its_cookie_and_ended() {
         let sessions = Sessions::default();
-        let token = sessions.start("bob", "$argon2id$v");
+        let (token, id) = sessions.start("bob", "$argon2id$v");
+        assert_eq!(id, crate::config::token_digest(&token)[..16]);
         let mut headers = HeaderMap::new();
         headers.insert("cookie", HeaderValue::from_str(&format!("a=b; {COOKIE}={token}")).unwrap());
         assert_eq!(sessions.of(&headers).unwrap().user, "bob");
