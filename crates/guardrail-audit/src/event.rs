@@ -34,6 +34,43 @@ pub enum Event {
     /// consumption is the decision record of the action it let run, which
     /// names it: one record, written in the same transaction.)
     Approval(ApprovalEvent),
+    /// Who may reach the daemon changed: an API token or a console user
+    /// added or removed.
+    Identity(IdentityEvent),
+}
+
+/// A change to who may reach `guardrail serve` (`guardrail serve token
+/// add|revoke`, `guardrail serve user add|remove`), recorded before the
+/// configuration file changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityEvent {
+    pub change: IdentityChange,
+    /// `token` (for the API and MCP endpoints) or `user` (for the console).
+    pub credential: String,
+    /// Whom it names, as what.
+    pub actor: RecordedActor,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Who made the change: the operating-system user.
+    pub by: String,
+    /// The configuration file changed.
+    pub file: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityChange {
+    Added,
+    Removed,
+}
+
+impl IdentityChange {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IdentityChange::Added => "added",
+            IdentityChange::Removed => "removed",
+        }
+    }
 }
 
 /// A change to an approval request ([`crate::approval`]).
@@ -158,8 +195,8 @@ pub struct KeyEvent {
 }
 
 impl Event {
-    pub const KINDS: [&'static str; 8] =
-        ["decision", "outcome", "prompt", "response", "tool_output", "key", "session", "approval"];
+    pub const KINDS: [&'static str; 9] =
+        ["decision", "outcome", "prompt", "response", "tool_output", "key", "session", "approval", "identity"];
 
     pub fn kind(&self) -> &'static str {
         match self {
@@ -171,6 +208,7 @@ impl Event {
             Event::Key(_) => "key",
             Event::Session(_) => "session",
             Event::Approval(_) => "approval",
+            Event::Identity(_) => "identity",
         }
     }
 
@@ -181,6 +219,7 @@ impl Event {
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.actor),
             Event::Session(event) => Some(&event.actor),
             Event::Approval(event) => Some(&event.actor),
+            Event::Identity(event) => Some(&event.actor),
             Event::Outcome(_) | Event::Key(_) => None,
         }
     }
@@ -191,7 +230,7 @@ impl Event {
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.channel),
             Event::Session(event) => Some(&event.channel),
             Event::Approval(event) => Some(&event.channel),
-            Event::Outcome(_) | Event::Key(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Identity(_) => None,
         }
     }
 
@@ -200,7 +239,7 @@ impl Event {
             Event::Decision(event) => event.session.as_deref(),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => event.session.as_deref(),
             Event::Session(event) => Some(&event.session),
-            Event::Outcome(_) | Event::Key(_) | Event::Approval(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Approval(_) | Event::Identity(_) => None,
         }
     }
 
@@ -209,7 +248,7 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.text),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.content),
-            Event::Outcome(_) | Event::Key(_) | Event::Session(_) | Event::Approval(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Session(_) | Event::Approval(_) | Event::Identity(_) => None,
         }
     }
 
@@ -224,6 +263,7 @@ impl Event {
             Event::Key(event) => serde_json::to_string(event),
             Event::Session(event) => serde_json::to_string(event),
             Event::Approval(event) => serde_json::to_string(event),
+            Event::Identity(event) => serde_json::to_string(event),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => serde_json::to_string(event),
         }
         .expect("events serialize");
@@ -242,6 +282,7 @@ impl Event {
             "key" => Event::Key(serde_json::from_str(body).map_err(unreadable)?),
             "session" => Event::Session(serde_json::from_str(body).map_err(unreadable)?),
             "approval" => Event::Approval(serde_json::from_str(body).map_err(unreadable)?),
+            "identity" => Event::Identity(serde_json::from_str(body).map_err(unreadable)?),
             other => return Err(format!("unknown kind of record {other:?}")),
         })
     }

@@ -64,6 +64,7 @@ impl Ocsf {
             Event::Key(key) => key_event(key),
             Event::Session(session) => session_event(session),
             Event::Approval(approval) => approval_event(approval),
+            Event::Identity(identity) => identity_event(identity),
         };
         let object = event.as_object_mut().expect("events are objects");
         object.insert("time".into(), json!(record.time / 1_000_000));
@@ -249,6 +250,31 @@ fn key_event(key: &KeyEvent) -> Value {
         "guardrail.endorsed": key.endorsement.is_some(),
     });
     event
+}
+
+/// OCSF Account Change (3001): an API token or a console user created or
+/// deleted.
+fn identity_event(identity: &crate::event::IdentityEvent) -> Value {
+    let activity = match identity.change {
+        crate::event::IdentityChange::Added => (1, "Create"),
+        crate::event::IdentityChange::Removed => (6, "Delete"),
+    };
+    json!({
+        "class_uid": 3001,
+        "class_name": "Account Change",
+        "category_uid": 3,
+        "category_name": "Identity & Access Management",
+        "activity_id": activity.0,
+        "activity_name": activity.1,
+        "type_uid": 3001 * 100 + activity.0,
+        "severity_id": 1,
+        "status_id": 1,
+        "status": "Success",
+        "actor": {"user": {"name": identity.by}},
+        "user": {"name": identity.actor.id, "type": identity.actor.kind.as_str(), "groups": identity.roles.iter().map(|role| json!({"name": role})).collect::<Vec<_>>()},
+        "message": format!("{} {} {}", identity.credential, identity.actor.id, identity.change.as_str()),
+        "unmapped": {"guardrail.kind": "identity", "guardrail.credential": identity.credential, "guardrail.file": identity.file},
+    })
 }
 
 /// OCSF Authentication (3002): a logon, a logoff, or a refused logon.

@@ -96,6 +96,12 @@ impl Entry {
         Entry { event: Event::Session(SessionEvent { detail, ..event }), blobs: Vec::new() }
     }
 
+    /// Who may reach the daemon changed; names masked.
+    pub fn identity(event: crate::event::IdentityEvent) -> Entry {
+        let actor = RecordedActor { id: crate::event::masked(&event.actor.id), ..event.actor };
+        Entry { event: Event::Identity(crate::event::IdentityEvent { actor, ..event }), blobs: Vec::new() }
+    }
+
     /// What happened when the action of decision record `outcome.decision` ran.
     pub fn outcome(outcome: OutcomeEvent) -> Entry {
         Entry { event: Event::Outcome(outcome.masked()), blobs: Vec::new() }

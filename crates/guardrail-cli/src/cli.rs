@@ -1081,7 +1081,8 @@ pub struct FilterArgs {
     /// Only records from this surface (`cli`, `hook`, `pgproxy`, ...).
     #[arg(long, value_name = "NAME")]
     pub channel: Option<String>,
-    /// Only this kind of record: decision, outcome, prompt, response, tool_output, session, approval, key.
+    /// Only this kind of record: decision, outcome, prompt, response, tool_output, session, approval,
+    /// identity, key.
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
     /// Only this session's records.

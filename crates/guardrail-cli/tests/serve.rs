@@ -286,3 +286,60 @@ fn the_daemon_hosts_the_proxy_and_a_held_statement_waits_for_the_api() {
     assert!(stderr.contains(&format!("request {id} (http://{address}/console/approvals/{id})")), "{stderr}");
     stop(daemon);
 }
+
+/// Who may reach the daemon is changed in its configuration file; each
+/// change is in the record first: what, whom, with which roles, by whom.
+#[test]
+fn identity_changes_are_recorded_before_the_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data(dir.path());
+    let changes: [(&[&str], &[u8]); 4] = [
+        (&["serve", "token", "add", "bob", "--kind", "human", "--role", "dba"], b""),
+        (&["serve", "user", "add", "alice", "--role", "sre"], b"a long passphrase here\n"),
+        (&["serve", "token", "revoke", "bob"], b""),
+        (&["serve", "user", "remove", "alice"], b""),
+    ];
+    for (args, stdin) in changes {
+        let mut command = common::in_data_dir(&data);
+        command.args(args);
+        let run = common::run(command, stdin);
+        assert_eq!(run.status, 0, "{args:?}: {run:?}");
+    }
+    let mut list = common::in_data_dir(&data);
+    list.args(["audit", "list", "--json", "--kind", "identity"]);
+    let run = common::run(list, b"");
+    let records: Vec<Value> = run.stdout.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let seen: Vec<(&str, &str, &str)> = records
+        .iter()
+        .map(|record| {
+            (
+                record["change"].as_str().unwrap(),
+                record["credential"].as_str().unwrap(),
+                record["actor"]["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("added", "token", "bob"),
+            ("added", "user", "alice"),
+            ("removed", "token", "bob"),
+            ("removed", "user", "alice")
+        ]
+    );
+    assert_eq!(records[0]["roles"], serde_json::json!(["dba"]));
+    assert!(records.iter().all(|record| !record["by"].as_str().unwrap().is_empty()));
+    // In the OCSF export: Account Change, created and deleted.
+    let mut export = common::in_data_dir(&data);
+    export.args(["audit", "export", "--format", "ocsf"]);
+    let run = common::run(export, b"");
+    let classes: Vec<(u64, u64)> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|event| event["class_uid"] == 3001)
+        .map(|event| (event["class_uid"].as_u64().unwrap(), event["activity_id"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(classes, [(3001, 1), (3001, 1), (3001, 6), (3001, 6)]);
+}

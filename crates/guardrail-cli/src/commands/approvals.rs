@@ -168,7 +168,7 @@ fn confirm_at_terminal(id: &str, approve: bool, shown: &str) -> Result<(), Failu
 
 /// The person at this terminal: the operating-system user running the
 /// command (not an environment variable, which anyone can set).
-fn local_person() -> Result<String, Failure> {
+pub(crate) fn local_person() -> Result<String, Failure> {
     // SAFETY: getuid has no preconditions; getpwuid_r writes only into the
     // buffers given, and the name is read before they go out of scope.
     unsafe {

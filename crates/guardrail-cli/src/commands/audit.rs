@@ -239,6 +239,20 @@ fn line(entry: &Read) -> String {
                 .unwrap_or_default(),
             approval.decision,
         ),
+        Event::Identity(identity) => format!(
+            "{head}  {:<21}  {} {} ({}){} by {} in {}",
+            format!("identity {}", identity.change.as_str()),
+            identity.credential,
+            identity.actor.id,
+            identity.actor.kind,
+            if identity.roles.is_empty() {
+                String::new()
+            } else {
+                format!(" with roles {}", identity.roles.join(", "))
+            },
+            identity.by,
+            identity.file,
+        ),
         Event::Key(key) => format!(
             "{head}  {:<21}  signing key {}: {}",
             "key",

@@ -24,16 +24,26 @@ const DECISION_QUEUE: usize = 1024;
 const DECISION_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub fn run(args: ServeArgs) -> Result<i32, Failure> {
+    use guardrail_audit::event::IdentityChange::{Added, Removed};
+    use guardrail_core::ActorKind;
     match args.command {
         Some(ServeCommand::Token(TokenCommand::Add { name, kind, roles, config, store })) => {
-            let path = edit(config, &store, |config| {
-                config.add_token(&name, kind.into(), roles).map(Some).map_err(Failure::Usage)
+            let who = Identity { change: Added, credential: "token", name: &name, kind: kind.into(), roles: &roles };
+            let path = edit(config, &store, who, |config| {
+                config.add_token(&name, kind.into(), roles.clone()).map(Some).map_err(Failure::Usage)
             })?;
             eprintln!("guardrail: token for {name} added to {} (shown once)", path.display());
             Ok(exit::ALLOW)
         }
         Some(ServeCommand::Token(TokenCommand::Revoke { name, config, store })) => {
-            edit(config, &store, |config| match config.revoke(&name) {
+            let who =
+                Identity { change: Removed, credential: "token", name: &name, kind: ActorKind::Human, roles: &[] };
+            let path = config_path(config.clone(), &store)?;
+            let kind = ServeConfig::load(&path)
+                .ok()
+                .and_then(|config| config.tokens.iter().find(|token| token.name == name).map(|token| token.kind));
+            let who = Identity { kind: kind.unwrap_or(ActorKind::Human), ..who };
+            edit(config, &store, who, |config| match config.revoke(&name) {
                 true => Ok(None),
                 false => Err(Failure::Usage(format!("there is no token for {name:?}"))),
             })?;
@@ -47,14 +57,17 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
             if password.is_empty() {
                 return Err(Failure::Usage("no password on standard input: pipe the person's password in".into()));
             }
-            let path = edit(config, &store, |config| {
-                config.add_user(&name, roles, password).map(|()| None).map_err(Failure::Usage)
+            let who =
+                Identity { change: Added, credential: "user", name: &name, kind: ActorKind::Human, roles: &roles };
+            let path = edit(config, &store, who, |config| {
+                config.add_user(&name, roles.clone(), password).map(|()| None).map_err(Failure::Usage)
             })?;
             eprintln!("guardrail: {name} may log in to the console ({})", path.display());
             Ok(exit::ALLOW)
         }
         Some(ServeCommand::User(UserCommand::Remove { name, config, store })) => {
-            edit(config, &store, |config| match config.remove_user(&name) {
+            let who = Identity { change: Removed, credential: "user", name: &name, kind: ActorKind::Human, roles: &[] };
+            edit(config, &store, who, |config| match config.remove_user(&name) {
                 true => Ok(None),
                 false => Err(Failure::Usage(format!("there is no user {name:?}"))),
             })?;
@@ -65,13 +78,24 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
     }
 }
 
+/// The identity a change to the configuration adds or removes.
+struct Identity<'a> {
+    change: guardrail_audit::event::IdentityChange,
+    credential: &'static str,
+    name: &'a str,
+    kind: guardrail_core::ActorKind,
+    roles: &'a [String],
+}
+
 /// Changes the configuration file (`config`, else the data directory's)
-/// with `change`, and saves it; where it is. A running daemon sees the
-/// change at its next request. What `change` returns is printed (a new
-/// token, shown once).
+/// with `change`, and saves it; where it is. The change is recorded first
+/// (who, by whom, in which file): one that cannot be recorded is not made.
+/// A running daemon sees the change at its next request. What `change`
+/// returns is printed (a new token, shown once).
 fn edit(
     config: Option<PathBuf>,
     store: &StoreArgs,
+    identity: Identity<'_>,
     change: impl FnOnce(&mut ServeConfig) -> Result<Option<String>, Failure>,
 ) -> Result<PathBuf, Failure> {
     let path = config_path(config, store)?;
@@ -80,6 +104,20 @@ fn edit(
         Failure::Usage(message) => Failure::Usage(format!("{}: {message}", path.display())),
         other => other,
     })?;
+    let event = guardrail_audit::event::IdentityEvent {
+        change: identity.change,
+        credential: identity.credential.to_owned(),
+        actor: guardrail_audit::event::RecordedActor {
+            id: identity.name.to_owned(),
+            kind: identity.kind,
+            on_behalf_of: None,
+        },
+        roles: identity.roles.to_vec(),
+        by: super::approvals::local_person()?,
+        file: path.display().to_string(),
+    };
+    let recorder = crate::store::recorder(store, None)?;
+    recorder.record(guardrail_audit::Entry::identity(event)).map_err(|error| Failure::Io(error.to_string()))?;
     config.save(&path).map_err(Failure::Io)?;
     if let Some(shown) = shown {
         println!("{shown}");

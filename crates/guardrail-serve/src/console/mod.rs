@@ -236,7 +236,7 @@ async fn record_session(
         channel: "console".to_owned(),
         session: session.to_owned(),
         target: "console".to_owned(),
-        peer: Some(peer.ip().to_string()),
+        peer: Some(peer.to_string()),
         tls: false,
         detail,
     };

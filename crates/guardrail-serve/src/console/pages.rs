@@ -306,6 +306,9 @@ fn summary(entry: &Entry) -> String {
         Event::Outcome(outcome) => format!("outcome of #{}: {:?}", outcome.decision, outcome.status).to_lowercase(),
         Event::Approval(approval) => format!("{} {} by {}", approval.id, approval.transition.as_str(), approval.by),
         Event::Session(session) => format!("session {:?}", session.phase).to_lowercase(),
+        Event::Identity(identity) => {
+            format!("{} {} {} by {}", identity.credential, identity.actor.id, identity.change.as_str(), identity.by)
+        }
         Event::Key(_) => "signing key".to_owned(),
         other => other.text().map(|text| text.preview().to_owned()).unwrap_or_default(),
     }
