@@ -551,23 +551,10 @@ fn a_held_statement_waits_for_the_person_and_runs_when_approved() {
     let location = guardrail_audit::Location::in_data_dir(proxy.data_dir.path());
     // The person answers the first request that waits.
     let answer = |approve: bool| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let pending = location.open_read_only().unwrap().approvals().unwrap();
-            if let Some(request) =
-                pending.iter().find(|request| request.state == guardrail_audit::approval::State::Pending)
-            {
-                let dana = Approver { id: "dana".into(), kind: guardrail_core::ActorKind::Human, roles: Vec::new() };
-                approver
-                    .decide_approval(&request.id, dana, approve, "checked with the auditors")
-                    .unwrap()
-                    .wait()
-                    .unwrap();
-                return request.id.clone();
-            }
-            assert!(std::time::Instant::now() < deadline, "nothing waited");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let id = first_pending(&location);
+        let dana = Approver { id: "dana".into(), kind: guardrail_core::ActorKind::Human, roles: Vec::new() };
+        approver.decide_approval(&id, dana, approve, "checked with the auditors").unwrap().wait().unwrap();
+        id
     };
     // psql, from a thread of its own while the person answers.
     let (port, database) = (proxy.address.port(), proxy.name.clone());
@@ -664,6 +651,22 @@ fn a_held_statement_runs_once_a_person_approves_it() {
     assert!(ran.reason.contains("approved by dana"), "{}", ran.reason);
 }
 
+/// The id of the first request that waits in the record at `location`,
+/// once one does (within 15 s).
+fn first_pending(location: &guardrail_audit::Location) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let requests = location.open_read_only().unwrap().approvals().unwrap();
+        if let Some(request) =
+            requests.iter().find(|request| request.state == guardrail_audit::approval::State::Pending)
+        {
+            return request.id.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing waited");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A statement held for approval belongs to the client waiting for it: a
 /// client that goes away takes it along (approved afterwards, it does not
 /// run), and a client's cancel request (Ctrl-C in psql) refuses it at once.
@@ -674,17 +677,6 @@ fn a_held_statement_ends_with_its_client_or_its_cancel() {
     direct(&mut proxy, "CREATE TABLE payroll (id int)");
     let (approver, _keys) = proxy.approver();
     let location = guardrail_audit::Location::in_data_dir(proxy.data_dir.path());
-    let pending = || {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let requests = location.open_read_only().unwrap().approvals().unwrap();
-            if let Some(request) = requests.iter().find(|request| request.state == State::Pending) {
-                return request.id.clone();
-            }
-            assert!(std::time::Instant::now() < deadline, "nothing waited");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
 
     // psql sends the statement, then is killed while it waits.
     let mut psql = std::process::Command::new("psql")
@@ -695,7 +687,7 @@ fn a_held_statement_ends_with_its_client_or_its_cancel() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let id = pending();
+    let id = first_pending(&location);
     psql.kill().unwrap();
     psql.wait().unwrap();
     std::thread::sleep(Duration::from_millis(800));
