@@ -47,26 +47,42 @@ fn cli_reference_is_fresh() {
          # Command line\n\n\
          Every command and flag, as `--help` prints them.\n",
     );
-    let commands: &[(&str, &[&str])] = &[
-        ("guardrail", &["--help"]),
-        ("guardrail check", &["check", "--help"]),
-        ("guardrail policy", &["policy", "--help"]),
-        ("guardrail policy show-default", &["policy", "show-default", "--help"]),
-        ("guardrail policy schema", &["policy", "schema", "--help"]),
-        ("guardrail policy validate", &["policy", "validate", "--help"]),
-        ("guardrail policy test", &["policy", "test", "--help"]),
-        ("guardrail record", &["record", "--help"]),
-        ("guardrail audit", &["audit", "--help"]),
-        ("guardrail hook", &["hook", "--help"]),
-        ("guardrail exec", &["exec", "--help"]),
-    ];
-    for (title, args) in commands {
-        write!(out, "\n## `{title}`\n\n```text\n{}```\n", help(args)).unwrap();
+    // Every command and subcommand, found in the help itself (its
+    // `Commands:` list), so a new one cannot be left out.
+    let mut pending = vec![Vec::<String>::new()];
+    while let Some(path) = pending.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let text = help(&args);
+        let title = std::iter::once("guardrail").chain(path.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
+        write!(out, "\n## `{title}`\n\n```text\n{text}```\n").unwrap();
+        let mut subcommands = subcommands(&text);
+        subcommands.reverse();
+        for name in subcommands {
+            let mut next = path.clone();
+            next.push(name);
+            pending.push(next);
+        }
     }
     check_fresh("docs/cli.md", out);
 }
 
 /// How the default policy judges an intent, bounded and unbounded.
+/// The subcommands a help text lists under `Commands:` (not `help`).
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|line| line.trim() != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        // A command's line starts two spaces in; its description's next
+        // lines are indented further.
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
 fn default_verdict(policy: &Policy, kind: IntentKind) -> String {
     let actor = Actor::default();
     let describe = |scope: Scope| {
