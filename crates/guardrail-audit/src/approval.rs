@@ -266,11 +266,15 @@ pub struct Recorded {
     /// written since these were recorded).
     pub approver_role: Option<String>,
     pub needed: Option<u32>,
+    pub valid_for: Option<i64>,
+    /// When it was recorded (nanoseconds since the epoch).
+    pub time: i64,
 }
 
 impl Recorded {
-    /// What a stored record says of a request, if anything.
-    pub fn of(kind: &str, body: &str) -> Option<Recorded> {
+    /// What a stored record (its kind, body and time) says of a request,
+    /// if anything.
+    pub fn of(kind: &str, body: &str, time: i64) -> Option<Recorded> {
         match crate::event::Event::decode(kind, body).ok()? {
             crate::event::Event::Approval(event) => Some(Recorded {
                 id: event.id,
@@ -280,6 +284,8 @@ impl Recorded {
                 policy_version: event.policy_version,
                 approver_role: event.approver_role,
                 needed: event.needed,
+                valid_for: event.valid_for,
+                time,
             }),
             crate::event::Event::Decision(decision) => Some(Recorded {
                 id: decision.approval?,
@@ -289,6 +295,8 @@ impl Recorded {
                 policy_version: decision.policy_version,
                 approver_role: None,
                 needed: None,
+                valid_for: None,
+                time,
             }),
             _ => None,
         }
@@ -301,7 +309,7 @@ impl Recorded {
 /// used it (`recorded`: what the record says of requests opened since it
 /// was). The requests' table is the gate's working copy; the chain, hashed
 /// and signed, is what a row rewritten outside the gate cannot match.
-pub fn in_record(request: &Request, recorded: &[Recorded]) -> Result<(), Refused> {
+pub fn in_record(request: &Request, recorded: &[Recorded], now: i64) -> Result<(), Refused> {
     let refused = |why: String| Err(Refused::NotInRecord { id: request.id.clone(), why });
     let own: Vec<&Recorded> = recorded
         .iter()
@@ -317,8 +325,15 @@ pub fn in_record(request: &Request, recorded: &[Recorded]) -> Result<(), Refused
     }) {
         return refused(format!("it was {} by {}", ended.transition.as_str(), ended.by));
     }
-    if !own.iter().any(|event| event.transition == Transition::Approved) {
+    let Some(approved) = own.iter().find(|event| event.transition == Transition::Approved) else {
         return refused("no approval of it is recorded".to_owned());
+    };
+    // Usable for as long as it was opened with, from when it was recorded.
+    let opened = own.iter().find(|event| event.transition == Transition::Requested);
+    if let Some(valid_for) = opened.and_then(|event| event.valid_for).or(approved.valid_for)
+        && now >= approved.time.saturating_add(valid_for)
+    {
+        return refused("its approval, as recorded, has expired".to_owned());
     }
     // Who may approve and how many: as the request was opened.
     if let Some(opened) = own.iter().find(|event| event.transition == Transition::Requested && event.needed.is_some())

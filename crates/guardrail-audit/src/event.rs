@@ -103,6 +103,9 @@ pub struct ApprovalEvent {
     pub approver_role: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needed: Option<u32>,
+    /// How long an approval stays usable once given (nanoseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_for: Option<i64>,
 }
 
 impl ApprovalEvent {
@@ -131,6 +134,7 @@ impl ApprovalEvent {
             decision: request.decision_seq,
             approver_role: request.approver_role.clone(),
             needed: Some(request.needed),
+            valid_for: Some(request.valid_for),
         }
     }
 }

@@ -773,6 +773,17 @@ fn the_gate_guards_its_own_files_and_configuration() {
         ("wc -c ~/.local/share/guardrail/record.sqlite3", "!gate.tamper"),
         ("sha256sum ~/.local/share/guardrail/record.sqlite3", "!gate.tamper"),
         ("file ~/.local/share/guardrail/record.sqlite3", "!gate.tamper"),
+        // Named through variables, fetched as URLs, or given to sqlite3 as
+        // SQL the line does not show.
+        ("cat $GUARDRAIL_DATA_DIR/signing.key", "gate.tamper"),
+        ("python3 /tmp/fix.py \"$XDG_DATA_HOME/guardrail/record.sqlite3\"", "gate.tamper"),
+        ("curl -s file:///home/dev/.local/share/guardrail/signing.key", "gate.tamper"),
+        ("curl -s FILE://localhost/home/dev/.local/share/guardrail/signing%2Ekey", "gate.tamper"),
+        ("curl -s file:///home/dev/projects/app/README.md", "!gate.tamper"),
+        ("sqlite3 -init /tmp/forge.sql ~/.local/share/guardrail/record.sqlite3 .quit", "gate.tamper"),
+        ("sqlite3 ~/.local/share/guardrail/record.sqlite3 '.read /tmp/forge.sql'", "gate.tamper"),
+        ("sqlite3 -cmd 'DELETE FROM approvals' ~/.local/share/guardrail/record.sqlite3 .quit", "gate.tamper"),
+        ("sqlite3 -init /tmp/setup.sql ./app.db .quit", "!gate.tamper"),
         // Its secrets: the daemon's tokens, password verifiers and webhook keys.
         ("cat ~/.local/share/guardrail/serve.toml", "gate.tamper"),
         ("grep secret ~/.local/share/guardrail/serve.toml", "gate.tamper"),

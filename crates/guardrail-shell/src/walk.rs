@@ -1284,6 +1284,22 @@ impl Resolver for Walker {
         match name {
             "HOME" => known(self.layout.home.as_deref().unwrap_or("/home/~")),
             "TMPDIR" | "TMP" | "TEMP" => known("/tmp"),
+            // Where the gate's places are, as the gate itself finds them:
+            // `$GUARDRAIL_DATA_DIR/signing.key` is the key.
+            "XDG_DATA_HOME" | "XDG_CONFIG_HOME" => {
+                let below = if name == "XDG_DATA_HOME" { ".local/share" } else { ".config" };
+                let home = self.layout.home.as_deref().unwrap_or("/home/~");
+                known(&format!("{}/{below}", home.trim_end_matches('/')))
+            }
+            "GUARDRAIL_DATA_DIR" => {
+                let running = self.protected.iter().find(|(_, what)| *what == crate::locations::GateFile::Data);
+                match running {
+                    Some((dir, _)) => known(dir),
+                    None => {
+                        known(&format!("{}/.local/share/guardrail", self.layout.home.as_deref().unwrap_or("/home/~")))
+                    }
+                }
+            }
             "PWD" => match &self.cwd {
                 Dir::Absolute(path) => known(path),
                 Dir::Workspace(path) => known(if path.is_empty() { "." } else { path }),

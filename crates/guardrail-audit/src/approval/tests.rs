@@ -255,6 +255,8 @@ fn recorded(needed: u32, role: Option<&str>, changes: &[(Transition, &str)]) -> 
             policy_version: "p1".into(),
             approver_role: role.map(str::to_owned),
             needed: Some(needed),
+            valid_for: Some(50),
+            time: T0,
         })
         .collect()
 }
@@ -323,8 +325,14 @@ fn an_approval_rests_on_the_record_not_on_the_row() {
             Err("1 of 2 approvals are recorded"),
         ),
     ];
+    // Usable for as long as recorded, whatever the row's clock says.
+    let mut row = approved(1, None, &["bob"]);
+    row.valid_until = Some(T0 + 10_000);
+    let record = recorded(1, None, &[(Requested, "gate"), (Approved, "bob")]);
+    let late = in_record(&row, &record, T0 + 60).unwrap_err().to_string();
+    assert!(late.contains("has expired"), "{late}");
     for (name, row, record, expected) in cases {
-        let got = in_record(&row, &record).map_err(|refused| refused.to_string());
+        let got = in_record(&row, &record, T0 + 10).map_err(|refused| refused.to_string());
         match (got, expected) {
             (Ok(()), Ok(())) => {}
             (Err(message), Err(words)) => assert!(message.contains(words), "{name}: {message}"),

@@ -235,9 +235,9 @@ pub(crate) trait ApprovalWrites {
 /// looked for from this long before its request was opened.
 const CLOCK_SKEW_NS: i64 = 10 * 60 * 1_000_000_000;
 
-/// What stored `(kind, body)` rows say of approval requests.
-pub(crate) fn approval_events(rows: impl IntoIterator<Item = (String, String)>) -> Vec<approval::Recorded> {
-    rows.into_iter().filter_map(|(kind, body)| approval::Recorded::of(&kind, &body)).collect()
+/// What stored `(kind, body, time)` rows say of approval requests.
+pub(crate) fn approval_events(rows: impl IntoIterator<Item = (String, String, i64)>) -> Vec<approval::Recorded> {
+    rows.into_iter().filter_map(|(kind, body, time)| approval::Recorded::of(&kind, &body, time)).collect()
 }
 
 /// The change `change` to the request found in `rows` (read under the
@@ -270,7 +270,7 @@ pub(crate) fn make(
     // An approval is used only on what the signed record says of it.
     if let Ok(Step::Made(request, Transition::Consumed)) = &outcome {
         let recorded = writes.approval_records(request.requested_at.saturating_sub(CLOCK_SKEW_NS))?;
-        if let Err(refused) = approval::in_record(request, &recorded) {
+        if let Err(refused) = approval::in_record(request, &recorded, now) {
             outcome = Err(refused);
         }
     }

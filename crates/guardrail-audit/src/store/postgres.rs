@@ -242,13 +242,15 @@ impl super::ApprovalWrites for Writes<'_, '_> {
     fn approval_records(&mut self, since: i64) -> Result<Vec<crate::approval::Recorded>, StoreError> {
         let rows = self.0.query(
             concat!(
-                "SELECT kind, body FROM guardrail_records WHERE ",
+                "SELECT kind, body, time FROM guardrail_records WHERE ",
                 approval_records!(),
                 " AND time >= $1 ORDER BY time"
             ),
             &[&since],
         )?;
-        Ok(super::approval_events(rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)))))
+        Ok(super::approval_events(
+            rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, String>(1), row.get(2))),
+        ))
     }
 }
 

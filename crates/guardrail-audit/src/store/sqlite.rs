@@ -351,12 +351,12 @@ impl super::ApprovalWrites for Writes<'_> {
         let mut statement = self.0.prepare_cached(concat!(
             // INDEXED BY: an error, never a scan of the whole record, if
             // the index ever stops serving the query.
-            "SELECT kind, body FROM records INDEXED BY records_approvals WHERE ",
+            "SELECT kind, body, time FROM records INDEXED BY records_approvals WHERE ",
             approval_records!(),
             " AND time >= ?1 ORDER BY time"
         ))?;
         let rows = statement
-            .query_map(params![since], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
+            .query_map(params![since], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get(2)?)))?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(super::approval_events(rows))
     }

@@ -491,7 +491,8 @@ fn verify(checkpoints: Option<&Path>, keys: Vec<String>, json: bool, args: &Stor
             out.push_str("ok: every record and checkpoint verifies\n");
         }
     }
-    crate::print(&out)?;
+    // Node names and problems come from the store: shown, never obeyed.
+    crate::print(&crate::render::terminal_safe(&out))?;
     Ok(if report.is_ok() { exit::ALLOW } else { exit::DENY })
 }
 

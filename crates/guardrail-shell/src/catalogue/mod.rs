@@ -503,6 +503,15 @@ pub(crate) fn apply(walker: &mut Walker, program: &Program, command: &Command<'_
             Role::Password => walker.secret(&arg.text, arg.span),
             Role::Credential | Role::Mode | Role::Other | Role::Transfer | Role::Base => {}
         }
+        // A `file://` URL is a file read here, whatever program fetches it
+        // (`curl file:///home/me/.ssh/id_rsa`).
+        if network
+            && !arg.dynamic
+            && let Some(path) = file_url(&arg.text)
+        {
+            let read = walker.read_path(&Arg::literal(path, arg.span), false);
+            reads.push(read);
+        }
         // Whatever a network program is given may leave with it.
         if network && !matches!(part.role, Role::Credential | Role::Password | Role::Send | Role::Host | Role::Upload) {
             walker.send(arg.mark.as_ref(), &sink, command.program, span);
@@ -779,4 +788,35 @@ fn delete_note(program: &str) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// The local path a `file://` URL names (`file:///etc/passwd`,
+/// `file://localhost/etc/passwd`, percent-decoded).
+fn file_url(text: &str) -> Option<String> {
+    let scheme = text.get(..7)?;
+    if !scheme.eq_ignore_ascii_case("file://") {
+        return None;
+    }
+    let rest = &text[7..];
+    let path = rest.strip_prefix("localhost").unwrap_or(rest);
+    if !path.starts_with('/') {
+        return None;
+    }
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|byte| (*byte as char).to_digit(16));
+        match (bytes[index], hex(index + 1), hex(index + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                decoded.push((high * 16 + low) as u8);
+                index += 3;
+            }
+            (byte, ..) => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&decoded).into_owned())
 }

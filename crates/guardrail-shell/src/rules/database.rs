@@ -116,8 +116,18 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
         }
         "sqlite3" => {
             let parsed = options(args, &["-cmd", "-init", "-separator", "-newline", "-nullvalue"], false);
-            // Each argument after the database is a line of its own.
-            let statements: Vec<&str> = parsed.operands.iter().skip(1).map(|arg| arg.text.as_str()).collect();
+            // Each `-cmd` value, then each argument after the database, is a
+            // line of its own.
+            let commands = parsed.values.iter().filter(|(name, _)| name == "-cmd").map(|(_, value)| value.as_str());
+            let statements: Vec<&str> =
+                commands.chain(parsed.operands.iter().skip(1).map(|arg| arg.text.as_str())).collect();
+            // SQL the line does not show: an `-init` file, or dot-commands
+            // that read or run more.
+            let unseen = parsed.value("-init").is_some()
+                || statements.iter().any(|line| {
+                    let command = line.trim_start().split_whitespace().next().unwrap_or("");
+                    matches!(command, ".read" | ".restore" | ".import" | ".load" | ".shell" | ".system" | ".open")
+                });
             let before = walker.intent_count();
             if statements.is_empty() {
                 stdin_sql(walker, &command.input, span, "sqlite3");
@@ -127,9 +137,10 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             // The gate's own record, changed with SQL (or with SQL nobody can read).
             if let Some(database) = parsed.operands.first()
                 && walker.is_gate_file(database)
-                && walker.intents_since(before).any(|intent| {
-                    !matches!(intent.kind, IntentKind::DataRead | IntentKind::SessionShow | IntentKind::ProcessRun)
-                })
+                && (unseen
+                    || walker.intents_since(before).any(|intent| {
+                        !matches!(intent.kind, IntentKind::DataRead | IntentKind::SessionShow | IntentKind::ProcessRun)
+                    }))
             {
                 walker.emit(
                     IntentKind::GateTamper,
