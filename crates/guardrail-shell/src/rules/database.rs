@@ -125,7 +125,7 @@ pub(crate) fn check(walker: &mut Walker, command: &Command<'_>) -> bool {
             // that read or run more.
             let unseen = parsed.value("-init").is_some()
                 || statements.iter().any(|line| {
-                    let command = line.trim_start().split_whitespace().next().unwrap_or("");
+                    let command = line.split_whitespace().next().unwrap_or("");
                     matches!(command, ".read" | ".restore" | ".import" | ".load" | ".shell" | ".system" | ".open")
                 });
             let before = walker.intent_count();
