@@ -20,6 +20,9 @@ pub mod guard;
 pub mod intent;
 pub mod policy;
 pub mod secret;
+pub mod visible;
+
+pub use visible::visible;
 
 pub use action::{Action, ActionContext, ActionKind, Actor, ActorKind, justification_in};
 pub use decision::{Decision, Judgement, Obligation, Verdict};

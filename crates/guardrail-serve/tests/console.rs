@@ -460,3 +460,18 @@ fn logins_refusals_and_logouts_are_in_the_record() {
         assert!(!record.body.contains("hunter2-typed-here") && !record.body.contains("wrong-password-123"));
     }
 }
+
+/// An action's text is shown as it is: characters that reorder a line or
+/// redraw a terminal are made visible, on the request's page and in lists.
+#[test]
+fn control_and_bidirectional_characters_are_shown_not_obeyed() {
+    let console = start();
+    let id = hold(&console.gate, "GRANT ALL ON payroll TO mallory /* \u{202E} \u{1b}[2K */");
+    let (cookie, _) = log_in(&console);
+    for path in [format!("/console/approvals/{id}"), "/console/approvals".to_owned()] {
+        let page = http(console.address, "GET", &path, std::slice::from_ref(&cookie), "");
+        assert_eq!(page.status, 200, "{path}");
+        assert!(!page.body.contains('\u{202E}') && !page.body.contains('\u{1b}'), "{path}: shown raw");
+        assert!(page.body.contains("&lt;U+202E&gt;") && page.body.contains("^[[2K"), "{path}: {}", page.body);
+    }
+}

@@ -188,9 +188,10 @@ fn requests_table(rows: &[&Viewed], waiting: bool) -> Markup {
 }
 
 fn clip(text: &str, most: usize) -> String {
+    let text = guardrail_core::visible(text);
     match text.char_indices().nth(most) {
         Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
+        None => text.into_owned(),
     }
 }
 
@@ -216,7 +217,9 @@ fn evidence(text: &str, spans: &[[usize; 2]]) -> Markup {
         at = end;
     }
     pieces.push((false, &text[at..]));
-    html! { pre.action { code { @for (marked, piece) in pieces { @if marked { mark { (piece) } } @else { (piece) } } } } }
+    // Shown as they are: control and bidirectional characters visible.
+    let shown = |piece: &str| guardrail_core::visible(piece).into_owned();
+    html! { pre.action { code { @for (marked, piece) in pieces { @if marked { mark { (shown(piece)) } } @else { (shown(piece)) } } } } }
 }
 
 fn intents_table(event: &guardrail_audit::event::DecisionEvent) -> Markup {
