@@ -37,6 +37,20 @@ pub enum Event {
     /// Who may reach the daemon changed: an API token or a console user
     /// added or removed.
     Identity(IdentityEvent),
+    /// A stored record that does not read as the event its kind names (a
+    /// newer version's, or tampered with): never written by the gate, shown
+    /// by readers in its place so that one bad record does not hide the
+    /// rest. `audit verify` says whether it is as written.
+    Unreadable(UnreadableEvent),
+}
+
+/// What a reader knows of a record it cannot read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableEvent {
+    /// The kind the record says it is.
+    pub stored_kind: String,
+    /// Why it does not read.
+    pub error: String,
 }
 
 /// A change to who may reach `guardrail serve` (`guardrail serve token
@@ -213,6 +227,7 @@ impl Event {
             Event::Session(_) => "session",
             Event::Approval(_) => "approval",
             Event::Identity(_) => "identity",
+            Event::Unreadable(_) => "unreadable",
         }
     }
 
@@ -224,7 +239,7 @@ impl Event {
             Event::Session(event) => Some(&event.actor),
             Event::Approval(event) => Some(&event.actor),
             Event::Identity(event) => Some(&event.actor),
-            Event::Outcome(_) | Event::Key(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Unreadable(_) => None,
         }
     }
 
@@ -234,7 +249,7 @@ impl Event {
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.channel),
             Event::Session(event) => Some(&event.channel),
             Event::Approval(event) => Some(&event.channel),
-            Event::Outcome(_) | Event::Key(_) | Event::Identity(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Identity(_) | Event::Unreadable(_) => None,
         }
     }
 
@@ -243,7 +258,7 @@ impl Event {
             Event::Decision(event) => event.session.as_deref(),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => event.session.as_deref(),
             Event::Session(event) => Some(&event.session),
-            Event::Outcome(_) | Event::Key(_) | Event::Approval(_) | Event::Identity(_) => None,
+            Event::Outcome(_) | Event::Key(_) | Event::Approval(_) | Event::Identity(_) | Event::Unreadable(_) => None,
         }
     }
 
@@ -252,7 +267,12 @@ impl Event {
         match self {
             Event::Decision(event) => Some(&event.text),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => Some(&event.content),
-            Event::Outcome(_) | Event::Key(_) | Event::Session(_) | Event::Approval(_) | Event::Identity(_) => None,
+            Event::Outcome(_)
+            | Event::Key(_)
+            | Event::Session(_)
+            | Event::Approval(_)
+            | Event::Identity(_)
+            | Event::Unreadable(_) => None,
         }
     }
 
@@ -268,6 +288,7 @@ impl Event {
             Event::Session(event) => serde_json::to_string(event),
             Event::Approval(event) => serde_json::to_string(event),
             Event::Identity(event) => serde_json::to_string(event),
+            Event::Unreadable(event) => serde_json::to_string(event),
             Event::Prompt(event) | Event::Response(event) | Event::ToolOutput(event) => serde_json::to_string(event),
         }
         .expect("events serialize");

@@ -65,6 +65,17 @@ impl Ocsf {
             Event::Session(session) => session_event(session),
             Event::Approval(approval) => approval_event(approval),
             Event::Identity(identity) => identity_event(identity),
+            // OCSF's base event: what the record is cannot be said.
+            Event::Unreadable(unreadable) => json!({
+                "class_uid": 0,
+                "class_name": "Base Event",
+                "category_uid": 0,
+                "activity_id": 0,
+                "type_uid": 0,
+                "severity_id": 4,
+                "message": format!("a {} record that does not read: {}", unreadable.stored_kind, unreadable.error),
+                "unmapped": {"guardrail.kind": "unreadable", "guardrail.stored_kind": unreadable.stored_kind},
+            }),
         };
         let object = event.as_object_mut().expect("events are objects");
         object.insert("time".into(), json!(record.time / 1_000_000));

@@ -34,7 +34,7 @@ pub fn scan<E: From<ReadError>>(
         let Some(last) = page.last() else { return Ok(()) };
         after = last.id;
         for stored in page {
-            let entry = Entry::decode(stored.record).map_err(|error| E::from(ReadError::Undecodable(error)))?;
+            let entry = Entry::decode_or_mark(stored.record);
             if filter.matches(&entry) {
                 each(entry)?;
             }
@@ -70,6 +70,19 @@ impl Entry {
         let event = Event::decode(&record.kind, &record.body)
             .map_err(|error| format!("record {}#{}: {error}", record.node, record.seq))?;
         Ok(Entry { record, event })
+    }
+
+    /// The record decoded, or marked unreadable: a reader shows it in its
+    /// place instead of stopping at it.
+    pub fn decode_or_mark(record: Record) -> Entry {
+        match Event::decode(&record.kind, &record.body) {
+            Ok(event) => Entry { record, event },
+            Err(error) => {
+                let event =
+                    Event::Unreadable(crate::event::UnreadableEvent { stored_kind: record.kind.clone(), error });
+                Entry { record, event }
+            }
+        }
     }
 }
 

@@ -391,3 +391,26 @@ fn secrets_in_names_targets_and_context_are_masked_in_every_field() {
         assert!(!seen.contains(secret), "{secret} shown or stored");
     }
 }
+
+/// A record that does not read (tampered with, or a newer version's) is
+/// shown in its place by every reader, and `audit verify` says it is not as
+/// written; the records around it are still listed and exported.
+#[test]
+fn an_unreadable_record_is_shown_in_its_place_not_in_the_way() {
+    let dir = tempfile::tempdir().unwrap();
+    record_a_session(dir.path());
+    let database = dir.path().join("record.sqlite3");
+    rusqlite::Connection::open(&database)
+        .unwrap()
+        .execute("UPDATE records SET body = '{\"not\": \"a decision\"}' WHERE seq = 3", [])
+        .unwrap();
+    let run = guardrail(dir.path(), &["audit", "list", "-n", "0"], "");
+    assert_eq!(run.status, 0, "{run:?}");
+    assert!(run.stdout.contains("#3  unreadable") && run.stdout.contains("audit verify"), "{run:?}");
+    assert!(run.stdout.contains("#4") && run.stdout.contains("#2"), "the rest is listed: {run:?}");
+    let run = guardrail(dir.path(), &["audit", "export", "--format", "ocsf"], "");
+    assert_eq!(run.status, 0, "{run:?}");
+    assert_eq!(lines(&run).len(), 7, "{run:?}");
+    let run = guardrail(dir.path(), &["audit", "verify"], "");
+    assert_eq!(run.status, 1, "verify finds it: {run:?}");
+}

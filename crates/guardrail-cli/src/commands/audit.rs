@@ -239,6 +239,12 @@ fn line(entry: &Read) -> String {
                 .unwrap_or_default(),
             approval.decision,
         ),
+        Event::Unreadable(unreadable) => format!(
+            "{head}  {:<21}  a {} record that does not read ({}): run `guardrail audit verify`",
+            "unreadable",
+            unreadable.stored_kind,
+            one_line(&unreadable.error)
+        ),
         Event::Identity(identity) => format!(
             "{head}  {:<21}  {} {} ({}){} by {} in {}",
             format!("identity {}", identity.change.as_str()),

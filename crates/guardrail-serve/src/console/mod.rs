@@ -413,7 +413,7 @@ async fn record(
     let seen = seen(&server).await;
     let found = read(&server, move |store| {
         let Some(record) = store.record(&node, seq).map_err(|error| error.to_string())? else { return Ok(None) };
-        let entry = query::Entry::decode(record)?;
+        let entry = query::Entry::decode_or_mark(record);
         // What followed it (its outcome), and the session around it.
         let after = store.chain(&node, seq, 200).map_err(|error| error.to_string())?;
         let outcomes: Vec<query::Entry> = after

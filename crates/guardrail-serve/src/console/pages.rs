@@ -309,6 +309,7 @@ fn summary(entry: &Entry) -> String {
         Event::Outcome(outcome) => format!("outcome of #{}: {:?}", outcome.decision, outcome.status).to_lowercase(),
         Event::Approval(approval) => format!("{} {} by {}", approval.id, approval.transition.as_str(), approval.by),
         Event::Session(session) => format!("session {:?}", session.phase).to_lowercase(),
+        Event::Unreadable(unreadable) => format!("a {} record that does not read", unreadable.stored_kind),
         Event::Identity(identity) => {
             format!("{} {} {} by {}", identity.credential, identity.actor.id, identity.change.as_str(), identity.by)
         }
