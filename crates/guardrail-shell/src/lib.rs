@@ -115,6 +115,28 @@ impl ShellAnalyzer {
     }
 }
 
+/// `text` with its `%XX` escapes decoded (a URL's path, a percent-encoded
+/// argument); a `%` not followed by two hex digits stays as it is.
+pub fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let Some(hex) = text.get(index + 1..index + 3)
+            && hex.bytes().all(|digit| digit.is_ascii_hexdigit())
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `word` as one shell word: as it is when every character is plain,
 /// else single-quoted, so that bash reads it back exactly.
 pub fn quote(word: &str) -> String {

@@ -1280,7 +1280,7 @@ fn path_readings(value: &str) -> Vec<String> {
         }
     }
     if path.contains('%') {
-        path = percent_decoded(&path);
+        path = guardrail_shell::percent_decoded(&path);
         add(path.clone());
     }
     if path.contains('\\') {
@@ -1288,25 +1288,6 @@ fn path_readings(value: &str) -> Vec<String> {
         add(path.clone());
     }
     readings
-}
-
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%'
-            && let Some(hex) = text.get(index + 1..index + 3)
-            && let Ok(byte) = u8::from_str_radix(hex, 16)
-        {
-            out.push(byte);
-            index += 3;
-        } else {
-            out.push(bytes[index]);
-            index += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What an operation's name does to the file beside it.
@@ -1815,7 +1796,7 @@ fn encoded_forms(text: &str) -> Vec<String> {
     use base64::Engine;
     let mut forms = Vec::new();
     if text.contains('%') {
-        forms.push(percent_decoded(text));
+        forms.push(guardrail_shell::percent_decoded(text));
     }
     // `=` separates too (`?d=QVdT...`); padding is not needed to decode.
     let is_base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_');
