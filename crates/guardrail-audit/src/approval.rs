@@ -328,15 +328,15 @@ pub fn in_record(request: &Request, recorded: &[Recorded], now: i64) -> Result<(
     let Some(approved) = own.iter().find(|event| event.transition == Transition::Approved) else {
         return refused("no approval of it is recorded".to_owned());
     };
-    // Usable for as long as it was opened with, from when it was recorded.
     let opened = own.iter().find(|event| event.transition == Transition::Requested);
+    // Usable for as long as it was opened with, from when it was recorded.
     if let Some(valid_for) = opened.and_then(|event| event.valid_for).or(approved.valid_for)
         && now >= approved.time.saturating_add(valid_for)
     {
         return refused("its approval, as recorded, has expired".to_owned());
     }
     // Who may approve and how many: as the request was opened.
-    if let Some(opened) = own.iter().find(|event| event.transition == Transition::Requested && event.needed.is_some())
+    if let Some(opened) = opened.filter(|event| event.needed.is_some())
         && (opened.needed != Some(request.needed) || opened.approver_role != request.approver_role)
     {
         return refused(format!(
@@ -345,19 +345,16 @@ pub fn in_record(request: &Request, recorded: &[Recorded], now: i64) -> Result<(
             opened.approver_role.as_deref().unwrap_or("any person")
         ));
     }
-    let voted = |by: &str| {
-        own.iter().any(|event| matches!(event.transition, Transition::Voted | Transition::Approved) && event.by == by)
-    };
-    if let Some(vote) = request.votes.iter().find(|vote| vote.approve && !voted(&vote.by)) {
-        return refused(format!("{}'s approval is not recorded", vote.by));
-    }
-    let mut approvers: Vec<&str> = own
+    // Who approved, as recorded: every approval the row counts, and as
+    // many people as it needs.
+    let approvers: std::collections::BTreeSet<&str> = own
         .iter()
         .filter(|event| matches!(event.transition, Transition::Voted | Transition::Approved))
         .map(|event| event.by.as_str())
         .collect();
-    approvers.sort_unstable();
-    approvers.dedup();
+    if let Some(vote) = request.votes.iter().find(|vote| vote.approve && !approvers.contains(vote.by.as_str())) {
+        return refused(format!("{}'s approval is not recorded", vote.by));
+    }
     if approvers.len() < request.needed as usize {
         return refused(format!("{} of {} approvals are recorded", approvers.len(), request.needed));
     }
