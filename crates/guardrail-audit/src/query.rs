@@ -16,9 +16,6 @@ const PAGE: usize = 5_000;
 pub enum ReadError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A record that does not decode as the event its kind names.
-    #[error("{0}")]
-    Undecodable(String),
 }
 
 /// Every record `filter` keeps, in order of arrival, handed to `each`,

@@ -65,8 +65,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX guardrail_approvals_by_action ON guardrail_approvals (digest, policy_version);
     CREATE INDEX guardrail_approvals_by_state ON guardrail_approvals (state, requested_at);
 ",
-    // An approval's records, read when it is used (only approval records
-    // are indexed: appends of every other kind pay nothing).
+    // What an approval rests on, read when it is used (approval records
+    // and decisions that used one: `approval_records!`).
     concat!("CREATE INDEX guardrail_records_approvals ON guardrail_records (time) WHERE ", approval_records!(), ";"),
 ];
 

@@ -67,8 +67,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX approvals_by_action ON approvals (digest, policy_version);
     CREATE INDEX approvals_by_state ON approvals (state, requested_at);
 ",
-    // An approval's records, read when it is used (only approval records
-    // are indexed: appends of every other kind pay nothing).
+    // What an approval rests on, read when it is used (approval records
+    // and decisions that used one: `approval_records!`).
     concat!("CREATE INDEX records_approvals ON records (time) WHERE ", approval_records!(), ";"),
 ];
 

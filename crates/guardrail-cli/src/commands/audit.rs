@@ -147,7 +147,6 @@ impl From<query::ReadError> for Failure {
     fn from(error: query::ReadError) -> Failure {
         match error {
             query::ReadError::Store(error) => store_error(error),
-            query::ReadError::Undecodable(message) => Failure::Io(message),
         }
     }
 }
