@@ -389,17 +389,14 @@ impl Hooks<'_> {
                 .wait()
                 .map_err(|error| error.to_string())?
                 .request;
-            let mut ended =
-                request.ended(guardrail_audit::now()).map(|ended| ended_because(&ended)).unwrap_or_default();
-            if ended.is_empty() && !self.hold.is_zero() {
+            let mut ended = request.ended(guardrail_audit::now());
+            if ended.is_none() && !self.hold.is_zero() {
                 let until = Instant::now() + self.hold.min(MAX_HOLD);
                 let held = &checked.decision;
                 match self.gate.await_approval(&action, held, &request.id, until, APPROVAL_POLL, &mut || true) {
                     // Approved meanwhile: the decision to run it, recorded.
                     Ok(Awaited::Approved(ran)) => return Ok((*ran.decision).clone()),
-                    Ok(Awaited::Ended(now)) => {
-                        ended = now.ended(guardrail_audit::now()).map(|ended| ended_because(&ended)).unwrap_or_default()
-                    }
+                    Ok(Awaited::Ended(now)) => ended = now.ended(guardrail_audit::now()),
                     Ok(Awaited::Waiting) => {}
                     Err(error) => return Err(error.to_string()),
                 }
@@ -408,25 +405,23 @@ impl Hooks<'_> {
                 Some(console) => format!("at {}/console/approvals/{} or ", console.trim_end_matches('/'), request.id),
                 None => String::new(),
             };
-            decision.reason = if ended.is_empty() {
-                format!(
+            decision.reason = match ended {
+                None => format!(
                     "{}. Approval request {id}: a person approves it {at}with `guardrail approvals approve {id}`; \
                      once approved, run the identical command again and it runs once",
                     decision.reason,
                     id = request.id
-                )
-            } else {
-                format!("{}. Approval request {}: {ended}", decision.reason, request.id)
+                ),
+                // Ended without running: the agent should not send it again.
+                Some(ended) => format!(
+                    "{}. Approval request {}: {ended}; it did not run, and the identical call is refused while the \
+                     request stands",
+                    decision.reason, request.id
+                ),
             };
         }
         Ok(decision)
     }
-}
-
-/// Why a request that ended without running its action did, for the
-/// agent, which should not send the identical call again.
-fn ended_because(ended: &str) -> String {
-    format!("{ended}; it did not run, and the identical call is refused while the request stands")
 }
 
 /// Whether the agent is answered "ask" (its user decides at its prompt):

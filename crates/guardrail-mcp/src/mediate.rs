@@ -209,18 +209,16 @@ impl Mediator {
                     })
                 });
                 let held = ruling(decision);
+                let ended = request.as_ref().ok().and_then(|changed| changed.request.ended(guardrail_audit::now()));
                 match request {
                     // Denied while its request stands: said, not asked again.
-                    Ok(changed) if changed.request.ended(guardrail_audit::now()).is_some() => {
-                        let ended = changed.request.ended(guardrail_audit::now()).unwrap_or_default();
-                        Relay::Answer(refused(
-                            &id,
-                            &format!(
-                                "{held} Approval request {} was {ended}; do not make the identical call again.",
-                                changed.request.id
-                            ),
-                        ))
-                    }
+                    Ok(changed) if let Some(ended) = ended => Relay::Answer(refused(
+                        &id,
+                        &format!(
+                            "{held} Approval request {} was {ended}; do not make the identical call again.",
+                            changed.request.id
+                        ),
+                    )),
                     Ok(changed) => {
                         let request = changed.request.id;
                         let refusal = format!(

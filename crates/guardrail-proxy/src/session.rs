@@ -517,21 +517,15 @@ impl Session {
         let decision = if decision.verdict == Verdict::RequireApproval {
             let (seq, request, ended) = self.hold(&action, &decision).await;
             // Denied while its request stands: refused at once, saying so.
-            if let (Some(id), Some(ended)) = (&request, ended) {
-                let report = refusal(&decision, seq);
-                let detail = match &report.detail {
-                    Some(detail) => format!("{detail}; approval request {id} was {ended}"),
-                    None => format!("approval request {id} was {ended}"),
-                };
-                let hint = "the identical statement is refused while the request stands";
-                return Ok(Err(report.with_detail(detail).with_hint(hint)));
+            if ended.is_some() {
+                return Ok(Err(waiting_for(refusal(&decision, seq), request.as_deref(), ended.as_deref())));
             }
             match self.wait_for_approval(&action, &decision, request.as_deref()).await? {
                 Some((changed, receipt)) => {
                     approved = receipt;
                     Arc::new(guardrail_audit::approved(&decision, &changed))
                 }
-                None => return Ok(Err(waiting_for(refusal(&decision, seq), request.as_deref()))),
+                None => return Ok(Err(waiting_for(refusal(&decision, seq), request.as_deref(), None))),
             }
         } else {
             decision
@@ -1328,16 +1322,23 @@ pub(crate) fn refusal(decision: &Decision, seq: Option<u64>) -> Report {
 /// How often a held statement looks for its approval.
 const APPROVAL_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// A held statement's refusal, naming the approval request that lets the
-/// identical statement run.
-fn waiting_for(report: Report, request: Option<&str>) -> Report {
+/// A held statement's refusal, naming its approval request: the one that
+/// lets the identical statement run, or (`ended`) the one that ended it,
+/// which stands against it.
+fn waiting_for(report: Report, request: Option<&str>, ended: Option<&str>) -> Report {
     let Some(id) = request else { return report };
+    let ended = ended.map(|ended| format!(" was {ended}")).unwrap_or_default();
     let detail = match &report.detail {
-        Some(detail) => format!("{detail}; approval request {id}"),
-        None => format!("approval request {id}"),
+        Some(detail) => format!("{detail}; approval request {id}{ended}"),
+        None => format!("approval request {id}{ended}"),
     };
-    report.with_detail(detail).with_hint(format!(
-        "a person approves it with `guardrail approvals approve {id}`; then send the identical statement \
-         again: it runs once"
-    ))
+    let hint = if ended.is_empty() {
+        format!(
+            "a person approves it with `guardrail approvals approve {id}`; then send the identical statement \
+             again: it runs once"
+        )
+    } else {
+        "the identical statement is refused while the request stands".to_owned()
+    };
+    report.with_detail(detail).with_hint(hint)
 }
