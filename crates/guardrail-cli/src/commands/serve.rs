@@ -28,7 +28,8 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
     use guardrail_core::ActorKind;
     match args.command {
         Some(ServeCommand::Token(TokenCommand::Add { name, kind, roles, config, store })) => {
-            let who = Identity { change: Added, credential: "token", name: &name, kind: kind.into(), roles: &roles };
+            let who =
+                Identity { change: Added, credential: "token", name: &name, kind: Some(kind.into()), roles: &roles };
             let path = edit(config, &store, who, |config| {
                 config.add_token(&name, kind.into(), roles.clone()).map(Some).map_err(Failure::Usage)
             })?;
@@ -36,13 +37,8 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
             Ok(exit::ALLOW)
         }
         Some(ServeCommand::Token(TokenCommand::Revoke { name, config, store })) => {
-            let who =
-                Identity { change: Removed, credential: "token", name: &name, kind: ActorKind::Human, roles: &[] };
-            let path = config_path(config.clone(), &store)?;
-            let kind = ServeConfig::load(&path)
-                .ok()
-                .and_then(|config| config.tokens.iter().find(|token| token.name == name).map(|token| token.kind));
-            let who = Identity { kind: kind.unwrap_or(ActorKind::Human), ..who };
+            // Whom the token named, as the file has it.
+            let who = Identity { change: Removed, credential: "token", name: &name, kind: None, roles: &[] };
             edit(config, &store, who, |config| match config.revoke(&name) {
                 true => Ok(None),
                 false => Err(Failure::Usage(format!("there is no token for {name:?}"))),
@@ -57,8 +53,13 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
             if password.is_empty() {
                 return Err(Failure::Usage("no password on standard input: pipe the person's password in".into()));
             }
-            let who =
-                Identity { change: Added, credential: "user", name: &name, kind: ActorKind::Human, roles: &roles };
+            let who = Identity {
+                change: Added,
+                credential: "user",
+                name: &name,
+                kind: Some(ActorKind::Human),
+                roles: &roles,
+            };
             let path = edit(config, &store, who, |config| {
                 config.add_user(&name, roles.clone(), password).map(|()| None).map_err(Failure::Usage)
             })?;
@@ -66,7 +67,8 @@ pub fn run(args: ServeArgs) -> Result<i32, Failure> {
             Ok(exit::ALLOW)
         }
         Some(ServeCommand::User(UserCommand::Remove { name, config, store })) => {
-            let who = Identity { change: Removed, credential: "user", name: &name, kind: ActorKind::Human, roles: &[] };
+            let who =
+                Identity { change: Removed, credential: "user", name: &name, kind: Some(ActorKind::Human), roles: &[] };
             edit(config, &store, who, |config| match config.remove_user(&name) {
                 true => Ok(None),
                 false => Err(Failure::Usage(format!("there is no user {name:?}"))),
@@ -83,7 +85,9 @@ struct Identity<'a> {
     change: guardrail_audit::event::IdentityChange,
     credential: &'static str,
     name: &'a str,
-    kind: guardrail_core::ActorKind,
+    /// `None`: the kind of the token of that name, as the file has it
+    /// before the change.
+    kind: Option<guardrail_core::ActorKind>,
     roles: &'a [String],
 }
 
@@ -100,6 +104,10 @@ fn edit(
 ) -> Result<PathBuf, Failure> {
     let path = config_path(config, store)?;
     let mut config = ServeConfig::load(&path).map_err(Failure::Usage)?;
+    let kind = identity.kind.unwrap_or_else(|| {
+        let token = config.tokens.iter().find(|token| token.name == identity.name);
+        token.map_or(guardrail_core::ActorKind::Human, |token| token.kind)
+    });
     let shown = change(&mut config).map_err(|failure| match failure {
         Failure::Usage(message) => Failure::Usage(format!("{}: {message}", path.display())),
         other => other,
@@ -107,11 +115,7 @@ fn edit(
     let event = guardrail_audit::event::IdentityEvent {
         change: identity.change,
         credential: identity.credential.to_owned(),
-        actor: guardrail_audit::event::RecordedActor {
-            id: identity.name.to_owned(),
-            kind: identity.kind,
-            on_behalf_of: None,
-        },
+        actor: guardrail_audit::event::RecordedActor { id: identity.name.to_owned(), kind, on_behalf_of: None },
         roles: identity.roles.to_vec(),
         by: super::approvals::local_person()?,
         file: path.display().to_string(),
