@@ -136,9 +136,7 @@ impl ApprovalEvent {
             transition,
             state: request.state,
             by: by.to_owned(),
-            reason: reason
-                .filter(|reason| !reason.trim().is_empty())
-                .map(|reason| guardrail_core::secret::redact(reason, &[]).into_owned()),
+            reason: reason.filter(|reason| !reason.trim().is_empty()).map(masked),
             digest: request.digest.clone(),
             policy_version: request.policy_version.clone(),
             actor: request.actor.clone(),
@@ -381,15 +379,17 @@ pub struct RecordedActor {
     pub on_behalf_of: Option<String>,
 }
 
-impl From<&guardrail_core::Actor> for RecordedActor {
-    /// Names masked like every other recorded text: a name is the agent's
+impl RecordedActor {
+    /// Names masked like every other recorded text: a name is the caller's
     /// to choose, and can hold a token.
+    pub(crate) fn masked(self) -> RecordedActor {
+        RecordedActor { id: masked(&self.id), on_behalf_of: self.on_behalf_of.as_deref().map(masked), ..self }
+    }
+}
+
+impl From<&guardrail_core::Actor> for RecordedActor {
     fn from(actor: &guardrail_core::Actor) -> RecordedActor {
-        RecordedActor {
-            id: masked(&actor.id),
-            kind: actor.kind,
-            on_behalf_of: actor.on_behalf_of.as_deref().map(masked),
-        }
+        RecordedActor { id: actor.id.clone(), kind: actor.kind, on_behalf_of: actor.on_behalf_of.clone() }.masked()
     }
 }
 
@@ -497,7 +497,7 @@ impl DecisionEvent {
             policy_version: policy_version.to_owned(),
             digest: action.digest(),
             obligations: decision.obligations.clone(),
-            justification: action.context.justification.as_deref().map(|text| secret::redact(text, &[]).into_owned()),
+            justification: action.context.justification.as_deref().map(masked),
             justified: decision.justified,
             approval: None,
             session: action.context.session.as_deref().map(masked),
@@ -550,7 +550,7 @@ pub enum OutcomeStatus {
 impl OutcomeEvent {
     /// Masks the error's secrets; call before recording.
     pub fn masked(mut self) -> OutcomeEvent {
-        self.error = self.error.map(|error| secret::redact(&error, &[]).into_owned());
+        self.error = self.error.as_deref().map(masked);
         self
     }
 }
@@ -612,5 +612,29 @@ mod tests {
             "PGPASSWORD=hunter2 psql -c 'select 1'",
         );
         assert_eq!(entry.event.text(), Some(&Text::Inline("PGPASSWORD=******* psql -c 'select 1'".into())));
+    }
+
+    /// A session's names are the caller's to choose: masked like a text.
+    #[test]
+    fn every_field_of_a_session_is_masked() {
+        let token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+        let event = SessionEvent {
+            phase: SessionPhase::Started,
+            actor: RecordedActor {
+                id: format!("agent-{token}"),
+                kind: guardrail_core::ActorKind::Agent,
+                on_behalf_of: Some(format!("x-{token}")),
+            },
+            channel: "pgproxy".into(),
+            session: format!("s-{token}"),
+            target: format!("postgres://admin:s3cret-pw@db/{token}"),
+            peer: None,
+            tls: false,
+            detail: Some(format!("token {token}")),
+        };
+        let entry = crate::Entry::session(event);
+        let body = entry.event.encode(Vec::new()).body;
+        assert!(!body.contains(token) && !body.contains("s3cret-pw"), "{body}");
+        assert!(body.contains("pgproxy") && body.contains("@db/"), "{body}");
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use guardrail_core::{Action, Decision, Guard, Verdict};
 
 use crate::approval::{self, Approver, Change, Request};
-use crate::event::{ApprovalEvent, Event, OutcomeEvent, RecordedActor};
+use crate::event::{ApprovalEvent, Event, OutcomeEvent, RecordedActor, masked};
 use crate::recorder::{ApprovalError, ApprovalRecord, ApprovalTicket, Entry, Receipt, RecordError, Recorder, Ticket};
 
 /// A [`Guard`] and, when recording, the [`Recorder`] every decision goes to.
@@ -364,11 +364,11 @@ impl Gate {
             policy_version: checked.policy_version.clone(),
             actor: RecordedActor::from(&action.actor),
             kind: action.kind,
-            channel: crate::event::masked(&action.channel),
-            target: crate::event::masked(&action.target),
-            cwd: action.context.cwd.as_deref().map(crate::event::masked),
-            environment: crate::event::masked(&action.context.environment),
-            roles: action.actor.roles.iter().map(|role| crate::event::masked(role)).collect(),
+            channel: masked(&action.channel),
+            target: masked(&action.target),
+            cwd: action.context.cwd.as_deref().map(masked),
+            environment: masked(&action.context.environment),
+            roles: action.actor.roles.iter().map(|role| masked(role)).collect(),
             text: guardrail_core::secret::mask(&action.text, &checked.decision.secrets).into_owned(),
             rule: checked.decision.rule.clone(),
             reason: checked.decision.reason.clone(),
@@ -396,7 +396,7 @@ impl Gate {
         approve: bool,
         reason: &str,
     ) -> Result<ApprovalTicket, RecordError> {
-        let reason = guardrail_core::secret::redact(reason, &[]).into_owned();
+        let reason = crate::event::masked(reason);
         let record = change_record(by.id.clone(), Some(reason.clone()));
         let change = Change::Vote { by, approve, reason };
         self.recording()?.change_approval(Some(id), change, record)
@@ -404,7 +404,7 @@ impl Gate {
 
     /// Withdraws approval request `id` (the requester changed their mind).
     pub fn cancel_approval(&self, id: &str, by: &str, reason: &str) -> Result<ApprovalTicket, RecordError> {
-        let reason = guardrail_core::secret::redact(reason, &[]).into_owned();
+        let reason = crate::event::masked(reason);
         let record = change_record(by.to_owned(), Some(reason.clone()));
         let change = Change::Cancel { by: by.to_owned(), reason };
         self.recording()?.change_approval(Some(id), change, record)

@@ -16,6 +16,7 @@ use crate::approval::{Change, Refused, Request, Transition};
 use crate::chain::Hash;
 use crate::event::{
     ApprovalEvent, Blob, ContentEvent, DecisionEvent, Event, KeyEvent, OutcomeEvent, RecordedActor, SessionEvent, Text,
+    masked,
 };
 use crate::signing::{self, Checkpoint, CheckpointSigner};
 use crate::store::{Head, Location, Pending, Store};
@@ -90,16 +91,23 @@ impl Entry {
         Entry { event: Event::Decision(Box::new(event)), blobs }
     }
 
-    /// A session started, ended or was refused.
+    /// A session started, ended or was refused; every field masked.
     pub fn session(event: SessionEvent) -> Entry {
-        let detail = event.detail.map(|detail| guardrail_core::secret::redact(&detail, &[]).into_owned());
-        Entry { event: Event::Session(SessionEvent { detail, ..event }), blobs: Vec::new() }
+        let event = SessionEvent {
+            actor: event.actor.masked(),
+            channel: masked(&event.channel),
+            session: masked(&event.session),
+            target: masked(&event.target),
+            detail: event.detail.as_deref().map(masked),
+            ..event
+        };
+        Entry { event: Event::Session(event), blobs: Vec::new() }
     }
 
     /// Who may reach the daemon changed; names masked.
     pub fn identity(event: crate::event::IdentityEvent) -> Entry {
-        let actor = RecordedActor { id: crate::event::masked(&event.actor.id), ..event.actor };
-        Entry { event: Event::Identity(crate::event::IdentityEvent { actor, ..event }), blobs: Vec::new() }
+        let event = crate::event::IdentityEvent { actor: event.actor.masked(), ..event };
+        Entry { event: Event::Identity(event), blobs: Vec::new() }
     }
 
     /// What happened when the action of decision record `outcome.decision` ran.
@@ -112,11 +120,11 @@ impl Entry {
         let mut blobs = Vec::new();
         let event = ContentEvent {
             actor: RecordedActor::from(actor),
-            channel: crate::event::masked(&details.channel),
-            session: details.session.as_deref().map(crate::event::masked),
-            prompt: details.prompt.as_deref().map(crate::event::masked),
-            tool: details.tool.as_deref().map(crate::event::masked),
-            content: Text::keep(guardrail_core::secret::redact(content, &[]).into_owned(), &mut blobs),
+            channel: masked(&details.channel),
+            session: details.session.as_deref().map(masked),
+            prompt: details.prompt.as_deref().map(masked),
+            tool: details.tool.as_deref().map(masked),
+            content: Text::keep(masked(content), &mut blobs),
         };
         let event = match kind {
             ContentKind::Prompt => Event::Prompt(event),
