@@ -308,16 +308,12 @@ fn host_allowed(host: &str, public: Option<&str>) -> bool {
 }
 
 /// The host name of a URL (`https://gate.example.com:8443/x` ->
-/// `gate.example.com`).
+/// `gate.example.com`), read as the webhooks' HTTP client reads URLs; one
+/// written without its scheme is read as `http://`'s.
 fn host_of_url(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let name = match authority.rsplit_once(':') {
-        Some((name, port)) if !authority.starts_with('[') && port.bytes().all(|byte| byte.is_ascii_digit()) => name,
-        _ => authority,
-    };
-    (!name.is_empty()).then(|| name.trim_end_matches('.').to_ascii_lowercase())
+    let parsed = reqwest::Url::parse(url).ok().filter(|parsed| parsed.host_str().is_some());
+    let parsed = parsed.or_else(|| reqwest::Url::parse(&format!("http://{url}")).ok())?;
+    parsed.host_str().map(|host| host.trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// An API error: its HTTP status, a stable code, and words for people.
@@ -510,6 +506,9 @@ mod tests {
     fn requests_reach_the_daemon_by_address_localhost_or_its_public_name() {
         let public = host_of_url("https://Gate.Example.com:8443/console");
         assert_eq!(public.as_deref(), Some("gate.example.com"));
+        for written in ["gate.example.com:8443", "http://user@gate.example.com./x", "gate.example.com"] {
+            assert_eq!(host_of_url(written).as_deref(), Some("gate.example.com"), "{written}");
+        }
         let cases = [
             ("127.0.0.1:8420", true),
             ("localhost:8420", true),
